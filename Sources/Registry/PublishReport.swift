@@ -1,0 +1,41 @@
+import Foundation
+
+/// How publishing one snapshot went.
+public struct PublishReport: Codable, Sendable, Equatable {
+    public enum Outcome: String, Codable, Sendable {
+        /// The snapshot is now what readers see.
+        case published
+        /// Nothing differed from what was already published; nothing was written.
+        case unchanged
+        /// Too many skills vanished at once; the previous revision is still served and the source is `suspect`.
+        case held
+    }
+
+    public var source: String
+    public var revision: String
+    public var outcome: Outcome
+    public var added = 0
+    public var updated = 0
+    public var removed = 0
+    public var unchanged = 0
+    /// Rows of `skills`, `skill_files` and the search index written by this publish.
+    public var rowsWritten = 0
+    /// Why a publish was held, and names this source lost to an earlier source (shadowing).
+    public var warnings: [String] = []
+}
+
+/// Knobs of a publish.
+public struct PublishOptions: Sendable {
+    /// Hold a publish back when more than this fraction of the source's live skills would vanish
+    /// (1 disables the guard).
+    public var maxVanishedFraction: Double = 0.5
+    /// Publish even if the vanish guard would hold it (an operator's explicit decision).
+    public var acceptRemovals = false
+    public var now = Date()
+
+    public init(maxVanishedFraction: Double = 0.5, acceptRemovals: Bool = false, now: Date = Date()) {
+        self.maxVanishedFraction = maxVanishedFraction
+        self.acceptRemovals = acceptRemovals
+        self.now = now
+    }
+}

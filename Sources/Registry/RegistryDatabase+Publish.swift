@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+
+extension RegistryDatabase {
+    /// Records the manifest's sources, in manifest order. Sources no longer declared are marked
+    /// `removed`: their skills stay in the file but are no longer served.
+    public func declareSources(_ sources: [SourceDescriptor]) throws(RegistryError) {
+        try write("declaring sources") { db in
+            for source in sources {
+                try db.execute(sql: """
+                    INSERT INTO sources (name, kind, location, position) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, location = excluded.location,
+                      position = excluded.position,
+                      status = CASE WHEN sources.status = 'removed' THEN 'new' ELSE sources.status END
+                    WHERE sources.kind IS NOT excluded.kind OR sources.location IS NOT excluded.location
+                       OR sources.position IS NOT excluded.position OR sources.status = 'removed'
+                    """, arguments: [source.name, source.kind, source.location, source.position])
+            }
+            let names = sources.map(\.name)
+            try db.execute(sql: "UPDATE sources SET status = 'removed', status_reason = 'no longer in the manifest' WHERE status != 'removed' AND name NOT IN (\(databaseQuestionMarks(count: names.count)))", arguments: StatementArguments(names))
+            try SkillPublisher.recomputeShadowing(db)
+        }
+    }
+
+    /// Publishes a source's new snapshot in one transaction: readers see the old revision or the new
+    /// one, never a mix. Changed skills (by digest) are rewritten, unchanged rows are not touched,
+    /// vanished skills are tombstoned, and a mass disappearance is held back (`PublishOptions`).
+    public func publish(_ snapshot: SkillSnapshot, to source: String, options: PublishOptions = PublishOptions()) throws(RegistryError) -> PublishReport {
+        let report = try write("publishing \(source)") { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sources WHERE name = ?", arguments: [source]) != nil else {
+                throw RegistryError(.sourceNotFound, "source '\(source)' is not declared in the registry")
+            }
+            var publisher = SkillPublisher(db: db, source: source, options: options)
+            return try publisher.publish(snapshot)
+        }
+        for warning in report.warnings { logger.warning("\(warning)", metadata: ["registry.source": "\(source)"]) }
+        return report
+    }
+
+    /// Marks a sync of `source` as started (status `syncing`).
+    public func markSyncing(_ source: String, at now: Date = Date()) throws(RegistryError) {
+        try write("marking \(source) syncing") { db in
+            try db.execute(sql: "UPDATE sources SET status = 'syncing', last_attempt_at = ? WHERE name = ?", arguments: [now, source])
+        }
+    }
+
+    /// Records a failed sync: the last good revision stays published; the reason is kept.
+    public func recordFailure(_ source: String, reason: String, startedAt: Date, at now: Date = Date()) throws(RegistryError) {
+        try write("recording the failure of \(source)") { db in
+            try db.execute(sql: """
+                UPDATE sources SET status = 'failed', status_reason = ?, last_attempt_at = ?,
+                  consecutive_failures = consecutive_failures + 1 WHERE name = ?
+                """, arguments: [reason, now, source])
+            try db.execute(sql: "INSERT INTO sync_runs (source, started_at, finished_at, outcome, message) VALUES (?, ?, ?, 'failed', ?)",
+                           arguments: [source, startedAt, now, reason])
+        }
+    }
+}

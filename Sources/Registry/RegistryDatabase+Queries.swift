@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+extension RegistryDatabase {
+    /// Skills matching a query, best first when searching, by name when listing.
+    public func skills(_ query: SkillQuery) throws(RegistryError) -> [SkillHit] {
+        var conditions = ["src.status != 'removed'"]
+        var arguments = StatementArguments()
+        if !query.includeDeleted { conditions.append("s.deleted_at IS NULL") }
+        if !query.includeShadowed { conditions.append("s.shadowed_by IS NULL") }
+        if !query.includeUnloadable { conditions.append("s.loadable") }
+        if let source = query.source {
+            conditions.append("s.source = ?")
+            _ = arguments.append(contentsOf: [source])
+        }
+        let page = " LIMIT \(max(0, min(query.limit, 10_000))) OFFSET \(max(0, query.offset))"
+        let sql: String
+        var all = StatementArguments()
+        if let text = query.text {
+            guard let expression = SkillQuery.ftsExpression(text) else { return [] }
+            let w = SkillQuery.bm25Weights
+            sql = """
+                SELECT s.*, bm25(skills_fts, \(w.name), \(w.description), \(w.body)) AS rank
+                FROM skills_fts JOIN skills s ON s.id = skills_fts.rowid JOIN sources src ON src.name = s.source
+                WHERE skills_fts MATCH ? AND \(conditions.joined(separator: " AND "))
+                ORDER BY rank, s.name
+                """ + page
+            all = [expression]
+            _ = all.append(contentsOf: arguments)
+        } else {
+            sql = """
+                SELECT s.*, 0.0 AS rank FROM skills s JOIN sources src ON src.name = s.source
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.name, src.position, s.path
+                """ + page
+            all = arguments
+        }
+        return try read("querying skills") { db in
+            try Row.fetchAll(db, sql: sql, arguments: all).map { row in
+                SkillHit(skill: try SkillRecord(row: row), rank: row["rank"])
+            }
+        }
+    }
+
+    /// The skill that serves `name` (the winner across sources), or, with `source`, that source's skill.
+    public func skill(named name: String, source: String? = nil) throws(RegistryError) -> SkillRecord? {
+        try read("looking up skill \(name)") { db in
+            if let source {
+                return try SkillRecord.fetchOne(db, sql: """
+                    SELECT * FROM skills WHERE name = ? AND source = ? AND deleted_at IS NULL ORDER BY path LIMIT 1
+                    """, arguments: [name, source])
+            }
+            return try SkillRecord.fetchOne(db, sql: """
+                SELECT s.* FROM skills s JOIN sources src ON src.name = s.source
+                WHERE s.name = ? AND s.deleted_at IS NULL AND s.shadowed_by IS NULL AND s.loadable AND src.status != 'removed'
+                LIMIT 1
+                """, arguments: [name])
+        }
+    }
+
+    /// Every live skill row of a source (loadable or not), by path.
+    public func skills(inSource source: String) throws(RegistryError) -> [SkillRecord] {
+        try read("listing the skills of \(source)") { db in
+            try SkillRecord.fetchAll(db, sql: "SELECT * FROM skills WHERE source = ? AND deleted_at IS NULL ORDER BY path", arguments: [source])
+        }
+    }
+
+    /// The files of a skill, by path.
+    public func files(ofSkill id: Int64) throws(RegistryError) -> [SkillFileRecord] {
+        try read("listing skill files") { db in
+            try SkillFileRecord.fetchAll(db, sql: "SELECT * FROM skill_files WHERE skill_id = ? ORDER BY path", arguments: [id])
+        }
+    }
+
+    /// A skill row by id, tombstoned or not.
+    public func skill(id: Int64) throws(RegistryError) -> SkillRecord? {
+        try read("looking up skill \(id)") { db in try SkillRecord.fetchOne(db, sql: "SELECT * FROM skills WHERE id = ?", arguments: [id]) }
+    }
+
+    /// All sources, in manifest order (removed ones last).
+    public func sources() throws(RegistryError) -> [SourceRecord] {
+        try read("listing sources") { db in
+            try SourceRecord.fetchAll(db, sql: "SELECT * FROM sources ORDER BY status = 'removed', position, name")
+        }
+    }
+
+    public func source(named name: String) throws(RegistryError) -> SourceRecord? {
+        try read("looking up source \(name)") { db in
+            try SourceRecord.fetchOne(db, sql: "SELECT * FROM sources WHERE name = ?", arguments: [name])
+        }
+    }
+
+    /// The most recent sync runs of a source, newest first.
+    public func syncRuns(of source: String, limit: Int = 20) throws(RegistryError) -> [SyncRunRecord] {
+        try read("listing sync runs of \(source)") { db in
+            try SyncRunRecord.fetchAll(db, sql: "SELECT * FROM sync_runs WHERE source = ? ORDER BY id DESC LIMIT ?", arguments: [source, limit])
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The one error type of the Registry module. Every message names the thing it is about:
+/// the database path, the source, the skill directory or the file.
+public struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Code: String, Sendable {
+        case database
+        case migration
+        case io
+        case sourceNotFound
+        case skillNotFound
+        case invalidQuery
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

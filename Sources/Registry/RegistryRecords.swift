@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+
+/// Where a source's skills come from.
+public enum SourceKind: String, Codable, Sendable {
+    case local, git
+}
+
+/// A source as the manifest declares it: its name, kind, location and place in manifest order
+/// (which decides who wins a skill name).
+public struct SourceDescriptor: Sendable, Equatable {
+    public var name: String
+    public var kind: SourceKind
+    public var location: String
+    public var position: Int
+
+    public init(name: String, kind: SourceKind, location: String, position: Int) {
+        self.name = name
+        self.kind = kind
+        self.location = location
+        self.position = position
+    }
+}
+
+/// A row of `sources`: a source and its sync status.
+public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "sources"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public var name: String
+    public var kind: SourceKind
+    public var location: String
+    public var position: Int
+    public var status: String
+    public var statusReason: String?
+    public var revision: String?
+    public var lastAttemptAt: Date?
+    public var lastSuccessAt: Date?
+    public var consecutiveFailures: Int
+    public var skillCount: Int
+}
+
+/// A row of `skills`: one skill directory of one source, with both verdicts.
+public struct SkillRecord: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "skills"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public var id: Int64
+    public var source: String
+    public var path: String
+    public var fileName: String
+    public var revision: String
+    public var digest: String
+    public var name: String
+    public var description: String
+    public var license: String?
+    public var compatibility: String?
+    public var allowedTools: String?
+    /// JSON text of the `metadata` field, nested maps kept.
+    public var metadata: String?
+    /// JSON object text of frontmatter fields outside the spec.
+    public var extraFields: String?
+    public var body: String
+    public var loadable: Bool
+    public var strict: Bool
+    public var loadErrors: String
+    public var strictErrors: String
+    public var warnings: String
+    public var shadowedBy: Int64?
+    public var firstSeenAt: Date
+    public var updatedAt: Date
+    public var deletedAt: Date?
+
+    public var loadErrorList: [String] { Self.list(loadErrors) }
+    public var strictErrorList: [String] { Self.list(strictErrors) }
+    public var warningList: [String] { Self.list(warnings) }
+
+    static func list(_ json: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+    }
+}
+
+/// A row of `skill_files`.
+public struct SkillFileRecord: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "skill_files"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public var skillId: Int64
+    public var path: String
+    public var kind: TreeEntryKind
+    public var size: Int64
+    public var isBinary: Bool
+    public var content: String?
+    public var linkTarget: String?
+    public var note: String?
+}
+
+/// A row of `sync_runs`: one attempt to sync one source.
+public struct SyncRunRecord: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "sync_runs"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public var id: Int64
+    public var source: String
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var outcome: String
+    public var revision: String?
+    public var added: Int
+    public var updated: Int
+    public var removed: Int
+    public var unchanged: Int
+    public var rowsWritten: Int
+    public var message: String?
+}
+
+extension TreeEntryKind: DatabaseValueConvertible {}
+extension SourceKind: DatabaseValueConvertible {}
+
+func jsonText(_ strings: [String]) -> String {
+    JSONValue.array(strings.map(JSONValue.string)).jsonText
+}

@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+
+/// Finds skills in a `SkillTree` within bounds and reads each one: the publish path every source
+/// kind (directory or git) goes through.
+public struct SkillDiscovery: Sendable {
+    public var options: DiscoveryOptions
+
+    public init(options: DiscoveryOptions = DiscoveryOptions()) {
+        self.options = options
+    }
+
+    /// Walks the tree and returns every skill directory's contents and verdicts.
+    public func snapshot(of tree: some SkillTree, revision: String? = nil) -> SkillSnapshot {
+        var warnings: [String] = []
+        var skills: [DiscoveredSkill] = []
+        var queue: [(path: String, depth: Int)] = startDirectories(in: tree).map { ($0, $0.split(separator: "/").count) }
+        var visited = 0
+        var head = 0
+        while head < queue.count {
+            let (directory, depth) = queue[head]
+            head += 1
+            visited += 1
+            if visited > options.maxDirectories {
+                warnings.append("\(tree.displayName): discovery stopped after \(options.maxDirectories) directories; raise max_dirs to search further")
+                break
+            }
+            let entries: [TreeEntry]
+            do { entries = try tree.entries(in: directory) } catch {
+                warnings.append(error.message)
+                continue
+            }
+            if let marker = entries.first(where: { $0.name == "SKILL.md" }) ?? entries.first(where: { $0.name == "skill.md" }) {
+                if matchesPaths(directory) {
+                    skills.append(readSkill(at: directory, marker: marker, entries: entries, tree: tree))
+                }
+                continue  // a skill's subdirectories are its files, not more skills
+            }
+            for entry in entries where entry.kind == .directory {
+                if DiscoveryOptions.skippedDirectories.contains(entry.name) { continue }
+                if entry.name.hasPrefix(".") && !options.includeHidden { continue }
+                if depth + 1 > options.maxDepth {
+                    warnings.append("\(tree.displayName)/\(join(directory, entry.name)): deeper than max_depth \(options.maxDepth); not searched")
+                    continue
+                }
+                queue.append((join(directory, entry.name), depth + 1))
+            }
+        }
+        return SkillSnapshot(skills: skills, warnings: warnings, revision: revision)
+    }
+
+    /// Where the walk starts: the literal prefixes of the `paths` globs, or the root.
+    private func startDirectories(in tree: some SkillTree) -> [String] {
+        guard !options.paths.isEmpty else { return [""] }
+        let prefixes = Set(options.paths.map { $0.literalPrefix.joined(separator: "/") })
+        // Drop a prefix already under another one, so no directory is walked twice.
+        return prefixes.filter { p in !prefixes.contains { q in q != p && (q.isEmpty || p.hasPrefix(q + "/")) } }.sorted()
+    }
+
+    private func matchesPaths(_ directory: String) -> Bool {
+        options.paths.isEmpty || options.paths.contains { $0.matches(directory) }
+    }
+
+    func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree) -> DiscoveredSkill {
+        let directoryName = directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
+        let markerPath = join(directory, marker.name)
+        var parsed: ParsedSkill
+        switch marker.kind {
+        case .file where marker.size > Int64(options.maxFileBytes):
+            parsed = .unreadable(directoryName, "\(marker.name) is \(marker.size) bytes, over the \(options.maxFileBytes)-byte cap")
+        case .file:
+            do {
+                let data = try tree.contents(of: markerPath, limit: options.maxFileBytes)
+                parsed = ParsedSkill.parse(data, directoryName: directoryName, fileName: marker.name)
+            } catch {
+                parsed = .unreadable(directoryName, error.message)
+            }
+        case .symlink:
+            parsed = .unreadable(directoryName, "\(marker.name) is a symlink to \(marker.linkTarget ?? "?"); symlinks are never followed")
+        default:
+            parsed = .unreadable(directoryName, "\(marker.name) is not a regular file")
+        }
+        let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory).list(entries: entries)
+        if files.truncated {
+            parsed.warnings.append("the skill has more than \(options.maxFilesPerSkill) files; only the first are listed")
+        }
+        if files.capped {
+            parsed.warnings.append("the skill's text files exceed \(options.maxSkillBytes) bytes; later files are listed but not stored")
+        }
+        var hasher = SHA256()
+        hasher.update(data: Data("\(marker.name)\0".utf8))
+        for listed in files.files {
+            let file = listed.file
+            hasher.update(data: Data("\(file.path)\0\(file.kind.rawValue)\0\(file.size)\0".utf8))
+            hasher.update(data: Data(listed.contentIdentity.utf8))
+            hasher.update(data: Data("\n".utf8))
+        }
+        return DiscoveredSkill(path: directory, fileName: marker.name, parsed: parsed, files: files.files.map(\.file), digest: hasher.finalize().hex)
+    }
+}
+
+func join(_ directory: String, _ name: String) -> String {
+    directory.isEmpty ? name : directory + "/" + name
+}
+
+extension ParsedSkill {
+    /// A skill whose SKILL.md could not be read at all: not loadable, not strict, with one reason.
+    static func unreadable(_ directoryName: String, _ reason: String) -> ParsedSkill {
+        ParsedSkill(name: directoryName, description: "", license: nil, compatibility: nil, allowedTools: nil,
+                    metadata: nil, extraFields: [:], body: "", loadErrors: [reason], warnings: [], strictErrors: [reason])
+    }
+}

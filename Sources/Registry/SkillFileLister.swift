@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+
+/// Lists the files of one skill directory, reading text files within the per-file and per-skill caps.
+struct SkillFileLister<Tree: SkillTree> {
+    struct Listed {
+        var file: SkillFile
+        /// What the digest covers for this file: its content hash, fingerprint or link target.
+        var contentIdentity: String
+    }
+
+    let options: DiscoveryOptions
+    let tree: Tree
+    let skillDirectory: String
+
+    func list(entries rootEntries: [TreeEntry]) -> (files: [Listed], truncated: Bool, capped: Bool) {
+        var files: [Listed] = []
+        var storedBytes = 0
+        var capped = false
+        var stack: [(relative: String, entries: [TreeEntry], depth: Int)] = [("", rootEntries, 0)]
+        while let (relative, entries, depth) = stack.popLast() {
+            for entry in entries {
+                let path = join(relative, entry.name)
+                switch entry.kind {
+                case .directory:
+                    if DiscoveryOptions.skippedDirectories.contains(entry.name) || depth + 1 > options.maxDepth { continue }
+                    if let children = try? tree.entries(in: join(skillDirectory, path)) {
+                        stack.append((path, children, depth + 1))
+                    }
+                case .symlink:
+                    let file = SkillFile(path: path, kind: .symlink, size: entry.size, isBinary: false, text: nil,
+                                         linkTarget: entry.linkTarget, note: "symlink; never followed")
+                    files.append(Listed(file: file, contentIdentity: "link:\(entry.linkTarget ?? "")"))
+                case .other:
+                    let file = SkillFile(path: path, kind: .other, size: entry.size, isBinary: true, text: nil, note: "not a regular file")
+                    files.append(Listed(file: file, contentIdentity: "other"))
+                case .file:
+                    var listed = read(entry, at: path, storedBytes: storedBytes)
+                    if listed.file.text != nil, storedBytes + Int(entry.size) > options.maxSkillBytes {
+                        listed.file.text = nil
+                        listed.file.note = "not stored: the skill is over its \(options.maxSkillBytes)-byte cap"
+                        capped = true
+                    }
+                    storedBytes += listed.file.text?.utf8.count ?? 0
+                    files.append(listed)
+                }
+                if files.count >= options.maxFilesPerSkill {
+                    return (files.sorted { $0.file.path < $1.file.path }, true, capped)
+                }
+            }
+        }
+        return (files.sorted { $0.file.path < $1.file.path }, false, capped)
+    }
+
+    private func read(_ entry: TreeEntry, at path: String, storedBytes: Int) -> Listed {
+        var file = SkillFile(path: path, kind: .file, size: entry.size, isBinary: false, text: nil)
+        guard entry.size <= Int64(options.maxFileBytes) else {
+            file.note = "not stored: \(entry.size) bytes is over the \(options.maxFileBytes)-byte file cap"
+            file.isBinary = true
+            return Listed(file: file, contentIdentity: "fingerprint:\(entry.fingerprint ?? "\(entry.size)")")
+        }
+        let data: Data
+        do { data = try tree.contents(of: join(skillDirectory, path), limit: options.maxFileBytes) } catch {
+            file.note = error.message
+            return Listed(file: file, contentIdentity: "unreadable")
+        }
+        let identity = "sha256:" + SHA256.hash(data: data).hex
+        if data.prefix(8192).contains(0) {
+            file.isBinary = true
+        } else if let text = String(data: data, encoding: .utf8) {
+            file.text = text
+        } else {
+            file.isBinary = true
+        }
+        return Listed(file: file, contentIdentity: identity)
+    }
+}

@@ -1,0 +1,40 @@
+/// Filters and a page for listing or searching skills; everything here is applied in SQL.
+public struct SkillQuery: Sendable, Equatable {
+    /// Full-text query (words; the last one matches as a prefix). Nil lists instead of searching.
+    public var text: String?
+    public var source: String?
+    /// Include skills that lost their name to an earlier source.
+    public var includeShadowed = false
+    /// Include skills that are not loadable.
+    public var includeUnloadable = false
+    /// Include tombstoned skills.
+    public var includeDeleted = false
+    public var limit = 50
+    public var offset = 0
+
+    public init(text: String? = nil, source: String? = nil, limit: Int = 50, offset: Int = 0) {
+        self.text = text
+        self.source = source
+        self.limit = limit
+        self.offset = offset
+    }
+
+    /// Column weights for bm25: the name counts over the description over the body.
+    public static let bm25Weights = (name: 10.0, description: 4.0, body: 1.0)
+
+    /// Turns free text into an FTS5 query that cannot be a syntax error: each word quoted,
+    /// all words required, the last one as a prefix. Nil when the text has no words.
+    public static func ftsExpression(_ text: String) -> String? {
+        let words = text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+        guard !words.isEmpty else { return nil }
+        return words.enumerated().map { index, word in
+            "\"\(word)\"" + (index == words.count - 1 ? "*" : "")
+        }.joined(separator: " ")
+    }
+}
+
+/// A search hit: the skill and its bm25 rank (lower is better, as SQLite reports it).
+public struct SkillHit: Sendable, Equatable {
+    public var skill: SkillRecord
+    public var rank: Double
+}

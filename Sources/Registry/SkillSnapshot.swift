@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// One file of a skill, as listed at sync time.
+public struct SkillFile: Sendable, Equatable {
+    /// Path relative to the skill directory.
+    public var path: String
+    public var kind: TreeEntryKind
+    public var size: Int64
+    public var isBinary: Bool
+    /// The text, when the file is text and under the caps; nil for binaries, symlinks and capped files.
+    public var text: String?
+    public var linkTarget: String?
+    /// Why the content was not stored, when it was not.
+    public var note: String?
+}
+
+/// A skill found in a source: where, what its SKILL.md says, its files, and a digest of all of it.
+public struct DiscoveredSkill: Sendable, Equatable {
+    /// The skill directory relative to the source root (`""` when the root is the skill).
+    public var path: String
+    public var fileName: String
+    public var parsed: ParsedSkill
+    public var files: [SkillFile]
+    /// SHA-256 over every file's path, kind, size and content: equal digests mean an unchanged skill.
+    public var digest: String
+}
+
+/// Everything discovery found in one source at one revision.
+public struct SkillSnapshot: Sendable {
+    public var skills: [DiscoveredSkill]
+    /// Problems with the source as a whole (bounds reached, directories that could not be read).
+    public var warnings: [String]
+    /// The revision: a git commit id, or for a directory a digest of its skills' digests.
+    public var revision: String
+
+    public init(skills: [DiscoveredSkill], warnings: [String], revision: String? = nil) {
+        self.skills = skills
+        self.warnings = warnings
+        self.revision = revision ?? SkillSnapshot.contentRevision(of: skills)
+    }
+
+    /// `local:` plus a SHA-256 of the sorted (path, digest) pairs.
+    public static func contentRevision(of skills: [DiscoveredSkill]) -> String {
+        var hasher = SHA256()
+        for skill in skills.sorted(by: { $0.path < $1.path }) {
+            hasher.update(data: Data("\(skill.path)\0\(skill.digest)\n".utf8))
+        }
+        return "local:" + hasher.finalize().hex
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}
