@@ -9,6 +9,9 @@ public struct LocalSkillTree: SkillTree {
     public let displayName: String
     private let realRoot: String
 
+    /// The root with symlinks resolved.
+    public var resolvedRoot: String { realRoot }
+
     /// Opens `root`; fails with a message naming the path when it is missing or not a directory.
     public init(root: String, displayName: String? = nil) throws(RegistryError) {
         var info = stat()

@@ -61,8 +61,8 @@ public struct SkillDiscovery: Sendable {
         options.paths.isEmpty || options.paths.contains { $0.matches(directory) }
     }
 
-    func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree) -> DiscoveredSkill {
-        let directoryName = directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
+    func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree, directoryName: String? = nil) -> DiscoveredSkill {
+        let directoryName = directoryName ?? directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
         let markerPath = join(directory, marker.name)
         var parsed: ParsedSkill
         switch marker.kind {

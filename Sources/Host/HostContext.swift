@@ -1,0 +1,26 @@
+import Foundation
+import Logging
+import Registry
+
+/// The manifest and the registry it names, opened together: what every CLI command starts from.
+public struct HostContext: Sendable {
+    public let manifest: Manifest
+    public let registry: RegistryDatabase
+    public let logger: Logger
+
+    /// Loads the manifest at `configPath`, opens its registry database and registers its sources.
+    public static func open(configPath: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
+        let manifest = try ManifestLoader.load(path: configPath, environment: environment)
+        for warning in manifest.warnings { logger.warning("\(warning)") }
+        let databasePath = manifest.resolve(manifest.host.database)
+        let registry: RegistryDatabase
+        do { registry = try RegistryDatabase(path: databasePath, logger: logger) } catch {
+            throw HostError(.registry, error.message)
+        }
+        let context = HostContext(manifest: manifest, registry: registry, logger: logger)
+        try context.syncer.declareSources()
+        return context
+    }
+
+    public var syncer: SourceSyncer { SourceSyncer(manifest: manifest, registry: registry, logger: logger) }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// `registry.yaml`, decoded and validated. Relative paths in it are relative to `directory`.
+public struct Manifest: Codable, Sendable {
+    public var version: Int = 1
+    public var host = HostSettings()
+    public var sync = SyncSettings()
+    public var sources: [SourceConfig] = []
+    public var policy = PolicyConfig()
+    public var roles: [RoleConfig] = []
+    public var groups: [GroupConfig] = []
+    public var plugins = PluginsConfig()
+    public var agents: [AgentConfig] = []
+    /// The manifest file as it was named when loaded.
+    public var file: String = "registry.yaml"
+    /// The folder relative paths are resolved against (the manifest's folder).
+    public var directory: String = "."
+    /// Warnings found while loading (the manifest is still valid).
+    public var warnings: [ManifestDiagnostic] = []
+
+    static let keys = ["version", "host", "sync", "sources", "policy", "roles", "groups", "plugins", "agents"]
+
+    /// `path` resolved against the manifest's folder.
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let joined = (directory as NSString).appendingPathComponent(path)
+        return (joined as NSString).standardizingPath
+    }
+
+    public func role(named name: String) -> RoleConfig? { roles.first { $0.name == name } }
+    public func group(named name: String) -> GroupConfig? { groups.first { $0.name == name } }
+    public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
+}
+
+/// `host:`: where the host keeps its state and listens.
+public struct HostSettings: Codable, Sendable {
+    public var database = ".agenthub/registry.db"
+    public var cache = ".agenthub/cache"
+    public var http = "127.0.0.1:8080"
+    public var logLevel = "info"
+    static let keys = ["database", "cache", "http", "log_level"]
+}
+
+/// `sync:`: defaults for every source.
+public struct SyncSettings: Codable, Sendable {
+    public var interval = ManifestDuration(seconds: 900, text: "15m")
+    public var timeout = ManifestDuration(seconds: 60, text: "60s")
+    public var maxConcurrent = 4
+    /// Fraction of the interval added at random so sources do not sync in lockstep.
+    public var jitter = 0.1
+    /// A publish that would remove more than this fraction of a source's skills is held (1 disables).
+    public var maxVanished = 0.5
+    static let keys = ["interval", "timeout", "max_concurrent", "jitter", "max_vanished"]
+}
+
+/// One entry of `sources:`.
+public struct SourceConfig: Codable, Sendable {
+    public enum Location: Codable, Sendable, Equatable {
+        case path(String)
+        case git(String)
+    }
+    public enum GitRef: Codable, Sendable, Equatable {
+        case branch(String), tag(String), semver(String), commit(String)
+        static let keys = ["branch", "tag", "semver", "commit"]
+    }
+
+    public var name: String
+    public var location: Location
+    public var ref: GitRef?
+    public var paths: [String] = []
+    public var interval: ManifestDuration?
+    public var timeout: ManifestDuration?
+    public var includeHidden = false
+    public var maxDepth = 6
+    public var maxDirs = 10_000
+    public var maxVanished: Double?
+    /// For git sources: the environment variable that holds an access token (read at sync time).
+    public var tokenEnv: String?
+    public var position: SourceLocation
+    static let keys = ["name", "path", "git", "ref", "paths", "interval", "timeout", "include_hidden",
+                       "max_depth", "max_dirs", "max_vanished", "token_env"]
+}
+
+/// A decision of the policy engine.
+public enum PolicyDecision: String, Codable, Sendable, CaseIterable {
+    case allow, ask, deny
+}
+
+/// `policy:`.
+public struct PolicyConfig: Codable, Sendable {
+    public enum Mode: String, Codable, Sendable, CaseIterable { case enforce, permissive }
+    public enum Risk: String, Codable, Sendable, CaseIterable { case low, medium, high }
+
+    /// One rule: a decision for the tools matching its patterns, and where it was written.
+    public struct Rule: Codable, Sendable {
+        public var decision: PolicyDecision
+        public var patterns: [String]
+        public var location: SourceLocation
+    }
+    public struct RiskRule: Codable, Sendable {
+        public var pattern: String
+        public var level: Risk
+        public var location: SourceLocation
+    }
+
+    public var mode = Mode.enforce
+    public var `default` = PolicyDecision.deny
+    public var rules: [Rule] = []
+    public var risk: [RiskRule] = []
+    static let keys = ["mode", "default", "rules", "risk"]
+}
+
+/// One entry of `roles:`.
+public struct RoleConfig: Codable, Sendable {
+    public var name: String
+    public var description: String?
+    public var allow: [String] = []
+    public var ask: [String] = []
+    public var deny: [String] = []
+    /// Which skills the role sees: `name` or `source/name` globs.
+    public var skills: [String] = []
+    public var location: SourceLocation
+    static let keys = ["description", "allow", "ask", "deny", "skills"]
+}
+
+/// One entry of `groups:`: roles that share a blackboard.
+public struct GroupConfig: Codable, Sendable {
+    public var name: String
+    public var members: [String] = []
+    public var lead: String?
+    public var allow: [String] = []
+    public var ask: [String] = []
+    public var deny: [String] = []
+    public var location: SourceLocation
+    static let keys = ["members", "lead", "allow", "ask", "deny"]
+}
+
+/// One entry of `agents:`: an identity an HTTP client proves with a key.
+public struct AgentConfig: Codable, Sendable {
+    public var name: String
+    public var role: String
+    public var group: String?
+    /// The environment variable holding the agent's API key (read at runtime, never stored).
+    public var keyEnv: String?
+    public var location: SourceLocation
+    static let keys = ["role", "group", "key_env"]
+}

@@ -1,0 +1,225 @@
+import Registry
+import Yams
+
+/// Reads each section of the manifest from its YAML nodes. Problems go to the reader; decoding
+/// carries on so that every problem in the file is reported at once.
+struct ManifestDecoder {
+    let r: ManifestReader
+
+    func decode(_ root: Node) -> Manifest {
+        var m = Manifest()
+        guard let top = r.mapping(root, "the manifest", known: Manifest.keys, required: ["version"]) else { return m }
+        if let v = top["version"] {
+            if let version = r.int(v, "version", range: 1...Int.max), version != 1 {
+                r.error(v, "version \(version) is not supported; this host reads version 1")
+            }
+        }
+        if let node = top["host"] { m.host = host(node) }
+        if let node = top["sync"] { m.sync = sync(node) }
+        if let node = top["sources"] {
+            if case .sequence(let items) = node {
+                m.sources = items.enumerated().compactMap { source($1, "sources[\($0)]") }
+            } else { r.error(node, "sources must be a list, found \(r.describe(node))") }
+        }
+        if let node = top["policy"] { m.policy = policy(node) }
+        if let node = top["roles"] { m.roles = r.namedEntries(node, "roles").compactMap { role($0.name, $0.key, $0.value) } }
+        if let node = top["groups"] { m.groups = r.namedEntries(node, "groups").compactMap { group($0.name, $0.key, $0.value) } }
+        if let node = top["plugins"] { m.plugins = PluginsDecoder(r: r).decode(node) }
+        if let node = top["agents"] { m.agents = r.namedEntries(node, "agents").compactMap { agent($0.name, $0.key, $0.value) } }
+        return m
+    }
+
+    func host(_ node: Node) -> HostSettings {
+        var h = HostSettings()
+        guard let map = r.mapping(node, "host", known: HostSettings.keys) else { return h }
+        if let v = r.string(map["database"], "host.database", expand: true) { h.database = v }
+        if let v = r.string(map["cache"], "host.cache", expand: true) { h.cache = v }
+        if let node = map["http"], let v = r.string(node, "host.http") {
+            let parts = v.split(separator: ":")
+            if parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) { h.http = v } else {
+                r.error(node, "host.http must be HOST:PORT (like 127.0.0.1:8080), found '\(v)'")
+            }
+        }
+        if let node = map["log_level"], let v = r.string(node, "host.log_level") {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            if levels.contains(v) { h.logLevel = v } else {
+                r.error(node, "host.log_level must be one of \(levels.joined(separator: ", ")), found '\(v)'")
+            }
+        }
+        return h
+    }
+
+    func sync(_ node: Node) -> SyncSettings {
+        var s = SyncSettings()
+        guard let map = r.mapping(node, "sync", known: SyncSettings.keys) else { return s }
+        if let v = r.duration(map["interval"], "sync.interval") { s.interval = v }
+        if let v = r.duration(map["timeout"], "sync.timeout") { s.timeout = v }
+        if let v = r.int(map["max_concurrent"], "sync.max_concurrent", range: 1...64) { s.maxConcurrent = v }
+        if let v = r.double(map["jitter"], "sync.jitter", range: 0...1) { s.jitter = v }
+        if let v = r.double(map["max_vanished"], "sync.max_vanished", range: 0...1) { s.maxVanished = v }
+        return s
+    }
+
+    func source(_ node: Node, _ path: String) -> SourceConfig? {
+        guard let map = r.mapping(node, path, known: SourceConfig.keys, required: ["name"]) else { return nil }
+        let name = r.string(map["name"], "\(path).name")
+        let label = name.map { "sources.\($0)" } ?? path
+        if let name, let n = map["name"], !Names.isSourceName(name) {
+            r.error(n, "source name '\(name)' must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        var location: SourceConfig.Location?
+        switch (map["path"], map["git"]) {
+        case (let p?, nil): location = r.string(p, "\(label).path").map(SourceConfig.Location.path)
+        case (nil, let g?): location = r.string(g, "\(label).git", expand: true).map(SourceConfig.Location.git)
+        case (_?, _?): r.error(node, "\(label) has both 'path' and 'git'; a source is one or the other")
+        case (nil, nil): r.error(node, "\(label) needs 'path' (a local folder) or 'git' (a repository URL)")
+        }
+        var source = SourceConfig(name: name ?? "", location: location ?? .path(""), position: ManifestReader.location(node))
+        if let refNode = map["ref"] {
+            if case .path = location { r.error(refNode, "\(label).ref only applies to git sources") }
+            source.ref = gitRef(refNode, "\(label).ref")
+        }
+        for (pattern, item) in r.stringList(map["paths"], "\(label).paths") {
+            do { _ = try Glob(pattern, mode: .path); source.paths.append(pattern) } catch {
+                r.error(item, "\(label).paths: \(error.description)")
+            }
+        }
+        source.interval = r.duration(map["interval"], "\(label).interval")
+        source.timeout = r.duration(map["timeout"], "\(label).timeout")
+        if let v = r.bool(map["include_hidden"], "\(label).include_hidden") { source.includeHidden = v }
+        if let v = r.int(map["max_depth"], "\(label).max_depth", range: 1...32) { source.maxDepth = v }
+        if let v = r.int(map["max_dirs"], "\(label).max_dirs", range: 1...10_000_000) { source.maxDirs = v }
+        source.maxVanished = r.double(map["max_vanished"], "\(label).max_vanished", range: 0...1)
+        if let node = map["token_env"], let v = r.string(node, "\(label).token_env") {
+            if EnvironmentExpansion.isVariableName(v) { source.tokenEnv = v } else {
+                r.error(node, "\(label).token_env must name an environment variable, found '\(v)'")
+            }
+        }
+        return location == nil || name == nil ? nil : source
+    }
+
+    func gitRef(_ node: Node, _ path: String) -> SourceConfig.GitRef? {
+        guard let map = r.mapping(node, path, known: SourceConfig.GitRef.keys) else { return nil }
+        guard map.count == 1, let (kind, valueNode) = map.first else {
+            r.error(node, "\(path) must name exactly one of branch, tag, semver or commit")
+            return nil
+        }
+        guard let value = r.string(valueNode, "\(path).\(kind)"), !value.isEmpty else { return nil }
+        switch kind {
+        case "branch": return .branch(value)
+        case "tag": return .tag(value)
+        case "semver": return .semver(value)
+        default:
+            guard (7...40).contains(value.count), value.allSatisfy(\.isHexDigit) else {
+                r.error(valueNode, "\(path).commit must be a commit id of 7 to 40 hex digits, found '\(value)'")
+                return nil
+            }
+            return .commit(value.lowercased())
+        }
+    }
+
+    func policy(_ node: Node) -> PolicyConfig {
+        var p = PolicyConfig()
+        guard let map = r.mapping(node, "policy", known: PolicyConfig.keys) else { return p }
+        if let v = r.choice(map["mode"], "policy.mode", PolicyConfig.Mode.self) { p.mode = v }
+        if let v = r.choice(map["default"], "policy.default", PolicyDecision.self) { p.default = v }
+        if let rules = map["rules"] {
+            guard case .sequence(let items) = rules else {
+                r.error(rules, "policy.rules must be a list, found \(r.describe(rules))")
+                return p
+            }
+            for (index, item) in items.enumerated() {
+                let path = "policy.rules[\(index)]"
+                guard let rule = r.mapping(item, path, known: PolicyDecision.allCases.map(\.rawValue)) else { continue }
+                guard rule.count == 1, let (word, list) = rule.first, let decision = PolicyDecision(rawValue: word) else {
+                    r.error(item, "\(path) must have exactly one of allow, ask or deny")
+                    continue
+                }
+                p.rules.append(.init(decision: decision, patterns: toolPatterns(list, "\(path).\(word)"), location: ManifestReader.location(item)))
+            }
+        }
+        if let risk = map["risk"] {
+            for (pattern, key, value) in r.namedEntries(risk, "policy.risk") {
+                guard checkToolPattern(pattern, key, "policy.risk") else { continue }
+                if let level = r.choice(value, "policy.risk.\(pattern)", PolicyConfig.Risk.self) {
+                    p.risk.append(.init(pattern: pattern, level: level, location: ManifestReader.location(key)))
+                }
+            }
+        }
+        return p
+    }
+
+    func role(_ name: String, _ key: Node, _ node: Node) -> RoleConfig? {
+        if !Names.isIdentifier(name) { r.error(key, "role name '\(name)' must be letters, digits, '_' or '-'") }
+        var role = RoleConfig(name: name, location: ManifestReader.location(key))
+        guard let map = r.mapping(node, "roles.\(name)", known: RoleConfig.keys) else { return role }
+        role.description = r.string(map["description"], "roles.\(name).description")
+        role.allow = toolPatterns(map["allow"], "roles.\(name).allow")
+        role.ask = toolPatterns(map["ask"], "roles.\(name).ask")
+        role.deny = toolPatterns(map["deny"], "roles.\(name).deny")
+        for (pattern, item) in r.stringList(map["skills"], "roles.\(name).skills") {
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count > 2 || parts.contains(where: \.isEmpty) {
+                r.error(item, "roles.\(name).skills: '\(pattern)' must be NAME or SOURCE/NAME")
+                continue
+            }
+            do { for part in parts { _ = try Glob(String(part)) }; role.skills.append(pattern) } catch {
+                r.error(item, "roles.\(name).skills: \(error.description)")
+            }
+        }
+        return role
+    }
+
+    func group(_ name: String, _ key: Node, _ node: Node) -> GroupConfig? {
+        if !Names.isIdentifier(name) { r.error(key, "group name '\(name)' must be letters, digits, '_' or '-'") }
+        var group = GroupConfig(name: name, location: ManifestReader.location(key))
+        guard let map = r.mapping(node, "groups.\(name)", known: GroupConfig.keys, required: ["members"]) else { return group }
+        group.members = r.stringList(map["members"], "groups.\(name).members").map(\.0)
+        group.lead = r.string(map["lead"], "groups.\(name).lead")
+        group.allow = toolPatterns(map["allow"], "groups.\(name).allow")
+        group.ask = toolPatterns(map["ask"], "groups.\(name).ask")
+        group.deny = toolPatterns(map["deny"], "groups.\(name).deny")
+        return group
+    }
+
+    func agent(_ name: String, _ key: Node, _ node: Node) -> AgentConfig? {
+        guard let map = r.mapping(node, "agents.\(name)", known: AgentConfig.keys, required: ["role"]),
+              let role = r.string(map["role"], "agents.\(name).role") else { return nil }
+        var agent = AgentConfig(name: name, role: role, location: ManifestReader.location(key))
+        agent.group = r.string(map["group"], "agents.\(name).group")
+        if let node = map["key_env"], let v = r.string(node, "agents.\(name).key_env") {
+            if EnvironmentExpansion.isVariableName(v) { agent.keyEnv = v } else {
+                r.error(node, "agents.\(name).key_env must name an environment variable, found '\(v)'")
+            }
+        }
+        return agent
+    }
+
+    /// A list of tool-name globs; bad patterns are reported and dropped.
+    func toolPatterns(_ node: Node?, _ path: String) -> [String] {
+        r.stringList(node, path).compactMap { pattern, item in checkToolPattern(pattern, item, path) ? pattern : nil }
+    }
+
+    func checkToolPattern(_ pattern: String, _ node: Node, _ path: String) -> Bool {
+        do { _ = try Glob(pattern) } catch {
+            r.error(node, "\(path): \(error.description)")
+            return false
+        }
+        guard pattern.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-*?[]!".contains($0)) }) else {
+            r.error(node, "\(path): '\(pattern)' is not a tool pattern (letters, digits, '_', '-' and the wildcards * ? [...])")
+            return false
+        }
+        return true
+    }
+}
+
+enum Names {
+    static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+
+    static func isSourceName(_ s: String) -> Bool {
+        guard let first = s.first, first.isASCII, first.isLowercase || first.isNumber else { return false }
+        return s.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "._-".contains($0)) }
+    }
+}

@@ -1,0 +1,41 @@
+/// A duration written as `30s`, `15m`, `1h`, `1d`, `500ms`, or a sum such as `1h30m`.
+public struct ManifestDuration: Codable, Sendable, Hashable, CustomStringConvertible {
+    public let seconds: Double
+    public let text: String
+
+    public init(seconds: Double, text: String) {
+        self.seconds = seconds
+        self.text = text
+    }
+
+    public init(parsing text: String) throws(DurationError) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        guard !rest.isEmpty else { throw DurationError("duration is empty; write it like 30s, 15m, 1h or 1d") }
+        var total = 0.0
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let value = Double(digits) else {
+                throw DurationError("'\(text)' is not a duration; write it like 30s, 15m, 1h or 1d")
+            }
+            rest = rest.dropFirst(digits.count)
+            guard let (unit, factor) = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else {
+                throw DurationError("'\(text)' is not a duration: a number needs a unit (ms, s, m, h, d), as in 30s, 15m, 1h or 1d")
+            }
+            rest = rest.dropFirst(unit.count)
+            total += value * factor
+        }
+        guard total > 0 else { throw DurationError("duration '\(text)' must be longer than zero") }
+        self.seconds = total
+        self.text = text
+    }
+
+    public var description: String { text }
+}
+
+public struct DurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+import Foundation

@@ -1,0 +1,62 @@
+/// `plugins:`: a plugin is enabled when its key is present.
+public struct PluginsConfig: Codable, Sendable {
+    public var file: FilePluginConfig?
+    public var memory: MemoryPluginConfig?
+    public var export: ExportPluginConfig?
+    public var skills: SkillsPluginConfig?
+    public var mcp: MCPPluginConfig?
+    static let keys = ["file", "memory", "export", "skills", "mcp"]
+}
+
+/// `plugins.file`: `read_file` and `list_files` never leave `roots`.
+public struct FilePluginConfig: Codable, Sendable {
+    public var roots: [String] = []
+    public var maxBytes = 1 << 20
+    static let keys = ["roots", "max_bytes"]
+}
+
+/// `plugins.memory`: ranking weights (relevance, importance, recency) and limits.
+public struct MemoryPluginConfig: Codable, Sendable {
+    public var relevanceWeight = 0.7
+    public var importanceWeight = 0.2
+    public var recencyWeight = 0.1
+    public var recencyHalfLife = ManifestDuration(seconds: 7 * 86400, text: "7d")
+    public var maxTextBytes = 64 * 1024
+    static let keys = ["relevance_weight", "importance_weight", "recency_weight", "recency_half_life", "max_text_bytes"]
+}
+
+public struct ExportPluginConfig: Codable, Sendable {
+    public var maxLimit = 5000
+    static let keys = ["max_limit"]
+}
+
+public struct SkillsPluginConfig: Codable, Sendable {
+    static let keys: [String] = []
+}
+
+/// `plugins.mcp`: downstream MCP servers bridged over stdio.
+public struct MCPPluginConfig: Codable, Sendable {
+    public var servers: [MCPServerConfig] = []
+    static let keys = ["servers"]
+}
+
+/// One bridged server. Its tools appear as `<name>__<tool>`.
+public struct MCPServerConfig: Codable, Sendable {
+    public var name: String
+    public var command: String
+    public var args: [String] = []
+    /// Environment passed to the server (after `${VAR}` expansion); nothing else leaks from the host.
+    public var env: [String: String] = [:]
+    public var cwd: String?
+    public var risk = PolicyConfig.Risk.low
+    /// Only these tools are bridged, when given.
+    public var tools: [String]?
+    public var timeout: ManifestDuration?
+    public var location: SourceLocation
+    static let keys = ["command", "args", "env", "cwd", "risk", "tools", "timeout"]
+
+    /// The separator between server and tool in a bridged tool name.
+    public static let separator = "__"
+    /// Tool names longer than this are cut by clients and LLM APIs.
+    public static let maxToolNameLength = 64
+}

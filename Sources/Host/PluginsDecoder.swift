@@ -1,0 +1,93 @@
+import Yams
+
+/// Reads `plugins:`.
+struct PluginsDecoder {
+    let r: ManifestReader
+
+    func decode(_ node: Node) -> PluginsConfig {
+        var p = PluginsConfig()
+        guard let map = r.mapping(node, "plugins", known: PluginsConfig.keys) else { return p }
+        if let node = map["file"] { p.file = file(node) }
+        if let node = map["memory"] { p.memory = memory(node) }
+        if let node = map["export"] {
+            var e = ExportPluginConfig()
+            if let m = section(node, "plugins.export", ExportPluginConfig.keys),
+               let v = r.int(m["max_limit"], "plugins.export.max_limit", range: 1...100_000) { e.maxLimit = v }
+            p.export = e
+        }
+        if let node = map["skills"] {
+            _ = section(node, "plugins.skills", SkillsPluginConfig.keys)
+            p.skills = SkillsPluginConfig()
+        }
+        if let node = map["mcp"] { p.mcp = mcp(node) }
+        return p
+    }
+
+    /// A plugin's mapping; `{}` and an empty value both mean "enabled with defaults".
+    private func section(_ node: Node, _ path: String, _ keys: [String]) -> [String: Node]? {
+        if case .scalar = node, node.tag.description == Tag.Name.null.rawValue { return [:] }
+        return r.mapping(node, path, known: keys.isEmpty ? ["\u{0}"] : keys)
+    }
+
+    func file(_ node: Node) -> FilePluginConfig {
+        var f = FilePluginConfig()
+        guard let map = section(node, "plugins.file", FilePluginConfig.keys) else { return f }
+        f.roots = r.stringList(map["roots"], "plugins.file.roots").map(\.0)
+        if map["roots"] == nil { r.error(node, "plugins.file is missing required key 'roots'") }
+        if let v = r.int(map["max_bytes"], "plugins.file.max_bytes", range: 1...(1 << 30)) { f.maxBytes = v }
+        return f
+    }
+
+    func memory(_ node: Node) -> MemoryPluginConfig {
+        var m = MemoryPluginConfig()
+        guard let map = section(node, "plugins.memory", MemoryPluginConfig.keys) else { return m }
+        if let v = r.double(map["relevance_weight"], "plugins.memory.relevance_weight", range: 0...1) { m.relevanceWeight = v }
+        if let v = r.double(map["importance_weight"], "plugins.memory.importance_weight", range: 0...1) { m.importanceWeight = v }
+        if let v = r.double(map["recency_weight"], "plugins.memory.recency_weight", range: 0...1) { m.recencyWeight = v }
+        if let v = r.duration(map["recency_half_life"], "plugins.memory.recency_half_life") { m.recencyHalfLife = v }
+        if let v = r.int(map["max_text_bytes"], "plugins.memory.max_text_bytes", range: 1...(16 << 20)) { m.maxTextBytes = v }
+        return m
+    }
+
+    func mcp(_ node: Node) -> MCPPluginConfig {
+        var c = MCPPluginConfig()
+        guard let map = section(node, "plugins.mcp", MCPPluginConfig.keys), let servers = map["servers"] else { return c }
+        for (name, key, value) in r.namedEntries(servers, "plugins.mcp.servers") {
+            let path = "plugins.mcp.servers.\(name)"
+            if !Names.isIdentifier(name) || name.contains(MCPServerConfig.separator) {
+                r.error(key, "server name '\(name)' must be letters, digits, '_' or '-', without '__'")
+            }
+            let prefix = name.count + MCPServerConfig.separator.count
+            if prefix >= MCPServerConfig.maxToolNameLength {
+                r.error(key, "server name '\(name)' is \(name.count) characters: every bridged tool name '\(name)__<tool>' would exceed \(MCPServerConfig.maxToolNameLength) characters")
+            }
+            guard let m = r.mapping(value, path, known: MCPServerConfig.keys, required: ["command"]),
+                  let command = r.string(m["command"], "\(path).command", expand: true) else { continue }
+            var server = MCPServerConfig(name: name, command: command, location: ManifestReader.location(key))
+            server.args = r.stringList(m["args"], "\(path).args", expand: true).map(\.0)
+            if let env = m["env"] {
+                for (variable, varKey, valueNode) in r.namedEntries(env, "\(path).env") {
+                    if !EnvironmentExpansion.isVariableName(variable) {
+                        r.error(varKey, "\(path).env: '\(variable)' is not an environment variable name")
+                    }
+                    if let v = r.string(valueNode, "\(path).env.\(variable)", expand: true) { server.env[variable] = v }
+                }
+            }
+            server.cwd = r.string(m["cwd"], "\(path).cwd")
+            if let v = r.choice(m["risk"], "\(path).risk", PolicyConfig.Risk.self) { server.risk = v }
+            if let tools = m["tools"] {
+                server.tools = r.stringList(tools, "\(path).tools").compactMap { tool, item in
+                    let full = "\(name)\(MCPServerConfig.separator)\(tool)"
+                    if full.count > MCPServerConfig.maxToolNameLength {
+                        r.error(item, "bridged tool name '\(full)' is \(full.count) characters, over the \(MCPServerConfig.maxToolNameLength) clients accept")
+                        return nil
+                    }
+                    return tool
+                }
+            }
+            server.timeout = r.duration(m["timeout"], "\(path).timeout")
+            c.servers.append(server)
+        }
+        return c
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+extension SkillDiscovery {
+    /// Reads one skill directory on disk (or the directory of a SKILL.md file given directly), as
+    /// `agenthub skills validate` does. Fails when there is no SKILL.md to read.
+    public func inspect(path: String) throws(RegistryError) -> DiscoveredSkill {
+        var directory = path
+        let last = (path as NSString).lastPathComponent
+        if last == "SKILL.md" || last == "skill.md" {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                directory = (path as NSString).deletingLastPathComponent
+                if directory.isEmpty { directory = "." }
+            }
+        }
+        let tree = try LocalSkillTree(root: directory, displayName: directory)
+        let entries = try tree.entries(in: "")
+        guard let marker = entries.first(where: { $0.name == "SKILL.md" }) ?? entries.first(where: { $0.name == "skill.md" }) else {
+            throw RegistryError(.skillNotFound, "\(directory) has no SKILL.md")
+        }
+        let name = (tree.resolvedRoot as NSString).lastPathComponent
+        return readSkill(at: "", marker: marker, entries: entries, tree: tree, directoryName: name)
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Host
+import Logging
+
+@main
+struct AgentHub: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agenthub",
+        abstract: "A host for agent skills and tools, configured by one registry.yaml.",
+        discussion: """
+            Exit codes: 0 success; 1 a problem was found (invalid manifest, a failing skill, a failed \
+            or held sync, nothing matched); 64 the command line was wrong.
+            """,
+        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self]
+    )
+}
+
+/// Options every command that reads the manifest takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The manifest to use.")
+    var config = "registry.yaml"
+
+    @Flag(name: .long, help: "Print JSON for scripts instead of tables.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Log debug messages to stderr.")
+    var verbose = false
+
+    func logger() -> Logger {
+        let verbose = self.verbose
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .notice
+            return handler
+        }
+        return Logger(label: "agenthub")
+    }
+
+    /// Opens the manifest and registry, or prints why not and exits 1.
+    func context() throws -> HostContext {
+        do { return try HostContext.open(configPath: config, logger: logger()) } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+    }
+}
