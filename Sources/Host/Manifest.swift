@@ -119,6 +119,7 @@ public struct RoleConfig: Codable, Sendable {
     public var deny: [String] = []
     /// Which skills the role sees: `name` or `source/name` globs.
     public var skills: [String] = []
+    public var skillLocations: [SourceLocation] = []
     public var location: SourceLocation
     static let keys = ["description", "allow", "ask", "deny", "skills"]
 }
@@ -128,6 +129,9 @@ public struct GroupConfig: Codable, Sendable {
     public var name: String
     public var members: [String] = []
     public var lead: String?
+    /// Where each member and the lead were written (for messages).
+    public var memberLocations: [SourceLocation] = []
+    public var leadLocation: SourceLocation?
     public var allow: [String] = []
     public var ask: [String] = []
     public var deny: [String] = []
@@ -143,5 +147,7 @@ public struct AgentConfig: Codable, Sendable {
     /// The environment variable holding the agent's API key (read at runtime, never stored).
     public var keyEnv: String?
     public var location: SourceLocation
+    public var roleLocation: SourceLocation?
+    public var groupLocation: SourceLocation?
     static let keys = ["role", "group", "key_env"]
 }

@@ -163,7 +163,11 @@ struct ManifestDecoder {
                 r.error(item, "roles.\(name).skills: '\(pattern)' must be NAME or SOURCE/NAME")
                 continue
             }
-            do { for part in parts { _ = try Glob(String(part)) }; role.skills.append(pattern) } catch {
+            do {
+                for part in parts { _ = try Glob(String(part)) }
+                role.skills.append(pattern)
+                role.skillLocations.append(ManifestReader.location(item))
+            } catch {
                 r.error(item, "roles.\(name).skills: \(error.description)")
             }
         }
@@ -174,8 +178,11 @@ struct ManifestDecoder {
         if !Names.isIdentifier(name) { r.error(key, "group name '\(name)' must be letters, digits, '_' or '-'") }
         var group = GroupConfig(name: name, location: ManifestReader.location(key))
         guard let map = r.mapping(node, "groups.\(name)", known: GroupConfig.keys, required: ["members"]) else { return group }
-        group.members = r.stringList(map["members"], "groups.\(name).members").map(\.0)
+        let members = r.stringList(map["members"], "groups.\(name).members")
+        group.members = members.map(\.0)
+        group.memberLocations = members.map { ManifestReader.location($0.1) }
         group.lead = r.string(map["lead"], "groups.\(name).lead")
+        group.leadLocation = map["lead"].map { ManifestReader.location($0) }
         group.allow = toolPatterns(map["allow"], "groups.\(name).allow")
         group.ask = toolPatterns(map["ask"], "groups.\(name).ask")
         group.deny = toolPatterns(map["deny"], "groups.\(name).deny")
@@ -186,7 +193,9 @@ struct ManifestDecoder {
         guard let map = r.mapping(node, "agents.\(name)", known: AgentConfig.keys, required: ["role"]),
               let role = r.string(map["role"], "agents.\(name).role") else { return nil }
         var agent = AgentConfig(name: name, role: role, location: ManifestReader.location(key))
+        agent.roleLocation = map["role"].map { ManifestReader.location($0) }
         agent.group = r.string(map["group"], "agents.\(name).group")
+        agent.groupLocation = map["group"].map { ManifestReader.location($0) }
         if let node = map["key_env"], let v = r.string(node, "agents.\(name).key_env") {
             if EnvironmentExpansion.isVariableName(v) { agent.keyEnv = v } else {
                 r.error(node, "agents.\(name).key_env must name an environment variable, found '\(v)'")

@@ -52,7 +52,8 @@ public enum ManifestLoader {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             let prefix = context.map { "\($0.text): " } ?? ""
-            return (loc(mark), "YAML syntax error: \(prefix)\(problem)")
+            let start = context.map { " (the construct starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return (loc(mark), "YAML syntax error: \(prefix)\(problem)\(start)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return (loc(context.mark), "duplicate key '\(duplicates.joined(separator: "', '"))' in the same mapping")
         default:

@@ -14,36 +14,36 @@ struct ManifestValidator {
             } else { seen[source.name] = source.position }
         }
         for group in m.groups {
-            for member in group.members where !roles.contains(member) {
-                r.report(.error, group.location, "groups.\(group.name).members: unknown role '\(member)'\(hint(member, roles))")
+            for (index, member) in group.members.enumerated() where !roles.contains(member) {
+                r.report(.error, group.memberLocations[safe: index] ?? group.location, "groups.\(group.name).members: unknown role '\(member)'\(hint(member, roles))")
             }
             if Set(group.members).count != group.members.count {
                 r.report(.error, group.location, "groups.\(group.name).members lists a role more than once")
             }
             if let lead = group.lead, !group.members.contains(lead) {
-                r.report(.error, group.location, "groups.\(group.name).lead '\(lead)' is not one of its members (\(group.members.joined(separator: ", ")))")
+                r.report(.error, group.leadLocation ?? group.location, "groups.\(group.name).lead '\(lead)' is not one of its members (\(group.members.joined(separator: ", ")))")
             }
         }
         for agent in m.agents {
             if !roles.contains(agent.role) {
-                r.report(.error, agent.location, "agents.\(agent.name).role: unknown role '\(agent.role)'\(hint(agent.role, roles))")
+                r.report(.error, agent.roleLocation ?? agent.location, "agents.\(agent.name).role: unknown role '\(agent.role)'\(hint(agent.role, roles))")
             }
             if let group = agent.group {
                 if let g = m.group(named: group) {
                     if roles.contains(agent.role), !g.members.contains(agent.role) {
-                        r.report(.error, agent.location, "agents.\(agent.name): role '\(agent.role)' is not a member of group '\(group)'")
+                        r.report(.error, agent.groupLocation ?? agent.location, "agents.\(agent.name): role '\(agent.role)' is not a member of group '\(group)'")
                     }
                 } else {
-                    r.report(.error, agent.location, "agents.\(agent.name).group: unknown group '\(group)'\(hint(group, groups))")
+                    r.report(.error, agent.groupLocation ?? agent.location, "agents.\(agent.name).group: unknown group '\(group)'\(hint(group, groups))")
                 }
             }
         }
         for role in m.roles {
-            for pattern in role.skills {
+            for (index, pattern) in role.skills.enumerated() {
                 let parts = pattern.split(separator: "/").map(String.init)
                 guard parts.count == 2, let glob = try? Glob(parts[0]), glob.isLiteral else { continue }
                 if !sources.contains(parts[0]) {
-                    r.report(.error, role.location, "roles.\(role.name).skills: '\(pattern)' names unknown source '\(parts[0])'\(hint(parts[0], sources))")
+                    r.report(.error, role.skillLocations[safe: index] ?? role.location, "roles.\(role.name).skills: '\(pattern)' names unknown source '\(parts[0])'\(hint(parts[0], sources))")
                 }
             }
         }
@@ -61,3 +61,7 @@ struct ManifestValidator {
 }
 
 import Registry
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -19,7 +19,8 @@ struct SkillFrontmatter {
 
     init(data: Data) {
         var notes: [String] = []
-        let decoded = String(data: data, encoding: .utf8)
+        // Foundation's String(data:encoding:) drops a BOM and is lenient on Linux: validate explicitly.
+        let decoded = String(validating: data, as: UTF8.self)
         strictText = decoded
         var text: String
         if let decoded {

@@ -23,14 +23,20 @@ public enum StrictSkillValidator {
         guard let yaml = document.yaml else {
             return ["SKILL.md frontmatter not properly closed with ---"]
         }
+        if let problem = tabProblem(yaml, lineOffset: 1) {
+            return ["Invalid YAML in frontmatter: \(problem)"]
+        }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // The parser owns the anchors its nodes point to (weakly): keep it alive while checking.
+            let parser = try Parser(yaml: yaml)
+            root = try parser.singleRoot()
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            if let root, let problem = withExtendedLifetime(parser, { strictYAMLProblem(in: root, lines: lines, lineOffset: 1) }) {
+                return ["Invalid YAML in frontmatter: \(problem)"]
+            }
         } catch {
             return ["Invalid YAML in frontmatter: \(YAMLProblem(error, lineOffset: 1))"]
-        }
-        if let root, let problem = strictYAMLProblem(in: root, lineOffset: 1) {
-            return ["Invalid YAML in frontmatter: \(problem)"]
         }
         guard let root, case .mapping(let mapping) = root else {
             return ["SKILL.md frontmatter must be a YAML mapping"]
@@ -101,7 +107,28 @@ public enum StrictSkillValidator {
     }
 
     /// The first construct strictyaml refuses (flow collections, anchors, aliases), as its message names it.
-    static func strictYAMLProblem(in node: Node, lineOffset: Int) -> String? {
+    /// strictyaml's scanner refuses a tab where a token would start (after `key:` or as indentation).
+    static func tabProblem(_ yaml: String, lineOffset: Int) -> String? {
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " }
+            if trimmed.hasPrefix("\t") || line.range(of: ":\t") != nil {
+                let column = (line.firstIndex(of: "\t").map { line.distance(from: line.startIndex, to: $0) } ?? 0) + 1
+                return "while scanning for the next token found character '\\t' that cannot start any token (line \(index + 1 + lineOffset), column \(column))"
+            }
+        }
+        return nil
+    }
+
+    /// Whether a collection was written in flow style (`[a, b]`, `{a: b}`): its first character.
+    static func isFlow(_ mark: Mark?, _ lines: [Substring]) -> Bool {
+        guard let mark, mark.line - 1 < lines.count else { return false }
+        let line = lines[mark.line - 1].unicodeScalars
+        guard mark.column - 1 < line.count else { return false }
+        let char = line[line.index(line.startIndex, offsetBy: mark.column - 1)]
+        return char == "[" || char == "{"
+    }
+
+    static func strictYAMLProblem(in node: Node, lines: [Substring], lineOffset: Int) -> String? {
         func at(_ mark: Mark?) -> String {
             guard let mark else { return "" }
             return " (line \(mark.line + lineOffset), column \(mark.column))"
@@ -115,20 +142,20 @@ public enum StrictSkillValidator {
         case .scalar:
             return nil
         case .mapping(let mapping):
-            if mapping.style == .flow {
+            if mapping.style == .flow || isFlow(mapping.mark, lines) {
                 return "Found ugly disallowed JSONesque flow mapping (surround with ' and ' to make text appear literally)\(at(mapping.mark))"
             }
             for (key, value) in mapping {
-                if let problem = strictYAMLProblem(in: key, lineOffset: lineOffset) ?? strictYAMLProblem(in: value, lineOffset: lineOffset) {
+                if let problem = strictYAMLProblem(in: key, lines: lines, lineOffset: lineOffset) ?? strictYAMLProblem(in: value, lines: lines, lineOffset: lineOffset) {
                     return problem
                 }
             }
             return nil
         case .sequence(let sequence):
-            if sequence.style == .flow {
+            if sequence.style == .flow || isFlow(sequence.mark, lines) {
                 return "Found ugly disallowed JSONesque flow mapping (surround with ' and ' to make text appear literally)\(at(sequence.mark))"
             }
-            return sequence.lazy.compactMap { strictYAMLProblem(in: $0, lineOffset: lineOffset) }.first
+            return sequence.lazy.compactMap { strictYAMLProblem(in: $0, lines: lines, lineOffset: lineOffset) }.first
         }
     }
 }

@@ -1,0 +1,49 @@
+# The two commands: `make run` (the host on the shipped registry.yaml) and `make test` (every test).
+# Both install what is missing and are safe to run again.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+APT_PACKAGES := libgit2-dev libsqlite3-dev pkg-config git
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CONFIG ?= registry.yaml
+
+.PHONY: run test build deps venv bench clean
+
+## Run the host on the embedded default: validate the manifest, sync the local source, list the registry.
+run: deps build
+	.build/debug/agenthub check --config $(CONFIG)
+	.build/debug/agenthub sync --config $(CONFIG)
+	.build/debug/agenthub skills list --config $(CONFIG)
+
+## Run every test: Swift unit and integration tests, and the interop tests against the Python tools in .venv.
+test: deps venv
+	AGENTHUB_PYTHON=$(abspath $(PYTHON)) $(SWIFT) test 2>&1 | tee .build-test.log; exit $${PIPESTATUS[0]}
+
+build: deps
+	$(SWIFT) build
+
+## Benchmarks (release build); they print tables and assert nothing about time.
+bench: deps
+	$(SWIFT) build -c release --product agenthub
+	bench/run
+
+## System packages: installed only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## The Python virtualenv for interop tests (skills-ref is the reference SKILL.md validator).
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements-test.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r requirements-test.txt
+	touch $@
+
+clean:
+	rm -rf .build $(VENV) .agenthub .build-test.log
