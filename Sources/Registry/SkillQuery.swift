@@ -23,13 +23,14 @@ public struct SkillQuery: Sendable, Equatable {
     public static let bm25Weights = (name: 10.0, description: 4.0, body: 1.0)
 
     /// Turns free text into an FTS5 query that cannot be a syntax error: each word quoted,
-    /// all words required, the last one as a prefix. Nil when the text has no words.
+    /// all words required, the last one also as a prefix. Nil when the text has no words.
     public static func ftsExpression(_ text: String) -> String? {
         let words = text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
         guard !words.isEmpty else { return nil }
+        // Prefix queries are not stemmed, so the last word matches as a (stemmed) word or as a prefix.
         return words.enumerated().map { index, word in
-            "\"\(word)\"" + (index == words.count - 1 ? "*" : "")
-        }.joined(separator: " ")
+            index == words.count - 1 ? "(\"\(word)\" OR \"\(word)\"*)" : "\"\(word)\""
+        }.joined(separator: " AND ")
     }
 }
 
