@@ -72,7 +72,8 @@ public struct SourceSyncer: Sendable {
         do {
             try registry.markSyncing(source.name, at: started)
             let tree = try LocalSkillTree(root: manifest.resolve(path), displayName: path)
-            let snapshot = SkillDiscovery(options: Self.discoveryOptions(for: source)).snapshot(of: tree)
+            let known = try registry.knownDigests(of: source.name)
+            let snapshot = SkillDiscovery(options: Self.discoveryOptions(for: source)).snapshot(of: tree, known: known)
             for warning in snapshot.warnings { logger.warning("\(warning)", metadata: meta) }
             let options = PublishOptions(maxVanishedFraction: source.maxVanished ?? manifest.sync.maxVanished,
                                          acceptRemovals: acceptRemovals, now: started)

@@ -64,6 +64,17 @@ extension RegistryDatabase {
         }
     }
 
+    /// The digest of every live skill of a source, by path: what discovery need not parse again.
+    public func knownDigests(of source: String) throws(RegistryError) -> [String: String] {
+        try read("reading digests of \(source)") { db in
+            var result: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT path, digest FROM skills WHERE source = ? AND deleted_at IS NULL", arguments: [source]) {
+                result[row["path"]] = row["digest"]
+            }
+            return result
+        }
+    }
+
     /// The files of a skill, by path.
     public func files(ofSkill id: Int64) throws(RegistryError) -> [SkillFileRecord] {
         try read("listing skill files") { db in

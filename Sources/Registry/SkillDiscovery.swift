@@ -11,7 +11,9 @@ public struct SkillDiscovery: Sendable {
     }
 
     /// Walks the tree and returns every skill directory's contents and verdicts.
-    public func snapshot(of tree: some SkillTree, revision: String? = nil) -> SkillSnapshot {
+    /// `known` maps skill paths to the digests the registry already holds: a skill whose digest
+    /// matches is hashed but not parsed again (see `DiscoveredSkill.reused`).
+    public func snapshot(of tree: some SkillTree, revision: String? = nil, known: [String: String] = [:]) -> SkillSnapshot {
         var warnings: [String] = []
         var skills: [DiscoveredSkill] = []
         var queue: [(path: String, depth: Int)] = startDirectories(in: tree).map { ($0, $0.split(separator: "/").count) }
@@ -32,7 +34,7 @@ public struct SkillDiscovery: Sendable {
             }
             if let marker = entries.first(where: { $0.name == "SKILL.md" }) ?? entries.first(where: { $0.name == "skill.md" }) {
                 if matchesPaths(directory) {
-                    skills.append(readSkill(at: directory, marker: marker, entries: entries, tree: tree))
+                    skills.append(readSkill(at: directory, marker: marker, entries: entries, tree: tree, known: known[directory]))
                 }
                 continue  // a skill's subdirectories are its files, not more skills
             }
@@ -61,8 +63,23 @@ public struct SkillDiscovery: Sendable {
         options.paths.isEmpty || options.paths.contains { $0.matches(directory) }
     }
 
-    func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree, directoryName: String? = nil) -> DiscoveredSkill {
+    func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree,
+                   directoryName: String? = nil, known: String? = nil) -> DiscoveredSkill {
         let directoryName = directoryName ?? directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
+        let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory).list(entries: entries)
+        var hasher = SHA256()
+        hasher.update(data: Data("\(marker.name)\0".utf8))
+        for listed in files.files {
+            let file = listed.file
+            hasher.update(data: Data("\(file.path)\0\(file.kind.rawValue)\0\(file.size)\0".utf8))
+            hasher.update(data: Data(listed.contentIdentity.utf8))
+            hasher.update(data: Data("\n".utf8))
+        }
+        let digest = hasher.finalize().hex
+        if let known, known == digest {
+            return DiscoveredSkill(path: directory, fileName: marker.name, parsed: .unreadable(directoryName, "not parsed: unchanged"),
+                                   files: [], digest: digest, reused: true)
+        }
         let markerPath = join(directory, marker.name)
         var parsed: ParsedSkill
         switch marker.kind {
@@ -80,22 +97,13 @@ public struct SkillDiscovery: Sendable {
         default:
             parsed = .unreadable(directoryName, "\(marker.name) is not a regular file")
         }
-        let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory).list(entries: entries)
         if files.truncated {
             parsed.warnings.append("the skill has more than \(options.maxFilesPerSkill) files; only the first are listed")
         }
         if files.capped {
             parsed.warnings.append("the skill's text files exceed \(options.maxSkillBytes) bytes; later files are listed but not stored")
         }
-        var hasher = SHA256()
-        hasher.update(data: Data("\(marker.name)\0".utf8))
-        for listed in files.files {
-            let file = listed.file
-            hasher.update(data: Data("\(file.path)\0\(file.kind.rawValue)\0\(file.size)\0".utf8))
-            hasher.update(data: Data(listed.contentIdentity.utf8))
-            hasher.update(data: Data("\n".utf8))
-        }
-        return DiscoveredSkill(path: directory, fileName: marker.name, parsed: parsed, files: files.files.map(\.file), digest: hasher.finalize().hex)
+        return DiscoveredSkill(path: directory, fileName: marker.name, parsed: parsed, files: files.files.map(\.file), digest: digest)
     }
 }
 

@@ -38,8 +38,14 @@ struct SkillPublisher {
 
         let changesBefore = db.totalChangesCount
         for skill in snapshot.skills {
+            if let old = existing[skill.path], old.live, old.digest == skill.digest {
+                report.unchanged += 1
+                continue
+            }
+            if skill.reused {
+                throw RegistryError(.database, "source '\(source)': \(skill.path) changed in the registry during the sync; sync again")
+            }
             if let old = existing[skill.path] {
-                if old.live && old.digest == skill.digest { report.unchanged += 1; continue }
                 try update(old.id, with: skill, revision: snapshot.revision, now: now)
                 report.updated += 1
             } else {

@@ -24,6 +24,9 @@ public struct DiscoveredSkill: Sendable, Equatable {
     public var files: [SkillFile]
     /// SHA-256 over every file's path, kind, size and content: equal digests mean an unchanged skill.
     public var digest: String
+    /// True when the digest matched what the registry already holds, so the skill was not parsed
+    /// again (`parsed` and `files` are then empty and must not be published).
+    public var reused = false
 }
 
 /// Everything discovery found in one source at one revision.
@@ -51,5 +54,15 @@ public struct SkillSnapshot: Sendable {
 }
 
 extension Sequence where Element == UInt8 {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    /// Lowercase hex (a table lookup: `String(format:)` is slow enough on Linux to dominate a sync).
+    var hex: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        for byte in self {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

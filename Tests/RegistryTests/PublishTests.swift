@@ -217,4 +217,34 @@ struct PublishFixture {
             #expect(try f.names() == ["stay"])
         }
     }
+
+    @Test func skillsWhoseDigestTheRegistryKnowsAreNotParsedAgainAndWriteNothing() throws {
+        try withTemporaryDirectory { root in
+            let f = try PublishFixture(root: root)
+            for name in ["k1", "k2"] { try f.addSkill(name) }
+            try f.sync()
+            try f.addSkill("k2", description: "Edited.")
+            let known = try f.registry.knownDigests(of: "main")
+            let snapshot = SkillDiscovery().snapshot(of: try LocalSkillTree(root: root + "/main"), known: known)
+            #expect(snapshot.skills.map(\.reused) == [true, false])
+            let report = try f.registry.publish(snapshot, to: "main")
+            #expect(report.unchanged == 1 && report.updated == 1)
+            #expect(try f.registry.skill(named: "k1")?.description == "Does k1 things.")
+            #expect(try f.registry.skill(named: "k2")?.description == "Edited.")
+        }
+    }
+
+    @Test func aReusedSkillTheRegistryNoLongerMatchesIsRefusedAndNothingChanges() throws {
+        try withTemporaryDirectory { root in
+            let f = try PublishFixture(root: root)
+            try f.addSkill("r1")
+            try f.sync()
+            let snapshot = SkillDiscovery().snapshot(of: try LocalSkillTree(root: root + "/main"), known: ["r1": "stale-digest-that-matches-nothing"])
+            var forged = snapshot
+            forged.skills[0].reused = true
+            forged.skills[0].digest = "a-digest-the-registry-does-not-hold"
+            #expect(throws: RegistryError.self) { try f.registry.publish(forged, to: "main") }
+            #expect(try f.registry.skill(named: "r1")?.description == "Does r1 things.")
+        }
+    }
 }
