@@ -32,12 +32,13 @@ public struct ParsedSkill: Sendable, Equatable {
         var skill = ParsedSkill(name: directoryName, description: "", license: nil, compatibility: nil,
                                 allowedTools: nil, metadata: nil, extraFields: [:], body: document.body,
                                 loadErrors: [], warnings: [], strictErrors: [])
-        skill.strictErrors = StrictSkillValidator.validate(document, directoryName: directoryName)
+        let yaml = document.yaml.map(ParsedYAML.init)
+        skill.strictErrors = StrictSkillValidator.validate(document, directoryName: directoryName, yaml: yaml)
         if fileName != "SKILL.md" {
             skill.warnings.append("the skill file is named \(fileName); the spec names it SKILL.md")
         }
         skill.warnings += document.notes
-        skill.readFields(document, directoryName: directoryName)
+        skill.readFields(document, directoryName: directoryName, parsed: yaml)
         // Every strict violation that did not stop loading is a warning of the lenient verdict.
         for message in skill.strictErrors where !skill.warnings.contains(message) && skill.loadable {
             skill.warnings.append(message)
@@ -45,13 +46,14 @@ public struct ParsedSkill: Sendable, Equatable {
         return skill
     }
 
-    private mutating func readFields(_ document: SkillFrontmatter, directoryName: String) {
+    private mutating func readFields(_ document: SkillFrontmatter, directoryName: String, parsed: ParsedYAML?) {
         if let splitError = document.splitError { loadErrors.append(splitError); return }
         let yaml = LenientYAML.dropDuplicateTopLevelKeys(document.yaml ?? "")
         warnings += yaml.warnings
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml.text)
+            // Reuse the strict parse unless the lenient repair changed the text.
+            if yaml.warnings.isEmpty, let parsed { root = try parsed.root.get() } else { root = try Yams.compose(yaml: yaml.text) }
         } catch {
             loadErrors.append("SKILL.md frontmatter is not valid YAML: \(YAMLProblem(error, lineOffset: 1))")
             return

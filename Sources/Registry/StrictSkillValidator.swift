@@ -14,29 +14,33 @@ public enum StrictSkillValidator {
 
     /// Messages skills-ref would print for this SKILL.md in a directory named `directoryName`.
     static func validate(_ document: SkillFrontmatter, directoryName: String) -> [String] {
+        validate(document, directoryName: directoryName, yaml: document.yaml.map(ParsedYAML.init))
+    }
+
+    /// The same, reusing a parse of the frontmatter the caller already made.
+    static func validate(_ document: SkillFrontmatter, directoryName: String, yaml parsed: ParsedYAML?) -> [String] {
         guard let content = document.strictText else {
             return ["SKILL.md is not valid UTF-8"]
         }
         guard content.hasPrefix("---") else {
             return ["SKILL.md must start with YAML frontmatter (---)"]
         }
-        guard let yaml = document.yaml else {
+        guard let yaml = document.yaml, let parsed else {
             return ["SKILL.md frontmatter not properly closed with ---"]
         }
         if let problem = tabProblem(yaml, lineOffset: 1) {
             return ["Invalid YAML in frontmatter: \(problem)"]
         }
         let root: Node?
-        do {
-            // The parser owns the anchors its nodes point to (weakly): keep it alive while checking.
-            let parser = try Parser(yaml: yaml)
-            root = try parser.singleRoot()
+        switch parsed.root {
+        case .failure(let error):
+            return ["Invalid YAML in frontmatter: \(YAMLProblem(error, lineOffset: 1))"]
+        case .success(let node):
+            root = node
             let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
-            if let root, let problem = withExtendedLifetime(parser, { strictYAMLProblem(in: root, lines: lines, lineOffset: 1) }) {
+            if let root, let problem = withExtendedLifetime(parsed.parser, { strictYAMLProblem(in: root, lines: lines, lineOffset: 1) }) {
                 return ["Invalid YAML in frontmatter: \(problem)"]
             }
-        } catch {
-            return ["Invalid YAML in frontmatter: \(YAMLProblem(error, lineOffset: 1))"]
         }
         guard let root, case .mapping(let mapping) = root else {
             return ["SKILL.md frontmatter must be a YAML mapping"]
@@ -157,6 +161,19 @@ public enum StrictSkillValidator {
             }
             return sequence.lazy.compactMap { strictYAMLProblem(in: $0, lines: lines, lineOffset: lineOffset) }.first
         }
+    }
+}
+
+/// Frontmatter parsed once, shared by both verdicts. The parser is kept because it owns the
+/// anchors its nodes point to (weakly).
+struct ParsedYAML {
+    let parser: Parser?
+    let root: Result<Node?, Error>
+
+    init(_ text: String) {
+        let made = Result { try Parser(yaml: text) }
+        parser = try? made.get()
+        root = made.flatMap { parser in Result { try parser.singleRoot() } }
     }
 }
 
