@@ -41,12 +41,12 @@ struct SkillFrontmatter {
         self.notes = notes
 
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard text.contains(where: { !$0.isWhitespace }) else {
             (yaml, body, splitError) = (nil, "", "SKILL.md is empty")
             return
         }
         guard let first = lines.first, SkillFrontmatter.isDelimiter(first) else {
-            (yaml, body, splitError) = (nil, text.trimmingCharacters(in: .whitespacesAndNewlines),
+            (yaml, body, splitError) = (nil, text.trimmedWhitespace,
                                         "SKILL.md has no YAML frontmatter: the first line must be ---")
             return
         }
@@ -55,7 +55,7 @@ struct SkillFrontmatter {
             return
         }
         yaml = lines[1..<close].joined(separator: "\n")
-        body = lines[(close + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        body = lines[(close + 1)...].joined(separator: "\n").trimmedWhitespace
         splitError = nil
     }
 

@@ -171,7 +171,8 @@ struct ParsedYAML {
     let root: Result<Node?, Error>
 
     init(_ text: String) {
-        let made = Result { try Parser(yaml: text) }
+        // An explicit encoding: Yams' default reads the whole process environment on every parse.
+        let made = Result { try Parser(yaml: text, encoding: .utf8) }
         parser = try? made.get()
         root = made.flatMap { parser in Result { try parser.singleRoot() } }
     }
@@ -197,7 +198,13 @@ func YAMLProblem(_ error: Error, lineOffset: Int) -> String {
 
 extension String {
     /// `str.strip()` as Python does it: Unicode whitespace off both ends.
-    var pythonStripped: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+    var pythonStripped: String { trimmedWhitespace }
+
+    /// Whitespace (Unicode, newlines included) off both ends, without Foundation's NSString round trip.
+    var trimmedWhitespace: String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
+    }
 }
 
 extension Unicode.Scalar {
