@@ -60,10 +60,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "GitSyncTests", dependencies: ["GitSync"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .testTarget(name: "GitSyncTests", dependencies: ["GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins"]),
-        .testTarget(name: "HostTests", dependencies: ["Host", "Registry"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "Registry", "Plugins", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

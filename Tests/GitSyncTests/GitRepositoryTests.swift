@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GitSync
 
 @Suite struct GitRepositoryTests {
@@ -16,13 +17,6 @@ import Testing
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
-        let path = NSTemporaryDirectory() + "agenthub-git-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try body(path)
     }
 
     @Test func theLinkedLibgit2IsTheSystemOne() {
