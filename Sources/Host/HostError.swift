@@ -5,7 +5,6 @@ public struct HostError: Error, CustomStringConvertible, Sendable {
         case manifestUnreadable
         case manifestInvalid
         case sourceNotFound
-        case sync
         case registry
     }
 

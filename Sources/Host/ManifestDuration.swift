@@ -1,3 +1,5 @@
+import Foundation
+
 /// A duration written as `30s`, `15m`, `1h`, `1d`, `500ms`, or a sum such as `1h30m`.
 public struct ManifestDuration: Codable, Sendable, Hashable, CustomStringConvertible {
     public let seconds: Double
@@ -38,4 +40,3 @@ public struct DurationError: Error, CustomStringConvertible, Sendable {
     init(_ description: String) { self.description = description }
 }
 
-import Foundation

@@ -1,3 +1,5 @@
+import Registry
+
 /// Checks that need the whole manifest: references between sections and duplicate names.
 struct ManifestValidator {
     let r: ManifestReader
@@ -60,7 +62,6 @@ struct ManifestValidator {
     }
 }
 
-import Registry
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }

@@ -9,7 +9,6 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable
         case io
         case sourceNotFound
         case skillNotFound
-        case invalidQuery
     }
 
     public let code: Code

@@ -66,7 +66,7 @@ public struct SkillDiscovery: Sendable {
     func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree,
                    directoryName: String? = nil, known: String? = nil) -> DiscoveredSkill {
         let directoryName = directoryName ?? directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
-        let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory).list(entries: entries)
+        let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory, markerName: marker.name).list(entries: entries)
         var hasher = SHA256()
         hasher.update(data: Data("\(marker.name)\0".utf8))
         for listed in files.files {
@@ -87,7 +87,13 @@ public struct SkillDiscovery: Sendable {
             parsed = .unreadable(directoryName, "\(marker.name) is \(marker.size) bytes, over the \(options.maxFileBytes)-byte cap")
         case .file:
             do {
-                let data = try tree.contents(of: markerPath, limit: options.maxFileBytes)
+                // The lister already read SKILL.md to hash it; read again only if it could not.
+                let data: Data
+                if let listed = files.files.first(where: { $0.file.path == marker.name })?.data {
+                    data = listed
+                } else {
+                    data = try tree.contents(of: markerPath, limit: options.maxFileBytes)
+                }
                 parsed = ParsedSkill.parse(data, directoryName: directoryName, fileName: marker.name)
             } catch {
                 parsed = .unreadable(directoryName, error.message)

@@ -7,11 +7,15 @@ struct SkillFileLister<Tree: SkillTree> {
         var file: SkillFile
         /// What the digest covers for this file: its content hash, fingerprint or link target.
         var contentIdentity: String
+        /// The raw bytes, kept only for the skill's SKILL.md so it is not read a second time to parse.
+        var data: Data? = nil
     }
 
     let options: DiscoveryOptions
     let tree: Tree
     let skillDirectory: String
+    /// The skill file's name (`SKILL.md` or `skill.md`), whose bytes are handed back for parsing.
+    let markerName: String
 
     func list(entries rootEntries: [TreeEntry]) -> (files: [Listed], truncated: Bool, capped: Bool) {
         var files: [Listed] = []
@@ -72,6 +76,6 @@ struct SkillFileLister<Tree: SkillTree> {
         } else {
             file.isBinary = true
         }
-        return Listed(file: file, contentIdentity: identity)
+        return Listed(file: file, contentIdentity: identity, data: path == markerName ? data : nil)
     }
 }

@@ -81,7 +81,3 @@ struct AnyEncodable: Encodable, ExpressibleByStringLiteral {
     init(stringLiteral value: String) { encode = value.encode }
     func encode(to encoder: Encoder) throws { try encode(encoder) }
 }
-
-extension AnyEncodable {
-    init(_ checks: [CheckCommand.SourceCheck]) { encode = checks.encode }
-}
