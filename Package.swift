@@ -37,10 +37,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "CSystem"),
         .target(
             name: "Plugins",
             dependencies: [
-                "Registry",
+                "Registry", "CSystem",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -63,7 +64,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["GitSync", "TestSupport"]),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Registry", "TestSupport"]),
         .testTarget(name: "HostTests", dependencies: ["Host", "Registry", "Plugins", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

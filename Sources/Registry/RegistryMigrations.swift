@@ -79,6 +79,58 @@ enum RegistryMigrations {
                 CREATE INDEX sync_runs_by_source ON sync_runs(source, id);
                 """)
         }
+        migrator.registerMigration("v2: memories, memory chunks, memory fts, trace events") { db in
+            try db.execute(sql: """
+                CREATE TABLE memories (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  type TEXT NOT NULL CHECK (type IN ('core', 'episodic', 'archival')),
+                  scope TEXT NOT NULL CHECK (scope IN ('agent', 'role', 'group', 'global')),
+                  owner TEXT NOT NULL,
+                  text TEXT NOT NULL,
+                  metadata TEXT CHECK (metadata IS NULL OR json_valid(metadata)),
+                  importance REAL NOT NULL CHECK (importance BETWEEN 0 AND 1),
+                  created_at REAL NOT NULL,
+                  agent TEXT NOT NULL,
+                  role TEXT
+                );
+                CREATE INDEX memories_by_owner ON memories(scope, owner);
+                CREATE TABLE memory_chunks (
+                  id INTEGER PRIMARY KEY,
+                  memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+                  seq INTEGER NOT NULL,
+                  text TEXT NOT NULL
+                );
+                CREATE INDEX memory_chunks_by_memory ON memory_chunks(memory_id);
+                CREATE VIRTUAL TABLE memory_fts USING fts5(
+                  text, content = 'memory_chunks', content_rowid = 'id',
+                  tokenize = 'porter unicode61 remove_diacritics 2'
+                );
+                CREATE TRIGGER memory_chunks_indexed AFTER INSERT ON memory_chunks BEGIN
+                  INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text);
+                END;
+                CREATE TRIGGER memory_chunks_unindexed AFTER DELETE ON memory_chunks BEGIN
+                  INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+                END;
+                CREATE TABLE trace_events (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  at TEXT NOT NULL,
+                  type TEXT NOT NULL,
+                  session TEXT NOT NULL,
+                  span_id TEXT NOT NULL,
+                  agent TEXT NOT NULL,
+                  role TEXT,
+                  "group" TEXT,
+                  tool TEXT NOT NULL,
+                  decision TEXT,
+                  duration_ms REAL,
+                  argument_bytes INTEGER,
+                  result_bytes INTEGER,
+                  detail TEXT CHECK (detail IS NULL OR json_valid(detail))
+                );
+                CREATE INDEX trace_events_by_session ON trace_events(session, id);
+                CREATE INDEX trace_events_by_agent ON trace_events(agent, id);
+                """)
+        }
         return migrator
     }
 }

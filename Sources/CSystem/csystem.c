@@ -1,0 +1,27 @@
+#define _GNU_SOURCE
+#include "csystem.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/openat2.h>
+#endif
+
+int agenthub_open_beneath(int dirfd, const char *path, int flags, int mode, int no_symlinks) {
+#if defined(__linux__) && defined(SYS_openat2)
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.mode = (flags & O_CREAT) ? (unsigned long long)mode : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
+    long fd;
+    do { fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how); } while (fd < 0 && errno == EAGAIN);
+    return (int)fd;
+#else
+    (void)dirfd; (void)path; (void)flags; (void)mode; (void)no_symlinks;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

@@ -1,0 +1,56 @@
+import Registry
+
+/// One item of a tool result's `content`.
+public enum ToolContent: Sendable, Equatable {
+    case text(String)
+
+    public var json: JSONValue {
+        switch self {
+        case .text(let t): return ["type": "text", "text": .string(t)]
+        }
+    }
+
+    public var text: String {
+        switch self {
+        case .text(let t): return t
+        }
+    }
+}
+
+/// What a tool call returns. A failure is a result with `isError` set, never a thrown protocol error.
+public struct ToolResult: Sendable, Equatable {
+    public var content: [ToolContent]
+    public var structuredContent: JSONValue?
+    public var isError: Bool
+
+    public init(content: [ToolContent], structuredContent: JSONValue? = nil, isError: Bool = false) {
+        self.content = content
+        self.structuredContent = structuredContent
+        self.isError = isError
+    }
+
+    public static func text(_ text: String) -> ToolResult { ToolResult(content: [.text(text)]) }
+
+    /// A structured result whose text content is the same value as JSON (for clients without
+    /// `structuredContent` support).
+    public static func structured(_ value: JSONValue, text: String? = nil) -> ToolResult {
+        ToolResult(content: [.text(text ?? value.jsonText)], structuredContent: value)
+    }
+
+    public static func error(_ message: String) -> ToolResult { ToolResult(content: [.text(message)], isError: true) }
+
+    /// All text content joined by newlines.
+    public var text: String { content.map(\.text).joined(separator: "\n") }
+
+    /// Size in bytes of what the result carries (text plus structured content), for traces.
+    public var byteCount: Int {
+        content.reduce(0) { $0 + $1.text.utf8.count } + (structuredContent.map { $0.jsonText.utf8.count } ?? 0)
+    }
+
+    /// The result as MCP's `tools/call` carries it.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["content": .array(content.map(\.json)), "isError": .bool(isError)]
+        if let structuredContent { o["structuredContent"] = structuredContent }
+        return .object(o)
+    }
+}

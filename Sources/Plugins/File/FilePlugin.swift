@@ -1,0 +1,73 @@
+import Foundation
+import Registry
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `file`: `read_file` and `list_files` under the configured roots, and `write_file`, which exists
+/// only as a high-risk tool. Containment is enforced by the kernel (see `FileRoots`); fifos, devices
+/// and sockets are refused; binary files are returned only when asked for as base64.
+public struct FilePlugin: ToolPlugin {
+    public struct Settings: Sendable {
+        /// Root folders, already resolved against the manifest's folder.
+        public var roots: [String]
+        /// The most bytes one read returns (and one write accepts).
+        public var maxBytes = 1 << 20
+        /// The most entries one listing returns.
+        public var maxEntries = 2000
+        public init(roots: [String]) { self.roots = roots }
+    }
+
+    public let name = "file"
+    let settings: Settings
+    let roots: FileRoots
+
+    public init(settings: Settings) {
+        self.settings = settings
+        roots = FileRoots(paths: settings.roots)
+    }
+
+    /// Problems with the configured roots (a missing folder), for the host to log at start.
+    public var rootProblems: [String] { roots.roots.compactMap(\.problem) }
+
+    public var tools: [ToolDescriptor] { FileTools.descriptors(maxBytes: settings.maxBytes) }
+
+    public func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult {
+        let args = ToolArguments(arguments)
+        switch tool {
+        case "read_file": return try read(args)
+        case "list_files": return try list(args, context: context)
+        case "write_file": return try write(args)
+        default: throw ToolError(.notFound, "file has no tool '\(tool)'")
+        }
+    }
+
+    /// Opens `requested` for reading in the first root that has it, refusing anything that is not a
+    /// regular file. Returns the descriptor, its stat, and the path relative to its root.
+    func openRegularFile(_ requested: String) throws(ToolError) -> (fd: Int32, stat: stat, display: String) {
+        var lastError = ToolError(.notFound, "'\(requested)' does not exist")
+        for (root, relative) in try roots.candidates(for: requested) {
+            // O_PATH first: it opens nothing, so a fifo does not block and a device sees no open.
+            let probe: Int32
+            do throws(ToolError) { probe = try FileRoots.openBeneath(relative, in: root.fd, flags: FileRoots.openPathOnly, display: requested) } catch {
+                lastError = error
+                if error.code == .notFound { continue } else { throw error }
+            }
+            defer { close(probe) }
+            var first = stat()
+            guard fstat(probe, &first) == 0 else { throw FileRoots.error(errno, requested) }
+            let kind = FileRoots.kind(first.st_mode)
+            if kind == "directory" { throw ToolError(.invalidArguments, "'\(requested)' is a folder; use list_files") }
+            guard kind == "file" else { throw ToolError(.forbidden, "'\(requested)' is a \(kind), not a regular file") }
+            let fd = try FileRoots.openBeneath(relative, in: root.fd, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY, display: requested)
+            var second = stat()
+            guard fstat(fd, &second) == 0, second.st_dev == first.st_dev, second.st_ino == first.st_ino,
+                  FileRoots.kind(second.st_mode) == "file" else {
+                close(fd)
+                throw ToolError(.forbidden, "'\(requested)' changed while it was being opened")
+            }
+            return (fd, second, relative)
+        }
+        throw lastError
+    }
+}

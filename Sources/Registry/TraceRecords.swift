@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+
+/// One trace event: `tool.called`, then `tool.result`, `tool.failed` or `tool.blocked`.
+public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
+    public var id: Int64
+    /// ISO 8601 with milliseconds, UTC.
+    public var at: String
+    public var type: String
+    public var session: String
+    public var spanId: String
+    public var agent: String
+    public var role: String?
+    public var group: String?
+    public var tool: String
+    public var decision: String?
+    public var durationMs: Double?
+    public var argumentBytes: Int?
+    public var resultBytes: Int?
+    /// Event-specific detail (redacted arguments, the error, the rule that blocked).
+    public var detail: JSONValue?
+
+    public init(id: Int64 = 0, at: String, type: String, session: String, spanId: String, agent: String, role: String?,
+                group: String?, tool: String, decision: String? = nil, durationMs: Double? = nil,
+                argumentBytes: Int? = nil, resultBytes: Int? = nil, detail: JSONValue? = nil) {
+        self.id = id
+        self.at = at
+        self.type = type
+        self.session = session
+        self.spanId = spanId
+        self.agent = agent
+        self.role = role
+        self.group = group
+        self.tool = tool
+        self.decision = decision
+        self.durationMs = durationMs
+        self.argumentBytes = argumentBytes
+        self.resultBytes = resultBytes
+        self.detail = detail
+    }
+
+    public init(row: Row) throws {
+        id = row["id"]
+        at = row["at"]
+        type = row["type"]
+        session = row["session"]
+        spanId = row["span_id"]
+        agent = row["agent"]
+        role = row["role"]
+        group = row["group"]
+        tool = row["tool"]
+        decision = row["decision"]
+        durationMs = row["duration_ms"]
+        argumentBytes = row["argument_bytes"]
+        resultBytes = row["result_bytes"]
+        detail = JSONValue.parse(row["detail"])
+    }
+
+    /// The event as `export_trace` returns it.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "id": .int(Int(id)), "at": .string(at), "type": .string(type), "session": .string(session),
+            "span_id": .string(spanId), "agent": .string(agent), "tool": .string(tool),
+        ]
+        if let role { o["role"] = .string(role) }
+        if let group { o["group"] = .string(group) }
+        if let decision { o["decision"] = .string(decision) }
+        if let durationMs { o["duration_ms"] = .double((durationMs * 1000).rounded() / 1000) }
+        if let argumentBytes { o["argument_bytes"] = .int(argumentBytes) }
+        if let resultBytes { o["result_bytes"] = .int(resultBytes) }
+        if let detail { o["detail"] = detail }
+        return .object(o)
+    }
+
+    /// Now, as trace timestamps are written.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}
+
+/// Which events to read: by session or agent, after a cursor, of some types.
+public struct TraceQuery: Sendable {
+    public var session: String?
+    public var agent: String?
+    public var afterId: Int64 = 0
+    public var types: [String] = []
+    public var limit = 500
+
+    public init(session: String? = nil, agent: String? = nil, afterId: Int64 = 0, types: [String] = [], limit: Int = 500) {
+        self.session = session
+        self.agent = agent
+        self.afterId = afterId
+        self.types = types
+        self.limit = limit
+    }
+}
+
+extension RegistryDatabase {
+    /// Appends events in one transaction (the trace recorder batches them).
+    public func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError) {
+        guard !events.isEmpty else { return }
+        try write("recording \(events.count) trace events") { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO trace_events (at, type, session, span_id, agent, role, "group", tool, decision, duration_ms,
+                                          argument_bytes, result_bytes, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for e in events {
+                try insert.execute(arguments: [e.at, e.type, e.session, e.spanId, e.agent, e.role, e.group, e.tool, e.decision,
+                                               e.durationMs, e.argumentBytes, e.resultBytes, e.detail?.jsonText])
+            }
+        }
+    }
+
+    /// A page of events in id order, after `query.afterId`.
+    public func traceEvents(_ query: TraceQuery) throws(RegistryError) -> [TraceEvent] {
+        var conditions = ["id > ?"]
+        var arguments: [DatabaseValueConvertible?] = [query.afterId]
+        if let session = query.session { conditions.append("session = ?"); arguments.append(session) }
+        if let agent = query.agent { conditions.append("agent = ?"); arguments.append(agent) }
+        if !query.types.isEmpty {
+            conditions.append("type IN (\(query.types.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += query.types
+        }
+        arguments.append(query.limit)
+        let sql = "SELECT * FROM trace_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+        let bound = arguments
+        return try read("reading trace events") { db in
+            try TraceEvent.fetchAll(db, sql: sql, arguments: StatementArguments(bound))
+        }
+    }
+}
