@@ -6,6 +6,10 @@ public struct HostError: Error, CustomStringConvertible, Sendable {
         case manifestInvalid
         case sourceNotFound
         case registry
+        /// A plugin could not be set up (two plugins offering one tool name, an invalid tool name).
+        case plugin
+        /// An identity that does not fit the manifest (unknown role or group, a role outside its group).
+        case caller
     }
 
     public let code: Code

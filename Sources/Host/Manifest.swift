@@ -5,6 +5,7 @@ public struct Manifest: Codable, Sendable {
     public var version: Int = 1
     public var host = HostSettings()
     public var sync = SyncSettings()
+    public var router = RouterSettings()
     public var sources: [SourceConfig] = []
     public var policy = PolicyConfig()
     public var roles: [RoleConfig] = []
@@ -18,7 +19,7 @@ public struct Manifest: Codable, Sendable {
     /// Warnings found while loading (the manifest is still valid).
     public var warnings: [ManifestDiagnostic] = []
 
-    static let keys = ["version", "host", "sync", "sources", "policy", "roles", "groups", "plugins", "agents"]
+    static let keys = ["version", "host", "sync", "router", "sources", "policy", "roles", "groups", "plugins", "agents"]
 
     /// `path` resolved against the manifest's folder.
     public func resolve(_ path: String) -> String {
@@ -51,6 +52,17 @@ public struct SyncSettings: Codable, Sendable {
     /// A publish that would remove more than this fraction of a source's skills is held (1 disables).
     public var maxVanished = 0.5
     static let keys = ["interval", "timeout", "max_concurrent", "jitter", "max_vanished"]
+}
+
+/// `router:`: limits on every tool call.
+public struct RouterSettings: Codable, Sendable {
+    /// A call that runs longer is cancelled and answered with a timeout error.
+    public var timeout = ManifestDuration(seconds: 30, text: "30s")
+    /// Calls running at once; more wait for a slot (within their timeout).
+    public var maxConcurrent = 16
+    /// Arguments recorded in traces are cut to this many bytes of JSON.
+    public var maxTraceArgumentBytes = 4096
+    static let keys = ["timeout", "max_concurrent", "max_trace_argument_bytes"]
 }
 
 /// One entry of `sources:`.
@@ -117,6 +129,8 @@ public struct RoleConfig: Codable, Sendable {
     public var allow: [String] = []
     public var ask: [String] = []
     public var deny: [String] = []
+    /// The allow/ask/deny entries as rules, one per pattern, each with where it was written.
+    public var rules: [PolicyConfig.Rule] = []
     /// Which skills the role sees: `name` or `source/name` globs.
     public var skills: [String] = []
     public var skillLocations: [SourceLocation] = []
@@ -135,6 +149,8 @@ public struct GroupConfig: Codable, Sendable {
     public var allow: [String] = []
     public var ask: [String] = []
     public var deny: [String] = []
+    /// The allow/ask/deny entries as rules, one per pattern, each with where it was written.
+    public var rules: [PolicyConfig.Rule] = []
     public var location: SourceLocation
     static let keys = ["members", "lead", "allow", "ask", "deny"]
 }

@@ -16,6 +16,7 @@ struct ManifestDecoder {
         }
         if let node = top["host"] { m.host = host(node) }
         if let node = top["sync"] { m.sync = sync(node) }
+        if let node = top["router"] { m.router = router(node) }
         if let node = top["sources"] {
             if case .sequence(let items) = node {
                 m.sources = items.enumerated().compactMap { source($1, "sources[\($0)]") }
@@ -57,6 +58,15 @@ struct ManifestDecoder {
         if let v = r.int(map["max_concurrent"], "sync.max_concurrent", range: 1...64) { s.maxConcurrent = v }
         if let v = r.double(map["jitter"], "sync.jitter", range: 0...1) { s.jitter = v }
         if let v = r.double(map["max_vanished"], "sync.max_vanished", range: 0...1) { s.maxVanished = v }
+        return s
+    }
+
+    func router(_ node: Node) -> RouterSettings {
+        var s = RouterSettings()
+        guard let map = r.mapping(node, "router", known: RouterSettings.keys) else { return s }
+        if let v = r.duration(map["timeout"], "router.timeout") { s.timeout = v }
+        if let v = r.int(map["max_concurrent"], "router.max_concurrent", range: 1...4096) { s.maxConcurrent = v }
+        if let v = r.int(map["max_trace_argument_bytes"], "router.max_trace_argument_bytes", range: 0...1 << 20) { s.maxTraceArgumentBytes = v }
         return s
     }
 
@@ -154,9 +164,7 @@ struct ManifestDecoder {
         var role = RoleConfig(name: name, location: ManifestReader.location(key))
         guard let map = r.mapping(node, "roles.\(name)", known: RoleConfig.keys) else { return role }
         role.description = r.string(map["description"], "roles.\(name).description")
-        role.allow = toolPatterns(map["allow"], "roles.\(name).allow")
-        role.ask = toolPatterns(map["ask"], "roles.\(name).ask")
-        role.deny = toolPatterns(map["deny"], "roles.\(name).deny")
+        (role.allow, role.ask, role.deny, role.rules) = decisionLists(map, "roles.\(name)")
         for (pattern, item) in r.stringList(map["skills"], "roles.\(name).skills") {
             let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count > 2 || parts.contains(where: \.isEmpty) {
@@ -183,9 +191,7 @@ struct ManifestDecoder {
         group.memberLocations = members.map { ManifestReader.location($0.1) }
         group.lead = r.string(map["lead"], "groups.\(name).lead")
         group.leadLocation = map["lead"].map { ManifestReader.location($0) }
-        group.allow = toolPatterns(map["allow"], "groups.\(name).allow")
-        group.ask = toolPatterns(map["ask"], "groups.\(name).ask")
-        group.deny = toolPatterns(map["deny"], "groups.\(name).deny")
+        (group.allow, group.ask, group.deny, group.rules) = decisionLists(map, "groups.\(name)")
         return group
     }
 
@@ -202,6 +208,19 @@ struct ManifestDecoder {
             }
         }
         return agent
+    }
+
+    /// A role's or group's `allow`, `ask` and `deny` lists, and the same as one rule per pattern.
+    func decisionLists(_ map: [String: Node], _ path: String) -> ([String], [String], [String], [PolicyConfig.Rule]) {
+        var lists: [PolicyDecision: [String]] = [:]
+        var rules: [PolicyConfig.Rule] = []
+        for decision in PolicyDecision.allCases {
+            for (pattern, item) in r.stringList(map[decision.rawValue], "\(path).\(decision.rawValue)") where checkToolPattern(pattern, item, "\(path).\(decision.rawValue)") {
+                lists[decision, default: []].append(pattern)
+                rules.append(.init(decision: decision, patterns: [pattern], location: ManifestReader.location(item)))
+            }
+        }
+        return (lists[.allow] ?? [], lists[.ask] ?? [], lists[.deny] ?? [], rules)
     }
 
     /// A list of tool-name globs; bad patterns are reported and dropped.

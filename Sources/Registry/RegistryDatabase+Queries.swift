@@ -107,3 +107,17 @@ extension RegistryDatabase {
         }
     }
 }
+
+extension RegistryDatabase {
+    /// Every live, loadable skill called `name`: the serving one first, then shadowed ones in
+    /// manifest order (a caller that may not see the winner may still see another source's copy).
+    public func skills(named name: String) throws(RegistryError) -> [SkillRecord] {
+        try read("looking up skills named \(name)") { db in
+            try SkillRecord.fetchAll(db, sql: """
+                SELECT s.* FROM skills s JOIN sources src ON src.name = s.source
+                WHERE s.name = ? AND s.deleted_at IS NULL AND s.loadable AND src.status != 'removed'
+                ORDER BY s.shadowed_by IS NOT NULL, src.position, s.path
+                """, arguments: [name])
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+extension ToolRouter {
+    /// Runs one call. Never throws: every failure is an error result with a status.
+    public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String) async -> ToolCallOutcome {
+        let started = ContinuousClock.now
+        let span = Self.spanId()
+        let args = arguments ?? .object([:])
+        let argumentText = args.jsonText
+        let route = routes[name]
+        let verdict = route.map { policy.decide(name, declaredRisk: $0.descriptor.risk, role: caller.role, group: caller.group) }
+        var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: session, spanId: span, agent: caller.agent,
+                               role: caller.role, group: caller.group, tool: name, decision: verdict?.decision.rawValue ?? "unknown",
+                               argumentBytes: argumentText.utf8.count,
+                               detail: ["arguments": TraceRedaction.forTrace(args, maxBytes: settings.maxTraceArgumentBytes)])
+        recorder.record(trace)
+        trace.detail = nil
+
+        func finish(_ status: ToolCallOutcome.Status, _ result: ToolResult, reason: String?, detail: JSONValue? = nil) -> ToolCallOutcome {
+            var event = trace
+            event.at = TraceEvent.timestamp()
+            event.type = status == .succeeded ? "tool.result" : status == .failed ? "tool.failed" : "tool.blocked"
+            event.durationMs = (ContinuousClock.now - started).milliseconds
+            event.resultBytes = result.byteCount
+            event.argumentBytes = nil
+            event.detail = detail
+            recorder.record(event)
+            logger.debug("tool call", metadata: ["host.tool": "\(name)", "host.span": "\(span)", "host.status": "\(status.rawValue)",
+                                                 "host.agent": "\(caller.agent)"])
+            return ToolCallOutcome(result: result, status: status, spanId: span, reason: reason)
+        }
+
+        guard let route, let verdict else {
+            return finish(.blocked, .error(Self.unavailableMessage(name)), reason: "unknown", detail: ["reason": "unknown tool"])
+        }
+        if !verdict.permitsCall {
+            if verdict.decision == .ask {
+                return finish(.blocked, .error("Tool '\(name)' requires approval, and no approval path is configured yet; ask an operator to allow it."),
+                              reason: "approval_required", detail: ["reason": .string(verdict.reason)])
+            }
+            return finish(.blocked, .error(Self.unavailableMessage(name)), reason: "denied", detail: ["reason": .string(verdict.reason)])
+        }
+        var permissiveNote: JSONValue?
+        if verdict.decision != .allow {
+            logger.warning("permissive mode: a call that enforce mode would block runs", metadata: [
+                "host.tool": "\(name)", "host.agent": "\(caller.agent)", "host.reason": "\(verdict.reason)"])
+            permissiveNote = ["would_block": true, "reason": .string(verdict.reason)]
+        }
+        guard let object = args.objectValue else {
+            return finish(.failed, .error("Invalid arguments for \(name): arguments: expected an object, got \(args.typeName)"),
+                          reason: ToolError.Code.invalidArguments.rawValue, detail: detail(.invalidArguments, "arguments must be an object", permissiveNote))
+        }
+        let problems = SchemaValidator.problems(in: args, schema: route.descriptor.inputSchema)
+        if !problems.isEmpty {
+            let message = "Invalid arguments for \(name): \(problems.joined(separator: "; "))"
+            return finish(.failed, .error(message), reason: ToolError.Code.invalidArguments.rawValue,
+                          detail: detail(.invalidArguments, message, permissiveNote))
+        }
+        let deadline = ContinuousClock.now + settings.timeout
+        guard await limiter.acquire(timeout: settings.timeout) else {
+            if Task.isCancelled {
+                return finish(.failed, .error("The call to \(name) was cancelled."), reason: ToolError.Code.cancelled.rawValue,
+                              detail: detail(.cancelled, "cancelled while waiting for a slot", permissiveNote))
+            }
+            let message = "\(name) could not start: \(settings.maxConcurrent) calls are already running (router.max_concurrent) and none finished within \(settings.timeout)."
+            return finish(.failed, .error(message), reason: ToolError.Code.busy.rawValue, detail: detail(.busy, message, permissiveNote))
+        }
+        let context = ToolCallContext(caller: caller, session: session, spanId: span,
+                                      logger: logger.with("host.tool", name).with("host.span", span), permissions: permissions(caller))
+        let outcome = await run(route.plugin, name, object, context, until: deadline)
+        switch outcome {
+        case .value(let result):
+            if result.isError {
+                return finish(.failed, result, reason: ToolError.Code.failed.rawValue, detail: detail(.failed, result.text, permissiveNote))
+            }
+            return finish(.succeeded, result, reason: nil, detail: permissiveNote)
+        case .error(let error as ToolError):
+            return finish(.failed, .error(error.message), reason: error.code.rawValue, detail: detail(error.code, error.message, permissiveNote))
+        case .error(is CancellationError), .cancelled:
+            return finish(.failed, .error("The call to \(name) was cancelled."), reason: ToolError.Code.cancelled.rawValue,
+                          detail: detail(.cancelled, "cancelled", permissiveNote))
+        case .error(let error as RegistryError):
+            logger.error("tool failed on the registry", metadata: ["host.tool": "\(name)", "host.error": "\(error.message)"])
+            return finish(.failed, .error("\(name) failed: the registry could not complete it (\(error.code.rawValue))."),
+                          reason: ToolError.Code.failed.rawValue, detail: detail(.failed, error.message, permissiveNote))
+        case .error(let error):
+            logger.error("tool failed", metadata: ["host.tool": "\(name)", "host.error": "\(error)"])
+            return finish(.failed, .error("\(name) failed: \(error)"), reason: ToolError.Code.failed.rawValue,
+                          detail: detail(.failed, "\(error)", permissiveNote))
+        case .timedOut:
+            let message = "\(name) did not finish within \(settings.timeout) (router.timeout) and was cancelled."
+            return finish(.failed, .error(message), reason: ToolError.Code.timeout.rawValue, detail: detail(.timeout, message, permissiveNote))
+        }
+    }
+
+    private func detail(_ code: ToolError.Code, _ message: String, _ note: JSONValue?) -> JSONValue {
+        var o: [String: JSONValue] = ["error": .string(code.rawValue), "message": .string(String(message.prefix(2000)))]
+        if let note { o["permissive"] = note }
+        return .object(o)
+    }
+
+    static func spanId() -> String {
+        let value = UInt64.random(in: 0...UInt64.max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+extension Logger {
+    func with(_ key: String, _ value: String) -> Logger {
+        var copy = self
+        copy[metadataKey: key] = "\(value)"
+        return copy
+    }
+}

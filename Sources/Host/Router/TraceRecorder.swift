@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+import Logging
+import Registry
+
+/// Writes trace events to the registry off the call path. Events queue in memory and a serial
+/// writer drains them, all pending events in one transaction, so a burst of calls costs one commit
+/// rather than two each. `flush()` waits until everything recorded so far is in the database.
+public final class TraceRecorder: @unchecked Sendable {
+    private let registry: RegistryDatabase
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "agenthub.trace-writer")
+    private let lock = NSLock()
+    private var pending: [TraceEvent] = []
+    private var draining = false
+    private var recorded = 0
+    private var written = 0
+    private var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    public init(registry: RegistryDatabase, logger: Logger) {
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Queues an event; it reaches the database shortly (see `flush`).
+    public func record(_ event: TraceEvent) {
+        lock.lock()
+        pending.append(event)
+        recorded += 1
+        let start = !draining
+        draining = true
+        lock.unlock()
+        if start { queue.async { self.drain() } }
+    }
+
+    /// Returns once every event recorded before the call has been written (or failed to be).
+    public func flush() async {
+        let (target, done) = lock.withLock { (recorded, written >= recorded) }
+        if done { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if written >= target {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiters.append((target, continuation))
+                lock.unlock()
+            }
+        }
+    }
+
+    private func drain() {
+        while true {
+            lock.lock()
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            if batch.isEmpty {
+                draining = false
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+            do { try registry.appendTraceEvents(batch) } catch {
+                logger.error("trace events lost", metadata: ["host.trace.count": "\(batch.count)", "host.trace.error": "\(error.message)"])
+            }
+            lock.lock()
+            written += batch.count
+            let ready = waiters.filter { $0.target <= written }
+            waiters.removeAll { $0.target <= written }
+            lock.unlock()
+            for waiter in ready { waiter.continuation.resume() }
+        }
+    }
+}
