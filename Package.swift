@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "agenthub",
             dependencies: [
-                "Host", "Registry",
+                "Host", "Registry", "Plugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -77,7 +77,7 @@ extension RegistryDatabase {
             filterArguments.append(MemoryQuery.sqlValue(value))
         }
         let sql = """
-            WITH hits AS (
+            WITH hits AS MATERIALIZED (
               SELECT rowid AS chunk_id, bm25(memory_fts) AS rank FROM memory_fts WHERE memory_fts MATCH ?
             ),
             phrase AS (

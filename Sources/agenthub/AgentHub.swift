@@ -10,9 +10,10 @@ struct AgentHub: AsyncParsableCommand {
         abstract: "A host for agent skills and tools, configured by one registry.yaml.",
         discussion: """
             Exit codes: 0 success; 1 a problem was found (invalid manifest, a failing skill, a failed \
-            or held sync, nothing matched); 64 the command line was wrong.
+            or held sync, nothing matched, a tool call failed); 2 policy blocked a tool call (or no such tool \
+            exists); 64 the command line was wrong.
             """,
-        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self]
+        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self, ToolsCommand.self, ExportCommand.self]
     )
 }
 

@@ -80,10 +80,11 @@ public struct PolicyEngine: Sendable {
                              reason: "no rule mentions it; policy.default is \(defaultDecision.rawValue)")
     }
 
-    /// Whether a rule (not the default) allows `action` for the caller: how plugins check rights
-    /// that are not tools, such as `memory_write_global`.
+    /// Whether a rule allows `action` for the caller by its exact name: how plugins check rights
+    /// that are not tools, such as `memory_write_global`. Actions are treated as high risk, so
+    /// neither a glob like `memory_*` nor the default grants them.
     public func explicitlyAllows(_ action: String, role: String?, group: String?) -> Bool {
-        let verdict = decide(action, declaredRisk: .low, role: role, group: group)
+        let verdict = decide(action, declaredRisk: .high, role: role, group: group)
         return verdict.decision == .allow && verdict.deciding != nil
     }
 

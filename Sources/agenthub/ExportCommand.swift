@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Host
+import Registry
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print trace events (tool calls) from the registry, oldest first.",
+        discussion: "Without --limit every matching event is printed. With --limit one page is printed and the cursor for the next page goes to stderr.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "Only this session's events.")
+    var session: String?
+
+    @Option(name: .long, help: "Only this agent's events.")
+    var agent: String?
+
+    @Option(name: .long, help: "Only events after this event id.")
+    var since: Int64 = 0
+
+    @Option(name: .long, help: "Only these event types (tool.called, tool.result, tool.failed, tool.blocked).")
+    var type: [String] = []
+
+    @Option(name: .long, help: "Print one page of at most this many events.")
+    var limit: Int?
+
+    @Option(name: .long, help: "json (an array, the default) or jsonl (one event per line).")
+    var format = "json"
+
+    func validate() throws {
+        guard format == "json" || format == "jsonl" else { throw ValidationError("--format must be json or jsonl") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        let context = try global.context()
+        var query = TraceQuery(session: session, agent: agent, afterId: since, types: type, limit: min(limit ?? 5000, 5000))
+        var all: [TraceEvent] = []
+        do {
+            while true {
+                let page = try context.registry.traceEvents(query)
+                if format == "jsonl" {
+                    for event in page { print(event.json.jsonText) }
+                } else {
+                    all += page
+                }
+                guard let last = page.last else { break }
+                query.afterId = last.id
+                if limit != nil {
+                    if page.count == query.limit { Output.stderr("next cursor: --since \(last.id)") }
+                    break
+                }
+                if page.count < query.limit { break }
+            }
+        } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        if format == "json" { Output.json(JSONValue.array(all.map(\.json))) }
+    }
+}
