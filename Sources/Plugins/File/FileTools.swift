@@ -57,12 +57,8 @@ enum FileTools {
     /// Why `bytes` look binary (a NUL byte, or invalid UTF-8), or nil for text.
     static func binaryReason(_ bytes: [UInt8], truncatedAtCap: Bool) -> String? {
         if let nul = bytes.prefix(8192).firstIndex(of: 0) { return "a NUL byte at offset \(nul)" }
-        var checked = bytes[...]
-        if truncatedAtCap {
-            // The cut may have split the last character.
-            var drop = 0
-            while drop < 4, let last = checked.last, last & 0x80 != 0 { checked = checked.dropLast(); drop += 1 }
-        }
+        // The cut at the cap may have split the last character.
+        let checked = truncatedAtCap ? trimToCharacterBoundary(bytes) : bytes
         if String(validating: checked, as: UTF8.self) == nil { return "not valid UTF-8" }
         return nil
     }
