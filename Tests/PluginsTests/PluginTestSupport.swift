@@ -6,7 +6,7 @@ import Registry
 
 /// A call context for calling plugins directly.
 func context(agent: String = "tester", role: String? = nil, group: String? = nil, lead: Bool = false,
-             permissions: any CallerPermissions = UnrestrictedPermissions()) -> ToolCallContext {
+             permissions: any CallerPermissions = ListedPermissions()) -> ToolCallContext {
     ToolCallContext(caller: ToolCaller(agent: agent, role: role, group: group, isGroupLead: lead), session: "test",
                     spanId: "span", logger: Logger(label: "test"), permissions: permissions)
 }
