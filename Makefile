@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-APT_PACKAGES := libgit2-dev libsqlite3-dev pkg-config git
+APT_PACKAGES := libgit2-dev libsqlite3-dev sqlite3 pkg-config git
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= registry.yaml
 
@@ -26,7 +26,6 @@ build: deps
 
 ## Benchmarks (release build); they print tables and assert nothing about time.
 bench: deps
-	$(SWIFT) build -c release --product agenthub
 	bench/run
 
 ## System packages: installed only when missing.

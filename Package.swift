@@ -61,6 +61,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "agenthub-bench",
+            dependencies: [
+                "Host", "Registry", "Plugins",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/agenthub-bench"
+        ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["GitSync", "TestSupport"]),

@@ -1,0 +1,194 @@
+// Tool-router benchmarks: router overhead per call against calling the plugin directly,
+// memory_search latency over a large memory store against the same FTS5 query run raw by the
+// sqlite3 CLI, and memory_write throughput against the storage layer alone. Prints tables;
+// asserts nothing about time.
+import Foundation
+import Host
+import Logging
+import Plugins
+import Registry
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return fallback }
+    return v
+}
+func stringOption(_ name: String, _ fallback: String) -> String {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return fallback }
+    return arguments[i + 1]
+}
+let memories = option("--memories", 100_000)
+let calls = option("--calls", 20_000)
+let queries = option("--queries", 300)
+let writes = option("--writes", 3000)
+let sqlite3 = stringOption("--sqlite3", "/usr/bin/sqlite3")
+
+let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+let workdir = NSTemporaryDirectory() + "agenthub-bench-\(UUID().uuidString)"
+try FileManager.default.createDirectory(atPath: workdir + "/files", withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: workdir) }
+
+try String(repeating: "0123456789abcdef\n", count: 241).write(toFile: workdir + "/files/page.txt", atomically: true, encoding: .utf8)
+try """
+    version: 1
+    host: { database: registry.db }
+    policy:
+      default: deny
+      rules:
+        - allow: [memory_*, read_file, memory_write_global]
+    roles: { researcher: { allow: [list_files] } }
+    plugins:
+      file: { roots: [./files] }
+      memory: {}
+    """.write(toFile: workdir + "/registry.yaml", atomically: true, encoding: .utf8)
+
+let context = try HostContext.open(configPath: workdir + "/registry.yaml", logger: logger, environment: [:])
+let tools = try context.tools()
+let router = tools.router
+let memoryPlugin = tools.plugins.first { $0.name == "memory" }!
+let filePlugin = tools.plugins.first { $0.name == "file" }!
+let caller = ToolCaller(agent: "bench", role: "researcher")
+let direct = ToolCallContext(caller: caller, session: "bench", spanId: "0", logger: logger, permissions: UnrestrictedPermissions())
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+
+// MARK: - A vocabulary and texts with a realistic (Zipf-like) word distribution.
+
+let syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qui", "del", "mor", "fen", "gar", "hol"]
+let vocabulary: [String] = (0..<4000).map { i in
+    var word = ""
+    var n = i
+    repeat { word += syllables[n % syllables.count]; n /= syllables.count } while n > 0
+    return word + (i % 3 == 0 ? "s" : "")
+}
+func zipfWord() -> String {
+    let u = Double.random(in: 0..<1)
+    return vocabulary[min(vocabulary.count - 1, Int(pow(Double(vocabulary.count), u)) - 1)]
+}
+func text(words: Int) -> String { (0..<words).map { _ in zipfWord() }.joined(separator: " ") }
+
+print("AgentHub tool-router bench (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+print()
+
+// MARK: - Router overhead.
+_ = try await memoryPlugin.call("memory_write", arguments: ["type": "core", "text": "the overhead probe memory"], context: direct)
+func measure(_ label: String, _ tool: String, _ args: [String: JSONValue], plugin: any ToolPlugin) async throws -> (String, Double, Double) {
+    for _ in 0..<200 { _ = try await plugin.call(tool, arguments: args, context: direct) }
+    var start = ContinuousClock.now
+    for _ in 0..<calls { _ = try await plugin.call(tool, arguments: args, context: direct) }
+    let directTime = seconds(ContinuousClock.now - start) / Double(calls)
+    for _ in 0..<200 { _ = await router.call(tool, arguments: .object(args), caller: caller, session: "warm") }
+    await router.recorder.flush()
+    start = ContinuousClock.now
+    for _ in 0..<calls {
+        let outcome = await router.call(tool, arguments: .object(args), caller: caller, session: "bench")
+        precondition(outcome.status == .succeeded, outcome.result.text)
+    }
+    await router.recorder.flush()   // the trace events are written before the clock stops
+    let routedTime = seconds(ContinuousClock.now - start) / Double(calls)
+    return (label, directTime, routedTime)
+}
+var overhead: [(String, Double, Double)] = []
+overhead.append(try await measure("memory_get", "memory_get", ["id": "mem_1"], plugin: memoryPlugin))
+overhead.append(try await measure("read_file (4 KiB)", "read_file", ["path": "page.txt"], plugin: filePlugin))
+print("Router overhead per call (\(calls) sequential calls; routed = policy + schema validation + two trace events, flushed)")
+print("\(pad("tool", 20)) \(lpad("direct µs", 10)) \(lpad("routed µs", 10)) \(lpad("overhead µs", 12)) \(lpad("x direct", 9))")
+for (label, d, r) in overhead {
+    print("\(pad(label, 20)) \(lpad(f(d * 1e6), 10)) \(lpad(f(r * 1e6), 10)) \(lpad(f((r - d) * 1e6), 12)) \(lpad(f(r / d, 2), 9))")
+}
+print()
+
+// MARK: - memory_write throughput.
+let writeTexts = (0..<writes).map { _ in text(words: 40) }
+var start = ContinuousClock.now
+for t in writeTexts {
+    try context.registry.insertMemory(MemoryRecord(type: .episodic, scope: .agent, owner: "bench", text: t, metadata: nil,
+                                                   importance: 0.5, createdAt: Date().timeIntervalSince1970, agent: "bench", role: nil))
+}
+let storageRate = Double(writes) / seconds(ContinuousClock.now - start)
+start = ContinuousClock.now
+for t in writeTexts { _ = try await memoryPlugin.call("memory_write", arguments: ["type": "episodic", "text": .string(t)], context: direct) }
+let pluginRate = Double(writes) / seconds(ContinuousClock.now - start)
+start = ContinuousClock.now
+for t in writeTexts { _ = await router.call("memory_write", arguments: ["type": "episodic", "text": .string(t)], caller: caller, session: "bench") }
+await router.recorder.flush()
+let routedRate = Double(writes) / seconds(ContinuousClock.now - start)
+print("memory_write, one transaction each (\(writes) writes of 40 words)")
+print("\(pad("path", 34)) \(lpad("writes/s", 9)) \(lpad("x storage", 10))")
+for (label, rate) in [("registry insert (storage floor)", storageRate), ("memory plugin", pluginRate), ("router → memory plugin", routedRate)] {
+    print("\(pad(label, 34)) \(lpad(f(rate, 0), 9)) \(lpad(f(rate / storageRate, 2), 10))")
+}
+print()
+
+// MARK: - memory_search over a large store.
+let existing = try context.registry.memoryCount()
+var batch: [MemoryRecord] = []
+let now = Date().timeIntervalSince1970
+for i in existing..<memories {
+    let long = i % 50 == 0
+    batch.append(MemoryRecord(type: [MemoryType.core, .episodic, .archival][i % 3], scope: i % 4 == 0 ? .global : .agent,
+                              owner: i % 4 == 0 ? "" : "bench", text: text(words: long ? 600 : Int.random(in: 12...60)), metadata: nil,
+                              importance: Double(i % 10) / 10, createdAt: now - Double(i % 1000) * 3600, agent: "bench", role: nil))
+    if batch.count == 5000 { _ = try context.registry.insertMemories(batch); batch.removeAll() }
+}
+if !batch.isEmpty { _ = try context.registry.insertMemories(batch) }
+let queryWords: [[String]] = (0..<queries).map { i in
+    // Mostly mid-frequency words, as people search for specific things; some common ones.
+    (0..<(2 + i % 2)).map { _ in i % 5 == 0 ? vocabulary[Int.random(in: 0..<50)] : vocabulary[Int.random(in: 50..<1500)] }
+}
+var pluginLatencies: [Double] = []
+var routedLatencies: [Double] = []
+for words in queryWords {
+    let args: [String: JSONValue] = ["query": .string(words.joined(separator: " ")), "top_k": 8]
+    var t = ContinuousClock.now
+    _ = try await memoryPlugin.call("memory_search", arguments: args, context: direct)
+    pluginLatencies.append(seconds(ContinuousClock.now - t))
+    t = ContinuousClock.now
+    _ = await router.call("memory_search", arguments: .object(args), caller: caller, session: "bench")
+    routedLatencies.append(seconds(ContinuousClock.now - t))
+}
+await router.recorder.flush()
+
+// The same match expression, raw, in one sqlite3 process with its own timer. The CLI's timer has
+// millisecond resolution, so each statement runs the query `repeats` times and is divided
+// (which also smooths the per-run noise of the peer a little).
+let repeats = 40
+var script = ".timer on\n.output /dev/null\n"
+for words in queryWords {
+    let match = MemoryQuery.anyWord(words).replacingOccurrences(of: "'", with: "''")
+    let one = "SELECT * FROM (SELECT rowid, bm25(memory_fts) FROM memory_fts WHERE memory_fts MATCH '\(match)' ORDER BY rank LIMIT 8)"
+    script += Array(repeating: one, count: repeats).joined(separator: " UNION ALL ") + ";\n"
+}
+let process = Process()
+process.executableURL = URL(fileURLWithPath: sqlite3)
+process.arguments = [context.registry.path]
+let input = Pipe(), output = Pipe()
+process.standardInput = input
+process.standardOutput = output
+process.standardError = output
+try process.run()
+input.fileHandleForWriting.write(Data(script.utf8))
+try input.fileHandleForWriting.close()
+let raw = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+process.waitUntilExit()
+let rawLatencies = raw.split(separator: "\n").compactMap { line -> Double? in
+    guard line.hasPrefix("Run Time: real ") else { return nil }
+    return Double(line.dropFirst("Run Time: real ".count).split(separator: " ").first ?? "").map { $0 / Double(repeats) }
+}
+guard rawLatencies.count == queryWords.count else {
+    print("sqlite3 did not time every query (\(rawLatencies.count) of \(queryWords.count)): \(raw.prefix(300))")
+    exit(1)
+}
+let total = try context.registry.memoryCount()
+print("memory_search over \(total) memories (\(queries) queries of 2-3 words, top_k 8)")
+print("\(pad("path", 44)) \(lpad("p50 ms", 8)) \(lpad("p99 ms", 8)) \(lpad("x raw p50", 10)) \(lpad("x raw p99", 10))")
+let rawSorted = rawLatencies.sorted()
+for (label, values) in [("sqlite3 CLI, raw FTS5 match + bm25 (peer)", rawLatencies), ("memory plugin (scopes, phrase, ranking)", pluginLatencies),
+                        ("router → memory plugin", routedLatencies)] {
+    let sorted = values.sorted()
+    print("\(pad(label, 44)) \(lpad(f(percentile(sorted, 0.5) * 1000, 2), 8)) \(lpad(f(percentile(sorted, 0.99) * 1000, 2), 8)) \(lpad(f(percentile(sorted, 0.5) / percentile(rawSorted, 0.5), 2), 10)) \(lpad(f(percentile(sorted, 0.99) / percentile(rawSorted, 0.99), 2), 10))")
+}
