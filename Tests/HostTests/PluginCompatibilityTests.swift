@@ -50,6 +50,9 @@ import Testing
     @Test func everyToolHasAValidNameAndDescriptor() async throws {
         try await withHost { _, tools in
             #expect(Set(tools.router.descriptors.map(\.name)) == Set(Self.validArguments.keys))
+            // The catalog the manifest validator uses agrees with what the plugins offer.
+            #expect(Set(PluginCatalog.builtin.flatMap(\.tools)) == Set(tools.router.descriptors.map(\.name)))
+            #expect(Set(PluginCatalog.builtin.flatMap(\.highRiskTools)) == Set(tools.router.descriptors.filter { $0.risk == .high }.map(\.name)))
             for tool in tools.router.descriptors {
                 #expect(tool.name.count <= 64 && tool.name.range(of: "^[a-zA-Z0-9_-]+$", options: .regularExpression) != nil)
                 #expect(!tool.title.isEmpty && !tool.description.isEmpty)
