@@ -53,7 +53,21 @@ extension RegistryDatabase {
     }
 
     /// The best memories for `search`, best first. Empty when the text has no words.
+    ///
+    /// Two stages: FTS5 picks the best chunks by bm25 (`candidates`, at least 50 × the limit), then
+    /// scopes, filters, the phrase bonus and the combined score apply to those. If the candidates
+    /// leave fewer visible memories than asked for, the search runs again over every match.
     public func searchMemories(_ search: MemorySearch) throws(RegistryError) -> [MemoryHit] {
+        let candidates = max(500, search.limit * 50)
+        let hits = try searchMemories(search, candidates: candidates)
+        if hits.count < search.limit, hits.count < candidates {
+            let all = try searchMemories(search, candidates: nil)
+            if all.count > hits.count { return all }
+        }
+        return hits
+    }
+
+    func searchMemories(_ search: MemorySearch, candidates: Int?) throws(RegistryError) -> [MemoryHit] {
         let words = MemoryQuery.words(in: search.text)
         guard !words.isEmpty else { return [] }
         let match = MemoryQuery.anyWord(words)
@@ -78,7 +92,7 @@ extension RegistryDatabase {
         }
         let sql = """
             WITH hits AS MATERIALIZED (
-              SELECT rowid AS chunk_id, bm25(memory_fts) AS rank FROM memory_fts WHERE memory_fts MATCH ?
+              SELECT rowid AS chunk_id, rank FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rank\(candidates.map { " LIMIT \($0)" } ?? "")
             ),
             phrase AS (
               \(phrase == nil ? "SELECT NULL AS chunk_id WHERE 0" : "SELECT rowid AS chunk_id FROM memory_fts WHERE memory_fts MATCH ?")

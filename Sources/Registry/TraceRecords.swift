@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 
 /// One trace event: `tool.called`, then `tool.result`, `tool.failed` or `tool.blocked`.
@@ -72,9 +75,17 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
         return .object(o)
     }
 
-    /// Now, as trace timestamps are written.
+    /// `2026-11-22T03:09:42.638Z`: ISO 8601 in UTC with milliseconds, built without a formatter
+    /// (it runs twice per tool call).
     public static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let since1970 = date.timeIntervalSince1970
+        var seconds = time_t(since1970.rounded(.down))
+        let millis = Int((since1970 - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
     }
 }
 

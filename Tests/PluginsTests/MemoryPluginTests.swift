@@ -123,6 +123,19 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
+    @Test func aVisibleMemoryIsFoundBehindHundredsOfBetterInvisibleMatches() async throws {
+        try await withMemory { memory, _ in
+            let registry = memory.registry
+            let others = (0..<700).map { _ in
+                MemoryRecord(type: .episodic, scope: .agent, owner: "bob", text: "walrus walrus walrus", metadata: nil, importance: 0.5,
+                             createdAt: 1_800_000_000, agent: "bob", role: nil)
+            }
+            _ = try registry.insertMemories(others)
+            let mine = id(try await memory.call("memory_write", ["type": "episodic", "text": "a long note that mentions a walrus only once among many other words"], alice))
+            #expect(ids(try await memory.call("memory_search", ["query": "walrus"], alice)) == [mine])
+        }
+    }
+
     @Test func filtersNarrowByTypeScopeAndMetadata() async throws {
         try await withMemory { memory, _ in
             let a = id(try await memory.call("memory_write", ["type": "core", "text": "tea preferences", "metadata": ["topic": "drinks", "rank": 1]], alice))

@@ -4,8 +4,8 @@ import Logging
 import Registry
 
 /// Writes trace events to the registry off the call path. Events queue in memory and a serial
-/// writer drains them, all pending events in one transaction, so a burst of calls costs one commit
-/// rather than two each. `flush()` waits until everything recorded so far is in the database.
+/// writer drains them after a 2 ms linger, all pending events in one transaction, so a burst of
+/// calls costs one commit rather than two each. A crash can lose the events of the last moment. `flush()` waits until everything recorded so far is in the database.
 public final class TraceRecorder: @unchecked Sendable {
     private let registry: RegistryDatabase
     private let logger: Logger
@@ -30,7 +30,8 @@ public final class TraceRecorder: @unchecked Sendable {
         let start = !draining
         draining = true
         lock.unlock()
-        if start { queue.async { self.drain() } }
+        // Linger a moment before writing, so calls in quick succession share one transaction.
+        if start { queue.asyncAfter(deadline: .now() + .milliseconds(2)) { self.drain() } }
     }
 
     /// Returns once every event recorded before the call has been written (or failed to be).
