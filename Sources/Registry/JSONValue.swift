@@ -97,26 +97,49 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        var plain = true
-        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { plain = false; break }
-        if plain {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
+        var utf8 = Substring(s).utf8[...]
+        // Append plain runs whole; escape only the bytes that need it.
+        while let index = utf8.firstIndex(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += Substring(utf8[..<index])
+            switch utf8[index] {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case let byte:
+                let hex = String(byte, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+            utf8 = utf8[utf8.index(after: index)...]
+        }
+        out += Substring(utf8)
+        out += "\""
+    }
+
+    /// The length in bytes of `jsonText`, counted without building it.
+    public var jsonByteCount: Int {
+        switch self {
+        case .null: return 4
+        case .bool(let b): return b ? 4 : 5
+        case .int, .double: return jsonText.utf8.count
+        case .string(let s): return Self.stringByteCount(s)
+        case .array(let items): return 2 + max(0, items.count - 1) + items.reduce(0) { $0 + $1.jsonByteCount }
+        case .object(let o):
+            return 2 + max(0, o.count - 1) + o.reduce(0) { $0 + Self.stringByteCount($1.key) + 1 + $1.value.jsonByteCount }
+        }
+    }
+
+    static func stringByteCount(_ s: String) -> Int {
+        var count = 2
+        for byte in s.utf8 {
+            switch byte {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09: count += 2
+            case ..<0x20: count += 6
+            default: count += 1
             }
         }
-        out += "\""
+        return count
     }
 
     public static func parse(_ text: String?) -> JSONValue? {

@@ -13,6 +13,7 @@ import Testing
         #expect(parsed == value.replacingIntegralDoubles())
         #expect(text.hasPrefix("{\"bool\":true,\"double\":0.25,"))
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
+        #expect(value.jsonByteCount == text.utf8.count)
     }
 
     @Test func timestampsAreISO8601InUTCWithMilliseconds() {

@@ -50,6 +50,19 @@ public struct ToolHost: Sendable {
     }
 }
 
+extension ToolHost {
+    /// Starts the plugins that do background work (in manifest order).
+    public func start() async throws {
+        for plugin in plugins { if let p = plugin as? any ToolPluginLifecycle { try await p.start() } }
+    }
+
+    /// Stops them in reverse order and writes the traces still queued.
+    public func stop() async {
+        for plugin in plugins.reversed() { if let p = plugin as? any ToolPluginLifecycle { await p.stop() } }
+        await router.recorder.flush()
+    }
+}
+
 extension HostContext {
     /// The plugins, policy and router this context's manifest describes.
     public func tools() throws(HostError) -> ToolHost {

@@ -9,12 +9,11 @@ extension ToolRouter {
         let started = ContinuousClock.now
         let span = Self.spanId()
         let args = arguments ?? .object([:])
-        let argumentText = args.jsonText
         let route = routes[name]
         let verdict = route.map { policy.decide(name, declaredRisk: $0.descriptor.risk, role: caller.role, group: caller.group) }
         var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: session, spanId: span, agent: caller.agent,
                                role: caller.role, group: caller.group, tool: name, decision: verdict?.decision.rawValue ?? "unknown",
-                               argumentBytes: argumentText.utf8.count,
+                               argumentBytes: args.jsonByteCount,
                                detail: ["arguments": TraceRedaction.forTrace(args, maxBytes: settings.maxTraceArgumentBytes)])
         recorder.record(trace)
         trace.detail = nil

@@ -33,8 +33,8 @@ public enum TraceRedaction {
     /// The redacted value, or a preview of its JSON when that is longer than `maxBytes`.
     public static func forTrace(_ value: JSONValue, maxBytes: Int) -> JSONValue {
         let redacted = redact(value)
+        guard redacted.jsonByteCount > maxBytes else { return redacted }
         let text = redacted.jsonText
-        guard text.utf8.count > maxBytes else { return redacted }
         var preview = Substring(text).utf8.prefix(maxBytes)
         while !preview.isEmpty, String(preview) == nil { preview = preview.dropLast() }
         return ["truncated": true, "bytes": .int(text.utf8.count), "preview": .string(String(preview) ?? "")]

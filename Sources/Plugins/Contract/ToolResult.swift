@@ -44,7 +44,7 @@ public struct ToolResult: Sendable, Equatable {
 
     /// Size in bytes of what the result carries (text plus structured content), for traces.
     public var byteCount: Int {
-        content.reduce(0) { $0 + $1.text.utf8.count } + (structuredContent.map { $0.jsonText.utf8.count } ?? 0)
+        content.reduce(0) { $0 + $1.text.utf8.count } + (structuredContent?.jsonByteCount ?? 0)
     }
 
     /// The result as MCP's `tools/call` carries it.
