@@ -78,10 +78,11 @@ public struct MemoryVisibility: Sendable, Equatable {
         }
     }
 
-    /// An SQL condition on `m` (the memories table) with its arguments.
+    /// An SQL condition on `m` (the memories table) with its arguments. A nil role or group binds
+    /// NULL, which equals no owner.
     var sql: (String, [DatabaseValueConvertible?]) {
         ("((m.scope = 'agent' AND m.owner = ?) OR (m.scope = 'role' AND m.owner = ?) OR (m.scope = 'group' AND m.owner = ?) OR m.scope = 'global')",
-         [agent, role ?? "\u{0}", group ?? "\u{0}"])
+         [agent, role, group])
     }
 }
 

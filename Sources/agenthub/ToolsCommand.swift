@@ -138,8 +138,8 @@ struct ExplainTool: AsyncParsableCommand {
         let verdict = tools.router.verdict(for: name, caller: caller)
         let descriptor = tools.router.descriptor(named: name)
         let file = context.manifest.file
-        func describe(_ m: PolicyMatch) -> [String] {
-            ["\(file):\(m.location.line):\(m.location.column)", m.level, m.decision.rawValue, m.pattern]
+        func row(_ m: PolicyMatch) -> [String] {
+            ["  \(file):\(m.location.line):\(m.location.column)", m.level, m.decision.rawValue, m.pattern]
         }
         if global.json {
             let matches = verdict.matches.map { m -> JSONValue in
@@ -164,11 +164,11 @@ struct ExplainTool: AsyncParsableCommand {
         print("reason:    \(verdict.reason)")
         if !verdict.matches.isEmpty {
             print("matched:")
-            Output.table(["  AT", "LEVEL", "DECISION", "PATTERN"], verdict.matches.map { ["  " + describe($0)[0]] + describe($0).dropFirst() })
+            Output.table(["  AT", "LEVEL", "DECISION", "PATTERN"], verdict.matches.map(row))
         }
         if !verdict.ignoredForRisk.isEmpty {
             print("not counted (high-risk tools need the exact name):")
-            Output.table(["  AT", "LEVEL", "DECISION", "PATTERN"], verdict.ignoredForRisk.map { ["  " + describe($0)[0]] + describe($0).dropFirst() })
+            Output.table(["  AT", "LEVEL", "DECISION", "PATTERN"], verdict.ignoredForRisk.map(row))
         }
     }
 }

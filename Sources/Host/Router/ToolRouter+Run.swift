@@ -82,6 +82,9 @@ private final class Race: @unchecked Sendable {
         lock.unlock()
         continuation?.resume(returning: result)
         timer?.cancel()
-        if case .value = result {} else if case .error = result {} else { work?.cancel() }
+        switch result {
+        case .timedOut, .cancelled: work?.cancel()
+        case .value, .error: break
+        }
     }
 }

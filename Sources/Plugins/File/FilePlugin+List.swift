@@ -18,7 +18,6 @@ extension FilePlugin {
             do throws(ToolError) { fd = try FileRoots.openBeneath(relative, in: root.fd, flags: O_RDONLY | O_DIRECTORY, display: path) } catch {
                 lastError = error
                 if error.code == .notFound { continue }
-                if error.message.contains("not a folder") { throw ToolError(.invalidArguments, "'\(path)' is not a folder; use read_file") }
                 throw error
             }
             var entries: [JSONValue] = []
@@ -61,7 +60,7 @@ extension FilePlugin {
                 entries.append(.object(e))
             }
             if kind == "directory", depth > 1 {
-                let child = agenthub_open_beneath_dir(dirfd, name)
+                let child = openChildFolder(dirfd, name)
                 if child >= 0 {
                     try walk(child, prefix: prefix + name + "/", depth: depth - 1, pattern: pattern, into: &entries, truncated: &truncated, context: context)
                 }
@@ -116,6 +115,6 @@ extension FilePlugin {
 }
 
 /// Opens a child folder of `dirfd` without following a symlink.
-private func agenthub_open_beneath_dir(_ dirfd: Int32, _ name: String) -> Int32 {
+private func openChildFolder(_ dirfd: Int32, _ name: String) -> Int32 {
     openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 }

@@ -15,7 +15,7 @@ extension FilePlugin {
         guard encoding == "text" || encoding == "base64" else {
             throw ToolError(.invalidArguments, "encoding: expected text or base64, got '\(encoding)'")
         }
-        let (fd, info, _) = try openRegularFile(path)
+        let (fd, info) = try openRegularFile(path)
         defer { close(fd) }
         let size = Int(info.st_size)
         var bytes: [UInt8]

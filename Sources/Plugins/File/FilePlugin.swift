@@ -43,8 +43,8 @@ public struct FilePlugin: ToolPlugin {
     }
 
     /// Opens `requested` for reading in the first root that has it, refusing anything that is not a
-    /// regular file. Returns the descriptor, its stat, and the path relative to its root.
-    func openRegularFile(_ requested: String) throws(ToolError) -> (fd: Int32, stat: stat, display: String) {
+    /// regular file. Returns the descriptor and its stat.
+    func openRegularFile(_ requested: String) throws(ToolError) -> (fd: Int32, stat: stat) {
         var lastError = ToolError(.notFound, "'\(requested)' does not exist")
         for (root, relative) in try roots.candidates(for: requested) {
             // O_PATH first: it opens nothing, so a fifo does not block and a device sees no open.
@@ -66,7 +66,7 @@ public struct FilePlugin: ToolPlugin {
                 close(fd)
                 throw ToolError(.forbidden, "'\(requested)' changed while it was being opened")
             }
-            return (fd, second, relative)
+            return (fd, second)
         }
         throw lastError
     }

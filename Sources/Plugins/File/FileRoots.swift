@@ -58,9 +58,7 @@ final class FileRoots: Sendable {
             for root in usable {
                 for base in [root.realPath ?? root.path, root.path] {
                     if standardized == base { return [(root, ".")] }
-                    if standardized.hasPrefix(base + "/") {
-                        return [(root, String(requested.dropFirst(base.count + (requested.hasPrefix(base + "/") ? 1 : 0))))]
-                    }
+                    if standardized.hasPrefix(base + "/") { return [(root, String(standardized.dropFirst(base.count + 1)))] }
                 }
             }
             throw ToolError(.forbidden, "'\(requested)' is outside the file roots")
