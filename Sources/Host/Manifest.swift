@@ -6,6 +6,7 @@ public struct Manifest: Codable, Sendable {
     public var host = HostSettings()
     public var sync = SyncSettings()
     public var router = RouterSettings()
+    public var mcp = MCPSettings()
     public var sources: [SourceConfig] = []
     public var policy = PolicyConfig()
     public var roles: [RoleConfig] = []
@@ -19,7 +20,7 @@ public struct Manifest: Codable, Sendable {
     /// Warnings found while loading (the manifest is still valid).
     public var warnings: [ManifestDiagnostic] = []
 
-    static let keys = ["version", "host", "sync", "router", "sources", "policy", "roles", "groups", "plugins", "agents"]
+    static let keys = ["version", "host", "sync", "router", "mcp", "sources", "policy", "roles", "groups", "plugins", "agents"]
 
     /// `path` resolved against the manifest's folder.
     public func resolve(_ path: String) -> String {
@@ -63,6 +64,15 @@ public struct RouterSettings: Codable, Sendable {
     /// Arguments recorded in traces are cut to this many bytes of JSON.
     public var maxTraceArgumentBytes = 4096
     static let keys = ["timeout", "max_concurrent", "max_trace_argument_bytes"]
+}
+
+/// `mcp:`: the MCP stdio front (`agenthub mcp`).
+public struct MCPSettings: Codable, Sendable {
+    /// A message line longer than this is answered with an error and dropped; the connection stays up.
+    public var maxMessageBytes = 16 << 20
+    /// Items per page of `tools/list`, `resources/list` and `prompts/list`.
+    public var pageSize = 100
+    static let keys = ["max_message_bytes", "page_size"]
 }
 
 /// One entry of `sources:`.

@@ -17,6 +17,7 @@ struct ManifestDecoder {
         if let node = top["host"] { m.host = host(node) }
         if let node = top["sync"] { m.sync = sync(node) }
         if let node = top["router"] { m.router = router(node) }
+        if let node = top["mcp"] { m.mcp = mcp(node) }
         if let node = top["sources"] {
             if case .sequence(let items) = node {
                 m.sources = items.enumerated().compactMap { source($1, "sources[\($0)]") }
@@ -67,6 +68,14 @@ struct ManifestDecoder {
         if let v = r.duration(map["timeout"], "router.timeout") { s.timeout = v }
         if let v = r.int(map["max_concurrent"], "router.max_concurrent", range: 1...4096) { s.maxConcurrent = v }
         if let v = r.int(map["max_trace_argument_bytes"], "router.max_trace_argument_bytes", range: 0...1 << 20) { s.maxTraceArgumentBytes = v }
+        return s
+    }
+
+    func mcp(_ node: Node) -> MCPSettings {
+        var s = MCPSettings()
+        guard let map = r.mapping(node, "mcp", known: MCPSettings.keys) else { return s }
+        if let v = r.int(map["max_message_bytes"], "mcp.max_message_bytes", range: 1024...(1 << 30)) { s.maxMessageBytes = v }
+        if let v = r.int(map["page_size"], "mcp.page_size", range: 1...1000) { s.pageSize = v }
         return s
     }
 

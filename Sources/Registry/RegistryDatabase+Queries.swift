@@ -121,3 +121,49 @@ extension RegistryDatabase {
         }
     }
 }
+
+extension RegistryDatabase {
+    /// Every live, loadable skill, grouped by name: within a name the serving copy first, then
+    /// shadowed copies in manifest order (what a front filters by a caller's visibility).
+    public func servableSkills() throws(RegistryError) -> [SkillRecord] {
+        try read("listing servable skills") { db in
+            try SkillRecord.fetchAll(db, sql: """
+                SELECT s.* FROM skills s JOIN sources src ON src.name = s.source
+                WHERE s.deleted_at IS NULL AND s.loadable AND src.status != 'removed'
+                ORDER BY s.name, s.shadowed_by IS NOT NULL, src.position, s.path
+                """)
+        }
+    }
+
+    /// The files of the given skills without their content, by skill id, each list by path.
+    public func fileListings(ofSkills ids: [Int64]) throws(RegistryError) -> [Int64: [SkillFileRecord]] {
+        guard !ids.isEmpty else { return [:] }
+        return try read("listing skill files") { db in
+            var result: [Int64: [SkillFileRecord]] = [:]
+            for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try SkillFileRecord.fetchAll(db, sql: """
+                    SELECT skill_id, path, kind, size, is_binary, NULL AS content, link_target, note
+                    FROM skill_files WHERE skill_id IN (\(marks)) ORDER BY skill_id, path
+                    """, arguments: StatementArguments(Array(chunk)))
+                for row in rows { result[row.skillId, default: []].append(row) }
+            }
+            return result
+        }
+    }
+}
+
+extension RegistryDatabase {
+    /// A cheap stamp that changes whenever a publish adds, changes or removes a skill or a source
+    /// changes state: what a long-running front polls to notice another process's sync.
+    public func skillsStamp() throws(RegistryError) -> String {
+        try read("reading the skills stamp") { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM skills) AS n, (SELECT max(updated_at) FROM skills) AS u,
+                       (SELECT max(deleted_at) FROM skills) AS d,
+                       (SELECT group_concat(name || ':' || status || ':' || coalesce(revision, ''), ',') FROM sources) AS s
+                """)
+            return ["n", "u", "d", "s"].map { (row?[$0] as DatabaseValue?)?.description ?? "" }.joined(separator: "|")
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Plugins
+import Registry
+
+/// Protocol constants and small codecs of the MCP front.
+enum MCPProtocol {
+    /// Newest first. A client asking for one of these gets it; any other gets the newest.
+    static let versions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+    static var latest: String { versions[0] }
+
+    /// Tool `title`, `outputSchema` and `structuredContent` arrived in 2025-06-18.
+    static func hasStructuredTools(_ version: String) -> Bool { version >= "2025-06-18" }
+
+    /// MCP's own error code for a resource that does not exist.
+    static let resourceNotFoundCode = -32002
+
+    /// An opaque page cursor: the offset of the next item, base64-wrapped so clients treat it as opaque.
+    static func cursor(offset: Int) -> String { Data("o\(offset)".utf8).base64EncodedString() }
+
+    static func offset(fromCursor cursor: String) -> Int? {
+        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
+              text.first == "o", let offset = Int(text.dropFirst()), offset >= 0 else { return nil }
+        return offset
+    }
+
+    /// One page of `items` for a list request's `params` (cursor errors are invalid params).
+    static func page<T>(_ items: [T], params: JSONValue?, size: Int) throws(JSONRPCError) -> (items: ArraySlice<T>, next: String?) {
+        var start = 0
+        if let raw = params?["cursor"], raw != .null {
+            guard case .string(let text) = raw, let offset = offset(fromCursor: text) else {
+                throw .invalidParams("cursor is not one this server issued")
+            }
+            start = min(offset, items.count)
+        }
+        let end = min(start + size, items.count)
+        return (items[start..<end], end < items.count ? cursor(offset: end) : nil)
+    }
+
+    /// `params` as an object (absent params count as empty).
+    static func object(_ params: JSONValue?, _ method: String) throws(JSONRPCError) -> [String: JSONValue] {
+        switch params {
+        case nil, .null?: return [:]
+        case .object(let o)?: return o
+        case let other?: throw .invalidParams("\(method) takes an object, got \(other.typeName)")
+        }
+    }
+
+    static func string(_ params: [String: JSONValue], _ key: String, _ method: String) throws(JSONRPCError) -> String {
+        guard let value = params[key] else { throw .invalidParams("\(method) needs \"\(key)\"") }
+        guard case .string(let s) = value else { throw .invalidParams("\(method): \"\(key)\" must be a string, got \(value.typeName)") }
+        return s
+    }
+}
+
+/// `skill://NAME` (the SKILL.md) and `skill://NAME/PATH` (a file of the skill).
+struct SkillURI: Equatable {
+    static let scheme = "skill://"
+    var name: String
+    var path: String?
+
+    init(name: String, path: String? = nil) {
+        self.name = name
+        self.path = path
+    }
+
+    init?(_ uri: String) {
+        guard uri.hasPrefix(Self.scheme) else { return nil }
+        let rest = uri.dropFirst(Self.scheme.count)
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = parts.first, !first.isEmpty, let name = String(first).removingPercentEncoding else { return nil }
+        self.name = name
+        if parts.count == 2 {
+            guard !parts[1].isEmpty, let path = String(parts[1]).removingPercentEncoding else { return nil }
+            self.path = path
+        }
+    }
+
+    var text: String {
+        guard let path else { return Self.scheme + name }
+        let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.addingPercentEncoding(withAllowedCharacters: Self.segment) ?? String($0) }.joined(separator: "/")
+        return Self.scheme + name + "/" + encoded
+    }
+
+    private static let segment: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~!$&'()*+,;=:@")
+        return set
+    }()
+
+    /// A MIME type from a file name: what clients use to decide how to show it.
+    static func mimeType(_ path: String, binary: Bool) -> String {
+        let ext = (path as NSString).pathExtension.lowercased()
+        switch ext {
+        case "md", "markdown": return "text/markdown"
+        case "py": return "text/x-python"
+        case "sh", "bash": return "text/x-shellscript"
+        case "js", "mjs": return "text/javascript"
+        case "ts": return "text/x-typescript"
+        case "json": return "application/json"
+        case "yaml", "yml": return "application/yaml"
+        case "html", "htm": return "text/html"
+        case "csv": return "text/csv"
+        case "xml": return "application/xml"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "pdf": return "application/pdf"
+        default: return binary ? "application/octet-stream" : "text/plain"
+        }
+    }
+}

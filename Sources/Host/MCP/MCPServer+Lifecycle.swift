@@ -1,0 +1,48 @@
+import Foundation
+import Plugins
+import Registry
+
+extension MCPServer {
+    /// `initialize`: agree on a version, say what this server offers, and start the session.
+    func initialize(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+        let p = try MCPProtocol.object(params, "initialize")
+        let requested = try MCPProtocol.string(p, "protocolVersion", "initialize")
+        if let info = p["clientInfo"], info.objectValue == nil {
+            throw .invalidParams("initialize: \"clientInfo\" must be an object, got \(info.typeName)")
+        }
+        let client = p["clientInfo"]?["name"]?.stringValue
+        let version = MCPProtocol.versions.contains(requested) ? requested : MCPProtocol.latest
+        lock.lock()
+        guard phase == .awaitingInitialize else {
+            lock.unlock()
+            throw .invalidRequest("initialize was already received on this connection")
+        }
+        phase = .initialized
+        protocolVersion = version
+        clientName = client
+        if fixedAgent == nil, let client, !client.isEmpty { baseCaller.agent = "mcp:" + String(client.prefix(60)) }
+        let caller = baseCaller
+        lock.unlock()
+        rememberLists()
+        logger.info("MCP session started", metadata: [
+            "host.mcp.client": "\(client ?? "-")", "host.mcp.protocol": "\(version)", "host.mcp.requested": "\(requested)",
+            "host.agent": "\(caller.agent)", "host.role": "\(caller.role ?? "-")", "host.session": "\(session)"])
+        var serverInfo: [String: JSONValue] = ["name": "agenthub", "version": .string(settings.serverVersion)]
+        if MCPProtocol.hasStructuredTools(version) { serverInfo["title"] = "AgentHub" }
+        let role = caller.role.map { "role '\($0)'" } ?? "no role"
+        return [
+            "protocolVersion": .string(version),
+            "capabilities": [
+                "tools": ["listChanged": true],
+                "resources": ["listChanged": true, "subscribe": false],
+                "prompts": ["listChanged": true],
+            ],
+            "serverInfo": .object(serverInfo),
+            "instructions": .string("""
+                AgentHub tools and skills for \(role). Tools run under the host's policy; every call is traced. \
+                Each skill is a resource (skill://NAME is its SKILL.md, skill://NAME/PATH one of its files) and a prompt \
+                named after it that loads its instructions; skills_search finds skills by topic.
+                """),
+        ]
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Plugins
+import Registry
+
+extension MCPServer {
+    /// `tools/list`: the tools the role may call (allowed, or asking for approval), a page at a time.
+    func listTools(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+        _ = try MCPProtocol.object(params, "tools/list")
+        let (host, caller) = current
+        let version = lock.withLock { protocolVersion }
+        let tools = host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
+        let page = try MCPProtocol.page(tools, params: params, size: settings.pageSize)
+        var result: [String: JSONValue] = ["tools": .array(Array(page.items))]
+        if let next = page.next { result["nextCursor"] = .string(next) }
+        return .object(result)
+    }
+
+    static func toolJSON(_ descriptor: ToolDescriptor, version: String) -> JSONValue {
+        guard !MCPProtocol.hasStructuredTools(version) else { return descriptor.json }
+        var json = descriptor.json
+        if case .object(var o) = json {
+            o["title"] = nil
+            o["outputSchema"] = nil
+            json = .object(o)
+        }
+        return json
+    }
+
+    /// `tools/call`: through the router (policy, validation, timeout, trace). Tool failures are
+    /// `isError` results; a tool the role may not see, or that does not exist, is an invalid-params
+    /// error, worded the same for both so a denied tool reveals nothing.
+    func callTool(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
+        let p = try MCPProtocol.object(params, "tools/call")
+        let name = try MCPProtocol.string(p, "name", "tools/call")
+        let arguments = p["arguments"]
+        switch arguments {
+        case nil, .null?, .object?: break
+        case let other?: throw .invalidParams("tools/call: \"arguments\" must be an object, got \(other.typeName)")
+        }
+        let (host, caller) = current
+        let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session)
+        if outcome.status == .blocked, outcome.reason == "unknown" || outcome.reason == "denied" {
+            throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(name)")
+        }
+        var result = outcome.result
+        let version = lock.withLock { protocolVersion }
+        if !MCPProtocol.hasStructuredTools(version) { result.structuredContent = nil }
+        return result.json
+    }
+}

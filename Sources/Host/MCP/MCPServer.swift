@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+/// The MCP front: answers one client's JSON-RPC messages with the tools, skills (as resources)
+/// and prompts its caller's role may use. It is transport-free: `receive` takes decoded lines and
+/// `send` carries every outgoing message, so the stdio runner and the tests share it.
+public final class MCPServer: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var pageSize = 100
+        public var serverVersion = "0.1.0"
+        /// Requests running at once; the reader waits while this many are in flight (backpressure).
+        public var maxInFlight = 1024
+        public init() {}
+    }
+
+    enum Phase { case awaitingInitialize, initialized }
+
+    let registry: RegistryDatabase
+    let settings: Settings
+    let logger: Logger
+    let session: String
+    let send: @Sendable (JSONRPCMessage) -> Void
+    /// The agent given on the command line; nil means "name it after the client".
+    let fixedAgent: String?
+
+    let lock = NSLock()
+    var host: ToolHost
+    var baseCaller: ToolCaller
+    var phase = Phase.awaitingInitialize
+    var protocolVersion = MCPProtocol.latest
+    var clientName: String?
+    var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
+    var cancelled: Set<JSONRPCID> = []
+    var lastSeen: ListFingerprint?
+
+    /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
+    public init(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool = false,
+                settings: Settings = Settings(), logger: Logger, send: @escaping @Sendable (JSONRPCMessage) -> Void) {
+        self.host = host
+        self.registry = registry
+        self.baseCaller = caller
+        self.fixedAgent = agentFromClient ? nil : caller.agent
+        self.settings = settings
+        self.logger = logger
+        self.send = send
+        self.session = "mcp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    /// The caller and router as of now (a live reload may swap the host between two calls).
+    var current: (host: ToolHost, caller: ToolCaller) { lock.withLock { (host, baseCaller) } }
+
+    public var inFlightCount: Int { lock.withLock { inFlight.count } }
+
+    /// Handles one line. Requests run as tasks; their answers go out through `send` in any order.
+    public func receive(line: [UInt8]) {
+        switch JSONRPCMessage.decode(line) {
+        case .failure(let failure):
+            logger.debug("malformed message", metadata: ["host.mcp.error": "\(failure.error.message)"])
+            send(.error(id: failure.id, failure.error))
+        case .success(.request(let id, let method, let params)):
+            handleRequest(id, method, params)
+        case .success(.notification(let method, let params)):
+            handleNotification(method, params)
+        case .success(.response), .success(.error):
+            break  // this server sends no requests, so there is nothing to match
+        }
+    }
+
+    /// A line over the size cap: answered with an error (with its id when its first bytes show one).
+    public func receiveOversized(byteCount: Int, prefix: [UInt8], limit: Int) {
+        let id = RequestIDSniffer.id(in: prefix)
+        logger.warning("message over the size limit dropped", metadata: ["host.mcp.bytes": "\(byteCount)", "host.mcp.limit": "\(limit)"])
+        send(.error(id: id, .invalidRequest("message of \(byteCount) bytes exceeds the \(limit)-byte limit (mcp.max_message_bytes); it was dropped")))
+    }
+
+    private func handleRequest(_ id: JSONRPCID, _ method: String, _ params: JSONValue?) {
+        switch method {
+        case "initialize": respond(id) { () throws(JSONRPCError) in try self.initialize(params) }; return
+        case "ping": send(.response(id: id, result: [:])); return
+        case "server/discover":
+            // The 2026-07-28 stateless probe: answer at once so clients fall back to `initialize`.
+            send(.error(id: id, JSONRPCError(JSONRPCError.methodNotFoundCode,
+                                             "Method not found: server/discover (this server uses the initialize handshake, protocol \(MCPProtocol.versions.joined(separator: ", ")))")))
+            return
+        default: break
+        }
+        guard lock.withLock({ phase == .initialized }) else {
+            send(.error(id: id, .invalidRequest("\(method) before initialize; send initialize first")))
+            return
+        }
+        let handler: (@Sendable () async throws(JSONRPCError) -> JSONValue)?
+        switch method {
+        case "tools/list": handler = { () throws(JSONRPCError) in try self.listTools(params) }
+        case "tools/call": handler = { () async throws(JSONRPCError) in try await self.callTool(params) }
+        case "resources/list": handler = { () throws(JSONRPCError) in try self.listResources(params) }
+        case "resources/templates/list": handler = { () throws(JSONRPCError) in try self.listResourceTemplates(params) }
+        case "resources/read": handler = { () throws(JSONRPCError) in try self.readResource(params) }
+        case "prompts/list": handler = { () throws(JSONRPCError) in try self.listPrompts(params) }
+        case "prompts/get": handler = { () throws(JSONRPCError) in try self.getPrompt(params) }
+        default: handler = nil
+        }
+        guard let handler else { send(.error(id: id, .methodNotFound(method))); return }
+        start(id, handler)
+    }
+
+    /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not answered.
+    private func start(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
+        let duplicate = lock.withLock { inFlight[id] != nil }
+        if duplicate {
+            send(.error(id: id, .invalidRequest("request id \(id) is already in use by a request in flight")))
+            return
+        }
+        lock.lock()
+        let task = Task {
+            let message: JSONRPCMessage
+            do throws(JSONRPCError) { message = .response(id: id, result: try await handler()) } catch { message = .error(id: id, error) }
+            let wasCancelled = self.lock.withLock {
+                self.inFlight[id] = nil
+                return self.cancelled.remove(id) != nil
+            }
+            if !wasCancelled { self.send(message) }
+        }
+        inFlight[id] = task
+        lock.unlock()
+    }
+
+    private func respond(_ id: JSONRPCID, _ body: () throws(JSONRPCError) -> JSONValue) {
+        do { send(.response(id: id, result: try body())) } catch { send(.error(id: id, error)) }
+    }
+
+    private func handleNotification(_ method: String, _ params: JSONValue?) {
+        switch method {
+        case "notifications/cancelled":
+            guard let raw = params?["requestId"], let id = JSONRPCID(raw) else { return }
+            let task: Task<Void, Never>? = lock.withLock {
+                guard let task = inFlight[id] else { return nil }
+                cancelled.insert(id)
+                return task
+            }
+            if let task {
+                logger.debug("request cancelled by the client", metadata: ["host.mcp.id": "\(id)",
+                                                                          "host.mcp.reason": "\(params?["reason"]?.stringValue ?? "-")"])
+                task.cancel()
+            }
+        case "notifications/initialized":
+            break  // initialize already moved the session on; a client that never sends this still works
+        default:
+            break  // notifications are never answered, known or not
+        }
+    }
+
+    /// Cancels every request in flight and waits (at most `grace`) for them to end; used at EOF and on SIGTERM.
+    public func shutdown(grace: Duration = .milliseconds(500)) async {
+        let tasks = lock.withLock { () -> [Task<Void, Never>] in
+            for id in inFlight.keys { cancelled.insert(id) }
+            return Array(inFlight.values)
+        }
+        for task in tasks { task.cancel() }
+        let deadline = ContinuousClock.now + grace
+        while inFlightCount > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        if !tasks.isEmpty { logger.info("cancelled requests in flight at shutdown", metadata: ["host.mcp.count": "\(tasks.count)"]) }
+    }
+}

@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+/// Runs an `MCPServer` over stdin/stdout: newline-delimited JSON read on a dedicated thread and
+/// written from another, nothing but protocol on stdout. Ends on EOF, on SIGTERM or SIGINT, or
+/// when stdout breaks: requests in flight are cancelled, traces are flushed, and it returns (the
+/// caller exits 0) within a second.
+public enum MCPStdio {
+    public struct Options: Sendable {
+        public var maxMessageBytes = LineReader.defaultMaxLineBytes
+        public var server = MCPServer.Settings()
+        /// How often to look for another process's sync changing the skills (nil: never).
+        public var skillsPoll: Duration? = .seconds(2)
+        /// After EOF, how long requests in flight may still finish and be answered before they are cancelled.
+        public var endOfInputGrace: Duration = .milliseconds(300)
+        public var input: Int32 = 0
+        public var output: Int32 = 1
+        public init() {}
+    }
+
+    public static func serve(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool,
+                             options: Options, logger: Logger) async {
+        signal(SIGPIPE, SIG_IGN)
+        let loop = LoopHandle()
+        let writer = LineWriter(fd: options.output) { reason in
+            logger.info("stdout closed; shutting down", metadata: ["host.mcp.reason": "\(reason)"])
+            loop.stop()
+        }
+        let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
+                               settings: options.server, logger: logger) { writer.send($0.line) }
+        let reader = LineReader(fd: options.input, maxLineBytes: options.maxMessageBytes)
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.info("signal received; shutting down", metadata: ["host.mcp.signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                loop.stop()
+            }
+            source.resume()
+            return source
+        }
+        let poller = options.skillsPoll.map { interval in
+            Task {
+                var stamp = try? registry.skillsStamp()
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    let now = try? registry.skillsStamp()
+                    if now != stamp { stamp = now; server.listsMayHaveChanged() }
+                }
+            }
+        }
+        reader.start()
+        let limit = options.maxMessageBytes
+        let maxInFlight = options.server.maxInFlight
+        let task = Task { () -> Bool in
+            for await event in reader.events {
+                switch event {
+                case .line(let bytes): server.receive(line: bytes)
+                case .oversized(let count, let prefix): server.receiveOversized(byteCount: count, prefix: prefix, limit: limit)
+                case .closed(let error):
+                    logger.info("stdin closed; shutting down", metadata: error.map { ["host.mcp.error": "\($0)"] } ?? [:])
+                    return true
+                }
+                reader.consumed()
+                while server.inFlightCount >= maxInFlight, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+            }
+            return false
+        }
+        loop.set(task)
+        let endOfInput = await task.value
+        if endOfInput {
+            // A client that closed stdin right after its last request (a script piping into us) still gets
+            // the answers that come quickly; what is still running after the grace period is cancelled.
+            let deadline = ContinuousClock.now + options.endOfInputGrace
+            while server.inFlightCount > 0, ContinuousClock.now < deadline, !loop.isStopped {
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        poller?.cancel()
+        for source in signals { source.cancel() }
+        await server.shutdown(grace: .milliseconds(400))
+        await host.stop()
+        writer.drain(timeout: .milliseconds(200))
+        writer.close()
+    }
+}
+
+/// The read loop's task, stoppable from a signal handler or the writer thread before or after it starts.
+private final class LoopHandle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Bool, Never>?
+    private var stopped = false
+
+    var isStopped: Bool { lock.withLock { stopped } }
+
+    func set(_ task: Task<Bool, Never>) {
+        let stopNow = lock.withLock { self.task = task; return stopped }
+        if stopNow { task.cancel() }
+    }
+
+    func stop() {
+        let task = lock.withLock { stopped = true; return self.task }
+        task?.cancel()
+    }
+}

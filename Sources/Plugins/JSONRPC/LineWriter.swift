@@ -1,0 +1,99 @@
+import Foundation
+
+/// Writes newline-delimited messages to a file descriptor from a dedicated thread, so a slow
+/// reader on the other end never blocks the cooperative pool. Messages queued while a write is in
+/// progress go out together in the next `write(2)`.
+public final class LineWriter: @unchecked Sendable {
+    private let fd: Int32
+    private let condition = NSCondition()
+    private var queued: [UInt8] = []
+    private var writing = false
+    private var closed = false
+    private var brokenError: String?
+    private let onBroken: @Sendable (String) -> Void
+
+    /// `onBroken` is called once, from the writer thread, when the other end is gone (EPIPE) or a write fails.
+    public init(fd: Int32, onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.fd = fd
+        self.onBroken = onBroken
+        let thread = Thread { [self] in run() }
+        thread.name = "agenthub.line-writer"
+        thread.start()
+    }
+
+    /// Queues one line (the bytes must end with a newline). Dropped once the writer is closed or broken.
+    public func send(_ line: [UInt8]) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed, brokenError == nil else { return }
+        queued += line
+        condition.signal()
+    }
+
+    /// Waits until everything queued is written, or `timeout` passes. Returns false on timeout or failure.
+    @discardableResult
+    public func drain(timeout: Duration) -> Bool {
+        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while (!queued.isEmpty || writing) && brokenError == nil {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return brokenError == nil
+    }
+
+    /// Stops accepting messages; the thread ends after writing what is queued.
+    public func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queued.isEmpty && !closed { condition.wait() }
+            if queued.isEmpty && closed { condition.unlock(); return }
+            var batch: [UInt8] = []
+            swap(&batch, &queued)
+            writing = true
+            condition.unlock()
+
+            let failure = writeAll(batch)
+
+            condition.lock()
+            writing = false
+            if let failure, brokenError == nil {
+                brokenError = failure
+                queued = []
+            }
+            condition.broadcast()
+            condition.unlock()
+            if let failure {
+                onBroken(failure)
+                return
+            }
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> String? {
+        var offset = 0
+        return bytes.withUnsafeBytes { raw -> String? in
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN {  // someone set O_NONBLOCK on the descriptor: wait until it is writable
+                        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&p, 1, 100)
+                        continue
+                    }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
+        }
+    }
+}

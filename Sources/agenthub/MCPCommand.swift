@@ -1,0 +1,76 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Host
+import Plugins
+
+struct MCPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp",
+        abstract: "Serve MCP over stdin/stdout to one client (Claude Desktop, Claude Code, any MCP client).",
+        discussion: """
+            The client sees the tools, skills (resources skill://NAME and prompts) its role may use. \
+            Give the role with --role, or name an agent that agents: in the manifest binds to a role. \
+            Without --agent, traces and memories belong to the agent mcp:<client name>. Logs go to stderr; \
+            stdout carries only protocol messages. Exits 0 when stdin closes or on SIGTERM.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "The client's role (from roles: in the manifest).")
+    var role: String?
+
+    @Option(name: .long, help: "The client's group (its role must be a member).")
+    var group: String?
+
+    @Option(name: .long, help: "The agent id for traces and memories (an agents: entry supplies its role and group).")
+    var agent: String?
+
+    @Option(name: .long, help: "Largest message line accepted, in bytes (default: mcp.max_message_bytes, 16 MiB).")
+    var maxMessageBytes: Int?
+
+    @Flag(name: .long, help: "Do not sync local sources in the background at start.")
+    var noSync = false
+
+    func run() async throws {
+        let context = try global.context()
+        let tools = try global.toolHost(context)
+        let caller: ToolCaller
+        do { caller = try tools.identity.caller(agent: agent ?? "mcp", role: role, group: group) } catch {
+            Output.fail(error)
+            throw ExitCode(64)
+        }
+        guard caller.role != nil else {
+            Output.stderr("error: agenthub mcp needs a role: pass --role (roles: \(context.manifest.roles.map(\.name).joined(separator: ", "))) or an --agent that agents: binds to one")
+            throw ExitCode(64)
+        }
+        if let maxMessageBytes, maxMessageBytes < 1024 {
+            Output.stderr("error: --max-message-bytes must be at least 1024")
+            throw ExitCode(64)
+        }
+        do { try await tools.start() } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        if !noSync {
+            let syncer = context.syncer
+            let logger = context.logger
+            DispatchQueue.global().async {
+                do {
+                    for result in try syncer.sync() where result.outcome == .failed || result.outcome == .held {
+                        logger.warning("source not synced", metadata: ["host.source": "\(result.source)", "host.outcome": "\(result.outcome.rawValue)",
+                                                                        "host.reason": "\(result.message ?? "-")"])
+                    }
+                } catch {
+                    logger.warning("background sync failed", metadata: ["host.error": "\(error)"])
+                }
+            }
+        }
+        var options = MCPStdio.Options()
+        options.maxMessageBytes = maxMessageBytes ?? context.manifest.mcp.maxMessageBytes
+        options.server.pageSize = context.manifest.mcp.pageSize
+        await MCPStdio.serve(host: tools, registry: context.registry, caller: caller, agentFromClient: agent == nil,
+                             options: options, logger: context.logger)
+    }
+}
