@@ -58,7 +58,7 @@ public final class MCPServer: @unchecked Sendable {
         switch JSONRPCMessage.decode(line) {
         case .failure(let failure):
             logger.debug("malformed message", metadata: ["host.mcp.error": "\(failure.error.message)"])
-            send(.error(id: failure.id, failure.error))
+            if !failure.isNotification { send(.error(id: failure.id, failure.error)) }
         case .success(.request(let id, let method, let params)):
             handleRequest(id, method, params)
         case .success(.notification(let method, let params)):

@@ -104,6 +104,8 @@ public enum JSONRPCMessage: Sendable, Equatable {
     public struct DecodeFailure: Error, Sendable, Equatable {
         public let id: JSONRPCID?
         public let error: JSONRPCError
+        /// The message had a method name and no id: a notification, which JSON-RPC never answers, even when malformed.
+        public var isNotification = false
     }
 
     public static func decode(_ value: JSONValue) -> Result<JSONRPCMessage, DecodeFailure> {
@@ -114,7 +116,9 @@ public enum JSONRPCMessage: Sendable, Equatable {
         let rawId = o["id"]
         let id = rawId.flatMap(JSONRPCID.init)
         func invalid(_ detail: String) -> Result<JSONRPCMessage, DecodeFailure> {
-            .failure(DecodeFailure(id: id, error: .invalidRequest(detail)))
+            var failure = DecodeFailure(id: id, error: .invalidRequest(detail))
+            if rawId == nil, case .string? = o["method"] { failure.isNotification = true }
+            return .failure(failure)
         }
         guard o["jsonrpc"] == "2.0" else { return invalid("\"jsonrpc\" must be \"2.0\"") }
         if let rawId, id == nil {
