@@ -51,6 +51,13 @@ public struct ToolHost: Sendable {
 }
 
 extension ToolHost {
+    /// A host over an already built router (tests, and fronts that bring their own plugins).
+    init(router: ToolRouter, identity: CallerIdentity, plugins: [any ToolPlugin]) {
+        self.router = router
+        self.identity = identity
+        self.plugins = plugins
+    }
+
     /// Starts the plugins that do background work (in manifest order).
     public func start() async throws {
         for plugin in plugins { if let p = plugin as? any ToolPluginLifecycle { try await p.start() } }
