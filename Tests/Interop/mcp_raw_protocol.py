@@ -151,6 +151,43 @@ def deep_nesting():
         s.close()
 
 
+def prompt_names(s):
+    names, cursor = [], None
+    while True:
+        result = s.request("prompts/list", {"cursor": cursor} if cursor else {})["result"]
+        names += [p["name"] for p in result["prompts"]]
+        cursor = result.get("nextCursor")
+        if not cursor:
+            return names
+
+
+def list_changed_after_another_process_syncs():
+    """`agenthub sync` in another process adds a skill: the running server tells its client."""
+    s = Server("--no-sync")
+    try:
+        s.initialize()
+        before = prompt_names(s)
+        folder = os.path.join(WORKDIR, "skills", "raw-added-skill")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "SKILL.md"), "w") as f:
+            f.write("---\nname: raw-added-skill\ndescription: Added while a client is connected.\n---\nSay hello.\n")
+        synced = subprocess.run([BINARY, "sync"], cwd=WORKDIR, capture_output=True)
+        check(synced.returncode == 0, f"sync: {synced.stderr[-300:]!r}")
+        seen = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not {"notifications/resources/list_changed", "notifications/prompts/list_changed"} <= seen:
+            message = s.read(timeout=max(0.1, deadline - time.monotonic()))
+            if message and "method" in message and "id" not in message:
+                seen.add(message["method"])
+        check("notifications/resources/list_changed" in seen and "notifications/prompts/list_changed" in seen,
+              f"expected resources and prompts list_changed after another process synced, saw {sorted(seen)}")
+        check("notifications/tools/list_changed" not in seen, "the tools did not change")
+        after = prompt_names(s)
+        check("raw-added-skill" in after and "raw-added-skill" not in before, f"prompts before {before}, after {after}")
+    finally:
+        s.close()
+
+
 def versions():
     for version in ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "1999-01-01"]:
         s = Server()
@@ -196,6 +233,7 @@ def shutdown():
 
 bad_input()
 deep_nesting()
+list_changed_after_another_process_syncs()
 versions()
 timings = shutdown()
 print(json.dumps({"checks": checks, "failures": failures, "eof_exit_seconds": timings.get("eof"),
