@@ -19,7 +19,6 @@ extension MCPServer {
         }
         phase = .initialized
         protocolVersion = version
-        clientName = client
         if fixedAgent == nil, let client, !client.isEmpty { baseCaller.agent = "mcp:" + String(client.prefix(60)) }
         let caller = baseCaller
         lock.unlock()

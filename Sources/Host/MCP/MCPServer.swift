@@ -30,7 +30,6 @@ public final class MCPServer: @unchecked Sendable {
     var baseCaller: ToolCaller
     var phase = Phase.awaitingInitialize
     var protocolVersion = MCPProtocol.latest
-    var clientName: String?
     var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
     var cancelled: Set<JSONRPCID> = []
     var lastSeen: ListFingerprint?
@@ -107,12 +106,12 @@ public final class MCPServer: @unchecked Sendable {
 
     /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not answered.
     private func start(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
-        let duplicate = lock.withLock { inFlight[id] != nil }
-        if duplicate {
+        lock.lock()
+        guard inFlight[id] == nil else {
+            lock.unlock()
             send(.error(id: id, .invalidRequest("request id \(id) is already in use by a request in flight")))
             return
         }
-        lock.lock()
         let task = Task {
             let message: JSONRPCMessage
             do throws(JSONRPCError) { message = .response(id: id, result: try await handler()) } catch { message = .error(id: id, error) }
