@@ -23,8 +23,9 @@ enum MCPProtocol {
         return offset
     }
 
-    /// One page of `items` for a list request's `params` (cursor errors are invalid params).
-    static func page<T>(_ items: [T], params: JSONValue?, size: Int) throws(JSONRPCError) -> (items: ArraySlice<T>, next: String?) {
+    /// One page of a list result, `{key: [...], nextCursor?}`, for a list request's `params`
+    /// (a cursor this server did not issue is invalid params).
+    static func page(_ key: String, _ items: [JSONValue], params: JSONValue?, size: Int) throws(JSONRPCError) -> JSONValue {
         var start = 0
         if let raw = params?["cursor"], raw != .null {
             guard case .string(let text) = raw, let offset = offset(fromCursor: text) else {
@@ -33,7 +34,9 @@ enum MCPProtocol {
             start = min(offset, items.count)
         }
         let end = min(start + size, items.count)
-        return (items[start..<end], end < items.count ? cursor(offset: end) : nil)
+        var result: [String: JSONValue] = [key: .array(Array(items[start..<end]))]
+        if end < items.count { result["nextCursor"] = .string(cursor(offset: end)) }
+        return .object(result)
     }
 
     /// `params` as an object (absent params count as empty).

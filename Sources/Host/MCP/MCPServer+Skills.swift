@@ -48,21 +48,18 @@ extension MCPServer {
                                   "mimeType": .string(SkillURI.mimeType(file.path, binary: file.isBinary)), "size": .int(Int(file.size))])
             }
         }
-        let page = try MCPProtocol.page(resources, params: params, size: settings.pageSize)
-        var result: [String: JSONValue] = ["resources": .array(Array(page.items))]
-        if let next = page.next { result["nextCursor"] = .string(next) }
-        return .object(result)
+        return try MCPProtocol.page("resources", resources, params: params, size: settings.pageSize)
     }
 
     func listResourceTemplates(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
         _ = try MCPProtocol.object(params, "resources/templates/list")
-        _ = try MCPProtocol.page([Int](), params: params, size: settings.pageSize)
-        return ["resourceTemplates": [
+        let templates: [JSONValue] = [
             ["uriTemplate": "skill://{name}", "name": "skill", "title": "A skill's instructions",
              "description": "The SKILL.md of a skill your role may use.", "mimeType": "text/markdown"],
             ["uriTemplate": "skill://{name}/{+path}", "name": "skill-file", "title": "A file of a skill",
              "description": "One file of a skill (scripts/, references/, assets/), at its synced revision."],
-        ]]
+        ]
+        return try MCPProtocol.page("resourceTemplates", templates, params: params, size: settings.pageSize)
     }
 
     /// `resources/read`: a hidden skill is "not found", exactly like a missing one.
@@ -97,10 +94,7 @@ extension MCPServer {
             ["name": .string(skill.name), "title": .string("Use skill \(skill.name)"), "description": .string(skill.description),
              "arguments": [["name": "task", "description": "What to do with the skill (optional).", "required": false]]]
         }
-        let page = try MCPProtocol.page(prompts, params: params, size: settings.pageSize)
-        var result: [String: JSONValue] = ["prompts": .array(Array(page.items))]
-        if let next = page.next { result["nextCursor"] = .string(next) }
-        return .object(result)
+        return try MCPProtocol.page("prompts", prompts, params: params, size: settings.pageSize)
     }
 
     /// `prompts/get`: the skill's instructions as a user message, with its files named as resources.

@@ -9,10 +9,7 @@ extension MCPServer {
         let (host, caller) = current
         let version = lock.withLock { protocolVersion }
         let tools = host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
-        let page = try MCPProtocol.page(tools, params: params, size: settings.pageSize)
-        var result: [String: JSONValue] = ["tools": .array(Array(page.items))]
-        if let next = page.next { result["nextCursor"] = .string(next) }
-        return .object(result)
+        return try MCPProtocol.page("tools", tools, params: params, size: settings.pageSize)
     }
 
     static func toolJSON(_ descriptor: ToolDescriptor, version: String) -> JSONValue {
