@@ -33,7 +33,8 @@ let package = Package(
         .target(
             name: "GitSync",
             dependencies: [
-                "CLibGit2", "Registry",
+                "CLibGit2", "CSystem", "Registry",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -50,13 +51,14 @@ let package = Package(
             dependencies: [
                 "Registry", "GitSync", "Plugins",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "agenthub",
             dependencies: [
-                "Host", "Registry", "Plugins",
+                "Host", "Registry", "Plugins", "GitSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Registry", "TestSupport"]),
-        .testTarget(name: "HostTests", dependencies: ["Host", "Registry", "Plugins", "TestSupport"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

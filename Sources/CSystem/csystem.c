@@ -25,3 +25,13 @@ int agenthub_open_beneath(int dirfd, const char *path, int flags, int mode, int 
     return -1;
 #endif
 }
+
+#include <sys/prctl.h>
+#include <signal.h>
+
+int agenthub_die_with_parent(void) {
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
+    if (getppid() != parent) { errno = ESRCH; return -1; }
+    return 0;
+}

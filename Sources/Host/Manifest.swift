@@ -52,7 +52,11 @@ public struct SyncSettings: Codable, Sendable {
     public var jitter = 0.1
     /// A publish that would remove more than this fraction of a source's skills is held (1 disables).
     public var maxVanished = 0.5
-    static let keys = ["interval", "timeout", "max_concurrent", "jitter", "max_vanished"]
+    /// The first retry after a failed sync waits this long; each further failure doubles it.
+    public var backoff = ManifestDuration(seconds: 30, text: "30s")
+    /// Retries never wait longer than this.
+    public var maxBackoff = ManifestDuration(seconds: 3600, text: "1h")
+    static let keys = ["interval", "timeout", "max_concurrent", "jitter", "max_vanished", "backoff", "max_backoff"]
 }
 
 /// `router:`: limits on every tool call.
@@ -98,9 +102,24 @@ public struct SourceConfig: Codable, Sendable {
     public var maxVanished: Double?
     /// For git sources: the environment variable that holds an access token (read at sync time).
     public var tokenEnv: String?
+    /// For git sources: a file holding an access token, read again at every sync (rotation needs no restart).
+    public var tokenFile: String?
+    /// The user name sent with the token over HTTPS (default `x-access-token`), or the SSH user.
+    public var username: String?
+    /// For ssh URLs: the private key file (its `.pub` next to it is used when present).
+    public var sshKey: String?
+    /// For ssh URLs: the known_hosts file the server's key must be in (default ~/.ssh/known_hosts).
+    public var knownHosts: String?
+    /// Refuse an SSH host not in known_hosts (default true; a changed key is always refused).
+    public var strictHostKeys = true
+    /// For https URLs: a PEM file of certificate authorities to trust (a private CA).
+    public var caFile: String?
+    /// Keep serving what the source has, but do not sync it.
+    public var suspend = false
     public var position: SourceLocation
     static let keys = ["name", "path", "git", "ref", "paths", "interval", "timeout", "include_hidden",
-                       "max_depth", "max_dirs", "max_vanished", "token_env"]
+                       "max_depth", "max_dirs", "max_vanished", "token_env", "token_file", "username", "ssh_key",
+                       "known_hosts", "strict_host_keys", "ca_file", "suspend"]
 }
 
 /// A decision of the policy engine.

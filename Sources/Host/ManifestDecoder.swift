@@ -59,6 +59,8 @@ struct ManifestDecoder {
         if let v = r.int(map["max_concurrent"], "sync.max_concurrent", range: 1...64) { s.maxConcurrent = v }
         if let v = r.double(map["jitter"], "sync.jitter", range: 0...1) { s.jitter = v }
         if let v = r.double(map["max_vanished"], "sync.max_vanished", range: 0...1) { s.maxVanished = v }
+        if let v = r.duration(map["backoff"], "sync.backoff") { s.backoff = v }
+        if let v = r.duration(map["max_backoff"], "sync.max_backoff") { s.maxBackoff = v }
         return s
     }
 
@@ -113,6 +115,21 @@ struct ManifestDecoder {
             if EnvironmentExpansion.isVariableName(v) { source.tokenEnv = v } else {
                 r.error(node, "\(label).token_env must name an environment variable, found '\(v)'")
             }
+        }
+        source.tokenFile = r.string(map["token_file"], "\(label).token_file", expand: true)
+        source.username = r.string(map["username"], "\(label).username", expand: true)
+        source.sshKey = r.string(map["ssh_key"], "\(label).ssh_key", expand: true)
+        source.knownHosts = r.string(map["known_hosts"], "\(label).known_hosts", expand: true)
+        if let v = r.bool(map["strict_host_keys"], "\(label).strict_host_keys") { source.strictHostKeys = v }
+        source.caFile = r.string(map["ca_file"], "\(label).ca_file", expand: true)
+        if let v = r.bool(map["suspend"], "\(label).suspend") { source.suspend = v }
+        if case .path = location {
+            for key in ["token_env", "token_file", "username", "ssh_key", "known_hosts", "strict_host_keys", "ca_file"] {
+                if let n = map[key] { r.error(n, "\(label).\(key) only applies to git sources") }
+            }
+        }
+        if let a = map["token_env"], map["token_file"] != nil {
+            r.error(a, "\(label) has both token_env and token_file; give one")
         }
         return location == nil || name == nil ? nil : source
     }

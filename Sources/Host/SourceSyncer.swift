@@ -1,10 +1,20 @@
 import Foundation
 import Logging
+import GitSync
 import Registry
 
 /// What happened to one source in a sync.
 public struct SourceSyncResult: Codable, Sendable {
-    public enum Outcome: String, Codable, Sendable { case published, unchanged, held, failed, skipped }
+    public enum Outcome: String, Codable, Sendable {
+        case published, unchanged, held, failed
+        /// A configuration error: not retried until the source's manifest entry changes.
+        case stalled
+        /// `suspend: true`: the source keeps serving what it has.
+        case suspended
+        /// Another process holds the source's sync lease.
+        case busy
+        case skipped
+    }
     public var source: String
     public var outcome: Outcome
     public var revision: String?
@@ -12,6 +22,14 @@ public struct SourceSyncResult: Codable, Sendable {
     public var message: String?
     public var skills: Int = 0
     public var seconds: Double = 0
+    /// For failures: timeout, auth, not found, network, validation, config.
+    public var failureKind: SyncFailureKind?
+    /// For git sources: whether objects were downloaded, and how many bytes.
+    public var downloaded: Bool?
+    public var receivedBytes: Int?
+
+    /// Whether `agenthub sync` should exit non-zero for it.
+    public var isFailure: Bool { [.failed, .held, .stalled].contains(outcome) }
 }
 
 /// Syncs the manifest's sources into the registry: discover, parse, publish in one transaction.
@@ -20,11 +38,21 @@ public struct SourceSyncer: Sendable {
     public let manifest: Manifest
     public let registry: RegistryDatabase
     let logger: Logger
+    /// Runs git fetches in a child process it can kill at the deadline.
+    public var supervisor: FetchSupervisor
+    /// Where `token_env` variables are read, at every sync.
+    public var environment: [String: String]
+    /// Who holds a source's sync lease while this syncer syncs it.
+    public var leaseOwner: String
 
-    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger) {
+    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
+                supervisor: FetchSupervisor = .current(), environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.manifest = manifest
         self.registry = registry
         self.logger = logger
+        self.supervisor = supervisor
+        self.environment = environment
+        self.leaseOwner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
     /// Registers the manifest's sources in manifest order.
@@ -38,8 +66,10 @@ public struct SourceSyncer: Sendable {
         do { try registry.declareSources(descriptors) } catch { throw HostError(.registry, error.message) }
     }
 
-    /// Syncs one source, or every source when `name` is nil, in manifest order.
-    public func sync(source name: String? = nil, acceptRemovals: Bool = false) throws(HostError) -> [SourceSyncResult] {
+    /// Syncs one source, or every source when `name` is nil, in manifest order, one after another.
+    /// `force` retries a stalled source even though its manifest entry did not change.
+    public func sync(source name: String? = nil, acceptRemovals: Bool = false, force: Bool = true,
+                     progress: @escaping @Sendable (String, FetchEvent) -> Void = { _, _ in }) throws(HostError) -> [SourceSyncResult] {
         let chosen: [SourceConfig]
         if let name {
             guard let source = manifest.source(named: name) else {
@@ -50,7 +80,7 @@ public struct SourceSyncer: Sendable {
         } else {
             chosen = manifest.sources
         }
-        return chosen.map { sync($0, acceptRemovals: acceptRemovals) }
+        return chosen.map { sync($0, acceptRemovals: acceptRemovals, force: force, progress: progress) }
     }
 
     /// The discovery options a source's settings give.
@@ -63,13 +93,24 @@ public struct SourceSyncer: Sendable {
         return options
     }
 
-    func sync(_ source: SourceConfig, acceptRemovals: Bool) -> SourceSyncResult {
+    /// Syncs one source now, blocking the calling thread (a git fetch waits for its worker).
+    public func sync(_ source: SourceConfig, acceptRemovals: Bool = false, force: Bool = true,
+                     progress: @escaping @Sendable (String, FetchEvent) -> Void = { _, _ in }) -> SourceSyncResult {
+        switch source.location {
+        case .git(let url): syncGit(source, url: url, acceptRemovals: acceptRemovals, force: force) { progress(source.name, $0) }
+        case .path(let path): syncLocal(source, path: path, acceptRemovals: acceptRemovals)
+        }
+    }
+
+    func syncLocal(_ source: SourceConfig, path: String, acceptRemovals: Bool) -> SourceSyncResult {
         let started = Date()
         let meta: Logger.Metadata = ["host.source": "\(source.name)"]
-        guard case .path(let path) = source.location else {
-            return SourceSyncResult(source: source.name, outcome: .skipped, message: "git sources are synced by the GitSync service, which is not built yet")
+        if source.suspend {
+            try? registry.markSuspended(source.name)
+            return SourceSyncResult(source: source.name, outcome: .suspended, message: "suspend: true in the manifest")
         }
         do {
+            try registry.resume(source.name)
             try registry.markSyncing(source.name, at: started)
             let tree = try LocalSkillTree(root: manifest.resolve(path), displayName: path)
             let known = try registry.knownDigests(of: source.name)
@@ -80,11 +121,7 @@ public struct SourceSyncer: Sendable {
             let report = try registry.publish(snapshot, to: source.name, options: options)
             logger.info("synced", metadata: meta.merging(["host.outcome": "\(report.outcome.rawValue)", "host.added": "\(report.added)",
                                                            "host.updated": "\(report.updated)", "host.removed": "\(report.removed)"]) { $1 })
-            let outcome: SourceSyncResult.Outcome = switch report.outcome {
-            case .published: .published
-            case .unchanged: .unchanged
-            case .held: .held
-            }
+            let outcome = SourceSyncResult.Outcome(report.outcome)
             return SourceSyncResult(source: source.name, outcome: outcome, revision: snapshot.revision, report: report,
                                     message: report.warnings.first, skills: snapshot.skills.count, seconds: Date().timeIntervalSince(started))
         } catch {
@@ -95,12 +132,12 @@ public struct SourceSyncer: Sendable {
     }
 }
 
-/// Keeps secrets out of logs, traces and the registry.
-public enum Redaction {
-    /// A URL with any user-info (`https://user:token@host/...`) replaced by `***`.
-    public static func url(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
-              !url[scheme.upperBound..<at].contains("/") else { return url }
-        return url[..<scheme.upperBound] + "***" + url[at...]
+extension SourceSyncResult.Outcome {
+    init(_ outcome: PublishReport.Outcome) {
+        switch outcome {
+        case .published: self = .published
+        case .unchanged: self = .unchanged
+        case .held: self = .held
+        }
     }
 }

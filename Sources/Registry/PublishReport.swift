@@ -32,10 +32,17 @@ public struct PublishOptions: Sendable {
     /// Publish even if the vanish guard would hold it (an operator's explicit decision).
     public var acceptRemovals = false
     public var now = Date()
+    /// For git sources: the commit published, recorded on the source (a no-op check compares against it).
+    public var commit: String?
+    /// A digest of the source's manifest entry, so a changed entry is re-read even at the same commit.
+    public var configDigest: String?
 
-    public init(maxVanishedFraction: Double = 0.5, acceptRemovals: Bool = false, now: Date = Date()) {
+    public init(maxVanishedFraction: Double = 0.5, acceptRemovals: Bool = false, now: Date = Date(),
+                commit: String? = nil, configDigest: String? = nil) {
         self.maxVanishedFraction = maxVanishedFraction
         self.acceptRemovals = acceptRemovals
         self.now = now
+        self.commit = commit
+        self.configDigest = configDigest
     }
 }

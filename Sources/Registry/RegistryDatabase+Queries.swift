@@ -90,15 +90,26 @@ extension RegistryDatabase {
     /// All sources, in manifest order (removed ones last).
     public func sources() throws(RegistryError) -> [SourceRecord] {
         try read("listing sources") { db in
-            try SourceRecord.fetchAll(db, sql: "SELECT * FROM sources ORDER BY status = 'removed', position, name")
+            try SourceRecord.fetchAll(db, sql: "\(Self.sourceStatusSelect) ORDER BY s.status = 'removed', s.position, s.name")
         }
     }
 
     public func source(named name: String) throws(RegistryError) -> SourceRecord? {
         try read("looking up source \(name)") { db in
-            try SourceRecord.fetchOne(db, sql: "SELECT * FROM sources WHERE name = ?", arguments: [name])
+            try SourceRecord.fetchOne(db, sql: "\(Self.sourceStatusSelect) WHERE s.name = ?", arguments: [name])
         }
     }
+
+    /// A source row with its skill counts and the scheduler's lease columns.
+    static let sourceStatusSelect = """
+        SELECT s.*,
+          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.loadable) AS loadable_count,
+          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.strict) AS strict_count,
+          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.shadowed_by IS NOT NULL) AS shadowed_count,
+          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NOT NULL) AS tombstoned_count,
+          l.owner AS lease_owner, l.expires_at AS lease_expires_at, l.last_checked_at, l.next_attempt_at
+        FROM sources s LEFT JOIN sync_leases l ON l.source = s.name
+        """
 
     /// The most recent sync runs of a source, newest first.
     public func syncRuns(of source: String, limit: Int = 20) throws(RegistryError) -> [SyncRunRecord] {

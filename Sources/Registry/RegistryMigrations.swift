@@ -131,6 +131,20 @@ enum RegistryMigrations {
                 CREATE INDEX trace_events_by_agent ON trace_events(agent, id);
                 """)
         }
+        migrator.registerMigration("v3: git sync state and leases") { db in
+            try db.execute(sql: """
+                ALTER TABLE sources ADD COLUMN "commit" TEXT;
+                ALTER TABLE sources ADD COLUMN config_digest TEXT;
+                ALTER TABLE sources ADD COLUMN failure_kind TEXT;
+                CREATE TABLE sync_leases (
+                  source TEXT PRIMARY KEY NOT NULL,
+                  owner TEXT,
+                  expires_at DATETIME,
+                  last_checked_at DATETIME,
+                  next_attempt_at DATETIME
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -37,6 +37,22 @@ public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, Table
     public var lastSuccessAt: Date?
     public var consecutiveFailures: Int
     public var skillCount: Int
+    /// For git sources: the commit the served revision came from.
+    public var commit: String?
+    /// Digest of the manifest entry the served revision was read with.
+    public var configDigest: String?
+    /// Why the last sync failed: timeout, auth, not found, network, validation, config.
+    public var failureKind: String?
+    /// Live skills that load, that pass the strict check, that lose their name to another, and tombstones.
+    public var loadableCount: Int = 0
+    public var strictCount: Int = 0
+    public var shadowedCount: Int = 0
+    public var tombstonedCount: Int = 0
+    /// The scheduler's bookkeeping (`sync_leases`): who syncs it now, when it was last checked, when next.
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
+    public var lastCheckedAt: Date?
+    public var nextAttemptAt: Date?
 }
 
 /// A row of `skills`: one skill directory of one source, with both verdicts.

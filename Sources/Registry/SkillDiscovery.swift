@@ -66,6 +66,11 @@ public struct SkillDiscovery: Sendable {
     func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree,
                    directoryName: String? = nil, known: String? = nil) -> DiscoveredSkill {
         let directoryName = directoryName ?? directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
+        let identity = tree.directoryIdentity(directory)
+        if let identity, let known, known == identity {
+            return DiscoveredSkill(path: directory, fileName: marker.name, parsed: .unreadable(directoryName, "not parsed: unchanged"),
+                                   files: [], digest: identity, reused: true)
+        }
         let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory, markerName: marker.name).list(entries: entries)
         var hasher = SHA256()
         hasher.update(data: Data("\(marker.name)\0".utf8))
@@ -75,7 +80,7 @@ public struct SkillDiscovery: Sendable {
             hasher.update(data: Data(listed.contentIdentity.utf8))
             hasher.update(data: Data("\n".utf8))
         }
-        let digest = hasher.finalize().hex
+        let digest = identity ?? hasher.finalize().hex
         if let known, known == digest {
             return DiscoveredSkill(path: directory, fileName: marker.name, parsed: .unreadable(directoryName, "not parsed: unchanged"),
                                    files: [], digest: digest, reused: true)

@@ -70,9 +70,9 @@ struct SkillPublisher {
         report.warnings += try shadowingWarnings(snapshot)
         let live = snapshot.skills.count
         try db.execute(sql: """
-            UPDATE sources SET status = 'ready', status_reason = NULL, revision = ?, last_attempt_at = ?,
-              last_success_at = ?, consecutive_failures = 0, skill_count = ? WHERE name = ?
-            """, arguments: [snapshot.revision, now, now, live, source])
+            UPDATE sources SET status = 'ready', status_reason = NULL, failure_kind = NULL, revision = ?, "commit" = ?,
+              config_digest = ?, last_attempt_at = ?, last_success_at = ?, consecutive_failures = 0, skill_count = ? WHERE name = ?
+            """, arguments: [snapshot.revision, options.commit, options.configDigest, now, now, live, source])
         try recordRun(report, message: snapshot.warnings.isEmpty ? nil : snapshot.warnings.joined(separator: "\n"))
         return report
     }

@@ -33,4 +33,12 @@ public protocol SkillTree: Sendable {
     func entries(in directory: String) throws(RegistryError) -> [TreeEntry]
     /// Up to `limit` bytes of a regular file. Never follows a symlink.
     func contents(of path: String, limit: Int) throws(RegistryError) -> Data
+    /// An id that changes whenever anything under `directory` changes (a git tree id), or nil when the
+    /// tree has none. When present it is the digest of a skill at `directory`, and a skill whose
+    /// identity the registry already holds is neither listed nor parsed again.
+    func directoryIdentity(_ directory: String) -> String?
+}
+
+extension SkillTree {
+    public func directoryIdentity(_ directory: String) -> String? { nil }
 }

@@ -54,7 +54,8 @@ import TestSupport
             Issue.record("expected an error")
         } catch {
             #expect(error.description.contains("git open failed for /nonexistent/repo.git"))
-            #expect(error.libraryMessage.contains("No such file or directory"))
+            #expect(error.message.contains("No such file or directory"))
+            #expect(error.kind == .notFound)
         }
     }
 }

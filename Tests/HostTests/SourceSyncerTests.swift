@@ -1,4 +1,5 @@
 import Foundation
+import GitSync
 import Logging
 import Testing
 @testable import Host

@@ -6,4 +6,9 @@
 /// Returns the new descriptor, or -1 with errno set (ENOSYS when the kernel lacks openat2).
 int agenthub_open_beneath(int dirfd, const char *path, int flags, int mode, int no_symlinks);
 
+/// prctl(PR_SET_PDEATHSIG, SIGKILL): the kernel kills this process when its parent dies, so a
+/// worker never outlives the host. Returns 0, or -1 with errno set. Also returns -1 (errno ESRCH)
+/// when the parent is already gone.
+int agenthub_die_with_parent(void);
+
 #endif
