@@ -26,7 +26,9 @@ public struct FetchSupervisor: Sendable {
 
     /// Fetches, blocking the calling thread (never call it on the cooperative pool) until the worker
     /// answers, fails, or is killed at `timeout` seconds.
-    public func fetch(_ request: FetchRequest, timeout: Double, progress: (FetchEvent) -> Void = { _ in }) throws(GitError) -> FetchOutcome {
+    /// `started` gets the worker's pid (tests use it to show nothing outlives the deadline).
+    public func fetch(_ request: FetchRequest, timeout: Double, progress: (FetchEvent) -> Void = { _ in },
+                      started: (Int32) -> Void = { _ in }) throws(GitError) -> FetchOutcome {
         let where_ = Redaction.url(request.url)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -39,6 +41,7 @@ public struct FetchSupervisor: Sendable {
             throw GitError(.repository, "cannot start the fetch worker \(executable): \(error.localizedDescription)")
         }
         let pid = process.processIdentifier
+        started(pid)
         let timedOut = LockedFlag()
         let killer = DispatchWorkItem {
             timedOut.set()

@@ -7,6 +7,8 @@ public struct HostContext: Sendable {
     public let manifest: Manifest
     public let registry: RegistryDatabase
     public let logger: Logger
+    /// The environment `token_env` variables are read from (and `AGENTHUB_BINARY`, the fetch worker).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
 
     /// Loads the manifest at `configPath`, opens its registry database and registers its sources.
     public static func open(configPath: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
@@ -17,10 +19,12 @@ public struct HostContext: Sendable {
         do { registry = try RegistryDatabase(path: databasePath, logger: logger) } catch {
             throw HostError(.registry, error.message)
         }
-        let context = HostContext(manifest: manifest, registry: registry, logger: logger)
+        let context = HostContext(manifest: manifest, registry: registry, logger: logger, environment: environment)
         try context.syncer.declareSources()
         return context
     }
 
-    public var syncer: SourceSyncer { SourceSyncer(manifest: manifest, registry: registry, logger: logger) }
+    public var syncer: SourceSyncer {
+        SourceSyncer(manifest: manifest, registry: registry, logger: logger, supervisor: .current(environment: environment), environment: environment)
+    }
 }

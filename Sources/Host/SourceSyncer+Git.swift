@@ -118,7 +118,7 @@ extension SourceSyncer {
 
         let leaseSeconds = plan.timeout + 600
         do {
-            guard try registry.acquireLease(name, owner: leaseOwner, seconds: leaseSeconds) else {
+            guard try takeLease(name, seconds: leaseSeconds) else {
                 return result(.busy, "another process is syncing \(name) now")
             }
         } catch {
@@ -128,7 +128,7 @@ extension SourceSyncer {
         defer { try? registry.releaseLease(name, owner: leaseOwner, checkedAt: checked, nextAttemptAt: nil) }
 
         do {
-            let fetched = try supervisor.fetch(plan.request, timeout: plan.timeout, progress: progress)
+            let fetched = try supervisor.fetch(plan.request, timeout: plan.timeout, progress: progress, started: onWorkerStarted)
             checked = Date()
             let revision = "\(fetched.label)@\(fetched.commit)"
             if let record, record.commit == fetched.commit, record.configDigest == plan.configDigest, record.status == "ready" {
@@ -164,6 +164,18 @@ extension SourceSyncer {
             try? registry.recordFailure(name, kind: kind, reason: message, configDigest: plan.configDigest, startedAt: started)
             return result(kind == .config ? .stalled : .failed, message, kind: kind)
         }
+    }
+
+    /// Takes the source's lease; a lease whose owner was a process on this machine that no longer
+    /// exists (a host killed mid-sync) is taken over rather than waited out.
+    func takeLease(_ name: String, seconds: Double) throws(RegistryError) -> Bool {
+        if try registry.acquireLease(name, owner: leaseOwner, seconds: seconds) { return true }
+        guard let holder = try registry.source(named: name)?.leaseOwner else { return false }
+        let parts = holder.split(separator: ":")
+        guard parts.count == 3, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
+              kill(pid, 0) != 0, errno == ESRCH else { return false }
+        logger.warning("taking over the sync lease of \(name) from \(holder), which no longer runs", metadata: ["host.source": "\(name)"])
+        return try registry.acquireLease(name, owner: leaseOwner, seconds: seconds, replacing: holder)
     }
 
     /// The failure kind and a message with every secret of the source scrubbed out.

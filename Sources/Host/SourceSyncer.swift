@@ -44,6 +44,8 @@ public struct SourceSyncer: Sendable {
     public var environment: [String: String]
     /// Who holds a source's sync lease while this syncer syncs it.
     public var leaseOwner: String
+    /// Told the pid of each fetch worker as it starts.
+    public var onWorkerStarted: @Sendable (Int32) -> Void = { _ in }
 
     public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
                 supervisor: FetchSupervisor = .current(), environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -52,8 +54,12 @@ public struct SourceSyncer: Sendable {
         self.logger = logger
         self.supervisor = supervisor
         self.environment = environment
-        self.leaseOwner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        self.leaseOwner = Self.processLeaseOwner
     }
+
+    /// `host:pid:nonce`: the lease owner of every syncer in this process (the scheduler keeps runs of
+    /// one source apart inside a process; the lease keeps processes apart).
+    public static let processLeaseOwner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
 
     /// Registers the manifest's sources in manifest order.
     public func declareSources() throws(HostError) {

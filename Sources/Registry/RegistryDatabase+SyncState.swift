@@ -12,13 +12,15 @@ extension RegistryDatabase {
     /// Takes the sync lease of `source` for `seconds` unless another owner holds an unexpired one.
     /// Two processes on one database never sync the same source at once; a lease left by a process
     /// that died expires by itself.
-    public func acquireLease(_ source: String, owner: String, seconds: Double, now: Date = Date()) throws(RegistryError) -> Bool {
+    /// `replacing` takes the lease from that owner even if unexpired (its process is known to be gone).
+    public func acquireLease(_ source: String, owner: String, seconds: Double, replacing: String? = nil, now: Date = Date()) throws(RegistryError) -> Bool {
         try write("taking the sync lease of \(source)") { db in
             try db.execute(sql: """
                 INSERT INTO sync_leases (source, owner, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT(source) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
                 WHERE sync_leases.owner IS NULL OR sync_leases.owner = excluded.owner OR sync_leases.expires_at < ?
-                """, arguments: [source, owner, now.addingTimeInterval(seconds), now])
+                   OR sync_leases.owner = ?
+                """, arguments: [source, owner, now.addingTimeInterval(seconds), now, replacing])
             return db.changesCount > 0
         }
     }

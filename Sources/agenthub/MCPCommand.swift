@@ -30,7 +30,7 @@ struct MCPCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest message line accepted, in bytes (default: mcp.max_message_bytes, 16 MiB).")
     var maxMessageBytes: Int?
 
-    @Flag(name: .long, help: "Do not sync local sources in the background at start.")
+    @Flag(name: .long, help: "Do not sync sources in the background (at start and on their interval).")
     var noSync = false
 
     func run() async throws {
@@ -53,24 +53,17 @@ struct MCPCommand: AsyncParsableCommand {
             Output.fail(error)
             throw ExitCode(1)
         }
+        var service: SyncService?
         if !noSync {
-            let syncer = context.syncer
-            let logger = context.logger
-            DispatchQueue.global().async {
-                do {
-                    for result in try syncer.sync() where result.outcome == .failed || result.outcome == .held {
-                        logger.warning("source not synced", metadata: ["host.source": "\(result.source)", "host.outcome": "\(result.outcome.rawValue)",
-                                                                        "host.reason": "\(result.message ?? "-")"])
-                    }
-                } catch {
-                    logger.warning("background sync failed", metadata: ["host.error": "\(error)"])
-                }
-            }
+            // Every source syncs now and then on its interval, in the background.
+            service = SyncService(syncer: context.syncer)
+            await service?.start()
         }
         var options = MCPStdio.Options()
         options.maxMessageBytes = maxMessageBytes ?? context.manifest.mcp.maxMessageBytes
         options.server.pageSize = context.manifest.mcp.pageSize
         await MCPStdio.serve(host: tools, registry: context.registry, caller: caller, agentFromClient: agent == nil,
                              options: options, logger: context.logger)
+        await service?.scheduler.stopLoop()
     }
 }

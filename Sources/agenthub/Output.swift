@@ -36,6 +36,7 @@ enum Output {
     static func short(_ revision: String?) -> String {
         guard let revision else { return "-" }
         if revision.hasPrefix("local:") { return "local:" + revision.dropFirst(6).prefix(10) }
+        if let at = revision.lastIndex(of: "@") { return revision[..<at] + "@" + revision[revision.index(after: at)...].prefix(10) }
         return String(revision.prefix(12))
     }
 

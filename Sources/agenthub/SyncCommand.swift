@@ -1,11 +1,18 @@
 import ArgumentParser
+import Foundation
+import GitSync
 import Host
+import Registry
 
-struct SyncCommand: ParsableCommand {
+struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Sync sources into the registry now (local folders; git sources arrive with GitSync).",
-        discussion: "Exit 1 when a source failed or its publish was held back."
+        abstract: "Sync sources into the registry now and wait (git repositories and local folders).",
+        discussion: """
+            Sources sync at most sync.max_concurrent at a time; each git fetch ends at its timeout. A stalled \
+            source (a configuration error) is retried when named here. Shows fetch progress on a terminal. \
+            Exit 1 when a source failed or stalled, or its publish was held back.
+            """
     )
 
     @OptionGroup var options: GlobalOptions
@@ -16,33 +23,71 @@ struct SyncCommand: ParsableCommand {
     @Flag(name: .long, help: "Publish even when more than max_vanished of a source's skills disappear at once.")
     var acceptRemovals = false
 
-    func run() throws {
+    func run() async throws {
         let context = try options.context()
-        let results: [SourceSyncResult]
-        do { results = try context.syncer.sync(source: source, acceptRemovals: acceptRemovals) } catch {
-            Output.fail(error)
-            throw ExitCode(1)
+        if let source, context.manifest.source(named: source) == nil {
+            do { _ = try context.syncer.sync(source: source) } catch {
+                Output.fail(error)
+                throw ExitCode(1)
+            }
         }
+        let display = ProgressDisplay(enabled: !options.json && isatty(STDERR_FILENO) == 1)
+        let service = SyncService(syncer: context.syncer, acceptRemovals: acceptRemovals) { name, event in
+            display.show(name, event)
+        }
+        let results = await service.syncNow(source.map { [$0] })
+        display.clear()
         if options.json {
             Output.json(results)
         } else {
             Output.table(["SOURCE", "OUTCOME", "REVISION", "SKILLS", "ADDED", "UPDATED", "REMOVED", "ROWS", "SECONDS"], results.map { r in
-                [r.source, r.outcome.rawValue, Output.short(r.revision), "\(r.skills)", "\(r.report?.added ?? 0)",
-                 "\(r.report?.updated ?? 0)", "\(r.report?.removed ?? 0)", "\(r.report?.rowsWritten ?? 0)", String(format: "%.3f", r.seconds)]
+                [r.source, r.outcome.rawValue + (r.failureKind.map { " (\($0.rawValue))" } ?? ""), Output.short(r.revision), "\(r.skills)",
+                 "\(r.report?.added ?? 0)", "\(r.report?.updated ?? 0)", "\(r.report?.removed ?? 0)", "\(r.report?.rowsWritten ?? 0)",
+                 String(format: "%.3f", r.seconds)]
             })
             for r in results {
                 for warning in r.report?.warnings ?? [] { print("warning: \(warning)") }
-                if r.outcome == .failed || r.outcome == .skipped, let message = r.message { print("\(r.outcome.rawValue): \(r.source): \(message)") }
+                if r.isFailure || r.outcome == .skipped || r.outcome == .busy, r.report == nil, let message = r.message {
+                    print("\(r.outcome.rawValue): \(r.source): \(message)")
+                }
             }
         }
-        if results.contains(where: { $0.outcome == .failed || $0.outcome == .held }) { throw ExitCode(1) }
+        if results.contains(where: \.isFailure) { throw ExitCode(1) }
+    }
+}
+
+/// One status line on stderr, rewritten in place while fetches run.
+final class ProgressDisplay: @unchecked Sendable {
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var lines: [String: String] = [:]
+    private var last = Date.distantPast
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ source: String, _ event: FetchEvent) {
+        guard enabled, case .progress(let objects, let total, let bytes) = event else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        lines[source] = "\(source) \(objects)/\(total) objects \(ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .binary))"
+        guard Date().timeIntervalSince(last) > 0.1 else { return }
+        last = Date()
+        let text = lines.keys.sorted().compactMap { lines[$0] }.joined(separator: " | ")
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + Output.clip(text, 160)).utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if !lines.isEmpty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 
 struct SourcesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources",
-        abstract: "List sources with their sync status, revision and skill count."
+        abstract: "List sources with their sync status, revision, skill counts and schedule."
     )
 
     @OptionGroup var options: GlobalOptions
@@ -50,10 +95,56 @@ struct SourcesCommand: ParsableCommand {
     func run() throws {
         let context = try options.context()
         let sources = try context.registry.sources()
-        if options.json { Output.json(sources); return }
-        Output.table(["SOURCE", "KIND", "STATUS", "REVISION", "SKILLS", "LAST SUCCESS", "FAILURES", "REASON"], sources.map { s in
-            [s.name, s.kind.rawValue, s.status, Output.short(s.revision), "\(s.skillCount)", Output.date(s.lastSuccessAt),
-             "\(s.consecutiveFailures)", Output.clip(s.statusReason ?? "", 80)]
+        if options.json { Output.json(sources.map(SourceStatus.init)); return }
+        Output.table(["SOURCE", "KIND", "STATUS", "REVISION", "SKILLS", "STRICT", "SHADOWED", "TOMBSTONED", "LAST ATTEMPT", "LAST SUCCESS",
+                      "FAILURES", "NEXT", "REASON"], sources.map { s in
+            let status = SourceStatus(s)
+            return [s.name, s.kind.rawValue, status.status + (s.failureKind.map { status.status == "failed" ? " (\($0))" : "" } ?? ""),
+                    Output.short(s.revision), "\(s.loadableCount)", "\(s.strictCount)", "\(s.shadowedCount)", "\(s.tombstonedCount)",
+                    Output.date(status.lastAttemptAt), Output.date(s.lastSuccessAt), "\(s.consecutiveFailures)", Output.date(s.nextAttemptAt),
+                    Output.clip(s.statusReason ?? "", 80)]
         })
+    }
+}
+
+/// A source as `agenthub sources` reports it: `syncing` while a process holds its lease.
+struct SourceStatus: Encodable {
+    var name: String
+    var kind: String
+    var location: String
+    var status: String
+    var failureKind: String?
+    var reason: String?
+    var revision: String?
+    var commit: String?
+    var loadable: Int
+    var strictValid: Int
+    var shadowed: Int
+    var tombstoned: Int
+    var lastAttemptAt: Date?
+    var lastSuccessAt: Date?
+    var lastCheckedAt: Date?
+    var consecutiveFailures: Int
+    var nextAttemptAt: Date?
+
+    init(_ s: SourceRecord) {
+        let syncing = s.leaseOwner != nil && (s.leaseExpiresAt ?? .distantPast) > Date()
+        name = s.name
+        kind = s.kind.rawValue
+        location = s.location
+        status = syncing ? "syncing" : s.status
+        failureKind = s.status == "failed" || s.status == "stalled" ? s.failureKind : nil
+        reason = s.statusReason
+        revision = s.revision
+        commit = s.commit
+        loadable = s.loadableCount
+        strictValid = s.strictCount
+        shadowed = s.shadowedCount
+        tombstoned = s.tombstonedCount
+        lastAttemptAt = [s.lastAttemptAt, s.lastCheckedAt].compactMap { $0 }.max()
+        lastSuccessAt = s.lastSuccessAt
+        lastCheckedAt = s.lastCheckedAt
+        consecutiveFailures = s.consecutiveFailures
+        nextAttemptAt = s.nextAttemptAt
     }
 }

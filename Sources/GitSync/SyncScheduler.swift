@@ -1,0 +1,235 @@
+import Foundation
+
+/// How a run of one source's sync went, as far as scheduling is concerned.
+public enum SyncRunVerdict: String, Sendable {
+    /// Published or unchanged: the next run is one interval (plus jitter) away; backoff resets.
+    case succeeded
+    /// Retried after a backoff that doubles with each consecutive failure, up to a cap.
+    case failed
+    /// A configuration error: no more scheduled runs until the source's entry changes.
+    case stalled
+    /// Not run (suspended, or another process held the lease): try again after an interval.
+    case skipped
+}
+
+/// What the scheduler knows of one source from the manifest.
+public struct ScheduledSource: Sendable, Equatable {
+    public var name: String
+    /// Seconds between syncs.
+    public var interval: Double
+    /// Changes whenever the source's manifest entry does: a changed entry runs now and lifts a stall.
+    public var configDigest: String
+
+    public init(name: String, interval: Double, configDigest: String) {
+        self.name = name
+        self.interval = interval
+        self.configDigest = configDigest
+    }
+}
+
+/// Knobs of the scheduler (from `sync:` in the manifest).
+public struct SchedulerSettings: Sendable {
+    public var maxConcurrent = 4
+    /// Fraction of the interval (or backoff) added at random.
+    public var jitter = 0.1
+    public var backoff = 30.0
+    public var maxBackoff = 3600.0
+    /// How often due sources are looked for.
+    public var tick = 0.2
+
+    public init(maxConcurrent: Int = 4, jitter: Double = 0.1, backoff: Double = 30, maxBackoff: Double = 3600) {
+        self.maxConcurrent = maxConcurrent
+        self.jitter = jitter
+        self.backoff = backoff
+        self.maxBackoff = maxBackoff
+    }
+}
+
+/// Runs each source's sync on its interval, with jittered intervals, exponential backoff after
+/// failures, stalls on configuration errors, at most one run per source in flight and at most
+/// `maxConcurrent` overall. Triggers that arrive while a source runs are coalesced into exactly one
+/// follow-up run; callers waiting on them get the follow-up's result.
+public actor SyncScheduler<Outcome: Sendable> {
+    /// Runs one source's sync. `explicit` is true when someone asked for it (not the interval).
+    public typealias Runner = @Sendable (_ source: String, _ explicit: Bool) async -> (SyncRunVerdict, Outcome)
+    /// Told whenever a source's next run is decided (nil: not scheduled, as when stalled).
+    public typealias ScheduleObserver = @Sendable (_ source: String, _ next: Date?) -> Void
+
+    struct Entry {
+        var source: ScheduledSource
+        var nextDue: Date?
+        var failures = 0
+        var stalled = false
+        var running = false
+        var queued = false
+        var explicit = false
+        var followUp = false
+        var followUpExplicit = false
+        var waiters: [CheckedContinuation<Outcome?, Never>] = []
+        var followUpWaiters: [CheckedContinuation<Outcome?, Never>] = []
+    }
+
+    private let runner: Runner
+    private let observer: ScheduleObserver
+    private let settings: SchedulerSettings
+    private var entries: [String: Entry] = [:]
+    private var order: [String] = []
+    private var running = 0
+    private var loop: Task<Void, Never>?
+    private var inFlight: [String: Task<Void, Never>] = [:]
+    /// Runs started so far, per source (for status and tests).
+    public private(set) var runsStarted: [String: Int] = [:]
+
+    public init(settings: SchedulerSettings, runner: @escaping Runner, observer: @escaping ScheduleObserver = { _, _ in }) {
+        self.settings = settings
+        self.runner = runner
+        self.observer = observer
+    }
+
+    /// Takes the manifest's sources: new ones and changed ones are due now (a change lifts a stall),
+    /// removed ones are forgotten (a run in flight finishes).
+    public func update(_ sources: [ScheduledSource], now: Date = Date()) {
+        var seen: Set<String> = []
+        for source in sources {
+            seen.insert(source.name)
+            if var entry = entries[source.name] {
+                if entry.source.configDigest != source.configDigest {
+                    entry.stalled = false
+                    entry.failures = 0
+                    entry.nextDue = now
+                } else if entry.source.interval != source.interval, !entry.stalled, entry.failures == 0 {
+                    entry.nextDue = min(entry.nextDue ?? now, now.addingTimeInterval(source.interval))
+                }
+                entry.source = source
+                entries[source.name] = entry
+            } else {
+                entries[source.name] = Entry(source: source, nextDue: now)
+            }
+        }
+        for name in entries.keys where !seen.contains(name) && !(entries[name]?.running ?? false) {
+            entries[name] = nil
+        }
+        order = sources.map(\.name)
+        startQueued()
+    }
+
+    /// Asks for a run of `source` now and waits for it. While the source runs, any number of triggers
+    /// add up to one follow-up run, and all of them get its outcome. Nil for an unknown source.
+    public func trigger(_ source: String) async -> Outcome? {
+        guard entries[source] != nil else { return nil }
+        return await withCheckedContinuation { continuation in
+            guard var entry = entries[source] else { return continuation.resume(returning: nil) }
+            if entry.running {
+                entry.followUp = true
+                entry.followUpExplicit = true
+                entry.followUpWaiters.append(continuation)
+            } else {
+                entry.queued = true
+                entry.explicit = true
+                entry.waiters.append(continuation)
+            }
+            entries[source] = entry
+            startQueued()
+        }
+    }
+
+    /// Starts the interval loop (idempotent).
+    public func start() {
+        guard loop == nil else { return }
+        let tick = settings.tick
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.pump(now: Date())
+                try? await Task.sleep(nanoseconds: UInt64(tick * 1_000_000_000))
+            }
+        }
+    }
+
+    /// Stops the loop without waiting (a fetch worker in flight dies with the process).
+    public func stopLoop() {
+        loop?.cancel()
+        loop = nil
+    }
+
+    /// Stops the loop and waits for runs in flight to finish.
+    public func stop() async {
+        loop?.cancel()
+        loop = nil
+        for task in inFlight.values { await task.value }
+    }
+
+    /// When each source is next due (nil when stalled), and whether it runs now.
+    public func schedule() -> [String: (next: Date?, running: Bool, failures: Int, stalled: Bool)] {
+        entries.mapValues { ($0.nextDue, $0.running, $0.failures, $0.stalled) }
+    }
+
+    /// Marks due sources queued (the interval loop), then starts queued ones.
+    private func pump(now: Date) {
+        for name in order {
+            guard var entry = entries[name], !entry.running, !entry.queued, !entry.stalled,
+                  let due = entry.nextDue, due <= now else { continue }
+            entry.queued = true
+            entries[name] = entry
+        }
+        startQueued()
+    }
+
+    /// Starts queued sources in manifest order while slots are free.
+    private func startQueued() {
+        for name in order where running < settings.maxConcurrent {
+            guard var entry = entries[name], entry.queued, !entry.running else { continue }
+            entry.queued = false
+            entry.running = true
+            let waiters = entry.waiters
+            let explicit = entry.explicit
+            entry.waiters = []
+            entry.explicit = false
+            entries[name] = entry
+            running += 1
+            runsStarted[name, default: 0] += 1
+            let runner = self.runner
+            inFlight[name] = Task {
+                let (verdict, outcome) = await runner(name, explicit)
+                self.finish(name, verdict: verdict, outcome: outcome, waiters: waiters)
+            }
+        }
+    }
+
+    private func finish(_ name: String, verdict: SyncRunVerdict, outcome: Outcome, waiters: [CheckedContinuation<Outcome?, Never>]) {
+        running -= 1
+        inFlight[name] = nil
+        for waiter in waiters { waiter.resume(returning: outcome) }
+        guard var entry = entries[name] else { return }
+        let now = Date()
+        entry.running = false
+        switch verdict {
+        case .succeeded:
+            entry.failures = 0
+            entry.nextDue = now.addingTimeInterval(jittered(entry.source.interval))
+        case .failed:
+            entry.failures += 1
+            let delay = min(settings.maxBackoff, settings.backoff * pow(2, Double(min(entry.failures - 1, 30))))
+            entry.nextDue = now.addingTimeInterval(jittered(delay))
+        case .stalled:
+            entry.stalled = true
+            entry.nextDue = nil
+        case .skipped:
+            entry.nextDue = now.addingTimeInterval(jittered(entry.source.interval))
+        }
+        if entry.followUp {
+            entry.followUp = false
+            entry.queued = true
+            entry.explicit = entry.followUpExplicit
+            entry.followUpExplicit = false
+            entry.waiters = entry.followUpWaiters
+            entry.followUpWaiters = []
+        }
+        entries[name] = entry
+        observer(name, entry.queued ? now : entry.nextDue)
+        startQueued()
+    }
+
+    private func jittered(_ seconds: Double) -> Double {
+        seconds * (1 + Double.random(in: 0...max(0, settings.jitter)))
+    }
+}
