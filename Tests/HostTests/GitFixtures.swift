@@ -65,7 +65,7 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
-        process.standardOutput = out
+        process.standardOutput = port == nil ? out : FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         if let port {
@@ -133,7 +133,10 @@ final class ServerProcess: @unchecked Sendable {
     /// `git daemon` exporting every repository under `base`.
     static func gitDaemon(base: String) throws -> ServerProcess {
         let port = freePort()
-        return try ServerProcess(gitExecutable, ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", "--port=\(port)",
+        // git-daemon itself, not the `git daemon` wrapper: the wrapper spawns it as a child that a
+        // kill of the wrapper would orphan.
+        let execPath = try GitRemoteFixture.git(["--exec-path"], in: base)
+        return try ServerProcess(execPath + "/git-daemon", ["--reuseaddr", "--export-all", "--listen=127.0.0.1", "--port=\(port)",
                                                   "--base-path=\(base)", base], port: port)
     }
 
