@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import GitSync
+
+/// The scheduler with a runner that records its calls and finishes when told.
+final class ScriptedRunner: @unchecked Sendable {
+    private let lock = NSLock()
+    private var verdicts: [SyncRunVerdict]
+    private(set) var calls: [(String, Bool)] = []
+    private var running = 0
+    private(set) var mostAtOnce = 0
+    let delay: UInt64
+
+    init(verdicts: [SyncRunVerdict] = [], delayMilliseconds: UInt64 = 50) {
+        self.verdicts = verdicts
+        self.delay = delayMilliseconds * 1_000_000
+    }
+
+    func run(_ name: String, _ explicit: Bool) async -> (SyncRunVerdict, Int) {
+        let (verdict, count) = begin(name, explicit)
+        try? await Task.sleep(nanoseconds: delay)
+        end()
+        return (verdict, count)
+    }
+
+    private func begin(_ name: String, _ explicit: Bool) -> (SyncRunVerdict, Int) {
+        lock.withLock {
+            calls.append((name, explicit))
+            running += 1
+            mostAtOnce = max(mostAtOnce, running)
+            return (verdicts.isEmpty ? .succeeded : verdicts.removeFirst(), calls.count)
+        }
+    }
+
+    private func end() { lock.withLock { running -= 1 } }
+
+    var callCount: Int { lock.lock(); defer { lock.unlock() }; return calls.count }
+}
+
+@Suite struct SyncSchedulerTests {
+    func scheduler(_ runner: ScriptedRunner, maxConcurrent: Int = 4, backoff: Double = 30) -> SyncScheduler<Int> {
+        SyncScheduler(settings: SchedulerSettings(maxConcurrent: maxConcurrent, jitter: 0, backoff: backoff, maxBackoff: 120),
+                      runner: { await runner.run($0, $1) })
+    }
+
+    @Test func triggersDuringARunCoalesceIntoExactlyOneFollowUp() async {
+        let runner = ScriptedRunner(delayMilliseconds: 200)
+        let s = scheduler(runner)
+        await s.update([ScheduledSource(name: "a", interval: 3600, configDigest: "1")])
+        let first = Task { await s.trigger("a") }
+        while runner.callCount == 0 { try? await Task.sleep(nanoseconds: 5_000_000) }
+        let burst = (0..<20).map { _ in Task { await s.trigger("a") } }
+        #expect(await first.value == 1)
+        for task in burst { #expect(await task.value == 2) }
+        #expect(runner.callCount == 2)
+    }
+
+    @Test func noMoreThanMaxConcurrentSourcesRunAtOnce() async {
+        let runner = ScriptedRunner(delayMilliseconds: 50)
+        let s = scheduler(runner, maxConcurrent: 4)
+        let names = (0..<20).map { "s\($0)" }
+        await s.update(names.map { ScheduledSource(name: $0, interval: 3600, configDigest: "1") })
+        await withTaskGroup(of: Void.self) { group in
+            for name in names { group.addTask { _ = await s.trigger(name) } }
+        }
+        #expect(runner.callCount == 20)
+        #expect(runner.mostAtOnce <= 4)
+    }
+
+    @Test func failuresBackOffExponentiallyUpToTheCapAndSuccessResetsIt() async throws {
+        let runner = ScriptedRunner(verdicts: [.failed, .failed, .failed, .failed, .succeeded], delayMilliseconds: 1)
+        let s = scheduler(runner, backoff: 30)
+        await s.update([ScheduledSource(name: "a", interval: 600, configDigest: "1")])
+        var delays: [Int] = []
+        for _ in 0..<5 {
+            let before = Date()
+            _ = await s.trigger("a")
+            let entry = try #require(await s.schedule()["a"])
+            delays.append(Int((entry.next!.timeIntervalSince(before)).rounded()))
+        }
+        #expect(delays == [30, 60, 120, 120, 600])
+        #expect(await s.schedule()["a"]?.failures == 0)
+    }
+
+    @Test func aStalledSourceIsNotScheduledUntilItsEntryChanges() async {
+        let runner = ScriptedRunner(verdicts: [.stalled, .succeeded], delayMilliseconds: 1)
+        let s = scheduler(runner)
+        await s.update([ScheduledSource(name: "a", interval: 0.05, configDigest: "1")])
+        await s.start()
+        while runner.callCount == 0 { try? await Task.sleep(nanoseconds: 5_000_000) }
+        try? await Task.sleep(nanoseconds: 600_000_000)
+        #expect(runner.callCount == 1)
+        #expect(await s.schedule()["a"]?.stalled == true)
+        #expect(runner.calls.first?.1 == false)  // the interval's run is not explicit
+
+        await s.update([ScheduledSource(name: "a", interval: 3600, configDigest: "2")])
+        while runner.callCount < 2 { try? await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(await s.schedule()["a"]?.stalled == false)
+        await s.stop()
+    }
+}
