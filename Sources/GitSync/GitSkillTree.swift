@@ -41,15 +41,17 @@ public final class GitSkillTree: SkillTree, @unchecked Sendable {
         git_odb_free(odb)
     }
 
-    /// The tree at `directory` (`""` is the root), looked up once and kept.
+    /// The tree at `directory` (`""` is the root), looked up once and kept, through its cached parent
+    /// (libgit2 does not cache large trees; looking each path up from the root re-inflates them).
     private func tree(at directory: String) throws(RegistryError) -> OpaquePointer {
         if directory.isEmpty { return root }
         if let cached = trees[directory] { return cached }
-        var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, root, directory) == 0 else {
+        let slash = directory.lastIndex(of: "/")
+        let parent = try tree(at: slash.map { String(directory[..<$0]) } ?? "")
+        let name = slash.map { String(directory[directory.index(after: $0)...]) } ?? directory
+        guard let entry = git_tree_entry_byname(parent, name) else {
             throw RegistryError(.io, "\(displayName)/\(directory) does not exist in the tree")
         }
-        defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else {
             throw RegistryError(.io, "\(displayName)/\(directory) is not a directory")
         }
@@ -92,11 +94,15 @@ public final class GitSkillTree: SkillTree, @unchecked Sendable {
     public func contents(of path: String, limit: Int) throws(RegistryError) -> Data {
         lock.lock()
         defer { lock.unlock() }
-        var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, root, path) == 0 else {
+        // Through the cached parent tree: libgit2 does not cache large trees, so a lookup from the root
+        // per file would inflate the same big directory trees again and again.
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let parent = try tree(at: directory)
+        guard let entry = git_tree_entry_byname(parent, name) else {
             throw RegistryError(.io, "cannot read \(displayName)/\(path): not in the tree")
         }
-        defer { git_tree_entry_free(entry) }
         let mode = git_tree_entry_filemode(entry)
         guard mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE else {
             let why = mode == GIT_FILEMODE_LINK ? "it is a symlink, and symlinks are never followed" : "not a regular file"

@@ -58,6 +58,8 @@ public actor SyncScheduler<Outcome: Sendable> {
     struct Entry {
         var source: ScheduledSource
         var nextDue: Date?
+        /// The wait chosen after the last run (interval or backoff, jitter included).
+        var lastDelay: Double?
         var failures = 0
         var stalled = false
         var running = false
@@ -159,8 +161,13 @@ public actor SyncScheduler<Outcome: Sendable> {
     }
 
     /// When each source is next due (nil when stalled), and whether it runs now.
-    public func schedule() -> [String: (next: Date?, running: Bool, failures: Int, stalled: Bool)] {
-        entries.mapValues { ($0.nextDue, $0.running, $0.failures, $0.stalled) }
+    public func schedule() -> [String: (next: Date?, delay: Double?, running: Bool, failures: Int, stalled: Bool)] {
+        entries.mapValues { ($0.nextDue, $0.lastDelay, $0.running, $0.failures, $0.stalled) }
+    }
+
+    /// Callers waiting for the follow-up run of `source` (triggered while it ran).
+    public func followUpWaiters(_ source: String) -> Int {
+        entries[source]?.followUpWaiters.count ?? 0
     }
 
     /// Marks due sources queued (the interval loop), then starts queued ones.
@@ -205,17 +212,17 @@ public actor SyncScheduler<Outcome: Sendable> {
         switch verdict {
         case .succeeded:
             entry.failures = 0
-            entry.nextDue = now.addingTimeInterval(jittered(entry.source.interval))
+            entry.lastDelay = jittered(entry.source.interval)
         case .failed:
             entry.failures += 1
-            let delay = min(settings.maxBackoff, settings.backoff * pow(2, Double(min(entry.failures - 1, 30))))
-            entry.nextDue = now.addingTimeInterval(jittered(delay))
+            entry.lastDelay = jittered(min(settings.maxBackoff, settings.backoff * pow(2, Double(min(entry.failures - 1, 30)))))
         case .stalled:
             entry.stalled = true
-            entry.nextDue = nil
+            entry.lastDelay = nil
         case .skipped:
-            entry.nextDue = now.addingTimeInterval(jittered(entry.source.interval))
+            entry.lastDelay = jittered(entry.source.interval)
         }
+        entry.nextDue = entry.lastDelay.map { now.addingTimeInterval($0) }
         if entry.followUp {
             entry.followUp = false
             entry.queued = true

@@ -221,7 +221,8 @@ import Glibc
 
     @Test func aBurstOfTriggersWhileASyncRunsGivesExactlyOneFollowUp() async throws {
         try await withTemporaryDirectory { root in
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delay: 0.5)
+            // Every request waits 2 s, so the first sync is still fetching while the burst arrives.
+            let server = try ServerProcess.gitHTTP(root: root + "/origin", delay: 2)
             defer { server.stop() }
             let (repo, context, _) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
             try repo.skill("beta")
@@ -234,6 +235,9 @@ import Glibc
             let first = Task { await service.scheduler.trigger("team") }
             while workers.pids.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
             let burst = (0..<10).map { _ in Task { await service.scheduler.trigger("team") } }
+            while await service.scheduler.followUpWaiters("team") < 10 && workers.pids.count == 1 {
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
             #expect(await first.value?.outcome == .published)
             var followUps: [SourceSyncResult?] = []
             for task in burst { followUps.append(await task.value) }
