@@ -250,4 +250,31 @@ import TestSupport
             #expect(huge.loadable)
         }
     }
+
+    @Test func aSuspendedSourceKeepsServingWhatItHasAndIsNotFetched() async throws {
+        try await withTemporaryDirectory { root in
+            let repo = try GitRemoteFixture(root: root + "/origin")
+            try repo.skill("a")
+            let commit = try repo.commitAndPush()
+            #expect(await (try gitContext(root: root, url: repo.remote)).syncer.syncTeam().outcome == .published)
+            try repo.skill("b")
+            try repo.commitAndPush()
+
+            let suspended = try gitContext(root: root, url: repo.remote, extra: "suspend: true")
+            let workers = WorkerLog()
+            var syncer = suspended.syncer
+            syncer.onWorkerStarted = workers.record
+            #expect(await syncer.syncTeam().outcome == .suspended)
+            #expect(workers.pids.isEmpty)
+            let source = try #require(try suspended.registry.source(named: "team"))
+            #expect(source.status == "suspended")
+            #expect(source.revision == "main@\(commit)")
+            #expect(try suspended.registry.servableSkills().map(\.name) == ["a"])
+
+            // Lifting the suspension syncs again.
+            let resumed = try gitContext(root: root, url: repo.remote)
+            #expect(await resumed.syncer.syncTeam().outcome == .published)
+            #expect(try resumed.registry.servableSkills().map(\.name).sorted() == ["a", "b"])
+        }
+    }
 }
