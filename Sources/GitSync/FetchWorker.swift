@@ -9,6 +9,7 @@ public enum FetchWorker {
     /// tracking ref unless the cache already has it. A pinned commit already in the cache needs no
     /// network at all.
     public static func fetch(_ request: FetchRequest, progress: @escaping (FetchEvent) -> Void) throws(GitError) -> FetchOutcome {
+        git_libgit2_init()  // options need an initialized library; the worker process keeps it until it exits
         if let ca = request.credentials.caFile {
             guard FileManager.default.isReadableFile(atPath: ca) else { throw GitError(.config, "ca_file \(ca) cannot be read") }
             guard agenthub_git_set_ca_file(ca) == 0 else { throw GitError.last(-1, "load ca_file \(ca)", request.url) }

@@ -143,8 +143,9 @@ final class ServerProcess: @unchecked Sendable {
     /// Smart HTTP (`git http-backend`) behind the test CGI server; `user` turns on basic auth with the
     /// password in `passwordFile` (re-read per request). `silent` accepts and never answers.
     static func gitHTTP(root: String, user: String? = nil, passwordFile: String? = nil, delay: Double = 0,
-                        stats: String? = nil, silent: Bool = false) throws -> ServerProcess {
+                        stats: String? = nil, silent: Bool = false, tls: (cert: String, key: String)? = nil) throws -> ServerProcess {
         var arguments = [packageRoot + "/Tests/Interop/git_http_server.py", "--root", root]
+        if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
         if let user, let passwordFile { arguments += ["--user", user, "--password-file", passwordFile] }
         if delay > 0 { arguments += ["--delay", "\(delay)"] }
         if let stats { arguments += ["--stats", stats] }
@@ -203,3 +204,19 @@ let gitExecutable: String = {
     }
     return "/usr/bin/git"
 }()
+
+/// A private certificate authority and a server certificate it signed for 127.0.0.1, made with the
+/// openssl CLI. No subjectAltName: libgit2 1.5.1's mbedTLS matches an IP only against the CN.
+func makePrivateCA(in directory: String) async throws -> (ca: String, cert: String, key: String) {
+    let steps: [[String]] = [
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=AgentHub Test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2"],
+    ]
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    for step in steps {
+        let result = try await run("/usr/bin/env", ["openssl"] + step, in: directory)
+        guard result.status == 0 else { throw FixtureError("openssl \(step[0]): \(result.stderr)") }
+    }
+    return (directory + "/ca.pem", directory + "/server.pem", directory + "/server.key")
+}

@@ -91,6 +91,27 @@ import Glibc
         }
     }
 
+    @Test func httpsToAPrivateCAIsRefusedUntilCAFileTrustsIt() async throws {
+        try await withTemporaryDirectory { root in
+            let tls = try await makePrivateCA(in: root + "/tls")
+            let repo = try GitRemoteFixture(root: root + "/origin")
+            try repo.skill("alpha")
+            let commit = try repo.commitAndPush()
+            let server = try ServerProcess.gitHTTP(root: root + "/origin", tls: (tls.cert, tls.key))
+            defer { server.stop() }
+            let url = "https://127.0.0.1:\(server.port)/remote.git"
+
+            let untrusted = await (try gitContext(root: root, url: url)).syncer.syncTeam()
+            #expect(untrusted.outcome == .failed)
+            #expect(untrusted.failureKind == .auth)
+            #expect(untrusted.message == "the TLS certificate of 127.0.0.1 is not trusted (set ca_file to trust a private CA)")
+
+            let trusted = await (try gitContext(root: root, url: url, extra: "ca_file: tls/ca.pem")).syncer.syncTeam()
+            #expect(trusted.outcome == .published, "\(trusted.message ?? "")")
+            #expect(trusted.revision == "main@\(commit)")
+        }
+    }
+
     @Test func aRefusedTokenFailsAsAuthWithoutLoopingAndWithoutShowingTheToken() async throws {
         try await withTemporaryDirectory { root in
             try write("right-password\n", to: "password", in: root)

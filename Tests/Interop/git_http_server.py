@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Smart HTTP git server for the GitSync tests: `git http-backend` behind a small CGI server on
 127.0.0.1, with optional basic auth (the password file is re-read on every request, so a test can
-rotate it), an optional delay per request, and a --silent mode that accepts connections and never
+rotate it), optional TLS (--tls-cert/--tls-key), an optional delay per request, and a --silent mode that accepts connections and never
 answers. Prints "PORT <n>" once listening; counts requests in --stats (JSON) after each one."""
-import argparse, base64, json, os, socket, subprocess, sys, threading, time
+import argparse, base64, json, os, socket, ssl, subprocess, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 def main():
@@ -14,6 +14,8 @@ def main():
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--stats")
     p.add_argument("--silent", action="store_true")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
+    p.add_argument("--tls-key", help="... and this key")
     a = p.parse_args()
 
     if a.silent:
@@ -102,6 +104,10 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if a.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(a.tls_cert, a.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print("PORT", server.server_address[1], flush=True)
     server.serve_forever()
 
