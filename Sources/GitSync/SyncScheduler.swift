@@ -205,7 +205,9 @@ public actor SyncScheduler<Outcome: Sendable> {
     private func finish(_ name: String, verdict: SyncRunVerdict, outcome: Outcome, waiters: [CheckedContinuation<Outcome?, Never>]) {
         running -= 1
         inFlight[name] = nil
-        for waiter in waiters { waiter.resume(returning: outcome) }
+        // Waiters are answered last, after the schedule is recorded: a caller that exits as soon as
+        // its sync returns (agenthub sync) must find the next attempt already written.
+        defer { for waiter in waiters { waiter.resume(returning: outcome) } }
         guard var entry = entries[name] else { return }
         let now = Date()
         entry.running = false

@@ -143,8 +143,10 @@ final class ServerProcess: @unchecked Sendable {
     /// Smart HTTP (`git http-backend`) behind the test CGI server; `user` turns on basic auth with the
     /// password in `passwordFile` (re-read per request). `silent` accepts and never answers.
     static func gitHTTP(root: String, user: String? = nil, passwordFile: String? = nil, delay: Double = 0,
-                        stats: String? = nil, silent: Bool = false, tls: (cert: String, key: String)? = nil) throws -> ServerProcess {
+                        stats: String? = nil, silent: Bool = false, tls: (cert: String, key: String)? = nil,
+                        delayFile: String? = nil) throws -> ServerProcess {
         var arguments = [packageRoot + "/Tests/Interop/git_http_server.py", "--root", root]
+        if let delayFile { arguments += ["--delay-file", delayFile] }
         if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
         if let user, let passwordFile { arguments += ["--user", user, "--password-file", passwordFile] }
         if delay > 0 { arguments += ["--delay", "\(delay)"] }

@@ -172,11 +172,13 @@ import Glibc
 
     @Test func aKilledFetchWorkerFailsTheSyncAndTheHostCarriesOn() async throws {
         try await withTemporaryDirectory { root in
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delay: 1.5)
+            try write("0", to: "delay", in: root)
+            let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
             defer { server.stop() }
             let (repo, context, commit) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
             try repo.skill("beta")
             try repo.commitAndPush()
+            try write("60", to: "delay", in: root)  // the worker is mid-fetch when it is killed
             var syncer = context.syncer
             syncer.onWorkerStarted = { pid in
                 DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { kill(pid, SIGKILL) }
@@ -186,17 +188,21 @@ import Glibc
             #expect(result.message?.contains("killed by signal 9") == true, "\(result.message ?? "")")
             try expectPreviousRevisionServed(context, commit)
             // The next sync works.
+            try write("0", to: "delay", in: root)
             #expect(await context.syncer.syncTeam().outcome == .published)
         }
     }
 
     @Test func aHostKilledMidSyncTakesItsWorkerWithItAndTheNextSyncTakesOverTheLease() async throws {
         try await withTemporaryDirectory { root in
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delay: 1.0)
+            try write("0", to: "delay", in: root)
+            let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
             defer { server.stop() }
             let (repo, context, commit) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
             try repo.skill("beta")
             let second = try repo.commitAndPush()
+            // Requests now hang for a minute: the host is surely mid-fetch when it is killed.
+            try write("60", to: "delay", in: root)
             let mark = "agenthub-test-\(UUID().uuidString)"
             let host = Process()
             host.executableURL = URL(fileURLWithPath: agenthubBinary())
@@ -207,7 +213,7 @@ import Glibc
             try host.run()
             // Wait until its worker runs, then SIGKILL the host.
             var sawWorker = false
-            for _ in 0..<100 where !sawWorker {
+            for _ in 0..<600 where !sawWorker {
                 try await Task.sleep(nanoseconds: 50_000_000)
                 sawWorker = !processes(marked: mark).filter { $0 != host.processIdentifier }.isEmpty
             }
@@ -222,6 +228,7 @@ import Glibc
             #expect(left.isEmpty, "the fetch worker must die with its host")
             try expectPreviousRevisionServed(context, commit)
             #expect(try context.registry.source(named: "team")?.leaseOwner != nil)  // left behind by the dead host
+            try write("0", to: "delay", in: root)
             let next = await context.syncer.syncTeam()
             #expect(next.outcome == .published, "\(next.message ?? "")")
             #expect(next.revision == "main@\(second)")
@@ -242,12 +249,14 @@ import Glibc
 
     @Test func aBurstOfTriggersWhileASyncRunsGivesExactlyOneFollowUp() async throws {
         try await withTemporaryDirectory { root in
-            // Every request waits 2 s, so the first sync is still fetching while the burst arrives.
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delay: 2)
+            try write("0", to: "delay", in: root)
+            let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
             defer { server.stop() }
             let (repo, context, _) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
             try repo.skill("beta")
             let second = try repo.commitAndPush()
+            // Requests hang until the burst is in: the first sync is surely still fetching.
+            try write("60", to: "delay", in: root)
             let workers = WorkerLog()
             var syncer = context.syncer
             syncer.onWorkerStarted = workers.record
@@ -256,9 +265,10 @@ import Glibc
             let first = Task { await service.scheduler.trigger("team") }
             while workers.pids.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
             let burst = (0..<10).map { _ in Task { await service.scheduler.trigger("team") } }
-            while await service.scheduler.followUpWaiters("team") < 10 && workers.pids.count == 1 {
+            while await service.scheduler.followUpWaiters("team") < 10 {
                 try await Task.sleep(nanoseconds: 10_000_000)
             }
+            try write("0", to: "delay", in: root)
             #expect(await first.value?.outcome == .published)
             var followUps: [SourceSyncResult?] = []
             for task in burst { followUps.append(await task.value) }

@@ -12,6 +12,7 @@ def main():
     p.add_argument("--user")
     p.add_argument("--password-file")
     p.add_argument("--delay", type=float, default=0)
+    p.add_argument("--delay-file", help="seconds to wait per request, re-read per request")
     p.add_argument("--stats")
     p.add_argument("--silent", action="store_true")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
@@ -27,6 +28,12 @@ def main():
         while True:
             conn, _ = server.accept()
             held.append(conn)  # never read, never answered, never closed
+
+    def current_delay():
+        if a.delay_file:
+            with open(a.delay_file) as f:
+                return float(f.read().strip() or 0)
+        return a.delay
 
     stats = {"requests": 0, "unauthorized": 0}
     lock = threading.Lock()
@@ -67,8 +74,9 @@ def main():
 
         def handle_any(self):
             count("requests")
-            if a.delay:
-                time.sleep(a.delay)
+            started = time.monotonic()
+            while time.monotonic() - started < current_delay():  # re-read, so a test can cut a wait short
+                time.sleep(0.02)
             data = self.body() if self.command == "POST" else b""
             if not self.authorized():
                 count("unauthorized")
