@@ -26,7 +26,7 @@ extension SourceSyncer {
             "\(source.maxDepth)", "\(source.maxDirs)", source.tokenEnv ?? "", source.tokenFile ?? "", source.username ?? "",
             source.sshKey ?? "", source.knownHosts ?? "", "\(source.strictHostKeys)", source.caFile ?? "",
         ]
-        return SHA256.hash(data: Data(fields.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined().prefix(32).description
+        return String(SHA256.hash(data: Data(fields.joined(separator: "\u{0}").utf8)).hex.prefix(32))
     }
 
     /// Reads the entry's URL and credentials. Every error here is a configuration error: retrying
@@ -100,8 +100,12 @@ extension SourceSyncer {
                 try registry.markSuspended(name)
                 return result(.suspended, "suspend: true in the manifest")
             }
-            try registry.resume(name)
-            record = try registry.source(named: name)
+            var current = try registry.source(named: name)
+            if current?.status == "suspended" {
+                try registry.resume(name)
+                current = try registry.source(named: name)
+            }
+            record = current
         } catch {
             return result(.failed, error.message, kind: .validation)
         }
@@ -125,7 +129,7 @@ extension SourceSyncer {
             return result(.failed, error.message, kind: .validation)
         }
         var checked: Date?
-        defer { try? registry.releaseLease(name, owner: leaseOwner, checkedAt: checked, nextAttemptAt: nil) }
+        defer { try? registry.releaseLease(name, owner: leaseOwner, checkedAt: checked) }
 
         do {
             let fetched = try supervisor.fetch(plan.request, timeout: plan.timeout, progress: progress, started: onWorkerStarted)

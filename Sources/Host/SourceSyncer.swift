@@ -76,17 +76,17 @@ public struct SourceSyncer: Sendable {
     /// `force` retries a stalled source even though its manifest entry did not change.
     public func sync(source name: String? = nil, acceptRemovals: Bool = false, force: Bool = true,
                      progress: @escaping @Sendable (String, FetchEvent) -> Void = { _, _ in }) throws(HostError) -> [SourceSyncResult] {
-        let chosen: [SourceConfig]
-        if let name {
-            guard let source = manifest.source(named: name) else {
-                let hint = Suggestion.closest(to: name, in: manifest.sources.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
-                throw HostError(.sourceNotFound, "no source named '\(name)' in \(manifest.file)\(hint)")
-            }
-            chosen = [source]
-        } else {
-            chosen = manifest.sources
-        }
+        let chosen = if let name { [try source(named: name)] } else { manifest.sources }
         return chosen.map { sync($0, acceptRemovals: acceptRemovals, force: force, progress: progress) }
+    }
+
+    /// The manifest's source called `name`; the error suggests the closest name there is.
+    public func source(named name: String) throws(HostError) -> SourceConfig {
+        guard let source = manifest.source(named: name) else {
+            let hint = Suggestion.closest(to: name, in: manifest.sources.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+            throw HostError(.sourceNotFound, "no source named '\(name)' in \(manifest.file)\(hint)")
+        }
+        return source
     }
 
     /// The discovery options a source's settings give.

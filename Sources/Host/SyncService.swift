@@ -64,10 +64,6 @@ public final class SyncService: Sendable {
         await scheduler.start()
     }
 
-    public func stop() async {
-        await scheduler.stop()
-    }
-
     /// Syncs the named sources (all when nil) now, at most `sync.max_concurrent` at a time, and
     /// returns their results in manifest order.
     public func syncNow(_ names: [String]? = nil) async -> [SourceSyncResult] {

@@ -25,14 +25,14 @@ extension RegistryDatabase {
         }
     }
 
-    /// Gives the lease back and records when the source was last checked and when it is due next.
-    public func releaseLease(_ source: String, owner: String, checkedAt: Date?, nextAttemptAt: Date?) throws(RegistryError) {
+    /// Gives the lease back and records when the source was last checked (the scheduler records when
+    /// it is due next, `scheduleNextAttempt`).
+    public func releaseLease(_ source: String, owner: String, checkedAt: Date?) throws(RegistryError) {
         try write("releasing the sync lease of \(source)") { db in
             try db.execute(sql: """
-                UPDATE sync_leases SET owner = NULL, expires_at = NULL,
-                  last_checked_at = coalesce(?, last_checked_at), next_attempt_at = ?
+                UPDATE sync_leases SET owner = NULL, expires_at = NULL, last_checked_at = coalesce(?, last_checked_at)
                 WHERE source = ? AND owner = ?
-                """, arguments: [checkedAt, nextAttemptAt, source, owner])
+                """, arguments: [checkedAt, source, owner])
         }
     }
 

@@ -72,15 +72,7 @@ public struct SkillDiscovery: Sendable {
                                    files: [], digest: identity, reused: true)
         }
         let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory, markerName: marker.name).list(entries: entries)
-        var hasher = SHA256()
-        hasher.update(data: Data("\(marker.name)\0".utf8))
-        for listed in files.files {
-            let file = listed.file
-            hasher.update(data: Data("\(file.path)\0\(file.kind.rawValue)\0\(file.size)\0".utf8))
-            hasher.update(data: Data(listed.contentIdentity.utf8))
-            hasher.update(data: Data("\n".utf8))
-        }
-        let digest = identity ?? hasher.finalize().hex
+        let digest = identity ?? Self.contentDigest(marker: marker.name, files: files.files)
         if let known, known == digest {
             return DiscoveredSkill(path: directory, fileName: marker.name, parsed: .unreadable(directoryName, "not parsed: unchanged"),
                                    files: [], digest: digest, reused: true)
@@ -115,6 +107,21 @@ public struct SkillDiscovery: Sendable {
             parsed.warnings.append("the skill's text files exceed \(options.maxSkillBytes) bytes; later files are listed but not stored")
         }
         return DiscoveredSkill(path: directory, fileName: marker.name, parsed: parsed, files: files.files.map(\.file), digest: digest)
+    }
+}
+
+extension SkillDiscovery {
+    /// SHA-256 over the marker's name and every listed file's path, kind, size and content identity.
+    static func contentDigest(marker: String, files: [SkillFileLister<some SkillTree>.Listed]) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data("\(marker)\0".utf8))
+        for listed in files {
+            let file = listed.file
+            hasher.update(data: Data("\(file.path)\0\(file.kind.rawValue)\0\(file.size)\0".utf8))
+            hasher.update(data: Data(listed.contentIdentity.utf8))
+            hasher.update(data: Data("\n".utf8))
+        }
+        return hasher.finalize().hex
     }
 }
 

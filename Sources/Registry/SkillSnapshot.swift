@@ -55,7 +55,7 @@ public struct SkillSnapshot: Sendable {
 
 extension Sequence where Element == UInt8 {
     /// Lowercase hex (a table lookup: `String(format:)` is slow enough on Linux to dominate a sync).
-    var hex: String {
+    public var hex: String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)

@@ -25,8 +25,8 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try options.context()
-        if let source, context.manifest.source(named: source) == nil {
-            do { _ = try context.syncer.sync(source: source) } catch {
+        if let source {
+            do { _ = try context.syncer.source(named: source) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
             }

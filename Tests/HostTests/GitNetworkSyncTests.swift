@@ -23,6 +23,28 @@ import Glibc
         return (repo, context, commit)
     }
 
+    /// A remote over smart HTTP whose requests the test can hold: `first` is published, `second` is
+    /// pushed, and every request now waits until `release()` (the fault is then surely mid-fetch).
+    struct HeldRemote {
+        let root: String
+        let server: ServerProcess
+        let context: HostContext
+        let first: String
+        let second: String
+        var url: String { "http://127.0.0.1:\(server.port)/remote.git" }
+        func release() throws { try write("0", to: "delay", in: root) }
+    }
+
+    func heldRemote(_ root: String) async throws -> HeldRemote {
+        try write("0", to: "delay", in: root)
+        let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
+        let (repo, context, first) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
+        try repo.skill("beta")
+        let second = try repo.commitAndPush()
+        try write("60", to: "delay", in: root)
+        return HeldRemote(root: root, server: server, context: context, first: first, second: second)
+    }
+
     func expectPreviousRevisionServed(_ context: HostContext, _ commit: String) throws {
         let source = try #require(try context.registry.source(named: "team"))
         #expect(source.revision?.hasSuffix("@\(commit)") == true)
@@ -172,13 +194,9 @@ import Glibc
 
     @Test func aKilledFetchWorkerFailsTheSyncAndTheHostCarriesOn() async throws {
         try await withTemporaryDirectory { root in
-            try write("0", to: "delay", in: root)
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
-            defer { server.stop() }
-            let (repo, context, commit) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
-            try repo.skill("beta")
-            try repo.commitAndPush()
-            try write("60", to: "delay", in: root)  // the worker is mid-fetch when it is killed
+            let remote = try await heldRemote(root)
+            defer { remote.server.stop() }
+            let context = remote.context
             var syncer = context.syncer
             syncer.onWorkerStarted = { pid in
                 DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { kill(pid, SIGKILL) }
@@ -186,23 +204,18 @@ import Glibc
             let result = await syncer.syncTeam()
             #expect(result.outcome == .failed)
             #expect(result.message?.contains("killed by signal 9") == true, "\(result.message ?? "")")
-            try expectPreviousRevisionServed(context, commit)
+            try expectPreviousRevisionServed(context, remote.first)
             // The next sync works.
-            try write("0", to: "delay", in: root)
+            try remote.release()
             #expect(await context.syncer.syncTeam().outcome == .published)
         }
     }
 
     @Test func aHostKilledMidSyncTakesItsWorkerWithItAndTheNextSyncTakesOverTheLease() async throws {
         try await withTemporaryDirectory { root in
-            try write("0", to: "delay", in: root)
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
-            defer { server.stop() }
-            let (repo, context, commit) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
-            try repo.skill("beta")
-            let second = try repo.commitAndPush()
-            // Requests now hang for a minute: the host is surely mid-fetch when it is killed.
-            try write("60", to: "delay", in: root)
+            let remote = try await heldRemote(root)
+            defer { remote.server.stop() }
+            let context = remote.context
             let mark = "agenthub-test-\(UUID().uuidString)"
             let host = Process()
             host.executableURL = URL(fileURLWithPath: agenthubBinary())
@@ -226,12 +239,12 @@ import Glibc
                 left = processes(marked: mark)
             }
             #expect(left.isEmpty, "the fetch worker must die with its host")
-            try expectPreviousRevisionServed(context, commit)
+            try expectPreviousRevisionServed(context, remote.first)
             #expect(try context.registry.source(named: "team")?.leaseOwner != nil)  // left behind by the dead host
-            try write("0", to: "delay", in: root)
+            try remote.release()
             let next = await context.syncer.syncTeam()
             #expect(next.outcome == .published, "\(next.message ?? "")")
-            #expect(next.revision == "main@\(second)")
+            #expect(next.revision == "main@\(remote.second)")
         }
     }
 
@@ -242,21 +255,17 @@ import Glibc
             #expect(try context.registry.acquireLease("team", owner: other, seconds: 60))
             let result = await context.syncer.syncTeam()
             #expect(result.outcome == .busy)
-            try context.registry.releaseLease("team", owner: other, checkedAt: nil, nextAttemptAt: nil)
+            try context.registry.releaseLease("team", owner: other, checkedAt: nil)
             #expect(await context.syncer.syncTeam().outcome == .unchanged)
         }
     }
 
     @Test func aBurstOfTriggersWhileASyncRunsGivesExactlyOneFollowUp() async throws {
         try await withTemporaryDirectory { root in
-            try write("0", to: "delay", in: root)
-            let server = try ServerProcess.gitHTTP(root: root + "/origin", delayFile: root + "/delay")
-            defer { server.stop() }
-            let (repo, context, _) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" })
-            try repo.skill("beta")
-            let second = try repo.commitAndPush()
-            // Requests hang until the burst is in: the first sync is surely still fetching.
-            try write("60", to: "delay", in: root)
+            // Requests are held until the burst is in: the first sync is surely still fetching.
+            let remote = try await heldRemote(root)
+            defer { remote.server.stop() }
+            let context = remote.context
             let workers = WorkerLog()
             var syncer = context.syncer
             syncer.onWorkerStarted = workers.record
@@ -268,11 +277,11 @@ import Glibc
             while await service.scheduler.followUpWaiters("team") < 10 {
                 try await Task.sleep(nanoseconds: 10_000_000)
             }
-            try write("0", to: "delay", in: root)
+            try remote.release()
             #expect(await first.value?.outcome == .published)
             var followUps: [SourceSyncResult?] = []
             for task in burst { followUps.append(await task.value) }
-            #expect(followUps.allSatisfy { $0?.outcome == .unchanged && $0?.revision == "main@\(second)" })
+            #expect(followUps.allSatisfy { $0?.outcome == .unchanged && $0?.revision == "main@\(remote.second)" })
             #expect(await service.scheduler.runsStarted["team"] == 2)
             #expect(workers.pids.count == 2)
         }
