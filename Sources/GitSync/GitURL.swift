@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 
 /// Checks a source's repository URL before any fetch: https, http, ssh, git, file, scp-like
 /// `user@host:path`, or a local path (relative ones against the manifest's folder).
@@ -31,7 +32,7 @@ public enum GitURL {
         if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/"), url[..<colon].count > 1 {
             return url
         }
-        let path = url.hasPrefix("/") ? url : ((directory as NSString).appendingPathComponent(url) as NSString).standardizingPath
+        let path = url.hasPrefix("/") ? url : PathText.resolve(url, against: directory)
         guard FileManager.default.fileExists(atPath: path) else {
             throw GitError(.notFound, "\(source).git: the repository \(path) does not exist")
         }

@@ -11,16 +11,19 @@ public struct HostContext: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 
     /// Loads the manifest at `configPath`, opens its registry database and registers its sources.
-    public static func open(configPath: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
+    /// `access: .readOnly` (commands that only read) opens the registry without taking its write
+    /// lock and leaves the declared sources as they are.
+    public static func open(configPath: String, logger: Logger, access: RegistryDatabase.Access = .readWrite,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
         let manifest = try ManifestLoader.load(path: configPath, environment: environment)
         for warning in manifest.warnings { logger.warning("\(warning)") }
         let databasePath = manifest.resolve(manifest.host.database)
         let registry: RegistryDatabase
-        do { registry = try RegistryDatabase(path: databasePath, logger: logger) } catch {
+        do { registry = try RegistryDatabase(path: databasePath, access: access, logger: logger) } catch {
             throw HostError(.registry, error.message)
         }
         let context = HostContext(manifest: manifest, registry: registry, logger: logger, environment: environment)
-        try context.syncer.declareSources()
+        if !registry.isReadOnly { try context.syncer.declareSources() }
         return context
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 
 /// `registry.yaml`, decoded and validated. Relative paths in it are relative to `directory`.
 public struct Manifest: Codable, Sendable {
@@ -24,9 +25,7 @@ public struct Manifest: Codable, Sendable {
 
     /// `path` resolved against the manifest's folder.
     public func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let joined = (directory as NSString).appendingPathComponent(path)
-        return (joined as NSString).standardizingPath
+        PathText.resolve(path, against: directory, home: ProcessInfo.processInfo.environment["HOME"])
     }
 
     public func role(named name: String) -> RoleConfig? { roles.first { $0.name == name } }

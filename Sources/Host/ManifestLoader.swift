@@ -1,12 +1,19 @@
 import Foundation
 import Logging
+import Registry
 import Yams
 
 /// Loads `registry.yaml`: YAML syntax, then every section, then references between sections.
 /// Every problem found is reported at once, each as `file:line:column: message`.
 public enum ManifestLoader {
+    /// The largest manifest read (real ones are a few kilobytes; parsing is linear, but not free).
+    public static let maxBytes = 1 << 20
+
     /// Reads and validates the manifest at `path`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> Manifest {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
+            throw HostError(.manifestInvalid, "\(path):1:1: the manifest is \(size) bytes, over the limit of \(maxBytes); split it or remove unused entries")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw HostError(.manifestUnreadable, "cannot read the manifest \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
         }
@@ -14,13 +21,21 @@ public enum ManifestLoader {
             throw HostError(.manifestUnreadable, "the manifest \(path) is not valid UTF-8")
         }
         var manifest = try parse(text, file: path, environment: environment)
-        manifest.directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        manifest.directory = PathText.folder(of: path)
         return manifest
     }
 
     /// Validates manifest text; `file` names it in messages.
     public static func parse(_ text: String, file: String = "registry.yaml", environment: [String: String] = [:]) throws(HostError) -> Manifest {
         let reader = ManifestReader(file: file, environment: environment)
+        if text.utf8.count > maxBytes {
+            reader.report(.error, SourceLocation(line: 1, column: 1), "the manifest is \(text.utf8.count) bytes, over the limit of \(maxBytes); split it or remove unused entries")
+            throw HostError(.manifestInvalid, "\(file) is too large", diagnostics: reader.diagnostics)
+        }
+        do throws(YAMLBounds.Exceeded) { try YAMLBounds.check(text, limit: YAMLBounds.manifestNodes) } catch {
+            reader.report(.error, SourceLocation(line: error.line, column: 1), "the manifest expands to more than \(error.limit) YAML nodes through anchors and aliases; refused")
+            throw HostError(.manifestInvalid, "\(file) expands too far", diagnostics: reader.diagnostics)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

@@ -15,7 +15,7 @@ struct GitSyncPlan {
 extension SourceSyncer {
     /// The bare cache repository of a source.
     public func cacheRepository(of source: SourceConfig) -> String {
-        (manifest.resolve(manifest.host.cache) as NSString).appendingPathComponent(source.name + ".git")
+        PathText.join(manifest.resolve(manifest.host.cache), source.name + ".git")
     }
 
     /// A digest of everything in the entry that decides what is fetched and read: the same digest at

@@ -32,6 +32,15 @@ public struct ParsedSkill: Sendable, Equatable {
         var skill = ParsedSkill(name: directoryName, description: "", license: nil, compatibility: nil,
                                 allowedTools: nil, metadata: nil, extraFields: [:], body: document.body,
                                 loadErrors: [], warnings: [], strictErrors: [])
+        if let yaml = document.yaml {
+            do throws(YAMLBounds.Exceeded) { try YAMLBounds.check(yaml, limit: YAMLBounds.skillFrontmatterNodes) } catch {
+                // Refused before any tree is built: composing it could take minutes and gigabytes.
+                let reason = "SKILL.md frontmatter expands to more than \(error.limit) YAML nodes through anchors and aliases (by line \(error.line + 1)); not loaded"
+                skill.loadErrors = [reason]
+                skill.strictErrors = [reason]
+                return skill
+            }
+        }
         let yaml = document.yaml.map(ParsedYAML.init)
         skill.strictErrors = StrictSkillValidator.validate(document, directoryName: directoryName, yaml: yaml)
         if fileName != "SKILL.md" {

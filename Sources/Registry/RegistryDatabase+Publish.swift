@@ -5,6 +5,19 @@ extension RegistryDatabase {
     /// Records the manifest's sources, in manifest order. Sources no longer declared are marked
     /// `removed`: their skills stay in the file but are no longer served.
     public func declareSources(_ sources: [SourceDescriptor]) throws(RegistryError) {
+        // Most opens change nothing: check with a read, so they never wait on a writer.
+        let current = try read("reading the declared sources") { db in
+            try Row.fetchAll(db, sql: "SELECT name, kind, location, position, status FROM sources").map { row in
+                (name: row["name"] as String, kind: row["kind"] as String, location: row["location"] as String,
+                 position: row["position"] as Int, removed: (row["status"] as String) == "removed")
+            }
+        }
+        let wanted = Dictionary(sources.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let same = current.filter { !$0.removed }.count == wanted.count && current.allSatisfy { row in
+            guard let source = wanted[row.name] else { return row.removed }
+            return !row.removed && row.kind == source.kind.rawValue && row.location == source.location && row.position == source.position
+        }
+        if same { return }
         try write("declaring sources") { db in
             for source in sources {
                 try db.execute(sql: """

@@ -9,32 +9,84 @@ public struct RegistryDatabase: Sendable {
     let pool: DatabasePool
     let logger: Logger
 
+    /// How a command uses the registry.
+    public enum Access: Sendable {
+        /// Creates and migrates the database as needed; reads and writes.
+        case readWrite
+        /// Reads only: never takes the write lock, so it never waits on a writer (WAL). Falls back to
+        /// `readWrite` when the database does not exist yet or needs a migration.
+        case readOnly
+    }
+
+    /// Whether this handle was opened read-only.
+    public let isReadOnly: Bool
+
     /// Opens (creating it and its folder if needed) the database at `path` and migrates it.
-    public init(path: String, logger: Logger = Logger(label: "agenthub.registry")) throws(RegistryError) {
+    public init(path: String, access: Access = .readWrite, logger: Logger = Logger(label: "agenthub.registry")) throws(RegistryError) {
         self.path = path
         self.logger = logger
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw RegistryError(.io, "cannot create the database folder \(folder): \(error.localizedDescription)")
-            }
+        if access == .readOnly, !PathText.lastComponent(path).isEmpty, FileManager.default.fileExists(atPath: path),
+           let pool = try? Self.openPool(path, readOnly: true),
+           (try? pool.read { try RegistryMigrations.migrator.hasCompletedMigrations($0) }) == true {
+            self.pool = pool
+            isReadOnly = true
+            return
         }
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-        } catch {
-            throw RegistryError(.database, "cannot open the registry database \(path): \(error)")
-        }
+        isReadOnly = false
+        try Self.prepareFile(path)
+        pool = try Self.openPool(path, readOnly: false)
         do {
             try RegistryMigrations.migrator.migrate(pool)
         } catch {
             throw RegistryError(.migration, "cannot migrate the registry database \(path): \(error)")
         }
+    }
+
+    private static func openPool(_ path: String, readOnly: Bool) throws(RegistryError) -> DatabasePool {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.readonly = readOnly
+        if !readOnly {
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        do {
+            return try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw RegistryError(.database, "cannot open the registry database \(path): \(error)")
+        }
+    }
+
+    /// Checks that `path` names a file, and creates it 0600 (and a missing folder 0700) before
+    /// SQLite does: the registry holds memories and traces, and SQLite gives its WAL and shared-memory
+    /// files the database file's permissions.
+    static func prepareFile(_ path: String) throws(RegistryError) {
+        let name = PathText.lastComponent(path)
+        guard !path.isEmpty, !path.utf8.contains(0), !path.hasSuffix("/"), name != ".", name != "..", name != "/" else {
+            throw RegistryError(.io, "the registry database path '\(path)' does not name a file (host.database)")
+        }
+        let folder = PathText.parent(path)
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw RegistryError(.io, "cannot create the database folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+        } else if errno == EISDIR || (errno == EEXIST && Self.isDirectory(path)) {
+            throw RegistryError(.io, "the registry database path '\(path)' is a folder (host.database)")
+        }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// Runs `body` in one write transaction, turning database errors into `RegistryError`s that name the file.

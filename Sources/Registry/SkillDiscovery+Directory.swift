@@ -5,12 +5,11 @@ extension SkillDiscovery {
     /// `agenthub skills validate` does. Fails when there is no SKILL.md to read.
     public func inspect(path: String) throws(RegistryError) -> DiscoveredSkill {
         var directory = path
-        let last = (path as NSString).lastPathComponent
+        let last = PathText.lastComponent(path)
         if last == "SKILL.md" || last == "skill.md" {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                directory = (path as NSString).deletingLastPathComponent
-                if directory.isEmpty { directory = "." }
+                directory = PathText.folder(of: path)
             }
         }
         let tree = try LocalSkillTree(root: directory, displayName: directory)
@@ -18,7 +17,7 @@ extension SkillDiscovery {
         guard let marker = entries.first(where: { $0.name == "SKILL.md" }) ?? entries.first(where: { $0.name == "skill.md" }) else {
             throw RegistryError(.skillNotFound, "\(directory) has no SKILL.md")
         }
-        let name = (tree.resolvedRoot as NSString).lastPathComponent
+        let name = PathText.lastComponent(tree.resolvedRoot)
         return readSkill(at: "", marker: marker, entries: entries, tree: tree, directoryName: name)
     }
 }

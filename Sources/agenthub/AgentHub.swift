@@ -39,8 +39,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the manifest and registry, or prints why not and exits 1.
-    func context() throws -> HostContext {
-        do { return try HostContext.open(configPath: config, logger: logger()) } catch {
+    /// `readOnly` for commands that only read the registry: they never wait on a writer.
+    func context(readOnly: Bool = false) throws -> HostContext {
+        do { return try HostContext.open(configPath: config, logger: logger(), access: readOnly ? .readOnly : .readWrite) } catch {
             Output.fail(error)
             throw ExitCode(1)
         }

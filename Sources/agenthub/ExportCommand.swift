@@ -35,7 +35,7 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try global.context()
+        let context = try global.context(readOnly: true)
         var query = TraceQuery(session: session, agent: agent, afterId: since, types: type, limit: min(limit ?? 5000, 5000))
         var all: [TraceEvent] = []
         do {

@@ -50,7 +50,7 @@ struct ValidateSkills: ParsableCommand {
                 verdicts.append(SkillVerdict(path: path, name: p.name, loadable: p.loadable, strict: p.strict,
                                              errors: p.loadErrors, warnings: p.warnings, strictErrors: p.strictErrors))
             } catch {
-                verdicts.append(SkillVerdict(path: path, name: (path as NSString).lastPathComponent, loadable: false, strict: false,
+                verdicts.append(SkillVerdict(path: path, name: PathText.lastComponent(path), loadable: false, strict: false,
                                              errors: [error.message], warnings: [], strictErrors: [error.message]))
             }
         }
@@ -78,7 +78,7 @@ struct ListSkills: ParsableCommand {
     @Option(help: "Skills to skip.") var offset = 0
 
     func run() throws {
-        let context = try options.context()
+        let context = try options.context(readOnly: true)
         var query = SkillQuery(source: source, limit: limit, offset: offset)
         query.includeShadowed = all
         query.includeUnloadable = all
@@ -98,7 +98,7 @@ struct SearchSkills: ParsableCommand {
     @Option(help: "Results to skip.") var offset = 0
 
     func run() throws {
-        let context = try options.context()
+        let context = try options.context(readOnly: true)
         let hits = try context.registry.skills(SkillQuery(text: query, source: source, limit: limit, offset: offset))
         if options.json {
             Output.json(hits.map { ["name": $0.skill.name, "source": $0.skill.source, "path": $0.skill.path,
@@ -118,7 +118,7 @@ struct ShowSkill: ParsableCommand {
     @Option(help: "Take the skill from this source, even if another source's skill wins the name.") var source: String?
 
     func run() throws {
-        let context = try options.context()
+        let context = try options.context(readOnly: true)
         guard let skill = try context.registry.skill(named: name, source: source) else {
             Output.stderr("no skill named '\(name)'\(source.map { " in source \($0)" } ?? "")")
             throw ExitCode(1)

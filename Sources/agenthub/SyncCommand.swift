@@ -93,7 +93,7 @@ struct SourcesCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let context = try options.context()
+        let context = try options.context(readOnly: true)
         let sources = try context.registry.sources()
         if options.json { Output.json(sources.map(SourceStatus.init)); return }
         Output.table(["SOURCE", "KIND", "STATUS", "REVISION", "SKILLS", "STRICT", "SHADOWED", "TOMBSTONED", "LAST ATTEMPT", "LAST SUCCESS",

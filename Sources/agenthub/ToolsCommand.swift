@@ -49,7 +49,7 @@ struct ListTools: AsyncParsableCommand {
     @OptionGroup var who: CallerOptions
 
     func run() async throws {
-        let context = try global.context()
+        let context = try global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let visible = tools.router.tools(for: caller)
@@ -132,7 +132,7 @@ struct ExplainTool: AsyncParsableCommand {
     var name: String
 
     func run() async throws {
-        let context = try global.context()
+        let context = try global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let verdict = tools.router.verdict(for: name, caller: caller)

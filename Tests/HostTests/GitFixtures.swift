@@ -1,6 +1,7 @@
 import Foundation
 import GitSync
 import Logging
+import Registry
 import TestSupport
 @testable import Host
 #if canImport(Glibc)
@@ -32,7 +33,7 @@ struct GitRemoteFixture {
     func git(_ arguments: [String]) throws -> String { try Self.git(arguments, in: work) }
 
     func skill(_ path: String, name: String? = nil, description: String = "A skill for tests.", body: String = "Do the thing.") throws {
-        let skillName = name ?? (path as NSString).lastPathComponent
+        let skillName = name ?? PathText.lastComponent(path)
         try write("---\nname: \(skillName)\ndescription: \(description)\n---\n\(body)\n", to: path + "/SKILL.md", in: work)
     }
 

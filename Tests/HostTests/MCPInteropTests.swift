@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 import Testing
 
 /// `agenthub mcp` as real clients and testers meet it: the Python `mcp` SDK (auto and legacy
@@ -22,7 +23,7 @@ import Testing
     }
 
     func tool(_ name: String) throws -> String {
-        let path = (try python() as NSString).deletingLastPathComponent + "/" + name
+        let path = PathText.parent(try python()) + "/" + name
         try #require(FileManager.default.isExecutableFile(atPath: path), "\(name) is not in the test virtualenv: run `make test`")
         return path
     }

@@ -67,7 +67,7 @@ import Testing
             let schemas = JSONValue.array(tools.router.descriptors.flatMap { tool in
                 [tool.inputSchema] + (tool.outputSchema.map { [$0] } ?? [])
             })
-            let file = (context.manifest.directory as NSString).appendingPathComponent("schemas.json")
+            let file = PathText.join(context.manifest.directory, "schemas.json")
             try schemas.jsonData.write(to: URL(fileURLWithPath: file))
             let check = try run(python, ["-c", """
                 import json, sys

@@ -17,7 +17,7 @@ public func write(_ text: String, to relative: String, in root: String) throws {
 
 public func write(_ data: Data, to relative: String, in root: String) throws {
     let path = root + "/" + relative
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
     try data.write(to: URL(fileURLWithPath: path))
 }
 
@@ -37,7 +37,7 @@ public func testPython() -> String? {
 /// The `agenthub` executable built next to the running test bundle.
 public func agenthubBinary() -> String {
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return (exe as NSString).deletingLastPathComponent + "/agenthub"
+    return URL(fileURLWithPath: exe).deletingLastPathComponent().path + "/agenthub"
 }
 
 /// Runs a program to completion; returns its status, stdout and stderr.

@@ -93,7 +93,7 @@ struct SkillURI: Equatable {
 
     /// A MIME type from a file name: what clients use to decide how to show it.
     static func mimeType(_ path: String, binary: Bool) -> String {
-        let ext = (path as NSString).pathExtension.lowercased()
+        let ext = PathText.pathExtension(path).lowercased()
         switch ext {
         case "md", "markdown": return "text/markdown"
         case "py": return "text/x-python"

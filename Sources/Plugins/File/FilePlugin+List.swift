@@ -75,8 +75,9 @@ extension FilePlugin {
         if bytes.count > settings.maxBytes {
             throw ToolError(.tooLarge, "content: \(bytes.count) bytes is over the limit of \(settings.maxBytes) (plugins.file.max_bytes)")
         }
-        let folder = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
+        if path.utf8.contains(0) { throw ToolError(.forbidden, "path contains a NUL byte") }
+        let folder = PathText.parent(path)
+        let name = PathText.lastComponent(path)
         guard !name.isEmpty, name != ".", name != "..", !path.hasSuffix("/") else {
             throw ToolError(.invalidArguments, "path: '\(path)' does not name a file")
         }

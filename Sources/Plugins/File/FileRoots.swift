@@ -1,5 +1,6 @@
 import CSystem
 import Foundation
+import Registry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,7 +55,7 @@ final class FileRoots: Sendable {
             throw ToolError(.unsupported, roots.isEmpty ? "no file roots are configured (plugins.file.roots)" : roots.compactMap(\.problem).joined(separator: "; "))
         }
         if requested.hasPrefix("/") {
-            let standardized = (requested as NSString).standardizingPath
+            let standardized = PathText.normalize(requested)
             for root in usable {
                 for base in [root.realPath ?? root.path, root.path] {
                     if standardized == base { return [(root, ".")] }
