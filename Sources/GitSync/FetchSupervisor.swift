@@ -1,3 +1,4 @@
+import Registry
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import Registry
 import CLibGit2
 import CSystem
 import Foundation

@@ -79,26 +79,3 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
         return .repository
     }
 }
-
-/// Keeps secrets out of logs, status, errors and traces.
-public enum Redaction {
-    /// A URL with any user-info (`https://user:token@host/...`) replaced by `***`.
-    public static func url(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
-              !url[scheme.upperBound..<at].contains("/") else { return url }
-        return url[..<scheme.upperBound] + "***" + url[at...]
-    }
-
-    /// Free text with every `scheme://user:secret@` in it redacted.
-    public static func text(_ text: String) -> String {
-        guard text.contains("@"), text.contains("://") else { return text }
-        return text.split(separator: " ", omittingEmptySubsequences: false).map { word in
-            word.contains("://") ? url(String(word)) : String(word)
-        }.joined(separator: " ")
-    }
-
-    /// `text` with each of `secrets` (longer than 3 characters) replaced by `***`.
-    public static func removing(_ secrets: [String], from text: String) -> String {
-        secrets.filter { $0.count > 3 }.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
-    }
-}

@@ -45,6 +45,10 @@ struct MCPCommand: AsyncParsableCommand {
             Output.stderr("error: agenthub mcp needs a role: pass --role (roles: \(context.manifest.roles.map(\.name).joined(separator: ", "))) or an --agent that agents: binds to one")
             throw ExitCode(64)
         }
+        if agent == nil {
+            // Said at every start: the agent id is what private memories and traces belong to.
+            Output.stderr("warning: no --agent: this client's private memories and traces belong to mcp:<the name the client reports>, which any other client reporting the same name shares; pass --agent (an agents: entry fixes its role and group)")
+        }
         if let maxMessageBytes, maxMessageBytes < 1024 {
             Output.stderr("error: --max-message-bytes must be at least 1024")
             throw ExitCode(64)

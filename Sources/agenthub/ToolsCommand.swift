@@ -157,7 +157,9 @@ struct ExplainTool: AsyncParsableCommand {
             Output.json(JSONValue.object(o))
             return
         }
-        print("tool:      \(name)" + (descriptor == nil ? "  (no enabled plugin offers it)" : "  (risk \(verdict.risk.rawValue))"))
+        let kind = CallerActions.all.contains(name) ? "  (a permission, not a tool: only a rule naming it exactly grants it)"
+            : descriptor == nil ? "  (no enabled plugin offers it)" : "  (risk \(verdict.risk.rawValue))"
+        print("tool:      \(name)" + kind)
         print("caller:    \(caller)")
         let effect = verdict.permitsCall ? (verdict.decision == .allow ? "runs" : "runs (permissive mode; enforce would block)") : (verdict.decision == .ask ? "blocked until approved" : "blocked")
         print("decision:  \(verdict.decision.rawValue): \(effect)")

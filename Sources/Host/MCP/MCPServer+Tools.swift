@@ -37,7 +37,7 @@ extension MCPServer {
         let (host, caller) = current
         let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session)
         if outcome.status == .blocked, outcome.reason == "unknown" || outcome.reason == "denied" {
-            throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(name)")
+            throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(TraceRedaction.name(name))")
         }
         var result = outcome.result
         let version = lock.withLock { protocolVersion }

@@ -12,7 +12,14 @@ public struct CallerIdentity: Sendable {
     public func caller(agent: String, role: String?, group: String?) throws(HostError) -> ToolCaller {
         var role = role
         var group = group
-        if role == nil, group == nil, let declared = manifest.agents.first(where: { $0.name == agent }) {
+        if let declared = manifest.agents.first(where: { $0.name == agent }) {
+            // A declared agent always runs with its declared role and group.
+            if let role, role != declared.role {
+                throw HostError(.caller, "agent '\(agent)' is declared with role '\(declared.role)' in agents:; it cannot run as role '\(role)'")
+            }
+            if let group, group != declared.group {
+                throw HostError(.caller, "agent '\(agent)' is declared with \(declared.group.map { "group '\($0)'" } ?? "no group") in agents:; it cannot run in group '\(group)'")
+            }
             role = declared.role
             group = declared.group
         }

@@ -11,10 +11,13 @@ extension ToolRouter {
         let args = arguments ?? .object([:])
         let route = routes[name]
         let verdict = route.map { policy.decide(name, declaredRisk: $0.descriptor.risk, role: caller.role, group: caller.group) }
-        var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: session, spanId: span, agent: caller.agent,
-                               role: caller.role, group: caller.group, tool: name, decision: verdict?.decision.rawValue ?? "unknown",
+        // Everything stored from the caller is capped and redacted: names, ids, arguments, messages.
+        var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: TraceRedaction.name(session), spanId: span,
+                               agent: TraceRedaction.name(caller.agent), role: caller.role, group: caller.group,
+                               tool: TraceRedaction.name(name), decision: verdict?.decision.rawValue ?? "unknown",
                                argumentBytes: args.jsonByteCount,
-                               detail: ["arguments": TraceRedaction.forTrace(args, maxBytes: settings.maxTraceArgumentBytes)])
+                               detail: ["arguments": TraceRedaction.forTrace(args, content: route?.descriptor.contentArguments ?? [],
+                                                                             maxBytes: settings.maxTraceArgumentBytes)])
         recorder.record(trace)
         trace.detail = nil
 
@@ -27,8 +30,8 @@ extension ToolRouter {
             event.argumentBytes = nil
             event.detail = detail
             recorder.record(event)
-            logger.debug("tool call", metadata: ["host.tool": "\(name)", "host.span": "\(span)", "host.status": "\(status.rawValue)",
-                                                 "host.agent": "\(caller.agent)"])
+            logger.debug("tool call", metadata: ["host.tool": "\(trace.tool)", "host.span": "\(span)", "host.status": "\(status.rawValue)",
+                                                 "host.agent": "\(trace.agent)"])
             return ToolCallOutcome(result: result, status: status, spanId: span, reason: reason)
         }
 
@@ -45,7 +48,7 @@ extension ToolRouter {
         var permissiveNote: JSONValue?
         if verdict.decision != .allow {
             logger.warning("permissive mode: a call that enforce mode would block runs", metadata: [
-                "host.tool": "\(name)", "host.agent": "\(caller.agent)", "host.reason": "\(verdict.reason)"])
+                "host.tool": "\(trace.tool)", "host.agent": "\(trace.agent)", "host.reason": "\(verdict.reason)"])
             permissiveNote = ["would_block": true, "reason": .string(verdict.reason)]
         }
         guard let object = args.objectValue else {
@@ -82,11 +85,11 @@ extension ToolRouter {
             return finish(.failed, .error("The call to \(name) was cancelled."), reason: ToolError.Code.cancelled.rawValue,
                           detail: detail(.cancelled, "cancelled", permissiveNote))
         case .error(let error as RegistryError):
-            logger.error("tool failed on the registry", metadata: ["host.tool": "\(name)", "host.error": "\(error.message)"])
+            logger.error("tool failed on the registry", metadata: ["host.tool": "\(trace.tool)", "host.error": "\(TraceRedaction.message(error.message))"])
             return finish(.failed, .error("\(name) failed: the registry could not complete it (\(error.code.rawValue))."),
                           reason: ToolError.Code.failed.rawValue, detail: detail(.failed, error.message, permissiveNote))
         case .error(let error):
-            logger.error("tool failed", metadata: ["host.tool": "\(name)", "host.error": "\(error)"])
+            logger.error("tool failed", metadata: ["host.tool": "\(trace.tool)", "host.error": "\(TraceRedaction.message("\(error)"))"])
             return finish(.failed, .error("\(name) failed: \(error)"), reason: ToolError.Code.failed.rawValue,
                           detail: detail(.failed, "\(error)", permissiveNote))
         case .timedOut:
@@ -96,7 +99,7 @@ extension ToolRouter {
     }
 
     private func detail(_ code: ToolError.Code, _ message: String, _ note: JSONValue?) -> JSONValue {
-        var o: [String: JSONValue] = ["error": .string(code.rawValue), "message": .string(String(message.prefix(2000)))]
+        var o: [String: JSONValue] = ["error": .string(code.rawValue), "message": .string(TraceRedaction.message(message))]
         if let note { o["permissive"] = note }
         return .object(o)
     }

@@ -70,11 +70,13 @@ public final class ToolRouter: Sendable {
 
     /// What the policy decides for `name` and `caller` (unknown tools are decided as if low risk).
     public func verdict(for name: String, caller: ToolCaller) -> PolicyVerdict {
-        policy.decide(name, declaredRisk: routes[name]?.descriptor.risk, role: caller.role, group: caller.group)
+        // Actions (`memory_write_global`) are decided as plugins check them: high risk, exact names only.
+        let risk = CallerActions.all.contains(name) ? .high : routes[name]?.descriptor.risk
+        return policy.decide(name, declaredRisk: risk, role: caller.role, group: caller.group)
     }
 
     /// The answer to a tool a caller may not use, identical for denied and unknown tools.
-    public static func unavailableMessage(_ name: String) -> String { "Tool '\(name)' is not available." }
+    public static func unavailableMessage(_ name: String) -> String { "Tool '\(TraceRedaction.name(name))' is not available." }
 }
 
 /// How a routed call ended.

@@ -1,42 +1,58 @@
+import Crypto
+import Foundation
 import Registry
 
-/// Makes arguments safe to store in a trace: values under keys that look secret, and strings that
-/// look like credentials, are replaced; what is left is cut to a size cap.
+/// Makes what a call brings safe to store in a trace: content the tool stores becomes its size and
+/// digest, secrets are hidden (`Redaction`), and what is left is cut to a size cap.
 public enum TraceRedaction {
-    static let marker: JSONValue = "[redacted]"
-    /// Key fragments (lowercased, without `_` and `-`) that mark a secret value.
-    static let secretKeyFragments = ["token", "password", "passwd", "secret", "apikey", "authorization", "credential",
-                                     "privatekey", "cookie", "accesskey", "bearer", "clientsecret", "passphrase"]
-    /// Prefixes of well-known credential formats.
-    static let secretValuePrefixes = ["Bearer ", "Basic ", "ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "sk-", "xoxb-", "xoxp-", "AKIA"]
+    /// The most bytes of a caller-given name (tool, agent, session) stored in a trace event.
+    public static let maxNameBytes = 256
+    /// The most bytes of an error message stored in a trace event.
+    public static let maxMessageBytes = 2000
 
-    public static func isSecretKey(_ key: String) -> Bool {
-        let normalized = key.lowercased().filter { $0 != "_" && $0 != "-" }
-        return secretKeyFragments.contains { normalized.contains($0) }
-    }
+    public static func isSecretKey(_ key: String) -> Bool { Redaction.isSecretKey(key) }
 
-    public static func redact(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let object):
-            var out: [String: JSONValue] = [:]
-            for (key, child) in object { out[key] = isSecretKey(key) ? marker : redact(child) }
-            return .object(out)
-        case .array(let items):
-            return .array(items.map(redact))
-        case .string(let s) where secretValuePrefixes.contains(where: { s.hasPrefix($0) && s.count > $0.count + 8 }):
-            return marker
-        default:
-            return value
+    public static func redact(_ value: JSONValue) -> JSONValue { Redaction.value(value) }
+
+    /// The arguments as a trace stores them: each of `content` replaced by `{bytes, sha256}`, then
+    /// redacted, then a preview of the JSON when that is longer than `maxBytes`.
+    public static func forTrace(_ value: JSONValue, content: Set<String> = [], maxBytes: Int) -> JSONValue {
+        var value = value
+        if !content.isEmpty, case .object(var object) = value {
+            for key in content {
+                if let field = object[key] { object[key] = digest(field) }
+            }
+            value = .object(object)
         }
-    }
-
-    /// The redacted value, or a preview of its JSON when that is longer than `maxBytes`.
-    public static func forTrace(_ value: JSONValue, maxBytes: Int) -> JSONValue {
         let redacted = redact(value)
         guard redacted.jsonByteCount > maxBytes else { return redacted }
         let text = redacted.jsonText
-        var preview = Substring(text).utf8.prefix(maxBytes)
+        return ["truncated": true, "bytes": .int(text.utf8.count), "preview": .string(cut(text, to: maxBytes))]
+    }
+
+    /// `{bytes, sha256}` of a value's text (a string's own bytes; other JSON as its text).
+    static func digest(_ value: JSONValue) -> JSONValue {
+        let bytes = Data((value.stringValue ?? value.jsonText).utf8)
+        let hash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return ["bytes": .int(bytes.count), "sha256": .string(hash)]
+    }
+
+    /// A caller-given name as stored: at most `maxNameBytes`, with the cut marked.
+    public static func name(_ text: String) -> String {
+        text.utf8.count <= maxNameBytes ? text : cut(text, to: maxNameBytes) + "…[\(text.utf8.count) bytes]"
+    }
+
+    /// An error message as stored: secrets hidden, at most `maxMessageBytes`.
+    public static func message(_ text: String) -> String {
+        let capped = text.utf8.count > 64 * 1024 ? cut(text, to: 64 * 1024) : text
+        let redacted = Redaction.text(capped)
+        return redacted.utf8.count <= maxMessageBytes ? redacted : cut(redacted, to: maxMessageBytes) + "…"
+    }
+
+    /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
+    static func cut(_ text: String, to bytes: Int) -> String {
+        var preview = Substring(text).utf8.prefix(bytes)
         while !preview.isEmpty, String(preview) == nil { preview = preview.dropLast() }
-        return ["truncated": true, "bytes": .int(text.utf8.count), "preview": .string(String(preview) ?? "")]
+        return String(preview) ?? ""
     }
 }

@@ -60,3 +60,13 @@ public struct ToolCallContext: Sendable {
         if Task.isCancelled { throw ToolError(.cancelled, "the call was cancelled") }
     }
 }
+
+/// Rights that are not tools, which plugins check with `CallerPermissions.explicitlyAllows`. Only
+/// a policy rule that names one exactly grants it: globs and the default never do.
+public enum CallerActions {
+    /// Write memories with `scope: global`.
+    public static let memoryWriteGlobal = "memory_write_global"
+    /// Export other agents' trace events with `export_trace` (by default a caller reads only its own).
+    public static let exportTraceAll = "export_trace_all"
+    public static let all: Set<String> = [memoryWriteGlobal, exportTraceAll]
+}

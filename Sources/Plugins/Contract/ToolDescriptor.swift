@@ -46,9 +46,14 @@ public struct ToolDescriptor: Sendable, Equatable {
     public var outputSchema: JSONValue?
     public var annotations: ToolAnnotations
     public var risk: ToolRisk
+    /// Arguments that carry content the tool stores (a memory's text, a file's content): traces
+    /// record their size and SHA-256, never the value.
+    public var contentArguments: Set<String>
 
     public init(name: String, title: String, description: String, inputSchema: JSONValue,
-                outputSchema: JSONValue? = nil, annotations: ToolAnnotations = .init(), risk: ToolRisk = .low) {
+                outputSchema: JSONValue? = nil, annotations: ToolAnnotations = .init(), risk: ToolRisk = .low,
+                contentArguments: Set<String> = []) {
+        self.contentArguments = contentArguments
         self.name = name
         self.title = title
         self.description = description

@@ -17,7 +17,7 @@ public struct ExportPlugin: ToolPlugin {
     public var tools: [ToolDescriptor] {
         [ToolDescriptor(
             name: "export_trace", title: "Export trace events",
-            description: "Returns a page of trace events (tool.called, tool.result, tool.failed, tool.blocked) for a session or an agent, oldest first, as JSON or JSONL. Pass next_cursor back as since_event_id for the next page.",
+            description: "Returns a page of your trace events (tool.called, tool.result, tool.failed, tool.blocked), by session, oldest first, as JSON or JSONL. Other agents' events need a rule that allows export_trace_all. Pass next_cursor back as since_event_id for the next page.",
             inputSchema: Schema.object([
                 "session_id": Schema.string("Only this session's events.", minLength: 1, maxLength: 200),
                 "agent": Schema.string("Only this agent's events.", minLength: 1, maxLength: 200),
@@ -45,6 +45,14 @@ public struct ExportPlugin: ToolPlugin {
         query.limit = try args.optionalInt("limit", in: 1...maxLimit) ?? min(500, maxLimit)
         query.types = try args.optionalStrings("types") ?? []
         let format = try args.optionalString("format") ?? "json"
+        // A caller reads its own events; other agents' traces (which hold their arguments) need a
+        // rule that allows export_trace_all by that exact name.
+        if !context.permissions.explicitlyAllows(CallerActions.exportTraceAll) {
+            if let agent = query.agent, agent != context.caller.agent {
+                throw ToolError(.forbidden, "reading another agent's trace needs a policy rule that allows \(CallerActions.exportTraceAll) for this caller")
+            }
+            query.agent = context.caller.agent
+        }
         await flush()
         try context.checkCancellation()
         let events = try registry.traceEvents(query)

@@ -50,7 +50,7 @@ enum FileTools {
                     "content": Schema.string("The new content (UTF-8 text, at most \(maxBytes) bytes)."),
                 ], required: ["path", "content"]),
                 annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: true, openWorld: false),
-                risk: .high),
+                risk: .high, contentArguments: ["content"]),
         ]
     }
 

@@ -8,7 +8,7 @@ import Registry
 /// - global writes need a policy rule that explicitly allows `memory_write_global`.
 /// Deleting needs the same right as writing the memory.
 struct MemoryAccess {
-    static let globalWriteAction = "memory_write_global"
+    static let globalWriteAction = CallerActions.memoryWriteGlobal
 
     let caller: ToolCaller
     let permissions: any CallerPermissions

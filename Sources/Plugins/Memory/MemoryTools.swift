@@ -39,7 +39,8 @@ enum MemoryTools {
                     "scope": Schema.string("Who can read it: agent (default), role, group or global.", enum: scopes),
                 ], required: ["type", "text"]),
                 outputSchema: Schema.object(["id": Schema.string("The new memory's id."), "scope": Schema.string("Scope."), "type": Schema.string("Tier.")], required: ["id"]),
-                annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false)),
+                annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false),
+                contentArguments: ["text", "metadata"]),
             ToolDescriptor(
                 name: "memory_get", title: "Read a memory",
                 description: "Returns one memory you can see, with its full text and metadata.",

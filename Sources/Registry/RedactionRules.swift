@@ -1,0 +1,57 @@
+/// The patterns `Redaction.text` hides, each with a cheap literal check that skips the regex when
+/// the text cannot contain a match (the check runs on every traced string).
+struct RedactionRule: @unchecked Sendable {
+    let pattern: Regex<AnyRegexOutput>
+    /// Literals one of which must appear (case-insensitively when `folded`) for the rule to run.
+    let triggers: [String]
+    let folded: Bool
+    let replacement: (AnyRegexOutput) -> String
+
+    func applies(to text: String) -> Bool {
+        if folded {
+            let lowered = text.lowercased()
+            return triggers.contains { lowered.contains($0) }
+        }
+        return triggers.contains { text.contains($0) }
+    }
+}
+
+enum RedactionRules {
+    /// Keeps capture `n` (a prefix such as the key or scheme) and hides the rest of the match.
+    static func keep(_ n: Int, _ hidden: String = Redaction.marker) -> (AnyRegexOutput) -> String {
+        { output in (output[n].substring.map(String.init) ?? "") + hidden }
+    }
+    static func hide(_ output: AnyRegexOutput) -> String { Redaction.marker }
+
+    static func rule(_ pattern: String, _ triggers: [String], folded: Bool = false,
+                     _ replacement: @escaping (AnyRegexOutput) -> String = hide) -> RedactionRule {
+        // The patterns are constants checked by the test suite.
+        RedactionRule(pattern: try! Regex(pattern), triggers: triggers, folded: folded, replacement: replacement)
+    }
+
+    static let secretWords = "(?:[a-z0-9]*(?:token|passw(?:or)?d|secret|api[_-]?key|apikey|credential|private[_-]?key|client[_-]?secret|signature)[a-z0-9_]*|pwd|pass|auth|jwt|otp|sig|key)"
+
+    static let all: [RedactionRule] = [
+        // PEM private keys, whole block (or to the end when cut).
+        rule(#"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#, ["PRIVATE KEY"]),
+        // URL user-info, with a scheme or scheme-relative: https://user:pass@host, //token@host.
+        rule(#"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/\s@"'<>]+@"#, ["@"], keep(1, "***@")),
+        // scp form with a password: user:pass@host:repo.git
+        rule(#"(?<![/\w.-])[A-Za-z0-9._~-]+:[^\s@/:"']+@(?=[A-Za-z0-9.-]+:)"#, ["@"], { _ in "***@" }),
+        // Authorization schemes.
+        rule(#"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{6,}"#, ["bearer"], folded: true, keep(1)),
+        rule(#"(\bBasic\s+)[A-Za-z0-9+/]{8,}={0,2}"#, ["Basic"], keep(1)),
+        // Well-known token formats.
+        rule(#"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,})"#, ["gh", "github_pat_", "glpat-"]),
+        rule(#"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}"#, ["_live_", "_test_"]),
+        rule(#"\bsk-[A-Za-z0-9_-]{16,}"#, ["sk-"]),
+        rule(#"\bxox[abposre]-[A-Za-z0-9-]{8,}"#, ["xox"]),
+        rule(#"\bAIza[0-9A-Za-z_-]{30,}"#, ["AIza"]),
+        rule(#"\bnpm_[A-Za-z0-9]{30,}"#, ["npm_"]),
+        rule(#"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"#, ["AKIA", "ASIA"]),
+        rule(#"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"#, ["eyJ"]),
+        // key=value and key: value with a secret-looking key (query strings, DSNs, env lines, JSON text).
+        rule(#"(?i)(\b"# + secretWords + #"["']?\s*[=:]\s*["']?)(?!\[redacted\])[^\s&"',;}\]]{3,}"#,
+             ["token", "pass", "pwd", "secret", "key", "credential", "signature", "auth", "jwt", "otp", "sig"], folded: true, keep(1)),
+    ]
+}
