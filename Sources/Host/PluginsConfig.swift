@@ -12,7 +12,8 @@ public struct PluginsConfig: Codable, Sendable {
 public struct FilePluginConfig: Codable, Sendable {
     public var roots: [String] = []
     public var maxBytes = 1 << 20
-    static let keys = ["roots", "max_bytes"]
+    public var allowHardLinks = false
+    static let keys = ["roots", "max_bytes", "allow_hard_links"]
 }
 
 /// `plugins.memory`: ranking weights (relevance, importance, recency) and limits.

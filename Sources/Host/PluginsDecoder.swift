@@ -35,6 +35,7 @@ struct PluginsDecoder {
         f.roots = r.stringList(map["roots"], "plugins.file.roots").map(\.0)
         if map["roots"] == nil { r.error(node, "plugins.file is missing required key 'roots'") }
         if let v = r.int(map["max_bytes"], "plugins.file.max_bytes", range: 1...(1 << 30)) { f.maxBytes = v }
+        if let v = r.bool(map["allow_hard_links"], "plugins.file.allow_hard_links") { f.allowHardLinks = v }
         return f
     }
 

@@ -149,6 +149,12 @@ extension SourceSyncer {
             let known = record?.configDigest == plan.configDigest ? try registry.knownDigests(of: name) : [:]
             let snapshot = SkillDiscovery(options: Self.discoveryOptions(for: source)).snapshot(of: tree, revision: revision, known: known)
             for warning in snapshot.warnings { logger.warning("\(warning)", metadata: meta) }
+            if let held = holdIncomplete(snapshot, source: name, started: started) {
+                var r = result(.failed, held.message, kind: .truncated)
+                r.revision = revision
+                r.skills = snapshot.skills.count
+                return r
+            }
             let options = PublishOptions(maxVanishedFraction: source.maxVanished ?? manifest.sync.maxVanished, acceptRemovals: acceptRemovals,
                                          now: started, commit: fetched.commit, configDigest: plan.configDigest)
             let report = try registry.publish(snapshot, to: name, options: options)
@@ -174,10 +180,7 @@ extension SourceSyncer {
     /// exists (a host killed mid-sync) is taken over rather than waited out.
     func takeLease(_ name: String, seconds: Double) throws(RegistryError) -> Bool {
         if try registry.acquireLease(name, owner: leaseOwner, seconds: seconds) { return true }
-        guard let holder = try registry.source(named: name)?.leaseOwner else { return false }
-        let parts = holder.split(separator: ":")
-        guard parts.count == 3, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
-              kill(pid, 0) != 0, errno == ESRCH else { return false }
+        guard let holder = try registry.source(named: name)?.leaseOwner, !SyncOwner.mayBeAlive(holder) else { return false }
         logger.warning("taking over the sync lease of \(name) from \(holder), which no longer runs", metadata: ["host.source": "\(name)"])
         return try registry.acquireLease(name, owner: leaseOwner, seconds: seconds, replacing: holder)
     }

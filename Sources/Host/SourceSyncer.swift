@@ -117,11 +117,12 @@ public struct SourceSyncer: Sendable {
         }
         do {
             try registry.resume(source.name)
-            try registry.markSyncing(source.name, at: started)
+            try registry.markSyncing(source.name, owner: leaseOwner, at: started)
             let tree = try LocalSkillTree(root: manifest.resolve(path), displayName: path)
             let known = try registry.knownDigests(of: source.name)
             let snapshot = SkillDiscovery(options: Self.discoveryOptions(for: source)).snapshot(of: tree, known: known)
             for warning in snapshot.warnings { logger.warning("\(warning)", metadata: meta) }
+            if let held = holdIncomplete(snapshot, source: source.name, started: started) { return held }
             let options = PublishOptions(maxVanishedFraction: source.maxVanished ?? manifest.sync.maxVanished,
                                          acceptRemovals: acceptRemovals, now: started)
             let report = try registry.publish(snapshot, to: source.name, options: options)
@@ -135,6 +136,20 @@ public struct SourceSyncer: Sendable {
             try? registry.recordFailure(source.name, reason: error.message, startedAt: started)
             return SourceSyncResult(source: source.name, outcome: .failed, message: error.message, seconds: Date().timeIntervalSince(started))
         }
+    }
+}
+
+extension SourceSyncer {
+    /// A snapshot discovery could not finish is not published (it would remove what it did not
+    /// see): the last good listing stays, and the source is marked `failed (truncated)`.
+    func holdIncomplete(_ snapshot: SkillSnapshot, source: String, started: Date) -> SourceSyncResult? {
+        guard let reason = snapshot.incomplete else { return nil }
+        logger.error("sync not published: \(reason)", metadata: ["host.source": "\(source)"])
+        try? registry.recordFailure(source, kind: .truncated, reason: reason, configDigest: nil, startedAt: started)
+        var result = SourceSyncResult(source: source, outcome: .failed, message: reason, skills: snapshot.skills.count,
+                                      seconds: Date().timeIntervalSince(started))
+        result.failureKind = .truncated
+        return result
     }
 }
 

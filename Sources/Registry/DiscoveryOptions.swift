@@ -2,8 +2,11 @@
 public struct DiscoveryOptions: Sendable, Equatable {
     /// Directory levels below the source root searched for SKILL.md.
     public var maxDepth = 6
-    /// Directories visited before discovery stops (with a warning).
+    /// Folders searched for skills before discovery gives up (skill folders and their contents do not
+    /// count). Reaching it makes the snapshot incomplete, and an incomplete snapshot is not published.
     public var maxDirectories = 10_000
+    /// Skills one source may hold; more makes the snapshot incomplete.
+    public var maxSkills = 100_000
     /// Whether dot-folders (`.claude/skills`) are searched.
     public var includeHidden = false
     /// Only skill directories matching one of these (relative to the source) are taken; empty means all.

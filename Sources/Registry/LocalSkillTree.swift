@@ -81,6 +81,10 @@ public struct LocalSkillTree: SkillTree {
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw RegistryError(.io, "cannot read \(displayName)/\(path): not a regular file")
         }
+        // A hard link is the same file as another name, possibly outside the source: a path check cannot see that.
+        guard info.st_nlink <= 1 else {
+            throw RegistryError(.io, "cannot read \(displayName)/\(path): it is a hard link (\(info.st_nlink) names for one file), which may reach a file outside the source; hard links are not read")
+        }
         // An intermediate directory swapped for a symlink after listing must not lead outside the root.
         if let resolved = realpath(full, nil) {
             let real = String(cString: resolved)

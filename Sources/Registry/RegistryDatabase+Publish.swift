@@ -51,9 +51,11 @@ extension RegistryDatabase {
     }
 
     /// Marks a sync of `source` as started (status `syncing`).
-    public func markSyncing(_ source: String, at now: Date = Date()) throws(RegistryError) {
+    /// `owner` (`host:pid:nonce`) lets readers tell this sync from one whose process died.
+    public func markSyncing(_ source: String, owner: String, at now: Date = Date()) throws(RegistryError) {
         try write("marking \(source) syncing") { db in
-            try db.execute(sql: "UPDATE sources SET status = 'syncing', last_attempt_at = ? WHERE name = ?", arguments: [now, source])
+            try db.execute(sql: "UPDATE sources SET status = 'syncing', status_reason = ?, last_attempt_at = ? WHERE name = ?",
+                           arguments: [SyncOwner.reasonPrefix + owner, now, source])
         }
     }
 

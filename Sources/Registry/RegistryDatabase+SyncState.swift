@@ -6,6 +6,10 @@ public enum SyncFailureKind: String, Codable, Sendable, CaseIterable {
     case timeout, auth
     case notFound = "not found"
     case network, validation, config
+    /// Discovery stopped at a bound (`max_dirs`): nothing was published or removed.
+    case truncated
+    /// The process syncing it died mid-sync (shown by readers, never recorded).
+    case interrupted
 }
 
 extension RegistryDatabase {

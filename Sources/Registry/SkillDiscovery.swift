@@ -16,27 +16,35 @@ public struct SkillDiscovery: Sendable {
     public func snapshot(of tree: some SkillTree, revision: String? = nil, known: [String: String] = [:]) -> SkillSnapshot {
         var warnings: [String] = []
         var skills: [DiscoveredSkill] = []
+        var incomplete: String?
         var queue: [(path: String, depth: Int)] = startDirectories(in: tree).map { ($0, $0.split(separator: "/").count) }
-        var visited = 0
+        // max_dirs counts the folders searched for skills; skill folders and what is inside them do not count.
+        var searched = 0
         var head = 0
         while head < queue.count {
             let (directory, depth) = queue[head]
             head += 1
-            visited += 1
-            if visited > options.maxDirectories {
-                warnings.append("\(tree.displayName): discovery stopped after \(options.maxDirectories) directories; raise max_dirs to search further")
-                break
-            }
             let entries: [TreeEntry]
             do { entries = try tree.entries(in: directory) } catch {
                 warnings.append(error.message)
+                // Skills below it were not seen: publishing would remove them.
+                incomplete = incomplete ?? "\(error.message); nothing was published, so no skill below it is removed"
                 continue
             }
             if let marker = entries.first(where: { $0.name == "SKILL.md" }) ?? entries.first(where: { $0.name == "skill.md" }) {
                 if matchesPaths(directory) {
+                    if skills.count >= options.maxSkills {
+                        incomplete = "\(tree.displayName): more than \(options.maxSkills) skills; nothing was published"
+                        break
+                    }
                     skills.append(readSkill(at: directory, marker: marker, entries: entries, tree: tree, known: known[directory]))
                 }
                 continue  // a skill's subdirectories are its files, not more skills
+            }
+            searched += 1
+            if searched > options.maxDirectories {
+                incomplete = "\(tree.displayName): discovery stopped after searching \(options.maxDirectories) folders (max_dirs) without finishing; nothing was published and the last good listing is kept; raise max_dirs"
+                break
             }
             for entry in entries where entry.kind == .directory {
                 if DiscoveryOptions.skippedDirectories.contains(entry.name) { continue }
@@ -48,7 +56,10 @@ public struct SkillDiscovery: Sendable {
                 queue.append((join(directory, entry.name), depth + 1))
             }
         }
-        return SkillSnapshot(skills: skills, warnings: warnings, revision: revision)
+        var snapshot = SkillSnapshot(skills: skills, warnings: warnings, revision: revision)
+        snapshot.incomplete = incomplete
+        if let incomplete, !warnings.contains(incomplete) { snapshot.warnings.append(incomplete) }
+        return snapshot
     }
 
     /// Where the walk starts: the literal prefixes of the `paths` globs, or the root.

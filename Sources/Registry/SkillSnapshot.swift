@@ -36,6 +36,10 @@ public struct SkillSnapshot: Sendable {
     public var warnings: [String]
     /// The revision: a git commit id, or for a directory a digest of its skills' digests.
     public var revision: String
+    /// Why discovery did not see the whole source (a bound reached, a folder that could not be
+    /// read), or nil when it did. An incomplete snapshot is never published: skills it did not see
+    /// would be removed.
+    public var incomplete: String?
 
     public init(skills: [DiscoveredSkill], warnings: [String], revision: String? = nil) {
         self.skills = skills

@@ -46,7 +46,11 @@ struct CheckCommand: ParsableCommand {
                 check.skills = snapshot.skills.count
                 check.loadable = snapshot.skills.filter(\.parsed.loadable).count
                 check.strict = snapshot.skills.filter(\.parsed.strict).count
-                check.warnings = snapshot.warnings
+                check.warnings = snapshot.warnings.filter { $0 != snapshot.incomplete }
+                if let incomplete = snapshot.incomplete {
+                    check.problems.append(incomplete)
+                    failed = true
+                }
                 for skill in snapshot.skills {
                     let at = "\(path)/\(skill.path)"
                     check.problems += skill.parsed.loadErrors.map { "\(at): \($0)" }

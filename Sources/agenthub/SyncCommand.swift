@@ -128,13 +128,13 @@ struct SourceStatus: Encodable {
     var nextAttemptAt: Date?
 
     init(_ s: SourceRecord) {
-        let syncing = s.leaseOwner != nil && (s.leaseExpiresAt ?? .distantPast) > Date()
+        let live = s.liveStatus
         name = s.name
         kind = s.kind.rawValue
         location = s.location
-        status = syncing ? "syncing" : s.status
-        failureKind = s.status == "failed" || s.status == "stalled" ? s.failureKind : nil
-        reason = s.statusReason
+        status = live.status
+        failureKind = live.failureKind
+        reason = live.reason
         revision = s.revision
         commit = s.commit
         loadable = s.loadableCount

@@ -11,7 +11,7 @@ public final class MCPServer: @unchecked Sendable {
         public var pageSize = 100
         public var serverVersion = "0.1.0"
         /// Requests running at once; the reader waits while this many are in flight (backpressure).
-        public var maxInFlight = 1024
+        public var maxInFlight = 64
         public init() {}
     }
 
@@ -32,6 +32,9 @@ public final class MCPServer: @unchecked Sendable {
     var protocolVersion = MCPProtocol.latest
     var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
     var cancelled: Set<JSONRPCID> = []
+    /// Requests received and not yet answered (or dropped as cancelled). A request leaves `inFlight`
+    /// before its answer is queued; this counts until the answer is, so EOF waits for it.
+    var unanswered = 0
     var lastSeen: ListFingerprint?
 
     /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
@@ -51,6 +54,9 @@ public final class MCPServer: @unchecked Sendable {
     var current: (host: ToolHost, caller: ToolCaller) { lock.withLock { (host, baseCaller) } }
 
     public var inFlightCount: Int { lock.withLock { inFlight.count } }
+
+    /// Requests received whose answer has not been queued yet.
+    public var unansweredCount: Int { lock.withLock { unanswered } }
 
     /// Handles one line. Requests run as tasks; their answers go out through `send` in any order.
     public func receive(line: [UInt8]) {
@@ -120,8 +126,11 @@ public final class MCPServer: @unchecked Sendable {
                 return self.cancelled.remove(id) != nil
             }
             if !wasCancelled { self.send(message) }
+            // Only now, with the answer queued, may EOF handling let the writer close.
+            self.lock.withLock { self.unanswered -= 1 }
         }
         inFlight[id] = task
+        unanswered += 1
         lock.unlock()
     }
 
@@ -150,15 +159,26 @@ public final class MCPServer: @unchecked Sendable {
         }
     }
 
-    /// Cancels every request in flight and waits (at most `grace`) for them to end; used at EOF and on SIGTERM.
-    public func shutdown(grace: Duration = .milliseconds(500)) async {
+    /// Cancels every request in flight and waits (at most `grace`) for them to end; used at EOF and on
+    /// SIGTERM. With `answer` (EOF: the client still reads), each cancelled request is still answered:
+    /// with its own result when it ends in time, else with an error saying the server shut down.
+    public func shutdown(grace: Duration = .milliseconds(500), answer: Bool = false) async {
         let tasks = lock.withLock { () -> [Task<Void, Never>] in
-            for id in inFlight.keys { cancelled.insert(id) }
+            if !answer { for id in inFlight.keys { cancelled.insert(id) } }
             return Array(inFlight.values)
         }
         for task in tasks { task.cancel() }
         let deadline = ContinuousClock.now + grace
-        while inFlightCount > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        while unansweredCount > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        if answer {
+            // Requests whose plugin ignores cancellation: answer now, and drop their late answer.
+            let late = lock.withLock { () -> [JSONRPCID] in
+                let ids = inFlight.keys.filter { !cancelled.contains($0) }
+                for id in ids { cancelled.insert(id) }
+                return Array(ids)
+            }
+            for id in late { send(.error(id: id, JSONRPCError(JSONRPCError.internalErrorCode, "the server shut down (stdin closed) before this request finished"))) }
+        }
         if !tasks.isEmpty { logger.info("cancelled requests in flight at shutdown", metadata: ["host.mcp.count": "\(tasks.count)"]) }
     }
 }

@@ -16,6 +16,9 @@ public enum MCPStdio {
         public var skillsPoll: Duration? = .seconds(2)
         /// After EOF, how long requests in flight may still finish and be answered before they are cancelled.
         public var endOfInputGrace: Duration = .milliseconds(300)
+        /// While more than this many bytes of answers wait for a client that is not reading stdout,
+        /// no new request is read (backpressure: the host does not grow without bound).
+        public var maxQueuedOutputBytes = 8 << 20
         public var input: Int32 = 0
         public var output: Int32 = 1
         public init() {}
@@ -31,7 +34,7 @@ public enum MCPStdio {
         }
         let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
                                settings: options.server, logger: logger) { writer.send($0.line) }
-        let reader = LineReader(fd: options.input, maxLineBytes: options.maxMessageBytes)
+        let reader = LineReader(fd: options.input, maxLineBytes: options.maxMessageBytes, maxPending: 16)
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -55,6 +58,7 @@ public enum MCPStdio {
         reader.start()
         let limit = options.maxMessageBytes
         let maxInFlight = options.server.maxInFlight
+        let maxQueued = options.maxQueuedOutputBytes
         let task = Task { () -> Bool in
             for await event in reader.events {
                 switch event {
@@ -65,7 +69,10 @@ public enum MCPStdio {
                     return true
                 }
                 reader.consumed()
-                while server.inFlightCount >= maxInFlight, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+                // Backpressure: read the next request only when there is room for it and its answer.
+                while server.inFlightCount >= maxInFlight || writer.queuedByteCount > maxQueued, !Task.isCancelled, !writer.isBroken {
+                    try? await Task.sleep(for: .milliseconds(1))
+                }
             }
             return false
         }
@@ -75,13 +82,15 @@ public enum MCPStdio {
             // A client that closed stdin right after its last request (a script piping into us) still gets
             // the answers that come quickly; what is still running after the grace period is cancelled.
             let deadline = ContinuousClock.now + options.endOfInputGrace
-            while server.inFlightCount > 0, ContinuousClock.now < deadline, !loop.isStopped {
+            while server.unansweredCount > 0, ContinuousClock.now < deadline, !loop.isStopped {
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }
         poller?.cancel()
         for source in signals { source.cancel() }
-        await server.shutdown(grace: .milliseconds(400))
+        // At EOF the client still reads: what is cancelled now is answered (as cancelled). After a
+        // signal or a broken stdout nobody does.
+        await server.shutdown(grace: .milliseconds(400), answer: endOfInput && !writer.isBroken)
         await host.stop()
         writer.drain(timeout: .milliseconds(200))
         writer.close()

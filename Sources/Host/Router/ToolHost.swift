@@ -17,6 +17,7 @@ public struct ToolHost: Sendable {
         if let file = config.file {
             var settings = FilePlugin.Settings(roots: file.roots.map(manifest.resolve))
             settings.maxBytes = file.maxBytes
+            settings.allowHardLinks = file.allowHardLinks
             let plugin = FilePlugin(settings: settings)
             for problem in plugin.rootProblems { logger.warning("\(problem)", metadata: ["host.plugin": "file"]) }
             plugins.append(plugin)

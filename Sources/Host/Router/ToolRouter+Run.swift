@@ -20,7 +20,7 @@ extension ToolRouter {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<RunOutcome, Never>) in
                 race.start(continuation)
-                let work = Task {
+                let work = Task(executorPreference: BlockingWorkExecutor.shared) {
                     defer { limiter.release() }
                     do { race.finish(.value(try await plugin.call(name, arguments: arguments, context: context))) } catch {
                         race.finish(.error(error))

@@ -20,24 +20,28 @@ extension FilePlugin {
                 if error.code == .notFound { continue }
                 throw error
             }
-            var entries: [JSONValue] = []
-            var truncated = false
+            var walk = Walk()
             let prefix = relative == "." ? "" : (relative.hasSuffix("/") ? relative : relative + "/")
-            try walk(fd, prefix: prefix, depth: depth, pattern: pattern, into: &entries, truncated: &truncated, context: context)
-            let text = entries.compactMap { e -> String? in
+            try self.walk(fd, prefix: prefix, depth: depth, pattern: pattern, into: &walk, context: context)
+            var text = walk.entries.compactMap { e -> String? in
                 guard let p = e["path"]?.stringValue, let t = e["type"]?.stringValue else { return nil }
                 return t == "directory" ? p + "/" : p
             }.joined(separator: "\n")
-            return .structured(["path": .string(path), "root": .string(root.path), "entries": .array(entries), "truncated": .bool(truncated)],
-                               text: text.isEmpty ? "(empty)" : text)
+            var result: [String: JSONValue] = ["path": .string(path), "root": .string(root.path), "entries": .array(walk.entries),
+                                               "truncated": .bool(walk.truncated != nil), "visited": .int(walk.visited)]
+            if let reason = walk.truncated {
+                result["truncated_reason"] = .string(reason)
+                text += (text.isEmpty ? "" : "\n") + "(truncated: \(reason))"
+            }
+            return .structured(.object(result), text: text.isEmpty ? "(empty)" : text)
         }
         throw lastError
     }
 
     /// Lists `dirfd` (which this function closes), descending `depth - 1` more levels. Symlinks are
     /// listed, never followed.
-    private func walk(_ dirfd: Int32, prefix: String, depth: Int, pattern: Glob?, into entries: inout [JSONValue],
-                      truncated: inout Bool, context: ToolCallContext) throws {
+    private func walk(_ dirfd: Int32, prefix: String, depth: Int, pattern: Glob?, into walk: inout Walk,
+                      context: ToolCallContext) throws {
         guard let dir = fdopendir(dirfd) else {
             close(dirfd)
             throw FileRoots.error(errno, prefix)
@@ -46,23 +50,34 @@ extension FilePlugin {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if name != "." && name != ".." { names.append(name) }
+            if name == "." || name == ".." { continue }
+            // Every entry read counts, matched or not: a pattern that matches nothing still stops.
+            walk.visited += 1
+            if walk.visited > settings.maxVisited {
+                walk.truncated = "stopped after visiting \(settings.maxVisited) entries; list a narrower path or a smaller depth"
+                break
+            }
+            names.append(name)
+            if walk.visited % 1024 == 0 { try context.checkCancellation() }
         }
         for name in names.sorted() {
             try context.checkCancellation()
-            if entries.count >= settings.maxEntries { truncated = true; return }
+            if walk.entries.count >= settings.maxEntries {
+                walk.truncated = walk.truncated ?? "stopped at \(settings.maxEntries) entries"
+                return
+            }
             var info = stat()
             guard fstatat(dirfd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             let kind = FileRoots.kind(info.st_mode)
             if pattern == nil || pattern!.matches(name) {
                 var e: [String: JSONValue] = ["path": .string(prefix + name), "type": .string(kind)]
                 if kind == "file" { e["size"] = .int(Int(info.st_size)) }
-                entries.append(.object(e))
+                walk.entries.append(.object(e))
             }
-            if kind == "directory", depth > 1 {
+            if kind == "directory", depth > 1, walk.truncated == nil {
                 let child = openChildFolder(dirfd, name)
                 if child >= 0 {
-                    try walk(child, prefix: prefix + name + "/", depth: depth - 1, pattern: pattern, into: &entries, truncated: &truncated, context: context)
+                    try self.walk(child, prefix: prefix + name + "/", depth: depth - 1, pattern: pattern, into: &walk, context: context)
                 }
             }
         }
@@ -113,6 +128,15 @@ extension FilePlugin {
         }
         throw lastError
     }
+}
+
+/// What a listing has found so far.
+struct Walk {
+    var entries: [JSONValue] = []
+    /// Directory entries read, whether they matched or not.
+    var visited = 0
+    /// Why the listing stopped early, if it did.
+    var truncated: String?
 }
 
 /// Opens a child folder of `dirfd` without following a symlink.

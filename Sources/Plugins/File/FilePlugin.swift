@@ -13,6 +13,10 @@ public struct FilePlugin: ToolPlugin {
         public var roots: [String]
         /// The most bytes one read returns (and one write accepts).
         public var maxBytes = 1 << 20
+        /// Whether regular files with more than one link may be read (off: a hard link can reach outside a root).
+        public var allowHardLinks = false
+        /// Directory entries one `list_files` call reads at most, matched or not.
+        public var maxVisited = 20_000
         /// The most entries one listing returns.
         public var maxEntries = 2000
         public init(roots: [String]) { self.roots = roots }
@@ -65,6 +69,11 @@ public struct FilePlugin: ToolPlugin {
                   FileRoots.kind(second.st_mode) == "file" else {
                 close(fd)
                 throw ToolError(.forbidden, "'\(requested)' changed while it was being opened")
+            }
+            // Containment by path cannot see a hard link to a file outside the root.
+            if second.st_nlink > 1, !settings.allowHardLinks {
+                close(fd)
+                throw ToolError(.forbidden, "'\(requested)' is a hard link (\(second.st_nlink) names for one file) and may be a file outside the roots; set plugins.file.allow_hard_links to read such files")
             }
             return (fd, second)
         }

@@ -39,7 +39,9 @@ enum FileTools {
                         "type": Schema.string("file, directory, symlink, fifo, ..."),
                         "size": Schema.integer("Bytes, for files.", minimum: 0),
                     ], required: ["path", "type"]), "The entries, sorted by name within each folder."),
-                    "truncated": Schema.boolean("Whether the listing was cut at the entry limit."),
+                    "truncated": Schema.boolean("Whether the listing stopped early (the entry limit, or the limit on entries read)."),
+                    "truncated_reason": Schema.string("Why the listing stopped early."),
+                    "visited": Schema.integer("Directory entries read, matched or not.", minimum: 0),
                 ], required: ["path", "root", "entries", "truncated"]),
                 annotations: .readOnly),
             ToolDescriptor(

@@ -8,6 +8,7 @@ public final class LineWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queued: [UInt8] = []
     private var writing = false
+    private var inProgress = 0
     private var closed = false
     private var brokenError: String?
     private let onBroken: @Sendable (String) -> Void
@@ -28,6 +29,20 @@ public final class LineWriter: @unchecked Sendable {
         guard !closed, brokenError == nil else { return }
         queued += line
         condition.signal()
+    }
+
+    /// Bytes queued and not yet handed to `write(2)` (the batch being written counts too).
+    public var queuedByteCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queued.count + inProgress
+    }
+
+    /// Whether the other end is gone or a write failed (nothing more will be written).
+    public var isBroken: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return brokenError != nil
     }
 
     /// Waits until everything queued is written, or `timeout` passes. Returns false on timeout or failure.
@@ -58,12 +73,14 @@ public final class LineWriter: @unchecked Sendable {
             var batch: [UInt8] = []
             swap(&batch, &queued)
             writing = true
+            inProgress = batch.count
             condition.unlock()
 
             let failure = writeAll(batch)
 
             condition.lock()
             writing = false
+            inProgress = 0
             if let failure, brokenError == nil {
                 brokenError = failure
                 queued = []
