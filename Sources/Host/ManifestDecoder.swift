@@ -1,3 +1,4 @@
+import GitSync
 import Registry
 import Yams
 
@@ -34,7 +35,12 @@ struct ManifestDecoder {
     func host(_ node: Node) -> HostSettings {
         var h = HostSettings()
         guard let map = r.mapping(node, "host", known: HostSettings.keys) else { return h }
-        if let v = r.string(map["database"], "host.database", expand: true) { h.database = v }
+        if let v = r.string(map["database"], "host.database", expand: true) {
+            let name = PathText.lastComponent(v)
+            if v.isEmpty || v.hasSuffix("/") || name == "." || name == ".." || v.utf8.contains(0) {
+                r.error(map["database"], "host.database must name a file, found '\(v)'")
+            } else { h.database = v }
+        }
         if let v = r.string(map["cache"], "host.cache", expand: true) { h.cache = v }
         if let node = map["http"], let v = r.string(node, "host.http") {
             let parts = v.split(separator: ":")
@@ -91,7 +97,9 @@ struct ManifestDecoder {
         var location: SourceConfig.Location?
         switch (map["path"], map["git"]) {
         case (let p?, nil): location = r.string(p, "\(label).path").map(SourceConfig.Location.path)
-        case (nil, let g?): location = r.string(g, "\(label).git", expand: true).map(SourceConfig.Location.git)
+        case (nil, let g?):
+            location = r.string(g, "\(label).git", expand: true).map(SourceConfig.Location.git)
+            if case .git(let url)? = location { checkGitURL(url, g, label) }
         case (_?, _?): r.error(node, "\(label) has both 'path' and 'git'; a source is one or the other")
         case (nil, nil): r.error(node, "\(label) needs 'path' (a local folder) or 'git' (a repository URL)")
         }
@@ -131,7 +139,26 @@ struct ManifestDecoder {
         if let a = map["token_env"], map["token_file"] != nil {
             r.error(a, "\(label) has both token_env and token_file; give one")
         }
+        if case .git? = location {
+            r.requireReadableFile(source.tokenFile, map["token_file"], "\(label).token_file")
+            r.requireReadableFile(source.sshKey, map["ssh_key"], "\(label).ssh_key")
+            r.requireReadableFile(source.caFile, map["ca_file"], "\(label).ca_file")
+            if let variable = source.tokenEnv, (r.environment[variable] ?? "").isEmpty, r.directory != nil {
+                r.warning(map["token_env"], "\(label).token_env: the environment variable \(variable) is not set (or empty); the source will stall until it is")
+            }
+        }
         return location == nil || name == nil ? nil : source
+    }
+
+    /// The checks a sync would make before fetching: a URL it can use (scheme, host, no spaces), and
+    /// for a local path, that the repository exists (when the manifest's folder is known).
+    func checkGitURL(_ url: String, _ node: Node, _ label: String) {
+        do throws(GitError) {
+            _ = try GitURL.check(url, resolvingPathsAgainst: r.directory ?? ".", source: label)
+        } catch {
+            if error.kind == .notFound, r.directory == nil { return }
+            r.error(node, error.message)
+        }
     }
 
     func gitRef(_ node: Node, _ path: String) -> SourceConfig.GitRef? {
@@ -144,7 +171,12 @@ struct ManifestDecoder {
         switch kind {
         case "branch": return .branch(value)
         case "tag": return .tag(value)
-        case "semver": return .semver(value)
+        case "semver":
+            do throws(GitError) { _ = try SemverRange(value) } catch {
+                r.error(valueNode, "\(path).semver: \(error.message)")
+                return nil
+            }
+            return .semver(value)
         default:
             guard (7...40).contains(value.count), value.allSatisfy(\.isHexDigit) else {
                 r.error(valueNode, "\(path).commit must be a commit id of 7 to 40 hex digits, found '\(value)'")

@@ -28,11 +28,15 @@ public struct ManifestDuration: Codable, Sendable, Hashable, CustomStringConvert
             total += value * factor
         }
         guard total > 0 else { throw DurationError("duration '\(text)' must be longer than zero") }
+        guard total <= Self.maxSeconds else { throw DurationError("duration '\(text)' is longer than the most allowed, 365d") }
         self.seconds = total
         self.text = text
     }
 
     public var description: String { text }
+
+    /// The longest duration a manifest may give (dates further out overflow what the registry stores).
+    public static let maxSeconds = 365.0 * 86400
 }
 
 public struct DurationError: Error, CustomStringConvertible, Sendable {

@@ -20,30 +20,39 @@ public enum ManifestLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw HostError(.manifestUnreadable, "the manifest \(path) is not valid UTF-8")
         }
-        var manifest = try parse(text, file: path, environment: environment)
+        var manifest = try parse(text, file: path, environment: environment, directory: PathText.folder(of: path))
         manifest.directory = PathText.folder(of: path)
         return manifest
     }
 
     /// Validates manifest text; `file` names it in messages.
-    public static func parse(_ text: String, file: String = "registry.yaml", environment: [String: String] = [:]) throws(HostError) -> Manifest {
-        let reader = ManifestReader(file: file, environment: environment)
+    /// `directory`, when given, is the manifest's folder: files the manifest names are checked to exist.
+    public static func parse(_ text: String, file: String = "registry.yaml", environment: [String: String] = [:],
+                             directory: String? = nil) throws(HostError) -> Manifest {
+        let reader = ManifestReader(file: file, environment: environment, directory: directory)
         if text.utf8.count > maxBytes {
             reader.report(.error, SourceLocation(line: 1, column: 1), "the manifest is \(text.utf8.count) bytes, over the limit of \(maxBytes); split it or remove unused entries")
             throw HostError(.manifestInvalid, "\(file) is too large", diagnostics: reader.diagnostics)
         }
-        do throws(YAMLBounds.Exceeded) { try YAMLBounds.check(text, limit: YAMLBounds.manifestNodes) } catch {
-            reader.report(.error, SourceLocation(line: error.line, column: 1), "the manifest expands to more than \(error.limit) YAML nodes through anchors and aliases; refused")
-            throw HostError(.manifestInvalid, "\(file) expands too far", diagnostics: reader.diagnostics)
-        }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            let (location, message) = syntaxProblem(error)
-            reader.report(.error, location, message)
+        // Composed by our own composer: bounded through aliases, and a repeated key is one problem
+        // among the others rather than the end of the check.
+        let composed: YAMLComposer.Result
+        do throws(YAMLComposer.Failure) { composed = try YAMLComposer.compose(text, maxNodes: YAMLBounds.manifestNodes) } catch {
+            switch error {
+            case .tooLarge(let exceeded):
+                reader.report(.error, SourceLocation(line: exceeded.line, column: 1), "the manifest expands to more than \(exceeded.limit) YAML nodes through anchors and aliases; refused")
+            case .syntax(let problem, let line, let column):
+                reader.report(.error, SourceLocation(line: line, column: column), "YAML syntax error: \(problem)")
+            case .undefinedAlias(let name, let line, let column):
+                reader.report(.error, SourceLocation(line: line, column: column), "YAML alias '*\(name)' names no anchor defined before it")
+            }
             throw HostError(.manifestInvalid, "\(file) is not valid YAML", diagnostics: reader.diagnostics)
         }
+        for duplicate in composed.duplicates {
+            reader.report(.error, SourceLocation(line: duplicate.line, column: duplicate.column),
+                          "duplicate key '\(duplicate.key)' in the same mapping (first at line \(duplicate.firstLine))")
+        }
+        let root = composed.root
         guard let root else {
             reader.report(.error, SourceLocation(line: 1, column: 1), "the manifest is empty; it needs at least 'version: 1'")
             throw HostError(.manifestInvalid, "\(file) is empty", diagnostics: reader.diagnostics)

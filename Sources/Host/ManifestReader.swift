@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 import Yams
 
 /// Walks the YAML node tree of a manifest, reading typed values and collecting every problem with
@@ -6,11 +7,33 @@ import Yams
 final class ManifestReader {
     let file: String
     let environment: [String: String]
+    /// The manifest's folder when it was read from a file: files it names (keys, CA bundles, roots)
+    /// are checked to exist. Nil for text parsed on its own.
+    let directory: String?
     private(set) var diagnostics: [ManifestDiagnostic] = []
 
-    init(file: String, environment: [String: String]) {
+    init(file: String, environment: [String: String], directory: String? = nil) {
         self.file = file
         self.environment = environment
+        self.directory = directory
+    }
+
+    /// `path` resolved against the manifest's folder, or nil when that is not known.
+    func resolved(_ path: String) -> String? {
+        directory.map { PathText.resolve(path, against: $0, home: ProcessInfo.processInfo.environment["HOME"]) }
+    }
+
+    /// Reports an error at `node` when the file `path` (a key, a CA bundle) cannot be read.
+    func requireReadableFile(_ path: String?, _ node: Node?, _ label: String) {
+        guard let path, let full = resolved(path) else { return }
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) {
+            error(node, "\(label): \(full) does not exist")
+        } else if isDirectory.boolValue {
+            error(node, "\(label): \(full) is a folder, not a file")
+        } else if !FileManager.default.isReadableFile(atPath: full) {
+            error(node, "\(label): \(full) cannot be read (permission denied)")
+        }
     }
 
     static func location(_ node: Node?) -> SourceLocation {

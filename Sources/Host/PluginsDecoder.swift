@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads `plugins:`.
@@ -32,7 +33,21 @@ struct PluginsDecoder {
     func file(_ node: Node) -> FilePluginConfig {
         var f = FilePluginConfig()
         guard let map = section(node, "plugins.file", FilePluginConfig.keys) else { return f }
-        f.roots = r.stringList(map["roots"], "plugins.file.roots").map(\.0)
+        for (root, item) in r.stringList(map["roots"], "plugins.file.roots") {
+            guard !root.isEmpty, !root.utf8.contains(0) else {
+                r.error(item, "plugins.file.roots: a root must name a folder, found '\(root)'")
+                continue
+            }
+            if let full = r.resolved(root) {
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) {
+                    r.error(item, "plugins.file.roots: \(full) does not exist")
+                } else if !isDirectory.boolValue {
+                    r.error(item, "plugins.file.roots: \(full) is not a folder")
+                }
+            }
+            f.roots.append(root)
+        }
         if map["roots"] == nil { r.error(node, "plugins.file is missing required key 'roots'") }
         if let v = r.int(map["max_bytes"], "plugins.file.max_bytes", range: 1...(1 << 30)) { f.maxBytes = v }
         if let v = r.bool(map["allow_hard_links"], "plugins.file.allow_hard_links") { f.allowHardLinks = v }

@@ -37,7 +37,7 @@ enum RedactionRules {
         // URL user-info, with a scheme or scheme-relative: https://user:pass@host, //token@host.
         rule(#"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/\s@"'<>]+@"#, ["@"], keep(1, "***@")),
         // scp form with a password: user:pass@host:repo.git
-        rule(#"(?<![/\w.-])[A-Za-z0-9._~-]+:[^\s@/:"']+@(?=[A-Za-z0-9.-]+:)"#, ["@"], { _ in "***@" }),
+        rule(#"(^|[\s"'=(,<])[A-Za-z0-9._~-]+:[^\s@/:"']+@(?=[A-Za-z0-9.-]+:)"#, ["@"], keep(1, "***@")),
         // Authorization schemes.
         rule(#"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{6,}"#, ["bearer"], folded: true, keep(1)),
         rule(#"(\bBasic\s+)[A-Za-z0-9+/]{8,}={0,2}"#, ["Basic"], keep(1)),
