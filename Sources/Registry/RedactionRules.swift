@@ -29,7 +29,7 @@ enum RedactionRules {
         RedactionRule(pattern: try! Regex(pattern), triggers: triggers, folded: folded, replacement: replacement)
     }
 
-    static let secretWords = "(?:[a-z0-9]*(?:token|passw(?:or)?d|secret|api[_-]?key|apikey|credential|private[_-]?key|client[_-]?secret|signature)[a-z0-9_]*|pwd|pass|auth|jwt|otp|sig|key)"
+    static let secretWords = "(?:[a-z0-9_]*(?:token|passw(?:or)?d|secret|api[_-]?key|apikey|credential|private[_-]?key|client[_-]?secret|signature)[a-z0-9_]*|pwd|pass|auth|jwt|otp|sig|key)"
 
     static let all: [RedactionRule] = [
         // PEM private keys, whole block (or to the end when cut).

@@ -20,12 +20,23 @@ import Testing
         }
     }
 
-    @Test func discoveryStopsAtTheDirectoryBoundWithAWarning() throws {
+    @Test func theDirectoryBoundCountsFoldersSearchedNotSkillFolders() throws {
         try withTemporaryDirectory { root in
             for i in 0..<30 { try write(skillMarkdown("s\(i)"), to: "s\(i)/SKILL.md", in: root) }
-            let snapshot = try discover(root) { $0.maxDirectories = 10 }
-            #expect(snapshot.skills.count == 9)  // the root counts as one directory
-            #expect(snapshot.warnings.contains { $0.contains("stopped after 10 directories") })
+            try write(skillMarkdown("with-refs"), to: "with-refs/SKILL.md", in: root)
+            for i in 0..<20 { try write("ref", to: "with-refs/references/r\(i)/notes.md", in: root) }
+            let snapshot = try discover(root) { $0.maxDirectories = 2 }
+            #expect(snapshot.skills.count == 31)
+            #expect(snapshot.incomplete == nil)
+        }
+    }
+
+    @Test func reachingTheDirectoryBoundMakesTheSnapshotIncomplete() throws {
+        try withTemporaryDirectory { root in
+            for i in 0..<12 { try write(skillMarkdown("s\(i)"), to: "group\(i)/s\(i)/SKILL.md", in: root) }
+            let snapshot = try discover(root) { $0.maxDirectories = 5 }
+            #expect(snapshot.incomplete?.contains("max_dirs") == true)
+            #expect(snapshot.warnings.contains { $0.contains("nothing was published") })
         }
     }
 
