@@ -18,6 +18,7 @@ import Testing
           local_only: { skills: ["local/*"] }
           by_name: { skills: ["deploy-*"] }
           nothing: {}
+          auditor: { allow: [export_trace_all] }
         plugins: { skills: {}, export: {} }
         """
 
@@ -73,7 +74,7 @@ import Testing
             var pages = 0
             while cursor != .null, pages < 10 {
                 let page = await tools.router.call("export_trace", arguments: ["session_id": "paged", "limit": 4, "since_event_id": cursor],
-                                                   caller: ToolCaller(agent: "auditor", role: "everyone"), session: "export")
+                                                   caller: ToolCaller(agent: "auditor", role: "auditor"), session: "export")
                 let content = try #require(page.result.structuredContent)
                 types += content["events"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
                 cursor = content["next_cursor"] ?? .null
@@ -84,6 +85,25 @@ import Testing
             let jsonl = await tools.router.call("export_trace", arguments: ["session_id": "paged", "format": "jsonl", "types": ["tool.result"]],
                                                 caller: caller, session: "export")
             #expect(jsonl.result.text.split(separator: "\n").count == 3)
+        }
+    }
+
+    @Test func aCallerExportsOnlyItsOwnEventsUnlessARuleNamesExportTraceAll() async throws {
+        try await withHost { _, tools in
+            let alice = ToolCaller(agent: "alice", role: "everyone")
+            let bob = ToolCaller(agent: "bob", role: "everyone")
+            _ = await tools.router.call("skills_search", arguments: ["query": "alice private"], caller: alice, session: "a")
+            _ = await tools.router.call("skills_search", arguments: ["query": "bob"], caller: bob, session: "b")
+            let mine = await tools.router.call("export_trace", arguments: [:], caller: bob, session: "b2")
+            let agents = Set(mine.result.structuredContent?["events"]?.arrayValue?.compactMap { $0["agent"]?.stringValue } ?? [])
+            #expect(agents == ["bob"])
+            let bySession = await tools.router.call("export_trace", arguments: ["session_id": "a"], caller: bob, session: "b2")
+            #expect(bySession.result.structuredContent?["count"]?.intValue == 0)
+            let other = await tools.router.call("export_trace", arguments: ["agent": "alice"], caller: bob, session: "b2")
+            #expect(other.status == .failed && other.result.text.contains("export_trace_all"))
+            #expect(!other.result.text.contains("alice private"))
+            let audited = await tools.router.call("export_trace", arguments: ["agent": "alice"], caller: ToolCaller(agent: "aud", role: "auditor"), session: "x")
+            #expect(audited.result.text.contains("alice private"))
         }
     }
 }

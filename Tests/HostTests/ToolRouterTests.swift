@@ -76,9 +76,11 @@ import Testing
             var settings = ToolRouter.Settings()
             settings.maxConcurrent = 1
             settings.timeout = .milliseconds(300)
-            let (router, _) = try probeRouter(dir, settings: settings)
+            let plugin = ProbePlugin()
+            let (router, _) = try probeRouter(dir, settings: settings, plugin: plugin)
             async let hog = router.call("stubborn", arguments: ["ms": 1500], caller: worker, session: "s")
-            try await Task.sleep(for: .milliseconds(100))
+            // Wait until the hog holds the only slot (the machine may be busy: no fixed sleep).
+            for _ in 0..<1000 where plugin.gauge.maximum == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let waiting = await router.call("echo", arguments: [:], caller: worker, session: "s")
             #expect(waiting.reason == "busy" && waiting.result.text.contains("router.max_concurrent"), "\(waiting)")
             _ = await hog

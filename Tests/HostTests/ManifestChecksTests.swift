@@ -1,0 +1,99 @@
+import Foundation
+import Plugins
+import Testing
+@testable import Host
+
+/// `check` reports what a sync or a read would later fail on, each at its line and column.
+@Suite struct ManifestChecksTests {
+    func problems(_ text: String, files: [String] = [], environment: [String: String] = [:]) throws -> [String] {
+        try withTemporaryDirectory { dir in
+            for file in files { try write("x", to: file, in: dir) }
+            try write(text, to: "registry.yaml", in: dir)
+            do throws(HostError) {
+                let manifest = try ManifestLoader.load(path: dir + "/registry.yaml", environment: environment)
+                return manifest.warnings.map { "\($0.location.line):\($0.location.column): warning: \($0.message)" }
+            } catch {
+                return error.diagnostics.isEmpty ? [error.message] : error.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.severity == .warning ? "warning: " : "")\($0.message)" }
+            }
+        }
+    }
+
+    @Test func gitSettingsASyncWouldStallOnAreReportedWithTheirPositions() throws {
+        let found = try problems("""
+            version: 1
+            sources:
+              - { name: a, git: "" }
+              - { name: b, git: "ftp://example.com/x.git" }
+              - { name: c, git: "https://exa mple.com/x.git" }
+              - { name: d, git: "https://example.com/x.git", ref: { semver: "^^1..2" } }
+              - { name: e, git: "https://example.com/x.git", token_file: ./missing-token }
+              - { name: f, git: "https://example.com/x.git", ssh_key: ./missing-key, ca_file: ./missing-ca.pem }
+              - { name: g, git: "https://example.com/x.git", token_env: SURELY_NOT_SET_VARIABLE }
+              - { name: h, git: "https://example.com/x.git", token_file: ./token, ca_file: ./ca.pem }
+            """, files: ["token", "ca.pem"])
+        #expect(found.contains { $0.hasPrefix("3:") && $0.contains("sources.a.git is empty") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("4:") && $0.contains("unsupported scheme 'ftp'") })
+        #expect(found.contains { $0.hasPrefix("5:") && $0.contains("spaces") })
+        #expect(found.contains { $0.hasPrefix("6:") && $0.contains("semver") })
+        #expect(found.contains { $0.hasPrefix("7:") && $0.contains("token_file") && $0.contains("does not exist") })
+        #expect(found.filter { $0.hasPrefix("8:") }.count == 2)
+        #expect(found.contains { $0.hasPrefix("9:") && $0.contains("warning") && $0.contains("SURELY_NOT_SET_VARIABLE") })
+        #expect(!found.contains { $0.hasPrefix("10:") })
+    }
+
+    @Test func durationsAndRootsPastAnyUseAreRefused() throws {
+        let found = try problems("""
+            version: 1
+            sync:
+              interval: 99999999999999999999d
+            host:
+              database: "./"
+            plugins:
+              file: { roots: ['', ./nowhere, ./there] }
+            """, files: ["there/.keep"])
+        #expect(found.contains { $0.hasPrefix("3:13") && $0.contains("365d") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("5:") && $0.contains("host.database must name a file") })
+        #expect(found.contains { $0.contains("a root must name a folder") })
+        #expect(found.contains { $0.contains("nowhere does not exist") })
+        #expect(!found.contains { $0.contains("there") })
+    }
+
+    @Test func aDuplicateKeyIsOneProblemAmongTheOthers() throws {
+        let found = try problems("""
+            version: 1
+            host: { database: a.db }
+            host: { cache: c }
+            sync: { interval: soon }
+            roles:
+              r: { allow: [x], allow: [y], colour: red }
+            """)
+        #expect(found.contains { $0.hasPrefix("3:1") && $0.contains("duplicate key 'host'") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("4:") && $0.contains("soon") })
+        #expect(found.contains { $0.hasPrefix("6:") && $0.contains("duplicate key 'allow'") })
+        #expect(found.contains { $0.hasPrefix("6:") && $0.contains("colour") })
+    }
+
+    @Test func aManifestThatExpandsThroughAliasesOrIsHugeIsRefusedQuickly() throws {
+        var lines = ["version: 1", "x0: &x0 [a, a, a, a, a, a, a, a, a, a]"]
+        for i in 1..<9 { lines.append("x\(i): &x\(i) [" + Array(repeating: "*x\(i - 1)", count: 10).joined(separator: ", ") + "]") }
+        let started = ContinuousClock.now
+        let found = try problems(lines.joined(separator: "\n"))
+        #expect(found.contains { $0.contains("anchors and aliases") }, "\(found)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let huge = "version: 1\n" + String(repeating: "# padding\n", count: 120_000)
+        #expect(try problems(huge).contains { $0.contains("over the limit") })
+    }
+
+    @Test func explainTreatsPermissionsAsExactNamesOnly() throws {
+        try withTemporaryDirectory { dir in
+            let (router, _) = try probeRouter(dir, manifest: """
+                version: 1
+                policy: { default: allow, rules: [{ allow: ["memory_*", "export_*"] }] }
+                roles: { r: {}, exact: { allow: [memory_write_global] } }
+                """)
+            #expect(router.verdict(for: "memory_write_global", caller: ToolCaller(agent: "a", role: "r")).decision == .deny)
+            #expect(router.verdict(for: "export_trace_all", caller: ToolCaller(agent: "a", role: "r")).decision == .deny)
+            #expect(router.verdict(for: "memory_write_global", caller: ToolCaller(agent: "a", role: "exact")).decision == .allow)
+        }
+    }
+}
