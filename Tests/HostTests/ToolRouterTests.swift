@@ -78,7 +78,7 @@ import Testing
             settings.timeout = .milliseconds(300)
             let plugin = ProbePlugin()
             let (router, _) = try probeRouter(dir, settings: settings, plugin: plugin)
-            async let hog = router.call("stubborn", arguments: ["ms": 1500], caller: worker, session: "s")
+            async let hog = router.call("stubborn", arguments: ["ms": 20000], caller: worker, session: "s")
             // Wait until the hog holds the only slot (the machine may be busy: no fixed sleep).
             for _ in 0..<1000 where plugin.gauge.maximum == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let waiting = await router.call("echo", arguments: [:], caller: worker, session: "s")
