@@ -14,8 +14,10 @@ public enum Redaction {
     public static func text(_ text: String) -> String {
         guard text.utf8.count >= 6 else { return text }
         var out = text
-        for rule in RedactionRules.all where rule.applies(to: out) {
+        var lowered: String?
+        for rule in RedactionRules.all where rule.applies(to: out, lowered: { lowered ?? { lowered = out.lowercased(); return lowered! }() }) {
             out = out.replacing(rule.pattern) { match in rule.replacement(match.output) }
+            lowered = nil
         }
         return out
     }

@@ -7,9 +7,10 @@ struct RedactionRule: @unchecked Sendable {
     let folded: Bool
     let replacement: (AnyRegexOutput) -> String
 
-    func applies(to text: String) -> Bool {
+    /// `lowered` is `text` in lower case, computed once by the caller for every folded rule.
+    func applies(to text: String, lowered: () -> String) -> Bool {
         if folded {
-            let lowered = text.lowercased()
+            let lowered = lowered()
             return triggers.contains { lowered.contains($0) }
         }
         return triggers.contains { text.contains($0) }
