@@ -99,7 +99,7 @@ struct SourcesCommand: ParsableCommand {
         Output.table(["SOURCE", "KIND", "STATUS", "REVISION", "SKILLS", "STRICT", "SHADOWED", "TOMBSTONED", "LAST ATTEMPT", "LAST SUCCESS",
                       "FAILURES", "NEXT", "REASON"], sources.map { s in
             let status = SourceStatus(s)
-            return [s.name, s.kind.rawValue, status.status + (status.failureKind.map { status.status == "failed" || status.status == "stalled" ? " (\($0))" : "" } ?? ""),
+            return [s.name, s.kind.rawValue, status.status + (status.failureKind.map { status.status == "failed" ? " (\($0))" : "" } ?? ""),
                     Output.short(s.revision), "\(s.loadableCount)", "\(s.strictCount)", "\(s.shadowedCount)", "\(s.tombstonedCount)",
                     Output.date(status.lastAttemptAt), Output.date(s.lastSuccessAt), "\(s.consecutiveFailures)", Output.date(s.nextAttemptAt),
                     Output.clip(status.reason ?? "", 80)]
