@@ -19,6 +19,8 @@ struct ProbePlugin: ToolPlugin {
             ToolDescriptor(name: "stubborn", title: "Stubborn", description: "Busy-waits, ignoring cancellation.",
                            inputSchema: Schema.object(["ms": Schema.integer("ms", minimum: 0)], required: ["ms"])),
             ToolDescriptor(name: "crash", title: "Crash", description: "Throws an unexpected error.", inputSchema: Schema.object([:])),
+            ToolDescriptor(name: "block", title: "Block", description: "Blocks its thread, as SQLite and file calls do.",
+                           inputSchema: Schema.object(["ms": Schema.integer("ms", minimum: 0)], required: ["ms"])),
             ToolDescriptor(name: "danger", title: "Danger", description: "Denied by policy.", inputSchema: Schema.object([:])),
             ToolDescriptor(name: "approve_me", title: "Approve me", description: "Needs approval.", inputSchema: Schema.object([:])),
         ]
@@ -35,6 +37,9 @@ struct ProbePlugin: ToolPlugin {
         case "sleep":
             try await Task.sleep(for: .milliseconds(arguments["ms"]?.intValue ?? 0))
             return .text("slept")
+        case "block":
+            usleep(UInt32(arguments["ms"]?.intValue ?? 0) * 1000)
+            return .text("unblocked")
         case "stubborn":
             // Waits without honouring cancellation (and without blocking a thread of the pool).
             let ms = arguments["ms"]?.intValue ?? 0
@@ -51,11 +56,12 @@ struct ProbePlugin: ToolPlugin {
 /// Counts calls in flight and remembers the most at once.
 final class ConcurrencyGauge: @unchecked Sendable {
     private let lock = NSLock()
-    private var current = 0
+    private var count = 0
     private(set) var peak = 0
-    func enter() { lock.withLock { current += 1; peak = max(peak, current) } }
-    func leave() { lock.withLock { current -= 1 } }
+    func enter() { lock.withLock { count += 1; peak = max(peak, count) } }
+    func leave() { lock.withLock { count -= 1 } }
     var maximum: Int { lock.withLock { peak } }
+    var current: Int { lock.withLock { count } }
 }
 
 let probeManifest = """
@@ -63,7 +69,7 @@ let probeManifest = """
     policy:
       default: deny
       rules:
-        - allow: [echo, sleep, stubborn, crash]
+        - allow: [echo, sleep, stubborn, crash, block]
         - ask: [approve_me]
         - deny: [danger]
     roles:
