@@ -22,17 +22,19 @@ public enum YAMLBounds {
     /// Throws `Exceeded` when `text` has more than `limit` nodes with aliases expanded. Syntax errors
     /// are not reported here (the real parser reports them with their position); counting just stops.
     public static func check(_ text: String, limit: Int) throws(Exceeded) {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { return }
-        defer { yaml_parser_delete(&parser) }
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        defer { parser.deallocate() }
+        guard yaml_parser_initialize(parser) == 1 else { return }
+        defer { yaml_parser_delete(parser) }
         var bytes = Array(text.utf8)
         try bytes.withUnsafeMutableBufferPointer { (buffer) throws(Exceeded) in
             guard let base = buffer.baseAddress else { return }
-            yaml_parser_set_input_string(&parser, base, buffer.count)
+            yaml_parser_set_input_string(parser, base, buffer.count)
             var counter = Counter(limit: limit)
             while true {
                 var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) == 1 else { return }
+                guard yaml_parser_parse(parser, &event) == 1 else { return }
                 defer { yaml_event_delete(&event) }
                 let line = Int(event.start_mark.line) + 1
                 switch event.type {

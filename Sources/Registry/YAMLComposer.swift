@@ -27,34 +27,36 @@ public enum YAMLComposer {
     /// The first document of `text`.
     public static func compose(_ text: String, maxNodes: Int) throws(Failure) -> Result {
         do throws(YAMLBounds.Exceeded) { try YAMLBounds.check(text, limit: maxNodes) } catch { throw .tooLarge(error) }
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { throw .syntax(problem: "cannot start the YAML parser", line: 1, column: 1) }
-        defer { yaml_parser_delete(&parser) }
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        defer { parser.deallocate() }
+        guard yaml_parser_initialize(parser) == 1 else { throw .syntax(problem: "cannot start the YAML parser", line: 1, column: 1) }
+        defer { yaml_parser_delete(parser) }
         var bytes = Array(text.utf8)
         return try bytes.withUnsafeMutableBufferPointer { (buffer) throws(Failure) -> Result in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            yaml_parser_set_input_string(parser, buffer.baseAddress, buffer.count)
             var builder = Builder(parser: parser)
             let root = try builder.document()
-            parser = builder.parser
             return Result(root: root, duplicates: builder.duplicates)
         }
     }
 
     private struct Builder {
-        var parser: yaml_parser_t
+        let parser: UnsafeMutablePointer<yaml_parser_t>
         var anchors: [String: Node] = [:]
         var duplicates: [Duplicate] = []
 
-        init(parser: yaml_parser_t) { self.parser = parser }
+        init(parser: UnsafeMutablePointer<yaml_parser_t>) { self.parser = parser }
 
         mutating func next() throws(Failure) -> yaml_event_t {
             var event = yaml_event_t()
-            guard yaml_parser_parse(&parser, &event) == 1 else {
-                var problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
-                if let context = parser.context.map({ String(cString: $0) }) {
-                    problem = "\(context): \(problem) (the construct starts at line \(parser.context_mark.line + 1), column \(parser.context_mark.column + 1))"
+            guard yaml_parser_parse(parser, &event) == 1 else {
+                let state = parser.pointee
+                var problem = state.problem.map { String(cString: $0) } ?? "invalid YAML"
+                if let context = state.context.map({ String(cString: $0) }) {
+                    problem = "\(context): \(problem) (the construct starts at line \(state.context_mark.line + 1), column \(state.context_mark.column + 1))"
                 }
-                throw .syntax(problem: problem, line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+                throw .syntax(problem: problem, line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
             }
             return event
         }
