@@ -14,10 +14,10 @@ public enum Redaction {
     public static func text(_ text: String) -> String {
         guard text.utf8.count >= 6 else { return text }
         var out = text
-        var lowered: String?
-        for rule in RedactionRules.all where rule.applies(to: out, lowered: { lowered ?? { lowered = out.lowercased(); return lowered! }() }) {
-            out = out.replacing(rule.pattern) { match in rule.replacement(match.output) }
-            lowered = nil
+        for rule in RedactionRules.all {
+            var copy = out
+            let applies = copy.withUTF8 { rule.applies(to: $0) }
+            if applies { out = out.replacing(rule.pattern) { match in rule.replacement(match.output) } }
         }
         return out
     }

@@ -2,18 +2,43 @@
 /// the text cannot contain a match (the check runs on every traced string).
 struct RedactionRule: @unchecked Sendable {
     let pattern: Regex<AnyRegexOutput>
-    /// Literals one of which must appear (case-insensitively when `folded`) for the rule to run.
-    let triggers: [String]
+    /// Literals (ASCII) one of which must appear, case-insensitively when `folded`, for the rule to run.
+    let triggers: [[UInt8]]
     let folded: Bool
     let replacement: (AnyRegexOutput) -> String
 
-    /// `lowered` is `text` in lower case, computed once by the caller for every folded rule.
-    func applies(to text: String, lowered: () -> String) -> Bool {
-        if folded {
-            let lowered = lowered()
-            return triggers.contains { lowered.contains($0) }
+    init(pattern: Regex<AnyRegexOutput>, triggers: [String], folded: Bool, replacement: @escaping (AnyRegexOutput) -> String) {
+        self.pattern = pattern
+        self.triggers = triggers.map { Array((folded ? $0.lowercased() : $0).utf8) }
+        self.folded = folded
+        self.replacement = replacement
+    }
+
+    /// A byte scan, no allocation: most strings match no trigger and never meet a regex.
+    func applies(to bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        triggers.contains { Self.find($0, in: bytes, folded: folded) }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, folded: Bool) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        let last = haystack.count - needle.count
+        var i = 0
+        while i <= last {
+            var byte = haystack[i]
+            if folded, byte >= 0x41, byte <= 0x5A { byte |= 0x20 }
+            if byte == first {
+                var j = 1
+                while j < needle.count {
+                    var b = haystack[i + j]
+                    if folded, b >= 0x41, b <= 0x5A { b |= 0x20 }
+                    if b != needle[j] { break }
+                    j += 1
+                }
+                if j == needle.count { return true }
+            }
+            i += 1
         }
-        return triggers.contains { text.contains($0) }
+        return false
     }
 }
 

@@ -33,7 +33,7 @@ public enum TraceRedaction {
     /// `{bytes, sha256}` of a value's text (a string's own bytes; other JSON as its text).
     static func digest(_ value: JSONValue) -> JSONValue {
         let bytes = Data((value.stringValue ?? value.jsonText).utf8)
-        let hash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256.hash(data: bytes).hex
         return ["bytes": .int(bytes.count), "sha256": .string(hash)]
     }
 
