@@ -95,8 +95,8 @@ final class SentMessages: @unchecked Sendable {
                 names += (result?["tools"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
                 cursor = result?["nextCursor"]?.stringValue
             } while cursor != nil && id < 120
-            #expect(names == ["echo", "sleep", "stubborn", "crash", "approve_me"])
-            #expect(id == 103, "five tools in pages of two take three requests")
+            #expect(names == ["echo", "sleep", "stubborn", "crash", "block", "approve_me"])
+            #expect(id == 103, "six tools in pages of two take three requests")
         }
     }
 
