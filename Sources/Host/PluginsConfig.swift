@@ -11,7 +11,10 @@ public struct PluginsConfig: Codable, Sendable {
 /// `plugins.file`: `read_file` and `list_files` never leave `roots`.
 public struct FilePluginConfig: Codable, Sendable {
     public var roots: [String] = []
+    /// Roots written as `{path, allow_hard_links: true}`: files with several links are read there.
+    public var hardLinkRoots: [String] = []
     public var maxBytes = 1 << 20
+    /// Hard links are read in every root.
     public var allowHardLinks = false
     static let keys = ["roots", "max_bytes", "allow_hard_links"]
 }

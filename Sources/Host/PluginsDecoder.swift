@@ -30,10 +30,28 @@ struct PluginsDecoder {
         return r.mapping(node, path, known: keys.isEmpty ? ["\u{0}"] : keys)
     }
 
+    /// `roots:` items: a folder, or `{path: FOLDER, allow_hard_links: true}`.
+    private func roots(_ node: Node?) -> [(String, Node, Bool)] {
+        guard let node else { return [] }
+        guard case .sequence(let items) = node else {
+            r.error(node, "plugins.file.roots must be a list, found \(r.describe(node))")
+            return []
+        }
+        return items.enumerated().compactMap { index, item in
+            let path = "plugins.file.roots[\(index)]"
+            if case .mapping = item {
+                guard let m = r.mapping(item, path, known: ["path", "allow_hard_links"], required: ["path"]),
+                      let root = r.string(m["path"], "\(path).path", expand: true) else { return nil }
+                return (root, m["path"] ?? item, r.bool(m["allow_hard_links"], "\(path).allow_hard_links") ?? false)
+            }
+            return r.string(item, path, expand: true).map { ($0, item, false) }
+        }
+    }
+
     func file(_ node: Node) -> FilePluginConfig {
         var f = FilePluginConfig()
         guard let map = section(node, "plugins.file", FilePluginConfig.keys) else { return f }
-        for (root, item) in r.stringList(map["roots"], "plugins.file.roots") {
+        for (root, item, allowsHardLinks) in roots(map["roots"]) {
             guard !root.isEmpty, !root.utf8.contains(0) else {
                 r.error(item, "plugins.file.roots: a root must name a folder, found '\(root)'")
                 continue
@@ -47,8 +65,8 @@ struct PluginsDecoder {
                 }
             }
             f.roots.append(root)
+            if allowsHardLinks { f.hardLinkRoots.append(root) }
         }
-        if map["roots"] == nil { r.error(node, "plugins.file is missing required key 'roots'") }
         if let v = r.int(map["max_bytes"], "plugins.file.max_bytes", range: 1...(1 << 30)) { f.maxBytes = v }
         if let v = r.bool(map["allow_hard_links"], "plugins.file.allow_hard_links") { f.allowHardLinks = v }
         return f

@@ -58,6 +58,17 @@ import Testing
         #expect(!found.contains { $0.contains("there") })
     }
 
+    @Test func aFileRootMayAllowHardLinksForItselfOnly() throws {
+        let manifest = try ManifestLoader.parse("""
+            version: 1
+            plugins:
+              file: { roots: [./docs, { path: ./shared, allow_hard_links: true }] }
+            """)
+        #expect(manifest.plugins.file?.roots == ["./docs", "./shared"])
+        #expect(manifest.plugins.file?.hardLinkRoots == ["./shared"])
+        #expect(try problems("version: 1\nplugins:\n  file: { roots: [{ allow_hard_links: true }] }\n").contains { $0.contains("path") })
+    }
+
     @Test func aDuplicateKeyIsOneProblemAmongTheOthers() throws {
         let found = try problems("""
             version: 1

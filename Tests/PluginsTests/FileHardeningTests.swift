@@ -49,6 +49,9 @@ import Glibc
             settings.allowHardLinks = true
             let allowed = try await FilePlugin(settings: settings).call("read_file", ["path": "innocent.txt"])
             #expect(allowed.text == "TOP SECRET")
+            var perRoot = FilePlugin.Settings(roots: [root])
+            perRoot.hardLinkRoots = [root]
+            #expect(try await FilePlugin(settings: perRoot).call("read_file", ["path": "innocent.txt"]).text == "TOP SECRET")
         }
     }
 

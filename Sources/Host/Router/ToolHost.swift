@@ -18,6 +18,7 @@ public struct ToolHost: Sendable {
             var settings = FilePlugin.Settings(roots: file.roots.map(manifest.resolve))
             settings.maxBytes = file.maxBytes
             settings.allowHardLinks = file.allowHardLinks
+            settings.hardLinkRoots = Set(file.hardLinkRoots.map(manifest.resolve))
             let plugin = FilePlugin(settings: settings)
             for problem in plugin.rootProblems { logger.warning("\(problem)", metadata: ["host.plugin": "file"]) }
             plugins.append(plugin)

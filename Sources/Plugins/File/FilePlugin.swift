@@ -13,8 +13,11 @@ public struct FilePlugin: ToolPlugin {
         public var roots: [String]
         /// The most bytes one read returns (and one write accepts).
         public var maxBytes = 1 << 20
-        /// Whether regular files with more than one link may be read (off: a hard link can reach outside a root).
+        /// Whether regular files with more than one link may be read in every root (off: a hard link
+        /// can reach outside a root, and no path check can see it).
         public var allowHardLinks = false
+        /// Roots (as in `roots`) where such files may be read.
+        public var hardLinkRoots: Set<String> = []
         /// Directory entries one `list_files` call reads at most, matched or not.
         public var maxVisited = 20_000
         /// The most entries one listing returns.
@@ -71,9 +74,9 @@ public struct FilePlugin: ToolPlugin {
                 throw ToolError(.forbidden, "'\(requested)' changed while it was being opened")
             }
             // Containment by path cannot see a hard link to a file outside the root.
-            if second.st_nlink > 1, !settings.allowHardLinks {
+            if second.st_nlink > 1, !settings.allowHardLinks, !settings.hardLinkRoots.contains(root.path) {
                 close(fd)
-                throw ToolError(.forbidden, "'\(requested)' is a hard link (\(second.st_nlink) names for one file) and may be a file outside the roots; set plugins.file.allow_hard_links to read such files")
+                throw ToolError(.forbidden, "'\(requested)' is a hard link (\(second.st_nlink) names for one file) and may be a file outside the roots; a root written as {path: ..., allow_hard_links: true} allows such files")
             }
             return (fd, second)
         }
