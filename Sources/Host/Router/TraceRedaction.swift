@@ -5,8 +5,6 @@ import Registry
 /// Makes what a call brings safe to store in a trace: content the tool stores becomes its size and
 /// digest, secrets are hidden (`Redaction`), and what is left is cut to a size cap.
 public enum TraceRedaction {
-    /// The most bytes of a caller-given name (tool, agent, session) stored in a trace event.
-    public static let maxNameBytes = 256
     /// The most bytes of an error message stored in a trace event.
     public static let maxMessageBytes = 2000
 
@@ -38,9 +36,7 @@ public enum TraceRedaction {
     }
 
     /// A caller-given name as stored: at most `maxNameBytes`, with the cut marked.
-    public static func name(_ text: String) -> String {
-        text.utf8.count <= maxNameBytes ? text : cut(text, to: maxNameBytes) + "…[\(text.utf8.count) bytes]"
-    }
+    public static func name(_ text: String) -> String { TraceEvent.storedName(text) }
 
     /// An error message as stored: secrets hidden, at most `maxMessageBytes`.
     public static func message(_ text: String) -> String {

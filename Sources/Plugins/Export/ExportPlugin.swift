@@ -48,10 +48,11 @@ public struct ExportPlugin: ToolPlugin {
         // A caller reads its own events; other agents' traces (which hold their arguments) need a
         // rule that allows export_trace_all by that exact name.
         if !context.permissions.explicitlyAllows(CallerActions.exportTraceAll) {
-            if let agent = query.agent, agent != context.caller.agent {
+            let own = TraceEvent.storedName(context.caller.agent)
+            if let agent = query.agent, agent != context.caller.agent, agent != own {
                 throw ToolError(.forbidden, "reading another agent's trace needs a policy rule that allows \(CallerActions.exportTraceAll) for this caller")
             }
-            query.agent = context.caller.agent
+            query.agent = own
         }
         await flush()
         try context.checkCancellation()
