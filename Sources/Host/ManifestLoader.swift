@@ -68,20 +68,4 @@ public enum ManifestLoader {
         manifest.warnings = sorted
         return manifest
     }
-
-    static func syntaxProblem(_ error: Error) -> (SourceLocation, String) {
-        guard let error = error as? YamlError else { return (SourceLocation(line: 1, column: 1), "\(error)") }
-        func loc(_ mark: Mark) -> SourceLocation { SourceLocation(line: mark.line, column: mark.column) }
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let prefix = context.map { "\($0.text): " } ?? ""
-            let start = context.map { " (the construct starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
-            return (loc(mark), "YAML syntax error: \(prefix)\(problem)\(start)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return (loc(context.mark), "duplicate key '\(duplicates.joined(separator: "', '"))' in the same mapping")
-        default:
-            return (SourceLocation(line: 1, column: 1), "YAML error: \(error)")
-        }
-    }
 }
