@@ -41,7 +41,9 @@ struct ManifestDecoder {
                 r.error(map["database"], "host.database must name a file, found '\(v)'")
             } else { h.database = v }
         }
-        if let v = r.string(map["cache"], "host.cache", expand: true) { h.cache = v }
+        if let v = r.string(map["cache"], "host.cache", expand: true) {
+            if v.isEmpty || v.utf8.contains(0) { r.error(map["cache"], "host.cache must name a folder, found '\(v)'") } else { h.cache = v }
+        }
         if let node = map["http"], let v = r.string(node, "host.http") {
             let parts = v.split(separator: ":")
             if parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) { h.http = v } else {

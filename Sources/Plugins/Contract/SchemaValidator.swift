@@ -112,7 +112,7 @@ public enum SchemaValidator {
 
     private static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    private static func format(_ d: Double) -> String { d.rounded() == d ? String(Int(d)) : String(d) }
+    private static func format(_ d: Double) -> String { d.rounded() == d && abs(d) < 9e15 ? String(Int(d)) : String(d) }
 
     /// JSON equality where 1 and 1.0 are the same number.
     private static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
