@@ -28,13 +28,16 @@ public enum GitURL {
             }
             return url
         }
+        if url.hasPrefix("//") {
+            throw GitError(.config, "\(source).git '\(shown)' has no scheme; write https:, ssh: or git: before the //")
+        }
         // scp-like ssh: user@host:path (a colon before any slash)
         if let colon = url.firstIndex(of: ":"), !url[..<colon].contains("/"), url[..<colon].count > 1 {
             return url
         }
         let path = url.hasPrefix("/") ? url : PathText.resolve(url, against: directory)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw GitError(.notFound, "\(source).git: the repository \(path) does not exist")
+            throw GitError(.notFound, "\(source).git: the repository \(Redaction.text(path)) does not exist")
         }
         return path
     }

@@ -49,8 +49,9 @@ final class ManifestReader {
         report(.warning, Self.location(node), message)
     }
 
+    /// Records a problem. Messages echo values from the file, so they are redacted like everything else shown.
     func report(_ severity: ManifestDiagnostic.Severity, _ location: SourceLocation, _ message: String) {
-        diagnostics.append(ManifestDiagnostic(file: file, location: location, severity: severity, message: message))
+        diagnostics.append(ManifestDiagnostic(file: file, location: location, severity: severity, message: Redaction.text(message)))
     }
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }

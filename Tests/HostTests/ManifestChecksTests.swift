@@ -41,6 +41,18 @@ import Testing
         #expect(!found.contains { $0.hasPrefix("10:") })
     }
 
+    @Test func messagesAboutAManifestNeverShowItsSecrets() throws {
+        let found = try problems("""
+            version: 1
+            sources:
+              - { name: a, git: "//user:s3cretA@127.0.0.1/x.git" }
+              - { name: b, git: "ftp://user:s3cretB@example.com/x.git?access_token=s3cretC" }
+              - { name: c, path: ./skills, tokn: "ghp_abcdefghijklmnopqrstuvwxyz0123456789" }
+            """)
+        #expect(found.count >= 3, "\(found)")
+        #expect(!found.joined().contains("s3cret") && !found.joined().contains("ghp_abc"), "\(found)")
+    }
+
     @Test func durationsAndRootsPastAnyUseAreRefused() throws {
         let found = try problems("""
             version: 1

@@ -82,6 +82,28 @@ import Testing
         }
     }
 
+    @Test func urlCredentialsInEveryFormStayOutOfSyncOutputStatusAndTheDatabase() throws {
+        try withTemporaryDirectory { dir in
+            try write("""
+                version: 1
+                sources:
+                  - { name: a, git: "https://user:s3cretA@127.0.0.1:1/x.git?access_token=s3cretB" }
+                  - { name: b, git: "user:s3cretC@127.0.0.1:repo.git" }
+                  - { name: c, git: "https://127.0.0.1:1/y.git?private_token=s3cretD&ref=main" }
+                """, to: "registry.yaml", in: dir)
+            let sync = try run(agenthubBinary(), ["sync"], in: dir)
+            #expect(sync.status == 1)
+            let sources = try run(agenthubBinary(), ["sources", "--json"], in: dir)
+            let table = try run(agenthubBinary(), ["sources"], in: dir)
+            let database = try run("/usr/bin/sqlite3", [dir + "/.agenthub/registry.db", "SELECT location, status_reason FROM sources; SELECT message FROM sync_runs;"])
+            for (what, text) in [("sync", sync.stdout + sync.stderr), ("sources --json", sources.stdout), ("sources", table.stdout),
+                                 ("database", database.stdout)] {
+                #expect(!text.contains("s3cret"), "\(what): \(text)")
+            }
+            #expect(database.stdout.contains("***@127.0.0.1"))
+        }
+    }
+
     @Test func theRegistryIsCreatedPrivate() throws {
         try withTemporaryDirectory { dir in
             _ = try RegistryDatabase(path: dir + "/state/registry.db")
