@@ -21,9 +21,13 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        // JSON values and parser, globs, paths, redaction, JSON-RPC and the line transport: what every
+        // other module shares, with no SQLite, libgit2 or YAML below it.
+        .target(name: "Base"),
         .target(
             name: "Registry",
             dependencies: [
+                "Base",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -33,7 +37,7 @@ let package = Package(
         .target(
             name: "GitSync",
             dependencies: [
-                "CLibGit2", "CSystem", "Registry",
+                "Base", "CLibGit2", "CSystem", "Registry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -42,14 +46,14 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "Registry", "CSystem",
+                "Base", "Registry", "CSystem",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Host",
             dependencies: [
-                "Registry", "GitSync", "Plugins",
+                "Base", "Registry", "GitSync", "Plugins",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "agenthub",
             dependencies: [
-                "Host", "Registry", "Plugins", "GitSync",
+                "Base", "Host", "Registry", "Plugins", "GitSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,16 +70,17 @@ let package = Package(
         .executableTarget(
             name: "agenthub-bench",
             dependencies: [
-                "Host", "Registry", "Plugins",
+                "Base", "Host", "Registry", "Plugins",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/Sources/agenthub-bench"
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
-        .testTarget(name: "GitSyncTests", dependencies: ["GitSync", "TestSupport"]),
-        .testTarget(name: "PluginsTests", dependencies: ["Plugins", "Registry", "TestSupport"]),
-        .testTarget(name: "HostTests", dependencies: ["Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
+        .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
+        .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Base", "Plugins", "Registry", "TestSupport"]),
+        .testTarget(name: "HostTests", dependencies: ["Base", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,4 @@
-import Registry
+import Base
 import Foundation
 #if canImport(Glibc)
 import Glibc

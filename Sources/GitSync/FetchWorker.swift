@@ -1,4 +1,4 @@
-import Registry
+import Base
 import CLibGit2
 import CSystem
 import Foundation

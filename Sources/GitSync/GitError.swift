@@ -1,5 +1,6 @@
-import CLibGit2
+import Base
 import Registry
+import CLibGit2
 
 /// The one error type of GitSync: what kind of failure it is (what the scheduler does next depends
 /// on it) and a message naming the source, the URL (credentials redacted) or the ref.

@@ -1,6 +1,6 @@
+import Registry
 import CLibGit2
 import Foundation
-import Registry
 
 /// A skill source read straight from the tree of a fetched commit in the bare cache repository:
 /// no checkout. Sizes and modes come from the tree and the object headers, symlinks are recorded with

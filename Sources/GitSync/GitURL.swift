@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Registry
 
 /// Checks a source's repository URL before any fetch: https, http, ssh, git, file, scp-like
 /// `user@host:path`, or a local path (relative ones against the manifest's folder).

@@ -1,4 +1,4 @@
-import Registry
+import Base
 /// The remote ref a source's `ref:` selects among the refs a remote advertises.
 public struct RefChoice: Sendable, Equatable {
     /// The full remote ref name (`refs/heads/main`, `refs/tags/v1.2.0`).

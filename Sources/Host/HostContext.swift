@@ -1,6 +1,6 @@
+import Registry
 import Foundation
 import Logging
-import Registry
 
 /// The manifest and the registry it names, opened together: what every CLI command starts from.
 public struct HostContext: Sendable {

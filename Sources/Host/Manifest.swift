@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Registry
 
 /// `registry.yaml`, decoded and validated. Relative paths in it are relative to `directory`.
 public struct Manifest: Codable, Sendable {

@@ -1,5 +1,5 @@
+import Base
 import GitSync
-import Registry
 import Yams
 
 /// Reads each section of the manifest from its YAML nodes. Problems go to the reader; decoding

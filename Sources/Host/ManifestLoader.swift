@@ -1,6 +1,7 @@
+import Base
+import Registry
 import Foundation
 import Logging
-import Registry
 import Yams
 
 /// Loads `registry.yaml`: YAML syntax, then every section, then references between sections.

@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Registry
 import Yams
 
 /// Walks the YAML node tree of a manifest, reading typed values and collecting every problem with

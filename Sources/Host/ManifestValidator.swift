@@ -1,4 +1,4 @@
-import Registry
+import Base
 
 /// Checks that need the whole manifest: references between sections and duplicate names.
 struct ManifestValidator {

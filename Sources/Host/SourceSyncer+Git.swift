@@ -1,8 +1,9 @@
+import Base
+import Registry
 import Crypto
 import Foundation
 import GitSync
 import Logging
-import Registry
 
 /// A git source's manifest entry turned into what a sync needs: the fetch request with credentials
 /// read now (a rotated token is picked up without a restart), the deadline, and the entry's digest.

@@ -1,7 +1,8 @@
+import Base
+import Registry
 import Foundation
 import Logging
 import GitSync
-import Registry
 
 /// What happened to one source in a sync.
 public struct SourceSyncResult: Codable, Sendable {

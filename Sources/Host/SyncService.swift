@@ -1,7 +1,7 @@
+import Registry
 import Foundation
 import GitSync
 import Logging
-import Registry
 
 /// The manifest's sources under the scheduler: each synced on its interval (jittered), retried with
 /// backoff, stalled on configuration errors, and synced now on request. Every run happens on a

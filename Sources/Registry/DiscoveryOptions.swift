@@ -1,3 +1,4 @@
+import Base
 /// Bounds and filters for finding skills in a source.
 public struct DiscoveryOptions: Sendable, Equatable {
     /// Directory levels below the source root searched for SKILL.md.

@@ -1,3 +1,4 @@
+import Base
 import Registry
 import Testing
 @testable import GitSync

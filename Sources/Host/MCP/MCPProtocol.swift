@@ -1,6 +1,6 @@
+import Base
 import Foundation
 import Plugins
-import Registry
 
 /// Protocol constants and small codecs of the MCP front.
 enum MCPProtocol {

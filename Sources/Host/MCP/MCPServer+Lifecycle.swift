@@ -1,6 +1,6 @@
+import Base
 import Foundation
 import Plugins
-import Registry
 
 extension MCPServer {
     /// `initialize`: agree on a version, say what this server offers, and start the session.

@@ -1,6 +1,6 @@
+import Base
 import Foundation
 import Plugins
-import Registry
 
 /// What a client was last shown: enough to tell whether a list changed.
 struct ListFingerprint: Equatable {

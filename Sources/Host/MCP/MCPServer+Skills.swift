@@ -1,6 +1,7 @@
+import Base
+import Registry
 import Foundation
 import Plugins
-import Registry
 
 extension MCPServer {
     /// The skills the caller may see, one per name: the serving copy, or the first copy in

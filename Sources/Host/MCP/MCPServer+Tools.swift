@@ -1,6 +1,6 @@
+import Base
 import Foundation
 import Plugins
-import Registry
 
 extension MCPServer {
     /// `tools/list`: the tools the role may call (allowed, or asking for approval), a page at a time.

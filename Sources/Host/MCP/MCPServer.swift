@@ -1,7 +1,8 @@
+import Base
+import Registry
 import Foundation
 import Logging
 import Plugins
-import Registry
 
 /// The MCP front: answers one client's JSON-RPC messages with the tools, skills (as resources)
 /// and prompts its caller's role may use. It is transport-free: `receive` takes decoded lines and

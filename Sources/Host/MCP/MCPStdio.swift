@@ -1,8 +1,9 @@
+import Base
+import Registry
 import Dispatch
 import Foundation
 import Logging
 import Plugins
-import Registry
 
 /// Runs an `MCPServer` over stdin/stdout: newline-delimited JSON read on a dedicated thread and
 /// written from another, nothing but protocol on stdout. Ends on EOF, on SIGTERM or SIGINT, or

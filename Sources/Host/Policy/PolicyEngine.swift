@@ -1,5 +1,5 @@
+import Base
 import Plugins
-import Registry
 
 /// Decides allow / ask / deny for a tool and a caller, exactly as DESIGN.md states it:
 /// - rules come from three levels: `policy.rules`, the caller's role, the caller's group;

@@ -1,5 +1,4 @@
 import Plugins
-import Registry
 
 /// Builds callers from what a front knows (agent, role, group) and checks them against the manifest.
 public struct CallerIdentity: Sendable {

@@ -1,5 +1,5 @@
+import Base
 import Plugins
-import Registry
 
 /// What plugins ask about a caller, answered from the policy engine and the role's `skills:`.
 struct ManifestPermissions: CallerPermissions {

@@ -1,7 +1,7 @@
+import Registry
 import Foundation
 import Logging
 import Plugins
-import Registry
 
 /// The tool side of a running host: the plugins the manifest enables, the policy engine, the
 /// trace recorder and the router over them.

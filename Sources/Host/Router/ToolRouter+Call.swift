@@ -1,7 +1,8 @@
+import Base
+import Registry
 import Foundation
 import Logging
 import Plugins
-import Registry
 
 extension ToolRouter {
     /// Runs one call. Never throws: every failure is an error result with a status.

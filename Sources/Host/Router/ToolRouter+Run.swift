@@ -1,6 +1,6 @@
+import Base
 import Foundation
 import Plugins
-import Registry
 
 /// Running a plugin call against a deadline and the caller's cancellation. The call runs in its
 /// own task so the router answers at the deadline even if a plugin ignores cancellation; the

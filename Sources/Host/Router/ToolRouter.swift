@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Plugins
-import Registry
 
 /// Every tool call goes through here: `front → ToolRouter → PolicyEngine → plugin`. The router
 /// lists what a caller may see, re-checks policy at call time, validates arguments against the

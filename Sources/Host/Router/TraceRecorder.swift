@@ -1,7 +1,7 @@
+import Registry
 import Dispatch
 import Foundation
 import Logging
-import Registry
 
 /// Writes trace events to the registry off the call path. Events queue in memory and a serial
 /// writer drains them after a 2 ms linger, all pending events in one transaction, so a burst of

@@ -1,6 +1,7 @@
+import Base
+import Registry
 import Crypto
 import Foundation
-import Registry
 
 /// Makes what a call brings safe to store in a trace: content the tool stores becomes its size and
 /// digest, secrets are hidden (`Redaction`), and what is left is cut to a size cap.

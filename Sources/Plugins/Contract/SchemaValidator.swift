@@ -1,4 +1,4 @@
-import Registry
+import Base
 
 /// Validates tool arguments against a tool's input schema: the JSON Schema keywords tool schemas
 /// use (type, properties, required, additionalProperties, enum, const, bounds on numbers, strings,

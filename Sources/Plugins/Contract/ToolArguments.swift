@@ -1,4 +1,4 @@
-import Registry
+import Base
 
 /// Typed access to arguments that already passed schema validation. The throwing accessors still
 /// check, so a plugin called directly (bypassing the router) fails cleanly rather than crashing.

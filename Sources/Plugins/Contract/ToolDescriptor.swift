@@ -1,4 +1,4 @@
-import Registry
+import Base
 
 /// How dangerous a tool is. High-risk tools stay blocked unless a policy rule names them exactly.
 public enum ToolRisk: String, Sendable, Codable, CaseIterable, Comparable {

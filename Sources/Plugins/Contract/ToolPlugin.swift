@@ -1,4 +1,4 @@
-import Registry
+import Base
 
 /// A built-in plugin: a name, the tools it offers, and a call. Plugins are enabled and configured
 /// by the manifest's `plugins:` section and reached only through the tool router, which has already

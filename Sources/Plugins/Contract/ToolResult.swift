@@ -1,4 +1,4 @@
-import Registry
+import Base
 
 /// One item of a tool result's `content`.
 public enum ToolContent: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Base
 import Registry
 
 /// `export`: `export_trace` pages through trace events by session or agent, by event id.

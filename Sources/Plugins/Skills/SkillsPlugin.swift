@@ -1,3 +1,4 @@
+import Base
 import Registry
 
 /// `skills`: `skills_search` and `skills_get` over the registry, filtered by what the caller's role

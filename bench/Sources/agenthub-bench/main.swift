@@ -2,6 +2,7 @@
 // memory_search latency over a large memory store against the same FTS5 query run raw by the
 // sqlite3 CLI, and memory_write throughput against the storage layer alone. Prints tables;
 // asserts nothing about time.
+import Base
 import Foundation
 import Host
 import Logging

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Registry
+@testable import Base
 
 @Suite struct JSONParserTests {
     @Test(arguments: [

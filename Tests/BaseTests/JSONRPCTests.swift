@@ -1,7 +1,7 @@
 import Foundation
-import Registry
+
 import Testing
-@testable import Plugins
+@testable import Base
 
 @Suite struct JSONRPCMessageTests {
     func decode(_ text: String) -> Result<JSONRPCMessage, JSONRPCMessage.DecodeFailure> { JSONRPCMessage.decode(Array(text.utf8)) }

@@ -1,4 +1,4 @@
-import Registry
+import Foundation
 
 /// A JSON-RPC request id: a number or a string, echoed back exactly.
 public enum JSONRPCID: Hashable, Sendable, CustomStringConvertible {

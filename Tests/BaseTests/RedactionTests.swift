@@ -1,5 +1,5 @@
 import Testing
-@testable import Registry
+@testable import Base
 
 /// One redaction function for every string that reaches a trace, a log, a status or an error.
 @Suite struct RedactionTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Registry
+@testable import Base
 
 /// `PathText` replaces Foundation's NSString path functions, some of which trap on short paths.
 @Suite struct PathTextTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Registry
+@testable import Base
 
 @Suite struct GlobTests {
     @Test func nameGlobsMatchWholeNames() throws {
