@@ -12,6 +12,9 @@ public final class LineWriter: @unchecked Sendable {
     private var closed = false
     private var brokenError: String?
     private let onBroken: @Sendable (String) -> Void
+    /// Tasks waiting for the queue to shrink to their limit (`waitForRoom`), by ticket.
+    private var roomWaiters: [Int: (limit: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+    private var nextTicket = 0
 
     /// `onBroken` is called once, from the writer thread, when the other end is gone (EPIPE) or a write fails.
     public init(fd: Int32, onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -38,6 +41,36 @@ public final class LineWriter: @unchecked Sendable {
         return queued.count + inProgress
     }
 
+    /// Returns once at most `limit` bytes wait to be written, the writer is broken or closed, or the
+    /// calling task is cancelled. How a reader applies backpressure without polling.
+    public func waitForRoom(atMost limit: Int) async {
+        let ticket: Int = condition.withLock { nextTicket += 1; return nextTicket }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                condition.lock()
+                if queued.count + inProgress <= limit || brokenError != nil || closed || Task.isCancelled {
+                    condition.unlock()
+                    continuation.resume()
+                    return
+                }
+                roomWaiters[ticket] = (limit, continuation)
+                condition.unlock()
+            }
+        } onCancel: {
+            let waiter = condition.withLock { roomWaiters.removeValue(forKey: ticket) }
+            waiter?.continuation.resume()
+        }
+    }
+
+    /// Resumes the waiters whose limit the queue now meets (all of them once broken or closed).
+    /// Call with the lock held; the continuations are resumed after it is released.
+    private func takeSatisfiedWaiters() -> [CheckedContinuation<Void, Never>] {
+        let size = queued.count + inProgress
+        let done = roomWaiters.filter { brokenError != nil || closed || size <= $0.value.limit }
+        for key in done.keys { roomWaiters[key] = nil }
+        return done.values.map(\.continuation)
+    }
+
     /// Whether the other end is gone or a write failed (nothing more will be written).
     public var isBroken: Bool {
         condition.lock()
@@ -62,7 +95,9 @@ public final class LineWriter: @unchecked Sendable {
         condition.lock()
         closed = true
         condition.broadcast()
+        let ready = takeSatisfiedWaiters()
         condition.unlock()
+        for waiter in ready { waiter.resume() }
     }
 
     private func run() {
@@ -86,7 +121,9 @@ public final class LineWriter: @unchecked Sendable {
                 queued = []
             }
             condition.broadcast()
+            let ready = takeSatisfiedWaiters()
             condition.unlock()
+            for waiter in ready { waiter.resume() }
             if let failure {
                 onBroken(failure)
                 return
@@ -109,6 +146,12 @@ public final class LineWriter: @unchecked Sendable {
                     return String(cString: strerror(errno))
                 }
                 offset += n
+                // Room frees up as the reader takes bytes, not only when the whole batch is out.
+                condition.lock()
+                inProgress -= n
+                let ready = takeSatisfiedWaiters()
+                condition.unlock()
+                for waiter in ready { waiter.resume() }
             }
             return nil
         }

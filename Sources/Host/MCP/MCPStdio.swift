@@ -70,10 +70,10 @@ public enum MCPStdio {
                     return true
                 }
                 reader.consumed()
-                // Backpressure: read the next request only when there is room for it and its answer.
-                while server.inFlightCount >= maxInFlight || writer.queuedByteCount > maxQueued, !Task.isCancelled, !writer.isBroken {
-                    try? await Task.sleep(for: .milliseconds(1))
-                }
+                // Backpressure: read the next request only when its answer has room (a client that
+                // does not read stdout stops us reading stdin), and when a slot is free.
+                await writer.waitForRoom(atMost: maxQueued)
+                while server.inFlightCount >= maxInFlight, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
             }
             return false
         }
