@@ -44,7 +44,13 @@ public final class LineWriter: @unchecked Sendable {
     /// Returns once at most `limit` bytes wait to be written, the writer is broken or closed, or the
     /// calling task is cancelled. How a reader applies backpressure without polling.
     public func waitForRoom(atMost limit: Int) async {
-        let ticket: Int = condition.withLock { nextTicket += 1; return nextTicket }
+        // The common case, room already: no continuation, no ticket.
+        let (roomy, ticket): (Bool, Int) = condition.withLock {
+            if queued.count + inProgress <= limit || brokenError != nil || closed { return (true, 0) }
+            nextTicket += 1
+            return (false, nextTicket)
+        }
+        if roomy { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 condition.lock()
