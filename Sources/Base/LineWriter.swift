@@ -34,13 +34,6 @@ public final class LineWriter: @unchecked Sendable {
         condition.signal()
     }
 
-    /// Bytes queued and not yet handed to `write(2)` (the batch being written counts too).
-    public var queuedByteCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return queued.count + inProgress
-    }
-
     /// Returns once at most `limit` bytes wait to be written, the writer is broken or closed, or the
     /// calling task is cancelled. How a reader applies backpressure without polling.
     public func waitForRoom(atMost limit: Int) async {

@@ -80,7 +80,7 @@ public enum Redaction {
         case .object(let object):
             var out: [String: JSONValue] = [:]
             for (key, child) in object {
-                let safeKey = key.utf8.count > 256 ? String(decoding: key.utf8.prefix(256), as: UTF8.self) + "…" : key
+                let safeKey = key.utf8.count > 256 ? key.utf8Prefix(256) + "…" : key
                 out[safeKey] = isSecretKey(key) ? .string(marker) : Self.value(child, maxStringBytes: maxStringBytes)
             }
             return .object(out)

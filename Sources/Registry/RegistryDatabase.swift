@@ -26,7 +26,7 @@ public struct RegistryDatabase: Sendable {
     public init(path: String, access: Access = .readWrite, logger: Logger = Logger(label: "agenthub.registry")) throws(RegistryError) {
         self.path = path
         self.logger = logger
-        if access == .readOnly, !PathText.lastComponent(path).isEmpty, FileManager.default.fileExists(atPath: path),
+        if access == .readOnly, FileManager.default.fileExists(atPath: path),
            let pool = try? Self.openPool(path, readOnly: true),
            (try? pool.read { try RegistryMigrations.migrator.hasCompletedMigrations($0) }) == true {
             self.pool = pool

@@ -66,10 +66,7 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
     /// A caller-given name as an event stores it: at most `maxNameBytes`, the cut marked with the
     /// full length. Readers that filter by a name compare against this form.
     public static func storedName(_ text: String) -> String {
-        guard text.utf8.count > maxNameBytes else { return text }
-        var prefix = Substring(text).utf8.prefix(maxNameBytes)
-        while !prefix.isEmpty, String(prefix) == nil { prefix = prefix.dropLast() }
-        return (String(prefix) ?? "") + "…[\(text.utf8.count) bytes]"
+        text.utf8.count <= maxNameBytes ? text : text.utf8Prefix(maxNameBytes) + "…[\(text.utf8.count) bytes]"
     }
 
     /// The event as `export_trace` returns it.

@@ -9,10 +9,6 @@ public enum TraceRedaction {
     /// The most bytes of an error message stored in a trace event.
     public static let maxMessageBytes = 2000
 
-    public static func isSecretKey(_ key: String) -> Bool { Redaction.isSecretKey(key) }
-
-    public static func redact(_ value: JSONValue) -> JSONValue { Redaction.value(value) }
-
     /// The arguments as a trace stores them: each of `content` replaced by `{bytes, sha256}`, then
     /// redacted, then a preview of the JSON when that is longer than `maxBytes`.
     public static func forTrace(_ value: JSONValue, content: Set<String> = [], maxBytes: Int) -> JSONValue {
@@ -23,10 +19,10 @@ public enum TraceRedaction {
             }
             value = .object(object)
         }
-        let redacted = redact(value)
+        let redacted = Redaction.value(value)
         guard redacted.jsonByteCount > maxBytes else { return redacted }
         let text = redacted.jsonText
-        return ["truncated": true, "bytes": .int(text.utf8.count), "preview": .string(cut(text, to: maxBytes))]
+        return ["truncated": true, "bytes": .int(text.utf8.count), "preview": .string(text.utf8Prefix(maxBytes))]
     }
 
     /// `{bytes, sha256}` of a value's text (a string's own bytes; other JSON as its text).
@@ -41,15 +37,7 @@ public enum TraceRedaction {
 
     /// An error message as stored: secrets hidden, at most `maxMessageBytes`.
     public static func message(_ text: String) -> String {
-        let capped = text.utf8.count > 64 * 1024 ? cut(text, to: 64 * 1024) : text
-        let redacted = Redaction.text(capped)
-        return redacted.utf8.count <= maxMessageBytes ? redacted : cut(redacted, to: maxMessageBytes) + "…"
-    }
-
-    /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
-    static func cut(_ text: String, to bytes: Int) -> String {
-        var preview = Substring(text).utf8.prefix(bytes)
-        while !preview.isEmpty, String(preview) == nil { preview = preview.dropLast() }
-        return String(preview) ?? ""
+        let redacted = Redaction.text(text.utf8Prefix(64 * 1024))
+        return redacted.utf8.count <= maxMessageBytes ? redacted : redacted.utf8Prefix(maxMessageBytes) + "…"
     }
 }
