@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"4.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -24,6 +26,17 @@ let package = Package(
         // JSON values and parser, globs, paths, redaction, JSON-RPC and the line transport: what every
         // other module shares, with no SQLite, libgit2 or YAML below it.
         .target(name: "Base"),
+        // Child processes (swift-subprocess): spawned from one long-lived thread, tied to the host's life,
+        // with a filtered environment and a graceful stop. The bridge and the git fetch worker use it.
+        .target(
+            name: "Children",
+            dependencies: [
+                "Base", "CShims",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Registry",
             dependencies: [
@@ -37,23 +50,24 @@ let package = Package(
         .target(
             name: "GitSync",
             dependencies: [
-                "Base", "CLibGit2", "CSystem", "Registry",
+                "Base", "CLibGit2", "CShims", "Children", "Registry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "CSystem"),
+        .target(name: "CShims"),
         .target(
             name: "Plugins",
             dependencies: [
-                "Base", "Registry", "CSystem",
+                "Base", "Registry", "CShims", "Children",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Host",
             dependencies: [
-                "Base", "Registry", "GitSync", "Plugins",
+                "Base", "Children", "Registry", "GitSync", "Plugins",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "agenthub",
             dependencies: [
-                "Base", "Host", "Registry", "Plugins", "GitSync",
+                "Base", "Children", "CShims", "Host", "Registry", "Plugins", "GitSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,9 +91,10 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
+        .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
-        .testTarget(name: "PluginsTests", dependencies: ["Base", "Plugins", "Registry", "TestSupport"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Plugins", "Registry", "TestSupport"]),
         .testTarget(name: "HostTests", dependencies: ["Base", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,10 +21,13 @@ public final class LineReader: Sendable {
     private let fd: Int32
     private let maxLineBytes: Int
     private let slots: DispatchSemaphore
+    private let closesDescriptor: Bool
     private static let prefixBytes = 4096
 
-    public init(fd: Int32, maxLineBytes: Int = defaultMaxLineBytes, maxPending: Int = 4096) {
+    /// With `closesDescriptor`, the descriptor is closed when reading ends (a child's pipe).
+    public init(fd: Int32, maxLineBytes: Int = defaultMaxLineBytes, maxPending: Int = 4096, closesDescriptor: Bool = false) {
         self.fd = fd
+        self.closesDescriptor = closesDescriptor
         self.maxLineBytes = maxLineBytes
         self.slots = DispatchSemaphore(value: maxPending)
         (events, continuation) = AsyncStream<Event>.makeStream()
@@ -95,6 +98,7 @@ public final class LineReader: Sendable {
             }
             if start < n { take(chunk[start..<n], complete: false) }
         }
+        if closesDescriptor { close(fd) }
         continuation.finish()
     }
 }

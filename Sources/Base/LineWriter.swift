@@ -16,9 +16,14 @@ public final class LineWriter: @unchecked Sendable {
     private var roomWaiters: [Int: (limit: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
     private var nextTicket = 0
 
+    private let closesDescriptor: Bool
+
     /// `onBroken` is called once, from the writer thread, when the other end is gone (EPIPE) or a write fails.
-    public init(fd: Int32, onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// With `closesDescriptor`, the descriptor is closed when the writer ends (closed or broken): a
+    /// child's stdin, which then sees end of input.
+    public init(fd: Int32, closesDescriptor: Bool = false, onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
         self.fd = fd
+        self.closesDescriptor = closesDescriptor
         self.onBroken = onBroken
         let thread = Thread { [self] in run() }
         thread.name = "agenthub.line-writer"
@@ -103,7 +108,11 @@ public final class LineWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while queued.isEmpty && !closed { condition.wait() }
-            if queued.isEmpty && closed { condition.unlock(); return }
+            if queued.isEmpty && closed {
+                condition.unlock()
+                if closesDescriptor { Glibc.close(fd) }
+                return
+            }
             var batch: [UInt8] = []
             swap(&batch, &queued)
             writing = true
@@ -124,6 +133,7 @@ public final class LineWriter: @unchecked Sendable {
             condition.unlock()
             for waiter in ready { waiter.resume() }
             if let failure {
+                if closesDescriptor { Glibc.close(fd) }
                 onBroken(failure)
                 return
             }

@@ -1,6 +1,6 @@
 import Base
 import CLibGit2
-import CSystem
+import CShims
 import Foundation
 
 /// The fetch itself: what `agenthub git-fetch-worker` runs in a child process the host can kill at

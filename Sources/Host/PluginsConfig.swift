@@ -41,7 +41,17 @@ public struct SkillsPluginConfig: Codable, Sendable {
 /// `plugins.mcp`: downstream MCP servers bridged over stdio.
 public struct MCPPluginConfig: Codable, Sendable {
     public var servers: [MCPServerConfig] = []
-    static let keys = ["servers"]
+    /// How long a session's first `tools/list` waits for servers still starting.
+    public var startupWait = ManifestDuration(seconds: 2, text: "2s")
+    /// The first restart delay; it doubles up to `max_restart_delay`.
+    public var restartDelay = ManifestDuration(seconds: 1, text: "1s")
+    public var maxRestartDelay = ManifestDuration(seconds: 30, text: "30s")
+    /// Restarts in a row before a server is `failed` and retried only every `failed_retry`.
+    public var maxRestarts = 5
+    public var failedRetry = ManifestDuration(seconds: 300, text: "5m")
+    /// A server that ran this long before it ended starts its restart count afresh.
+    public var stableAfter = ManifestDuration(seconds: 60, text: "60s")
+    static let keys = ["servers", "startup_wait", "restart_delay", "max_restart_delay", "max_restarts", "failed_retry", "stable_after"]
 }
 
 /// One bridged server. Its tools appear as `<name>__<tool>`.
@@ -52,12 +62,19 @@ public struct MCPServerConfig: Codable, Sendable {
     /// Environment passed to the server (after `${VAR}` expansion); nothing else leaks from the host.
     public var env: [String: String] = [:]
     public var cwd: String?
-    public var risk = PolicyConfig.Risk.low
+    /// The risk of its tools; a tool annotated destructive (and not read-only) counts as high.
+    public var risk = PolicyConfig.Risk.medium
     /// Only these tools are bridged, when given.
     public var tools: [String]?
+    /// How long one call may run (default: router.timeout).
     public var timeout: ManifestDuration?
+    /// How long initialize and the first tools/list may take before the server is killed.
+    public var startTimeout = ManifestDuration(seconds: 10, text: "10s")
+    /// `warn` (default): a changed tool definition is logged, traced and marked; `strict`: it is also
+    /// blocked until `agenthub tools accept`.
+    public var pin = "warn"
     public var location: SourceLocation
-    static let keys = ["command", "args", "env", "cwd", "risk", "tools", "timeout"]
+    static let keys = ["command", "args", "env", "cwd", "risk", "tools", "timeout", "start_timeout", "pin"]
 
     /// The separator between server and tool in a bridged tool name.
     public static let separator = "__"

@@ -85,7 +85,14 @@ struct PluginsDecoder {
 
     func mcp(_ node: Node) -> MCPPluginConfig {
         var c = MCPPluginConfig()
-        guard let map = section(node, "plugins.mcp", MCPPluginConfig.keys), let servers = map["servers"] else { return c }
+        guard let map = section(node, "plugins.mcp", MCPPluginConfig.keys) else { return c }
+        if let v = r.duration(map["startup_wait"], "plugins.mcp.startup_wait") { c.startupWait = v }
+        if let v = r.duration(map["restart_delay"], "plugins.mcp.restart_delay") { c.restartDelay = v }
+        if let v = r.duration(map["max_restart_delay"], "plugins.mcp.max_restart_delay") { c.maxRestartDelay = v }
+        if let v = r.int(map["max_restarts"], "plugins.mcp.max_restarts", range: 0...1000) { c.maxRestarts = v }
+        if let v = r.duration(map["failed_retry"], "plugins.mcp.failed_retry") { c.failedRetry = v }
+        if let v = r.duration(map["stable_after"], "plugins.mcp.stable_after") { c.stableAfter = v }
+        guard let servers = map["servers"] else { return c }
         for (name, key, value) in r.namedEntries(servers, "plugins.mcp.servers") {
             let path = "plugins.mcp.servers.\(name)"
             if !Names.isIdentifier(name) || name.contains(MCPServerConfig.separator) {
@@ -120,8 +127,13 @@ struct PluginsDecoder {
                 }
             }
             server.timeout = r.duration(m["timeout"], "\(path).timeout")
+            if let v = r.duration(m["start_timeout"], "\(path).start_timeout") { server.startTimeout = v }
+            if let v = r.choice(m["pin"], "\(path).pin", PinChoice.self) { server.pin = v.rawValue }
             c.servers.append(server)
         }
         return c
     }
 }
+
+/// `plugins.mcp.servers.NAME.pin`.
+enum PinChoice: String, CaseIterable { case warn, strict }

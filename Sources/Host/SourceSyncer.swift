@@ -60,7 +60,7 @@ public struct SourceSyncer: Sendable {
 
     /// `host:pid:nonce`: the lease owner of every syncer in this process (the scheduler keeps runs of
     /// one source apart inside a process; the lease keeps processes apart).
-    public static let processLeaseOwner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+    public static let processLeaseOwner = SyncOwner.thisProcess
 
     /// Registers the manifest's sources in manifest order.
     public func declareSources() throws(HostError) {

@@ -145,6 +145,26 @@ enum RegistryMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v4: bridged tool pins and bridged server status") { db in
+            try db.execute(sql: """
+                CREATE TABLE bridge_tool_pins (
+                  tool TEXT PRIMARY KEY NOT NULL,
+                  server TEXT NOT NULL,
+                  digest TEXT NOT NULL,
+                  first_seen_at DATETIME NOT NULL,
+                  changed_digest TEXT,
+                  changed_at DATETIME
+                );
+                CREATE INDEX bridge_tool_pins_by_server ON bridge_tool_pins(server);
+                CREATE TABLE bridge_servers (
+                  owner TEXT NOT NULL,
+                  server TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  updated_at DATETIME NOT NULL,
+                  PRIMARY KEY (owner, server)
+                );
+                """)
+        }
         return migrator
     }
 }

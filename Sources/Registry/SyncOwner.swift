@@ -6,6 +6,9 @@ import Glibc
 /// Who is syncing a source: `host:pid:nonce`, written with the lease and with the `syncing` status,
 /// so a reader can tell a sync in progress from one whose process was killed.
 public enum SyncOwner {
+    /// This process, as leases and bridged server status name it: `host:pid:nonce`.
+    public static let thisProcess = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+
     /// Whether the process named by `owner` may still be running: false only when it is on this
     /// machine and its pid is gone. Another machine's process is given the benefit of the doubt.
     public static func mayBeAlive(_ owner: String) -> Bool {

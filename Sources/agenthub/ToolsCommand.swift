@@ -9,7 +9,7 @@ struct ToolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tools",
         abstract: "List, call and explain tools as a given caller sees them.",
-        subcommands: [ListTools.self, CallTool.self, ExplainTool.self]
+        subcommands: [ListTools.self, CallTool.self, ExplainTool.self, AcceptTool.self]
     )
 }
 
@@ -41,6 +41,27 @@ extension GlobalOptions {
     }
 }
 
+extension ToolHost {
+    /// Runs `body` with the bridged servers started and settled (each ready, or given up on after its
+    /// start timeout), then stops them: a one-shot command sees every tool there is.
+    func withServers<T>(_ body: () async throws -> T) async throws -> T {
+        guard let bridge else { return try await body() }
+        try await bridge.start()
+        await bridge.settle(timeout: bridge.longestStartTimeout + .seconds(1))
+        for status in bridge.statuses where status.state != .ready {
+            Output.stderr("warning: bridged server \(status.server) is \(status.state.rawValue)" + (status.lastExit.map { ": \($0)" } ?? ""))
+        }
+        do {
+            let value = try await body()
+            await stop()
+            return value
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+}
+
 struct ListTools: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -53,20 +74,27 @@ struct ListTools: AsyncParsableCommand {
         let context = try global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
-        let visible = tools.router.tools(for: caller)
+        let (visible, changes) = try await tools.withServers { (tools.router.tools(for: caller), tools.bridge?.definitionChanges ?? [:]) }
         if global.json {
             Output.json(JSONValue.array(visible.map { tool, verdict in
                 var o = tool.json.objectValue ?? [:]
                 o["decision"] = .string(verdict.decision.rawValue)
                 o["risk"] = .string(verdict.risk.rawValue)
+                if let change = changes[tool.name] { o["pin"] = .string(change.rawValue) }
                 return .object(o)
+            } + changes.filter { $0.value == .blocked }.keys.sorted().map { name -> JSONValue in
+                ["name": .string(name), "decision": "blocked", "pin": "blocked"]
             }))
         } else if visible.isEmpty {
             Output.stderr("No tools are available to \(caller).")
         } else {
             Output.table(["TOOL", "DECISION", "RISK", "TITLE"], visible.map { tool, verdict in
-                [tool.name, verdict.decision.rawValue, verdict.risk.rawValue, tool.title]
+                [tool.name, verdict.decision.rawValue, verdict.risk.rawValue,
+                 tool.title + (changes[tool.name] == .changed ? "  [definition changed since first seen]" : "")]
             })
+        }
+        for name in changes.filter({ $0.value == .blocked }).keys.sorted() {
+            Output.stderr("blocked: \(name) changed its definition since first seen (pin: strict); review it, then run `agenthub tools accept \(name)`")
         }
     }
 }
@@ -99,7 +127,7 @@ struct CallTool: AsyncParsableCommand {
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let session = self.session ?? "cli-\(UInt32.random(in: 0...UInt32.max))"
-        let outcome = await tools.router.call(name, arguments: arguments, caller: caller, session: session)
+        let outcome = try await tools.withServers { await tools.router.call(name, arguments: arguments, caller: caller, session: session) }
         await tools.router.recorder.flush()
         if global.json {
             var o = outcome.result.json.objectValue ?? [:]
@@ -136,7 +164,7 @@ struct ExplainTool: AsyncParsableCommand {
         let context = try global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
-        let verdict = tools.router.verdict(for: name, caller: caller)
+        let verdict = try await tools.withServers { tools.router.verdict(for: name, caller: caller) }
         let descriptor = tools.router.descriptor(named: name)
         let file = context.manifest.file
         func row(_ m: PolicyMatch) -> [String] {
@@ -173,5 +201,39 @@ struct ExplainTool: AsyncParsableCommand {
             print("not counted (high-risk tools need the exact name):")
             Output.table(["  AT", "LEVEL", "DECISION", "PATTERN"], verdict.ignoredForRisk.map(row))
         }
+    }
+}
+
+struct AcceptTool: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accept",
+        abstract: "Accept the changed definition of bridged tools (or of every tool of a server).",
+        discussion: "A bridged tool's definition is pinned when first seen. When its server changes it, the tool is marked (and, with pin: strict, blocked) until accepted here. A running host picks the acceptance up within seconds.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Bridged tool names (SERVER__TOOL) or server names.")
+    var names: [String]
+
+    func run() async throws {
+        guard !names.isEmpty else {
+            Output.stderr("error: name at least one tool or server")
+            throw ExitCode(64)
+        }
+        let context = try global.context()
+        let accepted: [String]
+        do { accepted = try context.registry.acceptToolDefinitions(names) } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        if global.json {
+            Output.json(JSONValue.object(["accepted": .array(accepted.map(JSONValue.string))]))
+        } else {
+            for tool in accepted { print("accepted: \(tool)") }
+        }
+        let unknown = names.filter { name in !((try? context.registry.hasToolPins(named: name)) ?? false) }
+        for name in unknown { Output.stderr("error: no bridged tool or server named '\(name)' has been seen") }
+        if accepted.isEmpty && unknown.isEmpty { Output.stderr("nothing to accept: the definitions named match their pins") }
+        if !unknown.isEmpty { throw ExitCode(1) }
     }
 }

@@ -4,8 +4,12 @@ import Plugins
 
 extension MCPServer {
     /// `tools/list`: the tools the role may call (allowed, or asking for approval), a page at a time.
-    func listTools(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+    /// The session's first list waits (at most `startupWait`) for bridged servers still starting;
+    /// servers ready later arrive with `notifications/tools/list_changed`.
+    func listTools(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         _ = try MCPProtocol.object(params, "tools/list")
+        let first = lock.withLock { () -> Bool in defer { listedTools = true }; return !listedTools }
+        if first { await current.host.router.settle(timeout: settings.startupWait) }
         let (host, caller) = current
         let version = lock.withLock { protocolVersion }
         let tools = host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
@@ -35,7 +39,18 @@ extension MCPServer {
         case let other?: throw .invalidParams("tools/call: \"arguments\" must be an object, got \(other.typeName)")
         }
         let (host, caller) = current
-        let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session)
+        var progress: ToolProgressSink?
+        if let token = p["_meta"]?["progressToken"], JSONRPCID(token) != nil {
+            let send = self.send
+            progress = { value, total, message in
+                var params: [String: JSONValue] = ["progressToken": token, "progress": .double(value)]
+                if let total { params["total"] = .double(total) }
+                if let message { params["message"] = .string(message) }
+                send(.notification(method: "notifications/progress", params: .object(params)))
+            }
+        }
+        let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session,
+                                             progress: progress)
         if outcome.status == .blocked, outcome.reason == "unknown" || outcome.reason == "denied" {
             throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(TraceRedaction.name(name))")
         }

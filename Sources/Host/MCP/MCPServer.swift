@@ -13,6 +13,8 @@ public final class MCPServer: @unchecked Sendable {
         public var serverVersion = "0.1.0"
         /// Requests running at once; the reader waits while this many are in flight (backpressure).
         public var maxInFlight = 64
+        /// How long the session's first `tools/list` waits for bridged servers still starting.
+        public var startupWait: Duration = .seconds(2)
         public init() {}
     }
 
@@ -37,6 +39,10 @@ public final class MCPServer: @unchecked Sendable {
     /// before its answer is queued; this counts until the answer is, so EOF waits for it.
     var unanswered = 0
     var lastSeen: ListFingerprint?
+    /// Whether `tools/list` was answered once (only the first waits for servers still starting).
+    var listedTools = false
+    /// The router observer that turns a change of bridged tools into `list_changed`.
+    var observer: (router: ToolRouter, token: Int)?
 
     /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
     public init(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool = false,
@@ -49,6 +55,21 @@ public final class MCPServer: @unchecked Sendable {
         self.logger = logger
         self.send = send
         self.session = "mcp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        observe(host.router)
+    }
+
+    deinit {
+        if let observer { observer.router.removeObserver(observer.token) }
+    }
+
+    /// Tells the client when the router's tools change (a bridged server started or changed its list).
+    func observe(_ router: ToolRouter) {
+        let token = router.addObserver { [weak self] in self?.listsMayHaveChanged() }
+        let previous = lock.withLock { () -> (router: ToolRouter, token: Int)? in
+            defer { observer = (router, token) }
+            return observer
+        }
+        if let previous { previous.router.removeObserver(previous.token) }
     }
 
     /// The caller and router as of now (a live reload may swap the host between two calls).
@@ -98,7 +119,7 @@ public final class MCPServer: @unchecked Sendable {
         }
         let handler: (@Sendable () async throws(JSONRPCError) -> JSONValue)?
         switch method {
-        case "tools/list": handler = { () throws(JSONRPCError) in try self.listTools(params) }
+        case "tools/list": handler = { () async throws(JSONRPCError) in try await self.listTools(params) }
         case "tools/call": handler = { () async throws(JSONRPCError) in try await self.callTool(params) }
         case "resources/list": handler = { () throws(JSONRPCError) in try self.listResources(params) }
         case "resources/templates/list": handler = { () throws(JSONRPCError) in try self.listResourceTemplates(params) }

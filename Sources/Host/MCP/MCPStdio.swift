@@ -53,6 +53,7 @@ public enum MCPStdio {
                     try? await Task.sleep(for: interval)
                     let now = try? registry.skillsStamp()
                     if now != stamp { stamp = now; server.listsMayHaveChanged() }
+                    host.router.refresh()  // a tool definition accepted by `agenthub tools accept`
                 }
             }
         }

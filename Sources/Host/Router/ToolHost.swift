@@ -1,3 +1,5 @@
+import Children
+import GitSync
 import Registry
 import Foundation
 import Logging
@@ -10,7 +12,10 @@ public struct ToolHost: Sendable {
     public let identity: CallerIdentity
     public let plugins: [any ToolPlugin]
 
-    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger) throws(HostError) {
+    /// `environment` is the host's: bridged servers inherit only its PATH, HOME and locale, and
+    /// `AGENTHUB_BINARY` names the `agenthub` that ties them to the host (else this executable).
+    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) {
         let recorder = TraceRecorder(registry: registry, logger: logger)
         var plugins: [any ToolPlugin] = []
         let config = manifest.plugins
@@ -37,6 +42,10 @@ public struct ToolHost: Sendable {
         }
         if config.skills != nil {
             plugins.append(SkillsPlugin(registry: registry))
+        }
+        if let mcp = config.mcp, !mcp.servers.isEmpty {
+            plugins.append(MCPBridge(servers: mcp.servers.map { Self.bridged($0, manifest: manifest, environment: environment) },
+                                     settings: Self.bridgeSettings(mcp, environment: environment), registry: registry, logger: logger))
         }
         let policy = PolicyEngine(manifest: manifest)
         var settings = ToolRouter.Settings()
@@ -75,6 +84,38 @@ extension ToolHost {
 extension HostContext {
     /// The plugins, policy and router this context's manifest describes.
     public func tools() throws(HostError) -> ToolHost {
-        try ToolHost(manifest: manifest, registry: registry, logger: logger)
+        try ToolHost(manifest: manifest, registry: registry, logger: logger, environment: environment)
     }
+}
+
+extension ToolHost {
+    /// A manifest server entry as the bridge runs it: its environment filtered, its folder resolved.
+    static func bridged(_ entry: MCPServerConfig, manifest: Manifest, environment: [String: String]) -> BridgedServerSettings {
+        let command = ChildCommand(executable: entry.command, arguments: entry.args,
+                                   environment: ChildEnvironment.filtered(environment, adding: entry.env),
+                                   workingDirectory: manifest.resolve(entry.cwd ?? "."))
+        var settings = BridgedServerSettings(name: entry.name, command: command)
+        settings.risk = ToolRisk(rawValue: entry.risk.rawValue) ?? .medium
+        settings.tools = entry.tools
+        settings.timeout = entry.timeout.map { .milliseconds(Int64($0.seconds * 1000)) }
+        settings.startTimeout = .milliseconds(Int64(entry.startTimeout.seconds * 1000))
+        settings.pin = BridgedServerSettings.PinMode(rawValue: entry.pin) ?? .warn
+        return settings
+    }
+
+    static func bridgeSettings(_ config: MCPPluginConfig, environment: [String: String]) -> BridgeSettings {
+        func duration(_ d: ManifestDuration) -> Duration { .milliseconds(Int64(d.seconds * 1000)) }
+        var settings = BridgeSettings()
+        settings.startupWait = duration(config.startupWait)
+        settings.restart.firstDelay = duration(config.restartDelay)
+        settings.restart.maxDelay = duration(config.maxRestartDelay)
+        settings.restart.budget = config.maxRestarts
+        settings.restart.failedRetry = duration(config.failedRetry)
+        settings.restart.stableAfter = duration(config.stableAfter)
+        settings.lifeline = .shim(executable: FetchSupervisor.current(environment: environment).executable)
+        return settings
+    }
+
+    /// The bridge, when the manifest declares servers.
+    public var bridge: MCPBridge? { plugins.lazy.compactMap { $0 as? MCPBridge }.first }
 }

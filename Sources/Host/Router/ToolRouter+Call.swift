@@ -6,11 +6,13 @@ import Plugins
 
 extension ToolRouter {
     /// Runs one call. Never throws: every failure is an error result with a status.
-    public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String) async -> ToolCallOutcome {
+    /// `progress` receives the call's progress when the caller asked for it.
+    public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String,
+                     progress: ToolProgressSink? = nil) async -> ToolCallOutcome {
         let started = ContinuousClock.now
         let span = Self.spanId()
         let args = arguments ?? .object([:])
-        let route = routes[name]
+        let route = self.route(name)
         let verdict = route.map { policy.decide(name, declaredRisk: $0.descriptor.risk, role: caller.role, group: caller.group) }
         // Everything stored from the caller is capped and redacted: names, ids, arguments, messages.
         var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: TraceRedaction.name(session), spanId: span,
@@ -62,17 +64,19 @@ extension ToolRouter {
             return finish(.failed, .error(message), reason: ToolError.Code.invalidArguments.rawValue,
                           detail: detail(.invalidArguments, message, permissiveNote))
         }
-        let deadline = ContinuousClock.now + settings.timeout
-        guard await limiter.acquire(timeout: settings.timeout) else {
+        let timeout = route.descriptor.timeout ?? settings.timeout
+        let deadline = ContinuousClock.now + timeout
+        guard await limiter.acquire(timeout: timeout) else {
             if Task.isCancelled {
                 return finish(.failed, .error("The call to \(name) was cancelled."), reason: ToolError.Code.cancelled.rawValue,
                               detail: detail(.cancelled, "cancelled while waiting for a slot", permissiveNote))
             }
-            let message = "\(name) could not start: \(settings.maxConcurrent) calls are already running (router.max_concurrent) and none finished within \(settings.timeout)."
+            let message = "\(name) could not start: \(settings.maxConcurrent) calls are already running (router.max_concurrent) and none finished within \(timeout)."
             return finish(.failed, .error(message), reason: ToolError.Code.busy.rawValue, detail: detail(.busy, message, permissiveNote))
         }
         let context = ToolCallContext(caller: caller, session: session, spanId: span,
-                                      logger: logger.with("host.tool", name).with("host.span", span), permissions: permissions(caller))
+                                      logger: logger.with("host.tool", name).with("host.span", span), permissions: permissions(caller),
+                                      progress: progress)
         let outcome = await run(route.plugin, name, object, context, until: deadline)
         switch outcome {
         case .value(let result):
@@ -94,7 +98,8 @@ extension ToolRouter {
             return finish(.failed, .error("\(name) failed: \(error)"), reason: ToolError.Code.failed.rawValue,
                           detail: detail(.failed, "\(error)", permissiveNote))
         case .timedOut:
-            let message = "\(name) did not finish within \(settings.timeout) (router.timeout) and was cancelled."
+            let which = route.descriptor.timeout == nil ? "router.timeout" : "its server's timeout"
+            let message = "\(name) did not finish within \(timeout) (\(which)) and was cancelled."
             return finish(.failed, .error(message), reason: ToolError.Code.timeout.rawValue, detail: detail(.timeout, message, permissiveNote))
         }
     }

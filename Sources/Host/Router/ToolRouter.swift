@@ -19,41 +19,104 @@ public final class ToolRouter: Sendable {
         let descriptor: ToolDescriptor
     }
 
+    /// The tools at one moment: built whole and swapped, never edited in place.
+    struct Catalog: Sendable {
+        var routes: [String: Route] = [:]
+        /// Every tool, in plugin order.
+        var descriptors: [ToolDescriptor] = []
+    }
+
     public let policy: PolicyEngine
     public let recorder: TraceRecorder
-    let routes: [String: Route]
-    /// Every tool, in plugin order.
-    public let descriptors: [ToolDescriptor]
+    let plugins: [any ToolPlugin]
     let settings: Settings
     let limiter: ConcurrencyLimiter
     let permissions: @Sendable (ToolCaller) -> any CallerPermissions
     let logger: Logger
+    private let state = NSLock()
+    private nonisolated(unsafe) var catalog: Catalog
+    private nonisolated(unsafe) var observers: [Int: @Sendable () -> Void] = [:]
+    private nonisolated(unsafe) var nextObserver = 0
 
-    /// Fails when two plugins offer the same tool name or a name clients would reject.
+    /// Fails when two plugins offer the same tool name or a name clients would reject. Plugins whose
+    /// tools change (the MCP bridge) are re-read when they say so; their tools never fail the router.
     public init(plugins: [any ToolPlugin], policy: PolicyEngine, recorder: TraceRecorder, settings: Settings = Settings(),
                 logger: Logger, permissions: @escaping @Sendable (ToolCaller) -> any CallerPermissions) throws(HostError) {
-        var routes: [String: Route] = [:]
-        var descriptors: [ToolDescriptor] = []
-        for plugin in plugins {
-            for tool in plugin.tools {
-                guard PluginCatalog.isValidToolName(tool.name) else {
-                    throw HostError(.plugin, "plugin \(plugin.name): tool name '\(tool.name)' must be 1-64 letters, digits, '_' or '-'")
-                }
-                if let existing = routes[tool.name] {
-                    throw HostError(.plugin, "plugins \(existing.plugin.name) and \(plugin.name) both offer a tool named '\(tool.name)'")
-                }
-                routes[tool.name] = Route(plugin: plugin, descriptor: tool)
-                descriptors.append(tool)
-            }
-        }
-        self.routes = routes
-        self.descriptors = descriptors
+        self.plugins = plugins
         self.policy = policy
         self.recorder = recorder
         self.settings = settings
         self.limiter = ConcurrencyLimiter(limit: settings.maxConcurrent)
         self.permissions = permissions
         self.logger = logger
+        catalog = try Self.catalog(plugins, logger: logger)
+        for plugin in plugins {
+            (plugin as? any ChangingToolPlugin)?.onToolsChanged { [weak self] in self?.toolsChanged() }
+        }
+    }
+
+    private static func catalog(_ plugins: [any ToolPlugin], logger: Logger) throws(HostError) -> Catalog {
+        var catalog = Catalog()
+        for plugin in plugins {
+            let changing = plugin is any ChangingToolPlugin
+            for tool in plugin.tools {
+                guard PluginCatalog.isValidToolName(tool.name) else {
+                    if changing { logger.warning("tool skipped: name clients reject", metadata: ["host.tool": "\(TraceRedaction.name(tool.name))"]); continue }
+                    throw HostError(.plugin, "plugin \(plugin.name): tool name '\(tool.name)' must be 1-64 letters, digits, '_' or '-'")
+                }
+                if let existing = catalog.routes[tool.name] {
+                    if changing {
+                        logger.warning("tool skipped: another plugin offers the same name", metadata: [
+                            "host.tool": "\(tool.name)", "host.plugin": "\(existing.plugin.name)"])
+                        continue
+                    }
+                    throw HostError(.plugin, "plugins \(existing.plugin.name) and \(plugin.name) both offer a tool named '\(tool.name)'")
+                }
+                catalog.routes[tool.name] = Route(plugin: plugin, descriptor: tool)
+                catalog.descriptors.append(tool)
+            }
+        }
+        return catalog
+    }
+
+    /// Every tool, in plugin order, as of now.
+    public var descriptors: [ToolDescriptor] { state.withLock { catalog.descriptors } }
+
+    func route(_ name: String) -> Route? { state.withLock { catalog.routes[name] } }
+
+    /// Re-reads the tools of plugins whose tools change, swaps the catalog in, and tells the observers.
+    func toolsChanged() {
+        let rebuilt = (try? Self.catalog(plugins, logger: logger)) ?? state.withLock { catalog }
+        let observers = state.withLock { () -> [@Sendable () -> Void] in
+            catalog = rebuilt
+            return Array(self.observers.values)
+        }
+        for observer in observers { observer() }
+    }
+
+    /// Calls `observer` after the tools changed (a bridged server started, restarted or changed its
+    /// list). Returns a token for `removeObserver`.
+    @discardableResult
+    public func addObserver(_ observer: @escaping @Sendable () -> Void) -> Int {
+        state.withLock {
+            nextObserver += 1
+            observers[nextObserver] = observer
+            return nextObserver
+        }
+    }
+
+    public func removeObserver(_ token: Int) {
+        _ = state.withLock { observers.removeValue(forKey: token) }
+    }
+
+    /// Waits (at most `timeout`) for plugins whose tools are still arriving: servers still starting.
+    public func settle(timeout: Duration) async {
+        for plugin in plugins { await (plugin as? any ChangingToolPlugin)?.settle(timeout: timeout) }
+    }
+
+    /// Re-reads what another process may have changed (accepted tool definitions).
+    public func refresh() {
+        for plugin in plugins { (plugin as? any ChangingToolPlugin)?.refresh() }
     }
 
     /// The tools `caller` may see (allowed or asking), with each one's verdict.
@@ -65,12 +128,12 @@ public final class ToolRouter: Sendable {
     }
 
     /// The plugin's descriptor for `name`, whether or not any caller may use it.
-    public func descriptor(named name: String) -> ToolDescriptor? { routes[name]?.descriptor }
+    public func descriptor(named name: String) -> ToolDescriptor? { route(name)?.descriptor }
 
     /// What the policy decides for `name` and `caller` (unknown tools are decided as if low risk).
     public func verdict(for name: String, caller: ToolCaller) -> PolicyVerdict {
         // Actions (`memory_write_global`) are decided as plugins check them: high risk, exact names only.
-        let risk = CallerActions.all.contains(name) ? .high : routes[name]?.descriptor.risk
+        let risk = CallerActions.all.contains(name) ? .high : route(name)?.descriptor.risk
         return policy.decide(name, declaredRisk: risk, role: caller.role, group: caller.group)
     }
 

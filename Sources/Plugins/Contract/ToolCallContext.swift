@@ -43,8 +43,12 @@ public struct ToolCallContext: Sendable {
     public var spanId: String
     public var logger: Logger
     public var permissions: any CallerPermissions
+    /// Where progress goes when the caller asked for it (an MCP `progressToken`); nil otherwise.
+    public var progress: ToolProgressSink?
 
-    public init(caller: ToolCaller, session: String, spanId: String, logger: Logger, permissions: any CallerPermissions) {
+    public init(caller: ToolCaller, session: String, spanId: String, logger: Logger, permissions: any CallerPermissions,
+                progress: ToolProgressSink? = nil) {
+        self.progress = progress
         self.caller = caller
         self.session = session
         self.spanId = spanId
@@ -60,6 +64,9 @@ public struct ToolCallContext: Sendable {
         if Task.isCancelled { throw ToolError(.cancelled, "the call was cancelled") }
     }
 }
+
+/// Receives a call's progress: how far it is, of how much when known, and a message.
+public typealias ToolProgressSink = @Sendable (_ progress: Double, _ total: Double?, _ message: String?) -> Void
 
 /// Rights that are not tools, which plugins check with `CallerPermissions.explicitlyAllows`. Only
 /// a policy rule that names one exactly grants it: globs and the default never do.

@@ -49,11 +49,15 @@ public struct ToolDescriptor: Sendable, Equatable {
     /// Arguments that carry content the tool stores (a memory's text, a file's content): traces
     /// record their size and SHA-256, never the value.
     public var contentArguments: Set<String>
+    /// How long a call may run before the router answers with a timeout and cancels it; nil means
+    /// `router.timeout` (a bridged server's `timeout` sets it for its tools).
+    public var timeout: Duration?
 
     public init(name: String, title: String, description: String, inputSchema: JSONValue,
                 outputSchema: JSONValue? = nil, annotations: ToolAnnotations = .init(), risk: ToolRisk = .low,
-                contentArguments: Set<String> = []) {
+                contentArguments: Set<String> = [], timeout: Duration? = nil) {
         self.contentArguments = contentArguments
+        self.timeout = timeout
         self.name = name
         self.title = title
         self.description = description

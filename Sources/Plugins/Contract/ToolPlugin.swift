@@ -18,3 +18,14 @@ public protocol ToolPluginLifecycle: ToolPlugin {
     func start() async throws
     func stop() async
 }
+
+/// A plugin whose tools change while the host runs (the MCP bridge: servers start, restart and
+/// change their tool lists). The router re-reads `tools` when told and tells the fronts.
+public protocol ChangingToolPlugin: ToolPlugin {
+    /// Registers `handler`, called after `tools` changed.
+    func onToolsChanged(_ handler: @escaping @Sendable () -> Void)
+    /// Returns once the tools have settled (every server ready or failed), or after `timeout`.
+    func settle(timeout: Duration) async
+    /// Re-reads what another process may have changed (an accepted tool definition).
+    func refresh()
+}

@@ -3,16 +3,30 @@ import Base
 /// One item of a tool result's `content`.
 public enum ToolContent: Sendable, Equatable {
     case text(String)
+    /// Any other MCP content item (image, audio, a resource or a link to one), carried as it came:
+    /// what a bridged server returns besides text.
+    case item(JSONValue)
 
     public var json: JSONValue {
         switch self {
         case .text(let t): return ["type": "text", "text": .string(t)]
+        case .item(let value): return value
         }
     }
 
+    /// The text of a text item; other items read as `[type]`.
     public var text: String {
         switch self {
         case .text(let t): return t
+        case .item(let value): return "[\(value["type"]?.stringValue ?? "content")]"
+        }
+    }
+
+    /// The size in bytes the item adds to a result, for traces.
+    var byteCount: Int {
+        switch self {
+        case .text(let t): return t.utf8.count
+        case .item(let value): return value.jsonByteCount
         }
     }
 }
@@ -44,7 +58,7 @@ public struct ToolResult: Sendable, Equatable {
 
     /// Size in bytes of what the result carries (text plus structured content), for traces.
     public var byteCount: Int {
-        content.reduce(0) { $0 + $1.text.utf8.count } + (structuredContent?.jsonByteCount ?? 0)
+        content.reduce(0) { $0 + $1.byteCount } + (structuredContent?.jsonByteCount ?? 0)
     }
 
     /// The result as MCP's `tools/call` carries it.

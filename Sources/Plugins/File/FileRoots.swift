@@ -1,5 +1,5 @@
 import Base
-import CSystem
+import CShims
 import Foundation
 import Registry
 #if canImport(Glibc)

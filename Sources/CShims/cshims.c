@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "csystem.h"
+#include "cshims.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -34,4 +34,14 @@ int agenthub_die_with_parent(void) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
     if (getppid() != parent) { errno = ESRCH; return -1; }
     return 0;
+}
+
+int agenthub_die_with(int parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
+    if (getppid() != (pid_t)parent) { errno = ESRCH; return -1; }
+    return 0;
+}
+
+int agenthub_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
 }

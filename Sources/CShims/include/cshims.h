@@ -1,5 +1,5 @@
-#ifndef AGENTHUB_CSYSTEM_H
-#define AGENTHUB_CSYSTEM_H
+#ifndef AGENTHUB_CSHIMS_H
+#define AGENTHUB_CSHIMS_H
 
 /// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (plus RESOLVE_NO_SYMLINKS when
 /// `no_symlinks` is set): the kernel refuses any path, `..` or symlink that would leave `dirfd`.
@@ -10,5 +10,12 @@ int agenthub_open_beneath(int dirfd, const char *path, int flags, int mode, int 
 /// worker never outlives the host. Returns 0, or -1 with errno set. Also returns -1 (errno ESRCH)
 /// when the parent is already gone.
 int agenthub_die_with_parent(void);
+
+/// prctl(PR_SET_PDEATHSIG, SIGKILL), then checks that `parent` is still this process's parent (it
+/// may have died before the call). Returns 0, or -1 with errno set (ESRCH when the parent is gone).
+int agenthub_die_with(int parent);
+
+/// pipe2(2) with O_CLOEXEC on both ends. Returns 0, or -1 with errno set.
+int agenthub_pipe_cloexec(int fds[2]);
 
 #endif

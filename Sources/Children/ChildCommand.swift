@@ -1,0 +1,36 @@
+import Foundation
+
+/// What to run: a program, its arguments, the whole environment it gets, and where.
+public struct ChildCommand: Sendable, Equatable {
+    /// A path, or a name looked up in the child's own `PATH`.
+    public var executable: String
+    public var arguments: [String]
+    /// Exactly the variables the child sees: nothing of the host's environment is added.
+    public var environment: [String: String]
+    public var workingDirectory: String?
+
+    public init(executable: String, arguments: [String] = [], environment: [String: String] = [:], workingDirectory: String? = nil) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+
+    /// How the command reads in logs and errors: the program and its arguments.
+    public var display: String { ([executable] + arguments).joined(separator: " ") }
+}
+
+/// The part of the host's environment a child may inherit: the search path, the home folder and the
+/// locale. Secrets (tokens, keys, passwords) are never among them; a child that needs one gets it
+/// from its manifest entry's `env`.
+public enum ChildEnvironment {
+    public static let inheritedNames: Set<String> = ["PATH", "HOME", "LANG", "LANGUAGE"]
+
+    /// `PATH`, `HOME`, `LANG`, `LC_*` from `host`, then `extra` over them.
+    public static func filtered(_ host: [String: String], adding extra: [String: String] = [:]) -> [String: String] {
+        var result = host.filter { inheritedNames.contains($0.key) || $0.key.hasPrefix("LC_") }
+        if result["PATH"] == nil { result["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        for (key, value) in extra { result[key] = value }
+        return result
+    }
+}

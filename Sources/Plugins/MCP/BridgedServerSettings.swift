@@ -1,0 +1,52 @@
+import Children
+import Foundation
+
+/// One downstream server as the manifest describes it (`plugins.mcp.servers.NAME`), compiled: the
+/// command with its filtered environment and resolved working directory.
+public struct BridgedServerSettings: Sendable, Equatable {
+    /// What a changed tool definition does.
+    public enum PinMode: String, Sendable, Equatable, CaseIterable {
+        /// Logged, traced and marked in `agenthub tools list`; the tool still works.
+        case warn
+        /// The changed tool is hidden and refused until `agenthub tools accept` accepts it.
+        case strict
+    }
+
+    public var name: String
+    public var command: ChildCommand
+    /// The risk of its tools (annotations can raise it for one tool).
+    public var risk: ToolRisk = .medium
+    /// Only these downstream tools are bridged, when given.
+    public var tools: [String]?
+    /// How long one call may run (nil: `router.timeout`).
+    public var timeout: Duration?
+    /// How long `initialize` and the first `tools/list` may take before the server is killed.
+    public var startTimeout: Duration = .seconds(10)
+    public var pin = PinMode.warn
+
+    public init(name: String, command: ChildCommand) {
+        self.name = name
+        self.command = command
+    }
+
+    /// The separator between server and tool in a bridged tool name.
+    public static let separator = "__"
+    /// Tool names longer than this are cut by clients and LLM APIs.
+    public static let maxToolNameLength = 64
+}
+
+/// Settings every bridged server shares (`plugins.mcp`).
+public struct BridgeSettings: Sendable, Equatable {
+    /// How long the first `tools/list` of a session waits for servers still starting.
+    public var startupWait: Duration = .seconds(2)
+    public var restart = RestartSchedule.Settings()
+    /// After its stdin is closed, how long a server has before SIGTERM, and then before SIGKILL.
+    public var stopGrace: Duration = .seconds(2)
+    /// The longest line read from a server's stdout; longer ones are dropped.
+    public var maxLineBytes = 16 << 20
+    /// How children are tied to the host (the `agenthub child-exec` shim in production).
+    public var lifeline = ChildProcess.Lifeline.none
+    /// Lines of each server's stderr kept for status and errors.
+    public var stderrLines = 20
+    public init() {}
+}

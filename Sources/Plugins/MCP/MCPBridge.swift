@@ -1,0 +1,135 @@
+import Base
+import Children
+import Foundation
+import Logging
+import Registry
+
+/// The MCP stdio bridge: every `plugins.mcp.servers` entry supervised in the background, each of its
+/// tools offered as `SERVER__TOOL` through the router (policy, validation, timeouts, traces like any
+/// other tool). Its tool list changes as servers start, restart and change theirs; the router
+/// re-reads it when told. Each tool's definition is pinned in the registry when first seen.
+public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecked Sendable {
+    /// What pinning found for a tool whose definition differs from its pin.
+    public enum DefinitionChange: String, Sendable {
+        /// Logged, traced and marked; the tool works.
+        case changed
+        /// Hidden and refused until accepted (`pin: strict`).
+        case blocked
+    }
+
+    public let name = "mcp"
+    public let settings: BridgeSettings
+    let servers: [BridgedServer]
+    let registry: RegistryDatabase?
+    let logger: Logger
+    let lock = NSLock()
+    private var handlers: [@Sendable () -> Void] = []
+    private var tasks: [Task<Void, Never>] = []
+    var routes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
+    private var visible: [ToolDescriptor] = []
+    var changes: [String: DefinitionChange] = [:]
+    /// Pins seen by this process (a read-only registry cannot store them).
+    var memoryPins: [String: String] = [:]
+    /// Changed definitions already logged and traced, as `tool digest`.
+    var reported: Set<String> = []
+
+    /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
+    public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: RegistryDatabase?, logger: Logger) {
+        self.settings = settings
+        self.registry = registry
+        self.logger = logger
+        var built: [BridgedServer] = []
+        let box = WeakBridge()
+        for server in servers {
+            built.append(BridgedServer(settings: server, bridge: settings, logger: logger) { box.bridge?.serverChanged() })
+        }
+        self.servers = built
+        box.bridge = self
+    }
+
+    public var tools: [ToolDescriptor] { lock.withLock { visible } }
+
+    /// The longest start timeout of its servers: how long a one-shot command waits for them.
+    public var longestStartTimeout: Duration { servers.map(\.settings.startTimeout).max() ?? .seconds(10) }
+
+    /// The status of every server, in manifest order.
+    public var statuses: [BridgedServerStatus] { servers.map(\.currentStatus) }
+
+    /// Tools whose definition differs from their pin, and what that does to them.
+    public var definitionChanges: [String: DefinitionChange] { lock.withLock { changes } }
+
+    public func onToolsChanged(_ handler: @escaping @Sendable () -> Void) {
+        lock.withLock { handlers.append(handler) }
+    }
+
+    /// Starts every server in the background and returns at once: a slow server delays nobody.
+    public func start() async throws {
+        if let registry, !registry.isReadOnly { try? registry.pruneBridgeServers() }
+        let started: [Task<Void, Never>] = servers.map { server in Task.detached { await server.run() } }
+        lock.withLock { tasks += started }
+    }
+
+    /// Stops every server (stdin closed, then SIGTERM, then SIGKILL) and waits for them.
+    public func stop() async {
+        let running = lock.withLock { () -> [Task<Void, Never>] in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+        recordStatus()
+    }
+
+    public func settle(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            for server in servers { group.addTask { await server.settled.wait(timeout: timeout) } }
+        }
+    }
+
+    public func refresh() { serverChanged() }
+
+    public func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult {
+        let (route, change) = lock.withLock { (routes[tool], changes[tool]) }
+        guard let route else { throw ToolError(.notFound, "no bridged server offers \(tool)") }
+        if change == .blocked {
+            refresh()  // it may have been accepted since
+            if lock.withLock({ changes[tool] }) == .blocked {
+                throw ToolError(.forbidden, "\(tool) changed its definition since it was first seen, and its server has pin: strict; "
+                                + "review it, then run `agenthub tools accept \(tool)`")
+            }
+        }
+        return try await route.server.call(route.tool.downstreamName, arguments: arguments, progress: context.progress)
+    }
+
+    /// Re-reads every server's tools, applies the pins, records status, and tells the handlers when
+    /// the tools offered changed.
+    func serverChanged() {
+        var newRoutes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
+        var newVisible: [ToolDescriptor] = []
+        var newChanges: [String: DefinitionChange] = [:]
+        for server in servers {
+            let pins = (try? registry?.toolPins(server: server.name)) ?? [:]
+            for tool in server.currentTools {
+                newRoutes[tool.descriptor.name] = (server, tool)
+                if let change = pinCheck(tool, server: server.settings, stored: pins[tool.descriptor.name]) {
+                    newChanges[tool.descriptor.name] = change
+                    if change == .blocked { continue }
+                }
+                newVisible.append(tool.descriptor)
+            }
+        }
+        let (differs, handlers) = lock.withLock { () -> (Bool, [@Sendable () -> Void]) in
+            let differs = visible != newVisible || changes != newChanges
+            routes = newRoutes
+            visible = newVisible
+            changes = newChanges
+            return (differs, self.handlers)
+        }
+        recordStatus()
+        if differs { for handler in handlers { handler() } }
+    }
+}
+
+private final class WeakBridge: @unchecked Sendable {
+    weak var bridge: MCPBridge?
+}

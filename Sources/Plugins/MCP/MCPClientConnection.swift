@@ -1,0 +1,163 @@
+import Base
+import Foundation
+import Logging
+
+/// The client end of one MCP session over a child's stdin and stdout: requests get fresh ids and
+/// wait for their answers, many at once over the one pipe; progress notifications reach the call
+/// that asked for them; everything else the server says goes to `onNotification`.
+///
+/// Lines that are not JSON-RPC are logged and dropped; an oversized line is dropped without ending
+/// the session (the call it answered fails at once, when its id can be read). When the server's
+/// output ends, every waiting request fails with `closedReason`.
+final class MCPClientConnection: @unchecked Sendable {
+    typealias ProgressHandler = @Sendable (JSONValue) -> Void
+
+    private struct Waiting {
+        let continuation: CheckedContinuation<JSONValue, any Error>
+        let method: String
+        let progress: ProgressHandler?
+    }
+
+    let server: String
+    private let writer: LineWriter
+    private let reader: LineReader
+    private let logger: Logger
+    private let onNotification: @Sendable (String, JSONValue?) -> Void
+    private let lock = NSLock()
+    private var nextId = 1
+    private var waiting: [Int: Waiting] = [:]
+    private var failure: BridgeError?
+    private var readTask: Task<Void, Never>?
+    private let maxLineBytes: Int
+
+    init(server: String, input: Int32, output: Int32, maxLineBytes: Int, logger: Logger,
+         onNotification: @escaping @Sendable (String, JSONValue?) -> Void) {
+        self.server = server
+        self.logger = logger
+        self.onNotification = onNotification
+        self.maxLineBytes = maxLineBytes
+        writer = LineWriter(fd: input, closesDescriptor: true)
+        reader = LineReader(fd: output, maxLineBytes: maxLineBytes, maxPending: 64, closesDescriptor: true)
+    }
+
+    /// Starts reading the server's output; `onClosed` runs once it ends.
+    func start(onClosed: @escaping @Sendable () -> Void) {
+        reader.start()
+        readTask = Task.detached { [self] in
+            for await event in reader.events {
+                switch event {
+                case .line(let bytes): receive(bytes)
+                case .oversized(let count, let prefix): dropOversized(count, prefix)
+                case .closed: break
+                }
+                reader.consumed()
+            }
+            onClosed()
+        }
+    }
+
+    /// The number of requests waiting for an answer.
+    var waitingCount: Int { lock.withLock { waiting.count } }
+
+    /// Sends a request and waits for its result. A JSON-RPC error answer throws `.remote`; cancelling
+    /// the calling task sends `notifications/cancelled` for it and throws `.cancelled`.
+    func request(_ method: String, _ params: JSONValue?, progress: ProgressHandler? = nil) async throws -> JSONValue {
+        let id: Int = lock.withLock { defer { nextId += 1 }; return nextId }
+        var params = params
+        if progress != nil, case .object(var o)? = params {
+            var meta = o["_meta"]?.objectValue ?? [:]
+            meta["progressToken"] = .int(id)
+            o["_meta"] = .object(meta)
+            params = .object(o)
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+                lock.lock()
+                if let failure {
+                    lock.unlock()
+                    continuation.resume(throwing: failure)
+                    return
+                }
+                if Task.isCancelled {
+                    lock.unlock()
+                    continuation.resume(throwing: BridgeError(.cancelled, "the call to \(server) was cancelled"))
+                    return
+                }
+                waiting[id] = Waiting(continuation: continuation, method: method, progress: progress)
+                lock.unlock()
+                writer.send(JSONRPCMessage.request(id: .int(id), method: method, params: params).line)
+            }
+        } onCancel: {
+            guard let entry = lock.withLock({ waiting.removeValue(forKey: id) }) else { return }
+            writer.send(JSONRPCMessage.notification(method: "notifications/cancelled",
+                                                    params: ["requestId": .int(id), "reason": "cancelled by the caller (AgentHub)"]).line)
+            entry.continuation.resume(throwing: BridgeError(.cancelled, "the call to \(server) was cancelled"))
+        }
+    }
+
+    func notify(_ method: String, _ params: JSONValue? = nil) {
+        writer.send(JSONRPCMessage.notification(method: method, params: params).line)
+    }
+
+    /// Fails every waiting request (and every later one) with `error`, and stops writing.
+    func fail(_ error: BridgeError) {
+        let entries: [Waiting] = lock.withLock {
+            if failure == nil { failure = error }
+            defer { waiting.removeAll() }
+            return Array(waiting.values)
+        }
+        for entry in entries { entry.continuation.resume(throwing: error) }
+        writer.close()
+    }
+
+    /// Closes the server's stdin: the polite way to ask an MCP stdio server to exit.
+    func closeInput() { writer.close() }
+
+    private func receive(_ bytes: [UInt8]) {
+        switch JSONRPCMessage.decode(bytes) {
+        case .failure(let failure):
+            let preview = Redaction.text(String(decoding: bytes.prefix(200), as: UTF8.self))
+            logger.warning("a line on the server's stdout is not JSON-RPC; dropped", metadata: [
+                "plugins.mcp.error": "\(failure.error.message)", "plugins.mcp.line": "\(preview)"])
+        case .success(.response(let id, let result)):
+            settle(id) { $0.resume(returning: result) }
+        case .success(.error(let id?, let error)):
+            let server = self.server
+            settle(id) { entry in
+                entry.resume(throwing: BridgeError(.remote, "\(server) answered with an error (\(error.code)): \(Redaction.text(error.message))"))
+            }
+        case .success(.error(nil, let error)):
+            logger.warning("the server reported an error for no request", metadata: ["plugins.mcp.error": "\(Redaction.text(error.message))"])
+        case .success(.request(let id, let method, _)):
+            // This client offers no capabilities (no roots, sampling or elicitation): only ping is answered.
+            if method == "ping" {
+                writer.send(JSONRPCMessage.response(id: id, result: [:]).line)
+            } else {
+                writer.send(JSONRPCMessage.error(id: id, .methodNotFound(method)).line)
+            }
+        case .success(.notification(let method, let params)):
+            if method == "notifications/progress", case .int(let token)? = params?["progressToken"] {
+                let handler = lock.withLock { waiting[token]?.progress }
+                handler?(params ?? .null)
+                return
+            }
+            onNotification(method, params)
+        }
+    }
+
+    private func settle(_ id: JSONRPCID, _ resume: (CheckedContinuation<JSONValue, any Error>) -> Void) {
+        guard case .int(let number) = id, let entry = lock.withLock({ waiting.removeValue(forKey: number) }) else {
+            logger.debug("an answer for no waiting request; dropped", metadata: ["plugins.mcp.id": "\(id)"])
+            return
+        }
+        resume(entry.continuation)
+    }
+
+    private func dropOversized(_ count: Int, _ prefix: [UInt8]) {
+        logger.warning("a line on the server's stdout is over the size limit; dropped", metadata: ["plugins.mcp.bytes": "\(count)"])
+        guard case .int(let number)? = RequestIDSniffer.id(in: prefix),
+              let entry = lock.withLock({ waiting.removeValue(forKey: number) }) else { return }
+        entry.continuation.resume(throwing: BridgeError(.protocolViolation,
+                                                        "\(server) answered \(entry.method) with \(count) bytes, over the \(maxLineBytes)-byte limit; the answer was dropped"))
+    }
+}
