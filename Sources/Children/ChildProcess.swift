@@ -45,6 +45,8 @@ public final class ChildProcess: Sendable {
     /// Starts `command`. Throws when the program cannot be started; with a `.shim` lifeline a missing
     /// program is reported by the shim instead (on stderr, exit status 127).
     public static func spawn(_ command: ChildCommand, lifeline: Lifeline) async throws(ChildError) -> ChildProcess {
+        // A child that exits while we write to its stdin must cost an EPIPE, never the host (SIGPIPE).
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
         let stdin = try Pipe2(), stdout = try Pipe2(), stderr = try Pipe2()
         let (executable, arguments) = lifeline.wrap(command)
         let environment = Environment.custom(command.environment.sorted { $0.key < $1.key }.map { Array("\($0.key)=\($0.value)".utf8) })
