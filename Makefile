@@ -11,11 +11,13 @@ CONFIG ?= registry.yaml
 
 .PHONY: run test build deps venv bench clean
 
-## Run the host on the embedded default: validate the manifest, sync the local source, list the registry.
-run: deps build
+## Run the host on the embedded default: validate the manifest, sync the local source, list the registry,
+## and list the tools a researcher sees (with the bridged `time` server's, from mcp-server-time in .venv).
+run: deps venv build
 	.build/debug/agenthub check --config $(CONFIG)
 	.build/debug/agenthub sync --config $(CONFIG)
 	.build/debug/agenthub skills list --config $(CONFIG)
+	.build/debug/agenthub tools list --config $(CONFIG) --role researcher
 
 ## Run every test: Swift unit and integration tests, and the interop tests against the Python tools in .venv.
 test: deps venv

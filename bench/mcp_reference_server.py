@@ -34,5 +34,11 @@ def read_file(path: str, max_bytes: int = MAX_BYTES) -> FileContent:
     return FileContent(path=path, content=data[:max_bytes].decode("utf-8"), truncated=truncated, size=size)
 
 
+@server.tool()
+def echo(text: str) -> str:
+    """Returns the text (the bridge bench's small call)."""
+    return text
+
+
 if __name__ == "__main__":
     server.run("stdio")

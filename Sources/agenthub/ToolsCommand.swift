@@ -44,8 +44,10 @@ extension GlobalOptions {
 extension ToolHost {
     /// Runs `body` with the bridged servers started and settled (each ready, or given up on after its
     /// start timeout), then stops them: a one-shot command sees every tool there is.
-    func withServers<T>(_ body: () async throws -> T) async throws -> T {
+    /// With `for: name`, only when `name` is a bridged tool (`SERVER__TOOL` of a declared server).
+    func withServers<T>(for name: String? = nil, _ body: () async throws -> T) async throws -> T {
         guard let bridge else { return try await body() }
+        if let name, !bridge.serverNames.contains(where: { name.hasPrefix($0 + "__") }) { return try await body() }
         try await bridge.start()
         await bridge.settle(timeout: bridge.longestStartTimeout + .seconds(1))
         for status in bridge.statuses where status.state != .ready {
@@ -127,7 +129,7 @@ struct CallTool: AsyncParsableCommand {
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let session = self.session ?? "cli-\(UInt32.random(in: 0...UInt32.max))"
-        let outcome = try await tools.withServers { await tools.router.call(name, arguments: arguments, caller: caller, session: session) }
+        let outcome = try await tools.withServers(for: name) { await tools.router.call(name, arguments: arguments, caller: caller, session: session) }
         await tools.router.recorder.flush()
         if global.json {
             var o = outcome.result.json.objectValue ?? [:]
@@ -164,7 +166,7 @@ struct ExplainTool: AsyncParsableCommand {
         let context = try global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
-        let verdict = try await tools.withServers { tools.router.verdict(for: name, caller: caller) }
+        let verdict = try await tools.withServers(for: name) { tools.router.verdict(for: name, caller: caller) }
         let descriptor = tools.router.descriptor(named: name)
         let file = context.manifest.file
         func row(_ m: PolicyMatch) -> [String] {

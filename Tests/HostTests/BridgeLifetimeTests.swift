@@ -24,6 +24,7 @@ import Testing
               worker: {}
             plugins:
               mcp:
+                startup_wait: 60s
                 servers:
                   t: { command: \(python), args: [\(bridgeTestServer)] }
                   mute: { command: \(python), args: [\(bridgeTestServer), never-init], start_timeout: 1h }
@@ -42,12 +43,19 @@ import Testing
             {"jsonrpc":"2.0","id":2,"method":"tools/list"}\n
             """.utf8))
         // The answer to tools/list comes once the server is ready (the first list waits for it).
+        // Read with a deadline: a host that never answers fails the test instead of hanging it.
         var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("t__echo") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen.append(chunk)
+        let fd = output.fileHandleForReading.fileDescriptor
+        let deadline = Date().addingTimeInterval(90)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while !String(decoding: seen, as: UTF8.self).contains("\"id\":2"), Date() < deadline {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 100) > 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            seen.append(contentsOf: buffer[0..<n])
         }
+        #expect(String(decoding: seen, as: UTF8.self).contains("t__echo"))
         let children = Self.children(of: process.processIdentifier)
         #expect(children.count == 2, "agenthub mcp started \(children.count) children: \(String(decoding: seen, as: UTF8.self).prefix(500))")
         return (process, input, children)

@@ -48,7 +48,7 @@ struct BridgeHost {
         env["AGENTHUB_BINARY"] = agenthubBinary()
         let tools = try ToolHost(manifest: manifest, registry: registry, logger: Logger(label: "bridge-test"), environment: env)
         try await tools.start()
-        if settle { await tools.router.settle(timeout: .seconds(20)) }
+        if settle { await tools.router.settle(timeout: .seconds(60)) }
         return BridgeHost(dir: dir, tools: tools, registry: registry, manifest: manifest)
     }
 
@@ -56,11 +56,13 @@ struct BridgeHost {
     static func testServer(_ name: String, mode: String = "", extra: String = "") -> String {
         let python = testPython() ?? "python3"
         let args = mode.isEmpty ? "[\(bridgeTestServer)]" : "[\(bridgeTestServer), \(mode)]"
+        // Python starts slowly on a loaded machine (the whole suite runs at once): a generous start timeout.
+        let extra = extra.contains("start_timeout") ? extra : extra + (extra.isEmpty ? "" : "\n") + "        start_timeout: 60s"
         return """
                   \(name):
                     command: \(python)
                     args: \(args)
-            \(extra.isEmpty ? "" : extra)
+            \(extra)
             """
     }
 

@@ -41,13 +41,16 @@ extension MCPServer {
     /// `notifications/prompts/list_changed` for the lists that differ. Call it after a reload or a sync.
     public func listsMayHaveChanged() {
         guard lock.withLock({ phase == .initialized }), let now = fingerprint() else { return }
-        let before: ListFingerprint? = lock.withLock {
+        let (before, toolsShown): (ListFingerprint?, Bool) = lock.withLock {
             let before = lastSeen
-            lastSeen = now
-            return before
+            // While the client's first list waits for bridged servers, a change of tools is no news
+            // to it: that answer will show them.
+            let waiting = listedTools && !toolsListAnswered
+            lastSeen = waiting ? ListFingerprint(tools: before?.tools ?? now.tools, skills: now.skills) : now
+            return (before, !waiting)
         }
         guard let before else { return }
-        if before.tools != now.tools { send(.notification(method: "notifications/tools/list_changed", params: nil)) }
+        if toolsShown, before.tools != now.tools { send(.notification(method: "notifications/tools/list_changed", params: nil)) }
         if before.skills != now.skills {
             send(.notification(method: "notifications/resources/list_changed", params: nil))
             send(.notification(method: "notifications/prompts/list_changed", params: nil))

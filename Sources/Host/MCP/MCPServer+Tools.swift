@@ -9,7 +9,16 @@ extension MCPServer {
     func listTools(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         _ = try MCPProtocol.object(params, "tools/list")
         let first = lock.withLock { () -> Bool in defer { listedTools = true }; return !listedTools }
-        if first { await current.host.router.settle(timeout: settings.startupWait) }
+        if first {
+            await current.host.router.settle(timeout: settings.startupWait)
+            // What this answer shows is what the client knows from now on: a server that became ready
+            // while it waited is in the answer, not a list_changed before it.
+            let tools = fingerprint()?.tools
+            lock.withLock {
+                if let tools { lastSeen?.tools = tools }
+                toolsListAnswered = true
+            }
+        }
         let (host, caller) = current
         let version = lock.withLock { protocolVersion }
         let tools = host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
@@ -43,8 +52,9 @@ extension MCPServer {
         if let token = p["_meta"]?["progressToken"], JSONRPCID(token) != nil {
             let send = self.send
             progress = { value, total, message in
-                var params: [String: JSONValue] = ["progressToken": token, "progress": .double(value)]
-                if let total { params["total"] = .double(total) }
+                func number(_ n: Double) -> JSONValue { n == n.rounded() && abs(n) < 9e15 ? .int(Int(n)) : .double(n) }
+                var params: [String: JSONValue] = ["progressToken": token, "progress": number(value)]
+                if let total { params["total"] = number(total) }
                 if let message { params["message"] = .string(message) }
                 send(.notification(method: "notifications/progress", params: .object(params)))
             }

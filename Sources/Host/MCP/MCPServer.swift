@@ -41,6 +41,8 @@ public final class MCPServer: @unchecked Sendable {
     var lastSeen: ListFingerprint?
     /// Whether `tools/list` was answered once (only the first waits for servers still starting).
     var listedTools = false
+    /// Whether the first `tools/list` is past its wait: before that, a change is no news to the client.
+    var toolsListAnswered = false
     /// The router observer that turns a change of bridged tools into `list_changed`.
     var observer: (router: ToolRouter, token: Int)?
 

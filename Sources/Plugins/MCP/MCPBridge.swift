@@ -49,6 +49,9 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
 
     public var tools: [ToolDescriptor] { lock.withLock { visible } }
 
+    /// The names of its servers, in manifest order.
+    public var serverNames: [String] { servers.map(\.name) }
+
     /// The longest start timeout of its servers: how long a one-shot command waits for them.
     public var longestStartTimeout: Duration { servers.map(\.settings.startTimeout).max() ?? .seconds(10) }
 

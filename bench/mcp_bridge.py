@@ -1,0 +1,121 @@
+"""The MCP stdio bridge: the same downstream server (bench/mcp_reference_server.py, Python `mcp` SDK, with
+a small `echo` and the 4 KiB `read_file`) called directly by the driver, and through `agenthub mcp`
+(release build) which bridges it as `ref__echo` and `ref__read_file`.
+
+For each tool and window (1: one call at a time; 16: pipelined), --calls calls; prints calls/s, p50 and
+p99 for both paths, the ratio bridge/direct and what the bridge adds at p50. Asserts nothing about time.
+
+usage: mcp_bridge.py --binary .build/release/agenthub [--calls 5000] [--windows 1,16]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from mcp_stdio import Connection, percentile  # noqa: E402
+
+
+def run_calls(c, tool, arguments, count, window, check):
+    sent_at = [0.0] * count
+    latencies = [0.0] * count
+    slots = threading.Semaphore(window)
+    errors = []
+
+    def reader():
+        for _ in range(count):
+            reply = c.read()
+            while "id" not in reply:  # a notification (list_changed): not an answer
+                reply = c.read()
+            now = time.perf_counter()
+            i = reply.get("id")
+            result = reply.get("result")
+            if not isinstance(i, int) or result is None or result.get("isError") or not check(result):
+                errors.append(reply)
+            if isinstance(i, int):
+                latencies[i] = now - sent_at[i]
+            slots.release()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    started = time.perf_counter()
+    for i in range(count):
+        slots.acquire()
+        sent_at[i] = time.perf_counter()
+        c.send({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+    thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} calls to {tool} failed, first: {str(errors[0])[:300]}")
+    return count / elapsed, latencies
+
+
+def wait_for_tools(c, prefix):
+    """The first tools/list waits for the bridged server (startup_wait); check it is there."""
+    c.send({"jsonrpc": "2.0", "id": "list", "method": "tools/list"})
+    reply = c.read()
+    while reply.get("id") != "list":
+        reply = c.read()
+    names = [t["name"] for t in reply["result"]["tools"]]
+    if not any(n.startswith(prefix) for n in names):
+        raise RuntimeError(f"no {prefix}* tools listed: {names}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("--windows", default="1,16")
+    args = parser.parse_args()
+    binary = os.path.abspath(args.binary)
+    windows = [int(w) for w in args.windows.split(",")]
+    server = os.path.join(HERE, "mcp_reference_server.py")
+
+    with tempfile.TemporaryDirectory(prefix="agenthub-bridge-bench-") as work:
+        data = os.path.join(work, "data")
+        os.makedirs(data)
+        line = "The quick brown fox jumps over the lazy dog, and the bench reads it again.\n"
+        with open(os.path.join(data, "sample.txt"), "w") as f:
+            f.write((line * (4096 // len(line) + 1))[:4096])
+        with open(os.path.join(work, "registry.yaml"), "w") as f:
+            f.write("version: 1\nrouter:\n  max_concurrent: 64\npolicy:\n  default: deny\n  rules:\n    - allow: [\"ref__*\"]\n"
+                    "roles:\n  bench: {}\nplugins:\n  mcp:\n    servers:\n      ref:\n"
+                    f"        command: {sys.executable}\n        args: [{server}, {data}]\n        risk: low\n")
+        subprocess.run([binary, "check", "--config", "registry.yaml"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        cases = [("echo", {"text": "hello"}, lambda r: r.get("structuredContent", {}).get("result") == "hello"),
+                 ("read_file", {"path": "sample.txt"}, lambda r: r.get("structuredContent", {}).get("size") == 4096)]
+        direct = Connection([sys.executable, server, data], work)
+        direct.initialize()
+        bridged = Connection([binary, "mcp", "--config", "registry.yaml", "--role", "bench", "--agent", "bench", "--no-sync"], work)
+        bridged.initialize()
+        wait_for_tools(bridged, "ref__")
+        rows = []
+        for tool, arguments, check in cases:
+            for window in windows:
+                # Warm both up, then measure them alternately so noise hits both alike.
+                run_calls(direct, tool, arguments, 200, window, check)
+                run_calls(bridged, "ref__" + tool, arguments, 200, window, check)
+                d_rate, d_lat = run_calls(direct, tool, arguments, args.calls, window, check)
+                b_rate, b_lat = run_calls(bridged, "ref__" + tool, arguments, args.calls, window, check)
+                rows.append((tool, window, d_rate, d_lat, b_rate, b_lat))
+        direct.close()
+        bridged.close()
+
+    ms = 1000
+    print(f"MCP bridge: {args.calls} tools/call per row, the same Python SDK server called directly and through agenthub mcp")
+    print(f"{'tool':10} {'window':>6} {'direct/s':>9} {'bridge/s':>9} {'bridge/direct':>13} "
+          f"{'direct p50':>11} {'bridge p50':>11} {'added p50':>10} {'direct p99':>11} {'bridge p99':>11}")
+    for tool, window, d_rate, d_lat, b_rate, b_lat in rows:
+        d50, b50 = percentile(d_lat, 50) * ms, percentile(b_lat, 50) * ms
+        print(f"{tool:10} {window:6d} {d_rate:9.0f} {b_rate:9.0f} {b_rate / d_rate:12.2f}x "
+              f"{d50:10.3f}m {b50:10.3f}m {b50 - d50:9.3f}m {percentile(d_lat, 99) * ms:10.3f}m {percentile(b_lat, 99) * ms:10.3f}m")
+    print("(m = milliseconds; bridge/direct: 1.00x means the bridge costs no throughput. The driver is Python, so at "
+          "high rates it is part of what is measured.)")
+
+
+if __name__ == "__main__":
+    main()
