@@ -49,7 +49,8 @@ public final class ChildProcess: Sendable {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
         let stdin = try Pipe2(), stdout = try Pipe2(), stderr = try Pipe2()
         let (executable, arguments) = lifeline.wrap(command)
-        let environment = Environment.custom(command.environment.sorted { $0.key < $1.key }.map { Array("\($0.key)=\($0.value)".utf8) })
+        // Raw `KEY=VALUE` entries must end with a NUL: swift-subprocess strdup()s them.
+        let environment = Environment.custom(command.environment.sorted { $0.key < $1.key }.map { Array("\($0.key)=\($0.value)".utf8) + [0] })
         var options = PlatformOptions()
         options.processGroupID = 0
         let latch = ExitLatch()

@@ -1,28 +1,33 @@
 import Base
+import Children
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs one fetch in a child process (`agenthub git-fetch-worker`) and ends it at its wall-clock
-/// deadline with SIGKILL. A hang or a crash inside libgit2 costs the child, never the host; the
+/// Runs one fetch in a child process (`agenthub git-fetch-worker`, started with the Children helper)
+/// and ends it at its wall-clock deadline with SIGKILL (to its process group: an ssh it started goes too). A hang or a crash inside libgit2 costs the child, never the host; the
 /// child also dies with the host (PR_SET_PDEATHSIG), so nothing outlives the deadline.
 public struct FetchSupervisor: Sendable {
     /// The `agenthub` executable to run as the worker.
     public var executable: String
     public var arguments: [String]
+    /// The worker's environment (the host's: it reads no secret from it, credentials come in the request).
+    public var environment: [String: String]
 
-    public init(executable: String, arguments: [String] = ["git-fetch-worker"]) {
+    public init(executable: String, arguments: [String] = ["git-fetch-worker"],
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.executable = executable
         self.arguments = arguments
+        self.environment = environment
     }
 
     /// The running `agenthub` binary (`/proc/self/exe`), or `AGENTHUB_BINARY` when set (tests, which
     /// run inside the test runner rather than `agenthub`).
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> FetchSupervisor {
-        if let path = environment["AGENTHUB_BINARY"], !path.isEmpty { return FetchSupervisor(executable: path) }
+        if let path = environment["AGENTHUB_BINARY"], !path.isEmpty { return FetchSupervisor(executable: path, environment: environment) }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return FetchSupervisor(executable: exe)
+        return FetchSupervisor(executable: exe, environment: environment)
     }
 
     /// Fetches, blocking the calling thread (never call it on the cooperative pool) until the worker
@@ -31,41 +36,46 @@ public struct FetchSupervisor: Sendable {
     public func fetch(_ request: FetchRequest, timeout: Double, progress: (FetchEvent) -> Void = { _ in },
                       started: (Int32) -> Void = { _ in }) throws(GitError) -> FetchOutcome {
         let where_ = Redaction.url(request.url)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch {
-            throw GitError(.repository, "cannot start the fetch worker \(executable): \(error.localizedDescription)")
+        // Spawned with the Children helper through `agenthub child-exec --parent PID`, which sets
+        // PR_SET_PDEATHSIG and checks the host is still its parent before the worker runs (a host
+        // killed in between cannot leave it behind); read here, on the calling thread.
+        let command = ChildCommand(executable: executable, arguments: arguments, environment: environment)
+        let spawned = Self.blocking { () -> Result<ChildProcess, ChildError> in
+            do throws(ChildError) { return .success(try await ChildProcess.spawn(command, lifeline: .shim(executable: executable))) } catch { return .failure(error) }
         }
-        let pid = process.processIdentifier
+        let child: ChildProcess
+        switch spawned {
+        case .success(let value): child = value
+        case .failure(let error): throw GitError(.repository, "cannot start the fetch worker \(executable): \(error.message)")
+        }
+        let pid = child.pid
         started(pid)
         let timedOut = LockedFlag()
         let killer = DispatchWorkItem {
             timedOut.set()
-            kill(pid, SIGKILL)
+            child.signalGroup(SIGKILL)
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
 
         let stderrText = LockedBuffer()
         let drained = DispatchSemaphore(value: 0)
+        let errors = FileHandle(fileDescriptor: child.errors, closeOnDealloc: true)
         Thread.detachNewThread {
-            stderrText.append(errors.fileHandleForReading.readDataToEndOfFile().prefix(16_384))
+            stderrText.append(errors.readDataToEndOfFile().prefix(16_384))
             drained.signal()
         }
+        let input = FileHandle(fileDescriptor: child.input, closeOnDealloc: true)
         if let request = try? JSONEncoder().encode(request) {
-            try? input.fileHandleForWriting.write(contentsOf: request)
+            try? input.write(contentsOf: request)
         }
-        try? input.fileHandleForWriting.close()
+        try? input.close()
 
         var last: FetchEvent?
         var pending = Data()
         let decoder = JSONDecoder()
+        let output = FileHandle(fileDescriptor: child.output, closeOnDealloc: true)
         while true {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = output.availableData
             if chunk.isEmpty { break }
             pending.append(chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
@@ -75,9 +85,11 @@ public struct FetchSupervisor: Sendable {
                 if case .progress = event { progress(event) } else { last = event }
             }
         }
-        process.waitUntilExit()
+        try? output.close()
+        let exit = Self.blocking { await child.waitForExit() ?? .signaled(SIGKILL) }
         killer.cancel()
         drained.wait()
+        try? errors.close()
 
         if timedOut.isSet {
             throw GitError(.timeout, "fetching \(where_) did not finish within its \(Self.seconds(timeout)) deadline; the fetch was stopped and the last good revision is still served")
@@ -86,10 +98,22 @@ public struct FetchSupervisor: Sendable {
         case .finished(let outcome)?: return outcome
         case .failed(let kind, let message)?: throw GitError(kind, message)
         default:
-            let how = process.terminationReason == .uncaughtSignal ? "was killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
+            let how = "\(exit)"
             let detail = Redaction.removing(request.credentials.secrets, from: Redaction.text(stderrText.text.trimmingCharacters(in: .whitespacesAndNewlines)))
             throw GitError(.network, "the fetch worker for \(where_) \(how) before answering; the last good revision is still served" + (detail.isEmpty ? "" : ": \(detail.suffix(300))"))
         }
+    }
+
+    /// Runs async work to completion from a thread that may block (never the cooperative pool).
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let box = LockedValue<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            box.set(await body())
+            done.signal()
+        }
+        done.wait()
+        return box.value!
     }
 
     static func seconds(_ value: Double) -> String {
@@ -109,4 +133,11 @@ final class LockedBuffer: @unchecked Sendable {
     private var data = Data()
     func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
     var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+}
+
+final class LockedValue<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T?
+    func set(_ value: T) { lock.lock(); stored = value; lock.unlock() }
+    var value: T? { lock.lock(); defer { lock.unlock() }; return stored }
 }

@@ -32,3 +32,22 @@ import Testing
         }
     }
 }
+
+@Suite struct ChildEnvironmentTests {
+    @Test func theChildSeesExactlyTheValuesGivenByteForByte() async throws {
+        // Long and odd values: an entry passed without its terminating NUL would read past its end.
+        var environment: [String: String] = ["PATH": "/usr/bin:/bin"]
+        for i in 0..<40 { environment["VALUE_\(i)"] = String(repeating: "é/x", count: i * 7 + 1) }
+        let child = try await ChildProcess.spawn(ChildCommand(executable: "/usr/bin/env", environment: environment), lifeline: .none)
+        close(child.input)
+        let output = FileHandle(fileDescriptor: child.output, closeOnDealloc: true).readDataToEndOfFile()
+        _ = await child.waitForExit(timeout: .seconds(30))
+        close(child.errors)
+        var seen: [String: String] = [:]
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { seen[parts[0]] = parts[1] }
+        }
+        #expect(seen == environment)
+    }
+}
