@@ -115,6 +115,19 @@ struct PluginsDecoder {
                 }
             }
             server.cwd = r.string(m["cwd"], "\(path).cwd")
+            if let cwd = server.cwd, let node = m["cwd"] {
+                // A server started in a folder that is not there fails at every restart: say so now.
+                if cwd.isEmpty || cwd.utf8.contains(0) {
+                    r.error(node, "\(path).cwd must name a folder, found '\(cwd)'")
+                } else if let full = r.resolved(cwd) {
+                    var isDirectory: ObjCBool = false
+                    if !FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) {
+                        r.error(node, "\(path).cwd: \(full) does not exist")
+                    } else if !isDirectory.boolValue {
+                        r.error(node, "\(path).cwd: \(full) is not a folder")
+                    }
+                }
+            }
             if let v = r.choice(m["risk"], "\(path).risk", PolicyConfig.Risk.self) { server.risk = v }
             if let tools = m["tools"] {
                 server.tools = r.stringList(tools, "\(path).tools").compactMap { tool, item in

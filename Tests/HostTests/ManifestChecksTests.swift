@@ -119,4 +119,23 @@ import Testing
             #expect(router.verdict(for: "memory_write_global", caller: ToolCaller(agent: "a", role: "exact")).decision == .allow)
         }
     }
+
+    @Test func aBridgedServersSettingsAreCheckedAtTheirPositions() throws {
+        let found = try problems("""
+            version: 1
+            plugins:
+              mcp:
+                servers:
+                  a: { command: python3, cwd: ./missing-folder }
+                  b: { command: python3, cwd: ./a-file }
+                  c: { command: python3, pin: sometimes }
+                  d: { command: python3, start_timeout: soon }
+                  eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee: { command: python3 }
+            """, files: ["a-file"])
+        #expect(found.contains { $0.hasPrefix("5:") && $0.contains("plugins.mcp.servers.a.cwd") && $0.contains("does not exist") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("6:") && $0.contains("is not a folder") })
+        #expect(found.contains { $0.hasPrefix("7:") && $0.contains("pin") })
+        #expect(found.contains { $0.hasPrefix("8:") && $0.contains("start_timeout") })
+        #expect(found.contains { $0.hasPrefix("9:") && $0.contains("would exceed 64") })
+    }
 }
