@@ -5,7 +5,7 @@ a small `echo` and the 4 KiB `read_file`) called directly by the driver, and thr
 For each tool and window (1: one call at a time; 16: pipelined), --calls calls; prints calls/s, p50 and
 p99 for both paths, the ratio bridge/direct and what the bridge adds at p50. Asserts nothing about time.
 
-usage: mcp_bridge.py --binary .build/release/agenthub [--calls 5000] [--windows 1,16]
+usage: mcp_bridge.py --binary .build/release/agenthub [--calls 5000] [--windows 1,16] [--rounds 10]
 """
 import argparse
 import os
@@ -70,6 +70,7 @@ def main():
     parser.add_argument("--binary", required=True)
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--windows", default="1,16")
+    parser.add_argument("--rounds", type=int, default=10, help="direct and bridge alternate this many times per row")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     windows = [int(w) for w in args.windows.split(",")]
@@ -96,12 +97,21 @@ def main():
         rows = []
         for tool, arguments, check in cases:
             for window in windows:
-                # Warm both up, then measure them alternately so noise hits both alike.
+                # Warm both up, then measure them in alternating rounds so the machine's noise hits both alike.
                 run_calls(direct, tool, arguments, 200, window, check)
                 run_calls(bridged, "ref__" + tool, arguments, 200, window, check)
-                d_rate, d_lat = run_calls(direct, tool, arguments, args.calls, window, check)
-                b_rate, b_lat = run_calls(bridged, "ref__" + tool, arguments, args.calls, window, check)
-                rows.append((tool, window, d_rate, d_lat, b_rate, b_lat))
+                per_round = max(1, args.calls // args.rounds)
+                d_time = b_time = 0.0
+                d_lat, b_lat = [], []
+                for _ in range(args.rounds):
+                    rate, lat = run_calls(direct, tool, arguments, per_round, window, check)
+                    d_time += per_round / rate
+                    d_lat += lat
+                    rate, lat = run_calls(bridged, "ref__" + tool, arguments, per_round, window, check)
+                    b_time += per_round / rate
+                    b_lat += lat
+                total = per_round * args.rounds
+                rows.append((tool, window, total / d_time, d_lat, total / b_time, b_lat))
         direct.close()
         bridged.close()
 

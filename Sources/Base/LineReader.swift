@@ -22,6 +22,8 @@ public final class LineReader: Sendable {
     private let maxLineBytes: Int
     private let slots: DispatchSemaphore
     private let closesDescriptor: Bool
+    /// When set, events go straight to it on the reading thread (no stream, no hop).
+    private let handler: (@Sendable (Event) -> Void)?
     private static let prefixBytes = 4096
 
     /// With `closesDescriptor`, the descriptor is closed when reading ends (a child's pipe).
@@ -30,7 +32,22 @@ public final class LineReader: Sendable {
         self.closesDescriptor = closesDescriptor
         self.maxLineBytes = maxLineBytes
         self.slots = DispatchSemaphore(value: maxPending)
+        self.handler = nil
         (events, continuation) = AsyncStream<Event>.makeStream()
+    }
+
+    /// A reader that hands each event to `handler` on its own thread, as soon as it is read: for a
+    /// consumer that does little with each line (settling a waiting request), the lowest latency.
+    /// The handler must not block for long: while it runs, nothing more is read. `events` stays empty.
+    public init(fd: Int32, maxLineBytes: Int = defaultMaxLineBytes, closesDescriptor: Bool = false,
+                handler: @escaping @Sendable (Event) -> Void) {
+        self.fd = fd
+        self.maxLineBytes = maxLineBytes
+        self.closesDescriptor = closesDescriptor
+        self.slots = DispatchSemaphore(value: 1)
+        self.handler = handler
+        (events, continuation) = AsyncStream<Event>.makeStream()
+        continuation.finish()
     }
 
     /// Starts the reading thread. Consumers call `consumed()` once per `.line` or `.oversized` taken.
@@ -50,6 +67,7 @@ public final class LineReader: Sendable {
         var prefix: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         func emit(_ event: Event) {
+            if let handler { handler(event); return }
             slots.wait()
             continuation.yield(event)
         }
@@ -81,12 +99,13 @@ public final class LineReader: Sendable {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                continuation.yield(.closed(error: String(cString: strerror(errno))))
+                let reason = String(cString: strerror(errno))
+                if let handler { handler(.closed(error: reason)) } else { continuation.yield(.closed(error: reason)) }
                 break
             }
             if n == 0 {
                 if !pending.isEmpty || discarding { take([], complete: true) }
-                continuation.yield(.closed(error: nil))
+                if let handler { handler(.closed(error: nil)) } else { continuation.yield(.closed(error: nil)) }
                 break
             }
             var start = 0

@@ -15,15 +15,28 @@ public final class LineWriter: @unchecked Sendable {
     /// Tasks waiting for the queue to shrink to their limit (`waitForRoom`), by ticket.
     private var roomWaiters: [Int: (limit: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
     private var nextTicket = 0
+    /// A direct write failed: the writer thread records it and calls `onBroken`.
+    private var pendingFailure: String?
 
     private let closesDescriptor: Bool
+    /// Whether `send` may write from the caller's thread (the descriptor is then non-blocking).
+    private let writesDirectly: Bool
+    /// A caller is writing directly: the writer thread waits, so lines never interleave.
+    private var directWriting = false
 
     /// `onBroken` is called once, from the writer thread, when the other end is gone (EPIPE) or a write fails.
     /// With `closesDescriptor`, the descriptor is closed when the writer ends (closed or broken): a
     /// child's stdin, which then sees end of input.
-    public init(fd: Int32, closesDescriptor: Bool = false, onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
+    ///
+    /// With `writesDirectly` (for a pipe only this process writes, such as a child's stdin), the
+    /// descriptor is made non-blocking and `send` writes on the caller's thread when nothing is queued,
+    /// handing what does not fit to the writer thread: no thread hop on the common path.
+    public init(fd: Int32, closesDescriptor: Bool = false, writesDirectly: Bool = false,
+                onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
         self.fd = fd
         self.closesDescriptor = closesDescriptor
+        self.writesDirectly = writesDirectly
+        if writesDirectly { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         self.onBroken = onBroken
         let thread = Thread { [self] in run() }
         thread.name = "agenthub.line-writer"
@@ -33,10 +46,36 @@ public final class LineWriter: @unchecked Sendable {
     /// Queues one line (the bytes must end with a newline). Dropped once the writer is closed or broken.
     public func send(_ line: [UInt8]) {
         condition.lock()
-        defer { condition.unlock() }
-        guard !closed, brokenError == nil else { return }
-        queued += line
-        condition.signal()
+        guard !closed, brokenError == nil else { condition.unlock(); return }
+        guard writesDirectly, queued.isEmpty, !writing, !directWriting else {
+            queued += line
+            condition.signal()
+            condition.unlock()
+            return
+        }
+        directWriting = true
+        condition.unlock()
+        var offset = 0
+        var failure: String?
+        line.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n; continue }
+                if n < 0, errno == EINTR { continue }
+                if n < 0, errno != EAGAIN { failure = String(cString: strerror(errno)) }
+                break
+            }
+        }
+        condition.lock()
+        directWriting = false
+        if let failure, brokenError == nil {
+            // The writer thread reports it (onBroken) when it wakes.
+            pendingFailure = failure
+        } else if offset < line.count {
+            queued = Array(line[offset...]) + queued
+        }
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Returns once at most `limit` bytes wait to be written, the writer is broken or closed, or the
@@ -88,7 +127,7 @@ public final class LineWriter: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
         condition.lock()
         defer { condition.unlock() }
-        while (!queued.isEmpty || writing) && brokenError == nil {
+        while (!queued.isEmpty || writing || directWriting) && brokenError == nil {
             if !condition.wait(until: deadline) { return false }
         }
         return brokenError == nil
@@ -107,7 +146,19 @@ public final class LineWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while queued.isEmpty && !closed { condition.wait() }
+            while (queued.isEmpty || directWriting) && !closed && pendingFailure == nil { condition.wait() }
+            if let failure = pendingFailure, brokenError == nil {
+                brokenError = failure
+                queued = []
+                condition.broadcast()
+                let ready = takeSatisfiedWaiters()
+                condition.unlock()
+                for waiter in ready { waiter.resume() }
+                if closesDescriptor { Glibc.close(fd) }
+                onBroken(failure)
+                return
+            }
+            while directWriting { condition.wait() }
             if queued.isEmpty && closed {
                 condition.unlock()
                 if closesDescriptor { Glibc.close(fd) }

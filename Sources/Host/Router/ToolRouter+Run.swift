@@ -20,12 +20,13 @@ extension ToolRouter {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<RunOutcome, Never>) in
                 race.start(continuation)
-                let work = Task(executorPreference: BlockingWorkExecutor.shared) {
+                let body: @Sendable () async -> Void = {
                     defer { limiter.release() }
                     do { race.finish(.value(try await plugin.call(name, arguments: arguments, context: context))) } catch {
                         race.finish(.error(error))
                     }
                 }
+                let work = plugin.blocksThreads ? Task(executorPreference: BlockingWorkExecutor.shared, operation: body) : Task(operation: body)
                 let timer = Task {
                     try? await Task.sleep(until: deadline, clock: .continuous)
                     if !Task.isCancelled { race.finish(.timedOut) }

@@ -11,6 +11,14 @@ public protocol ToolPlugin: Sendable {
     /// Runs one tool. A `ToolError` becomes an error result that the caller sees; the plugin should
     /// check `context.checkCancellation()` between steps of long work.
     func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult
+    /// Whether its calls block a thread (SQLite, the file system): the router runs those on threads of
+    /// their own, off the cooperative pool. A plugin that only awaits (the MCP bridge) says false and
+    /// saves the hop. Default: true.
+    var blocksThreads: Bool { get }
+}
+
+extension ToolPlugin {
+    public var blocksThreads: Bool { true }
 }
 
 /// A plugin with background work: the host starts it before serving and stops it on shutdown.

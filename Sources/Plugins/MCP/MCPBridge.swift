@@ -18,6 +18,8 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     }
 
     public let name = "mcp"
+    /// Calls only await the server's answer: no thread is blocked, so they stay on the cooperative pool.
+    public var blocksThreads: Bool { false }
     public let settings: BridgeSettings
     let servers: [BridgedServer]
     let registry: RegistryDatabase?

@@ -27,7 +27,7 @@ final class MCPClientConnection: @unchecked Sendable {
     private var nextId = 1
     private var waiting: [Int: Waiting] = [:]
     private var failure: BridgeError?
-    private var readTask: Task<Void, Never>?
+    private var onClosed: (@Sendable () -> Void)?
     private let maxLineBytes: Int
 
     init(server: String, input: Int32, output: Int32, maxLineBytes: Int, logger: Logger,
@@ -36,23 +36,27 @@ final class MCPClientConnection: @unchecked Sendable {
         self.logger = logger
         self.onNotification = onNotification
         self.maxLineBytes = maxLineBytes
-        writer = LineWriter(fd: input, closesDescriptor: true)
-        reader = LineReader(fd: output, maxLineBytes: maxLineBytes, maxPending: 64, closesDescriptor: true)
+        // Both ends are this process's own pipes: requests are written from the caller's thread and
+        // answers settled on the reading thread, with no hop through a queue or a task between.
+        writer = LineWriter(fd: input, closesDescriptor: true, writesDirectly: true)
+        let box = WeakConnection()
+        reader = LineReader(fd: output, maxLineBytes: maxLineBytes, closesDescriptor: true) { event in
+            box.connection?.handle(event)
+        }
+        box.connection = self
     }
 
     /// Starts reading the server's output; `onClosed` runs once it ends.
     func start(onClosed: @escaping @Sendable () -> Void) {
+        lock.withLock { self.onClosed = onClosed }
         reader.start()
-        readTask = Task.detached { [self] in
-            for await event in reader.events {
-                switch event {
-                case .line(let bytes): receive(bytes)
-                case .oversized(let count, let prefix): dropOversized(count, prefix)
-                case .closed: break
-                }
-                reader.consumed()
-            }
-            onClosed()
+    }
+
+    private func handle(_ event: LineReader.Event) {
+        switch event {
+        case .line(let bytes): receive(bytes)
+        case .oversized(let count, let prefix): dropOversized(count, prefix)
+        case .closed: lock.withLock { onClosed }?()
         }
     }
 
@@ -160,4 +164,8 @@ final class MCPClientConnection: @unchecked Sendable {
         entry.continuation.resume(throwing: BridgeError(.protocolViolation,
                                                         "\(server) answered \(entry.method) with \(count) bytes, over the \(maxLineBytes)-byte limit; the answer was dropped"))
     }
+}
+
+private final class WeakConnection: @unchecked Sendable {
+    weak var connection: MCPClientConnection?
 }
