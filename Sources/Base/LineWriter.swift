@@ -105,6 +105,17 @@ public final class LineWriter: @unchecked Sendable {
         }
     }
 
+    /// `waitForRoom` for a thread that may block (a dedicated reading thread): returns once at most
+    /// `limit` bytes wait to be written, the writer is broken or closed, or `stop` says so (asked
+    /// every 50 ms).
+    public func waitForRoomBlocking(atMost limit: Int, stop: () -> Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        while queued.count + inProgress > limit, brokenError == nil, !closed, !stop() {
+            _ = condition.wait(until: Date().addingTimeInterval(0.05))
+        }
+    }
+
     /// Resumes the waiters whose limit the queue now meets (all of them once broken or closed).
     /// Call with the lock held; the continuations are resumed after it is released.
     private func takeSatisfiedWaiters() -> [CheckedContinuation<Void, Never>] {
@@ -209,6 +220,7 @@ public final class LineWriter: @unchecked Sendable {
                 // Room frees up as the reader takes bytes, not only when the whole batch is out.
                 condition.lock()
                 inProgress -= n
+                condition.broadcast()
                 let ready = takeSatisfiedWaiters()
                 condition.unlock()
                 for waiter in ready { waiter.resume() }

@@ -24,7 +24,6 @@ import Testing
               worker: {}
             plugins:
               mcp:
-                startup_wait: 60s
                 servers:
                   t: { command: \(python), args: [\(bridgeTestServer)] }
                   mute: { command: \(python), args: [\(bridgeTestServer), never-init], start_timeout: 1h }
@@ -39,25 +38,22 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         input.fileHandleForWriting.write(Data("""
-            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}
-            {"jsonrpc":"2.0","id":2,"method":"tools/list"}\n
+            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n
             """.utf8))
-        // The answer to tools/list comes once the server is ready (the first list waits for it).
-        // Read with a deadline: a host that never answers fails the test instead of hanging it.
-        var seen = Data()
-        let fd = output.fileHandleForReading.fileDescriptor
-        let deadline = Date().addingTimeInterval(90)
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while !String(decoding: seen, as: UTF8.self).contains("\"id\":2"), Date() < deadline {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 100) > 0 else { continue }
-            let n = read(fd, &buffer, buffer.count)
-            if n <= 0 { break }
-            seen.append(contentsOf: buffer[0..<n])
+        // Both servers run once their processes show the server's command line: the shim has set
+        // PR_SET_PDEATHSIG and exec'd it. Wait with a deadline, so a host that never starts them fails.
+        var children: [Int32] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            children = Self.children(of: process.processIdentifier).filter { pid in
+                let argv = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").split(separator: "\0")
+                // Exec'd: the program is the server's, no longer the agenthub shim.
+                return argv.contains { $0.hasSuffix("bridge_test_server.py") } && !(argv.first ?? "").hasSuffix("agenthub")
+            }
+            if children.count == 2 { break }
+            usleep(20_000)
         }
-        #expect(String(decoding: seen, as: UTF8.self).contains("t__echo"))
-        let children = Self.children(of: process.processIdentifier)
-        #expect(children.count == 2, "agenthub mcp started \(children.count) children: \(String(decoding: seen, as: UTF8.self).prefix(500))")
+        #expect(children.count == 2, "agenthub mcp started \(children.count) servers")
         return (process, input, children)
     }
 

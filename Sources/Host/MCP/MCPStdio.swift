@@ -35,7 +35,26 @@ public enum MCPStdio {
         }
         let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
                                settings: options.server, logger: logger) { writer.send($0.line) }
-        let reader = LineReader(fd: options.input, maxLineBytes: options.maxMessageBytes, maxPending: 16)
+        let limit = options.maxMessageBytes
+        let maxInFlight = options.server.maxInFlight
+        let maxQueued = options.maxQueuedOutputBytes
+        // Requests are handed to the server on the reading thread itself (no hop through a task), and
+        // backpressure blocks that thread, which has nothing else to do: read the next request only
+        // when its answer has room (a client that does not read stdout stops us reading stdin), and
+        // when a slot is free.
+        let reader = LineReader(fd: options.input, maxLineBytes: options.maxMessageBytes) { event in
+            guard !loop.isStopped else { return }
+            switch event {
+            case .line(let bytes): server.receive(line: bytes)
+            case .oversized(let count, let prefix): server.receiveOversized(byteCount: count, prefix: prefix, limit: limit)
+            case .closed(let error):
+                logger.info("stdin closed; shutting down", metadata: error.map { ["host.mcp.error": "\($0)"] } ?? [:])
+                loop.finish(endOfInput: true)
+                return
+            }
+            writer.waitForRoomBlocking(atMost: maxQueued) { loop.isStopped }
+            while server.inFlightCount >= maxInFlight, !loop.isStopped { usleep(1000) }
+        }
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -58,28 +77,7 @@ public enum MCPStdio {
             }
         }
         reader.start()
-        let limit = options.maxMessageBytes
-        let maxInFlight = options.server.maxInFlight
-        let maxQueued = options.maxQueuedOutputBytes
-        let task = Task { () -> Bool in
-            for await event in reader.events {
-                switch event {
-                case .line(let bytes): server.receive(line: bytes)
-                case .oversized(let count, let prefix): server.receiveOversized(byteCount: count, prefix: prefix, limit: limit)
-                case .closed(let error):
-                    logger.info("stdin closed; shutting down", metadata: error.map { ["host.mcp.error": "\($0)"] } ?? [:])
-                    return true
-                }
-                reader.consumed()
-                // Backpressure: read the next request only when its answer has room (a client that
-                // does not read stdout stops us reading stdin), and when a slot is free.
-                await writer.waitForRoom(atMost: maxQueued)
-                while server.inFlightCount >= maxInFlight, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
-            }
-            return false
-        }
-        loop.set(task)
-        let endOfInput = await task.value
+        let endOfInput = await loop.ended
         if endOfInput {
             // A client that closed stdin right after its last request (a script piping into us) still gets
             // the answers that come quickly; what is still running after the grace period is cancelled.
@@ -99,21 +97,35 @@ public enum MCPStdio {
     }
 }
 
-/// The read loop's task, stoppable from a signal handler or the writer thread before or after it starts.
+/// How reading ended: end of input, or a stop (a signal, a broken stdout), from any thread, once.
 private final class LoopHandle: @unchecked Sendable {
     private let lock = NSLock()
-    private var task: Task<Bool, Never>?
-    private var stopped = false
+    private var outcome: Bool?
+    private var waiter: CheckedContinuation<Bool, Never>?
 
-    var isStopped: Bool { lock.withLock { stopped } }
+    var isStopped: Bool { lock.withLock { outcome == false } }
 
-    func set(_ task: Task<Bool, Never>) {
-        let stopNow = lock.withLock { self.task = task; return stopped }
-        if stopNow { task.cancel() }
+    func stop() { finish(endOfInput: false) }
+
+    func finish(endOfInput: Bool) {
+        let waiter: CheckedContinuation<Bool, Never>? = lock.withLock {
+            guard outcome == nil else { return nil }
+            outcome = endOfInput
+            defer { self.waiter = nil }
+            return self.waiter
+        }
+        waiter?.resume(returning: endOfInput)
     }
 
-    func stop() {
-        let task = lock.withLock { stopped = true; return self.task }
-        task?.cancel()
+    /// True at end of input, false after a stop.
+    var ended: Bool {
+        get async {
+            await withCheckedContinuation { continuation in
+                lock.lock()
+                if let outcome { lock.unlock(); continuation.resume(returning: outcome); return }
+                waiter = continuation
+                lock.unlock()
+            }
+        }
     }
 }
