@@ -31,9 +31,9 @@ public final class ChildProcess: Sendable {
     public let output: Int32
     /// Read end of the child's stderr.
     public let errors: Int32
-    private let latch: ExitLatch
+    private let latch: OneShot<ChildExit>
 
-    private init(pid: Int32, command: ChildCommand, input: Int32, output: Int32, errors: Int32, latch: ExitLatch) {
+    private init(pid: Int32, command: ChildCommand, input: Int32, output: Int32, errors: Int32, latch: OneShot<ChildExit>) {
         self.pid = pid
         self.command = command
         self.input = input
@@ -53,8 +53,8 @@ public final class ChildProcess: Sendable {
         let environment = Environment.custom(command.environment.sorted { $0.key < $1.key }.map { Array("\($0.key)=\($0.value)".utf8) + [0] })
         var options = PlatformOptions()
         options.processGroupID = 0
-        let latch = ExitLatch()
-        let started = StartSignal()
+        let latch = OneShot<ChildExit>()
+        let started = OneShot<Result<Int32, SpawnFailure>>()
         let workingDirectory = command.workingDirectory.map { FilePath($0) }
         let program: Executable = executable.contains("/") ? .path(FilePath(executable)) : .name(executable)
         // Spawned from the one long-lived thread, so the kernel's parent-death signal is tied to the process.
@@ -67,23 +67,23 @@ public final class ChildProcess: Sendable {
                     output: .fileDescriptor(FileDescriptor(rawValue: stdout.write), closeAfterSpawningProcess: true),
                     error: .fileDescriptor(FileDescriptor(rawValue: stderr.write), closeAfterSpawningProcess: true)
                 ) { execution in
-                    started.succeed(execution.processIdentifier.value)
+                    started.set(.success(execution.processIdentifier.value))
                 }
                 switch result.terminationStatus {
-                case .exited(let code): latch.finish(.exited(code))
-                case .signaled(let number): latch.finish(.signaled(number))
+                case .exited(let code): latch.set(.exited(code))
+                case .signaled(let number): latch.set(.signaled(number))
                 }
             } catch {
-                started.fail("\(error)")
-                latch.finish(.exited(127))
+                started.set(.failure(SpawnFailure(message: "\(error)")))
+                latch.set(.exited(127))
             }
         }
-        switch await started.value {
+        switch await started.wait() ?? .failure(SpawnFailure(message: "the spawn was cancelled")) {
         case .success(let pid):
             return ChildProcess(pid: pid, command: command, input: stdin.write, output: stdout.read, errors: stderr.read, latch: latch)
-        case .failure(let message):
+        case .failure(let failure):
             for fd in [stdin.write, stdout.read, stderr.read] { close(fd) }
-            throw ChildError(.spawn, "cannot start \(Redaction.text(command.executable)): \(message)")
+            throw ChildError(.spawn, "cannot start \(Redaction.text(command.executable)): \(failure.message)")
         }
     }
 
@@ -139,36 +139,9 @@ private struct Pipe2 {
     }
 }
 
-/// The pid of a child being spawned, or why it could not be.
-private final class StartSignal: @unchecked Sendable {
-    enum Outcome { case success(Int32), failure(String) }
-    private let lock = NSLock()
-    private var outcome: Outcome?
-    private var waiter: CheckedContinuation<Outcome, Never>?
-
-    func succeed(_ pid: Int32) { set(.success(pid)) }
-    func fail(_ message: String) { set(.failure(message)) }
-
-    private func set(_ value: Outcome) {
-        let waiter: CheckedContinuation<Outcome, Never>? = lock.withLock {
-            guard outcome == nil else { return nil }
-            outcome = value
-            defer { self.waiter = nil }
-            return self.waiter
-        }
-        waiter?.resume(returning: value)
-    }
-
-    var value: Outcome {
-        get async {
-            await withCheckedContinuation { continuation in
-                lock.lock()
-                if let outcome { lock.unlock(); continuation.resume(returning: outcome); return }
-                waiter = continuation
-                lock.unlock()
-            }
-        }
-    }
+/// Why swift-subprocess could not start a child.
+private struct SpawnFailure: Error, Sendable {
+    let message: String
 }
 
 extension ChildProcess {

@@ -97,35 +97,13 @@ public enum MCPStdio {
     }
 }
 
-/// How reading ended: end of input, or a stop (a signal, a broken stdout), from any thread, once.
-private final class LoopHandle: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcome: Bool?
-    private var waiter: CheckedContinuation<Bool, Never>?
+/// How reading ended, set once from any thread: true at end of input, false after a stop (a signal,
+/// a broken stdout).
+private final class LoopHandle: Sendable {
+    private let outcome = OneShot<Bool>()
 
-    var isStopped: Bool { lock.withLock { outcome == false } }
-
-    func stop() { finish(endOfInput: false) }
-
-    func finish(endOfInput: Bool) {
-        let waiter: CheckedContinuation<Bool, Never>? = lock.withLock {
-            guard outcome == nil else { return nil }
-            outcome = endOfInput
-            defer { self.waiter = nil }
-            return self.waiter
-        }
-        waiter?.resume(returning: endOfInput)
-    }
-
-    /// True at end of input, false after a stop.
-    var ended: Bool {
-        get async {
-            await withCheckedContinuation { continuation in
-                lock.lock()
-                if let outcome { lock.unlock(); continuation.resume(returning: outcome); return }
-                waiter = continuation
-                lock.unlock()
-            }
-        }
-    }
+    var isStopped: Bool { outcome.current == false }
+    func stop() { outcome.set(false) }
+    func finish(endOfInput: Bool) { outcome.set(endOfInput) }
+    var ended: Bool { get async { await outcome.wait() ?? false } }
 }

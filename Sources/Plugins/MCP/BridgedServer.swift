@@ -18,7 +18,7 @@ final class BridgedServer: @unchecked Sendable {
     let bridge: BridgeSettings
     let logger: Logger
     /// The first start has settled (ready, or ended): what the first `tools/list` waits for.
-    let settled = OnceFlag()
+    let settled = OneShot<Void>()
     private let changed: @Sendable () -> Void
     private let lock = NSLock()
     private var status: BridgedServerStatus
@@ -49,7 +49,7 @@ final class BridgedServer: @unchecked Sendable {
             first = false
             let started = ContinuousClock.now
             let ending = await runOnce()
-            settled.set()
+            settled.set(())
             if Task.isCancelled { break }
             let next = schedule.ended(after: ContinuousClock.now - started)
             let delay: Duration
@@ -89,7 +89,7 @@ final class BridgedServer: @unchecked Sendable {
             if child.exit == nil { child.signal(SIGKILL) }
             let exit = await Self.uncancelled { await child.waitForExit() }
             child.signalGroup(SIGKILL)
-            await stderrDone.wait(timeout: .milliseconds(300))
+            _ = await stderrDone.wait(timeout: .milliseconds(300))
             let message = error.code == .exited ? endedMessage(exit, during: "start") : error.message
             connection.fail(BridgeError(.exited, message))
             logger.error("bridged server did not start", metadata: ["plugins.mcp.reason": "\(message)"])
@@ -112,7 +112,7 @@ final class BridgedServer: @unchecked Sendable {
             logger.info("bridged server ready", metadata: ["plugins.mcp.tools": "\(tools.count)", "plugins.mcp.protocol": "\(handshake.version)",
                                                            "plugins.mcp.pid": "\(child.pid)"])
         }
-        settled.set()
+        settled.set(())
 
         let exit = await child.waitForExit()
         lock.withLock { self.connection = nil }
@@ -126,7 +126,7 @@ final class BridgedServer: @unchecked Sendable {
             return "stopped by the host (\(ended))"
         }
         child.signalGroup(SIGKILL)
-        await stderrDone.wait(timeout: .milliseconds(300))
+        _ = await stderrDone.wait(timeout: .milliseconds(300))
         let message = endedMessage(exit, during: "call")
         connection.fail(BridgeError(.exited, message))
         return message
@@ -257,8 +257,8 @@ final class BridgedServer: @unchecked Sendable {
     }
 
     /// Logs each stderr line with the server's name and keeps the last ones. Returns a flag set when stderr ends.
-    private func readErrors(_ child: ChildProcess) -> OnceFlag {
-        let done = OnceFlag()
+    private func readErrors(_ child: ChildProcess) -> OneShot<Void> {
+        let done = OneShot<Void>()
         let reader = LineReader(fd: child.errors, maxLineBytes: 16 << 10, maxPending: 64, closesDescriptor: true)
         reader.start()
         let keep = bridge.stderrLines
@@ -277,7 +277,7 @@ final class BridgedServer: @unchecked Sendable {
                     if status.stderrTail.count > keep { status.stderrTail.removeFirst(status.stderrTail.count - keep) }
                 }
             }
-            done.set()
+            done.set(())
         }
         return done
     }

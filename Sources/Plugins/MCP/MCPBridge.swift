@@ -87,7 +87,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
 
     public func settle(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            for server in servers { group.addTask { await server.settled.wait(timeout: timeout) } }
+            for server in servers { group.addTask { _ = await server.settled.wait(timeout: timeout) } }
         }
     }
 

@@ -1,29 +1,36 @@
 import Foundation
 
-/// A value set once (how a child ended) that any number of tasks await, each with an optional
-/// deadline. Waiters are resumed when it is set, when their deadline passes, or when cancelled.
-final class ExitLatch: @unchecked Sendable {
+/// A value set once, from any thread, that any number of tasks await, each with an optional
+/// deadline: how a child ended, whether a server's first start settled, why a read loop stopped.
+public final class OneShot<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var value: ChildExit?
-    private var waiters: [Int: CheckedContinuation<ChildExit?, Never>] = [:]
-    private var nextTicket = 0
+    private var value: Value?
+    private var waiters: [Int: CheckedContinuation<Value?, Never>] = [:]
     /// Tickets whose deadline or cancellation came before their continuation was registered.
     private var abandoned: Set<Int> = []
+    private var nextTicket = 0
 
-    var current: ChildExit? { lock.withLock { value } }
+    public init() {}
 
-    func finish(_ exit: ChildExit) {
-        let ready: [CheckedContinuation<ChildExit?, Never>] = lock.withLock {
-            guard value == nil else { return [] }
-            value = exit
-            defer { waiters.removeAll() }
+    /// The value, once set.
+    public var current: Value? { lock.withLock { value } }
+
+    /// Sets the value and resumes every waiter. Returns false (and changes nothing) when it was set already.
+    @discardableResult
+    public func set(_ newValue: Value) -> Bool {
+        let ready: [CheckedContinuation<Value?, Never>]? = lock.withLock {
+            guard value == nil else { return nil }
+            value = newValue
+            defer { waiters.removeAll(); abandoned.removeAll() }
             return Array(waiters.values)
         }
-        for waiter in ready { waiter.resume(returning: exit) }
+        guard let ready else { return false }
+        for waiter in ready { waiter.resume(returning: newValue) }
+        return true
     }
 
-    /// The exit, or nil when `timeout` passed first or the task was cancelled.
-    func wait(timeout: Duration? = nil) async -> ChildExit? {
+    /// The value; nil when `timeout` passed first or the waiting task was cancelled.
+    public func wait(timeout: Duration? = nil) async -> Value? {
         let ticket: Int? = lock.withLock {
             if value != nil { return nil }
             nextTicket += 1
@@ -38,7 +45,7 @@ final class ExitLatch: @unchecked Sendable {
         }
         defer { timer?.cancel() }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<ChildExit?, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
                 lock.lock()
                 if let value { lock.unlock(); continuation.resume(returning: value); return }
                 if Task.isCancelled || abandoned.remove(ticket) != nil { lock.unlock(); continuation.resume(returning: nil); return }
@@ -51,7 +58,7 @@ final class ExitLatch: @unchecked Sendable {
     }
 
     private func abandon(_ ticket: Int) {
-        let waiter: CheckedContinuation<ChildExit?, Never>? = lock.withLock {
+        let waiter: CheckedContinuation<Value?, Never>? = lock.withLock {
             guard value == nil else { return nil }
             guard let waiter = waiters.removeValue(forKey: ticket) else { abandoned.insert(ticket); return nil }
             return waiter
