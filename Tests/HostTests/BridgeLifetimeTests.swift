@@ -93,12 +93,33 @@ import Testing
         }
     }
 
-    @Test func aSIGTERMedHostStopsItsServers() async throws {
+    /// What `agenthub servers --json` says, by server.
+    func statuses(_ dir: String) async throws -> [String: [String: Any]] {
+        let result = try await run(agenthubBinary(), ["servers", "--json"], in: dir)
+        let rows = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+        return Dictionary(rows.map { ($0["server"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test func aSIGTERMedHostStopsItsServersAndAgenthubServersShowsWhatItRan() async throws {
         try await withTemporaryDirectory { dir in
             let (host, _, servers) = try startHost(dir)
+            var seen: [String: [String: Any]] = [:]
+            for _ in 0..<300 {
+                seen = try await statuses(dir)
+                if seen["t"]?["state"] as? String == "ready" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(seen["t"]?["state"] as? String == "ready", "\(seen)")
+            #expect(seen["t"]?["host_running"] as? Bool == true)
+            #expect(seen["t"]?["pid"] as? Int != nil)
+            #expect((seen["t"]?["toolCount"] as? Int ?? 0) > 5)
+            #expect(seen["mute"]?["state"] as? String == "starting")
             kill(host.processIdentifier, SIGTERM)
             host.waitUntilExit()
             for server in servers { #expect(await waitGone(server)) }
+            let after = try await statuses(dir)
+            #expect(after["t"]?["state"] as? String == "stopped")
+            #expect(after["t"]?["host_running"] as? Bool == false)
         }
     }
 }
