@@ -19,8 +19,20 @@ public final class LineWriter: @unchecked Sendable {
     private var pendingFailure: String?
 
     private let closesDescriptor: Bool
-    /// Whether `send` may write from the caller's thread (the descriptor is then non-blocking).
-    private let writesDirectly: Bool
+    /// When `send` may write from the caller's thread instead of waking the writer thread.
+    public enum DirectWrites: Sendable {
+        /// Never: every line goes through the writer thread.
+        case never
+        /// Always when nothing is queued: the descriptor is made non-blocking (only for a pipe no other
+        /// process writes, such as a child's stdin), and what does not fit goes to the writer thread.
+        case nonBlocking
+        /// A line of at most 4 KiB when nothing is queued and the descriptor has room for it now (a pipe
+        /// reports writable with a page free), so the write cannot block; for a descriptor shared with
+        /// others (stdout), which must stay blocking.
+        case smallWhenWritable
+    }
+
+    private let directWrites: DirectWrites
     /// A caller is writing directly: the writer thread waits, so lines never interleave.
     private var directWriting = false
 
@@ -28,15 +40,14 @@ public final class LineWriter: @unchecked Sendable {
     /// With `closesDescriptor`, the descriptor is closed when the writer ends (closed or broken): a
     /// child's stdin, which then sees end of input.
     ///
-    /// With `writesDirectly` (for a pipe only this process writes, such as a child's stdin), the
-    /// descriptor is made non-blocking and `send` writes on the caller's thread when nothing is queued,
-    /// handing what does not fit to the writer thread: no thread hop on the common path.
-    public init(fd: Int32, closesDescriptor: Bool = false, writesDirectly: Bool = false,
+    /// `directWrites` lets `send` write on the caller's thread when that cannot block: no thread hop
+    /// on the common path.
+    public init(fd: Int32, closesDescriptor: Bool = false, directWrites: DirectWrites = .never,
                 onBroken: @escaping @Sendable (String) -> Void = { _ in }) {
         self.fd = fd
         self.closesDescriptor = closesDescriptor
-        self.writesDirectly = writesDirectly
-        if writesDirectly { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        self.directWrites = directWrites
+        if directWrites == .nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         self.onBroken = onBroken
         let thread = Thread { [self] in run() }
         thread.name = "agenthub.line-writer"
@@ -47,7 +58,7 @@ public final class LineWriter: @unchecked Sendable {
     public func send(_ line: [UInt8]) {
         condition.lock()
         guard !closed, brokenError == nil else { condition.unlock(); return }
-        guard writesDirectly, queued.isEmpty, !writing, !directWriting else {
+        guard directWrites != .never, queued.isEmpty, !writing, !directWriting, mayWriteNow(line.count) else {
             queued += line
             condition.signal()
             condition.unlock()
@@ -76,6 +87,18 @@ public final class LineWriter: @unchecked Sendable {
         }
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Whether a direct write of `count` bytes cannot block.
+    private func mayWriteNow(_ count: Int) -> Bool {
+        switch directWrites {
+        case .never: return false
+        case .nonBlocking: return true
+        case .smallWhenWritable:
+            guard count <= 4096 else { return false }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLOUT) != 0
+        }
     }
 
     /// Returns once at most `limit` bytes wait to be written, the writer is broken or closed, or the

@@ -29,7 +29,8 @@ public enum MCPStdio {
                              options: Options, logger: Logger) async {
         signal(SIGPIPE, SIG_IGN)
         let loop = LoopHandle()
-        let writer = LineWriter(fd: options.output) { reason in
+        // Small answers are written by the task that made them when stdout has room: no hop.
+        let writer = LineWriter(fd: options.output, directWrites: .smallWhenWritable) { reason in
             logger.info("stdout closed; shutting down", metadata: ["host.mcp.reason": "\(reason)"])
             loop.stop()
         }

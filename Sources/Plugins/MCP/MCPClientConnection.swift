@@ -38,7 +38,7 @@ final class MCPClientConnection: @unchecked Sendable {
         self.maxLineBytes = maxLineBytes
         // Both ends are this process's own pipes: requests are written from the caller's thread and
         // answers settled on the reading thread, with no hop through a queue or a task between.
-        writer = LineWriter(fd: input, closesDescriptor: true, writesDirectly: true)
+        writer = LineWriter(fd: input, closesDescriptor: true, directWrites: .nonBlocking)
         let box = WeakConnection()
         reader = LineReader(fd: output, maxLineBytes: maxLineBytes, closesDescriptor: true) { event in
             box.connection?.handle(event)
