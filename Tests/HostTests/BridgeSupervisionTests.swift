@@ -219,6 +219,8 @@ import Testing
             #expect(host.router.descriptor(named: long) == nil)
             let problems = host.status("t")?.problems ?? []
             #expect(problems.contains { $0.contains("plugins.mcp.servers.t") && $0.contains("65 characters") }, "\(problems)")
+            // Like `check`, it starts with where the entry is written.
+            #expect(problems.allSatisfy { $0.hasPrefix(host.manifest.file + ":") }, "\(problems)")
             #expect(await host.call("t__echo", ["text": "ok"]).status == .succeeded)
             await host.stop()
         }

@@ -100,6 +100,7 @@ extension ToolHost {
         settings.timeout = entry.timeout.map { .milliseconds(Int64($0.seconds * 1000)) }
         settings.startTimeout = .milliseconds(Int64(entry.startTimeout.seconds * 1000))
         settings.pin = BridgedServerSettings.PinMode(rawValue: entry.pin) ?? .warn
+        settings.location = "\(manifest.file):\(entry.location.line):\(entry.location.column)"
         return settings
     }
 

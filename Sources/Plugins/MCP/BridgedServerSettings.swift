@@ -23,6 +23,8 @@ public struct BridgedServerSettings: Sendable, Equatable {
     /// How long `initialize` and the first `tools/list` may take before the server is killed.
     public var startTimeout: Duration = .seconds(10)
     public var pin = PinMode.warn
+    /// Where the entry is written (`registry.yaml:LINE:COL`), to begin each problem with, as `check` does.
+    public var location: String?
 
     public init(name: String, command: ChildCommand) {
         self.name = name

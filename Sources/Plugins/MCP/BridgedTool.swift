@@ -18,7 +18,7 @@ public struct BridgedTool: Sendable, Equatable {
         var tools: [BridgedTool] = []
         var problems: [String] = []
         var seen: Set<String> = []
-        let at = "plugins.mcp.servers.\(server.name)"
+        let at = (server.location.map { "\($0): " } ?? "") + "plugins.mcp.servers.\(server.name)"
         for item in listed {
             guard let object = item.objectValue, case .string(let name)? = object["name"], !name.isEmpty else {
                 problems.append("\(at): the server listed a tool without a name; it is not bridged")
