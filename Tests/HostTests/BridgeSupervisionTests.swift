@@ -118,8 +118,11 @@ import Testing
     @Test func aCallersCancellationReachesTheServer() async throws {
         try await withTemporaryDirectory { dir in
             let host = try await BridgeHost.start(dir, servers: BridgeHost.testServer("t", extra: "        env: { MARKER_DIR: \"\(dir)\" }"))
-            let call = Task { await host.call("t__sleep", ["seconds": 30]) }
-            try await Task.sleep(for: .milliseconds(500))
+            // Cancel once progress shows the server is inside the tool (a cancel for a request the
+            // server has not started yet is one it may ignore).
+            let progressed = Box(false)
+            let call = Task { await host.call("t__sleep", ["seconds": 30]) { _, _, _ in progressed.update { $0 = true } } }
+            #expect(await host.wait(seconds: 60) { progressed.value })
             call.cancel()
             let outcome = await call.value
             #expect(outcome.reason == "cancelled")
