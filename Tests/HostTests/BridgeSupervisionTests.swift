@@ -173,7 +173,7 @@ import Testing
             #expect(host.router.descriptor(named: "t__added") == nil)
             #expect(await host.call("t__add_tool").status == .succeeded)
             #expect(await host.wait { host.router.descriptor(named: "t__added") != nil })
-            #expect(told.value >= 1)
+            #expect(await host.wait { told.value >= 1 })
             #expect(await host.call("t__added").result.text == "added works")
             await host.stop()
         }
