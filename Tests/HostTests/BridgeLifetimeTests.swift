@@ -57,6 +57,14 @@ import Testing
         return (process, input, children)
     }
 
+    /// `startHost` on a thread of its own: it polls and blocks, which must not hold one of the
+    /// cooperative pool's few threads (other suites' timers need them).
+    func started(_ dir: String) async throws -> (Process, Pipe, [Int32]) {
+        let box = UncheckedBox<Result<(Process, Pipe, [Int32]), any Error>>()
+        await onThread { box.value = Result { try self.startHost(dir) } }
+        return try box.value!.get()
+    }
+
     static func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.flatMap { task -> [Int32] in
@@ -75,19 +83,19 @@ import Testing
 
     @Test func aSIGKILLedHostLeavesNoServerBehind() async throws {
         try await withTemporaryDirectory { dir in
-            let (host, _, servers) = try startHost(dir)
+            let (host, _, servers) = try await started(dir)
             for server in servers { #expect(!processIsGone(server)) }
             kill(host.processIdentifier, SIGKILL)
-            host.waitUntilExit()
+            await onThread { host.waitUntilExit() }
             for server in servers { #expect(await waitGone(server), "the bridged server \(server) outlived its SIGKILLed host") }
         }
     }
 
     @Test func closingTheHostsStdinStopsItsServers() async throws {
         try await withTemporaryDirectory { dir in
-            let (host, input, servers) = try startHost(dir)
+            let (host, input, servers) = try await started(dir)
             try input.fileHandleForWriting.close()
-            host.waitUntilExit()
+            await onThread { host.waitUntilExit() }
             #expect(host.terminationStatus == 0)
             for server in servers { #expect(await waitGone(server)) }
         }
@@ -102,7 +110,7 @@ import Testing
 
     @Test func aSIGTERMedHostStopsItsServersAndAgenthubServersShowsWhatItRan() async throws {
         try await withTemporaryDirectory { dir in
-            let (host, _, servers) = try startHost(dir)
+            let (host, _, servers) = try await started(dir)
             var seen: [String: [String: Any]] = [:]
             for _ in 0..<300 {
                 seen = try await statuses(dir)
@@ -115,11 +123,16 @@ import Testing
             #expect((seen["t"]?["toolCount"] as? Int ?? 0) > 5)
             #expect(seen["mute"]?["state"] as? String == "starting")
             kill(host.processIdentifier, SIGTERM)
-            host.waitUntilExit()
+            await onThread { host.waitUntilExit() }
             for server in servers { #expect(await waitGone(server)) }
             let after = try await statuses(dir)
             #expect(after["t"]?["state"] as? String == "stopped")
             #expect(after["t"]?["host_running"] as? Bool == false)
         }
     }
+}
+
+/// Carries a non-Sendable value out of a thread the caller waits for.
+final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T?
 }
