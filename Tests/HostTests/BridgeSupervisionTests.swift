@@ -88,7 +88,8 @@ import Testing
         try await withTemporaryDirectory { dir in
             let servers = BridgeHost.testServer("mute", mode: "never-init", extra: "        start_timeout: 30s") + "\n" + BridgeHost.testServer("t")
             let host = try await BridgeHost.start(dir, servers: servers, settle: false)
-            #expect(await host.wait { host.status("t")?.state == .ready })
+            // Ready, and its tools in the router (the status turns ready just before the router is told).
+            #expect(await host.wait { host.status("t")?.state == .ready && host.router.descriptor(named: "t__echo") != nil })
             #expect(host.status("mute")?.state == .starting)
             #expect(await host.call("t__echo", ["text": "fast"]).result.text == "fast")
             await host.stop()
