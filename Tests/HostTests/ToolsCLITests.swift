@@ -12,13 +12,20 @@ import Testing
         }
     }
 
-    @Test func listShowsWhatTheRoleMayCall() throws {
-        try withShippedManifest { dir in
-            let researcher = try run(agenthubBinary(), ["tools", "list", "--role", "researcher"], in: dir)
+    /// `tools list` starts the shipped manifest's bridged `time` server (Python): async, so the wait
+    /// never holds a thread of the cooperative pool.
+    @Test func listShowsWhatTheRoleMayCallIncludingTheBridgedTimeServersTools() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileManager.default.copyItem(atPath: packageRoot + "/registry.yaml", toPath: dir + "/registry.yaml")
+            try FileManager.default.copyItem(atPath: packageRoot + "/skills", toPath: dir + "/skills")
+            let researcher = try await run(agenthubBinary(), ["tools", "list", "--role", "researcher"], in: dir)
             #expect(researcher.status == 0)
             #expect(researcher.stdout.contains("memory_write") && researcher.stdout.contains("read_file"))
             #expect(!researcher.stdout.contains("write_file ") && !researcher.stdout.contains("memory_delete") && !researcher.stdout.contains("export_trace"))
-            let json = try run(agenthubBinary(), ["tools", "list", "--role", "editor", "--group", "writers", "--json"], in: dir)
+            if testPython() != nil {
+                #expect(researcher.stdout.contains("time__get_current_time"), "\(researcher.stderr)")
+            }
+            let json = try await run(agenthubBinary(), ["tools", "list", "--role", "editor", "--group", "writers", "--json"], in: dir)
             let tools = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]] ?? []
             let names = tools.compactMap { $0["name"] as? String }
             #expect(names.contains("export_trace") && names.contains("memory_delete"))
