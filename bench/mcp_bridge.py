@@ -12,46 +12,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from mcp_stdio import Connection, percentile  # noqa: E402
-
-
-def run_calls(c, tool, arguments, count, window, check):
-    sent_at = [0.0] * count
-    latencies = [0.0] * count
-    slots = threading.Semaphore(window)
-    errors = []
-
-    def reader():
-        for _ in range(count):
-            reply = c.read()
-            while "id" not in reply:  # a notification (list_changed): not an answer
-                reply = c.read()
-            now = time.perf_counter()
-            i = reply.get("id")
-            result = reply.get("result")
-            if not isinstance(i, int) or result is None or result.get("isError") or not check(result):
-                errors.append(reply)
-            if isinstance(i, int):
-                latencies[i] = now - sent_at[i]
-            slots.release()
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    started = time.perf_counter()
-    for i in range(count):
-        slots.acquire()
-        sent_at[i] = time.perf_counter()
-        c.send({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
-    thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} calls to {tool} failed, first: {str(errors[0])[:300]}")
-    return count / elapsed, latencies
+from mcp_stdio import Connection, percentile, run_calls  # noqa: E402
 
 
 def wait_for_tools(c, prefix):

@@ -85,7 +85,9 @@ def pings(c, count):
     return times
 
 
-def pipelined_calls(c, count, window, expected_size):
+def run_calls(c, tool, arguments, count, window, check):
+    """`count` tools/call requests with `window` in flight; each result must pass `check`. Returns calls/s
+    and the latency of each call. Notifications (no id) between answers are skipped."""
     sent_at = [0.0] * count
     latencies = [0.0] * count
     slots = threading.Semaphore(window)
@@ -94,13 +96,13 @@ def pipelined_calls(c, count, window, expected_size):
     def reader():
         for _ in range(count):
             reply = c.read()
+            while "id" not in reply:
+                reply = c.read()
             now = time.perf_counter()
             i = reply.get("id")
             result = reply.get("result")
-            if not isinstance(i, int) or result is None or result.get("isError"):
+            if not isinstance(i, int) or result is None or result.get("isError") or not check(result):
                 errors.append(reply)
-            elif result.get("structuredContent", {}).get("size") != expected_size:
-                errors.append({"unexpected": str(result)[:200]})
             if isinstance(i, int):
                 latencies[i] = now - sent_at[i]
             slots.release()
@@ -111,12 +113,17 @@ def pipelined_calls(c, count, window, expected_size):
     for i in range(count):
         slots.acquire()
         sent_at[i] = time.perf_counter()
-        c.send({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "read_file", "arguments": {"path": "sample.txt"}}})
+        c.send({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
     thread.join()
     elapsed = time.perf_counter() - started
     if errors:
-        raise RuntimeError(f"{len(errors)} calls failed, first: {errors[0]}")
+        raise RuntimeError(f"{len(errors)} calls to {tool} failed, first: {str(errors[0])[:300]}")
     return count / elapsed, latencies
+
+
+def pipelined_calls(c, count, window, expected_size):
+    return run_calls(c, "read_file", {"path": "sample.txt"}, count, window,
+                     lambda result: result.get("structuredContent", {}).get("size") == expected_size)
 
 
 def measure(name, command, cwd, args, size):

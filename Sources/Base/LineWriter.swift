@@ -181,34 +181,27 @@ public final class LineWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while (queued.isEmpty || directWriting) && !closed && pendingFailure == nil { condition.wait() }
-            if let failure = pendingFailure, brokenError == nil {
-                brokenError = failure
-                queued = []
-                condition.broadcast()
-                let ready = takeSatisfiedWaiters()
-                condition.unlock()
-                for waiter in ready { waiter.resume() }
-                if closesDescriptor { Glibc.close(fd) }
-                onBroken(failure)
-                return
-            }
             while directWriting { condition.wait() }
-            if queued.isEmpty && closed {
+            // A direct write that failed ends the writer as a failed batch would.
+            var failure = pendingFailure
+            if failure == nil {
+                if queued.isEmpty && closed {
+                    condition.unlock()
+                    if closesDescriptor { Glibc.close(fd) }
+                    return
+                }
+                var batch: [UInt8] = []
+                swap(&batch, &queued)
+                writing = true
+                inProgress = batch.count
                 condition.unlock()
-                if closesDescriptor { Glibc.close(fd) }
-                return
+
+                failure = writeAll(batch)
+
+                condition.lock()
+                writing = false
+                inProgress = 0
             }
-            var batch: [UInt8] = []
-            swap(&batch, &queued)
-            writing = true
-            inProgress = batch.count
-            condition.unlock()
-
-            let failure = writeAll(batch)
-
-            condition.lock()
-            writing = false
-            inProgress = 0
             if let failure, brokenError == nil {
                 brokenError = failure
                 queued = []

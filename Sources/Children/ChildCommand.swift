@@ -15,9 +15,6 @@ public struct ChildCommand: Sendable, Equatable {
         self.environment = environment
         self.workingDirectory = workingDirectory
     }
-
-    /// How the command reads in logs and errors: the program and its arguments.
-    public var display: String { ([executable] + arguments).joined(separator: " ") }
 }
 
 /// The part of the host's environment a child may inherit: the search path, the home folder and the

@@ -14,8 +14,6 @@ public enum ChildExit: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var isSuccess: Bool { self == .exited(0) }
-
     static func signalName(_ number: Int32) -> String? {
         switch number {
         case SIGKILL: return "SIGKILL"

@@ -10,6 +10,9 @@ public struct ManifestDuration: Codable, Sendable, Hashable, CustomStringConvert
         self.text = text
     }
 
+    /// As a Swift `Duration` (millisecond precision, as written).
+    public var duration: Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+
     public init(parsing text: String) throws(DurationError) {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))

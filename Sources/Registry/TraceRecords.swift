@@ -87,6 +87,12 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
 
     /// `2026-11-22T03:09:42.638Z`: ISO 8601 in UTC with milliseconds, built without a formatter
     /// (it runs twice per tool call).
+    /// A new span id: 16 hex digits.
+    public static func newSpanId() -> String {
+        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     public static func timestamp(_ date: Date = Date()) -> String {
         let since1970 = date.timeIntervalSince1970
         var seconds = time_t(since1970.rounded(.down))

@@ -66,7 +66,7 @@ struct MCPCommand: AsyncParsableCommand {
         var options = MCPStdio.Options()
         options.maxMessageBytes = maxMessageBytes ?? context.manifest.mcp.maxMessageBytes
         options.server.pageSize = context.manifest.mcp.pageSize
-        if let wait = context.manifest.plugins.mcp?.startupWait { options.server.startupWait = .milliseconds(Int64(wait.seconds * 1000)) }
+        if let wait = context.manifest.plugins.mcp?.startupWait { options.server.startupWait = wait.duration }
         await MCPStdio.serve(host: tools, registry: context.registry, caller: caller, agentFromClient: agent == nil,
                              options: options, logger: context.logger)
         await service?.scheduler.stopLoop()

@@ -49,7 +49,7 @@ public struct ToolHost: Sendable {
         }
         let policy = PolicyEngine(manifest: manifest)
         var settings = ToolRouter.Settings()
-        settings.timeout = .milliseconds(Int64(manifest.router.timeout.seconds * 1000))
+        settings.timeout = manifest.router.timeout.duration
         settings.maxConcurrent = manifest.router.maxConcurrent
         settings.maxTraceArgumentBytes = manifest.router.maxTraceArgumentBytes
         let skillPatterns = ManifestPermissions.skillPatterns(manifest)
@@ -97,22 +97,21 @@ extension ToolHost {
         var settings = BridgedServerSettings(name: entry.name, command: command)
         settings.risk = ToolRisk(rawValue: entry.risk.rawValue) ?? .medium
         settings.tools = entry.tools
-        settings.timeout = entry.timeout.map { .milliseconds(Int64($0.seconds * 1000)) }
-        settings.startTimeout = .milliseconds(Int64(entry.startTimeout.seconds * 1000))
+        settings.timeout = entry.timeout?.duration
+        settings.startTimeout = entry.startTimeout.duration
         settings.pin = BridgedServerSettings.PinMode(rawValue: entry.pin) ?? .warn
         settings.location = "\(manifest.file):\(entry.location.line):\(entry.location.column)"
         return settings
     }
 
     static func bridgeSettings(_ config: MCPPluginConfig, environment: [String: String]) -> BridgeSettings {
-        func duration(_ d: ManifestDuration) -> Duration { .milliseconds(Int64(d.seconds * 1000)) }
         var settings = BridgeSettings()
-        settings.startupWait = duration(config.startupWait)
-        settings.restart.firstDelay = duration(config.restartDelay)
-        settings.restart.maxDelay = duration(config.maxRestartDelay)
+        settings.startupWait = config.startupWait.duration
+        settings.restart.firstDelay = config.restartDelay.duration
+        settings.restart.maxDelay = config.maxRestartDelay.duration
         settings.restart.budget = config.maxRestarts
-        settings.restart.failedRetry = duration(config.failedRetry)
-        settings.restart.stableAfter = duration(config.stableAfter)
+        settings.restart.failedRetry = config.failedRetry.duration
+        settings.restart.stableAfter = config.stableAfter.duration
         settings.lifeline = .shim(executable: FetchSupervisor.current(environment: environment).executable)
         return settings
     }

@@ -10,7 +10,7 @@ extension ToolRouter {
     public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String,
                      progress: ToolProgressSink? = nil) async -> ToolCallOutcome {
         let started = ContinuousClock.now
-        let span = Self.spanId()
+        let span = TraceEvent.newSpanId()
         let args = arguments ?? .object([:])
         let route = self.route(name)
         let verdict = route.map { policy.decide(name, declaredRisk: $0.descriptor.risk, role: caller.role, group: caller.group) }
@@ -108,12 +108,6 @@ extension ToolRouter {
         var o: [String: JSONValue] = ["error": .string(code.rawValue), "message": .string(TraceRedaction.message(message))]
         if let note { o["permissive"] = note }
         return .object(o)
-    }
-
-    static func spanId() -> String {
-        let value = UInt64.random(in: 0...UInt64.max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
 

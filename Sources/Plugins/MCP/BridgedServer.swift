@@ -82,7 +82,7 @@ final class BridgedServer: @unchecked Sendable {
         let stderrDone = readErrors(child)
         let connection = MCPClientConnection(server: name, input: child.input, output: child.output, maxLineBytes: bridge.maxLineBytes,
                                              logger: logger) { [weak self] method, params in self?.notification(method, params) }
-        connection.start(onClosed: {})
+        connection.start()
 
         switch await starting(child, connection) {
         case .failure(let error):
@@ -154,11 +154,11 @@ final class BridgedServer: @unchecked Sendable {
                         return .failure(BridgeError(.protocolViolation, "\(name) answered initialize without a protocolVersion"))
                     }
                     guard Self.protocolVersions.contains(version) else {
-                        return .failure(BridgeError(.protocolViolation, "\(name) speaks MCP \(TraceRedactionName.cap(version)); AgentHub speaks \(Self.protocolVersions.joined(separator: ", "))"))
+                        return .failure(BridgeError(.protocolViolation, "\(name) speaks MCP \(version.utf8Prefix(128)); AgentHub speaks \(Self.protocolVersions.joined(separator: ", "))"))
                     }
                     connection.notify("notifications/initialized")
                     let info = result["serverInfo"].map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")" }
-                    return .success(Handshake(version: version, serverInfo: info.map { TraceRedactionName.cap($0) }, tools: try await Self.listTools(connection, name)))
+                    return .success(Handshake(version: version, serverInfo: info.map { $0.utf8Prefix(128) }, tools: try await Self.listTools(connection, name)))
                 } catch let error as BridgeError {
                     return .failure(error)
                 } catch {

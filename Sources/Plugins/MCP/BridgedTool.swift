@@ -24,11 +24,11 @@ public struct BridgedTool: Sendable, Equatable {
                 problems.append("\(at): the server listed a tool without a name; it is not bridged")
                 continue
             }
-            let shown = TraceRedactionName.cap(name)
+            let shown = name.utf8Prefix(128)
             if let allowed = server.tools, !allowed.contains(name) { continue }
             let full = server.name + BridgedServerSettings.separator + name
             guard full.count <= BridgedServerSettings.maxToolNameLength else {
-                problems.append("\(at): tool '\(shown)' would be bridged as '\(TraceRedactionName.cap(full))', \(full.count) characters, over the \(BridgedServerSettings.maxToolNameLength) clients accept; it is not bridged")
+                problems.append("\(at): tool '\(shown)' would be bridged as '\(full.utf8Prefix(128))', \(full.count) characters, over the \(BridgedServerSettings.maxToolNameLength) clients accept; it is not bridged")
                 continue
             }
             guard isValidName(full) else {
@@ -80,9 +80,4 @@ public struct BridgedTool: Sendable, Equatable {
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
     }
-}
-
-/// Names from a downstream server are capped before they reach a log or a message.
-enum TraceRedactionName {
-    static func cap(_ name: String) -> String { name.utf8Prefix(128) }
 }

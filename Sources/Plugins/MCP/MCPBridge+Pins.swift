@@ -27,7 +27,7 @@ extension MCPBridge {
             if writable, stored?.changedDigest != tool.digest {
                 try? registry?.recordChangedDefinition(name, digest: tool.digest)
                 try? registry?.appendTraceEvents([TraceEvent(
-                    at: TraceEvent.timestamp(), type: "tool.definition_changed", session: "bridge", spanId: Self.spanId(),
+                    at: TraceEvent.timestamp(), type: "tool.definition_changed", session: "bridge", spanId: TraceEvent.newSpanId(),
                     agent: "host", role: nil, group: nil, tool: name, decision: change.rawValue,
                     detail: ["server": .string(server.name), "pinned": .string(pinned), "now": .string(tool.digest),
                              "pin": .string(server.pin.rawValue)])])
@@ -36,20 +36,21 @@ extension MCPBridge {
         return change
     }
 
-    /// Records each server's status for `agenthub servers` (a separate process reads it).
+    /// Records each server's status for `agenthub servers` (a separate process reads it), when it
+    /// differs from what was last recorded.
     func recordStatus() {
         guard let registry, !registry.isReadOnly else { return }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
         for server in servers {
             guard let data = try? encoder.encode(server.currentStatus) else { continue }
-            try? registry.recordBridgeServer(owner: SyncOwner.thisProcess, server: server.name, status: String(decoding: data, as: UTF8.self))
+            let text = String(decoding: data, as: UTF8.self)
+            guard lock.withLock({ recorded[server.name] }) != text else { continue }
+            if (try? registry.recordBridgeServer(owner: SyncOwner.thisProcess, server: server.name, status: text)) != nil {
+                lock.withLock { recorded[server.name] = text }
+            }
         }
-    }
-
-    static func spanId() -> String {
-        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
 

@@ -34,6 +34,8 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     var memoryPins: [String: String] = [:]
     /// Changed definitions already logged and traced, as `tool digest`.
     var reported: Set<String> = []
+    /// The status of each server as this process last recorded it: only a different one is written.
+    var recorded: [String: String] = [:]
 
     /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
     public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: RegistryDatabase?, logger: Logger) {
@@ -91,7 +93,12 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
         }
     }
 
-    public func refresh() { serverChanged() }
+    /// Re-reads the pins when a tool's definition differs from its pin (an `agenthub tools accept`
+    /// in another process can only change those); otherwise there is nothing to re-read.
+    public func refresh() {
+        guard lock.withLock({ !changes.isEmpty }) else { return }
+        serverChanged()
+    }
 
     public func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult {
         let (route, change) = lock.withLock { (routes[tool], changes[tool]) }

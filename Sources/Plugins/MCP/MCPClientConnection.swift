@@ -27,7 +27,6 @@ final class MCPClientConnection: @unchecked Sendable {
     private var nextId = 1
     private var waiting: [Int: Waiting] = [:]
     private var failure: BridgeError?
-    private var onClosed: (@Sendable () -> Void)?
     private let maxLineBytes: Int
 
     init(server: String, input: Int32, output: Int32, maxLineBytes: Int, logger: Logger,
@@ -46,9 +45,9 @@ final class MCPClientConnection: @unchecked Sendable {
         box.connection = self
     }
 
-    /// Starts reading the server's output; `onClosed` runs once it ends.
-    func start(onClosed: @escaping @Sendable () -> Void) {
-        lock.withLock { self.onClosed = onClosed }
+    /// Starts reading the server's output. Its end needs no handling here: the supervisor learns
+    /// that the server exited from the process, and fails what still waits.
+    func start() {
         reader.start()
     }
 
@@ -56,12 +55,10 @@ final class MCPClientConnection: @unchecked Sendable {
         switch event {
         case .line(let bytes): receive(bytes)
         case .oversized(let count, let prefix): dropOversized(count, prefix)
-        case .closed: lock.withLock { onClosed }?()
+        case .closed: break
         }
     }
 
-    /// The number of requests waiting for an answer.
-    var waitingCount: Int { lock.withLock { waiting.count } }
 
     /// Sends a request and waits for its result. A JSON-RPC error answer throws `.remote`; cancelling
     /// the calling task sends `notifications/cancelled` for it and throws `.cancelled`.
