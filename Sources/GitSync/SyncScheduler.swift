@@ -19,11 +19,21 @@ public struct ScheduledSource: Sendable, Equatable {
     public var interval: Double
     /// Changes whenever the source's manifest entry does: a changed entry runs now and lifts a stall.
     public var configDigest: String
+    /// What the registry remembers from earlier processes, used when the scheduler first sees the
+    /// source: not due before `notBefore`, with `failures` in a row so far (a fresh source is due now).
+    public var notBefore: Date?
+    public var failures = 0
 
-    public init(name: String, interval: Double, configDigest: String) {
+    public init(name: String, interval: Double, configDigest: String, notBefore: Date? = nil, failures: Int = 0) {
         self.name = name
         self.interval = interval
         self.configDigest = configDigest
+        self.notBefore = notBefore
+        self.failures = failures
+    }
+
+    public static func == (l: Self, r: Self) -> Bool {
+        l.name == r.name && l.interval == r.interval && l.configDigest == r.configDigest
     }
 }
 
@@ -105,7 +115,11 @@ public actor SyncScheduler<Outcome: Sendable> {
                 entry.source = source
                 entries[source.name] = entry
             } else {
-                entries[source.name] = Entry(source: source, nextDue: now)
+                // A process that starts picks up where the last one left off: a source synced a minute
+                // ago, or backing off after failures, is not synced again at once.
+                var entry = Entry(source: source, nextDue: max(now, source.notBefore ?? now))
+                entry.failures = source.failures
+                entries[source.name] = entry
             }
         }
         for name in entries.keys where !seen.contains(name) && !(entries[name]?.running ?? false) {

@@ -1,12 +1,16 @@
 import Registry
 import Foundation
 import Logging
+import Base
+import Yams
 
 /// The manifest and the registry it names, opened together: what every CLI command starts from.
 public struct HostContext: Sendable {
     public let manifest: Manifest
     public let registry: RegistryDatabase
     public let logger: Logger
+    /// The manifest's revision: the first 12 hex digits of the SHA-256 of the bytes it was read from.
+    public var revision = ""
     /// The environment `token_env` variables are read from (and `AGENTHUB_BINARY`, the fetch worker).
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 
@@ -15,16 +19,32 @@ public struct HostContext: Sendable {
     /// lock and leaves the declared sources as they are.
     public static func open(configPath: String, logger: Logger, access: RegistryDatabase.Access = .readWrite,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
-        let manifest = try ManifestLoader.load(path: configPath, environment: environment)
+        let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
         for warning in manifest.warnings { logger.warning("\(warning)") }
         let databasePath = manifest.resolve(manifest.host.database)
         let registry: RegistryDatabase
         do { registry = try RegistryDatabase(path: databasePath, access: access, logger: logger) } catch {
             throw HostError(.registry, error.message)
         }
-        let context = HostContext(manifest: manifest, registry: registry, logger: logger, environment: environment)
+        var context = HostContext(manifest: manifest, registry: registry, logger: logger, environment: environment)
+        context.revision = revision
         if !registry.isReadOnly { try context.syncer.declareSources() }
         return context
+    }
+
+    /// Opens the registry a manifest names even when the manifest has problems (what `agenthub
+    /// reload` and `status` need: the hosts to report on run on the last good one). Reads `host.database`
+    /// as plainly as it can, falling back to the default.
+    public static func openRegistry(configPath: String, logger: Logger, access: RegistryDatabase.Access) throws(HostError) -> RegistryDatabase {
+        let folder = PathText.folder(of: configPath)
+        var database = HostSettings().database
+        if let text = try? String(contentsOfFile: configPath, encoding: .utf8),
+           let root = try? Yams.load(yaml: text) as? [String: Any], let host = root["host"] as? [String: Any],
+           let value = host["database"] as? String, !value.isEmpty, !value.contains("${") {
+            database = value
+        }
+        let path = PathText.resolve(database, against: folder, home: ProcessInfo.processInfo.environment["HOME"])
+        do { return try RegistryDatabase(path: path, access: access, logger: logger) } catch { throw HostError(.registry, error.message) }
     }
 
     public var syncer: SourceSyncer {

@@ -3,6 +3,7 @@ import Registry
 import Foundation
 import Logging
 import Yams
+import Crypto
 
 /// Loads `registry.yaml`: YAML syntax, then every section, then references between sections.
 /// Every problem found is reported at once, each as `file:line:column: message`.
@@ -12,6 +13,13 @@ public enum ManifestLoader {
 
     /// Reads and validates the manifest at `path`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> Manifest {
+        try loadWithRevision(path: path, environment: environment).manifest
+    }
+
+    /// Reads and validates the manifest at `path`, with its revision: the first 12 hex digits of the
+    /// SHA-256 of the bytes read (the same read, so the two always match).
+    public static func loadWithRevision(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(HostError) -> (manifest: Manifest, revision: String) {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
             throw HostError(.manifestInvalid, "\(path):1:1: the manifest is \(size) bytes, over the limit of \(maxBytes); split it or remove unused entries")
         }
@@ -23,7 +31,12 @@ public enum ManifestLoader {
         }
         var manifest = try parse(text, file: path, environment: environment, directory: PathText.folder(of: path))
         manifest.directory = PathText.folder(of: path)
-        return manifest
+        return (manifest, revision(of: data))
+    }
+
+    /// The revision of manifest bytes: the first 12 hex digits of their SHA-256.
+    public static func revision(of data: Data) -> String {
+        String(SHA256.hash(data: data).hex.prefix(12))
     }
 
     /// Validates manifest text; `file` names it in messages.

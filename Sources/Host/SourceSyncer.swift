@@ -36,7 +36,7 @@ public struct SourceSyncResult: Codable, Sendable {
 /// Syncs the manifest's sources into the registry: discover, parse, publish in one transaction.
 /// A failure leaves the last good revision published and records why.
 public struct SourceSyncer: Sendable {
-    public let manifest: Manifest
+    public private(set) var manifest: Manifest
     public let registry: RegistryDatabase
     let logger: Logger
     /// Runs git fetches in a child process it can kill at the deadline.
@@ -56,6 +56,13 @@ public struct SourceSyncer: Sendable {
         self.supervisor = supervisor
         self.environment = environment
         self.leaseOwner = Self.processLeaseOwner
+    }
+
+    /// The same syncer over a reloaded manifest (its supervisor, environment and lease owner kept).
+    public func replacing(manifest: Manifest) -> SourceSyncer {
+        var copy = self
+        copy.manifest = manifest
+        return copy
     }
 
     /// `host:pid:nonce`: the lease owner of every syncer in this process (the scheduler keeps runs of

@@ -7,24 +7,32 @@ import Logging
 /// backoff, stalled on configuration errors, and synced now on request. Every run happens on a
 /// thread of its own, so blocking git and SQLite work never occupies the cooperative pool.
 public final class SyncService: Sendable {
-    public let syncer: SourceSyncer
     public let scheduler: SyncScheduler<SourceSyncResult>
+    private let current: LockedValue<SourceSyncer>
+
+    /// The syncer of the manifest serving now (a reload replaces it with `apply`).
+    public var syncer: SourceSyncer { current.value }
 
     /// - Parameters:
     ///   - acceptRemovals: publish even when the mass-deletion guard would hold (only for `agenthub sync --accept-removals`).
     ///   - progress: fetch progress per source (the terminal display of `agenthub sync`).
-    public init(syncer: SourceSyncer, acceptRemovals: Bool = false,
+    ///   - metrics: counts and times every run (by source and outcome).
+    public init(syncer: SourceSyncer, acceptRemovals: Bool = false, metrics: HostMetrics = HostMetrics(),
                 progress: @escaping @Sendable (String, FetchEvent) -> Void = { _, _ in }) {
-        self.syncer = syncer
+        let current = LockedValue(syncer)
+        self.current = current
         let manifest = syncer.manifest
         let registry = syncer.registry
         let settings = SchedulerSettings(maxConcurrent: manifest.sync.maxConcurrent, jitter: manifest.sync.jitter,
                                          backoff: manifest.sync.backoff.seconds, maxBackoff: manifest.sync.maxBackoff.seconds)
         scheduler = SyncScheduler(settings: settings, runner: { name, explicit in
-            guard let source = manifest.source(named: name) else {
+            let syncer = current.value
+            guard let source = syncer.manifest.source(named: name) else {
                 return (.skipped, SourceSyncResult(source: name, outcome: .skipped, message: "no longer in the manifest"))
             }
+            let started = ContinuousClock.now
             let result = await onThread { syncer.sync(source, acceptRemovals: acceptRemovals, force: explicit, progress: progress) }
+            metrics.syncRun(source: name, outcome: result.outcome.rawValue, duration: ContinuousClock.now - started)
             return (Self.verdict(result.outcome), result)
         }, observer: { name, next in
             try? registry.scheduleNextAttempt(name, at: next)
@@ -41,26 +49,55 @@ public final class SyncService: Sendable {
     }
 
     /// What the scheduler is told of each source: its interval and a digest of its manifest entry.
-    public var scheduledSources: [ScheduledSource] {
+    /// `known` is what the registry remembers of each source (when it is next due, its failures).
+    public func scheduledSources(known: [String: SourceRecord] = [:]) -> [ScheduledSource] {
         let manifest = syncer.manifest
         return manifest.sources.map { source in
             let location: String = switch source.location {
             case .git(let url): url
             case .path(let path): "path:" + manifest.resolve(path)
             }
+            let record = known[source.name]
+            // A source that never published is due now, whatever an earlier process scheduled.
+            let notBefore = record?.revision == nil ? nil : record?.nextAttemptAt
             return ScheduledSource(name: source.name, interval: (source.interval ?? manifest.sync.interval).seconds,
-                                   configDigest: SourceSyncer.configDigest(of: source, url: location) + (source.suspend ? "+suspended" : ""))
+                                   configDigest: SourceSyncer.configDigest(of: source, url: location) + (source.suspend ? "+suspended" : ""),
+                                   notBefore: notBefore, failures: record?.consecutiveFailures ?? 0)
         }
     }
 
-    /// Gives the scheduler the manifest's sources (call again after a manifest reload).
+    /// Takes a reloaded manifest: declares its sources in the registry (a removed one is marked
+    /// removed, and its skills stop being served), then gives the scheduler the new list: new and
+    /// changed sources sync now, removed ones stop.
+    public func apply(_ manifest: Manifest) async {
+        let syncer = current.value.replacing(manifest: manifest)
+        current.value = syncer
+        let declared: HostError? = await onThread {
+            do throws(HostError) { try syncer.declareSources(); return nil } catch { return error }
+        }
+        if let declared { syncer.logger.error("could not declare the reloaded manifest's sources", metadata: ["host.error": "\(declared.message)"]) }
+        await update()
+    }
+
+    /// Gives the scheduler the manifest's sources.
     public func update() async {
-        await scheduler.update(scheduledSources)
+        await scheduler.update(scheduledSources())
     }
 
     /// Starts syncing every source on its interval, beginning now.
     public func start() async {
         await update()
+        await scheduler.start()
+    }
+
+    /// Starts syncing every source on its interval, from where the registry says each one is:
+    /// a source synced recently, or backing off, is not synced at once (a fresh one is).
+    public func resume() async {
+        let registry = syncer.registry
+        let known: [String: SourceRecord] = await onThread {
+            Dictionary(((try? registry.sources()) ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        await scheduler.update(scheduledSources(known: known))
         await scheduler.start()
     }
 
@@ -78,6 +115,17 @@ public final class SyncService: Sendable {
             return out
         }
         return chosen.map { results[$0] ?? SourceSyncResult(source: $0, outcome: .skipped, message: "no source named '\($0)'") }
+    }
+}
+
+/// A value behind a lock, read and replaced whole.
+final class LockedValue<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
 

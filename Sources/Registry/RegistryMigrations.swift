@@ -165,6 +165,28 @@ enum RegistryMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v5: running hosts, and the manifest revision of each trace event") { db in
+            try db.execute(sql: """
+                CREATE TABLE hosts (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  pid INTEGER NOT NULL,
+                  start_ticks TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  config TEXT NOT NULL,
+                  started_at DATETIME NOT NULL,
+                  heartbeat_at DATETIME NOT NULL,
+                  revision TEXT NOT NULL,
+                  http TEXT,
+                  reloads INTEGER NOT NULL DEFAULT 0,
+                  last_reload_at DATETIME,
+                  last_reload_trigger TEXT,
+                  last_reload_result TEXT,
+                  last_reload_message TEXT,
+                  last_reload_errors TEXT CHECK (last_reload_errors IS NULL OR json_valid(last_reload_errors))
+                );
+                ALTER TABLE trace_events ADD COLUMN revision TEXT;
+                """)
+        }
         return migrator
     }
 }

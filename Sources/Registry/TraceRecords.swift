@@ -23,6 +23,8 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
     public var resultBytes: Int?
     /// Event-specific detail (redacted arguments, the error, the rule that blocked).
     public var detail: JSONValue?
+    /// The revision of the manifest the call ran under (a live reload changes it).
+    public var revision: String?
 
     public init(id: Int64 = 0, at: String, type: String, session: String, spanId: String, agent: String, role: String?,
                 group: String?, tool: String, decision: String? = nil, durationMs: Double? = nil,
@@ -58,6 +60,7 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
         argumentBytes = row["argument_bytes"]
         resultBytes = row["result_bytes"]
         detail = JSONValue.parse(row["detail"])
+        revision = row["revision"]
     }
 
     /// The most bytes of a caller-given name (tool, agent, session) an event stores.
@@ -129,12 +132,12 @@ extension RegistryDatabase {
         try write("recording \(events.count) trace events") { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO trace_events (at, type, session, span_id, agent, role, "group", tool, decision, duration_ms,
-                                          argument_bytes, result_bytes, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          argument_bytes, result_bytes, detail, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for e in events {
                 try insert.execute(arguments: [e.at, e.type, e.session, e.spanId, e.agent, e.role, e.group, e.tool, e.decision,
-                                               e.durationMs, e.argumentBytes, e.resultBytes, e.detail?.jsonText])
+                                               e.durationMs, e.argumentBytes, e.resultBytes, e.detail?.jsonText, e.revision])
             }
         }
     }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Host
 import Plugins
+import ServiceLifecycle
 
 struct MCPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,9 @@ struct MCPCommand: AsyncParsableCommand {
             The client sees the tools, skills (resources skill://NAME and prompts) its role may use. \
             Give the role with --role, or name an agent that agents: in the manifest binds to a role. \
             Without --agent, traces and memories belong to the agent mcp:<client name>. Logs go to stderr; \
-            stdout carries only protocol messages. Exits 0 when stdin closes or on SIGTERM.
+            stdout carries only protocol messages. The manifest is reloaded live when it changes (or on SIGHUP, \
+            or agenthub reload): the client gets list_changed for what its role now sees. Exits 0 when stdin \
+            closes or on SIGTERM.
             """
     )
 
@@ -35,9 +38,14 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try global.context()
-        let tools = try global.toolHost(context)
+        let runtime: HostRuntime
+        do { runtime = try HostRuntime(context: context, configPath: global.config, kind: "mcp", syncing: !noSync) } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        let identity = MCPStdioService.Identity(agent: agent, role: role, group: group)
         let caller: ToolCaller
-        do { caller = try tools.identity.caller(agent: agent ?? "mcp", role: role, group: group) } catch {
+        do { caller = try runtime.state.snapshot.tools.identity.caller(agent: agent ?? "mcp", role: role, group: group) } catch {
             Output.fail(error)
             throw ExitCode(64)
         }
@@ -53,22 +61,13 @@ struct MCPCommand: AsyncParsableCommand {
             Output.stderr("error: --max-message-bytes must be at least 1024")
             throw ExitCode(64)
         }
-        do { try await tools.start() } catch {
-            Output.fail(error)
-            throw ExitCode(1)
-        }
-        var service: SyncService?
-        if !noSync {
-            // Every source syncs now and then on its interval, in the background.
-            service = SyncService(syncer: context.syncer)
-            await service?.start()
-        }
         var options = MCPStdio.Options()
         options.maxMessageBytes = maxMessageBytes ?? context.manifest.mcp.maxMessageBytes
         options.server.pageSize = context.manifest.mcp.pageSize
         if let wait = context.manifest.plugins.mcp?.startupWait { options.server.startupWait = wait.duration }
-        await MCPStdio.serve(host: tools, registry: context.registry, caller: caller, agentFromClient: agent == nil,
-                             options: options, logger: context.logger)
-        await service?.scheduler.stopLoop()
+        // The same services as agenthub serve, with the stdio front instead of HTTP; EOF ends the group.
+        let front = MCPStdioService(state: runtime.state, identity: identity, options: options, logger: context.logger)
+        try await runtime.run(fronts: [.init(service: front, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "mcp-stdio")],
+                              shutdownLimit: .seconds(5))
     }
 }

@@ -11,7 +11,7 @@ struct ListFingerprint: Equatable {
 extension MCPServer {
     func fingerprint() -> ListFingerprint? {
         let (host, caller) = current
-        let tools = host.router.tools(for: caller).map { "\($0.descriptor.json.jsonText)|\($0.verdict.decision.rawValue)" }
+        let tools = isRevoked ? [] : host.router.tools(for: caller).map { "\($0.descriptor.json.jsonText)|\($0.verdict.decision.rawValue)" }
         guard let skills = try? visibleSkills() else { return nil }
         return ListFingerprint(tools: tools, skills: skills.map { "\($0.name)|\($0.source)|\($0.digest)|\($0.revision)" })
     }
@@ -27,6 +27,7 @@ extension MCPServer {
         observe(host.router)
         lock.withLock {
             self.host = host
+            revoked = nil
             if let caller {
                 let agent = baseCaller.agent
                 baseCaller = caller
@@ -35,6 +36,25 @@ extension MCPServer {
         }
         listsMayHaveChanged()
     }
+
+    /// The session's role is gone from the reloaded manifest: the client is told (a `notifications/message`
+    /// at error level, and `list_changed` for lists that are now empty), and its calls are refused
+    /// until a reload brings the role back.
+    public func revoke(host: ToolHost, reason: String) {
+        observe(host.router)
+        let already = lock.withLock { () -> Bool in
+            self.host = host
+            defer { revoked = reason }
+            return revoked != nil
+        }
+        logger.warning("session role revoked by a reload", metadata: ["host.mcp.reason": "\(reason)"])
+        if !already, lock.withLock({ phase == .initialized }) {
+            send(.notification(method: "notifications/message", params: ["level": "error", "logger": "agenthub", "data": .string(reason)]))
+        }
+        listsMayHaveChanged()
+    }
+
+    var isRevoked: Bool { lock.withLock { revoked != nil } }
 
     /// Compares what the role sees now with what the client was last shown and sends
     /// `notifications/tools/list_changed`, `notifications/resources/list_changed` and

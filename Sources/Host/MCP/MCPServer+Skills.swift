@@ -7,6 +7,7 @@ extension MCPServer {
     /// The skills the caller may see, one per name: the serving copy, or the first copy in
     /// manifest order the role may see when the serving one is hidden from it.
     func visibleSkills() throws(JSONRPCError) -> [SkillRecord] {
+        if isRevoked { return [] }
         let (host, caller) = current
         let permissions = host.router.permissions(caller)
         let all: [SkillRecord]
@@ -20,6 +21,7 @@ extension MCPServer {
     }
 
     func visibleSkill(named name: String) throws(JSONRPCError) -> SkillRecord? {
+        if isRevoked { return nil }
         let (host, caller) = current
         let permissions = host.router.permissions(caller)
         do {

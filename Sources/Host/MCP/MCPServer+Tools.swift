@@ -21,7 +21,7 @@ extension MCPServer {
         }
         let (host, caller) = current
         let version = lock.withLock { protocolVersion }
-        let tools = host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
+        let tools = isRevoked ? [] : host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
         return try MCPProtocol.page("tools", tools, params: params, size: settings.pageSize)
     }
 
@@ -46,6 +46,9 @@ extension MCPServer {
         switch arguments {
         case nil, .null?, .object?: break
         case let other?: throw .invalidParams("tools/call: \"arguments\" must be an object, got \(other.typeName)")
+        }
+        if let reason = lock.withLock({ revoked }) {
+            throw JSONRPCError(JSONRPCError.invalidRequestCode, "\(reason); no call is accepted until the role is back in the manifest")
         }
         let (host, caller) = current
         var progress: ToolProgressSink?

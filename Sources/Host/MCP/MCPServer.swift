@@ -43,6 +43,8 @@ public final class MCPServer: @unchecked Sendable {
     var listedTools = false
     /// Whether the first `tools/list` is past its wait: before that, a change is no news to the client.
     var toolsListAnswered = false
+    /// Why this session may no longer call anything (its role left the manifest in a reload), if so.
+    var revoked: String?
     /// The router observer that turns a change of bridged tools into `list_changed`.
     var observer: (router: ToolRouter, token: Int)?
 

@@ -4,11 +4,12 @@ import Dispatch
 import Foundation
 import Logging
 import Plugins
+import ServiceLifecycle
 
 /// Runs an `MCPServer` over stdin/stdout: newline-delimited JSON read on a dedicated thread and
-/// written from another, nothing but protocol on stdout. Ends on EOF, on SIGTERM or SIGINT, or
-/// when stdout breaks: requests in flight are cancelled, traces are flushed, and it returns (the
-/// caller exits 0) within a second.
+/// written from another, nothing but protocol on stdout. Ends on EOF, on the service group's graceful
+/// shutdown (SIGTERM, SIGINT), or when stdout breaks: requests in flight are cancelled and it returns
+/// within a second (the group then stops the plugins and flushes the traces).
 public enum MCPStdio {
     public struct Options: Sendable {
         public var maxMessageBytes = LineReader.defaultMaxLineBytes
@@ -25,8 +26,10 @@ public enum MCPStdio {
         public init() {}
     }
 
+    /// `attach` is given the session's server before the first line is read (the runtime keeps it up
+    /// to date across reloads).
     public static func serve(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool,
-                             options: Options, logger: Logger) async {
+                             options: Options, logger: Logger, attach: @Sendable (MCPServer) -> Void = { _ in }) async {
         signal(SIGPIPE, SIG_IGN)
         let loop = LoopHandle()
         // Small answers are written by the task that made them when stdout has room: no hop.
@@ -56,16 +59,7 @@ public enum MCPStdio {
             writer.waitForRoomBlocking(atMost: maxQueued) { loop.isStopped }
             while server.inFlightCount >= maxInFlight, !loop.isStopped { usleep(1000) }
         }
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                logger.info("signal received; shutting down", metadata: ["host.mcp.signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                loop.stop()
-            }
-            source.resume()
-            return source
-        }
+        attach(server)
         let poller = options.skillsPoll.map { interval in
             Task {
                 var stamp = try? registry.skillsStamp()
@@ -73,12 +67,17 @@ public enum MCPStdio {
                     try? await Task.sleep(for: interval)
                     let now = try? registry.skillsStamp()
                     if now != stamp { stamp = now; server.listsMayHaveChanged() }
-                    host.router.refresh()  // a tool definition accepted by `agenthub tools accept`
+                    server.current.host.router.refresh()  // a tool definition accepted by `agenthub tools accept`
                 }
             }
         }
         reader.start()
-        let endOfInput = await loop.ended
+        let endOfInput = await withGracefulShutdownHandler {
+            await loop.ended
+        } onGracefulShutdown: {
+            logger.info("shutting down (signal)")
+            loop.stop()
+        }
         if endOfInput {
             // A client that closed stdin right after its last request (a script piping into us) still gets
             // the answers that come quickly; what is still running after the grace period is cancelled.
@@ -88,11 +87,9 @@ public enum MCPStdio {
             }
         }
         poller?.cancel()
-        for source in signals { source.cancel() }
         // At EOF the client still reads: what is cancelled now is answered (as cancelled). After a
         // signal or a broken stdout nobody does.
         await server.shutdown(grace: .milliseconds(400), answer: endOfInput && !writer.isBroken)
-        await host.stop()
         writer.drain(timeout: .milliseconds(200))
         writer.close()
     }

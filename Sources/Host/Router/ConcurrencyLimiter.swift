@@ -2,13 +2,34 @@ import Foundation
 
 /// At most `limit` calls at once; the rest wait in order for a slot, up to a deadline, and stop
 /// waiting when their task is cancelled.
-final class ConcurrencyLimiter: @unchecked Sendable {
+public final class ConcurrencyLimiter: @unchecked Sendable {
     private let lock = NSLock()
     private var available: Int
+    private var limit: Int
     private var nextId: UInt64 = 0
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
 
-    init(limit: Int) { available = max(1, limit) }
+    public init(limit: Int) {
+        self.limit = max(1, limit)
+        available = self.limit
+    }
+
+    /// Changes the limit (a reloaded `router.max_concurrent`): calls running keep their slots; a
+    /// larger limit lets waiting calls start now, a smaller one lets no new call start until enough end.
+    public func resize(to newLimit: Int) {
+        let newLimit = max(1, newLimit)
+        let woken: [CheckedContinuation<Bool, Never>] = lock.withLock {
+            available += newLimit - limit
+            limit = newLimit
+            var woken: [CheckedContinuation<Bool, Never>] = []
+            while available > 0, !waiters.isEmpty {
+                available -= 1
+                woken.append(waiters.removeFirst().continuation)
+            }
+            return woken
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+    }
 
     /// Takes a slot; false when none freed up within `timeout` or the task was cancelled.
     func acquire(timeout: Duration) async -> Bool {

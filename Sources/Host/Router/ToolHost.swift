@@ -14,9 +14,14 @@ public struct ToolHost: Sendable {
 
     /// `environment` is the host's: bridged servers inherit only its PATH, HOME and locale, and
     /// `AGENTHUB_BINARY` names the `agenthub` that ties them to the host (else this executable).
+    ///
+    /// `parts`, when given, are what a running host keeps across reloads: the trace recorder, the
+    /// concurrency limit and the bridge (whose servers the caller updates with `MCPBridge.apply`).
+    /// Without them (one-shot commands) the host has parts of its own. `revision` goes into every trace.
     public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) {
-        let recorder = TraceRecorder(registry: registry, logger: logger)
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
+        let recorder = parts?.recorder ?? TraceRecorder(registry: registry, logger: logger)
         var plugins: [any ToolPlugin] = []
         let config = manifest.plugins
         if let file = config.file {
@@ -43,8 +48,10 @@ public struct ToolHost: Sendable {
         if config.skills != nil {
             plugins.append(SkillsPlugin(registry: registry))
         }
-        if let mcp = config.mcp, !mcp.servers.isEmpty {
-            plugins.append(MCPBridge(servers: mcp.servers.map { Self.bridged($0, manifest: manifest, environment: environment) },
+        if let bridge = parts?.bridge {
+            plugins.append(bridge)
+        } else if let mcp = config.mcp, !mcp.servers.isEmpty {
+            plugins.append(MCPBridge(servers: Self.bridgedServers(manifest, environment: environment),
                                      settings: Self.bridgeSettings(mcp, environment: environment), registry: registry, logger: logger))
         }
         let policy = PolicyEngine(manifest: manifest)
@@ -52,8 +59,10 @@ public struct ToolHost: Sendable {
         settings.timeout = manifest.router.timeout.duration
         settings.maxConcurrent = manifest.router.maxConcurrent
         settings.maxTraceArgumentBytes = manifest.router.maxTraceArgumentBytes
+        settings.revision = revision
         let skillPatterns = ManifestPermissions.skillPatterns(manifest)
-        router = try ToolRouter(plugins: plugins, policy: policy, recorder: recorder, settings: settings, logger: logger) { caller in
+        router = try ToolRouter(plugins: plugins, policy: policy, recorder: recorder, settings: settings, limiter: parts?.limiter,
+                                metrics: parts?.metrics ?? HostMetrics(), logger: logger) { caller in
             ManifestPermissions(policy: policy, caller: caller, skillPatterns: caller.role.map { skillPatterns[$0] ?? [] })
         }
         identity = CallerIdentity(manifest: manifest)
@@ -89,6 +98,17 @@ extension HostContext {
 }
 
 extension ToolHost {
+    /// The manifest's bridged servers, as the bridge runs them.
+    public static func bridgedServers(_ manifest: Manifest, environment: [String: String]) -> [BridgedServerSettings] {
+        (manifest.plugins.mcp?.servers ?? []).map { bridged($0, manifest: manifest, environment: environment) }
+    }
+
+    /// The bridge's shared settings (the defaults when the manifest has no `plugins.mcp`).
+    public static func bridgeSettings(_ manifest: Manifest, environment: [String: String]) -> BridgeSettings {
+        manifest.plugins.mcp.map { bridgeSettings($0, environment: environment) }
+            ?? bridgeSettings(MCPPluginConfig(), environment: environment)
+    }
+
     /// A manifest server entry as the bridge runs it: its environment filtered, its folder resolved.
     static func bridged(_ entry: MCPServerConfig, manifest: Manifest, environment: [String: String]) -> BridgedServerSettings {
         let command = ChildCommand(executable: entry.command, arguments: entry.args,

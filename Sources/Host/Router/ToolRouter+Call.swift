@@ -21,6 +21,7 @@ extension ToolRouter {
                                argumentBytes: args.jsonByteCount,
                                detail: ["arguments": TraceRedaction.forTrace(args, content: route?.descriptor.contentArguments ?? [],
                                                                              maxBytes: settings.maxTraceArgumentBytes)])
+        trace.revision = settings.revision
         recorder.record(trace)
         trace.detail = nil
 
@@ -33,6 +34,8 @@ extension ToolRouter {
             event.argumentBytes = nil
             event.detail = detail
             recorder.record(event)
+            metrics.toolCall(tool: route == nil ? "(unknown)" : name, decision: trace.decision ?? "unknown", outcome: status.rawValue,
+                             duration: ContinuousClock.now - started)
             logger.debug("tool call", metadata: ["host.tool": "\(trace.tool)", "host.span": "\(span)", "host.status": "\(status.rawValue)",
                                                  "host.agent": "\(trace.agent)"])
             return ToolCallOutcome(result: result, status: status, spanId: span, reason: reason)

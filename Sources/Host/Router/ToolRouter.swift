@@ -11,6 +11,8 @@ public final class ToolRouter: Sendable {
         public var timeout: Duration = .seconds(30)
         public var maxConcurrent = 16
         public var maxTraceArgumentBytes = 4096
+        /// The manifest revision this router was built from; every trace event carries it.
+        public var revision: String?
         public init() {}
     }
 
@@ -32,6 +34,7 @@ public final class ToolRouter: Sendable {
     let settings: Settings
     let limiter: ConcurrencyLimiter
     let permissions: @Sendable (ToolCaller) -> any CallerPermissions
+    let metrics: HostMetrics
     let logger: Logger
     private let state = NSLock()
     private nonisolated(unsafe) var catalog: Catalog
@@ -40,13 +43,17 @@ public final class ToolRouter: Sendable {
 
     /// Fails when two plugins offer the same tool name or a name clients would reject. Plugins whose
     /// tools change (the MCP bridge) are re-read when they say so; their tools never fail the router.
+    /// `limiter`, when given, is shared with the routers of other snapshots (a reload keeps the
+    /// calls running under the old one counted); else the router has its own.
     public init(plugins: [any ToolPlugin], policy: PolicyEngine, recorder: TraceRecorder, settings: Settings = Settings(),
+                limiter: ConcurrencyLimiter? = nil, metrics: HostMetrics = HostMetrics(),
                 logger: Logger, permissions: @escaping @Sendable (ToolCaller) -> any CallerPermissions) throws(HostError) {
         self.plugins = plugins
         self.policy = policy
         self.recorder = recorder
         self.settings = settings
-        self.limiter = ConcurrencyLimiter(limit: settings.maxConcurrent)
+        self.limiter = limiter ?? ConcurrencyLimiter(limit: settings.maxConcurrent)
+        self.metrics = metrics
         self.permissions = permissions
         self.logger = logger
         catalog = try Self.catalog(plugins, logger: logger)

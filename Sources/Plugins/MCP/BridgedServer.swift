@@ -20,6 +20,7 @@ final class BridgedServer: @unchecked Sendable {
     /// The first start has settled (ready, or ended): what the first `tools/list` waits for.
     let settled = OneShot<Void>()
     private let changed: @Sendable () -> Void
+    private let restarted: @Sendable (String) -> Void
     private let lock = NSLock()
     private var status: BridgedServerStatus
     private var tools: [BridgedTool] = []
@@ -29,7 +30,9 @@ final class BridgedServer: @unchecked Sendable {
     var name: String { settings.name }
 
     /// `changed` runs after its tools or its status changed.
-    init(settings: BridgedServerSettings, bridge: BridgeSettings, logger: Logger, changed: @escaping @Sendable () -> Void) {
+    init(settings: BridgedServerSettings, bridge: BridgeSettings, logger: Logger,
+         restarted: @escaping @Sendable (String) -> Void = { _ in }, changed: @escaping @Sendable () -> Void) {
+        self.restarted = restarted
         self.settings = settings
         self.bridge = bridge
         self.logger = logger.with("plugins.mcp.server", settings.name)
@@ -45,7 +48,10 @@ final class BridgedServer: @unchecked Sendable {
         var schedule = RestartSchedule(settings: bridge.restart)
         var first = true
         while !Task.isCancelled {
-            if !first { update { $0.restarts += 1 } }
+            if !first {
+                update { $0.restarts += 1 }
+                restarted(name)
+            }
             first = false
             let started = ContinuousClock.now
             let ending = await runOnce()

@@ -20,13 +20,20 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     public let name = "mcp"
     /// Calls only await the server's answer: no thread is blocked, so they stay on the cooperative pool.
     public var blocksThreads: Bool { false }
-    public let settings: BridgeSettings
-    let servers: [BridgedServer]
+    public var settings: BridgeSettings { lock.withLock { bridgeSettings } }
+    /// Its servers, in manifest order (a reload may add, remove or replace them).
+    var servers: [BridgedServer] { lock.withLock { running } }
     let registry: RegistryDatabase?
     let logger: Logger
     let lock = NSLock()
+    private var bridgeSettings: BridgeSettings
+    private var running: [BridgedServer] = []
     private var handlers: [@Sendable () -> Void] = []
-    private var tasks: [Task<Void, Never>] = []
+    private var tasks: [String: Task<Void, Never>] = [:]
+    private var started = false
+    private let box = WeakBridge()
+    /// Told the name of a server each time it restarts after ending (the host counts them).
+    public nonisolated(unsafe) var onRestart: (@Sendable (String) -> Void)?
     var routes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
     private var visible: [ToolDescriptor] = []
     var changes: [String: DefinitionChange] = [:]
@@ -39,16 +46,17 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
 
     /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
     public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: RegistryDatabase?, logger: Logger) {
-        self.settings = settings
+        self.bridgeSettings = settings
         self.registry = registry
         self.logger = logger
-        var built: [BridgedServer] = []
-        let box = WeakBridge()
-        for server in servers {
-            built.append(BridgedServer(settings: server, bridge: settings, logger: logger) { box.bridge?.serverChanged() })
-        }
-        self.servers = built
         box.bridge = self
+        running = servers.map(makeServer)
+    }
+
+    private func makeServer(_ server: BridgedServerSettings) -> BridgedServer {
+        let box = self.box
+        return BridgedServer(settings: server, bridge: lock.withLock { bridgeSettings }, logger: logger,
+                             restarted: { name in box.bridge?.onRestart?(name) }) { box.bridge?.serverChanged() }
     }
 
     public var tools: [ToolDescriptor] { lock.withLock { visible } }
@@ -72,19 +80,69 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     /// Starts every server in the background and returns at once: a slow server delays nobody.
     public func start() async throws {
         if let registry, !registry.isReadOnly { try? registry.pruneBridgeServers() }
-        let started: [Task<Void, Never>] = servers.map { server in Task.detached { await server.run() } }
-        lock.withLock { tasks += started }
+        lock.withLock {
+            started = true
+            for server in running where tasks[server.name] == nil {
+                tasks[server.name] = Task.detached { await server.run() }
+            }
+        }
     }
 
     /// Stops every server (stdin closed, then SIGTERM, then SIGKILL) and waits for them.
     public func stop() async {
-        let running = lock.withLock { () -> [Task<Void, Never>] in
-            defer { tasks.removeAll() }
-            return tasks
+        let stopping = lock.withLock { () -> [Task<Void, Never>] in
+            defer { tasks.removeAll(); started = false }
+            return Array(tasks.values)
         }
-        for task in running { task.cancel() }
-        for task in running { await task.value }
+        for task in stopping { task.cancel() }
+        for task in stopping { await task.value }
         recordStatus()
+    }
+
+    /// Takes a reloaded manifest's servers: a server whose entry is unchanged keeps running untouched;
+    /// a removed one stops; an added one starts; a changed one (or every one, when the shared
+    /// settings changed) stops and starts again with its new entry. Returns the names it started or
+    /// stopped, once the stopped ones have ended.
+    @discardableResult
+    public func apply(servers wanted: [BridgedServerSettings], settings: BridgeSettings) async -> (started: [String], stopped: [String]) {
+        let (toStop, kept, sharedChanged) = lock.withLock { () -> ([(BridgedServer, Task<Void, Never>?)], [String: BridgedServer], Bool) in
+            let sharedChanged = bridgeSettings != settings
+            bridgeSettings = settings
+            let byName = Dictionary(wanted.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            var toStop: [(BridgedServer, Task<Void, Never>?)] = []
+            var kept: [String: BridgedServer] = [:]
+            for server in running {
+                if !sharedChanged, let entry = byName[server.name], entry == server.settings {
+                    kept[server.name] = server
+                } else {
+                    toStop.append((server, tasks.removeValue(forKey: server.name)))
+                }
+            }
+            return (toStop, kept, sharedChanged)
+        }
+        for (_, task) in toStop { task?.cancel() }
+        for (_, task) in toStop { await task?.value }
+        var startedNames: [String] = []
+        let next = wanted.map { entry -> BridgedServer in
+            if let server = kept[entry.name] { return server }
+            startedNames.append(entry.name)
+            return makeServer(entry)
+        }
+        lock.withLock {
+            running = next
+            if started {
+                for server in next where tasks[server.name] == nil {
+                    tasks[server.name] = Task.detached { await server.run() }
+                }
+            }
+        }
+        if !toStop.isEmpty || !startedNames.isEmpty {
+            logger.info("bridged servers changed by a reload", metadata: [
+                "plugins.mcp.started": "\(startedNames.joined(separator: ","))",
+                "plugins.mcp.stopped": "\(toStop.map(\.0.name).joined(separator: ","))", "plugins.mcp.shared_settings_changed": "\(sharedChanged)"])
+            serverChanged()
+        }
+        return (startedNames, toStop.map(\.0.name))
     }
 
     public func settle(timeout: Duration) async {

@@ -1,0 +1,89 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// The HTTP front of `agenthub serve` (Hummingbird): `GET /health` (the process answers),
+/// `GET /ready` (503 with the reasons while a declared source has never synced or a bridged server is
+/// crash-looping) and `GET /metrics` (Prometheus text). The API and the console grow here.
+public enum HTTPFront {
+    /// Makes swift-metrics record into a Prometheus registry (once per process) and returns it.
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+
+    /// Splits `HOST:PORT` (the manifest's `host.http`, or `--http`).
+    public static func address(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    /// The routes, over `runtime`'s state.
+    static func router(runtime: HostRuntime, metrics: PrometheusCollectorRegistry, started: Date) -> Router<BasicRequestContext> {
+        let router = Router()
+        let state = runtime.state
+        router.get("/health") { _, _ -> Response in
+            json(.ok, ["status": "ok", "revision": .string(state.snapshot.revision),
+                       "uptime_seconds": .int(Int(Date().timeIntervalSince(started)))])
+        }
+        router.get("/ready") { _, _ -> Response in
+            let readiness = HostReadiness.check(state)
+            var body: [String: JSONValue] = [
+                "ready": .bool(readiness.ready),
+                "reasons": .array(readiness.reasons.map { .string($0) }),
+                "revision": .string(readiness.revision),
+            ]
+            if let reload = readiness.lastReload {
+                body["last_reload"] = [
+                    "result": .string(reload.result.rawValue), "trigger": .string(reload.trigger.rawValue),
+                    "at": .string(ISO8601DateFormatter().string(from: reload.at)), "message": .string(reload.message),
+                    "errors": .array(reload.errors.map { .string($0) }),
+                ]
+            }
+            return json(readiness.ready ? .ok : .serviceUnavailable, .object(body))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            metrics.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        return router
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText + "\n")))
+    }
+
+    /// The listener as a service of the host's group; `listening` is told the address it bound
+    /// (with the real port when the port asked for was 0).
+    public static func service(runtime: HostRuntime, metrics: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger,
+                               listening: @escaping @Sendable (String) -> Void) -> some Service {
+        let app = Application(
+            router: router(runtime: runtime, metrics: metrics, started: Date()),
+            configuration: .init(address: .hostname(host, port: port), serverName: "agenthub"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? port
+                listening("\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            },
+            logger: logger
+        )
+        return app
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Metrics
+
+/// What the host counts and times, through swift-metrics: nothing is kept unless a metrics backend
+/// was bootstrapped (`agenthub serve` bootstraps Prometheus and serves it at `/metrics`).
+/// Label values come from the manifest and the catalog, never from a caller's free text, so a
+/// client cannot grow the number of series (an unknown tool is counted as `(unknown)`).
+public struct HostMetrics: Sendable {
+    public init() {}
+
+    /// One routed call: by tool, the policy's decision and how it ended, with its latency.
+    public func toolCall(tool: String, decision: String, outcome: String, duration: Duration) {
+        Counter(label: "agenthub_tool_calls_total", dimensions: [("tool", tool), ("decision", decision), ("outcome", outcome)]).increment()
+        Metrics.Timer(label: "agenthub_tool_call_duration_seconds", dimensions: [("tool", tool)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// One run of a source's sync: by source and outcome (`published`, `unchanged`, `failed`, …), with its duration.
+    public func syncRun(source: String, outcome: String, duration: Duration) {
+        Counter(label: "agenthub_sync_runs_total", dimensions: [("source", source), ("outcome", outcome)]).increment()
+        Metrics.Timer(label: "agenthub_sync_run_duration_seconds", dimensions: [("source", source)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// One reload: `applied`, `unchanged` or `rejected`.
+    public func reload(result: String) {
+        Counter(label: "agenthub_reloads_total", dimensions: [("result", result)]).increment()
+    }
+
+    /// A bridged server restarted after it ended.
+    public func bridgeRestart(server: String) {
+        Counter(label: "agenthub_bridge_restarts_total", dimensions: [("server", server)]).increment()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+/// What a running host keeps across reloads, shared by the routers of every snapshot: the trace
+/// recorder (one writer, flushed last at shutdown), the concurrency limit (calls still running under
+/// an old snapshot keep counting), the bridge (servers outlive snapshots; a reload restarts only those
+/// whose entry changed), and the metrics.
+public final class HostParts: Sendable {
+    public let recorder: TraceRecorder
+    public let limiter: ConcurrencyLimiter
+    public let bridge: MCPBridge
+    public let metrics: HostMetrics
+
+    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger, environment: [String: String]) {
+        recorder = TraceRecorder(registry: registry, logger: logger)
+        limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
+        metrics = HostMetrics()
+        bridge = MCPBridge(servers: ToolHost.bridgedServers(manifest, environment: environment),
+                           settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry, logger: logger)
+        let metrics = self.metrics
+        bridge.onRestart = { metrics.bridgeRestart(server: $0) }
+    }
+}
+
+/// One immutable state of the host: the manifest, its compiled policy, the tool table and the
+/// plugins built from it, with the manifest's revision. A reload builds a new one whole and swaps it;
+/// each call reads the snapshot once and finishes under it.
+public struct HostSnapshot: Sendable {
+    /// The first 12 hex digits of the SHA-256 of the manifest's bytes.
+    public let revision: String
+    public let manifest: Manifest
+    public let tools: ToolHost
+    public let loadedAt: Date
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import Registry
+import ServiceLifecycle
+
+/// One process as the kernel knows it: its pid and when it started, which together survive pid reuse.
+public struct ProcessIdentity: Sendable, Equatable {
+    public var pid: Int32
+    public var startTicks: String
+
+    public static var current: ProcessIdentity {
+        let pid = getpid()
+        return ProcessIdentity(pid: pid, startTicks: startTicks(of: pid) ?? "0")
+    }
+
+    /// `pid@ticks`, the id a host records itself under.
+    public var id: String { "\(pid)@\(startTicks)" }
+
+    /// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks since boot. Nil when
+    /// there is no such process.
+    public static func startTicks(of pid: Int32) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After the command name (which may hold spaces and parentheses) come fields 3, 4, …
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    /// Whether the host a record describes still runs (the same pid, started at the same moment).
+    public static func isRunning(_ host: HostRecord) -> Bool {
+        startTicks(of: host.pid) == host.startTicks
+    }
+}
+
+/// Records this host in the registry while it runs (pid, start, kind, manifest revision, every
+/// reload's outcome, where it listens), so `agenthub reload` can reach it and `agenthub status` show
+/// it; says it is alive every few seconds; removes the record when it stops.
+public final class HostPresence: Service, @unchecked Sendable {
+    public let identity = ProcessIdentity.current
+    let state: HostState
+    let kind: String
+    let logger: Logger
+    let heartbeat: Duration
+    private let lock = NSLock()
+    private var http: String?
+
+    public init(state: HostState, kind: String, logger: Logger, heartbeat: Duration = .seconds(5)) {
+        self.state = state
+        self.kind = kind
+        self.logger = logger
+        self.heartbeat = heartbeat
+        let registry = state.registry
+        let id = identity.id
+        state.onReport { report in
+            do throws(RegistryError) {
+                try registry.recordReload(host: id, revision: report.revision, trigger: report.trigger.rawValue,
+                                          result: report.result.rawValue, message: report.message, errors: report.errors, at: report.at)
+            } catch {
+                logger.warning("could not record the reload", metadata: ["host.error": "\(error.message)"])
+            }
+        }
+    }
+
+    /// Where the HTTP listener listens, once it does.
+    public func listening(at address: String) {
+        lock.withLock { http = address }
+        try? state.registry.heartbeat(host: identity.id, http: address)
+    }
+
+    public func run() async throws {
+        let registry = state.registry
+        guard !registry.isReadOnly else { try? await gracefulShutdown(); return }
+        let record = HostRecord(id: identity.id, pid: identity.pid, startTicks: identity.startTicks, kind: kind, config: state.configPath,
+                                startedAt: Date(), revision: state.snapshot.revision, http: lock.withLock { http })
+        do { try registry.registerHost(record) } catch {
+            logger.warning("could not record this host in the registry; agenthub reload and status will not see it",
+                           metadata: ["host.error": "\(error.message)"])
+        }
+        // Rows of hosts that died without removing themselves.
+        for host in (try? registry.hosts()) ?? [] where !ProcessIdentity.isRunning(host) { try? registry.removeHost(host.id) }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { [heartbeat] in try await Task.sleep(for: heartbeat) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            let id = identity.id
+            let http = lock.withLock { self.http }
+            await onThread { try? registry.heartbeat(host: id, http: http) }
+        }
+        let id = identity.id
+        await onThread { try? registry.removeHost(id) }
+    }
+}

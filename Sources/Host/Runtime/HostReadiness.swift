@@ -1,0 +1,43 @@
+import Foundation
+import Plugins
+import Registry
+
+/// Whether the host is ready to serve, and why not: what `GET /ready` answers.
+public struct HostReadiness: Sendable {
+    public var ready: Bool { reasons.isEmpty }
+    /// Each thing that keeps it from being ready, as a sentence that names it.
+    public var reasons: [String]
+    /// The manifest revision serving.
+    public var revision: String
+    /// The last reload, when there was one (a rejected one does not make the host unready: the last
+    /// good manifest serves, but it is shown).
+    public var lastReload: ReloadReport?
+
+    /// A bridged server that restarted this many times in a row without settling is crash-looping.
+    static let crashLoopRestarts = 3
+
+    public static func check(_ state: HostState) -> HostReadiness {
+        let snapshot = state.snapshot
+        var reasons: [String] = []
+        if let sources = try? state.registry.sources() {
+            let declared = Set(snapshot.manifest.sources.map(\.name))
+            for source in sources where declared.contains(source.name) && source.revision == nil && source.status != "suspended" {
+                let why = source.statusReason.map { ": \(source.status): \($0)" } ?? " yet"
+                reasons.append("source \(source.name) has never synced\(why)")
+            }
+        } else {
+            reasons.append("the registry cannot be read")
+        }
+        for status in state.parts.bridge.statuses {
+            switch status.state {
+            case .failed:
+                reasons.append("bridged server \(status.server) keeps failing: \(status.lastExit ?? "it ended")")
+            case .restarting where status.restarts >= crashLoopRestarts:
+                reasons.append("bridged server \(status.server) is crash-looping (\(status.restarts) restarts): \(status.lastExit ?? "it ended")")
+            default:
+                break
+            }
+        }
+        return HostReadiness(reasons: reasons, revision: snapshot.revision, lastReload: state.lastReload)
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+/// What started a reload.
+public enum ReloadTrigger: String, Sendable {
+    /// The manifest file changed (the watcher saw it).
+    case file
+    /// SIGHUP (sent by `agenthub reload`, or an operator).
+    case signal
+    /// A direct request (tests, the bench, an API).
+    case request
+}
+
+/// How one reload went.
+public struct ReloadReport: Sendable {
+    public enum Result: String, Sendable {
+        /// A new snapshot serves.
+        case applied
+        /// The manifest's bytes were those already served: nothing to do.
+        case unchanged
+        /// The manifest was wrong; the last good snapshot keeps serving.
+        case rejected
+    }
+
+    public var result: Result
+    public var trigger: ReloadTrigger
+    /// The revision served after the reload.
+    public var revision: String
+    public var previous: String
+    /// Every problem of a rejected manifest, as `registry.yaml:LINE:COL: message`.
+    public var errors: [String]
+    public var at: Date
+
+    public var message: String {
+        switch result {
+        case .applied: "revision \(previous) → \(revision)"
+        case .unchanged: "revision \(revision) (the manifest did not change)"
+        case .rejected: "\(errors.count) problem\(errors.count == 1 ? "" : "s"); still serving revision \(revision)"
+        }
+    }
+}
+
+/// The one owner of the host's current snapshot. Calls read `snapshot` once; a reload reads and
+/// checks the whole manifest off the cooperative pool, builds a complete new snapshot, swaps it in
+/// under the lock, and only then tells its observers (sessions, the scheduler, the bridge), in
+/// order, each applying its part of the difference. A rejected manifest changes nothing but the report.
+/// Reloads run one at a time, in the order they were asked for.
+public final class HostState: @unchecked Sendable {
+    /// Told after a swap, with the snapshot before and after.
+    public typealias Observer = @Sendable (_ old: HostSnapshot, _ new: HostSnapshot) async -> Void
+
+    public let configPath: String
+    public let registry: RegistryDatabase
+    public let parts: HostParts
+    let logger: Logger
+    let environment: [String: String]
+    private let lock = NSLock()
+    private var current: HostSnapshot
+    private var report: ReloadReport?
+    private var observers: [Observer] = []
+    private var watchers: [@Sendable (_ old: HostSnapshot, _ new: HostSnapshot) -> Void] = []
+    private var queue: Task<ReloadReport, Never>?
+    /// Told after every reload attempt (the presence record, metrics).
+    private var reportHandlers: [@Sendable (ReloadReport) -> Void] = []
+
+    /// Builds the first snapshot from `context` (already loaded and checked).
+    public init(context: HostContext, configPath: String, revision: String, parts: HostParts? = nil) throws(HostError) {
+        self.configPath = configPath
+        self.registry = context.registry
+        self.logger = context.logger
+        self.environment = context.environment
+        let parts = parts ?? HostParts(manifest: context.manifest, registry: context.registry, logger: context.logger, environment: context.environment)
+        self.parts = parts
+        current = HostSnapshot(revision: revision, manifest: context.manifest,
+                               tools: try ToolHost(manifest: context.manifest, registry: context.registry, logger: context.logger,
+                                                   environment: context.environment, parts: parts, revision: revision),
+                               loadedAt: Date())
+    }
+
+    /// The snapshot serving now.
+    public var snapshot: HostSnapshot { lock.withLock { current } }
+
+    /// The last reload attempted (nil before the first).
+    public var lastReload: ReloadReport? { lock.withLock { report } }
+
+    /// Adds an observer of swaps; observers run in the order they were added, after every watcher,
+    /// and the reload's report waits for them (the scheduler syncing new sources, the bridge
+    /// restarting a changed server).
+    public func observe(_ observer: @escaping Observer) {
+        lock.withLock { observers.append(observer) }
+    }
+
+    /// Adds a watcher of swaps: told at once, before any observer, and must return quickly (a
+    /// session taking the new snapshot for its next call and telling its client what changed).
+    public func watch(_ watcher: @escaping @Sendable (_ old: HostSnapshot, _ new: HostSnapshot) -> Void) {
+        lock.withLock { watchers.append(watcher) }
+    }
+
+    /// Adds a handler told of every reload's report.
+    public func onReport(_ handler: @escaping @Sendable (ReloadReport) -> Void) {
+        lock.withLock { reportHandlers.append(handler) }
+    }
+
+    /// Reloads the manifest now, after any reload already asked for. Bytes identical to those served
+    /// change nothing (`unchanged`).
+    @discardableResult
+    public func reload(trigger: ReloadTrigger) async -> ReloadReport {
+        let task = lock.withLock { () -> Task<ReloadReport, Never> in
+            let previous = queue
+            let task = Task {
+                _ = await previous?.value
+                return await self.performReload(trigger: trigger)
+            }
+            queue = task
+            return task
+        }
+        return await task.value
+    }
+
+    private func performReload(trigger: ReloadTrigger) async -> ReloadReport {
+        let old = snapshot
+        let configPath = self.configPath, registry = self.registry, logger = self.logger, environment = self.environment, parts = self.parts
+        // Reading, checking and building touch files and SQLite: off the cooperative pool.
+        let built: Result<HostSnapshot?, HostError> = await onThread {
+            do throws(HostError) {
+                let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
+                if revision == old.revision { return .success(nil) }
+                let tools = try ToolHost(manifest: manifest, registry: registry, logger: logger, environment: environment,
+                                         parts: parts, revision: revision)
+                for warning in manifest.warnings { logger.warning("\(warning)", metadata: ["host.reload.trigger": "\(trigger.rawValue)"]) }
+                return .success(HostSnapshot(revision: revision, manifest: manifest, tools: tools, loadedAt: Date()))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let report: ReloadReport
+        switch built {
+        case .success(nil):
+            report = ReloadReport(result: .unchanged, trigger: trigger, revision: old.revision, previous: old.revision, errors: [], at: Date())
+            logger.debug("manifest unchanged", metadata: ["host.reload.trigger": "\(trigger.rawValue)"])
+        case .failure(let error):
+            let errors = error.diagnostics.isEmpty ? [error.message] : error.diagnostics.filter { $0.severity == .error }.map(\.description)
+            report = ReloadReport(result: .rejected, trigger: trigger, revision: old.revision, previous: old.revision, errors: errors, at: Date())
+            // An operator's mistake: every problem at warning level, where they will see it.
+            for line in errors {
+                logger.warning("manifest rejected: \(line)", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(old.revision)"])
+            }
+        case .success(let snapshot?):
+            let (watchers, observers) = lock.withLock { () -> ([@Sendable (HostSnapshot, HostSnapshot) -> Void], [Observer]) in
+                current = snapshot
+                return (self.watchers, self.observers)
+            }
+            parts.limiter.resize(to: snapshot.manifest.router.maxConcurrent)
+            for watcher in watchers { watcher(old, snapshot) }
+            for observer in observers { await observer(old, snapshot) }
+            report = ReloadReport(result: .applied, trigger: trigger, revision: snapshot.revision, previous: old.revision, errors: [], at: Date())
+            logger.notice("manifest reloaded", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(snapshot.revision)",
+                                                         "host.revision.previous": "\(old.revision)"])
+        }
+        parts.metrics.reload(result: report.result.rawValue)
+        let handlers = lock.withLock { () -> [@Sendable (ReloadReport) -> Void] in
+            self.report = report
+            return reportHandlers
+        }
+        for handler in handlers { handler(report) }
+        return report
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import Plugins
+import ServiceLifecycle
+
+/// The trace writer as a service: first in the group, so it stops last, once every front and
+/// plugin has ended, and writes every trace event still queued before the process exits.
+struct TraceWriterService: Service {
+    let recorder: TraceRecorder
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await recorder.flush()
+    }
+}
+
+/// The bridge's servers as a service: started in the background when the group starts (a slow
+/// server delays nobody), stopped (stdin closed, SIGTERM, SIGKILL) when it shuts down, after the
+/// fronts and the scheduler.
+struct BridgeService: Service {
+    let bridge: MCPBridge
+    let logger: Logger
+
+    func run() async throws {
+        do { try await bridge.start() } catch {
+            logger.error("the bridge could not start", metadata: ["host.error": "\(error)"])
+        }
+        try? await gracefulShutdown()
+        await bridge.stop()
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The sync scheduler as a service: every source on its interval, starting from what the registry
+/// remembers (a source synced a minute ago by the last process is not synced again at once), until
+/// the group shuts down. Then no new run starts; runs in flight get `grace` to finish (a git fetch
+/// worker is tied to this process and dies with it; a publish is one transaction either way).
+struct SyncSchedulerService: Service {
+    let sync: SyncService
+    var grace: Duration = .seconds(2)
+
+    func run() async throws {
+        await sync.resume()
+        try? await gracefulShutdown()
+        let scheduler = sync.scheduler
+        await scheduler.stopLoop()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await scheduler.stop() }
+            group.addTask { [grace] in try? await Task.sleep(for: grace) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

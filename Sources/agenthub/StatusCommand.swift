@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Host
+import Plugins
+import Registry
+
+/// `agenthub status`: the hosts running on this registry, then a summary of the sources and the
+/// bridged servers.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the running hosts (pid, uptime, manifest revision, last reload and its errors), the sources and the bridged servers.",
+        discussion: "Exit 0, or 1 when a running host's last reload was rejected or a source has failed."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    struct HostLine: Encodable {
+        var pid: Int32
+        var kind: String
+        var config: String
+        var startedAt: Date
+        var uptimeSeconds: Int
+        var revision: String
+        var http: String?
+        var reloads: Int
+        var lastReload: LastReload?
+    }
+    struct LastReload: Encodable {
+        var at: Date?
+        var trigger: String?
+        var result: String?
+        var message: String?
+        var errors: [String]
+    }
+    struct SourceLine: Encodable {
+        var name: String
+        var status: String
+        var reason: String?
+        var revision: String?
+        var skills: Int
+        var lastSuccessAt: Date?
+        var nextAttemptAt: Date?
+        var failures: Int
+    }
+    struct ServerLine: Encodable {
+        var server: String
+        var state: String
+        var hostPid: String?
+        var tools: Int
+        var restarts: Int
+        var lastExit: String?
+    }
+    struct Status: Encodable {
+        var manifestRevision: String?
+        var manifestErrors: [String]
+        var hosts: [HostLine]
+        var sources: [SourceLine]
+        var servers: [ServerLine]
+    }
+
+    func run() async throws {
+        let logger = global.logger()
+        let registry: RegistryDatabase
+        do { registry = try HostContext.openRegistry(configPath: global.config, logger: logger, access: .readOnly) } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        var status = Status(manifestRevision: nil, manifestErrors: [], hosts: [], sources: [], servers: [])
+        do { status.manifestRevision = try ManifestLoader.loadWithRevision(path: global.config).revision } catch {
+            status.manifestErrors = error.diagnostics.isEmpty ? [error.message] : error.diagnostics.filter { $0.severity == .error }.map(\.description)
+        }
+        do {
+            let now = Date()
+            status.hosts = try registry.hosts().filter(ProcessIdentity.isRunning).map { host in
+                HostLine(pid: host.pid, kind: host.kind, config: host.config, startedAt: host.startedAt,
+                         uptimeSeconds: Int(now.timeIntervalSince(host.startedAt)), revision: host.revision, http: host.http, reloads: host.reloads,
+                         lastReload: host.lastReloadAt.map { at in
+                             LastReload(at: at, trigger: host.lastReloadTrigger, result: host.lastReloadResult, message: host.lastReloadMessage,
+                                        errors: host.lastReloadErrors ?? [])
+                         })
+            }
+            status.sources = try registry.sources().filter { $0.status != "removed" }.map { s in
+                SourceLine(name: s.name, status: s.status, reason: s.statusReason, revision: s.revision, skills: s.skillCount,
+                           lastSuccessAt: s.lastSuccessAt, nextAttemptAt: s.nextAttemptAt, failures: s.consecutiveFailures)
+            }
+            status.servers = try registry.bridgeServers().filter(\.ownerMayBeAlive).compactMap { record in
+                guard let s = BridgedServerStatus.decode(record.status) else { return nil }
+                return ServerLine(server: s.server, state: s.state.rawValue, hostPid: record.owner.split(separator: ":").dropFirst().first.map(String.init),
+                                  tools: s.toolCount, restarts: s.restarts, lastExit: s.lastExit)
+            }
+        } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        if global.json { Output.json(status) } else { printTables(status) }
+        let rejected = status.hosts.contains { $0.lastReload?.result == "rejected" }
+        if rejected || status.sources.contains(where: { $0.status == "failed" || $0.status == "stalled" }) { throw ExitCode(1) }
+    }
+
+    private func printTables(_ status: Status) {
+        print("manifest \(global.config): \(status.manifestRevision.map { "revision \($0)" } ?? "has problems")")
+        for error in status.manifestErrors { print("  \(error)") }
+        print("")
+        if status.hosts.isEmpty { print("no host is running on this registry") } else {
+            Output.table(["PID", "KIND", "UP", "REVISION", "HTTP", "RELOADS", "LAST RELOAD"], status.hosts.map { h in
+                [String(h.pid), h.kind, Self.duration(h.uptimeSeconds), h.revision, h.http ?? "-", String(h.reloads),
+                 h.lastReload.map { "\($0.result ?? "-") (\($0.trigger ?? "-"), \(Output.date($0.at)))" } ?? "-"]
+            })
+            for host in status.hosts {
+                guard let reload = host.lastReload, !reload.errors.isEmpty else { continue }
+                print("pid \(host.pid) rejected the last reload; it serves revision \(host.revision):")
+                for error in reload.errors { print("  \(error)") }
+            }
+        }
+        print("")
+        Output.table(["SOURCE", "STATUS", "REVISION", "SKILLS", "LAST SUCCESS", "NEXT", "FAILURES"], status.sources.map { s in
+            [s.name, s.status, Output.short(s.revision), String(s.skills), Output.date(s.lastSuccessAt), Output.date(s.nextAttemptAt), String(s.failures)]
+        })
+        if !status.servers.isEmpty {
+            print("")
+            Output.table(["SERVER", "STATE", "HOST PID", "TOOLS", "RESTARTS", "LAST EXIT"], status.servers.map { s in
+                [s.server, s.state, s.hostPid ?? "-", String(s.tools), String(s.restarts), Output.clip(s.lastExit ?? "-", 60)]
+            })
+        }
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        seconds < 60 ? "\(seconds)s" : seconds < 3600 ? "\(seconds / 60)m" : seconds < 86400 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : "\(seconds / 86400)d"
+    }
+}
