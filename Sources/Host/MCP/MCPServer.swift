@@ -11,8 +11,11 @@ public final class MCPServer: @unchecked Sendable {
     public struct Settings: Sendable {
         public var pageSize = 100
         public var serverVersion = "0.1.0"
-        /// Requests running at once; the reader waits while this many are in flight (backpressure).
+        /// Requests running at once; more wait in order, in a queue of at most `maxQueued`.
         public var maxInFlight = 64
+        /// Requests waiting for a slot; the reader stops reading while this many wait (backpressure).
+        /// `ping` and cancellations are answered on arrival, however many requests wait.
+        public var maxQueued = 4096
         /// How long the session's first `tools/list` waits for bridged servers still starting.
         public var startupWait: Duration = .seconds(2)
         public init() {}
@@ -34,6 +37,8 @@ public final class MCPServer: @unchecked Sendable {
     var phase = Phase.awaitingInitialize
     var protocolVersion = MCPProtocol.latest
     var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
+    /// Requests received while `maxInFlight` ran, in order; started as slots free up.
+    var queued: [(id: JSONRPCID, handler: @Sendable () async throws(JSONRPCError) -> JSONValue)] = []
     var cancelled: Set<JSONRPCID> = []
     /// Requests received and not yet answered (or dropped as cancelled). A request leaves `inFlight`
     /// before its answer is queued; this counts until the answer is, so EOF waits for it.
@@ -80,6 +85,9 @@ public final class MCPServer: @unchecked Sendable {
     var current: (host: ToolHost, caller: ToolCaller) { lock.withLock { (host, baseCaller) } }
 
     public var inFlightCount: Int { lock.withLock { inFlight.count } }
+
+    /// Requests waiting for a slot.
+    public var queuedCount: Int { lock.withLock { queued.count } }
 
     /// Requests received whose answer has not been queued yet.
     public var unansweredCount: Int { lock.withLock { unanswered } }
@@ -136,14 +144,26 @@ public final class MCPServer: @unchecked Sendable {
         start(id, handler)
     }
 
-    /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not answered.
+    /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not
+    /// answered. When `maxInFlight` requests run, it waits in order for a slot.
     private func start(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
         lock.lock()
-        guard inFlight[id] == nil else {
+        guard inFlight[id] == nil, !queued.contains(where: { $0.id == id }) else {
             lock.unlock()
             send(.error(id: id, .invalidRequest("request id \(id) is already in use by a request in flight")))
             return
         }
+        unanswered += 1
+        if inFlight.count >= settings.maxInFlight {
+            queued.append((id, handler))
+        } else {
+            launch(id, handler)
+        }
+        lock.unlock()
+    }
+
+    /// Starts a request's task (the lock is held).
+    private func launch(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
         let task = Task {
             let message: JSONRPCMessage
             do throws(JSONRPCError) { message = .response(id: id, result: try await handler()) } catch { message = .error(id: id, error) }
@@ -153,11 +173,15 @@ public final class MCPServer: @unchecked Sendable {
             }
             if !wasCancelled { self.send(message) }
             // Only now, with the answer queued, may EOF handling let the writer close.
-            self.lock.withLock { self.unanswered -= 1 }
+            self.lock.withLock {
+                self.unanswered -= 1
+                if !self.queued.isEmpty, self.inFlight.count < self.settings.maxInFlight {
+                    let next = self.queued.removeFirst()
+                    self.launch(next.id, next.handler)
+                }
+            }
         }
         inFlight[id] = task
-        unanswered += 1
-        lock.unlock()
     }
 
     private func respond(_ id: JSONRPCID, _ body: () throws(JSONRPCError) -> JSONValue) {
@@ -169,6 +193,12 @@ public final class MCPServer: @unchecked Sendable {
         case "notifications/cancelled":
             guard let raw = params?["requestId"], let id = JSONRPCID(raw) else { return }
             let task: Task<Void, Never>? = lock.withLock {
+                if let index = queued.firstIndex(where: { $0.id == id }) {
+                    // Not started yet: it never will be, and is not answered.
+                    queued.remove(at: index)
+                    unanswered -= 1
+                    return nil
+                }
                 guard let task = inFlight[id] else { return nil }
                 cancelled.insert(id)
                 return task
@@ -189,9 +219,16 @@ public final class MCPServer: @unchecked Sendable {
     /// SIGTERM. With `answer` (EOF: the client still reads), each cancelled request is still answered:
     /// with its own result when it ends in time, else with an error saying the server shut down.
     public func shutdown(grace: Duration = .milliseconds(500), answer: Bool = false) async {
-        let tasks = lock.withLock { () -> [Task<Void, Never>] in
+        let (tasks, waiting) = lock.withLock { () -> ([Task<Void, Never>], [JSONRPCID]) in
             if !answer { for id in inFlight.keys { cancelled.insert(id) } }
-            return Array(inFlight.values)
+            let waiting = queued.map(\.id)
+            unanswered -= queued.count
+            queued.removeAll()
+            return (Array(inFlight.values), waiting)
+        }
+        // Requests that never started: told the server shut down (when the client still reads).
+        if answer {
+            for id in waiting { send(.error(id: id, JSONRPCError(JSONRPCError.internalErrorCode, "the server shut down (stdin closed) before this request started"))) }
         }
         for task in tasks { task.cancel() }
         let deadline = ContinuousClock.now + grace

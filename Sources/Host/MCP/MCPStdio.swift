@@ -40,12 +40,13 @@ public enum MCPStdio {
         let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
                                settings: options.server, logger: logger) { writer.send($0.line) }
         let limit = options.maxMessageBytes
-        let maxInFlight = options.server.maxInFlight
-        let maxQueued = options.maxQueuedOutputBytes
+        let maxQueued = options.server.maxQueued
+        let maxQueuedOutput = options.maxQueuedOutputBytes
         // Requests are handed to the server on the reading thread itself (no hop through a task), and
         // backpressure blocks that thread, which has nothing else to do: read the next request only
         // when its answer has room (a client that does not read stdout stops us reading stdin), and
-        // when a slot is free.
+        // while the queue of requests waiting for a slot has room (ping and cancellations, answered on
+        // arrival, are never behind them).
         let reader = LineReader(fd: options.input, maxLineBytes: options.maxMessageBytes) { event in
             guard !loop.isStopped else { return }
             switch event {
@@ -56,8 +57,8 @@ public enum MCPStdio {
                 loop.finish(endOfInput: true)
                 return
             }
-            writer.waitForRoomBlocking(atMost: maxQueued) { loop.isStopped }
-            while server.inFlightCount >= maxInFlight, !loop.isStopped { usleep(1000) }
+            writer.waitForRoomBlocking(atMost: maxQueuedOutput) { loop.isStopped }
+            while server.queuedCount >= maxQueued, !loop.isStopped { usleep(1000) }
         }
         attach(server)
         let poller = options.skillsPoll.map { interval in
