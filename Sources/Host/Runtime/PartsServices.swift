@@ -7,10 +7,15 @@ import ServiceLifecycle
 /// plugin has ended, and writes every trace event still queued before the process exits.
 struct TraceWriterService: Service {
     let recorder: TraceRecorder
+    let logger: Logger
+    /// How long shutdown waits for the last events (another process may hold the database).
+    var limit: Duration = .seconds(15)
 
     func run() async throws {
         try? await gracefulShutdown()
-        await recorder.flush()
+        if await !recorder.flush(timeout: limit) {
+            logger.error("trace events not written at shutdown: the registry stayed locked", metadata: ["host.trace.count": "\(recorder.unwritten)"])
+        }
     }
 }
 
