@@ -31,6 +31,13 @@ public struct BridgedServerSettings: Sendable, Equatable {
         self.command = command
     }
 
+    /// Whether two entries run the same server: where the entry is written does not count (an edit
+    /// above it moves it, and must not restart it).
+    public static func == (l: Self, r: Self) -> Bool {
+        l.name == r.name && l.command == r.command && l.risk == r.risk && l.tools == r.tools && l.timeout == r.timeout
+            && l.startTimeout == r.startTimeout && l.pin == r.pin
+    }
+
     /// The separator between server and tool in a bridged tool name.
     public static let separator = "__"
     /// Tool names longer than this are cut by clients and LLM APIs.
