@@ -8,16 +8,16 @@ PYTHON := $(VENV)/bin/python
 APT_PACKAGES := libgit2-dev libsqlite3-dev sqlite3 pkg-config git openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= registry.yaml
+HTTP ?=
 
 .PHONY: run test build deps venv bench clean
 
-## Run the host on the embedded default: validate the manifest, sync the local source, list the registry,
-## and list the tools a researcher sees (with the bridged `time` server's, from mcp-server-time in .venv).
+## Run the host on the embedded default: validate the manifest, then `agenthub serve` (sync on schedule, the
+## bridged `time` server from mcp-server-time in .venv, live reload, HTTP on host.http or HTTP=HOST:PORT).
+## It prints where it listens and runs until Ctrl-C.
 run: deps venv build
 	.build/debug/agenthub check --config $(CONFIG)
-	.build/debug/agenthub sync --config $(CONFIG)
-	.build/debug/agenthub skills list --config $(CONFIG)
-	.build/debug/agenthub tools list --config $(CONFIG) --role researcher
+	AGENTHUB_PYTHON=$(abspath $(PYTHON)) .build/debug/agenthub serve --config $(CONFIG) $(if $(HTTP),--http $(HTTP))
 
 ## Run every test: Swift unit and integration tests, and the interop tests against the Python tools in .venv.
 test: deps venv
