@@ -51,6 +51,22 @@ final class ScriptedRunner: @unchecked Sendable {
                       runner: { await runner.run($0, $1) })
     }
 
+    @Test func aSourceTheRegistrySaysIsNotDueYetWaitsAndAFreshOneIsDueNow() async {
+        let runner = ScriptedRunner(delayMilliseconds: 1)
+        let s = scheduler(runner)
+        let now = Date()
+        let later = now.addingTimeInterval(600)
+        await s.update([ScheduledSource(name: "synced", interval: 900, configDigest: "1", notBefore: later, failures: 2),
+                        ScheduledSource(name: "fresh", interval: 900, configDigest: "1")], now: now)
+        let schedule = await s.schedule()
+        #expect(schedule["synced"]?.next == later)
+        #expect(schedule["synced"]?.failures == 2)
+        #expect(schedule["fresh"]?.next == now)
+        // What the registry remembers only counts the first time: an update keeps the scheduler's own.
+        await s.update([ScheduledSource(name: "synced", interval: 900, configDigest: "1", notBefore: now.addingTimeInterval(5000))], now: now)
+        #expect(await s.schedule()["synced"]?.next == later)
+    }
+
     @Test func triggersDuringARunCoalesceIntoExactlyOneFollowUp() async {
         let runner = ScriptedRunner(delayMilliseconds: 1, gated: true)
         let s = scheduler(runner)

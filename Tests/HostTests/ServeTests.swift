@@ -113,6 +113,17 @@ import Testing
             for child in children { #expect(await BridgeLifetimeTests().waitGone(child), "child \(child) outlived serve") }
             let after = try await run(agenthubBinary(), ["status", "--json"], in: dir)
             #expect((jsonObject(after.stdout)["hosts"] as? [[String: Any]])?.isEmpty == true, "\(after.stdout)")
+
+            // Started again, it picks up the schedule where the last one left it: local synced moments
+            // ago and is not due for its interval (15 minutes), so it is not synced again at start.
+            let (again, port2) = try await startServe(dir)
+            let ready = await poll(port2, "/ready") { $0.status == 200 }
+            #expect(ready?.status == 200)
+            try await Task.sleep(for: .milliseconds(500))
+            let metrics = await httpGet(port2, "/metrics")
+            #expect(metrics?.body.contains("agenthub_sync_runs_total{source=\"local\"") == false, "\(metrics?.body ?? "")")
+            again.signal(SIGTERM)
+            #expect(await again.waitExit())
         }
     }
 

@@ -52,6 +52,8 @@ public struct MCPStdioService: Service {
                     server.revoke(host: new.tools, reason: "this session's identity no longer fits the manifest (revision \(new.revision)): \(error.message)")
                 }
             }
+            // Once sources are declared and servers applied (a removed source's skills are gone): look again.
+            state.observe { [weak server] _, _ in server?.listsMayHaveChanged() }
         }
     }
 }
