@@ -99,13 +99,25 @@ final class ManifestReader {
 
     func string(_ node: Node?, _ path: String, expand: Bool = false) -> String? {
         guard let node else { return nil }
-        guard case .scalar(let scalar) = node, node.tag.description != Tag.Name.null.rawValue else {
+        guard case .scalar(let scalar) = node, !Self.isNull(scalar, node) else {
             error(node, "\(path) must be a string, found \(describe(node))")
             return nil
         }
         guard expand else { return scalar.string }
         return EnvironmentExpansion.expand(scalar.string, environment: environment) { message in
             self.error(node, "\(path): \(message)")
+        }
+    }
+
+    /// Whether a scalar is null. An untagged scalar is read without Yams' tag resolver (a regular
+    /// expression per scalar, most of a reload's time): null is a plain `~`, `null`, `Null`, `NULL` or nothing.
+    static func isNull(_ scalar: Node.Scalar, _ node: Node) -> Bool {
+        let tag = scalar.tag.description
+        guard tag.isEmpty else { return node.tag.description == Tag.Name.null.rawValue }
+        guard scalar.style == .plain else { return false }
+        switch scalar.string {
+        case "", "~", "null", "Null", "NULL": return true
+        default: return false
         }
     }
 

@@ -120,6 +120,7 @@ public final class HostState: @unchecked Sendable {
     }
 
     private func performReload(trigger: ReloadTrigger) async -> ReloadReport {
+        let started = ContinuousClock.now
         let old = snapshot
         let configPath = self.configPath, registry = self.registry, logger = self.logger, environment = self.environment, parts = self.parts
         // Reading, checking and building touch files and SQLite: off the cooperative pool.
@@ -154,10 +155,13 @@ public final class HostState: @unchecked Sendable {
             }
             parts.limiter.resize(to: snapshot.manifest.router.maxConcurrent)
             for watcher in watchers { watcher(old, snapshot) }
+            let swapped = ContinuousClock.now - started
             for observer in observers { await observer(old, snapshot) }
             report = ReloadReport(result: .applied, trigger: trigger, revision: snapshot.revision, previous: old.revision, errors: [], at: Date())
             logger.notice("manifest reloaded", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(snapshot.revision)",
-                                                         "host.revision.previous": "\(old.revision)"])
+                                                         "host.revision.previous": "\(old.revision)",
+                                                         "host.reload.swapped_ms": "\(swapped.milliseconds)",
+                                                         "host.reload.applied_ms": "\((ContinuousClock.now - started).milliseconds)"])
         }
         parts.metrics.reload(result: report.result.rawValue)
         let handlers = lock.withLock { () -> [@Sendable (ReloadReport) -> Void] in
