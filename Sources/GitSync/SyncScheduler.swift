@@ -44,8 +44,6 @@ public struct SchedulerSettings: Sendable {
     public var jitter = 0.1
     public var backoff = 30.0
     public var maxBackoff = 3600.0
-    /// How often due sources are looked for.
-    public var tick = 0.2
 
     public init(maxConcurrent: Int = 4, jitter: Double = 0.1, backoff: Double = 30, maxBackoff: Double = 3600) {
         self.maxConcurrent = maxConcurrent
@@ -87,7 +85,8 @@ public actor SyncScheduler<Outcome: Sendable> {
     private var entries: [String: Entry] = [:]
     private var order: [String] = []
     private var running = 0
-    private var loop: Task<Void, Never>?
+    /// The run loop's current wait, cancelled to wake it early (an update, a run that finished).
+    private var sleeper: Task<Void, Never>?
     private var inFlight: [String: Task<Void, Never>] = [:]
     /// Runs started so far, per source (for status and tests).
     public private(set) var runsStarted: [String: Int] = [:]
@@ -127,6 +126,7 @@ public actor SyncScheduler<Outcome: Sendable> {
         }
         order = sources.map(\.name)
         startQueued()
+        wake()
     }
 
     /// Asks for a run of `source` now and waits for it. While the source runs, any number of triggers
@@ -149,29 +149,33 @@ public actor SyncScheduler<Outcome: Sendable> {
         }
     }
 
-    /// Starts the interval loop (idempotent).
-    public func start() {
-        guard loop == nil else { return }
-        let tick = settings.tick
-        loop = Task { [weak self] in
-            while !Task.isCancelled {
-                await self?.pump(now: Date())
-                try? await Task.sleep(nanoseconds: UInt64(tick * 1_000_000_000))
-            }
+    /// Runs each source as it falls due, until the task is cancelled. Between runs it sleeps until the
+    /// earliest next due time, and wakes early when the sources change or a run ends: no polling.
+    /// Runs in flight when it is cancelled finish (`drain` waits for them); no new one starts.
+    public func run() async {
+        while !Task.isCancelled {
+            pump(now: Date())
+            let wait = nextWait(now: Date())
+            let sleeper = Task { _ = try? await Task.sleep(for: .seconds(wait)) }
+            self.sleeper = sleeper
+            await withTaskCancellationHandler { await sleeper.value } onCancel: { sleeper.cancel() }
+            self.sleeper = nil
         }
     }
 
-    /// Stops the loop without waiting (a fetch worker in flight dies with the process).
-    public func stopLoop() {
-        loop?.cancel()
-        loop = nil
+    /// Waits for the runs in flight to finish.
+    public func drain() async {
+        for task in inFlight.values { await task.value }
     }
 
-    /// Stops the loop and waits for runs in flight to finish.
-    public func stop() async {
-        loop?.cancel()
-        loop = nil
-        for task in inFlight.values { await task.value }
+    /// Seconds until the earliest source not running, queued or stalled falls due (at most an hour).
+    func nextWait(now: Date) -> Double {
+        let due = entries.values.filter { !$0.running && !$0.queued && !$0.stalled }.compactMap(\.nextDue).min()
+        return max(0, min(3600, due.map { $0.timeIntervalSince(now) } ?? 3600))
+    }
+
+    private func wake() {
+        sleeper?.cancel()
     }
 
     /// When each source is next due (nil when stalled), and whether it runs now.
@@ -250,6 +254,7 @@ public actor SyncScheduler<Outcome: Sendable> {
         entries[name] = entry
         observer(name, entry.queued ? now : entry.nextDue)
         startQueued()
+        wake()
     }
 
     private func jittered(_ seconds: Double) -> Double {

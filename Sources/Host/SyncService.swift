@@ -84,21 +84,16 @@ public final class SyncService: Sendable {
         await scheduler.update(scheduledSources())
     }
 
-    /// Starts syncing every source on its interval, beginning now.
-    public func start() async {
-        await update()
-        await scheduler.start()
-    }
-
-    /// Starts syncing every source on its interval, from where the registry says each one is:
-    /// a source synced recently, or backing off, is not synced at once (a fresh one is).
-    public func resume() async {
+    /// Syncs every source on its interval until the task is cancelled, starting from where the
+    /// registry says each one is: a source synced recently, or backing off, is not synced at once (a
+    /// fresh one is). Runs in flight when it is cancelled finish; `drain` waits for them.
+    public func run() async {
         let registry = syncer.registry
         let known: [String: SourceRecord] = await onThread {
             Dictionary(((try? registry.sources()) ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         }
         await scheduler.update(scheduledSources(known: known))
-        await scheduler.start()
+        await scheduler.run()
     }
 
     /// Syncs the named sources (all when nil) now, at most `sync.max_concurrent` at a time, and

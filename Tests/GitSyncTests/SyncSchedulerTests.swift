@@ -111,7 +111,7 @@ final class ScriptedRunner: @unchecked Sendable {
         let runner = ScriptedRunner(verdicts: [.stalled, .succeeded], delayMilliseconds: 1)
         let s = scheduler(runner)
         await s.update([ScheduledSource(name: "a", interval: 0.05, configDigest: "1")])
-        await s.start()
+        let loop = Task { await s.run() }
         while runner.callCount == 0 { try? await Task.sleep(nanoseconds: 5_000_000) }
         try? await Task.sleep(nanoseconds: 600_000_000)
         #expect(runner.callCount == 1)
@@ -121,6 +121,8 @@ final class ScriptedRunner: @unchecked Sendable {
         await s.update([ScheduledSource(name: "a", interval: 3600, configDigest: "2")])
         while runner.callCount < 2 { try? await Task.sleep(nanoseconds: 5_000_000) }
         #expect(await s.schedule()["a"]?.stalled == false)
-        await s.stop()
+        loop.cancel()
+        await loop.value
+        await s.drain()
     }
 }

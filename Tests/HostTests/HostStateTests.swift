@@ -68,6 +68,18 @@ import Testing
         }
     }
 
+    @Test func aChangeThatOnlyARestartAppliesIsReported() async throws {
+        try await withTemporaryDirectory { dir in
+            let state = try state(dir)
+            try write(Self.manifest(allow: "[memory_get]").replacingOccurrences(of: "cache: cache }", with: "cache: cache, http: 127.0.0.1:9999 }"),
+                      to: "registry.yaml", in: dir)
+            let report = await state.reload(trigger: .request)
+            #expect(report.result == .applied)
+            #expect(report.notes == ["host.http changed: it takes effect when the host restarts"])
+            #expect(report.message.contains("host.http changed"))
+        }
+    }
+
     @Test func theSameBytesChangeNothing() async throws {
         try await withTemporaryDirectory { dir in
             let state = try state(dir)

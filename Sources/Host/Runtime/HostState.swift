@@ -32,10 +32,12 @@ public struct ReloadReport: Sendable {
     /// Every problem of a rejected manifest, as `registry.yaml:LINE:COL: message`.
     public var errors: [String]
     public var at: Date
+    /// What an applied reload could not change until the host restarts.
+    public var notes: [String] = []
 
     public var message: String {
         switch result {
-        case .applied: "revision \(previous) → \(revision)"
+        case .applied: "revision \(previous) → \(revision)" + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; "))
         case .unchanged: "revision \(revision) (the manifest did not change)"
         case .rejected: "\(errors.count) problem\(errors.count == 1 ? "" : "s"); still serving revision \(revision)"
         }
@@ -157,7 +159,10 @@ public final class HostState: @unchecked Sendable {
             for watcher in watchers { watcher(old, snapshot) }
             let swapped = ContinuousClock.now - started
             for observer in observers { await observer(old, snapshot) }
-            report = ReloadReport(result: .applied, trigger: trigger, revision: snapshot.revision, previous: old.revision, errors: [], at: Date())
+            let notes = RestartOnlySettings.changed(from: old.manifest, to: snapshot.manifest)
+            for note in notes { logger.warning("\(note)", metadata: ["host.revision": "\(snapshot.revision)"]) }
+            report = ReloadReport(result: .applied, trigger: trigger, revision: snapshot.revision, previous: old.revision, errors: [], at: Date(),
+                                  notes: notes)
             logger.notice("manifest reloaded", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(snapshot.revision)",
                                                          "host.revision.previous": "\(old.revision)",
                                                          "host.reload.swapped_ms": "\(swapped.milliseconds)",

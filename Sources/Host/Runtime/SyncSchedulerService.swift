@@ -11,12 +11,12 @@ struct SyncSchedulerService: Service {
     var grace: Duration = .seconds(2)
 
     func run() async throws {
-        await sync.resume()
-        try? await gracefulShutdown()
+        let sync = self.sync
+        // The scheduler's loop ends at the group's graceful shutdown (its task is cancelled).
+        _ = try? await cancelWhenGracefulShutdown { await sync.run() }
         let scheduler = sync.scheduler
-        await scheduler.stopLoop()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await scheduler.stop() }
+            group.addTask { await scheduler.drain() }
             group.addTask { [grace] in try? await Task.sleep(for: grace) }
             await group.next()
             group.cancelAll()
