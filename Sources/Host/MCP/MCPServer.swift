@@ -13,9 +13,11 @@ public final class MCPServer: @unchecked Sendable {
         public var serverVersion = "0.1.0"
         /// Requests running at once; more wait in order, in a queue of at most `maxQueued`.
         public var maxInFlight = 64
-        /// Requests waiting for a slot; the reader stops reading while this many wait (backpressure).
-        /// `ping` and cancellations are answered on arrival, however many requests wait.
+        /// Requests waiting for a slot; the reader stops reading while this many wait, or while they
+        /// hold `maxQueuedBytes` (backpressure). `ping` and cancellations are answered on arrival,
+        /// however many requests wait.
         public var maxQueued = 4096
+        public var maxQueuedBytes = 4 << 20
         /// How long the session's first `tools/list` waits for bridged servers still starting.
         public var startupWait: Duration = .seconds(2)
         public init() {}
@@ -38,7 +40,8 @@ public final class MCPServer: @unchecked Sendable {
     var protocolVersion = MCPProtocol.latest
     var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
     /// Requests received while `maxInFlight` ran, in order; started as slots free up.
-    var queued: [(id: JSONRPCID, handler: @Sendable () async throws(JSONRPCError) -> JSONValue)] = []
+    var queued: [(id: JSONRPCID, bytes: Int, handler: @Sendable () async throws(JSONRPCError) -> JSONValue)] = []
+    var queuedBytes = 0
     var cancelled: Set<JSONRPCID> = []
     /// Requests received and not yet answered (or dropped as cancelled). A request leaves `inFlight`
     /// before its answer is queued; this counts until the answer is, so EOF waits for it.
@@ -89,6 +92,9 @@ public final class MCPServer: @unchecked Sendable {
     /// Requests waiting for a slot.
     public var queuedCount: Int { lock.withLock { queued.count } }
 
+    /// Whether the queue of requests waiting for a slot is full (the reader waits).
+    public var queueIsFull: Bool { lock.withLock { queued.count >= settings.maxQueued || queuedBytes >= settings.maxQueuedBytes } }
+
     /// Requests received whose answer has not been queued yet.
     public var unansweredCount: Int { lock.withLock { unanswered } }
 
@@ -99,7 +105,7 @@ public final class MCPServer: @unchecked Sendable {
             logger.debug("malformed message", metadata: ["host.mcp.error": "\(failure.error.message)"])
             if !failure.isNotification { send(.error(id: failure.id, failure.error)) }
         case .success(.request(let id, let method, let params)):
-            handleRequest(id, method, params)
+            handleRequest(id, method, params, bytes: line.count)
         case .success(.notification(let method, let params)):
             handleNotification(method, params)
         case .success(.response), .success(.error):
@@ -114,7 +120,7 @@ public final class MCPServer: @unchecked Sendable {
         send(.error(id: id, .invalidRequest("message of \(byteCount) bytes exceeds the \(limit)-byte limit (mcp.max_message_bytes); it was dropped")))
     }
 
-    private func handleRequest(_ id: JSONRPCID, _ method: String, _ params: JSONValue?) {
+    private func handleRequest(_ id: JSONRPCID, _ method: String, _ params: JSONValue?, bytes: Int) {
         switch method {
         case "initialize": respond(id) { () throws(JSONRPCError) in try self.initialize(params) }; return
         case "ping": send(.response(id: id, result: [:])); return
@@ -141,12 +147,12 @@ public final class MCPServer: @unchecked Sendable {
         default: handler = nil
         }
         guard let handler else { send(.error(id: id, .methodNotFound(method))); return }
-        start(id, handler)
+        start(id, bytes: bytes, handler)
     }
 
     /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not
     /// answered. When `maxInFlight` requests run, it waits in order for a slot.
-    private func start(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
+    private func start(_ id: JSONRPCID, bytes: Int, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
         lock.lock()
         guard inFlight[id] == nil, !queued.contains(where: { $0.id == id }) else {
             lock.unlock()
@@ -155,7 +161,8 @@ public final class MCPServer: @unchecked Sendable {
         }
         unanswered += 1
         if inFlight.count >= settings.maxInFlight {
-            queued.append((id, handler))
+            queued.append((id, bytes, handler))
+            queuedBytes += bytes
         } else {
             launch(id, handler)
         }
@@ -177,6 +184,7 @@ public final class MCPServer: @unchecked Sendable {
                 self.unanswered -= 1
                 if !self.queued.isEmpty, self.inFlight.count < self.settings.maxInFlight {
                     let next = self.queued.removeFirst()
+                    self.queuedBytes -= next.bytes
                     self.launch(next.id, next.handler)
                 }
             }
@@ -195,7 +203,7 @@ public final class MCPServer: @unchecked Sendable {
             let task: Task<Void, Never>? = lock.withLock {
                 if let index = queued.firstIndex(where: { $0.id == id }) {
                     // Not started yet: it never will be, and is not answered.
-                    queued.remove(at: index)
+                    queuedBytes -= queued.remove(at: index).bytes
                     unanswered -= 1
                     return nil
                 }
@@ -224,6 +232,7 @@ public final class MCPServer: @unchecked Sendable {
             let waiting = queued.map(\.id)
             unanswered -= queued.count
             queued.removeAll()
+            queuedBytes = 0
             return (Array(inFlight.values), waiting)
         }
         // Requests that never started: told the server shut down (when the client still reads).

@@ -40,7 +40,6 @@ public enum MCPStdio {
         let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
                                settings: options.server, logger: logger) { writer.send($0.line) }
         let limit = options.maxMessageBytes
-        let maxQueued = options.server.maxQueued
         let maxQueuedOutput = options.maxQueuedOutputBytes
         // Requests are handed to the server on the reading thread itself (no hop through a task), and
         // backpressure blocks that thread, which has nothing else to do: read the next request only
@@ -58,7 +57,7 @@ public enum MCPStdio {
                 return
             }
             writer.waitForRoomBlocking(atMost: maxQueuedOutput) { loop.isStopped }
-            while server.queuedCount >= maxQueued, !loop.isStopped { usleep(1000) }
+            while server.queueIsFull, !loop.isStopped { usleep(1000) }
         }
         attach(server)
         let poller = options.skillsPoll.map { interval in
