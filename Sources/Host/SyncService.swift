@@ -1,3 +1,4 @@
+import Base
 import Registry
 import Foundation
 import GitSync
@@ -122,6 +123,18 @@ final class LockedValue<Value: Sendable>: @unchecked Sendable {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
+}
+
+/// Waits for `work` at most `limit`; true when it finished. Work that outlives the limit goes on
+/// unawaited (a task group would wait for it, cancelled or not: uncancellable waits, such as a write
+/// blocked on another process's lock, would hold shutdown).
+func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+    let done = OneShot<Void>()
+    Task.detached {
+        await work()
+        done.set(())
+    }
+    return await done.wait(timeout: limit) != nil
 }
 
 /// Runs blocking work on a thread of its own and awaits its result.

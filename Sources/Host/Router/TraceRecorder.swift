@@ -53,13 +53,7 @@ public final class TraceRecorder: @unchecked Sendable {
     /// `flush`, waiting at most `timeout`; false when events were still unwritten then (the database
     /// held by another writer): shutdown logs how many, rather than hang.
     public func flush(timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.flush(); return true }
-            group.addTask { try? await Task.sleep(for: timeout); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await finishes(within: timeout) { await self.flush() }
     }
 
     /// Events recorded and not written yet.

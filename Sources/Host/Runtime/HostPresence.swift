@@ -83,9 +83,18 @@ public final class HostPresence: Service, @unchecked Sendable {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let id = identity.id
             let http = lock.withLock { self.http }
-            await onThread { try? registry.heartbeat(host: id, http: http) }
+            await Self.write(within: .seconds(1)) { try? registry.heartbeat(host: id, http: http) }
         }
+        // Another process may hold the registry: wait a moment, not its busy timeout (a row left behind
+        // is recognised as a dead host by the next reader).
         let id = identity.id
-        await onThread { try? registry.removeHost(id) }
+        await Self.write(within: .seconds(1)) { try? registry.removeHost(id) }
+    }
+
+    /// Runs a registry write on a thread of its own and waits for it at most `limit`: while another
+    /// process holds the registry, the service still answers shutdown at once (the write finishes,
+    /// or fails, on its own).
+    static func write(within limit: Duration, _ body: @escaping @Sendable () -> Void) async {
+        _ = await finishes(within: limit) { await onThread(body) }
     }
 }

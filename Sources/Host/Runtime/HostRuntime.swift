@@ -54,7 +54,7 @@ public final class HostRuntime: Sendable {
     public func run(fronts: [ServiceGroupConfiguration.ServiceConfiguration], reload: ReloadService.Settings = ReloadService.Settings(),
                     shutdownLimit: Duration = .seconds(10)) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: TraceWriterService(recorder: state.parts.recorder, logger: logger), serviceName: "trace-writer"),
+            .init(service: TraceWriterService(recorder: state.parts.recorder, logger: logger, limit: shutdownLimit / 2), serviceName: "trace-writer"),
             .init(service: presence, serviceName: "presence"),
             .init(service: BridgeService(bridge: state.parts.bridge, logger: logger), serviceName: "bridge"),
         ]

@@ -15,11 +15,6 @@ struct SyncSchedulerService: Service {
         // The scheduler's loop ends at the group's graceful shutdown (its task is cancelled).
         _ = try? await cancelWhenGracefulShutdown { await sync.run() }
         let scheduler = sync.scheduler
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await scheduler.drain() }
-            group.addTask { [grace] in try? await Task.sleep(for: grace) }
-            await group.next()
-            group.cancelAll()
-        }
+        _ = await finishes(within: grace) { await scheduler.drain() }
     }
 }
