@@ -84,6 +84,23 @@ public enum HTTPFront {
             },
             logger: logger
         )
-        return app
+        return Listener(app: app, address: "\(host):\(port)")
     }
+}
+
+/// The Hummingbird application, with an error that names the address when it cannot listen.
+struct Listener<App: Service>: Service {
+    let app: App
+    let address: String
+
+    func run() async throws {
+        do { try await app.run() } catch {
+            throw HTTPFrontError(message: "cannot listen on \(address) (host.http, or --http): \(error)")
+        }
+    }
+}
+
+struct HTTPFrontError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -69,6 +69,19 @@ import Testing
         }
     }
 
+    @Test func aPortInUseIsAnErrorThatNamesTheAddress() async throws {
+        try await withTemporaryDirectory { dir in
+            try Self.prepare(dir)
+            let (first, port) = try await startServe(dir, ["--no-sync"])
+            let second = try await run(agenthubBinary(), ["serve", "--no-sync", "--http", "127.0.0.1:\(port)"], in: dir)
+            #expect(second.status == 1)
+            #expect(second.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "\(second.stderr)")
+            #expect(!second.stderr.contains("trace events not written"), "\(second.stderr)")
+            first.signal(SIGTERM)
+            #expect(await first.waitExit())
+        }
+    }
+
     @Test func aCrashLoopingBridgedServerMakesTheHostUnready() async throws {
         try await withTemporaryDirectory { dir in
             let python = testPython() ?? "python3"

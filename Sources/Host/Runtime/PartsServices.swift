@@ -12,9 +12,14 @@ struct TraceWriterService: Service {
     var limit: Duration = .seconds(15)
 
     func run() async throws {
-        try? await gracefulShutdown()
-        if await !recorder.flush(timeout: limit) {
-            logger.error("trace events not written at shutdown: the registry stayed locked", metadata: ["host.trace.count": "\(recorder.unwritten)"])
+        // Cancelled rather than shut down (another service failed): the group allows only moments.
+        let cancelled = (try? await gracefulShutdown()) == nil
+        let limit = cancelled ? min(self.limit, .seconds(2)) : self.limit
+        let recorder = self.recorder
+        guard recorder.unwritten > 0 else { return }
+        // In a task of its own: a cancelled one would stop waiting at once.
+        if await !Task(operation: { await recorder.flush(timeout: limit) }).value {
+            logger.error("trace events not written at shutdown: the registry stayed busy", metadata: ["host.trace.count": "\(recorder.unwritten)"])
         }
     }
 }
