@@ -13,7 +13,7 @@ struct SyncSchedulerService: Service {
     func run() async throws {
         let sync = self.sync
         // The scheduler's loop ends at the group's graceful shutdown (its task is cancelled).
-        _ = try? await cancelWhenGracefulShutdown { await sync.run() }
+        _ = await cancelWhenGracefulShutdown { await sync.run() }
         let scheduler = sync.scheduler
         _ = await finishes(within: grace) { await scheduler.drain() }
     }
