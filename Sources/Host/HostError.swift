@@ -26,6 +26,11 @@ public struct HostError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         diagnostics.isEmpty ? message : diagnostics.map(\.description).joined(separator: "\n")
     }
+
+    /// Each error it stands for, one line each (`file:line:column: message` for a manifest's).
+    public var problems: [String] {
+        diagnostics.isEmpty ? [message] : diagnostics.filter { $0.severity == .error }.map(\.description)
+    }
 }
 
 /// A place in the manifest (1-based line and column).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Host
 import Logging
+import Registry
 
 @main
 struct AgentHub: AsyncParsableCommand {
@@ -36,6 +37,15 @@ struct GlobalOptions: ParsableArguments {
             return handler
         }
         return Logger(label: "agenthub")
+    }
+
+    /// Opens, read-only, the registry where running hosts record themselves, even when the manifest
+    /// has problems (the hosts serve their last good one); or prints why not and exits 1.
+    func hostsRegistry() throws -> RegistryDatabase {
+        do { return try HostContext.openRegistry(configPath: config, logger: logger(), access: .readOnly) } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
     }
 
     /// Opens the manifest and registry, or prints why not and exits 1.

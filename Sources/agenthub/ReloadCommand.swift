@@ -33,12 +33,7 @@ struct ReloadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = global.logger()
-        let registry: RegistryDatabase
-        do { registry = try HostContext.openRegistry(configPath: global.config, logger: logger, access: .readOnly) } catch {
-            Output.fail(error)
-            throw ExitCode(1)
-        }
+        let registry = try global.hostsRegistry()
         let hosts: [HostRecord]
         do { hosts = try registry.hosts().filter(ProcessIdentity.isRunning) } catch {
             Output.fail(error)

@@ -60,15 +60,10 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = global.logger()
-        let registry: RegistryDatabase
-        do { registry = try HostContext.openRegistry(configPath: global.config, logger: logger, access: .readOnly) } catch {
-            Output.fail(error)
-            throw ExitCode(1)
-        }
+        let registry = try global.hostsRegistry()
         var status = Status(manifestRevision: nil, manifestErrors: [], hosts: [], sources: [], servers: [])
         do { status.manifestRevision = try ManifestLoader.loadWithRevision(path: global.config).revision } catch {
-            status.manifestErrors = error.diagnostics.isEmpty ? [error.message] : error.diagnostics.filter { $0.severity == .error }.map(\.description)
+            status.manifestErrors = error.problems
         }
         do {
             let now = Date()

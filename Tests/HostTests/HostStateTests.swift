@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Plugins
+@testable import Plugins
 import Registry
 import TestSupport
 import Testing
@@ -77,6 +77,20 @@ import Testing
             #expect(report.result == .applied)
             #expect(report.notes == ["host.http changed: it takes effect when the host restarts"])
             #expect(report.message.contains("host.http changed"))
+        }
+    }
+
+    @Test func routersOfReplacedSnapshotsLeaveTheSharedBridge() async throws {
+        try await withTemporaryDirectory { dir in
+            let state = try state(dir)
+            for allow in ["[a1]", "[a2]", "[a3]", "[a4]", "[a5]"] {
+                try write(Self.manifest(allow: allow), to: "registry.yaml", in: dir)
+                #expect(await state.reload(trigger: .request).result == .applied)
+            }
+            // The serving router, and none of the five it replaced (the thread that built the last one may
+            // hold the snapshot before it for a moment after it ends).
+            for _ in 0..<200 where state.parts.bridge.handlerCount > 1 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(state.parts.bridge.handlerCount == 1)
         }
     }
 

@@ -40,6 +40,8 @@ public final class ToolRouter: Sendable {
     private nonisolated(unsafe) var catalog: Catalog
     private nonisolated(unsafe) var observers: [Int: @Sendable () -> Void] = [:]
     private nonisolated(unsafe) var nextObserver = 0
+    /// What this router registered with plugins whose tools change, removed when it goes away.
+    private nonisolated(unsafe) var registrations: [(plugin: any ChangingToolPlugin, token: Int)] = []
 
     /// Fails when two plugins offer the same tool name or a name clients would reject. Plugins whose
     /// tools change (the MCP bridge) are re-read when they say so; their tools never fail the router.
@@ -57,9 +59,13 @@ public final class ToolRouter: Sendable {
         self.permissions = permissions
         self.logger = logger
         catalog = try Self.catalog(plugins, logger: logger)
-        for plugin in plugins {
-            (plugin as? any ChangingToolPlugin)?.onToolsChanged { [weak self] in self?.toolsChanged() }
+        for case let plugin as any ChangingToolPlugin in plugins {
+            registrations.append((plugin, plugin.onToolsChanged { [weak self] in self?.toolsChanged() }))
         }
+    }
+
+    deinit {
+        for registration in registrations { registration.plugin.removeToolsChangedHandler(registration.token) }
     }
 
     private static func catalog(_ plugins: [any ToolPlugin], logger: Logger) throws(HostError) -> Catalog {

@@ -144,7 +144,7 @@ public final class HostState: @unchecked Sendable {
             report = ReloadReport(result: .unchanged, trigger: trigger, revision: old.revision, previous: old.revision, errors: [], at: Date())
             logger.debug("manifest unchanged", metadata: ["host.reload.trigger": "\(trigger.rawValue)"])
         case .failure(let error):
-            let errors = error.diagnostics.isEmpty ? [error.message] : error.diagnostics.filter { $0.severity == .error }.map(\.description)
+            let errors = error.problems
             report = ReloadReport(result: .rejected, trigger: trigger, revision: old.revision, previous: old.revision, errors: errors, at: Date())
             // An operator's mistake: every problem at warning level, where they will see it.
             for line in errors {

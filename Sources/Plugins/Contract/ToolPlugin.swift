@@ -30,8 +30,11 @@ public protocol ToolPluginLifecycle: ToolPlugin {
 /// A plugin whose tools change while the host runs (the MCP bridge: servers start, restart and
 /// change their tool lists). The router re-reads `tools` when told and tells the fronts.
 public protocol ChangingToolPlugin: ToolPlugin {
-    /// Registers `handler`, called after `tools` changed.
-    func onToolsChanged(_ handler: @escaping @Sendable () -> Void)
+    /// Registers `handler`, called after `tools` changed; the token removes it.
+    @discardableResult
+    func onToolsChanged(_ handler: @escaping @Sendable () -> Void) -> Int
+    /// Removes a handler (a router of a snapshot that a reload replaced, going away).
+    func removeToolsChangedHandler(_ token: Int)
     /// Returns once the tools have settled (every server ready or failed), or after `timeout`.
     func settle(timeout: Duration) async
     /// Re-reads what another process may have changed (an accepted tool definition).

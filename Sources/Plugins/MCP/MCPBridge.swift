@@ -28,7 +28,8 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     let lock = NSLock()
     private var bridgeSettings: BridgeSettings
     private var running: [BridgedServer] = []
-    private var handlers: [@Sendable () -> Void] = []
+    private var handlers: [Int: @Sendable () -> Void] = [:]
+    private var nextHandler = 0
     private var tasks: [String: Task<Void, Never>] = [:]
     private var started = false
     private let box = WeakBridge()
@@ -73,8 +74,20 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     /// Tools whose definition differs from their pin, and what that does to them.
     public var definitionChanges: [String: DefinitionChange] { lock.withLock { changes } }
 
-    public func onToolsChanged(_ handler: @escaping @Sendable () -> Void) {
-        lock.withLock { handlers.append(handler) }
+    @discardableResult
+    public func onToolsChanged(_ handler: @escaping @Sendable () -> Void) -> Int {
+        lock.withLock {
+            nextHandler += 1
+            handlers[nextHandler] = handler
+            return nextHandler
+        }
+    }
+
+    /// Handlers registered now (one per live router).
+    var handlerCount: Int { lock.withLock { handlers.count } }
+
+    public func removeToolsChangedHandler(_ token: Int) {
+        _ = lock.withLock { handlers.removeValue(forKey: token) }
     }
 
     /// Starts every server in the background and returns at once: a slow server delays nobody.
@@ -193,7 +206,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
             routes = newRoutes
             visible = newVisible
             changes = newChanges
-            return (differs, self.handlers)
+            return (differs, Array(self.handlers.values))
         }
         recordStatus()
         if differs { for handler in handlers { handler() } }
