@@ -20,18 +20,37 @@ public enum ManifestLoader {
     /// SHA-256 of the bytes read (the same read, so the two always match).
     public static func loadWithRevision(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(HostError) -> (manifest: Manifest, revision: String) {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
-            throw HostError(.manifestInvalid, "\(path):1:1: the manifest is \(size) bytes, over the limit of \(maxBytes); split it or remove unused entries")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw HostError(.manifestUnreadable, "cannot read the manifest \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
-        }
+        let data = try read(path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw HostError(.manifestUnreadable, "the manifest \(path) is not valid UTF-8")
         }
         var manifest = try parse(text, file: path, environment: environment, directory: PathText.folder(of: path))
         manifest.directory = PathText.folder(of: path)
         return (manifest, revision(of: data))
+    }
+
+    /// The manifest's bytes: a regular file (through symlinks), read up to the size limit. A FIFO or a
+    /// device (`/dev/zero`) would block a reload forever or fill memory; they are refused.
+    static func read(_ path: String) throws(HostError) -> Data {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw HostError(.manifestUnreadable, "cannot read the manifest \(path): \(errno == ENOENT ? "no such file" : String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw HostError(.manifestUnreadable, "the manifest \(path) is not a regular file")
+        }
+        if Int(info.st_size) > maxBytes {
+            throw HostError(.manifestInvalid, "\(path):1:1: the manifest is \(info.st_size) bytes, over the limit of \(maxBytes); split it or remove unused entries")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw HostError(.manifestUnreadable, "cannot read the manifest \(path): permission denied")
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
+        if data.count > maxBytes {
+            throw HostError(.manifestInvalid, "\(path):1:1: the manifest is over the limit of \(maxBytes) bytes; split it or remove unused entries")
+        }
+        return data
     }
 
     /// The revision of manifest bytes: the first 12 hex digits of their SHA-256.

@@ -94,6 +94,25 @@ import Testing
         }
     }
 
+    @Test func aManifestReplacedByADeviceAFolderOrNothingIsRejectedAtOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            let state = try state(dir)
+            let revision = state.snapshot.revision
+            for replace in ["/dev/zero", "folder", "gone"] {
+                try? FileManager.default.removeItem(atPath: dir + "/registry.yaml")
+                switch replace {
+                case "folder": try FileManager.default.createDirectory(atPath: dir + "/registry.yaml", withIntermediateDirectories: false)
+                case "gone": break
+                default: try FileManager.default.createSymbolicLink(atPath: dir + "/registry.yaml", withDestinationPath: replace)
+                }
+                let report = await state.reload(trigger: .signal)
+                #expect(report.result == .rejected, "\(replace)")
+                #expect(report.errors.count == 1 && report.errors[0].contains("registry.yaml"), "\(report.errors)")
+                #expect(state.snapshot.revision == revision)
+            }
+        }
+    }
+
     @Test func theSameBytesChangeNothing() async throws {
         try await withTemporaryDirectory { dir in
             let state = try state(dir)
