@@ -32,22 +32,38 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownGrace: Double = 10
 
     func run() async throws {
-        let context = try global.context()
-        let address = http ?? context.manifest.host.http
+        let logger = global.logger()
+        let context: HostContext
+        var loadError: HostError?
+        do { context = try HostContext.open(configPath: global.config, logger: logger) } catch where [.manifestInvalid, .manifestUnreadable].contains(error.code) {
+            // Serve anyway: /ready says why not ready, and the manifest loads as soon as it is fixed.
+            Output.fail(error)
+            Output.stderr("warning: \(global.config) did not load; serving nothing (GET /ready answers 503 with why) until it is fixed")
+            loadError = error
+            do { context = try HostContext.unloaded(configPath: global.config, logger: logger) } catch {
+                Output.fail(error)
+                throw ExitCode(1)
+            }
+        } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+        let address = http ?? (loadError == nil ? context.manifest.host.http : HostContext.lenientHostSettings(configPath: global.config).http)
         guard let (host, port) = HTTPFront.address(address) else {
             Output.stderr("error: --http must be HOST:PORT, found '\(address)'")
             throw ExitCode(64)
         }
         let runtime: HostRuntime
-        do { runtime = try HostRuntime(context: context, configPath: global.config, kind: "serve", syncing: !noSync) } catch {
+        do { runtime = try HostRuntime(context: context, configPath: global.config, kind: "serve", syncing: !noSync, loadError: loadError) } catch {
             Output.fail(error)
             throw ExitCode(1)
         }
         let metrics = HTTPFront.bootstrapMetrics()
         let revision = runtime.state.snapshot.revision
         let config = global.config
+        let loaded = loadError == nil
         let front = HTTPFront.service(runtime: runtime, metrics: metrics, host: host, port: port, logger: context.logger) { bound in
-            Output.stderr("agenthub serve: listening on http://\(bound) (manifest \(config), revision \(revision); pid \(getpid()))")
+            Output.stderr("agenthub serve: listening on http://\(bound) (manifest \(config), \(loaded ? "revision \(revision)" : "not loaded"); pid \(getpid()))")
             runtime.presence.listening(at: "http://\(bound)")
         }
         do {

@@ -69,6 +69,27 @@ import Testing
         }
     }
 
+    @Test func serveStartedOnABrokenManifestIsUnreadyUntilTheFixLoads() async throws {
+        try await withTemporaryDirectory { dir in
+            try Self.prepare(dir, manifest: Self.manifest() + "\nbogus: 1\n")
+            let (host, port) = try await startServe(dir)
+            #expect(host.stderr.contains("registry.yaml:14:1: unknown key 'bogus'"), "\(host.stderr)")
+            let unready = await httpGet(port, "/ready")
+            #expect(unready?.status == 503)
+            let reasons = jsonObject(unready?.body)["reasons"] as? [String] ?? []
+            #expect(reasons.first?.contains("the manifest has not loaded") == true && reasons.first?.contains("registry.yaml:14:1") == true, "\(reasons)")
+            try Self.prepare(dir)
+            let ready = await poll(port, "/ready") { $0.status == 200 }
+            #expect(ready?.status == 200, "\(ready?.body ?? "")")
+            let reload = jsonObject(ready?.body)["last_reload"] as? [String: Any]
+            #expect(reload?["result"] as? String == "applied")
+            let message = reload?["message"] as? String ?? ""
+            #expect(message.hasPrefix("revision none → ") && !message.contains("takes effect"), "\(message)")
+            host.signal(SIGTERM)
+            #expect(await host.waitExit())
+        }
+    }
+
     @Test func aPortInUseIsAnErrorThatNamesTheAddress() async throws {
         try await withTemporaryDirectory { dir in
             try Self.prepare(dir)

@@ -19,6 +19,11 @@ public struct HostReadiness: Sendable {
     public static func check(_ state: HostState) -> HostReadiness {
         let snapshot = state.snapshot
         var reasons: [String] = []
+        if !state.isLoaded {
+            let errors = state.lastReload?.errors ?? []
+            reasons.append("the manifest has not loaded (\(errors.count) problem\(errors.count == 1 ? "" : "s"); it is watched, and loads once fixed): "
+                           + errors.joined(separator: "; "))
+        }
         if let sources = try? state.registry.sources() {
             let declared = Set(snapshot.manifest.sources.map(\.name))
             for source in sources where declared.contains(source.name) && source.revision == nil && source.status != "suspended" {

@@ -27,12 +27,13 @@ public final class HostRuntime: Sendable {
     public let presence: HostPresence
     let logger: Logger
 
-    /// `syncing: false` runs no scheduler (`agenthub mcp --no-sync`).
-    public init(context: HostContext, configPath: String, kind: String, syncing: Bool = true) throws(HostError) {
+    /// `syncing: false` runs no scheduler (`agenthub mcp --no-sync`). `loadError`: the manifest did not
+    /// load and `context` is `HostContext.unloaded` (serve waits for a good one).
+    public init(context: HostContext, configPath: String, kind: String, syncing: Bool = true, loadError: HostError? = nil) throws(HostError) {
         self.context = context
         self.logger = context.logger
         let parts = HostParts(manifest: context.manifest, registry: context.registry, logger: context.logger, environment: context.environment)
-        let state = try HostState(context: context, configPath: configPath, revision: context.revision, parts: parts)
+        let state = try HostState(context: context, configPath: configPath, revision: context.revision, parts: parts, loadError: loadError)
         self.state = state
         let environment = context.environment
         if syncing {

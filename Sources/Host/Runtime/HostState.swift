@@ -5,6 +5,8 @@ import Registry
 
 /// What started a reload.
 public enum ReloadTrigger: String, Sendable {
+    /// The host's start (a manifest that did not load then is reported as a rejected reload).
+    case start
     /// The manifest file changed (the watcher saw it).
     case file
     /// SIGHUP (sent by `agenthub reload`, or an operator).
@@ -61,14 +63,21 @@ public final class HostState: @unchecked Sendable {
     private let lock = NSLock()
     private var current: HostSnapshot
     private var report: ReloadReport?
+    private var loaded: Bool
     private var observers: [Observer] = []
     private var watchers: [@Sendable (_ old: HostSnapshot, _ new: HostSnapshot) -> Void] = []
     private var queue: Task<ReloadReport, Never>?
     /// Told after every reload attempt (the presence record, metrics).
     private var reportHandlers: [@Sendable (ReloadReport) -> Void] = []
 
-    /// Builds the first snapshot from `context` (already loaded and checked).
-    public init(context: HostContext, configPath: String, revision: String, parts: HostParts? = nil) throws(HostError) {
+    /// Builds the first snapshot from `context` (already loaded and checked). With `loadError`, the
+    /// context is `HostContext.unloaded`: the host serves nothing until a reload succeeds, and the
+    /// error is its last reload's.
+    public init(context: HostContext, configPath: String, revision: String, parts: HostParts? = nil, loadError: HostError? = nil) throws(HostError) {
+        loaded = loadError == nil
+        if let loadError {
+            report = ReloadReport(result: .rejected, trigger: .start, revision: revision, previous: revision, errors: loadError.problems, at: Date())
+        }
         self.configPath = configPath
         self.registry = context.registry
         self.logger = context.logger
@@ -86,6 +95,9 @@ public final class HostState: @unchecked Sendable {
 
     /// The last reload attempted (nil before the first).
     public var lastReload: ReloadReport? { lock.withLock { report } }
+
+    /// Whether a manifest has loaded (false while a host that started on a broken one waits for a good one).
+    public var isLoaded: Bool { lock.withLock { loaded } }
 
     /// Adds an observer of swaps; observers run in the order they were added, after every watcher,
     /// and the reload's report waits for them (the scheduler syncing new sources, the bridge
@@ -153,6 +165,7 @@ public final class HostState: @unchecked Sendable {
         case .success(let snapshot?):
             let (watchers, observers) = lock.withLock { () -> ([@Sendable (HostSnapshot, HostSnapshot) -> Void], [Observer]) in
                 current = snapshot
+                loaded = true
                 return (self.watchers, self.observers)
             }
             parts.limiter.resize(to: snapshot.manifest.router.maxConcurrent)

@@ -6,7 +6,6 @@ enum RestartOnlySettings {
     static func changed(from old: Manifest, to new: Manifest) -> [String] {
         var keys: [String] = []
         if old.resolve(old.host.database) != new.resolve(new.host.database) { keys.append("host.database") }
-        if old.resolve(old.host.cache) != new.resolve(new.host.cache) { keys.append("host.cache") }
         if old.host.http != new.host.http { keys.append("host.http") }
         if old.sync.maxConcurrent != new.sync.maxConcurrent { keys.append("sync.max_concurrent") }
         if old.sync.jitter != new.sync.jitter { keys.append("sync.jitter") }
