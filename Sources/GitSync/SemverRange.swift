@@ -42,6 +42,16 @@ public struct SemverRange: Sendable, CustomStringConvertible {
             return true
         }
 
+        /// Whether no version can be in it (`>=2 <1`, `>1.0.0 <1.0.1` has none: versions are whole).
+        var isEmpty: Bool {
+            guard let lower, let upper else { return false }
+            if lower.version > upper.version { return true }
+            if lower.version == upper.version { return !(lower.inclusive && upper.inclusive) }
+            // Between consecutive patch versions with the lower one left out, nothing remains.
+            let next = SemanticVersion(lower.version.major, lower.version.minor, lower.version.patch + 1)
+            return !lower.inclusive && next == upper.version && !upper.inclusive
+        }
+
         mutating func intersect(_ other: Interval) {
             if let l = other.lower, lower.map({ l.version > $0.version || (l.version == $0.version && !l.inclusive) }) ?? true { lower = l }
             if let u = other.upper, upper.map({ u.version < $0.version || (u.version == $0.version && !u.inclusive) }) ?? true { upper = u }
@@ -68,6 +78,10 @@ public struct SemverRange: Sendable, CustomStringConvertible {
                 interval.intersect(part)
             }
             alternatives.append(interval)
+        }
+        // A range no version can satisfy would stall its source at the first sync, whatever the tags.
+        if alternatives.allSatisfy(\.isEmpty) {
+            throw GitError(.config, "semver range '\(text)' matches no version: none is both above its lower bound and below its upper bound")
         }
         self.alternatives = alternatives
     }

@@ -18,6 +18,16 @@ import Testing
         #expect(try SemverRange(">=2.1.0").highest(of: tags) == nil)
     }
 
+    @Test(arguments: [">=1.0 <0.5", ">=1.0 <1.0", ">1.0.0 <1.0.1", ">=2 <1 || >3 <=2"])
+    func aRangeNoVersionCanSatisfyIsAConfigurationError(_ range: String) {
+        #expect(throws: GitError.self) { try SemverRange(range) }
+    }
+
+    @Test(arguments: [">=1.0 <=1.0", ">=2 <1 || ^1.2", "^0", "*"])
+    func aRangeSomeVersionCanSatisfyIsAccepted(_ range: String) throws {
+        _ = try SemverRange(range)
+    }
+
     @Test func anUnreadableRangeIsAConfigurationErrorNamingThePart() {
         #expect(throws: GitError(.config, "semver range '^1.2 banana': cannot read 'banana' (use forms like ^1.2, ~1.4.2, >=1.0.0 <2, 1.x)")) {
             try SemverRange("^1.2 banana")
