@@ -14,6 +14,7 @@ import Testing
                       time:
                         command: \(python)
                         args: [-m, mcp_server_time]
+                        start_timeout: 90s   # Python imports slowly while the whole suite runs
                         env: { TZ: UTC }
                         risk: low
                 """)
@@ -50,6 +51,7 @@ import Testing
                       git:
                         command: \(python)
                         args: [-m, mcp_server_git, --repository, \(repo)]
+                        start_timeout: 90s
                         tools: [git_status, git_log]
                 """, rules: "    - allow: [git__git_status, git__git_log]")
             let names = host.router.tools(for: worker).map(\.descriptor.name).sorted()

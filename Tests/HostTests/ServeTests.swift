@@ -131,7 +131,7 @@ import Testing
             try Self.prepare(dir, manifest: Self.manifest(extra: """
                   mcp:
                     servers:
-                      t: { command: \(python), args: [\(bridgeTestServer)] }
+                      t: { command: \(python), args: [\(bridgeTestServer)], start_timeout: 90s }
                 """))
             let (host, port) = try await startServe(dir)
             _ = await poll(port, "/ready") { $0.status == 200 }
