@@ -23,6 +23,7 @@ import Testing
                         command: \(python)
                         args: [\(bridgeTestServer)]
                         env: { TOOL_DESCRIPTION: "${DESC}" }
+                        start_timeout: 90s   # Python starts slowly while the whole suite runs
                 """, to: "registry.yaml", in: dir)
             func agenthub(_ args: [String], desc: String) async throws -> (status: Int32, stdout: String, stderr: String) {
                 try await run("/usr/bin/env", ["DESC=\(desc)", agenthubBinary()] + args, in: dir)

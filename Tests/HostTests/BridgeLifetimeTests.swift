@@ -25,7 +25,7 @@ import Testing
             plugins:
               mcp:
                 servers:
-                  t: { command: \(python), args: [\(bridgeTestServer)] }
+                  t: { command: \(python), args: [\(bridgeTestServer)], start_timeout: 90s }
                   mute: { command: \(python), args: [\(bridgeTestServer), never-init], start_timeout: 1h }
             """, to: "registry.yaml", in: dir)
         let process = Process()
