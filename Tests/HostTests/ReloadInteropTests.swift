@@ -86,8 +86,32 @@ import Testing
             #expect((refused["text"] as? String ?? "").contains("no longer fits the manifest"), "\(refused)")
             let messages = await ask(client, "messages")["messages"] as? [String] ?? []
             #expect(messages.contains { $0.contains("unknown role 'worker'") }, "\(messages)")
+
+            // The role comes back: so do its tools, and its calls work again.
+            try write(Self.manifest(), to: "registry.yaml", in: dir)
+            let back = await ask(client, "wait")
+            #expect(back["timeout"] == nil, "\(back)")
+            #expect(await ask(client, "list")["tools"] as? [String] == ["skills_search"])
+            let works = await ask(client, #"call skills_search {"query": "x"}"#)
+            #expect(works["error"] as? Bool == false, "\(works)")
             client.send("quit\n")
             #expect(await client.waitExit())
+        }
+    }
+
+    @Test func aForgedHostRowNeverMakesReloadSignalAnotherProgram() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(), to: "registry.yaml", in: dir)
+            let victim = try RunningProcess("/bin/sleep", ["300"], in: dir)
+            defer { victim.signal(SIGKILL) }
+            let ticks = try #require(ProcessIdentity.startTicks(of: victim.pid))
+            let registry = try RegistryDatabase(path: dir + "/registry.db")
+            try registry.registerHost(HostRecord(id: "\(victim.pid)@\(ticks)", pid: victim.pid, startTicks: ticks, kind: "serve",
+                                                 config: "registry.yaml", startedAt: Date(), revision: "forged"))
+            let result = try await run(agenthubBinary(), ["reload"], in: dir)
+            #expect(result.stdout.contains("no host is running"), "\(result.stdout)")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(victim.process.isRunning, "agenthub reload signalled a program that is not a host")
         }
     }
 

@@ -26,9 +26,14 @@ public struct ProcessIdentity: Sendable, Equatable {
         return fields.count > 19 ? String(fields[19]) : nil
     }
 
-    /// Whether the host a record describes still runs (the same pid, started at the same moment).
+    /// Whether the host a record describes still runs: the same pid, started at the same moment, and
+    /// running the command it recorded (`serve`, `mcp`), so a forged row cannot make `agenthub
+    /// reload` signal another program.
     public static func isRunning(_ host: HostRecord) -> Bool {
-        startTicks(of: host.pid) == host.startTicks
+        guard startTicks(of: host.pid) == host.startTicks,
+              let cmdline = FileManager.default.contents(atPath: "/proc/\(host.pid)/cmdline") else { return false }
+        let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return arguments.dropFirst().contains(host.kind)
     }
 }
 

@@ -48,6 +48,9 @@ public final class HostRuntime: Sendable {
                                      settings: ToolHost.bridgeSettings(new.manifest, environment: environment))
         }
         presence = HostPresence(state: state, kind: kind, logger: context.logger)
+        // SIGHUP's default is to end the process: ignored from now, so a reload asked for while the
+        // services start (presence may record the host before reload listens) never kills it.
+        signal(SIGHUP, SIG_IGN)
     }
 
     /// Runs every service and the `fronts` until SIGTERM or SIGINT (or a front that ends the group),
