@@ -24,14 +24,20 @@ import Testing
                                                settings: ToolHost.bridgeSettings(manifest, environment: env))
             }
 
-            // The same entries: nothing restarts.
+            // The same entries: nothing restarts; nor does a new startup_wait, which changes no server.
             let same = try await apply(BridgeHost.testServer("a") + "\n" + BridgeHost.testServer("b"))
             #expect(same.started.isEmpty && same.stopped.isEmpty)
+            let text = try String(contentsOfFile: dir + "/registry.yaml", encoding: .utf8)
+            try write(text.replacingOccurrences(of: "startup_wait: 20s", with: "startup_wait: 5s"), to: "registry.yaml", in: dir)
+            let waited = try await apply(BridgeHost.testServer("a") + "\n" + BridgeHost.testServer("b"))
+            #expect(waited.started.isEmpty && waited.stopped.isEmpty)
 
             // b's entry changes: only b restarts.
             let changed = try await apply(BridgeHost.testServer("a") + "\n" + BridgeHost.testServer("b", extra: "        env: { MARK: changed }"))
             #expect(changed.started == ["b"] && changed.stopped == ["b"])
             #expect(await host.wait(seconds: 60) { host.status("b")?.state == .ready && host.status("b")?.pid != pidB })
+            // Ready is recorded a moment before the router re-reads the tools: wait for those too.
+            #expect(await host.wait(seconds: 60) { host.router.descriptor(named: "b__env") != nil })
             #expect(host.status("a")?.pid == pidA)
             let bGone = await host.wait { processIsGone(pidB) }
             #expect(bGone)

@@ -119,7 +119,10 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     @discardableResult
     public func apply(servers wanted: [BridgedServerSettings], settings: BridgeSettings) async -> (started: [String], stopped: [String]) {
         let (toStop, kept, sharedChanged) = lock.withLock { () -> ([(BridgedServer, Task<Void, Never>?)], [String: BridgedServer], Bool) in
-            let sharedChanged = bridgeSettings != settings
+            // How long a session's first list waits changes no server: it restarts none.
+            var compared = settings
+            compared.startupWait = bridgeSettings.startupWait
+            let sharedChanged = bridgeSettings != compared
             bridgeSettings = settings
             let byName = Dictionary(wanted.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             var toStop: [(BridgedServer, Task<Void, Never>?)] = []
