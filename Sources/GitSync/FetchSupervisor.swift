@@ -106,10 +106,10 @@ public struct FetchSupervisor: Sendable {
 
     /// Runs async work to completion from a thread that may block (never the cooperative pool).
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let box = LockedValue<T>()
+        let box = LockedValue<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            box.set(await body())
+            box.value = await body()
             done.signal()
         }
         done.wait()
@@ -133,11 +133,4 @@ final class LockedBuffer: @unchecked Sendable {
     private var data = Data()
     func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
     var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
-}
-
-final class LockedValue<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
-    func set(_ value: T) { lock.lock(); stored = value; lock.unlock() }
-    var value: T? { lock.lock(); defer { lock.unlock() }; return stored }
 }

@@ -35,8 +35,12 @@ public struct HostContext: Sendable {
     /// Opens the registry a manifest names even when the manifest has problems (what `agenthub
     /// reload` and `status` need: the hosts to report on run on the last good one).
     public static func openRegistry(configPath: String, logger: Logger, access: RegistryDatabase.Access) throws(HostError) -> RegistryDatabase {
-        let path = PathText.resolve(lenientHostSettings(configPath: configPath).database, against: PathText.folder(of: configPath),
-                                    home: ProcessInfo.processInfo.environment["HOME"])
+        try openRegistry(configPath: configPath, settings: lenientHostSettings(configPath: configPath), logger: logger, access: access)
+    }
+
+    static func openRegistry(configPath: String, settings: HostSettings, logger: Logger,
+                             access: RegistryDatabase.Access) throws(HostError) -> RegistryDatabase {
+        let path = PathText.resolve(settings.database, against: PathText.folder(of: configPath), home: ProcessInfo.processInfo.environment["HOME"])
         do { return try RegistryDatabase(path: path, access: access, logger: logger) } catch { throw HostError(.registry, error.message) }
     }
 
@@ -44,22 +48,21 @@ public struct HostContext: Sendable {
     /// (the defaults where they cannot be read).
     public static func lenientHostSettings(configPath: String) -> HostSettings {
         var settings = HostSettings()
-        guard (try? ManifestLoader.read(configPath)) != nil,
-              let text = try? String(contentsOfFile: configPath, encoding: .utf8),
+        guard let data = try? ManifestLoader.read(configPath), let text = String(data: data, encoding: .utf8),
               let root = try? Yams.load(yaml: text) as? [String: Any], let host = root["host"] as? [String: Any] else { return settings }
         if let value = host["database"] as? String, !value.isEmpty, !value.contains("${") { settings.database = value }
         if let value = host["http"] as? String, !value.isEmpty { settings.http = value }
         return settings
     }
 
-    /// A context for a host whose manifest did not load: the registry it names (read leniently) and
-    /// an empty manifest (no sources, no tools, everything denied), which serves until a reload
-    /// brings a good one.
+    /// A context for a host whose manifest did not load: an empty manifest (no sources, no tools,
+    /// everything denied) with the `host` settings read leniently, and the registry they name. It
+    /// serves until a reload brings a good one.
     public static func unloaded(configPath: String, logger: Logger,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
-        let registry = try openRegistry(configPath: configPath, logger: logger, access: .readWrite)
         var manifest = Manifest()
         manifest.host = lenientHostSettings(configPath: configPath)
+        let registry = try openRegistry(configPath: configPath, settings: manifest.host, logger: logger, access: .readWrite)
         manifest.file = configPath
         manifest.directory = PathText.folder(of: configPath)
         var context = HostContext(manifest: manifest, registry: registry, logger: logger, environment: environment)

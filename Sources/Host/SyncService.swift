@@ -113,33 +113,3 @@ public final class SyncService: Sendable {
         return chosen.map { results[$0] ?? SourceSyncResult(source: $0, outcome: .skipped, message: "no source named '\($0)'") }
     }
 }
-
-/// A value behind a lock, read and replaced whole.
-final class LockedValue<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
-/// Waits for `work` at most `limit`; true when it finished. Work that outlives the limit goes on
-/// unawaited (a task group would wait for it, cancelled or not: uncancellable waits, such as a write
-/// blocked on another process's lock, would hold shutdown).
-func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
-    let done = OneShot<Void>()
-    Task.detached {
-        await work()
-        done.set(())
-    }
-    return await done.wait(timeout: limit) != nil
-}
-
-/// Runs blocking work on a thread of its own and awaits its result.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
-    }
-}

@@ -48,7 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
             Output.fail(error)
             throw ExitCode(1)
         }
-        let address = http ?? (loadError == nil ? context.manifest.host.http : HostContext.lenientHostSettings(configPath: global.config).http)
+        // An unloaded context's manifest carries host.http as read leniently.
+        let address = http ?? context.manifest.host.http
         guard let (host, port) = HTTPFront.address(address) else {
             Output.stderr("error: --http must be HOST:PORT, found '\(address)'")
             throw ExitCode(64)

@@ -30,6 +30,8 @@ public final class MCPServer: @unchecked Sendable {
     let logger: Logger
     let session: String
     let send: @Sendable (JSONRPCMessage) -> Void
+    /// Returns once answers have room to be queued (the client reads its output).
+    let outputRoom: @Sendable () async -> Void
     /// The agent given on the command line; nil means "name it after the client".
     let fixedAgent: String?
 
@@ -57,8 +59,12 @@ public final class MCPServer: @unchecked Sendable {
     var observer: (router: ToolRouter, token: Int)?
 
     /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
+    /// `outputRoom` returns once answers have room to be queued: a request starts only then, so
+    /// requests waiting for a slot never pile their answers up for a client that does not read.
     public init(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool = false,
-                settings: Settings = Settings(), logger: Logger, send: @escaping @Sendable (JSONRPCMessage) -> Void) {
+                settings: Settings = Settings(), logger: Logger, outputRoom: @escaping @Sendable () async -> Void = {},
+                send: @escaping @Sendable (JSONRPCMessage) -> Void) {
+        self.outputRoom = outputRoom
         self.host = host
         self.registry = registry
         self.baseCaller = caller
@@ -88,9 +94,6 @@ public final class MCPServer: @unchecked Sendable {
     var current: (host: ToolHost, caller: ToolCaller) { lock.withLock { (host, baseCaller) } }
 
     public var inFlightCount: Int { lock.withLock { inFlight.count } }
-
-    /// Requests waiting for a slot.
-    public var queuedCount: Int { lock.withLock { queued.count } }
 
     /// Whether the queue of requests waiting for a slot is full (the reader waits).
     public var queueIsFull: Bool { lock.withLock { queued.count >= settings.maxQueued || queuedBytes >= settings.maxQueuedBytes } }
@@ -172,6 +175,7 @@ public final class MCPServer: @unchecked Sendable {
     /// Starts a request's task (the lock is held).
     private func launch(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
         let task = Task {
+            await self.outputRoom()
             let message: JSONRPCMessage
             do throws(JSONRPCError) { message = .response(id: id, result: try await handler()) } catch { message = .error(id: id, error) }
             let wasCancelled = self.lock.withLock {

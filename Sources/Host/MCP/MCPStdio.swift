@@ -37,10 +37,11 @@ public enum MCPStdio {
             logger.info("stdout closed; shutting down", metadata: ["host.mcp.reason": "\(reason)"])
             loop.stop()
         }
-        let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
-                               settings: options.server, logger: logger) { writer.send($0.line) }
-        let limit = options.maxMessageBytes
         let maxQueuedOutput = options.maxQueuedOutputBytes
+        let server = MCPServer(host: host, registry: registry, caller: caller, agentFromClient: agentFromClient,
+                               settings: options.server, logger: logger,
+                               outputRoom: { await writer.waitForRoom(atMost: maxQueuedOutput) }) { writer.send($0.line) }
+        let limit = options.maxMessageBytes
         // Requests are handed to the server on the reading thread itself (no hop through a task), and
         // backpressure blocks that thread, which has nothing else to do: read the next request only
         // when its answer has room (a client that does not read stdout stops us reading stdin), and

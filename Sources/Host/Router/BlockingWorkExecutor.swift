@@ -24,8 +24,11 @@ final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
-        let start = idle == 0 && threads < maxThreads
-        if start { threads += 1 } else { condition.signal() }
+        // Idle threads wake only after this returns: count the jobs waiting, not just this one, or a
+        // burst would queue behind one idle thread (and behind a job of it that blocks).
+        let start = jobs.count - head > idle && threads < maxThreads
+        if start { threads += 1 }
+        condition.signal()
         condition.unlock()
         if start {
             let thread = Thread { [self] in work() }
