@@ -10,6 +10,8 @@ public struct HostError: Error, CustomStringConvertible, Sendable {
         case plugin
         /// An identity that does not fit the manifest (unknown role or group, a role outside its group).
         case caller
+        /// An API key could not be made, stored or checked (a bad pepper, an undeclared agent).
+        case keys
     }
 
     public let code: Code

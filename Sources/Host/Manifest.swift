@@ -8,6 +8,7 @@ public struct Manifest: Codable, Sendable {
     public var sync = SyncSettings()
     public var router = RouterSettings()
     public var mcp = MCPSettings()
+    public var http = HTTPSettings()
     public var sources: [SourceConfig] = []
     public var policy = PolicyConfig()
     public var roles: [RoleConfig] = []
@@ -21,7 +22,7 @@ public struct Manifest: Codable, Sendable {
     /// Warnings found while loading (the manifest is still valid).
     public var warnings: [ManifestDiagnostic] = []
 
-    static let keys = ["version", "host", "sync", "router", "mcp", "sources", "policy", "roles", "groups", "plugins", "agents"]
+    static let keys = ["version", "host", "sync", "router", "mcp", "http", "sources", "policy", "roles", "groups", "plugins", "agents"]
 
     /// `path` resolved against the manifest's folder.
     public func resolve(_ path: String) -> String {
@@ -40,6 +41,30 @@ public struct HostSettings: Codable, Sendable {
     public var http = "127.0.0.1:8080"
     public var logLevel = "info"
     static let keys = ["database", "cache", "http", "log_level"]
+}
+
+/// `http:`: the limits of the HTTP API and of MCP over Streamable HTTP (`agenthub serve`).
+public struct HTTPSettings: Codable, Sendable {
+    /// A request body longer than this is refused with 413.
+    public var maxBodyBytes = 1 << 20
+    /// Requests per second each key may make (sustained); more get 429 with `Retry-After`.
+    public var rateLimit = 100.0
+    /// Requests a key may make at once above the sustained rate.
+    public var rateBurst = 200
+    /// Open event streams and MCP GET streams, over all keys; more get 503.
+    public var maxStreams = 64
+    /// Open MCP sessions, over all keys; an `initialize` beyond them gets 503.
+    public var maxSessions = 256
+    /// An MCP session unused this long ends; its id then gets 404.
+    public var sessionIdle = ManifestDuration(seconds: 600, text: "10m")
+    /// A connection that sends nothing this long (a slow or stalled client) is closed.
+    public var idleTimeout = ManifestDuration(seconds: 60, text: "60s")
+    /// A keep-alive comment on an idle event stream this often.
+    public var keepAlive = ManifestDuration(seconds: 15, text: "15s")
+    /// Origins a browser may call from (besides the host's own address); others get 403.
+    public var allowedOrigins: [String] = []
+    static let keys = ["max_body_bytes", "rate_limit", "rate_burst", "max_streams", "max_sessions", "session_idle",
+                       "idle_timeout", "keep_alive", "allowed_origins"]
 }
 
 /// `sync:`: defaults for every source.
@@ -190,8 +215,10 @@ public struct AgentConfig: Codable, Sendable {
     public var group: String?
     /// The environment variable holding the agent's API key (read at runtime, never stored).
     public var keyEnv: String?
+    /// Whether the agent may trigger syncs and reloads and see every agent's events over HTTP.
+    public var admin = false
     public var location: SourceLocation
     public var roleLocation: SourceLocation?
     public var groupLocation: SourceLocation?
-    static let keys = ["role", "group", "key_env"]
+    static let keys = ["role", "group", "key_env", "admin"]
 }

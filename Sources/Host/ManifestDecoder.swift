@@ -19,6 +19,7 @@ struct ManifestDecoder {
         if let node = top["sync"] { m.sync = sync(node) }
         if let node = top["router"] { m.router = router(node) }
         if let node = top["mcp"] { m.mcp = mcp(node) }
+        if let node = top["http"] { m.http = http(node) }
         if let node = top["sources"] {
             if case .sequence(let items) = node {
                 m.sources = items.enumerated().compactMap { source($1, "sources[\($0)]") }
@@ -57,6 +58,25 @@ struct ManifestDecoder {
             }
         }
         return h
+    }
+
+    func http(_ node: Node) -> HTTPSettings {
+        var s = HTTPSettings()
+        guard let map = r.mapping(node, "http", known: HTTPSettings.keys) else { return s }
+        if let v = r.int(map["max_body_bytes"], "http.max_body_bytes", range: 1024...(1 << 30)) { s.maxBodyBytes = v }
+        if let v = r.double(map["rate_limit"], "http.rate_limit", range: 0.1...1_000_000) { s.rateLimit = v }
+        if let v = r.int(map["rate_burst"], "http.rate_burst", range: 1...1_000_000) { s.rateBurst = v }
+        if let v = r.int(map["max_streams"], "http.max_streams", range: 0...100_000) { s.maxStreams = v }
+        if let v = r.int(map["max_sessions"], "http.max_sessions", range: 0...1_000_000) { s.maxSessions = v }
+        if let v = r.duration(map["session_idle"], "http.session_idle") { s.sessionIdle = v }
+        if let v = r.duration(map["idle_timeout"], "http.idle_timeout") { s.idleTimeout = v }
+        if let v = r.duration(map["keep_alive"], "http.keep_alive") { s.keepAlive = v }
+        for (origin, item) in r.stringList(map["allowed_origins"], "http.allowed_origins") {
+            if origin.hasPrefix("http://") || origin.hasPrefix("https://") { s.allowedOrigins.append(origin) } else {
+                r.error(item, "http.allowed_origins: an origin is scheme://host[:port] (like https://console.example.com), found '\(origin)'")
+            }
+        }
+        return s
     }
 
     func sync(_ node: Node) -> SyncSettings {
@@ -267,6 +287,7 @@ struct ManifestDecoder {
                 r.error(node, "agents.\(name).key_env must name an environment variable, found '\(v)'")
             }
         }
+        if let v = r.bool(map["admin"], "agents.\(name).admin") { agent.admin = v }
         return agent
     }
 

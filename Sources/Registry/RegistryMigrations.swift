@@ -187,6 +187,33 @@ enum RegistryMigrations {
                 ALTER TABLE trace_events ADD COLUMN revision TEXT;
                 """)
         }
+        migrator.registerMigration("v6: API keys, agent-reported events, agent status") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_keys (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  hash BLOB NOT NULL UNIQUE,
+                  agent TEXT NOT NULL,
+                  label TEXT,
+                  hint TEXT NOT NULL,
+                  created_at DATETIME NOT NULL,
+                  expires_at DATETIME,
+                  revoked_at DATETIME
+                );
+                CREATE INDEX api_keys_by_agent ON api_keys(agent);
+                ALTER TABLE trace_events ADD COLUMN trace_id TEXT;
+                ALTER TABLE trace_events ADD COLUMN state TEXT;
+                ALTER TABLE trace_events ADD COLUMN client_ts TEXT;
+                CREATE INDEX trace_events_by_type ON trace_events(type, id);
+                CREATE TABLE agent_status (
+                  agent TEXT PRIMARY KEY NOT NULL,
+                  state TEXT,
+                  model TEXT,
+                  session TEXT,
+                  last_seen TEXT NOT NULL,
+                  last_event_id INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

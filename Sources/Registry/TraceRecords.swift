@@ -25,6 +25,10 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
     public var detail: JSONValue?
     /// The revision of the manifest the call ran under (a live reload changes it).
     public var revision: String?
+    /// For events an agent reports (`POST /v1/events`): its trace id, its state, and its own clock.
+    public var traceId: String?
+    public var state: String?
+    public var clientTs: String?
 
     public init(id: Int64 = 0, at: String, type: String, session: String, spanId: String, agent: String, role: String?,
                 group: String?, tool: String, decision: String? = nil, durationMs: Double? = nil,
@@ -61,6 +65,9 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
         resultBytes = row["result_bytes"]
         detail = JSONValue.parse(row["detail"])
         revision = row["revision"]
+        traceId = row["trace_id"]
+        state = row["state"]
+        clientTs = row["client_ts"]
     }
 
     /// The most bytes of a caller-given name (tool, agent, session) an event stores.
@@ -85,6 +92,10 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
         if let argumentBytes { o["argument_bytes"] = .int(argumentBytes) }
         if let resultBytes { o["result_bytes"] = .int(resultBytes) }
         if let detail { o["detail"] = detail }
+        if let revision { o["revision"] = .string(revision) }
+        if let traceId { o["trace_id"] = .string(traceId) }
+        if let state { o["state"] = .string(state) }
+        if let clientTs { o["client_ts"] = .string(clientTs) }
         return .object(o)
     }
 
@@ -132,12 +143,13 @@ extension RegistryDatabase {
         try write("recording \(events.count) trace events") { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO trace_events (at, type, session, span_id, agent, role, "group", tool, decision, duration_ms,
-                                          argument_bytes, result_bytes, detail, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          argument_bytes, result_bytes, detail, revision, trace_id, state, client_ts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for e in events {
                 try insert.execute(arguments: [e.at, e.type, e.session, e.spanId, e.agent, e.role, e.group, e.tool, e.decision,
-                                               e.durationMs, e.argumentBytes, e.resultBytes, e.detail?.jsonText, e.revision])
+                                               e.durationMs, e.argumentBytes, e.resultBytes, e.detail?.jsonText, e.revision,
+                                               e.traceId, e.state, e.clientTs])
             }
         }
     }

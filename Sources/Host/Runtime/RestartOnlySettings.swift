@@ -12,6 +12,7 @@ enum RestartOnlySettings {
         if old.sync.backoff.seconds != new.sync.backoff.seconds { keys.append("sync.backoff") }
         if old.sync.maxBackoff.seconds != new.sync.maxBackoff.seconds { keys.append("sync.max_backoff") }
         if old.mcp.maxMessageBytes != new.mcp.maxMessageBytes { keys.append("mcp.max_message_bytes") }
+        if old.http.idleTimeout.seconds != new.http.idleTimeout.seconds { keys.append("http.idle_timeout") }
         if old.mcp.pageSize != new.mcp.pageSize { keys.append("mcp.page_size") }
         return keys.map { "\($0) changed: it takes effect when the host restarts" }
     }

@@ -1,0 +1,110 @@
+import Crypto
+import Foundation
+import Registry
+
+/// API keys: made, listed and revoked by `agenthub keys`, checked by the HTTP front on every request.
+///
+/// A key is `ah_` and 43 base62 characters (256 bits). The registry keeps only its HMAC-SHA-256 under
+/// the pepper, so checking a key is one hash and one indexed lookup, never a scan. A key stands for
+/// an agent declared in `agents:`; its role, group and `admin` flag come from the manifest as it is
+/// now, so a reload that changes them changes what the key may do at once.
+public struct APIKeys: Sendable {
+    public static let prefix = "ah_"
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    let registry: RegistryDatabase
+    let pepper: Data
+
+    public init(registry: RegistryDatabase, pepper: Data) {
+        self.registry = registry
+        self.pepper = pepper
+    }
+
+    /// The keys of the registry `context` opens, with the pepper next to it (or from the environment).
+    public init(context: HostContext) throws(HostError) {
+        self.init(registry: context.registry, pepper: try KeyPepper.load(databasePath: context.registry.path, environment: context.environment))
+    }
+
+    /// The keyed hash of a presented key.
+    public func hash(_ key: String) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(key.utf8), using: SymmetricKey(data: pepper)))
+    }
+
+    /// Makes a key for `agent` (declared in `manifest`), stores its hash and returns the key: the only
+    /// time it is ever shown.
+    public func create(agent: String, manifest: Manifest, label: String?, expiresIn: TimeInterval?,
+                       now: Date = Date()) throws(HostError) -> (key: String, record: APIKeyRecord) {
+        guard manifest.agents.contains(where: { $0.name == agent }) else {
+            let names = manifest.agents.map(\.name)
+            let hint = Suggestion.closest(to: agent, in: names).map { "; did you mean '\($0)'?" } ?? ""
+            throw HostError(.keys, "agent '\(agent)' is not declared in agents: of \(manifest.file)\(hint) (a key stands for a declared agent: its role, group and admin flag come from there; declared: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+        }
+        if let label, label.utf8.count > 200 || label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw HostError(.keys, "--label must be at most 200 characters with no control characters")
+        }
+        let key = Self.newKey()
+        let id = "key_" + Self.random(count: 12)
+        let record = APIKeyRecord(id: id, agent: agent, label: label, hint: String(key.prefix(Self.prefix.count + 6)) + "…",
+                                  createdAt: now, expiresAt: expiresIn.map { now.addingTimeInterval($0) })
+        do { try registry.insertAPIKey(record, hash: hash(key)) } catch { throw HostError(.keys, error.message) }
+        return (key, record)
+    }
+
+    public func list(agent: String? = nil) throws(HostError) -> [APIKeyRecord] {
+        do { return try registry.apiKeys(agent: agent) } catch { throw HostError(.keys, error.message) }
+    }
+
+    /// Revokes a key by its id or hint; a running host refuses it from its next request.
+    public func revoke(_ idOrHint: String) throws(HostError) -> APIKeyRecord {
+        let record: APIKeyRecord?
+        do { record = try registry.revokeAPIKey(idOrHint) } catch { throw HostError(.keys, error.message) }
+        guard let record else { throw HostError(.keys, "no API key '\(idOrHint)' (agenthub keys list shows their ids)") }
+        return record
+    }
+
+    /// Who a presented key stands for: the stored key's agent, or an `agents.NAME.key_env` key's.
+    public enum Verdict: Sendable, Equatable {
+        case agent(String, keyId: String)
+        case refused(String)
+    }
+
+    /// Checks a presented key. `environmentKeys` maps the hashes of `key_env` keys to their agents.
+    public func check(_ key: String, environmentKeys: [Data: String], now: Date = Date()) -> Verdict {
+        guard key.hasPrefix(Self.prefix) || !environmentKeys.isEmpty, key.utf8.count <= 512 else { return .refused("the key is not valid") }
+        let digest = hash(key)
+        if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
+        guard key.hasPrefix(Self.prefix) else { return .refused("the key is not valid") }
+        let record: APIKeyRecord?
+        do { record = try registry.apiKey(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
+        guard let record else { return .refused("the key is not valid") }
+        switch record.status(at: now) {
+        case "revoked": return .refused("the key was revoked")
+        case "expired": return .refused("the key expired")
+        default: return .agent(record.agent, keyId: record.id)
+        }
+    }
+
+    /// The hashes of the keys `agents.NAME.key_env` name, from `environment` (unset ones are skipped).
+    public func environmentKeys(_ manifest: Manifest, environment: [String: String]) -> [Data: String] {
+        var keys: [Data: String] = [:]
+        for agent in manifest.agents {
+            guard let variable = agent.keyEnv, let value = environment[variable], !value.isEmpty else { continue }
+            keys[hash(value)] = agent.name
+        }
+        return keys
+    }
+
+    static func newKey() -> String { prefix + random(count: 43) }
+
+    /// `count` base62 characters from the system's CSPRNG (rejection sampling: no bias).
+    static func random(count: Int) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var generator = SystemRandomNumberGenerator()
+        while out.count < count {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            if byte < 248 { out.append(alphabet[Int(byte % 62)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

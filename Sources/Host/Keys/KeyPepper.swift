@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+
+/// The secret every API key hash is keyed with, kept outside the database: a stolen registry file
+/// alone does not let anyone test guesses. From `AGENTHUB_KEY_PEPPER` when set, else from a file
+/// next to the database (`key-pepper`, mode 0600), which the first command that needs it creates.
+public enum KeyPepper {
+    public static let environmentVariable = "AGENTHUB_KEY_PEPPER"
+    public static let fileName = "key-pepper"
+
+    /// The pepper for the registry at `databasePath`.
+    public static func load(databasePath: String, environment: [String: String]) throws(HostError) -> Data {
+        if let value = environment[environmentVariable], !value.isEmpty {
+            guard value.utf8.count >= 32 else {
+                throw HostError(.keys, "\(environmentVariable) must be at least 32 characters (it keys every API key hash); it has \(value.utf8.count)")
+            }
+            return Data(value.utf8)
+        }
+        let path = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent(fileName).path
+        return try loadFile(path)
+    }
+
+    static func loadFile(_ path: String) throws(HostError) -> Data {
+        // Create it if missing: O_EXCL, so two processes starting at once agree on one pepper.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            let text = bytes.map { String(format: "%02x", $0) }.joined() + "\n"
+            let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, text.utf8.count) }
+            fsync(fd)
+            close(fd)
+            guard written == text.utf8.count else { throw HostError(.keys, "cannot write the key pepper \(path): \(String(cString: strerror(errno)))") }
+        } else if errno != EEXIST {
+            throw HostError(.keys, "cannot create the key pepper \(path): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw HostError(.keys, "cannot read the key pepper \(path): \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw HostError(.keys, "the key pepper \(path) is not a regular file") }
+        guard info.st_mode & 0o077 == 0 else {
+            throw HostError(.keys, "the key pepper \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
+        }
+        // A pepper being written by another process: give it a moment.
+        var text = ""
+        for _ in 0..<50 {
+            text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if text.utf8.count >= 64 { break }
+            usleep(10_000)
+        }
+        guard text.utf8.count >= 32 else { throw HostError(.keys, "the key pepper \(path) is too short (\(text.utf8.count) characters); delete it to make a new one (every key then needs remaking)") }
+        return Data(text.utf8)
+    }
+}
