@@ -32,9 +32,9 @@ public enum HTTPFront {
         return host.isEmpty ? nil : (host, port)
     }
 
-    /// The routes, over `runtime`'s state.
-    static func router(runtime: HostRuntime, metrics: PrometheusCollectorRegistry, started: Date) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// The routes, over `runtime`'s state: health, readiness and metrics open; `/v1` and `/mcp` behind keys.
+    static func router(runtime: HostRuntime, api: HTTPAPI, metrics: PrometheusCollectorRegistry, started: Date) -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
         let state = runtime.state
         router.get("/health") { _, _ -> Response in
             json(.ok, ["status": "ok", "revision": .string(state.snapshot.revision),
@@ -63,6 +63,16 @@ public enum HTTPFront {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        router.get("/v1/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        let gate = APIGate(api: api)
+        let v1 = router.group("v1").add(middleware: gate)
+        api.addToolRoutes(v1)
+        api.addSkillRoutes(v1)
+        api.addSourceRoutes(v1)
+        api.addEventRoutes(v1)
+        api.addMCPRoutes(router.group("mcp").add(middleware: gate))
         return router
     }
 
@@ -73,18 +83,22 @@ public enum HTTPFront {
 
     /// The listener as a service of the host's group; `listening` is told the address it bound
     /// (with the real port when the port asked for was 0).
-    public static func service(runtime: HostRuntime, metrics: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger,
+    public static func service(runtime: HostRuntime, keys: APIKeys, metrics: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger,
                                listening: @escaping @Sendable (String) -> Void) -> some Service {
+        let api = HTTPAPI(runtime: runtime, keys: keys, listen: (host, port), logger: logger)
+        let idle = runtime.state.snapshot.manifest.http.idleTimeout.seconds
         let app = Application(
-            router: router(runtime: runtime, metrics: metrics, started: Date()),
+            router: router(runtime: runtime, api: api, metrics: metrics, started: Date()),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(idle * 1000)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "agenthub"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? port
+                api.listen.value = (host, port)
                 listening("\(host.contains(":") ? "[\(host)]" : host):\(port)")
             },
             logger: logger
         )
-        return Listener(app: app, address: "\(host):\(port)")
+        return Listener(app: app, address: "\(host):\(port)", api: api)
     }
 }
 
@@ -92,9 +106,14 @@ public enum HTTPFront {
 struct Listener<App: Service>: Service {
     let app: App
     let address: String
+    let api: HTTPAPI
 
     func run() async throws {
-        do { try await app.run() } catch {
+        do {
+            // Streams and sessions never end on their own: end them when shutdown starts, so the
+            // listener's graceful shutdown does not wait for them.
+            try await withGracefulShutdownHandler { try await app.run() } onGracefulShutdown: { api.stop() }
+        } catch {
             throw HTTPFrontError(message: "cannot listen on \(address) (host.http, or --http): \(error)")
         }
     }

@@ -7,7 +7,7 @@ import Foundation
 /// Waits for `work` at most `limit`; true when it finished. Work that outlives the limit goes on
 /// unawaited (a task group would wait for it, cancelled or not: uncancellable waits, such as a write
 /// blocked on another process's lock, would hold shutdown).
-func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+public func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
     let done = OneShot<Void>()
     Task.detached {
         await work()
@@ -17,7 +17,7 @@ func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Vo
 }
 
 /// Runs blocking work on a thread of its own and awaits its result.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread.detachNewThread { continuation.resume(returning: body()) }
     }

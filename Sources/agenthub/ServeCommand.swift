@@ -59,11 +59,16 @@ struct ServeCommand: AsyncParsableCommand {
             Output.fail(error)
             throw ExitCode(1)
         }
+        let keys: APIKeys
+        do { keys = try APIKeys(context: context) } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
         let metrics = HTTPFront.bootstrapMetrics()
         let revision = runtime.state.snapshot.revision
         let config = global.config
         let loaded = loadError == nil
-        let front = HTTPFront.service(runtime: runtime, metrics: metrics, host: host, port: port, logger: context.logger) { bound in
+        let front = HTTPFront.service(runtime: runtime, keys: keys, metrics: metrics, host: host, port: port, logger: context.logger) { bound in
             Output.stderr("agenthub serve: listening on http://\(bound) (manifest \(config), \(loaded ? "revision \(revision)" : "not loaded"); pid \(getpid()))")
             runtime.presence.listening(at: "http://\(bound)")
         }

@@ -112,3 +112,6 @@ struct SkillURI: Equatable {
         }
     }
 }
+
+/// The MIME type the fronts give a skill file, from its name.
+public func skillFileMIMEType(_ path: String, binary: Bool) -> String { SkillURI.mimeType(path, binary: binary) }

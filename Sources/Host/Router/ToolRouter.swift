@@ -140,6 +140,9 @@ public final class ToolRouter: Sendable {
         }
     }
 
+    /// What the manifest lets `caller` see beyond tools (skills, explicitly allowed actions).
+    public func permissions(for caller: ToolCaller) -> any CallerPermissions { permissions(caller) }
+
     /// The plugin's descriptor for `name`, whether or not any caller may use it.
     public func descriptor(named name: String) -> ToolDescriptor? { route(name)?.descriptor }
 

@@ -1,3 +1,4 @@
+import Base
 import Registry
 import Dispatch
 import Foundation
@@ -16,10 +17,13 @@ public final class TraceRecorder: @unchecked Sendable {
     private var recorded = 0
     private var written = 0
     private var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Fired after each batch reaches the database (event streams wake on it).
+    public let stored: ChangeSignal
 
-    public init(registry: RegistryDatabase, logger: Logger) {
+    public init(registry: RegistryDatabase, logger: Logger, stored: ChangeSignal = ChangeSignal()) {
         self.registry = registry
         self.logger = logger
+        self.stored = stored
     }
 
     /// Queues an event; it reaches the database shortly (see `flush`).
@@ -73,6 +77,7 @@ public final class TraceRecorder: @unchecked Sendable {
             do { try registry.appendTraceEvents(batch) } catch {
                 logger.error("trace events lost", metadata: ["host.trace.count": "\(batch.count)", "host.trace.error": "\(error.message)"])
             }
+            stored.fire()
             lock.lock()
             written += batch.count
             let ready = waiters.filter { $0.target <= written }

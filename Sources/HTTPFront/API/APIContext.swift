@@ -1,0 +1,32 @@
+import Hummingbird
+import Host
+import Plugins
+
+/// Who made a request, from its key: the agent, its caller under the snapshot the request runs
+/// under, and whether the agent is an admin.
+struct APIIdentity: Sendable {
+    let agent: String
+    let keyId: String
+    let caller: ToolCaller
+    let admin: Bool
+    let snapshot: HostSnapshot
+}
+
+/// The request context of every route: Hummingbird's core, and the identity the gate found.
+struct APIContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    var identity: APIIdentity?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// The body cap is enforced by each route from the live manifest (`http.max_body_bytes`).
+    var maxUploadSize: Int { 1 << 30 }
+
+    /// The identity, for routes behind the gate.
+    func who() throws -> APIIdentity {
+        guard let identity else { throw APIError.unauthorized("this route needs an API key (Authorization: Bearer ah_…)") }
+        return identity
+    }
+}

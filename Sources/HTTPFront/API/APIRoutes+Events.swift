@@ -1,0 +1,200 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Registry
+
+extension HTTPAPI {
+    /// The event kinds an agent may report; the router's own (`tool.called`, …) cannot be forged.
+    static let reportedTypes = ["session.start", "session.end", "tool.start", "tool.end", "error", "status",
+                                "approval.requested", "model.switch"]
+    static let agentStates = ["IDLE", "RUNNING", "WAITING_USER", "WAITING_APPROVAL", "ERROR", "DONE"]
+
+    /// `GET /v1/events`, `GET /v1/events/stream` (SSE), `POST /v1/events` (ingest), `GET /v1/agents`.
+    /// The trace store is the event log: a key sees its own agent's events, an admin every agent's.
+    func addEventRoutes(_ v1: RouterGroup<APIContext>) {
+        v1.get("events") { request, context -> Response in
+            let who = try context.who()
+            var query = try Self.eventQuery(request, who, cursorHeader: false)
+            let params = request.uri.queryParameters
+            if let raw = params.get("limit") {
+                guard let n = Int(raw), (1...1000).contains(n) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000, found '\(raw)'") }
+                query.limit = n
+            } else {
+                query.limit = 100
+            }
+            let events: [TraceEvent]
+            do throws(RegistryError) { events = try self.registry.traceEvents(query) } catch { throw APIError.internalError("the registry could not read events (\(error.code.rawValue))") }
+            return HTTPFront.json(.ok, ["events": .array(events.map(\.json)), "next_after": .int(Int(events.last?.id ?? query.afterId))])
+        }
+        v1.get("events/stream") { request, context -> Response in
+            let who = try context.who()
+            var query = try Self.eventQuery(request, who, cursorHeader: true)
+            query.limit = 500
+            let slot = try self.openStream()
+            let signal = self.state.parts.recorder.stored
+            let keepAlive = who.snapshot.manifest.http.keepAlive.duration
+            let registry = self.registry
+            let api = self
+            let start = query
+            let body = ResponseBody { writer in
+                defer { slot.release() }
+                var query = start
+                try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
+                while !Task.isCancelled, !api.isStopping {
+                    let generation = signal.generation
+                    let page = try registry.traceEvents(query)
+                    if let last = page.last {
+                        var text = ""
+                        for event in page {
+                            text += "id: \(event.id)\nevent: \(event.type)\ndata: \(event.json.jsonText)\n\n"
+                        }
+                        // Waits while the client is slow: the next page is read from the store, so nothing is dropped.
+                        try await writer.write(ByteBuffer(string: text))
+                        query.afterId = last.id
+                        continue
+                    }
+                    await signal.wait(since: generation, timeout: keepAlive)
+                    if signal.generation == generation, !api.isStopping { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+        }
+        v1.post("events") { request, context -> Response in
+            let who = try context.who()
+            var request = request
+            let body = try await self.json(&request)
+            let items: [JSONValue]
+            switch body {
+            case .array(let array): items = array
+            case .object: items = [body]
+            default: throw APIError.badRequest("the body must be an event object or an array of them, got \(body.typeName)")
+            }
+            guard !items.isEmpty, items.count <= 1000 else { throw APIError.badRequest("send 1 to 1000 events at a time, got \(items.count)") }
+            let events = try items.enumerated().map { index, item in
+                try Self.reportedEvent(item, who, label: items.count == 1 && body.arrayValue == nil ? "event" : "events[\(index)]")
+            }
+            let registry = self.registry
+            let result: Result<[Int64], RegistryError> = await onThread {
+                do throws(RegistryError) { return .success(try registry.ingestAgentEvents(events)) } catch { return .failure(error) }
+            }
+            switch result {
+            case .success(let ids):
+                self.state.parts.recorder.stored.fire()
+                return HTTPFront.json(.created, ["ids": .array(ids.map { .int(Int($0)) }), "count": .int(ids.count)])
+            case .failure(let error):
+                throw APIError.unavailable("the events could not be stored (\(error.code.rawValue)); nothing was recorded, send them again")
+            }
+        }
+        v1.get("agents") { _, context -> Response in
+            let who = try context.who()
+            let statuses: [AgentStatusRecord]
+            do throws(RegistryError) { statuses = try self.registry.agentStatuses() } catch { throw APIError.internalError("the registry could not read agents (\(error.code.rawValue))") }
+            let byName = Dictionary(statuses.map { ($0.agent, $0) }, uniquingKeysWith: { a, _ in a })
+            let declared = who.snapshot.manifest.agents
+            var names = declared.map(\.name)
+            if who.admin { names += statuses.map(\.agent).filter { name in !declared.contains { $0.name == name } } }
+            else { names = [who.agent] }
+            let seen = self.lastSeen.value
+            let agents: [JSONValue] = names.map { name in
+                let config = declared.first { $0.name == name }
+                let status = byName[name]
+                var lastSeen = [status?.lastSeen, (try? self.registry.lastEventTime(agent: name)) ?? nil, seen[name].map { TraceEvent.timestamp($0) }]
+                    .compactMap { $0 }.max()
+                if lastSeen == nil { lastSeen = nil }
+                return [
+                    "name": .string(name), "declared": .bool(config != nil), "role": config.map { .string($0.role) } ?? .null,
+                    "group": config?.group.map { .string($0) } ?? .null, "admin": .bool(config?.admin ?? false),
+                    "state": status?.state.map { .string($0) } ?? .null, "model": status?.model.map { .string($0) } ?? .null,
+                    "session": status?.session.map { .string($0) } ?? .null, "last_seen": lastSeen.map { .string($0) } ?? .null,
+                ]
+            }
+            return HTTPFront.json(.ok, ["agents": .array(agents)])
+        }
+    }
+
+    /// The filters of `GET /v1/events` and the stream: `after` (or `Last-Event-ID`), `session`,
+    /// `agent` (another agent's only for an admin) and `type` (comma-separated).
+    static func eventQuery(_ request: Request, _ who: APIIdentity, cursorHeader: Bool) throws -> TraceQuery {
+        let params = request.uri.queryParameters
+        var query = TraceQuery()
+        if let raw = params.get("after") {
+            guard let n = Int64(raw), n >= 0 else { throw APIError.badRequest("after must be an event id (a whole number ≥ 0), found '\(raw)'") }
+            query.afterId = n
+        }
+        if cursorHeader, let raw = request.headers[HeaderName("Last-Event-ID")!] {
+            guard let n = Int64(raw.trimmingCharacters(in: .whitespaces)), n >= 0 else { throw APIError.badRequest("Last-Event-ID must be an event id, found '\(raw)'") }
+            query.afterId = n
+        }
+        if let session = params.get("session") { query.session = TraceEvent.storedName(String(session)) }
+        if let agent = params.get("agent") {
+            guard who.admin || agent == who.agent else { throw APIError.forbidden("a key sees only its own agent's events; agent '\(who.agent)' is not an admin") }
+            query.agent = String(agent)
+        }
+        if !who.admin { query.agent = who.agent }
+        if let types = params.get("type") {
+            query.types = types.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard query.types.count <= 20 else { throw APIError.badRequest("at most 20 types at once") }
+        }
+        return query
+    }
+
+    /// One reported event, checked: its kind, session, ids, state, clock and payload.
+    static func reportedEvent(_ value: JSONValue, _ who: APIIdentity, label: String) throws -> TraceEvent {
+        guard case .object(let o) = value else { throw APIError.badRequest("\(label) must be an object, got \(value.typeName)") }
+        let known = ["type", "session_id", "trace_id", "span_id", "state", "client_ts", "payload", "tool"]
+        if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+            throw APIError.badRequest("\(label): unknown field \"\(unknown)\" (fields: \(known.joined(separator: ", ")))")
+        }
+        func string(_ key: String, required: Bool = false, max: Int = 256) throws -> String? {
+            guard let v = o[key], v != .null else {
+                if required { throw APIError.badRequest("\(label): \"\(key)\" is required") }
+                return nil
+            }
+            guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= max, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw APIError.badRequest("\(label): \"\(key)\" must be a string of 1 to \(max) bytes without control characters")
+            }
+            return s
+        }
+        let type = try string("type", required: true)!
+        guard reportedTypes.contains(type) else {
+            throw APIError.badRequest("\(label): type '\(TraceEvent.storedName(type))' is not one an agent reports (\(reportedTypes.joined(separator: ", ")))")
+        }
+        let session = try string("session_id", required: true)!
+        let state = try string("state")
+        if let state, !agentStates.contains(state) {
+            throw APIError.badRequest("\(label): state must be one of \(agentStates.joined(separator: ", ")), found '\(TraceEvent.storedName(state))'")
+        }
+        let clientTs = try string("client_ts", max: 64)
+        if let clientTs, ISO8601DateFormatter.lenient(clientTs) == nil {
+            throw APIError.badRequest("\(label): client_ts must be an ISO 8601 time like 2026-12-02T10:00:00.000Z, found '\(clientTs)'")
+        }
+        var payload: JSONValue?
+        if let p = o["payload"], p != .null {
+            guard case .object = p else { throw APIError.badRequest("\(label): \"payload\" must be an object, got \(p.typeName)") }
+            payload = TraceRedaction.forTrace(p, maxBytes: 16 * 1024)
+        }
+        if type == "model.switch", payload?["model"]?.stringValue == nil {
+            throw APIError.badRequest("\(label): a model.switch event needs payload.model (a string)")
+        }
+        var event = TraceEvent(at: TraceEvent.timestamp(), type: type, session: session, spanId: try string("span_id", max: 64) ?? TraceEvent.newSpanId(),
+                               agent: who.agent, role: who.caller.role, group: who.caller.group, tool: try string("tool") ?? "", detail: payload)
+        event.traceId = try string("trace_id", max: 64)
+        event.state = state
+        event.clientTs = clientTs
+        event.revision = who.snapshot.revision
+        return event
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// An ISO 8601 time with or without fractional seconds.
+    static func lenient(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+}

@@ -1,0 +1,110 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Registry
+
+/// Syncs started over HTTP, by run id, so a client that did not wait can ask how it went.
+final class SyncRuns: Sendable {
+    struct Run: Sendable {
+        var source: String
+        var startedAt: Date
+        var result: SourceSyncResult?
+        var done = false
+    }
+    private let runs = LockedValue<[(id: String, run: Run)]>([])
+
+    func start(_ source: String) -> String {
+        let id = "run_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        runs.mutate { runs in
+            runs.append((id, Run(source: source, startedAt: Date())))
+            if runs.count > 200 { runs.removeFirst(runs.count - 200) }
+        }
+        return id
+    }
+
+    func finish(_ id: String, _ result: SourceSyncResult?) {
+        runs.mutate { runs in
+            if let index = runs.firstIndex(where: { $0.id == id }) {
+                runs[index].run.result = result
+                runs[index].run.done = true
+            }
+        }
+    }
+
+    func run(_ id: String) -> Run? { runs.value.first { $0.id == id }?.run }
+}
+
+extension HTTPAPI {
+    /// `GET /v1/sources`, `POST /v1/sources/{name}/sync` (admin), `GET /v1/sources/{name}/runs/{id}`,
+    /// and `POST /v1/reload` (admin).
+    func addSourceRoutes(_ v1: RouterGroup<APIContext>) {
+        v1.get("sources") { _, context -> Response in
+            let who = try context.who()
+            let records: [SourceRecord]
+            do throws(RegistryError) { records = try self.registry.sources() } catch { throw APIError.internalError("the registry could not list sources (\(error.code.rawValue))") }
+            let declared = who.snapshot.manifest.sources.map(\.name)
+            let byName = Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            return HTTPFront.json(.ok, ["sources": .array(declared.compactMap { byName[$0].map(Self.sourceJSON) })])
+        }
+        v1.post("sources/:name/sync") { request, context -> Response in
+            let who = try context.who()
+            guard who.admin else { throw APIError.forbidden("only an admin agent (agents.NAME.admin: true) may start a sync") }
+            let name = try context.pathParameter("name")
+            guard who.snapshot.manifest.source(named: name) != nil else { throw APIError.notFound("no source '\(TraceRedaction.name(name))'") }
+            guard let sync = self.runtime.sync else { throw APIError.conflict("this host does not sync (it runs with --no-sync)") }
+            let wait = request.uri.queryParameters.get("wait").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
+            let id = self.syncRuns.start(name)
+            let runs = self.syncRuns
+            let task = Task {
+                let result = await sync.syncNow([name]).first
+                runs.finish(id, result)
+                return result
+            }
+            if wait {
+                let result = await task.value
+                return HTTPFront.json(.ok, ["run_id": .string(id), "source": .string(name), "status": "done", "result": result.map { Self.encoded($0) } ?? .null])
+            }
+            return HTTPFront.json(.accepted, ["run_id": .string(id), "source": .string(name), "status": "running",
+                                              "status_url": .string("/v1/sources/\(name)/runs/\(id)")])
+        }
+        v1.get("sources/:name/runs/:id") { _, context -> Response in
+            _ = try context.who()
+            let name = try context.pathParameter("name")
+            guard let run = self.syncRuns.run(try context.pathParameter("id")), run.source == name else {
+                throw APIError.notFound("no sync run with that id for source '\(TraceRedaction.name(name))' (runs started over HTTP are kept while the host runs)")
+            }
+            var body: [String: JSONValue] = ["source": .string(run.source), "status": .string(run.done ? "done" : "running"),
+                                             "started_at": .string(TraceEvent.timestamp(run.startedAt))]
+            if let result = run.result { body["result"] = Self.encoded(result) }
+            return HTTPFront.json(.ok, .object(body))
+        }
+        v1.post("reload") { _, context -> Response in
+            let who = try context.who()
+            guard who.admin else { throw APIError.forbidden("only an admin agent (agents.NAME.admin: true) may reload the manifest") }
+            let report = await self.state.reload(trigger: .request)
+            return HTTPFront.json(report.result == .rejected ? .unprocessableContent : .ok, [
+                "result": .string(report.result.rawValue), "revision": .string(report.revision), "previous": .string(report.previous),
+                "message": .string(report.message), "errors": .array(report.errors.map { .string($0) }), "notes": .array(report.notes.map { .string($0) }),
+            ])
+        }
+    }
+
+    static func sourceJSON(_ s: SourceRecord) -> JSONValue {
+        func date(_ d: Date?) -> JSONValue { d.map { .string(TraceEvent.timestamp($0)) } ?? .null }
+        return [
+            "name": .string(s.name), "kind": .string(s.kind.rawValue), "location": .string(Redaction.url(s.location)),
+            "status": .string(s.status), "status_reason": s.statusReason.map { .string($0) } ?? .null,
+            "revision": s.revision.map { .string($0) } ?? .null, "commit": s.commit.map { .string($0) } ?? .null,
+            "skills": .int(s.skillCount), "consecutive_failures": .int(s.consecutiveFailures),
+            "last_attempt_at": date(s.lastAttemptAt), "last_success_at": date(s.lastSuccessAt), "next_attempt_at": date(s.nextAttemptAt),
+        ]
+    }
+
+    static func encoded<T: Encodable>(_ value: T) -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(value)).flatMap { try? JSONValue.decode($0) } ?? .null
+    }
+}

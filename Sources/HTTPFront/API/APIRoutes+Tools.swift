@@ -1,0 +1,69 @@
+import Base
+import Host
+import Hummingbird
+import Plugins
+
+extension HTTPAPI {
+    /// `GET /v1/tools` and `POST /v1/tools/{name}/call`.
+    func addToolRoutes(_ v1: RouterGroup<APIContext>) {
+        v1.get("tools") { _, context -> Response in
+            let who = try context.who()
+            let tools: [JSONValue] = who.snapshot.tools.router.tools(for: who.caller).map { tool in
+                var json = tool.descriptor.json
+                if case .object(var o) = json {
+                    o["decision"] = .string(tool.verdict.decision.rawValue)
+                    json = .object(o)
+                }
+                return json
+            }
+            return HTTPFront.json(.ok, ["tools": .array(tools)])
+        }
+        v1.post("tools/:name/call") { request, context -> Response in
+            let who = try context.who()
+            let name = try context.pathParameter("name")
+            var request = request
+            let body = try await self.json(&request, empty: [:])
+            guard case .object(let fields) = body else { throw APIError.badRequest("the body must be an object like {\"arguments\": {…}}, got \(body.typeName)") }
+            if let unknown = fields.keys.first(where: { !["arguments", "session"].contains($0) }) {
+                throw APIError.badRequest("unknown field \"\(unknown)\": the body takes \"arguments\" (an object) and \"session\" (a string)")
+            }
+            let arguments = fields["arguments"]
+            switch arguments {
+            case nil, .null?, .object?: break
+            case let other?: throw APIError.badRequest("\"arguments\" must be an object, got \(other.typeName)")
+            }
+            var session = "http:\(who.agent)"
+            if let value = fields["session"] {
+                guard case .string(let s) = value, !s.isEmpty, s.utf8.count <= 256 else { throw APIError.badRequest("\"session\" must be a string of 1 to 256 bytes") }
+                session = s
+            }
+            let outcome = await who.snapshot.tools.router.call(name, arguments: arguments == .null ? nil : arguments, caller: who.caller, session: session)
+            if outcome.status == .blocked {
+                switch outcome.reason {
+                case "approval_required":
+                    throw APIError(.forbidden, "approval_required", "tool '\(TraceRedaction.name(name))' needs approval, and no approval path is configured yet")
+                default:
+                    // Denied and unknown tools get the same answer: it never says whether the tool exists.
+                    throw APIError.notFound("no tool '\(TraceRedaction.name(name))'")
+                }
+            }
+            var result = outcome.result.json
+            if case .object(var o) = result {
+                o["span_id"] = .string(outcome.spanId)
+                result = .object(o)
+            }
+            return HTTPFront.json(.ok, result)
+        }
+    }
+}
+
+extension APIContext {
+    /// A path parameter, percent-decoded.
+    func pathParameter(_ name: String) throws -> String {
+        guard let raw = parameters.get(name) else { throw APIError.badRequest("missing \(name) in the path") }
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty, !decoded.utf8.contains(0) else {
+            throw APIError.badRequest("\(name) in the path is not valid percent-encoded text")
+        }
+        return decoded
+    }
+}

@@ -1,0 +1,154 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Logging
+import Plugins
+import Registry
+
+/// What the API routes share: the running host, the keys, and the limits' state (rate buckets,
+/// open streams, MCP sessions, syncs started over HTTP).
+final class HTTPAPI: Sendable {
+    let runtime: HostRuntime
+    let keys: APIKeys
+    let logger: Logger
+    /// Where the listener is: a browser `Origin` naming it (or localhost on its port) is allowed.
+    let listen: LockedValue<(host: String, port: Int)>
+    let limiter = RateLimiter()
+    let openStreams = LockedValue(0)
+    let lastSeen = LockedValue<[String: Date]>([:])
+    let syncRuns = SyncRuns()
+    let sessions: MCPSessions
+    private let environmentKeys = LockedValue<(revision: String, keys: [Data: String])>(("", [:]))
+    private let stopping = LockedValue(false)
+
+    init(runtime: HostRuntime, keys: APIKeys, listen: (host: String, port: Int), logger: Logger) {
+        self.runtime = runtime
+        self.keys = keys
+        self.listen = LockedValue(listen)
+        self.logger = logger
+        sessions = MCPSessions(state: runtime.state, logger: logger)
+    }
+
+    var state: HostState { runtime.state }
+
+    /// Whether the host is shutting down: streams end, sessions are closed.
+    var isStopping: Bool { stopping.value }
+
+    /// Ends every event stream and MCP session (graceful shutdown: the listener waits for them).
+    func stop() {
+        stopping.value = true
+        state.parts.recorder.stored.fire()
+        sessions.closeAll()
+    }
+    var registry: RegistryDatabase { runtime.state.registry }
+
+    /// The identity a request's key stands for, under the snapshot as of now.
+    func identify(_ request: Request) throws -> APIIdentity {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("no API key: send Authorization: Bearer ah_… (agenthub keys create --agent NAME makes one)")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError.unauthorized("the Authorization header must be Bearer KEY")
+        }
+        let key = parts[1].trimmingCharacters(in: .whitespaces)
+        let snapshot = state.snapshot
+        switch keys.check(key, environmentKeys: environmentKeys(of: snapshot)) {
+        case .refused(let why):
+            throw APIError.unauthorized(why)
+        case .agent(let agent, let keyId):
+            guard let declared = snapshot.manifest.agents.first(where: { $0.name == agent }) else {
+                throw APIError.unauthorized("the key's agent '\(agent)' is no longer declared in agents:")
+            }
+            let caller: ToolCaller
+            do { caller = try snapshot.tools.identity.caller(agent: agent, role: nil, group: nil) } catch {
+                throw APIError.unauthorized("the key's agent '\(agent)' does not fit the manifest: \(error.message)")
+            }
+            lastSeen.mutate { $0[agent] = Date() }
+            return APIIdentity(agent: agent, keyId: keyId == "env" ? "env:\(agent)" : keyId, caller: caller, admin: declared.admin, snapshot: snapshot)
+        }
+    }
+
+    /// The hashes of `agents.NAME.key_env` keys, computed once per manifest revision.
+    private func environmentKeys(of snapshot: HostSnapshot) -> [Data: String] {
+        let cached = environmentKeys.value
+        if cached.revision == snapshot.revision { return cached.keys }
+        let computed = keys.environmentKeys(snapshot.manifest, environment: runtime.context.environment)
+        environmentKeys.value = (snapshot.revision, computed)
+        return computed
+    }
+
+    /// Whether a browser `Origin` may call: the host's own address, localhost on its port, or one of
+    /// `http.allowed_origins`. A request without `Origin` (not from a browser) passes.
+    func originAllowed(_ origin: String, settings: HTTPSettings) -> Bool {
+        if origin == "null" { return false }
+        if settings.allowedOrigins.contains(origin) { return true }
+        guard let url = URL(string: origin), let host = url.host?.lowercased() else { return false }
+        let port = url.port ?? (url.scheme == "https" ? 443 : 80)
+        let local = ["localhost", "127.0.0.1", "::1", "[::1]"]
+        let listen = self.listen.value
+        return port == listen.port && (host == listen.host.lowercased() || local.contains(host))
+    }
+
+    /// Takes a slot of `http.max_streams`, or throws 503.
+    func openStream() throws -> StreamSlot {
+        let max = state.snapshot.manifest.http.maxStreams
+        let taken = openStreams.mutate { count -> Bool in
+            guard count < max else { return false }
+            count += 1
+            return true
+        }
+        guard taken else { throw APIError.unavailable("\(max) streams are open (http.max_streams); try again later") }
+        return StreamSlot(counter: openStreams)
+    }
+
+    /// The request body, at most `http.max_body_bytes` (413 beyond).
+    func body(_ request: inout Request) async throws -> ByteBuffer {
+        let limit = state.snapshot.manifest.http.maxBodyBytes
+        do { return try await request.collectBody(upTo: limit) } catch {
+            throw APIError(.contentTooLarge, "too_large", "the request body is over \(limit) bytes (http.max_body_bytes)")
+        }
+    }
+
+    /// The body as JSON (an empty body is `empty`).
+    func json(_ request: inout Request, empty: JSONValue? = nil) async throws -> JSONValue {
+        let buffer = try await body(&request)
+        if buffer.readableBytes == 0, let empty { return empty }
+        do throws(JSONParseError) { return try JSONParser.parse(buffer.readableBytesView) } catch {
+            throw APIError.badRequest("the body is not JSON: \(error.description)")
+        }
+    }
+}
+
+/// One open stream's slot of `http.max_streams`, given back when released.
+final class StreamSlot: Sendable {
+    private let counter: LockedValue<Int>
+    private let released = LockedValue(false)
+    init(counter: LockedValue<Int>) { self.counter = counter }
+    func release() {
+        let first = released.mutate { done -> Bool in defer { done = true }; return !done }
+        if first { counter.mutate { $0 -= 1 } }
+    }
+    deinit { release() }
+}
+
+/// Checks every `/v1` and `/mcp` request: the browser origin, the key, and the key's rate.
+struct APIGate: RouterMiddleware {
+    typealias Context = APIContext
+    let api: HTTPAPI
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let settings = api.state.snapshot.manifest.http
+        if let origin = request.headers[.origin], !api.originAllowed(origin, settings: settings) {
+            throw APIError.forbidden("origin \(origin) may not call this host (http.allowed_origins)")
+        }
+        var context = context
+        let identity = try api.identify(request)
+        if let wait = api.limiter.admit(identity.keyId, rate: settings.rateLimit, burst: settings.rateBurst) {
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
+        context.identity = identity
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,161 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Plugins
+
+/// MCP over Streamable HTTP at `/mcp` (protocol 2025-11-25 and earlier): the same server as
+/// `agenthub mcp`, its caller from the key. `initialize` opens a session (`Mcp-Session-Id`); a
+/// request is answered as JSON, or as an SSE stream when the client accepts only that or asked
+/// for progress; GET is the stream of the server's own messages (`list_changed`); DELETE ends the
+/// session; an unknown or expired session gets 404.
+extension HTTPAPI {
+    static let sessionHeader = HeaderName("Mcp-Session-Id")!
+    static let protocolHeader = HeaderName("MCP-Protocol-Version")!
+
+    func addMCPRoutes(_ mcp: RouterGroup<APIContext>) {
+        mcp.post { request, context -> Response in
+            let who = try context.who()
+            let accept = request.headers[.accept] ?? "*/*"
+            let takesJSON = accept.contains("application/json") || accept.contains("*/*") || accept.contains("application/*")
+            let takesSSE = accept.contains("text/event-stream")
+            guard takesJSON || takesSSE else {
+                throw APIError(.notAcceptable, "not_acceptable", "Accept must include application/json or text/event-stream")
+            }
+            try Self.checkProtocolHeader(request)
+            var request = request
+            let buffer = try await self.body(&request)
+            let bytes = Array(buffer.readableBytesView)
+            let value: JSONValue
+            do throws(JSONParseError) { value = try JSONParser.parse(bytes) } catch {
+                return Self.rpc(.badRequest, .error(id: nil, .parseError(error.description)))
+            }
+            if case .array = value {
+                return Self.rpc(.badRequest, .error(id: nil, .invalidRequest("JSON-RPC batches are not supported; send one message per POST")))
+            }
+            let message: JSONRPCMessage
+            switch JSONRPCMessage.decode(value) {
+            case .success(let m): message = m
+            case .failure(let failure): return Self.rpc(.badRequest, .error(id: failure.id, failure.error))
+            }
+            let sessionId = request.headers[Self.sessionHeader]
+            switch message {
+            case .request(let id, "initialize", _):
+                guard sessionId == nil else {
+                    return Self.rpc(.badRequest, .error(id: id, .invalidRequest("initialize opens a session; this request already names one (Mcp-Session-Id)")))
+                }
+                guard let session = self.sessions.create(caller: who.caller, snapshot: who.snapshot) else {
+                    throw APIError.unavailable("\(who.snapshot.manifest.http.maxSessions) MCP sessions are open (http.max_sessions); end one or try later")
+                }
+                var answer: JSONRPCMessage?
+                for await m in session.request(bytes, id: id, progressToken: nil) { answer = m }
+                guard let answer else { throw APIError.unavailable("the host is shutting down") }
+                if case .error = answer { self.sessions.remove(session.id) }
+                var response = Self.rpc(.ok, answer)
+                if case .response = answer { response.headers[Self.sessionHeader] = session.id }
+                return response
+            case .request(let id, "server/discover", _) where sessionId == nil:
+                // The 2026-07-28 stateless probe: not offered, so current clients fall back to initialize.
+                return Self.rpc(.ok, .error(id: id, JSONRPCError(JSONRPCError.methodNotFoundCode,
+                    "Method not found: server/discover (this server uses the initialize handshake, protocol 2025-11-25 and earlier)")))
+            case .request(let id, _, let params):
+                let session = try self.session(sessionId, who, id: id)
+                let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
+                let stream = session.request(bytes, id: id, progressToken: token)
+                if takesJSON, !(takesSSE && token != nil) {
+                    var answer: JSONRPCMessage?
+                    for await m in stream {
+                        if case .notification = m { continue }
+                        answer = m
+                    }
+                    guard let answer else { throw APIError.unavailable("the session ended before answering") }
+                    return Self.rpc(.ok, answer)
+                }
+                let body = ResponseBody { writer in
+                    for await m in stream { try await writer.write(ByteBuffer(string: Self.sse(m))) }
+                    try await writer.finish(nil)
+                }
+                return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+            case .notification, .response, .error:
+                let session = try self.session(sessionId, who, id: nil)
+                session.deliver(bytes)
+                return Response(status: .accepted)
+            }
+        }
+        mcp.get { request, context -> Response in
+            let who = try context.who()
+            guard (request.headers[.accept] ?? "").contains("text/event-stream") else {
+                throw APIError(.notAcceptable, "not_acceptable", "GET /mcp is a stream: Accept must include text/event-stream")
+            }
+            try Self.checkProtocolHeader(request)
+            let session = try self.session(request.headers[Self.sessionHeader], who, id: nil)
+            guard let stream = session.listen() else { throw APIError.conflict("this session already has a GET stream open") }
+            let slot = try self.openStream()
+            let keepAlive = who.snapshot.manifest.http.keepAlive.duration
+            let body = ResponseBody { writer in
+                defer { slot.release() }
+                let pinger = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: keepAlive)
+                        session.keepAlive()
+                    }
+                }
+                defer { pinger.cancel() }
+                try await writer.write(ByteBuffer(string: ": stream open\n\n"))
+                for await m in stream {
+                    if case .notification("", _) = m {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        continue
+                    }
+                    try await writer.write(ByteBuffer(string: Self.sse(m)))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+        }
+        mcp.delete { request, context -> Response in
+            let who = try context.who()
+            let session = try self.session(request.headers[Self.sessionHeader], who, id: nil)
+            self.sessions.remove(session.id)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// The session a request names: 400 without one, 404 when unknown, ended, expired or another agent's.
+    func session(_ id: String?, _ who: APIIdentity, id requestId: JSONRPCID?) throws -> MCPSessions.Session {
+        guard let id, !id.isEmpty else {
+            throw MCPHTTPError(status: .badRequest, message: .error(id: requestId, .invalidRequest("no Mcp-Session-Id: send initialize first, then the session id it returns")))
+        }
+        guard let session = sessions.session(id: id, agent: who.agent) else {
+            throw MCPHTTPError(status: .notFound, message: .error(id: requestId, JSONRPCError(-32001, "Session not found: it ended or expired; initialize a new one")))
+        }
+        return session
+    }
+
+    static func checkProtocolHeader(_ request: Request) throws {
+        if let version = request.headers[protocolHeader], !MCPHTTPError.versions.contains(version) {
+            throw MCPHTTPError(status: .badRequest, message: .error(id: nil, .invalidRequest("unsupported MCP-Protocol-Version '\(version)' (supported: \(MCPHTTPError.versions.joined(separator: ", ")))")))
+        }
+    }
+
+    static func rpc(_ status: HTTPResponse.Status, _ message: JSONRPCMessage) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: message.line)))
+    }
+
+    static func sse(_ message: JSONRPCMessage) -> String {
+        var line = message.line
+        if line.last == UInt8(ascii: "\n") { line.removeLast() }
+        return "event: message\ndata: \(String(decoding: line, as: UTF8.self))\n\n"
+    }
+}
+
+/// An MCP transport error: an HTTP status with a JSON-RPC error body.
+struct MCPHTTPError: Error, HTTPResponseError {
+    static let versions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+    let status: HTTPResponse.Status
+    let message: JSONRPCMessage
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        HTTPAPI.rpc(status, message)
+    }
+}

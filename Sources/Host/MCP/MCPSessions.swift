@@ -1,0 +1,235 @@
+import Base
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+/// MCP sessions over HTTP (Streamable HTTP, protocol 2025-11-25 and earlier): one `MCPServer` per
+/// session, its answers routed back to the POST that asked, its own messages (`list_changed`) to
+/// the session's GET stream. Transport-free: the HTTP front parses requests and writes responses.
+/// A session belongs to the agent whose key opened it; it follows every reload like a stdio
+/// session, and ends when deleted or unused for `http.session_idle`.
+public final class MCPSessions: @unchecked Sendable {
+    /// One client's session.
+    public final class Session: @unchecked Sendable {
+        public let id: String
+        public let agent: String
+        let lock = NSLock()
+        var server: MCPServer!
+        /// The POSTs waiting for answers, by request id.
+        var waiters: [JSONRPCID: AsyncStream<JSONRPCMessage>.Continuation] = [:]
+        /// Progress tokens of requests in flight, to send their progress on the request's own stream.
+        var progressTokens: [String: JSONRPCID] = [:]
+        var listener: AsyncStream<JSONRPCMessage>.Continuation?
+        var lastUsed = ContinuousClock.now
+        var closed = false
+
+        init(id: String, agent: String) {
+            self.id = id
+            self.agent = agent
+        }
+
+        /// The protocol version the session agreed on in `initialize`.
+        public var protocolVersion: String { server.lock.withLock { server.protocolVersion } }
+
+        /// Sends a request to the session's server; the stream yields the messages for it (progress,
+        /// then its answer) and ends with the answer. A request id already waiting is refused.
+        public func request(_ line: [UInt8], id: JSONRPCID, progressToken: JSONValue?) -> AsyncStream<JSONRPCMessage> {
+            let (stream, continuation) = AsyncStream<JSONRPCMessage>.makeStream()
+            let accepted = lock.withLock { () -> Bool in
+                lastUsed = .now
+                guard !closed, waiters[id] == nil else { return false }
+                waiters[id] = continuation
+                if let progressToken { progressTokens[progressToken.jsonText] = id }
+                return true
+            }
+            guard accepted else {
+                continuation.yield(.error(id: id, .invalidRequest("request id \(id) is already in use by a request in flight on this session")))
+                continuation.finish()
+                return stream
+            }
+            continuation.onTermination = { [weak self] termination in
+                // The client went away before the answer: cancel the request.
+                guard case .cancelled = termination, let self else { return }
+                let waiting = self.lock.withLock { self.waiters.removeValue(forKey: id) != nil }
+                if waiting {
+                    self.server.receive(line: JSONRPCMessage.notification(method: "notifications/cancelled",
+                                                                          params: ["requestId": id.json, "reason": "the HTTP client disconnected"]).line)
+                }
+            }
+            server.receive(line: line)
+            return stream
+        }
+
+        /// Sends a notification or a response to the session's server (nothing comes back).
+        public func deliver(_ line: [UInt8]) {
+            lock.withLock { lastUsed = .now }
+            server.receive(line: line)
+        }
+
+        /// The stream of messages the server sends on its own (`list_changed`); nil while another
+        /// GET holds it.
+        public func listen() -> AsyncStream<JSONRPCMessage>? {
+            let (stream, continuation) = AsyncStream<JSONRPCMessage>.makeStream(bufferingPolicy: .bufferingNewest(256))
+            let taken = lock.withLock { () -> Bool in
+                guard !closed, listener == nil else { return false }
+                listener = continuation
+                lastUsed = .now
+                return true
+            }
+            guard taken else { return nil }
+            continuation.onTermination = { [weak self] _ in
+                guard let self else { return }
+                self.lock.withLock {
+                    self.listener = nil
+                    self.lastUsed = .now
+                }
+            }
+            return stream
+        }
+
+        /// Marks the GET stream's keep-alive: the stream yields a notification with an empty method.
+        public func keepAlive() {
+            let target = lock.withLock { listener }
+            target?.yield(.notification(method: "", params: nil))
+        }
+
+        /// Routes one message the server sends.
+        func route(_ message: JSONRPCMessage) {
+            lock.lock()
+            switch message {
+            case .response(let id, _), .error(let id?, _):
+                let waiter = waiters.removeValue(forKey: id)
+                progressTokens = progressTokens.filter { $0.value != id }
+                lock.unlock()
+                waiter?.yield(message)
+                waiter?.finish()
+            case .notification(let method, let params):
+                var target = listener
+                if method == "notifications/progress", let token = params?["progressToken"], let id = progressTokens[token.jsonText] {
+                    target = waiters[id]
+                }
+                lock.unlock()
+                target?.yield(message)
+            default:
+                let target = listener
+                lock.unlock()
+                target?.yield(message)
+            }
+        }
+
+        /// Whether the session is idle past `idle` (no request waiting, no GET stream open).
+        func expired(idle: Duration, now: ContinuousClock.Instant) -> Bool {
+            lock.withLock { waiters.isEmpty && listener == nil && now - lastUsed > idle }
+        }
+
+        func close() {
+            let (waiting, listening) = lock.withLock { () -> ([AsyncStream<JSONRPCMessage>.Continuation], AsyncStream<JSONRPCMessage>.Continuation?) in
+                closed = true
+                defer {
+                    waiters.removeAll()
+                    listener = nil
+                }
+                return (Array(waiters.values), listener)
+            }
+            for waiter in waiting { waiter.finish() }
+            listening?.finish()
+            let server = self.server!
+            Task { await server.shutdown(grace: .milliseconds(500)) }
+        }
+    }
+
+    let state: HostState
+    let logger: Logger
+    private let lock = NSLock()
+    private var sessions: [String: Session] = [:]
+    private var lastSweep = ContinuousClock.now
+
+    public init(state: HostState, logger: Logger) {
+        self.state = state
+        self.logger = logger
+        state.watch { [weak self] _, new in self?.follow(new) }
+        state.observe { [weak self] _, _ in
+            for session in self?.all ?? [] { session.server.listsMayHaveChanged() }
+        }
+    }
+
+    var all: [Session] { lock.withLock { Array(sessions.values) } }
+
+    public var count: Int { lock.withLock { sessions.count } }
+
+    /// A new session for `caller` (its agent from the key), or nil when `maxSessions` are open.
+    public func create(caller: ToolCaller, snapshot: HostSnapshot) -> Session? {
+        sweep(force: true)
+        let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let session = Session(id: id, agent: caller.agent)
+        var settings = MCPServer.Settings()
+        settings.pageSize = snapshot.manifest.mcp.pageSize
+        settings.startupWait = snapshot.manifest.plugins.mcp?.startupWait.duration ?? settings.startupWait
+        session.server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
+                                   logger: logger) { [weak session] message in session?.route(message) }
+        let added = lock.withLock { () -> Bool in
+            guard sessions.count < snapshot.manifest.http.maxSessions else { return false }
+            sessions[id] = session
+            return true
+        }
+        return added ? session : nil
+    }
+
+    /// The session `id` of `agent`: nil when unknown, ended, expired, or another agent's.
+    public func session(id: String, agent: String) -> Session? {
+        sweep(force: false)
+        guard let session = lock.withLock({ sessions[id] }), session.agent == agent else { return nil }
+        let idle = state.snapshot.manifest.http.sessionIdle.duration
+        if session.expired(idle: idle, now: .now) {
+            remove(id)
+            return nil
+        }
+        return session
+    }
+
+    /// Ends a session (DELETE, or a failed `initialize`).
+    public func remove(_ id: String) {
+        let session = lock.withLock { sessions.removeValue(forKey: id) }
+        session?.close()
+    }
+
+    /// Ends every session (the host shuts down).
+    public func closeAll() {
+        let all = lock.withLock { () -> [Session] in
+            defer { sessions.removeAll() }
+            return Array(sessions.values)
+        }
+        for session in all { session.close() }
+    }
+
+    /// Ends sessions idle past `http.session_idle` (at most once a second unless forced).
+    private func sweep(force: Bool) {
+        let now = ContinuousClock.now
+        let idle = state.snapshot.manifest.http.sessionIdle.duration
+        let expired = lock.withLock { () -> [Session] in
+            guard force || now - lastSweep > .seconds(1) else { return [] }
+            lastSweep = now
+            let gone = sessions.values.filter { $0.expired(idle: idle, now: now) }
+            for session in gone { sessions[session.id] = nil }
+            return gone
+        }
+        for session in expired { session.close() }
+    }
+
+    /// Moves every session to a new snapshot: its next call runs under it; a session whose agent
+    /// left `agents:` (or no longer fits) is told and refused from then on.
+    private func follow(_ snapshot: HostSnapshot) {
+        for session in all {
+            guard snapshot.manifest.agents.contains(where: { $0.name == session.agent }) else {
+                session.server.revoke(host: snapshot.tools, reason: "agent '\(session.agent)' is no longer declared in agents: (revision \(snapshot.revision))")
+                continue
+            }
+            do throws(HostError) {
+                session.server.replace(host: snapshot.tools, caller: try snapshot.tools.identity.caller(agent: session.agent, role: nil, group: nil))
+            } catch {
+                session.server.revoke(host: snapshot.tools, reason: "this session's agent no longer fits the manifest (revision \(snapshot.revision)): \(error.message)")
+            }
+        }
+    }
+}
