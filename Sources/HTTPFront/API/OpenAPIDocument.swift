@@ -1,3 +1,211 @@
+import Base
+
+/// `GET /v1/openapi.json`: the OpenAPI 3.1 document of every route. A test keeps its paths equal to
+/// the router's, and schemathesis checks live answers against it.
 enum OpenAPIDocument {
-    static let text = "{}"
+    static let text: String = document.jsonText
+
+    static var document: JSONValue {
+        [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "AgentHub API", "version": "1",
+                "description": .string("""
+                    Tools, skills, sources and events of an AgentHub host, and MCP over Streamable HTTP at /mcp. \
+                    Every /v1 route but this document, and /mcp, needs an API key (agenthub keys create): \
+                    Authorization: Bearer ah_…. A key stands for an agent declared in the manifest; its role decides \
+                    what it sees. Errors are {"error": {"code", "message"}}.
+                    """),
+            ],
+            "servers": [["url": "/"]],
+            "security": [["bearer": []]],
+            "paths": .object(paths),
+            "components": ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]], "schemas": .object(schemas)],
+        ]
+    }
+
+    // MARK: - Paths
+
+    static var paths: [String: JSONValue] {
+        [
+            "/health": ["get": op("Whether the process answers", open: true, ["200": json("Health")])],
+            "/ready": ["get": op("Whether the host is ready (503 with the reasons while not)", open: true,
+                                 ["200": json("Ready"), "503": json("Ready", "Not ready")])],
+            "/metrics": ["get": op("Prometheus metrics", open: true, ["200": ["description": "Prometheus text", "content": ["text/plain": ["schema": ["type": "string"]]]]])],
+            "/v1/openapi.json": ["get": op("This document", open: true, ["200": ["description": "OpenAPI 3.1", "content": ["application/json": ["schema": ["type": "object"]]]]])],
+            "/v1/tools": ["get": op("The tools the key's role may call", ["200": json("ToolList")])],
+            "/v1/tools/{name}/call": ["post": op("Calls a tool through the router (policy, validation, timeout, trace)",
+                                                 params: [path("name")], body: "CallRequest", optionalBody: true,
+                                                 ["200": json("CallResult"), "400": error, "403": error, "404": error, "413": error])],
+            "/v1/skills": ["get": op("Skills the key's role may see, ranked by q when given", params: [
+                query("q", "Full-text search"), query("source", "Only this source"),
+                query("limit", "1 to 200 (default 50)", type: "integer"), query("cursor", "next_cursor of the previous page"),
+                header("If-None-Match", "An ETag from a previous answer"),
+            ], ["200": json("SkillList", etag: true), "304": notModified, "400": error])],
+            "/v1/skills/{name}": ["get": op("One skill: its fields, instructions and file listing", params: [path("name"), header("If-None-Match", "An ETag")],
+                                            ["200": json("SkillDetail", etag: true), "304": notModified, "404": error])],
+            "/v1/skills/{name}/files/{path}": ["get": op("One file of a skill, as stored at the synced revision",
+                                                         params: [path("name"), path("path"), header("If-None-Match", "An ETag")],
+                                                         ["200": ["description": "The file", "headers": ["ETag": ["schema": ["type": "string"]]],
+                                                                  "content": ["text/*": ["schema": ["type": "string"]], "application/*": ["schema": ["type": "string"]]]],
+                                                          "304": notModified, "400": error, "404": error])],
+            "/v1/sources": ["get": op("The manifest's sources and their sync state", ["200": json("SourceList")])],
+            "/v1/sources/{name}/sync": ["post": op("Starts a sync of the source (admin); 202 with the run id, or 200 when it waited",
+                                                   params: [path("name"), query("wait", "true: answer when the sync ends", type: "boolean")],
+                                                   ["200": json("SyncDone"), "202": json("SyncStarted"), "403": error, "404": error, "409": error])],
+            "/v1/sources/{name}/runs/{id}": ["get": op("A sync started over HTTP", params: [path("name"), path("id")], ["200": json("SyncRun"), "404": error])],
+            "/v1/reload": ["post": op("Reloads the manifest (admin); 422 when it is rejected and the last good one stays",
+                                      ["200": json("ReloadResult"), "403": error, "422": json("ReloadResult", "Rejected")])],
+            "/v1/events": [
+                "get": op("A page of events in id order (a key sees its own agent's; an admin every agent's)", params: [
+                    query("after", "Events after this id", type: "integer"), query("limit", "1 to 1000 (default 100)", type: "integer"),
+                    query("session", "Only this session"), query("agent", "Only this agent (another agent's: admin only)"),
+                    query("type", "Only these types, comma-separated"),
+                ], ["200": json("EventPage"), "400": error, "403": error]),
+                "post": op("Reports the agent's own events: one or an array of up to 1000", body: "ReportedEvents",
+                           ["201": json("IngestResult"), "400": error, "413": error, "503": error]),
+            ],
+            "/v1/events/stream": ["get": op("Server-Sent Events: backfill after `after` (or Last-Event-ID), then live; `id:` on every event",
+                                            params: [query("after", "Events after this id", type: "integer"), header("Last-Event-ID", "Resume after this id"),
+                                                     query("session", "Only this session"), query("agent", "Only this agent (admin)"), query("type", "Only these types")],
+                                            ["200": ["description": "An event stream", "content": ["text/event-stream": ["schema": sse("Event")]]],
+                                             "400": error, "403": error, "503": error])],
+            "/v1/agents": ["get": op("Agents with their reported state and model and when last seen (an admin sees all, others themselves)",
+                                     ["200": json("AgentList")])],
+            "/mcp": [
+                "post": op("MCP over Streamable HTTP: one JSON-RPC message (initialize opens a session)", params: [header("Mcp-Session-Id", "The session"),
+                           header("MCP-Protocol-Version", "The negotiated version")], body: "JSONRPCMessage",
+                           ["200": ["description": "The answer, as JSON or an event stream",
+                                    "content": ["application/json": ["schema": ["$ref": "#/components/schemas/JSONRPCMessage"]], "text/event-stream": ["schema": sse("JSONRPCMessage")]]],
+                            "202": ["description": "A notification or response was accepted"],
+                            "400": rpcError, "404": rpcError, "406": error, "413": error, "503": error]),
+                "get": op("The session's stream of server messages (list_changed)", params: [header("Mcp-Session-Id", "The session")],
+                          ["200": ["description": "An event stream", "content": ["text/event-stream": ["schema": sse("JSONRPCMessage")]]],
+                           "400": rpcError, "404": rpcError, "406": error, "409": error, "503": error]),
+                "delete": op("Ends the session", params: [header("Mcp-Session-Id", "The session")], ["204": ["description": "Ended"], "400": rpcError, "404": rpcError]),
+            ],
+        ]
+    }
+
+    static func op(_ summary: String, open: Bool = false, params: [JSONValue] = [], body: String? = nil, optionalBody: Bool = false,
+                   _ responses: [String: JSONValue]) -> JSONValue {
+        var all = responses
+        var o: [String: JSONValue] = ["summary": .string(summary)]
+        if open {
+            o["security"] = []
+        } else {
+            all["401"] = all["401"] ?? ["description": "No key, or a bad, expired or revoked one",
+                                        "headers": ["WWW-Authenticate": ["schema": ["type": "string"]]],
+                                        "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+            all["403"] = all["403"] ?? error
+            all["429"] = ["description": "Over the key's rate (http.rate_limit)", "headers": ["Retry-After": ["schema": ["type": "integer"]]],
+                          "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+        }
+        o["responses"] = .object(all)
+        if !params.isEmpty { o["parameters"] = .array(params) }
+        if let body {
+            o["requestBody"] = ["required": .bool(!optionalBody), "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(body)")]]]]
+        }
+        return .object(o)
+    }
+
+    static func json(_ schema: String, _ description: String = "OK", etag: Bool = false) -> JSONValue {
+        var o: [String: JSONValue] = ["description": .string(description),
+                                      "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]]]
+        if etag { o["headers"] = ["ETag": ["schema": ["type": "string"]]] }
+        return .object(o)
+    }
+
+    static let error: JSONValue = ["description": "An error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+    static let rpcError: JSONValue = ["description": "A JSON-RPC error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/JSONRPCMessage"]]]]
+    static let notModified: JSONValue = ["description": "Not modified since the ETag given", "headers": ["ETag": ["schema": ["type": "string"]]]]
+
+    /// One Server-Sent Event whose data is JSON of `schema`.
+    static func sse(_ schema: String) -> JSONValue {
+        ["type": "object", "required": ["data"], "properties": [
+            "event": ["type": "string"], "id": ["type": "string"], "retry": ["type": "integer"],
+            "data": ["type": "string", "contentMediaType": "application/json", "contentSchema": ref(schema)],
+        ]]
+    }
+
+    static func path(_ name: String) -> JSONValue {
+        ["name": .string(name), "in": "path", "required": true, "schema": ["type": "string", "minLength": 1]]
+    }
+
+    static func query(_ name: String, _ description: String, type: String = "string") -> JSONValue {
+        ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
+    }
+
+    static func header(_ name: String, _ description: String) -> JSONValue {
+        ["name": .string(name), "in": "header", "required": false, "description": .string(description), "schema": ["type": "string"]]
+    }
+
+    // MARK: - Schemas
+
+    static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        ["type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) })]
+    }
+
+    static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+    static func array(_ items: JSONValue) -> JSONValue { ["type": "array", "items": items] }
+    static let string: JSONValue = ["type": "string"]
+    static let integer: JSONValue = ["type": "integer"]
+    static let boolean: JSONValue = ["type": "boolean"]
+    static let nullableString: JSONValue = ["type": ["string", "null"]]
+
+    static var schemas: [String: JSONValue] {
+        [
+            "Error": object(["error": object(["code": string, "message": string], required: ["code", "message"])], required: ["error"]),
+            "Health": object(["status": string, "revision": string, "uptime_seconds": integer], required: ["status", "revision"]),
+            "Ready": object(["ready": boolean, "reasons": array(string), "revision": string, "last_reload": ["type": "object"]], required: ["ready", "reasons"]),
+            "Tool": object(["name": string, "description": string, "inputSchema": ["type": "object"], "decision": ["enum": ["allow", "ask"]]],
+                           required: ["name", "inputSchema", "decision"]),
+            "ToolList": object(["tools": array(ref("Tool"))], required: ["tools"]),
+            "CallRequest": ["type": "object", "additionalProperties": false,
+                            "properties": ["arguments": ["type": "object"], "session": ["type": "string", "minLength": 1, "maxLength": 256]]],
+            "CallResult": object(["content": array(["type": "object"]), "structuredContent": ["type": "object"], "isError": boolean, "span_id": string],
+                                 required: ["content", "isError"]),
+            "Skill": object(["name": string, "source": string, "description": string, "path": string, "revision": string, "strict": boolean,
+                             "license": string, "compatibility": string, "allowed_tools": string, "metadata": ["type": "object"]],
+                            required: ["name", "source", "description", "revision"]),
+            "SkillDetail": ["allOf": [ref("Skill"), object(["instructions": string, "files": array(object([
+                "path": string, "kind": string, "size": integer, "binary": boolean, "link_target": string,
+            ], required: ["path", "kind", "size"]))], required: ["instructions", "files"])]],
+            "SkillList": object(["skills": array(ref("Skill")), "next_cursor": string], required: ["skills"]),
+            "Source": object(["name": string, "kind": string, "location": string, "status": string, "status_reason": nullableString,
+                              "revision": nullableString, "commit": nullableString, "skills": integer, "consecutive_failures": integer,
+                              "last_attempt_at": nullableString, "last_success_at": nullableString, "next_attempt_at": nullableString],
+                             required: ["name", "kind", "status"]),
+            "SourceList": object(["sources": array(ref("Source"))], required: ["sources"]),
+            "SyncStarted": object(["run_id": string, "source": string, "status": string, "status_url": string], required: ["run_id", "source", "status"]),
+            "SyncDone": object(["run_id": string, "source": string, "status": string, "result": ["type": ["object", "null"]]], required: ["run_id", "source", "status"]),
+            "SyncRun": object(["source": string, "status": ["enum": ["running", "done"]], "started_at": string, "result": ["type": ["object", "null"]]],
+                              required: ["source", "status"]),
+            "ReloadResult": object(["result": ["enum": ["applied", "unchanged", "rejected"]], "revision": string, "previous": string, "message": string,
+                                    "errors": array(string), "notes": array(string)], required: ["result", "revision", "message", "errors"]),
+            "Event": object(["id": integer, "at": string, "type": string, "session": string, "span_id": string, "agent": string, "tool": string,
+                             "role": string, "group": string, "decision": string, "duration_ms": ["type": "number"], "argument_bytes": integer,
+                             "result_bytes": integer, "detail": [:], "revision": string, "trace_id": string,
+                             "state": string, "client_ts": string],
+                            required: ["id", "at", "type", "session", "span_id", "agent", "tool"]),
+            "EventPage": object(["events": array(ref("Event")), "next_after": integer], required: ["events", "next_after"]),
+            "ReportedEvent": ["type": "object", "additionalProperties": false, "required": ["type", "session_id"], "properties": [
+                "type": ["enum": .array(HTTPAPI.reportedTypes.map { .string($0) })],
+                "session_id": ["type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f]*$"],
+                "trace_id": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f]*$"],
+                "span_id": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f]*$"],
+                "tool": ["type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f]*$"],
+                "state": ["enum": .array(HTTPAPI.agentStates.map { .string($0) })],
+                "client_ts": ["type": "string", "format": "date-time"],
+                "payload": ["type": "object", "description": "For model.switch: {\"model\": NAME}"],
+            ]],
+            "ReportedEvents": ["oneOf": [ref("ReportedEvent"), ["type": "array", "minItems": 1, "maxItems": 1000, "items": ref("ReportedEvent")]]],
+            "IngestResult": object(["ids": array(integer), "count": integer], required: ["ids", "count"]),
+            "Agent": object(["name": string, "declared": boolean, "role": nullableString, "group": nullableString, "admin": boolean,
+                             "state": nullableString, "model": nullableString, "session": nullableString, "last_seen": nullableString],
+                            required: ["name", "declared", "admin"]),
+            "AgentList": object(["agents": array(ref("Agent"))], required: ["agents"]),
+            "JSONRPCMessage": ["type": "object", "required": ["jsonrpc"], "properties": ["jsonrpc": ["const": "2.0"]]],
+        ]
+    }
 }
