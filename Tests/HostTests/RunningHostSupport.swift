@@ -123,22 +123,37 @@ struct HTTPTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// An HTTP answer as the tests read it (header names lowercased).
+struct HTTPAnswer: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+    var json: [String: Any] { jsonObject(body) }
+}
+
 /// One `GET` over a plain socket (no client library): the status and the body.
 func httpGet(_ port: Int, _ path: String) async -> (status: Int, body: String)? {
+    await http(port, "GET", path).map { ($0.status, $0.body) }
+}
+
+/// One request over a plain socket (HTTP/1.1, `Connection: close`): what came back, or nil when the
+/// connection failed. `timeout` bounds each read.
+func http(_ port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil,
+          timeout: Double = 60) async -> HTTPAnswer? {
     await onThread {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
+        guard let fd = connectLocal(port, timeout: timeout) else { return nil }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        request += "\r\n" + (body ?? "")
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }
+            sent += n
         }
-        guard connected == 0 else { return nil }
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var response = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -146,13 +161,145 @@ func httpGet(_ port: Int, _ path: String) async -> (status: Int, body: String)? 
             if count <= 0 { break }
             response += buffer[0..<count]
         }
-        let text = String(decoding: response, as: UTF8.self)
-        guard let head = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return (status, String(text[head.upperBound...]))
+        return parseHTTP(response)
     }
+}
+
+/// A TCP connection to 127.0.0.1:`port` whose reads time out after `timeout` seconds.
+func connectLocal(_ port: Int, timeout: Double) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { close(fd); return nil }
+    var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}
+
+/// Status, headers and body of a raw HTTP/1.1 response (chunked bodies joined).
+func parseHTTP(_ response: [UInt8]) -> HTTPAnswer? {
+    let text = String(decoding: response, as: UTF8.self)
+    guard let head = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    var headers: [String: String] = [:]
+    for line in text[..<head.lowerBound].split(separator: "\r\n").dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    var body = String(text[head.upperBound...])
+    if headers["transfer-encoding"]?.lowercased() == "chunked" { body = dechunk(body) }
+    return HTTPAnswer(status: status, headers: headers, body: body)
+}
+
+func dechunk(_ text: String) -> String {
+    var out = ""
+    var rest = Substring(text)
+    while let lineEnd = rest.range(of: "\r\n") {
+        guard let size = Int(rest[..<lineEnd.lowerBound].split(separator: ";").first ?? "", radix: 16), size > 0 else { break }
+        let start = lineEnd.upperBound
+        let bytes = Array(rest[start...].utf8)
+        guard bytes.count >= size else { out += String(decoding: bytes, as: UTF8.self); break }
+        out += String(decoding: bytes[0..<size], as: UTF8.self)
+        rest = Substring(String(decoding: bytes[size...], as: UTF8.self)).dropFirst(2)
+    }
+    return out
 }
 
 /// The JSON object a body holds.
 func jsonObject(_ body: String?) -> [String: Any] {
     (body.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }) ?? [:]
+}
+
+/// A Server-Sent Events stream read over a plain socket, one event at a time.
+final class SSEStream: @unchecked Sendable {
+    struct Event: Sendable {
+        var id: String?
+        var event: String?
+        var data: String
+    }
+
+    let fd: Int32
+    private(set) var status = 0
+    private(set) var headers: [String: String] = [:]
+    private var raw: [UInt8] = []
+    private var text = ""
+    private var headDone = false
+    /// Comments (`: keep-alive`) seen so far.
+    private(set) var comments = 0
+
+    /// Opens `GET path` with `headers`; nil when the connection fails.
+    init?(_ port: Int, _ path: String, headers: [String: String]) {
+        guard let fd = connectLocal(port, timeout: 1) else { return nil }
+        self.fd = fd
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        request += "\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    deinit { close(fd) }
+
+    /// Reads until the response head is in (the status and headers); false on timeout or EOF.
+    func head(timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !headDone, Date() < deadline { if !fill() { break } }
+        return headDone
+    }
+
+    /// The next event, or nil when none came within `timeout` (or the stream ended).
+    func next(timeout: Double = 30) -> Event? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            while let end = text.range(of: "\n\n") {
+                let block = String(text[..<end.lowerBound])
+                text = String(text[end.upperBound...])
+                var event = Event(data: "")
+                var data: [String] = []
+                var isComment = true
+                for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if line.hasPrefix(":") { continue }
+                    isComment = false
+                    if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)) }
+                    else if line.hasPrefix("event: ") { event.event = String(line.dropFirst(7)) }
+                    else if line.hasPrefix("data: ") { data.append(String(line.dropFirst(6))) }
+                }
+                if isComment || data.isEmpty { comments += isComment ? 1 : 0; continue }
+                event.data = data.joined(separator: "\n")
+                return event
+            }
+            guard Date() < deadline, fill() else { return nil }
+        }
+    }
+
+    /// Reads what arrived (at most 1 s); false at EOF or error other than a timeout.
+    private func fill() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count == 0 { return false }
+        if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+        raw += buffer[0..<count]
+        if !headDone {
+            guard let end = raw.firstRange(of: Array("\r\n\r\n".utf8)) else { return true }
+            let head = parseHTTP(Array(raw[..<end.upperBound]))
+            status = head?.status ?? 0
+            headers = head?.headers ?? [:]
+            raw.removeSubrange(..<end.upperBound)
+            headDone = true
+        }
+        // Chunked framing: SIZE\r\nDATA\r\n ...
+        while let lineEnd = raw.firstRange(of: Array("\r\n".utf8)) {
+            guard let size = Int(String(decoding: raw[..<lineEnd.lowerBound], as: UTF8.self), radix: 16) else { break }
+            if size == 0 { return false }
+            let start = lineEnd.upperBound
+            guard raw.count >= start + size + 2 else { break }
+            text += String(decoding: raw[start..<(start + size)], as: UTF8.self)
+            raw.removeSubrange(..<(start + size + 2))
+        }
+        return true
+    }
 }
