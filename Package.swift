@@ -116,6 +116,11 @@ let package = Package(
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Plugins", "Registry", "TestSupport"]),
         .testTarget(name: "HostTests", dependencies: ["Base", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
+        .testTarget(name: "HTTPFrontTests", dependencies: [
+            "Base", "Host", "HTTPFront", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -323,3 +323,26 @@ import Testing
         }
     }
 }
+
+/// schemathesis (PyPI) against `/v1/openapi.json` and the live server: no 5xx, and every answer
+/// (status, content type, headers, body) matches the document.
+@Suite(.serialized) struct HTTPAPIContractTests {
+    @Test func schemathesisFindsNoServerErrorAndNoAnswerOutsideTheDocument() async throws {
+        let python = try #require(testPython(), "no test virtualenv: run `make test`")
+        let schemathesis = URL(fileURLWithPath: python).deletingLastPathComponent().path + "/schemathesis"
+        try #require(FileManager.default.isExecutableFile(atPath: schemathesis), "schemathesis is not in the test virtualenv: run `make test`")
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir)
+            let base = "http://127.0.0.1:\(api.port)"
+            for agent in ["boss", "reader"] {
+                let result = try await run(schemathesis, [
+                    "run", base + "/v1/openapi.json", "--url", base, "-H", "Authorization: Bearer \(api.keys[agent]!)",
+                    "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+                    "--max-examples", "12", "--request-timeout", "5", "--no-color",
+                ], in: dir)
+                let tail = result.stdout.split(separator: "\n").suffix(40).joined(separator: "\n")
+                #expect(result.status == 0, "schemathesis as \(agent):\n\(tail)\n\(result.stderr.suffix(2000))")
+            }
+        }
+    }
+}

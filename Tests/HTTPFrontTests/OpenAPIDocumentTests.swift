@@ -1,0 +1,42 @@
+import Base
+import Foundation
+import Logging
+import Prometheus
+import TestSupport
+import Testing
+@testable import HTTPFront
+@testable import Host
+
+/// `/v1/openapi.json` describes exactly the routes the router serves.
+struct OpenAPIDocumentTests {
+    @Test func theDocumentNamesEveryRouteAndNoOther() throws {
+        try withTemporaryDirectory { dir in
+            try write("version: 1\nhost: { database: registry.db, cache: cache }\n", to: "registry.yaml", in: dir)
+            let context = try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "test"))
+            let runtime = try HostRuntime(context: context, configPath: dir + "/registry.yaml", kind: "serve", syncing: false)
+            let keys = APIKeys(registry: context.registry, pepper: Data(repeating: 7, count: 32))
+            let api = HTTPAPI(runtime: runtime, keys: keys, listen: ("127.0.0.1", 0), logger: context.logger)
+            let router = HTTPFront.router(runtime: runtime, api: api, metrics: PrometheusCollectorRegistry(), started: Date())
+            let served = Set(router.routes.map { route -> String in
+                let path = route.path.description.split(separator: "/").map { segment -> String in
+                    if segment == "**" { return "{path}" }
+                    if segment.hasPrefix(":") { return "{\(segment.dropFirst())}" }
+                    return String(segment)
+                }.joined(separator: "/")
+                return "\(route.method.rawValue) /\(path)"
+            })
+            let paths = try #require(OpenAPIDocument.document["paths"]?.objectValue)
+            let documented = Set(paths.flatMap { path, methods in (methods.objectValue ?? [:]).keys.map { "\($0.uppercased()) \(path)" } })
+            #expect(served == documented, "served only: \(served.subtracting(documented).sorted()); documented only: \(documented.subtracting(served).sorted())")
+        }
+    }
+
+    @Test func theDocumentIsOpenAPI31WithOneErrorShape() throws {
+        let document = OpenAPIDocument.document
+        #expect(document["openapi"]?.stringValue == "3.1.0")
+        let text = OpenAPIDocument.text
+        #expect(try JSONParser.parse(text) == document)
+        let error = try #require(document["components"]?["schemas"]?["Error"])
+        #expect(error["required"] == ["error"])
+    }
+}
