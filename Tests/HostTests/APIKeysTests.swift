@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import Registry
+import TestSupport
+import Testing
+@testable import Host
+
+/// API keys: what is stored, the pepper, and how a presented key is judged.
+struct APIKeysTests {
+    func context(_ dir: String) throws -> HostContext {
+        try write("""
+            version: 1
+            host: { database: state/registry.db, cache: cache }
+            roles: { worker: {} }
+            agents:
+              bot: { role: worker, key_env: BOT_KEY }
+              other: { role: worker }
+            """, to: "registry.yaml", in: dir)
+        return try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "test"), environment: [:])
+    }
+
+    @Test func aKeyIsStoredOnlyAsAPepperedHashAndIsJudgedByIt() throws {
+        try withTemporaryDirectory { dir in
+            let context = try context(dir)
+            let keys = try APIKeys(context: context)
+            let (key, record) = try keys.create(agent: "bot", manifest: context.manifest, label: "ci", expiresIn: nil)
+            #expect(key.hasPrefix("ah_") && key.count == 46)
+            #expect(record.hint == String(key.prefix(9)) + "…")
+            #expect(keys.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id))
+            #expect(keys.check(key + "x", environmentKeys: [:]) == .refused("the key is not valid"))
+            #expect(keys.check("", environmentKeys: [:]) == .refused("the key is not valid"))
+            // The same key under another pepper is another hash: a stolen database alone proves nothing.
+            let otherPepper = APIKeys(registry: context.registry, pepper: Data(repeating: 1, count: 32))
+            #expect(otherPepper.check(key, environmentKeys: [:]) == .refused("the key is not valid"))
+            #expect(keys.hash(key) != otherPepper.hash(key))
+
+            _ = try keys.revoke(record.id)
+            #expect(keys.check(key, environmentKeys: [:]) == .refused("the key was revoked"))
+            #expect(throws: HostError.self) { try keys.revoke("key_nonexistent") }
+        }
+    }
+
+    @Test func anExpiredKeyAndAnUndeclaredAgentAreRefused() throws {
+        try withTemporaryDirectory { dir in
+            let context = try context(dir)
+            let keys = try APIKeys(context: context)
+            let (key, _) = try keys.create(agent: "other", manifest: context.manifest, label: nil, expiresIn: 60, now: Date().addingTimeInterval(-120))
+            #expect(keys.check(key, environmentKeys: [:]) == .refused("the key expired"))
+            #expect { try keys.create(agent: "bott", manifest: context.manifest, label: nil, expiresIn: nil) } throws: { error in
+                "\(error)".contains("did you mean 'bot'?")
+            }
+        }
+    }
+
+    @Test func keyEnvKeysStandForTheirAgent() throws {
+        try withTemporaryDirectory { dir in
+            let context = try context(dir)
+            let keys = try APIKeys(context: context)
+            let environment = keys.environmentKeys(context.manifest, environment: ["BOT_KEY": "a-key-from-the-environment"])
+            #expect(keys.check("a-key-from-the-environment", environmentKeys: environment) == .agent("bot", keyId: "env"))
+            #expect(keys.check("another-key", environmentKeys: environment) == .refused("the key is not valid"))
+            #expect(keys.environmentKeys(context.manifest, environment: [:]).isEmpty)
+        }
+    }
+
+    @Test func thePepperFileIsMadeOnceWithMode0600AndAnOpenOneIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            let database = dir + "/registry.db"
+            let first = try KeyPepper.load(databasePath: database, environment: [:])
+            let second = try KeyPepper.load(databasePath: database, environment: [:])
+            #expect(first == second && first.count >= 64)
+            let path = dir + "/key-pepper"
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o600)
+            chmod(path, 0o644)
+            #expect { try KeyPepper.load(databasePath: database, environment: [:]) } throws: { "\($0)".contains("chmod 600") }
+            // The environment wins, and must be long enough.
+            #expect(try KeyPepper.load(databasePath: database, environment: [KeyPepper.environmentVariable: String(repeating: "p", count: 40)]) == Data(String(repeating: "p", count: 40).utf8))
+            #expect(throws: HostError.self) { try KeyPepper.load(databasePath: database, environment: [KeyPepper.environmentVariable: "short"]) }
+        }
+    }
+}
