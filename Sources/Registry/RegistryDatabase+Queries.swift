@@ -20,7 +20,7 @@ extension RegistryDatabase {
             guard let expression = SkillQuery.ftsExpression(text) else { return [] }
             let w = SkillQuery.bm25Weights
             sql = """
-                SELECT s.*, bm25(skills_fts, \(w.name), \(w.description), \(w.body)) AS rank
+                SELECT \(query.columns), bm25(skills_fts, \(w.name), \(w.description), \(w.body)) AS rank
                 FROM skills_fts JOIN skills s ON s.id = skills_fts.rowid JOIN sources src ON src.name = s.source
                 WHERE skills_fts MATCH ? AND \(conditions.joined(separator: " AND "))
                 ORDER BY rank, s.name
@@ -29,7 +29,7 @@ extension RegistryDatabase {
             _ = all.append(contentsOf: arguments)
         } else {
             sql = """
-                SELECT s.*, 0.0 AS rank FROM skills s JOIN sources src ON src.name = s.source
+                SELECT \(query.columns), 0.0 AS rank FROM skills s JOIN sources src ON src.name = s.source
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.name, src.position, s.path
                 """ + page
             all = arguments

@@ -11,6 +11,16 @@ public struct SkillQuery: Sendable, Equatable {
     public var includeDeleted = false
     public var limit = 50
     public var offset = 0
+    /// Leave each hit's `body` empty (a listing that shows no instructions reads far less).
+    public var withoutBody = false
+
+    /// The columns of `skills` as a hit reads them (`s.` prefixed); the body left empty when asked.
+    var columns: String {
+        guard withoutBody else { return "s.*" }
+        return ["id", "source", "path", "file_name", "revision", "digest", "name", "description", "license", "compatibility",
+                "allowed_tools", "metadata", "extra_fields", "loadable", "strict", "load_errors", "strict_errors", "warnings",
+                "shadowed_by", "first_seen_at", "updated_at", "deleted_at"].map { "s.\($0)" }.joined(separator: ", ") + ", '' AS body"
+    }
 
     public init(text: String? = nil, source: String? = nil, limit: Int = 50, offset: Int = 0) {
         self.text = text

@@ -40,6 +40,20 @@ struct APIKeysTests {
         }
     }
 
+    @Test func aRevocationElsewhereIsSeenByTheNextCheckDespiteTheCache() throws {
+        try withTemporaryDirectory { dir in
+            let context = try context(dir)
+            let host = try APIKeys(context: context)
+            let (key, record) = try host.create(agent: "bot", manifest: context.manifest, label: nil, expiresIn: nil)
+            #expect(host.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id))
+            #expect(host.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id), "now from the cache")
+            // Another process (its own cache) revokes it.
+            let cli = try APIKeys(context: try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "cli"), environment: [:]))
+            _ = try cli.revoke(record.id)
+            #expect(host.check(key, environmentKeys: [:]) == .refused("the key was revoked"))
+        }
+    }
+
     @Test func anExpiredKeyAndAnUndeclaredAgentAreRefused() throws {
         try withTemporaryDirectory { dir in
             let context = try context(dir)

@@ -5,7 +5,8 @@ import Registry
 /// API keys: made, listed and revoked by `agenthub keys`, checked by the HTTP front on every request.
 ///
 /// A key is `ah_` and 43 base62 characters (256 bits). The registry keeps only its HMAC-SHA-256 under
-/// the pepper, so checking a key is one hash and one indexed lookup, never a scan. A key stands for
+/// the pepper, so checking a key is one hash and one indexed lookup, never a scan (and, for a key
+/// checked in the last seconds, one `stat` of the stamp `keys` commands rewrite: see `KeyCache`). A key stands for
 /// an agent declared in `agents:`; its role, group and `admin` flag come from the manifest as it is
 /// now, so a reload that changes them changes what the key may do at once.
 public struct APIKeys: Sendable {
@@ -14,10 +15,12 @@ public struct APIKeys: Sendable {
 
     let registry: RegistryDatabase
     let pepper: Data
+    let cache: KeyCache
 
     public init(registry: RegistryDatabase, pepper: Data) {
         self.registry = registry
         self.pepper = pepper
+        cache = KeyCache(databasePath: registry.path)
     }
 
     /// The keys of the registry `context` opens, with the pepper next to it (or from the environment).
@@ -47,6 +50,7 @@ public struct APIKeys: Sendable {
         let record = APIKeyRecord(id: id, agent: agent, label: label, hint: String(key.prefix(Self.prefix.count + 6)) + "…",
                                   createdAt: now, expiresAt: expiresIn.map { now.addingTimeInterval($0) })
         do { try registry.insertAPIKey(record, hash: hash(key)) } catch { throw HostError(.keys, error.message) }
+        cache.touch()
         return (key, record)
     }
 
@@ -59,6 +63,7 @@ public struct APIKeys: Sendable {
         let record: APIKeyRecord?
         do { record = try registry.revokeAPIKey(idOrHint) } catch { throw HostError(.keys, error.message) }
         guard let record else { throw HostError(.keys, "no API key '\(idOrHint)' (agenthub keys list shows their ids)") }
+        cache.touch()
         return record
     }
 
@@ -74,8 +79,11 @@ public struct APIKeys: Sendable {
         let digest = hash(key)
         if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
         guard key.hasPrefix(Self.prefix) else { return .refused("the key is not valid") }
-        let record: APIKeyRecord?
-        do { record = try registry.apiKey(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
+        var record = cache.lookup(digest)
+        if record == nil {
+            do { record = try registry.apiKey(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
+            if let record { cache.store(digest, record) }
+        }
         guard let record else { return .refused("the key is not valid") }
         switch record.status(at: now) {
         case "revoked": return .refused("the key was revoked")

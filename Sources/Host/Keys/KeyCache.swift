@@ -1,0 +1,62 @@
+import Base
+import Foundation
+import Registry
+
+/// Checked keys, kept so a request costs one hash and one `stat` instead of a registry read. Exact
+/// for every change `agenthub keys` makes: `create` and `revoke` rewrite a stamp file next to the
+/// database (`keys-changed`), and a changed stamp empties the cache before the next check. Entries
+/// also age out after `maxAge`, for a registry changed by other means (a restored backup).
+final class KeyCache: Sendable {
+    private struct Entry: Sendable {
+        var record: APIKeyRecord
+        var at: ContinuousClock.Instant
+    }
+
+    let stampPath: String
+    let maxAge: Duration
+    let capacity: Int
+    private let state = LockedValue<(stamp: String, entries: [Data: Entry])>(("", [:]))
+
+    init(databasePath: String, maxAge: Duration = .seconds(5), capacity: Int = 10_000) {
+        stampPath = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("keys-changed").path
+        self.maxAge = maxAge
+        self.capacity = capacity
+    }
+
+    /// The stamp file's identity (inode, size, change time), "" when missing.
+    private func stamp() -> String {
+        var info = stat()
+        guard stat(stampPath, &info) == 0 else { return "" }
+        return "\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_nsec)"
+    }
+
+    /// The cached record for a key hash, if fresh.
+    func lookup(_ digest: Data, now: ContinuousClock.Instant = .now) -> APIKeyRecord? {
+        let current = stamp()
+        return state.mutate { state in
+            if state.stamp != current {
+                state = (current, [:])
+                return nil
+            }
+            guard let entry = state.entries[digest], now - entry.at < maxAge else { return nil }
+            return entry.record
+        }
+    }
+
+    /// Remembers a key found in the registry (unknown keys are not kept: a flood of made-up keys
+    /// cannot fill the cache).
+    func store(_ digest: Data, _ record: APIKeyRecord, now: ContinuousClock.Instant = .now) {
+        state.mutate { state in
+            if state.entries.count >= capacity { state.entries.removeAll() }
+            state.entries[digest] = Entry(record: record, at: now)
+        }
+    }
+
+    /// Tells every host on this registry that keys changed (after `create` and `revoke`).
+    func touch() {
+        let text = "\(UUID().uuidString)\n"
+        let temporary = stampPath + ".\(getpid()).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else { return }
+        rename(temporary, stampPath)
+    }
+}
