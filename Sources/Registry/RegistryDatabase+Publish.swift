@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import GRDB
 
@@ -33,7 +34,12 @@ extension RegistryDatabase {
             try db.execute(sql: "UPDATE sources SET status = 'removed', status_reason = 'no longer in the manifest' WHERE status != 'removed' AND name NOT IN (\(databaseQuestionMarks(count: names.count)))", arguments: StatementArguments(names))
             try SkillPublisher.recomputeShadowing(db)
         }
+        skillsChanged.touch()
     }
+
+    /// Touched after every write that can change which skills are served or how (a publish, the
+    /// declared sources): caches of skill answers, in any process, key on it.
+    public var skillsChanged: StampFile { StampFile(named: "skills-changed", besideDatabase: path) }
 
     /// Publishes a source's new snapshot in one transaction: readers see the old revision or the new
     /// one, never a mix. Changed skills (by digest) are rewritten, unchanged rows are not touched,
@@ -46,6 +52,7 @@ extension RegistryDatabase {
             var publisher = SkillPublisher(db: db, source: source, options: options)
             return try publisher.publish(snapshot)
         }
+        skillsChanged.touch()
         for warning in report.warnings { logger.warning("\(warning)", metadata: ["registry.source": "\(source)"]) }
         return report
     }

@@ -86,6 +86,34 @@ public struct SkillRecord: Codable, Sendable, Equatable, FetchableRecord, TableR
     public var updatedAt: Date
     public var deletedAt: Date?
 
+    /// Read by column index of name, not through Codable: a listing decodes thousands of these, and
+    /// GRDB's snake-case key conversion made decoding most of a skill list's cost.
+    public init(row: Row) throws {
+        id = row["id"]
+        source = row["source"]
+        path = row["path"]
+        fileName = row["file_name"]
+        revision = row["revision"]
+        digest = row["digest"]
+        name = row["name"]
+        description = row["description"]
+        license = row["license"]
+        compatibility = row["compatibility"]
+        allowedTools = row["allowed_tools"]
+        metadata = row["metadata"]
+        extraFields = row["extra_fields"]
+        body = row["body"]
+        loadable = row["loadable"]
+        strict = row["strict"]
+        loadErrors = row["load_errors"]
+        strictErrors = row["strict_errors"]
+        warnings = row["warnings"]
+        shadowedBy = row["shadowed_by"]
+        firstSeenAt = row["first_seen_at"]
+        updatedAt = row["updated_at"]
+        deletedAt = row["deleted_at"]
+    }
+
     public var loadErrorList: [String] { Self.list(loadErrors) }
     public var strictErrorList: [String] { Self.list(strictErrors) }
     public var warningList: [String] { Self.list(warnings) }
@@ -107,6 +135,17 @@ public struct SkillFileRecord: Codable, Sendable, Equatable, FetchableRecord, Ta
     public var content: String?
     public var linkTarget: String?
     public var note: String?
+
+    public init(row: Row) throws {
+        skillId = row["skill_id"]
+        path = row["path"]
+        kind = TreeEntryKind(rawValue: row["kind"]) ?? .other
+        size = row["size"]
+        isBinary = row["is_binary"]
+        content = row["content"]
+        linkTarget = row["link_target"]
+        note = row["note"]
+    }
 }
 
 /// A row of `sync_runs`: one attempt to sync one source.

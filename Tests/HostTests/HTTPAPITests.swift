@@ -169,6 +169,15 @@ import Testing
             let synced = await api.call("POST", "/v1/sources/local/sync?wait=true", as: "boss")
             #expect(synced.status == 200, "\(synced.body)")
             #expect(await api.call("GET", "/v1/skills", as: "reader", headers: ["If-None-Match": etag]).status == 200)
+
+            // A sync by another process (agenthub sync) is seen at once, though answers are cached.
+            let before = await api.call("GET", "/v1/skills?q=guide", as: "reader")
+            #expect(before.body.contains("revised"))
+            try write("---\nname: public-guide\ndescription: A guide rewritten by the CLI.\n---\nRead it thrice.\n", to: "skills/public-guide/SKILL.md", in: dir)
+            let cli = try await run(agenthubBinary(), ["sync"], in: dir)
+            #expect(cli.status == 0, "\(cli.stderr)")
+            let after = await api.call("GET", "/v1/skills?q=guide", as: "reader")
+            #expect(after.body.contains("rewritten by the CLI"), "\(after.body)")
         }
     }
 

@@ -25,6 +25,9 @@ extension HTTPAPI {
                 guard let n = Self.offset(fromCursor: String(raw)) else { throw APIError.badRequest("cursor is not one this server issued") }
                 offset = n
             }
+            let stamp = self.answers.current
+            let key = [who.snapshot.revision, who.caller.role ?? "", text ?? "", source ?? "", "\(limit)", "\(offset)"].joined(separator: "\u{1f}")
+            if let cached = self.answers.lookup(key, stamp: stamp) { return Self.answer(request, cached) }
             let permissions = who.snapshot.tools.router.permissions(for: who.caller)
             var visible: [SkillRecord] = []
             var next: Int?
@@ -48,10 +51,10 @@ extension HTTPAPI {
             var body: [String: JSONValue] = ["skills": .array(visible.map { Self.skillJSON($0) })]
             if let next { body["next_cursor"] = .string(Self.cursor(offset: next)) }
             // The ETag is the answer's own digest: right whatever changed (a sync, a reload, the role).
-            let answer = JSONValue.object(body).jsonText + "\n"
-            let etag = Self.etag([answer])
-            if Self.matches(request, etag) { return Self.notModified(etag) }
-            return Response(status: .ok, headers: [.contentType: "application/json", .eTag: etag], body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
+            let json = JSONValue.object(body).jsonText + "\n"
+            let answer = AnswerCache.Answer(text: json, etag: Self.etag([json]))
+            self.answers.store(key, answer, stamp: stamp)
+            return Self.answer(request, answer)
         }
         v1.get("skills/:name") { request, context -> Response in
             let who = try context.who()
@@ -118,6 +121,13 @@ extension HTTPAPI {
         if let tools = skill.allowedTools { o["allowed_tools"] = .string(tools) }
         if let metadata = skill.metadata.flatMap({ JSONValue.parse($0) }) { o["metadata"] = metadata }
         return .object(o)
+    }
+
+    /// A JSON answer with its ETag, or 304 when the client holds it.
+    static func answer(_ request: Request, _ answer: AnswerCache.Answer) -> Response {
+        if matches(request, answer.etag) { return notModified(answer.etag) }
+        return Response(status: .ok, headers: [.contentType: "application/json", .eTag: answer.etag],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: answer.text)))
     }
 
     static func etag(_ parts: [String]) -> String {

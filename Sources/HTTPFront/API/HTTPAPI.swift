@@ -19,6 +19,8 @@ final class HTTPAPI: Sendable {
     let lastSeen = LockedValue<[String: Date]>([:])
     let syncRuns = SyncRuns()
     let sessions: MCPSessions
+    /// Skill answers, until the registry's skills change.
+    let answers: AnswerCache
     private let environmentKeys = LockedValue<(revision: String, keys: [Data: String])>(("", [:]))
     private let stopping = LockedValue(false)
 
@@ -28,6 +30,7 @@ final class HTTPAPI: Sendable {
         self.listen = LockedValue(listen)
         self.logger = logger
         sessions = MCPSessions(state: runtime.state, logger: logger)
+        answers = AnswerCache(stamp: runtime.state.registry.skillsChanged)
     }
 
     var state: HostState { runtime.state }

@@ -12,27 +12,20 @@ final class KeyCache: Sendable {
         var at: ContinuousClock.Instant
     }
 
-    let stampPath: String
+    let stamp: StampFile
     let maxAge: Duration
     let capacity: Int
     private let state = LockedValue<(stamp: String, entries: [Data: Entry])>(("", [:]))
 
     init(databasePath: String, maxAge: Duration = .seconds(5), capacity: Int = 10_000) {
-        stampPath = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("keys-changed").path
+        stamp = StampFile(named: "keys-changed", besideDatabase: databasePath)
         self.maxAge = maxAge
         self.capacity = capacity
     }
 
-    /// The stamp file's identity (inode, size, change time), "" when missing.
-    private func stamp() -> String {
-        var info = stat()
-        guard stat(stampPath, &info) == 0 else { return "" }
-        return "\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_nsec)"
-    }
-
     /// The cached record for a key hash, if fresh.
     func lookup(_ digest: Data, now: ContinuousClock.Instant = .now) -> APIKeyRecord? {
-        let current = stamp()
+        let current = stamp.current
         return state.mutate { state in
             if state.stamp != current {
                 state = (current, [:])
@@ -53,10 +46,5 @@ final class KeyCache: Sendable {
     }
 
     /// Tells every host on this registry that keys changed (after `create` and `revoke`).
-    func touch() {
-        let text = "\(UUID().uuidString)\n"
-        let temporary = stampPath + ".\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else { return }
-        rename(temporary, stampPath)
-    }
+    func touch() { stamp.touch() }
 }
