@@ -1,7 +1,9 @@
 """The HTTP API under load: `agenthub serve` (release build) side by side with peers measured in the same
 run, at the same concurrency, with `wrk` (Debian package) as the load generator for all of them.
 
-  REST  POST /v1/tools/memory_get/call and GET /v1/skills?q= (the list) and ?q=WORD (a search), against a
+  REST  POST /v1/tools/memory_get/call and GET /v1/skills?q= (the list), ?q=WORD (a search; AgentHub answers
+        a repeated query from its cache until skills change) and ?q=WORD+N with N new on every request
+        (every answer computed: the cache never hits), against a
         FastAPI + uvicorn app serving the same SQLite queries from the same registry.db with the same key
         check (bench/http_peer_fastapi.py; uvicorn with as many workers as cores).
   MCP   tools/call read_file over Streamable HTTP in one session, against the Python `mcp` SDK's Streamable
@@ -115,10 +117,15 @@ if os.getenv("SESSION") then
 end
 local body = os.getenv("BODY")
 local rpc = os.getenv("RPC")
+local pathfmt = os.getenv("PATHFMT")
 local threads = 0
 function setup(thread) thread:set("base", threads * 100000000); threads = threads + 1 end
 local counter = 0
 request = function()
+  if pathfmt then
+    counter = counter + 1
+    return wrk.format(nil, string.format(pathfmt, (base or 0) + counter), nil, nil)
+  end
   if rpc then
     counter = counter + 1
     return wrk.format(nil, nil, nil, string.format(rpc, (base or 0) + counter))
@@ -222,6 +229,7 @@ def main():
             ("POST /v1/tools/memory_get/call", "/v1/tools/memory_get/call", {"METHOD": "POST", "BODY": get_body}),
             ("GET /v1/skills?q=", "/v1/skills?q=", {}),
             ("GET /v1/skills?q=chart", "/v1/skills?q=chart", {}),
+            ("GET /v1/skills?q=chart+N (unique)", "/v1/skills?q=chart", {"PATHFMT": "/v1/skills?q=chart+%d"}),
         ]:
             a = wrk(f"http://127.0.0.1:{port}{route}", script, {**base, **extra}, seconds, conns)
             b = wrk(f"http://127.0.0.1:{peer}{route}", script, {**base, **extra}, seconds, conns)
