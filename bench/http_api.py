@@ -6,8 +6,9 @@ run, at the same concurrency, with `wrk` (Debian package) as the load generator 
         (every answer computed: the cache never hits), against a
         FastAPI + uvicorn app serving the same SQLite queries from the same registry.db with the same key
         check (bench/http_peer_fastapi.py; uvicorn with as many workers as cores).
-  MCP   tools/call read_file over Streamable HTTP in one session, against the Python `mcp` SDK's Streamable
-        HTTP server with the same read_file (bench/http_peer_mcp.py). A Python SDK client first checks that
+  MCP   tools/call read_file over Streamable HTTP, in one 2025-11-25 session and as stateless 2026-07-28
+        requests, against the Python `mcp` SDK's Streamable HTTP server with the same read_file
+        (bench/http_peer_mcp.py). A Python SDK client first checks that
         both answer the call alike.
 
 Prints requests/s, p50 and p99 per target and the ratio. Asserts nothing about time.
@@ -113,7 +114,11 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 if os.getenv("SESSION") then
   wrk.headers["Mcp-Session-Id"] = os.getenv("SESSION")
-  wrk.headers["MCP-Protocol-Version"] = os.getenv("PROTOCOL")
+end
+if os.getenv("PROTOCOL") then wrk.headers["MCP-Protocol-Version"] = os.getenv("PROTOCOL") end
+if os.getenv("MCPMETHOD") then
+  wrk.headers["Mcp-Method"] = os.getenv("MCPMETHOD")
+  wrk.headers["Mcp-Name"] = os.getenv("MCPNAME")
 end
 local body = os.getenv("BODY")
 local rpc = os.getenv("RPC")
@@ -239,7 +244,14 @@ def main():
         theirs_session = mcp_session(mcp_peer, {})
         a = wrk(f"http://127.0.0.1:{port}/mcp", script, {**base, "METHOD": "POST", "RPC": rpc, "SESSION": ours_session, "PROTOCOL": "2025-11-25"}, seconds, conns)
         b = wrk(f"http://127.0.0.1:{mcp_peer}/mcp", script, {"AUTH": "", "METHOD": "POST", "RPC": rpc, "SESSION": theirs_session, "PROTOCOL": "2025-11-25"}, seconds, conns)
-        print(row("MCP tools/call read_file (/mcp)", a, b))
+        print(row("MCP tools/call read_file (session)", a, b))
+        meta = ('"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},'
+                '"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}')
+        modern = '{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"' + path + '"},' + meta + '}}'
+        headers = {"METHOD": "POST", "RPC": modern, "PROTOCOL": "2026-07-28", "MCPMETHOD": "tools/call", "MCPNAME": "read_file"}
+        a = wrk(f"http://127.0.0.1:{port}/mcp", script, {**base, **headers}, seconds, conns)
+        b = wrk(f"http://127.0.0.1:{mcp_peer}/mcp", script, {"AUTH": "", **headers}, seconds, conns)
+        print(row("MCP tools/call read_file (2026-07-28)", a, b))
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)

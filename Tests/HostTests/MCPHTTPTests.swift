@@ -11,13 +11,15 @@ import Testing
                                            api.keys[agent]!, mode] + extra, in: api.dir, environment: ProcessInfo.processInfo.environment)
     }
 
-    @Test(arguments: ["auto", "legacy"])
-    func thePythonSDKListsAndCallsToolsOverStreamableHTTP(mode: String) async throws {
+    /// `auto` is the SDK's default: it probes `server/discover` and speaks the stateless 2026-07-28
+    /// revision; `legacy` is the initialize handshake and a session.
+    @Test(arguments: [("auto", "2026-07-28"), ("legacy", "2025-11-25"), ("2026-07-28", "2026-07-28")])
+    func thePythonSDKListsAndCallsToolsOverStreamableHTTP(mode: String, protocol expected: String) async throws {
         try await withTemporaryDirectory { dir in
             let api = try await APIHost.start(dir)
             let client = try sdkClient(api, agent: "reader", mode: mode)
             let connected = await client.nextJSON()
-            #expect(connected["protocol"] as? String == "2025-11-25", "\(client.stderr)")
+            #expect(connected["protocol"] as? String == expected, "\(client.stderr)")
             let tools = await client.nextJSON()
             let names = tools["names"] as? [String] ?? []
             #expect(names.contains("memory_write") && names.contains("read_file") && !names.contains("write_file"), "\(tools)")
@@ -34,10 +36,13 @@ import Testing
         }
     }
 
-    @Test func thePythonSDKHearsListChangedAfterAReload() async throws {
+    /// In `auto` (2026-07-28) the change arrives on a `subscriptions/listen` stream; in `legacy`, on
+    /// the session's GET stream.
+    @Test(arguments: ["auto", "legacy"])
+    func thePythonSDKHearsListChangedAfterAReload(mode: String) async throws {
         try await withTemporaryDirectory { dir in
             let api = try await APIHost.start(dir)
-            let client = try sdkClient(api, agent: "reader", mode: "auto", extra: ["--wait-list-changed", "60"])
+            let client = try sdkClient(api, agent: "reader", mode: mode, extra: ["--wait-list-changed", "60"])
             var ready = false
             for _ in 0..<6 {
                 if await client.nextJSON()["step"] as? String == "READY" { ready = true; break }
@@ -99,6 +104,56 @@ import Testing
 
             #expect(await api.call("DELETE", "/mcp", as: "reader", headers: headers).status == 204)
             #expect(await api.call("POST", "/mcp", as: "reader", body: list, headers: headers).status == 404)
+        }
+    }
+
+    static func envelope(_ version: String = "2026-07-28") -> String {
+        #""_meta": {"io.modelcontextprotocol/protocolVersion": "\#(version)", "io.modelcontextprotocol/clientCapabilities": {}, "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}}"#
+    }
+
+    @Test func statelessRequestsCarryTheirEnvelopeAndAreCheckedAgainstTheirHeaders() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir)
+            var headers = Self.accept
+            headers["MCP-Protocol-Version"] = "2026-07-28"
+            headers["Mcp-Method"] = "server/discover"
+            let discover = await api.call("POST", "/mcp", as: "reader", body: #"{"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {\#(Self.envelope())}}"#, headers: headers)
+            #expect(discover.status == 200, "\(discover.body)")
+            let result = try #require(discover.json["result"] as? [String: Any])
+            #expect((result["supportedVersions"] as? [String])?.prefix(2) == ["2026-07-28", "2025-11-25"])
+            #expect(result["resultType"] as? String == "complete")
+            #expect(((result["_meta"] as? [String: Any])?["io.modelcontextprotocol/serverInfo"] as? [String: Any])?["name"] as? String == "agenthub")
+            #expect(discover.headers["mcp-session-id"] == nil, "no session on the stateless revision")
+
+            headers["Mcp-Method"] = "tools/call"
+            headers["Mcp-Name"] = "memory_write"
+            let call = #"{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "memory_write", "arguments": {"text": "stateless", "type": "core"}, \#(Self.envelope())}}"#
+            let called = await api.call("POST", "/mcp", as: "reader", body: call, headers: headers)
+            #expect(called.status == 200 && (called.json["result"] as? [String: Any])?["isError"] as? Bool == false, "\(called.body)")
+
+            func code(_ answer: HTTPAnswer) -> Int? { (answer.json["error"] as? [String: Any])?["code"] as? Int }
+            var wrongName = headers
+            wrongName["Mcp-Name"] = "memory_get"
+            let mismatch = await api.call("POST", "/mcp", as: "reader", body: call, headers: wrongName)
+            #expect(mismatch.status == 400 && code(mismatch) == -32020)
+            var oldHeader = headers
+            oldHeader["MCP-Protocol-Version"] = "2025-11-25"
+            #expect(code(await api.call("POST", "/mcp", as: "reader", body: call, headers: oldHeader)) == -32020)
+            let future = call.replacingOccurrences(of: "2026-07-28", with: "2099-01-01")
+            var futureHeader = headers
+            futureHeader["MCP-Protocol-Version"] = "2099-01-01"
+            let unsupported = await api.call("POST", "/mcp", as: "reader", body: future, headers: futureHeader)
+            #expect(unsupported.status == 400 && code(unsupported) == -32022, "\(unsupported.body)")
+            #expect(((unsupported.json["error"] as? [String: Any])?["data"] as? [String: Any])?["supported"] as? [String] == ["2026-07-28"])
+            let bare = await api.call("POST", "/mcp", as: "reader", body: #"{"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {}}"#,
+                                      headers: ["Accept": "application/json", "MCP-Protocol-Version": "2026-07-28"])
+            #expect(bare.status == 400 && code(bare) == -32602)
+            headers["Mcp-Method"] = "no/such"
+            headers["Mcp-Name"] = nil
+            let unknown = await api.call("POST", "/mcp", as: "reader", body: #"{"jsonrpc": "2.0", "id": 4, "method": "no/such", "params": {\#(Self.envelope())}}"#, headers: headers)
+            #expect(unknown.status == 404 && code(unknown) == -32601)
+            let note = await api.call("POST", "/mcp", as: "reader", body: #"{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}}"#, headers: headers)
+            #expect(note.status == 202)
         }
     }
 

@@ -2,8 +2,8 @@
 
 usage: mcp_http_client.py URL KEY MODE [--wait-list-changed SECONDS]
 
-MODE is the SDK's `mode`: `auto` (its default: probes server/discover, falls back to initialize) or
-`legacy` (initialize only). Prints one JSON line per step; with --wait-list-changed it prints READY,
+MODE is the SDK's `mode`: `auto` (its default: probes server/discover and speaks 2026-07-28 when the
+server does, else falls back to initialize), `legacy` (initialize only) or a pinned `2026-07-28`. Prints one JSON line per step; with --wait-list-changed it prints READY,
 then waits for notifications/tools/list_changed (the test reloads the manifest meanwhile) and prints
 LIST_CHANGED with the tools listed after it.
 """
@@ -12,6 +12,7 @@ import json
 import sys
 
 import mcp_types as types
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -48,7 +49,19 @@ async def main() -> None:
                 say(step="write_file", refused=False)
             except MCPError as error:
                 say(step="write_file", refused=True, message=str(error))
-            if wait is not None:
+            if wait is not None and client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+                # 2026-07-28: changes arrive on a subscriptions/listen stream the client opens.
+                async with client.listen(tools_list_changed=True) as subscription:
+                    say(step="READY", honored=bool(subscription.honored.tools_list_changed))
+
+                    async def first_event():
+                        async for event in subscription:
+                            return type(event).__name__
+
+                    event = await asyncio.wait_for(first_event(), timeout=wait)
+                    tools = await client.list_tools()
+                    say(step="LIST_CHANGED", event=event, names=sorted(t.name for t in tools.tools))
+            elif wait is not None:
                 say(step="READY")
                 await asyncio.wait_for(changed.wait(), timeout=wait)
                 tools = await client.list_tools()

@@ -4,7 +4,8 @@ import Host
 import Hummingbird
 import Plugins
 
-/// MCP over Streamable HTTP at `/mcp` (protocol 2025-11-25 and earlier): the same server as
+/// MCP over Streamable HTTP at `/mcp` (protocol 2025-11-25 and earlier, and the stateless 2026-07-28
+/// revision: `MCPStatelessExchange.swift`): the same server as
 /// `agenthub mcp`, its caller from the key. `initialize` opens a session (`Mcp-Session-Id`); a
 /// request is answered as JSON, or as an SSE stream when the client accepts only that or asked
 /// for progress; GET is the stream of the server's own messages (`list_changed`); DELETE ends the
@@ -22,7 +23,6 @@ extension HTTPAPI {
             guard takesJSON || takesSSE else {
                 throw APIError(.notAcceptable, "not_acceptable", "Accept must include application/json or text/event-stream")
             }
-            try Self.checkProtocolHeader(request)
             var request = request
             let buffer = try await self.body(&request)
             let bytes = Array(buffer.readableBytesView)
@@ -39,6 +39,17 @@ extension HTTPAPI {
             case .failure(let failure): return Self.rpc(.badRequest, .error(id: failure.id, failure.error))
             }
             let sessionId = request.headers[Self.sessionHeader]
+            if sessionId == nil {
+                switch message {
+                case .request(let id, let method, let params) where Self.isStateless(params, request):
+                    return try await self.stateless(id, method, params, bytes: bytes, request: request, who: who, takesJSON: takesJSON, takesSSE: takesSSE)
+                case .notification where request.headers[Self.protocolHeader].map({ MCPServer.modernVersions.contains($0) }) ?? false:
+                    // 2026-07-28 defines no client notifications on this wire: accepted and dropped.
+                    return Response(status: .accepted)
+                default: break
+                }
+            }
+            try Self.checkProtocolHeader(request)
             switch message {
             case .request(let id, "initialize", _):
                 guard sessionId == nil else {
@@ -54,10 +65,6 @@ extension HTTPAPI {
                 var response = Self.rpc(.ok, answer)
                 if case .response = answer { response.headers[Self.sessionHeader] = session.id }
                 return response
-            case .request(let id, "server/discover", _) where sessionId == nil:
-                // The 2026-07-28 stateless probe: not offered, so current clients fall back to initialize.
-                return Self.rpc(.ok, .error(id: id, JSONRPCError(JSONRPCError.methodNotFoundCode,
-                    "Method not found: server/discover (this server uses the initialize handshake, protocol 2025-11-25 and earlier)")))
             case .request(let id, _, let params):
                 let session = try self.session(sessionId, who, id: id)
                 let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
@@ -151,7 +158,7 @@ extension HTTPAPI {
 
 /// An MCP transport error: an HTTP status with a JSON-RPC error body.
 struct MCPHTTPError: Error, HTTPResponseError {
-    static let versions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+    static let versions = MCPServer.modernVersions + ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
     let status: HTTPResponse.Status
     let message: JSONRPCMessage
 

@@ -29,6 +29,11 @@ public final class MCPSessions: @unchecked Sendable {
             self.agent = agent
         }
 
+        /// What `server/discover` answers for this session's caller.
+        public var discoverResult: JSONValue { server.discoverResult() }
+        /// The server's name and version (2026-07-28 results carry it).
+        public var serverInfo: JSONValue { server.serverInfo }
+
         /// The protocol version the session agreed on in `initialize`.
         public var protocolVersion: String { server.lock.withLock { server.protocolVersion } }
 
@@ -174,6 +179,21 @@ public final class MCPSessions: @unchecked Sendable {
             return true
         }
         return added ? session : nil
+    }
+
+    /// A session for one stateless (2026-07-28) exchange: not kept, unless `listening` (a
+    /// `subscriptions/listen` stream), which follows reloads like any session until `remove`.
+    public func stateless(caller: ToolCaller, snapshot: HostSnapshot, version: String, listening: Bool) -> Session {
+        let id = (listening ? "listen-" : "once-") + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let session = Session(id: id, agent: caller.agent)
+        var settings = MCPServer.Settings()
+        settings.pageSize = snapshot.manifest.mcp.pageSize
+        settings.startupWait = snapshot.manifest.plugins.mcp?.startupWait.duration ?? settings.startupWait
+        session.server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
+                                   logger: logger) { [weak session] message in session?.route(message) }
+        session.server.adoptStateless(version: version, listening: listening)
+        if listening { lock.withLock { sessions[id] = session } }
+        return session
     }
 
     /// The session `id` of `agent`: nil when unknown, ended, expired, or another agent's.

@@ -1,0 +1,164 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Plugins
+
+/// MCP 2026-07-28 over HTTP: each POST a self-contained request (no session), its envelope in
+/// `params._meta`, checked as the revision says (envelope present, headers agree with the body, a
+/// supported version), answered as JSON (or SSE for progress), every result stamped with
+/// `resultType` and the server's info. `subscriptions/listen` is the one long request: its answer
+/// is the stream of list changes for the key's role.
+extension HTTPAPI {
+    static let methodHeader = HeaderName("Mcp-Method")!
+    static let nameHeader = HeaderName("Mcp-Name")!
+    /// The params field each named method mirrors in `Mcp-Name`.
+    static let namedParams = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"]
+    static let cacheableMethods: Set<String> = ["server/discover", "tools/list", "resources/list", "resources/templates/list", "prompts/list"]
+
+    /// Whether a session-less POST speaks 2026-07-28 (its envelope or its version header says so).
+    static func isStateless(_ params: JSONValue?, _ request: Request) -> Bool {
+        if params?["_meta"]?[MCPServer.versionMetaKey] != nil { return true }
+        return request.headers[protocolHeader].map { MCPServer.modernVersions.contains($0) } ?? false
+    }
+
+    /// The envelope ladder: the version to serve, or the error to answer with.
+    static func checkEnvelope(_ method: String, _ params: JSONValue?, _ request: Request) -> Result<String, JSONRPCError> {
+        guard case .object(let meta)? = params?["_meta"] else {
+            return .failure(.invalidParams("params._meta must be an object carrying '\(MCPServer.versionMetaKey)' and '\(MCPServer.capabilitiesMetaKey)'"))
+        }
+        let missing = [MCPServer.versionMetaKey, MCPServer.capabilitiesMetaKey].filter { meta[$0] == nil }
+        if !missing.isEmpty { return .failure(.invalidParams("params._meta is missing \(missing.joined(separator: ", "))")) }
+        guard case .string(let version) = meta[MCPServer.versionMetaKey]! else {
+            return .failure(.invalidParams("params._meta['\(MCPServer.versionMetaKey)'] must be a string"))
+        }
+        guard let header = request.headers[protocolHeader] else {
+            return .failure(JSONRPCError(MCPServer.headerMismatchCode, "MCP-Protocol-Version header is missing; it must equal params._meta's protocol version '\(version)'"))
+        }
+        if header != version {
+            return .failure(JSONRPCError(MCPServer.headerMismatchCode, "MCP-Protocol-Version '\(header)' does not match params._meta's '\(version)'"))
+        }
+        if let named = request.headers[methodHeader], named != method {
+            return .failure(JSONRPCError(MCPServer.headerMismatchCode, "Mcp-Method '\(named)' does not match the body's method '\(method)'"))
+        }
+        if let field = namedParams[method], let named = request.headers[nameHeader], named != params?[field]?.stringValue {
+            return .failure(JSONRPCError(MCPServer.headerMismatchCode, "Mcp-Name '\(named)' does not match params.\(field)"))
+        }
+        guard MCPServer.modernVersions.contains(version) else {
+            return .failure(JSONRPCError(MCPServer.unsupportedVersionCode, "Unsupported protocol version '\(version)'",
+                                         data: ["supported": .array(MCPServer.modernVersions.map { .string($0) }), "requested": .string(version)]))
+        }
+        return .success(version)
+    }
+
+    /// The HTTP status the revision gives a JSON-RPC error.
+    static func status(for error: JSONRPCError) -> HTTPResponse.Status {
+        switch error.code {
+        case JSONRPCError.parseErrorCode, JSONRPCError.invalidRequestCode, JSONRPCError.invalidParamsCode,
+             MCPServer.headerMismatchCode, MCPServer.unsupportedVersionCode: return .badRequest
+        case JSONRPCError.methodNotFoundCode: return .notFound
+        default: return .ok
+        }
+    }
+
+    /// A result as the revision wants it: `resultType`, the server's info, and cache hints on lists.
+    static func stamped(_ message: JSONRPCMessage, method: String, serverInfo: JSONValue) -> JSONRPCMessage {
+        guard case .response(let id, .object(var result)) = message else { return message }
+        if result["resultType"] == nil { result["resultType"] = "complete" }
+        var meta = result["_meta"]?.objectValue ?? [:]
+        meta[MCPServer.serverInfoMetaKey] = serverInfo
+        result["_meta"] = .object(meta)
+        if cacheableMethods.contains(method) {
+            if result["ttlMs"] == nil { result["ttlMs"] = 0 }
+            if result["cacheScope"] == nil { result["cacheScope"] = "private" }
+        }
+        return .response(id: id, result: .object(result))
+    }
+
+    /// Answers one stateless request.
+    func stateless(_ id: JSONRPCID, _ method: String, _ params: JSONValue?, bytes: [UInt8], request: Request,
+                   who: APIIdentity, takesJSON: Bool, takesSSE: Bool) async throws -> Response {
+        let version: String
+        switch Self.checkEnvelope(method, params, request) {
+        case .failure(let error): return Self.rpc(Self.status(for: error), .error(id: id, error))
+        case .success(let v): version = v
+        }
+        if method == "subscriptions/listen" { return try listen(id, params, who: who, version: version) }
+        let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: false)
+        let serverInfo = session.serverInfo
+        if method == "server/discover" {
+            return Self.rpc(.ok, Self.stamped(.response(id: id, result: session.discoverResult), method: method, serverInfo: serverInfo))
+        }
+        if method == "initialize" {
+            let error = JSONRPCError(JSONRPCError.invalidRequestCode, "initialize is not part of protocol \(version): send requests with their _meta envelope, or initialize without one")
+            return Self.rpc(.badRequest, .error(id: id, error))
+        }
+        let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
+        let stream = session.request(bytes, id: id, progressToken: token)
+        if takesJSON, !(takesSSE && token != nil) {
+            var answer: JSONRPCMessage?
+            for await m in stream {
+                if case .notification = m { continue }
+                answer = m
+            }
+            guard let answer else { throw APIError.unavailable("the host is shutting down") }
+            if case .error(_, let error) = answer { return Self.rpc(Self.status(for: error), answer) }
+            return Self.rpc(.ok, Self.stamped(answer, method: method, serverInfo: serverInfo))
+        }
+        let body = ResponseBody { writer in
+            for await m in stream { try await writer.write(ByteBuffer(string: Self.sse(Self.stamped(m, method: method, serverInfo: serverInfo)))) }
+            withExtendedLifetime(session) {}
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    /// `subscriptions/listen`: acknowledged first, then `list_changed` for the kinds asked for (each
+    /// frame tagged with the subscription id), until the client leaves or the host stops.
+    func listen(_ id: JSONRPCID, _ params: JSONValue?, who: APIIdentity, version: String) throws -> Response {
+        let asked = params?["notifications"]?.objectValue ?? [:]
+        var honored: [String: JSONValue] = [:]
+        for kind in ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] where asked[kind] == .bool(true) {
+            honored[kind] = true
+        }
+        let methods: [String: String] = ["notifications/tools/list_changed": "toolsListChanged",
+                                         "notifications/prompts/list_changed": "promptsListChanged",
+                                         "notifications/resources/list_changed": "resourcesListChanged"]
+        let kinds = honored
+        let slot = try openStream()
+        let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: true)
+        guard let stream = session.listen() else { throw APIError.unavailable("the host is shutting down") }
+        let keepAlive = who.snapshot.manifest.http.keepAlive.duration
+        let sessions = self.sessions
+        let tag: JSONValue = [MCPServer.subscriptionMetaKey: id.json]
+        let body = ResponseBody { writer in
+            defer {
+                slot.release()
+                sessions.remove(session.id)
+            }
+            let pinger = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: keepAlive)
+                    session.keepAlive()
+                }
+            }
+            defer { pinger.cancel() }
+            let ack = JSONRPCMessage.notification(method: "notifications/subscriptions/acknowledged",
+                                                  params: ["notifications": .object(kinds), "_meta": tag])
+            try await writer.write(ByteBuffer(string: Self.sse(ack)))
+            for await m in stream {
+                guard case .notification(let method, _) = m else { continue }
+                if method.isEmpty {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    continue
+                }
+                guard let kind = methods[method], kinds[kind] != nil else { continue }
+                try await writer.write(ByteBuffer(string: Self.sse(.notification(method: method, params: ["_meta": tag]))))
+            }
+            // The host is stopping: the subscription ends with its result.
+            try await writer.write(ByteBuffer(string: Self.sse(.response(id: id, result: ["resultType": "complete", "_meta": tag]))))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
