@@ -355,3 +355,75 @@ import Testing
         }
     }
 }
+
+/// The HTTP front's behaviour at its edges: shutdown with streams open, stalled clients, slow readers.
+@Suite(.serialized) struct HTTPAPIEdgeTests {
+    @Test func shutdownEndsOpenStreamsAndTheHostExitsInTime() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir)
+            let port = api.port
+            let key = api.keys["writer"]!
+            let opened = await api.call("POST", "/mcp", as: "writer", body: #"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}"#,
+                                        headers: ["Accept": "application/json, text/event-stream"])
+            let session = try #require(opened.headers["mcp-session-id"])
+            let ended: Bool = await onThread {
+                guard let events = SSEStream(port, "/v1/events/stream", headers: ["Authorization": "Bearer \(key)"]),
+                      let mcp = SSEStream(port, "/mcp", headers: ["Authorization": "Bearer \(key)", "Mcp-Session-Id": session]),
+                      events.head(), mcp.head(), events.status == 200, mcp.status == 200 else { return false }
+                api.host.signal(SIGTERM)
+                // Both streams end (EOF) rather than hang.
+                var eventsEnded = false, mcpEnded = false
+                let deadline = Date().addingTimeInterval(20)
+                while Date() < deadline, !(eventsEnded && mcpEnded) {
+                    if !eventsEnded, events.next(timeout: 1) == nil, events.atEnd { eventsEnded = true }
+                    if !mcpEnded, mcp.next(timeout: 1) == nil, mcp.atEnd { mcpEnded = true }
+                }
+                return eventsEnded && mcpEnded
+            }
+            #expect(ended, "streams still open after SIGTERM")
+            #expect(await api.host.waitExit(timeout: 15), "the host did not exit: \(api.host.stderr.suffix(2000))")
+        }
+    }
+
+    @Test func aStalledClientIsDisconnected() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir, manifest: APIHost.manifest(http: "http: { idle_timeout: 1s }"))
+            let port = api.port
+            let closedAfter: Double? = await onThread {
+                guard let fd = connectLocal(port, timeout: 1) else { return nil }
+                defer { close(fd) }
+                _ = "GET /v1/tools HTTP/1.1\r\nHost: 127.0.0.1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                let start = Date()
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while Date().timeIntervalSince(start) < 30 {
+                    let n = recv(fd, &buffer, buffer.count, 0)
+                    if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return Date().timeIntervalSince(start) }
+                }
+                return nil
+            }
+            #expect(closedAfter != nil, "a client that never finished its request was never disconnected")
+        }
+    }
+
+    @Test func aSlowReaderLosesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir)
+            let port = api.port
+            let key = api.keys["writer"]!
+            for batch in 0..<5 {
+                let events = (0..<1000).map { #"{"type": "status", "session_id": "slow", "payload": {"n": \#(batch * 1000 + $0), "pad": "\#(String(repeating: "x", count: 200))"}}"# }
+                #expect(await http(port, "POST", "/v1/events", headers: ["Authorization": "Bearer \(key)"], body: "[" + events.joined(separator: ",") + "]")?.status == 201)
+            }
+            let numbers: [Int] = await onThread {
+                guard let stream = SSEStream(port, "/v1/events/stream?session=slow", headers: ["Authorization": "Bearer \(key)"]) else { return [] }
+                var numbers: [Int] = []
+                while numbers.count < 5000, let event = stream.next(timeout: 20) {
+                    numbers.append((jsonObject(event.data)["detail"] as? [String: Any])?["n"] as? Int ?? -1)
+                    if numbers.count % 100 == 0 { usleep(50_000) }  // reads slower than the host writes
+                }
+                return numbers
+            }
+            #expect(numbers == Array(0..<5000))
+        }
+    }
+}

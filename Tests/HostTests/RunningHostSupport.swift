@@ -231,6 +231,8 @@ final class SSEStream: @unchecked Sendable {
     private var headDone = false
     /// Comments (`: keep-alive`) seen so far.
     private(set) var comments = 0
+    /// Whether the stream ended (EOF, or the last chunk).
+    private(set) var atEnd = false
 
     /// Opens `GET path` with `headers`; nil when the connection fails.
     init?(_ port: Int, _ path: String, headers: [String: String]) {
@@ -280,8 +282,12 @@ final class SSEStream: @unchecked Sendable {
     private func fill() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = recv(fd, &buffer, buffer.count, 0)
-        if count == 0 { return false }
-        if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+        if count == 0 { atEnd = true; return false }
+        if count < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK { return true }
+            atEnd = true
+            return false
+        }
         raw += buffer[0..<count]
         if !headDone {
             guard let end = raw.firstRange(of: Array("\r\n\r\n".utf8)) else { return true }
@@ -294,7 +300,7 @@ final class SSEStream: @unchecked Sendable {
         // Chunked framing: SIZE\r\nDATA\r\n ...
         while let lineEnd = raw.firstRange(of: Array("\r\n".utf8)) {
             guard let size = Int(String(decoding: raw[..<lineEnd.lowerBound], as: UTF8.self), radix: 16) else { break }
-            if size == 0 { return false }
+            if size == 0 { atEnd = true; return false }
             let start = lineEnd.upperBound
             guard raw.count >= start + size + 2 else { break }
             text += String(decoding: raw[start..<(start + size)], as: UTF8.self)
