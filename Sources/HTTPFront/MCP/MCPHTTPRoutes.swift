@@ -67,22 +67,7 @@ extension HTTPAPI {
                 return response
             case .request(let id, _, let params):
                 let session = try self.session(sessionId, who, id: id)
-                let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
-                let stream = session.request(bytes, id: id, progressToken: token)
-                if takesJSON, !(takesSSE && token != nil) {
-                    var answer: JSONRPCMessage?
-                    for await m in stream {
-                        if case .notification = m { continue }
-                        answer = m
-                    }
-                    guard let answer else { throw APIError.unavailable("the session ended before answering") }
-                    return Self.rpc(.ok, answer)
-                }
-                let body = ResponseBody { writer in
-                    for await m in stream { try await writer.write(ByteBuffer(string: Self.sse(m))) }
-                    try await writer.finish(nil)
-                }
-                return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+                return try await Self.exchange(session, id, params, bytes: bytes, asJSON: takesJSON, takesSSE: takesSSE) { $0 }
             case .notification, .response, .error:
                 let session = try self.session(sessionId, who, id: nil)
                 session.deliver(bytes)
@@ -126,6 +111,31 @@ extension HTTPAPI {
             self.sessions.remove(session.id)
             return Response(status: .noContent)
         }
+    }
+
+    /// Sends one request to `session` and answers it: as JSON (progress dropped) when the client takes
+    /// JSON and asked for no progress, else as an event stream of its progress and its answer. Each
+    /// message is passed through `shape` (the 2026-07-28 stamp) first.
+    static func exchange(_ session: MCPSessions.Session, _ id: JSONRPCID, _ params: JSONValue?, bytes: [UInt8], asJSON takesJSON: Bool,
+                         takesSSE: Bool, shape: @escaping @Sendable (JSONRPCMessage) -> JSONRPCMessage) async throws -> Response {
+        let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
+        let stream = session.request(bytes, id: id, progressToken: token)
+        if takesJSON, !(takesSSE && token != nil) {
+            var answer: JSONRPCMessage?
+            for await m in stream {
+                if case .notification = m { continue }
+                answer = m
+            }
+            guard let answer else { throw APIError.unavailable("the session ended before answering") }
+            if case .error(_, let error) = answer { return rpc(status(for: error, stateless: session.id.hasPrefix("once-")), answer) }
+            return rpc(.ok, shape(answer))
+        }
+        let body = ResponseBody { writer in
+            for await m in stream { try await writer.write(ByteBuffer(string: sse(shape(m)))) }
+            withExtendedLifetime(session) {}
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
     /// The session a request names: 400 without one, 404 when unknown, ended, expired or another agent's.

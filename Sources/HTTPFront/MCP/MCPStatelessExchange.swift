@@ -51,8 +51,10 @@ extension HTTPAPI {
         return .success(version)
     }
 
-    /// The HTTP status the revision gives a JSON-RPC error.
-    static func status(for error: JSONRPCError) -> HTTPResponse.Status {
+    /// The HTTP status of a JSON-RPC error: 200 in a 2025-11-25 session; in 2026-07-28, 400 for a
+    /// malformed request and 404 for an unknown method, as the revision says.
+    static func status(for error: JSONRPCError, stateless: Bool = true) -> HTTPResponse.Status {
+        guard stateless else { return .ok }
         switch error.code {
         case JSONRPCError.parseErrorCode, JSONRPCError.invalidRequestCode, JSONRPCError.invalidParamsCode,
              MCPServer.headerMismatchCode, MCPServer.unsupportedVersionCode: return .badRequest
@@ -93,24 +95,9 @@ extension HTTPAPI {
             let error = JSONRPCError(JSONRPCError.invalidRequestCode, "initialize is not part of protocol \(version): send requests with their _meta envelope, or initialize without one")
             return Self.rpc(.badRequest, .error(id: id, error))
         }
-        let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
-        let stream = session.request(bytes, id: id, progressToken: token)
-        if takesJSON, !(takesSSE && token != nil) {
-            var answer: JSONRPCMessage?
-            for await m in stream {
-                if case .notification = m { continue }
-                answer = m
-            }
-            guard let answer else { throw APIError.unavailable("the host is shutting down") }
-            if case .error(_, let error) = answer { return Self.rpc(Self.status(for: error), answer) }
-            return Self.rpc(.ok, Self.stamped(answer, method: method, serverInfo: serverInfo))
+        return try await Self.exchange(session, id, params, bytes: bytes, asJSON: takesJSON, takesSSE: takesSSE) { message in
+            Self.stamped(message, method: method, serverInfo: serverInfo)
         }
-        let body = ResponseBody { writer in
-            for await m in stream { try await writer.write(ByteBuffer(string: Self.sse(Self.stamped(m, method: method, serverInfo: serverInfo)))) }
-            withExtendedLifetime(session) {}
-            try await writer.finish(nil)
-        }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
     /// `subscriptions/listen`: acknowledged first, then `list_changed` for the kinds asked for (each

@@ -166,33 +166,32 @@ public final class MCPSessions: @unchecked Sendable {
     /// A new session for `caller` (its agent from the key), or nil when `maxSessions` are open.
     public func create(caller: ToolCaller, snapshot: HostSnapshot) -> Session? {
         sweep(force: true)
-        let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let session = Session(id: id, agent: caller.agent)
-        var settings = MCPServer.Settings()
-        settings.pageSize = snapshot.manifest.mcp.pageSize
-        settings.startupWait = snapshot.manifest.plugins.mcp?.startupWait.duration ?? settings.startupWait
-        session.server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
-                                   logger: logger) { [weak session] message in session?.route(message) }
+        let session = makeSession(caller: caller, snapshot: snapshot, prefix: "")
         let added = lock.withLock { () -> Bool in
             guard sessions.count < snapshot.manifest.http.maxSessions else { return false }
-            sessions[id] = session
+            sessions[session.id] = session
             return true
         }
         return added ? session : nil
     }
 
-    /// A session for one stateless (2026-07-28) exchange: not kept, unless `listening` (a
-    /// `subscriptions/listen` stream), which follows reloads like any session until `remove`.
-    public func stateless(caller: ToolCaller, snapshot: HostSnapshot, version: String, listening: Bool) -> Session {
-        let id = (listening ? "listen-" : "once-") + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let session = Session(id: id, agent: caller.agent)
+    /// A session with its own server for `caller`, under `snapshot`'s settings.
+    private func makeSession(caller: ToolCaller, snapshot: HostSnapshot, prefix: String) -> Session {
+        let session = Session(id: prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), agent: caller.agent)
         var settings = MCPServer.Settings()
         settings.pageSize = snapshot.manifest.mcp.pageSize
         settings.startupWait = snapshot.manifest.plugins.mcp?.startupWait.duration ?? settings.startupWait
         session.server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
                                    logger: logger) { [weak session] message in session?.route(message) }
+        return session
+    }
+
+    /// A session for one stateless (2026-07-28) exchange: not kept, unless `listening` (a
+    /// `subscriptions/listen` stream), which follows reloads like any session until `remove`.
+    public func stateless(caller: ToolCaller, snapshot: HostSnapshot, version: String, listening: Bool) -> Session {
+        let session = makeSession(caller: caller, snapshot: snapshot, prefix: listening ? "listen-" : "once-")
         session.server.adoptStateless(version: version, listening: listening)
-        if listening { lock.withLock { sessions[id] = session } }
+        if listening { lock.withLock { sessions[session.id] = session } }
         return session
     }
 
