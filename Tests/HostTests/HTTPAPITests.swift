@@ -58,6 +58,21 @@ import Testing
         }
     }
 
+    @Test func aKeyFromKeyEnvStandsForItsAgent() async throws {
+        try await withTemporaryDirectory { dir in
+            let manifest = APIHost.manifest(extraAgents: "  envbot: { role: researcher, key_env: ENVBOT_KEY }")
+            let secret = "an-operator-chosen-key-for-envbot"
+            var api = try await APIHost.start(dir, manifest: manifest, environment: ["ENVBOT_KEY": secret])
+            api.keys["envbot"] = secret
+            let tools = await api.call("GET", "/v1/tools", as: "envbot")
+            #expect(tools.status == 200, "\(tools.body)")
+            #expect(await api.call("POST", "/v1/events", as: "envbot", body: #"{"type": "status", "session_id": "e"}"#).status == 201)
+            let events = await api.events(as: "boss", query: "&session=e")
+            #expect(events.first?["agent"] as? String == "envbot")
+            #expect(await api.call("GET", "/v1/tools", as: "an-operator-chosen-key-for-envboT").status == 401)
+        }
+    }
+
     @Test func aKeySeesOnlyItsOwnAgentsEventsAndMemories() async throws {
         try await withTemporaryDirectory { dir in
             let api = try await APIHost.start(dir)
