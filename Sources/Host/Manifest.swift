@@ -55,6 +55,10 @@ public struct HTTPSettings: Codable, Sendable {
     public var maxStreams = 64
     /// Open MCP sessions, over all keys; an `initialize` beyond them gets 503.
     public var maxSessions = 256
+    /// Streams one agent may hold open (its keys together), so one agent cannot take them all.
+    public var maxStreamsPerAgent = 16
+    /// MCP sessions one agent may hold open.
+    public var maxSessionsPerAgent = 64
     /// An MCP session unused this long ends; its id then gets 404.
     public var sessionIdle = ManifestDuration(seconds: 600, text: "10m")
     /// A connection that sends nothing this long (a slow or stalled client) is closed.
@@ -63,7 +67,8 @@ public struct HTTPSettings: Codable, Sendable {
     public var keepAlive = ManifestDuration(seconds: 15, text: "15s")
     /// Origins a browser may call from (besides the host's own address); others get 403.
     public var allowedOrigins: [String] = []
-    static let keys = ["max_body_bytes", "rate_limit", "rate_burst", "max_streams", "max_sessions", "session_idle",
+    static let keys = ["max_body_bytes", "rate_limit", "rate_burst", "max_streams", "max_sessions", "max_streams_per_agent",
+                       "max_sessions_per_agent", "session_idle",
                        "idle_timeout", "keep_alive", "allowed_origins"]
 }
 

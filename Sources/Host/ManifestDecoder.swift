@@ -68,6 +68,8 @@ struct ManifestDecoder {
         if let v = r.int(map["rate_burst"], "http.rate_burst", range: 1...1_000_000) { s.rateBurst = v }
         if let v = r.int(map["max_streams"], "http.max_streams", range: 0...100_000) { s.maxStreams = v }
         if let v = r.int(map["max_sessions"], "http.max_sessions", range: 0...1_000_000) { s.maxSessions = v }
+        if let v = r.int(map["max_streams_per_agent"], "http.max_streams_per_agent", range: 0...100_000) { s.maxStreamsPerAgent = v }
+        if let v = r.int(map["max_sessions_per_agent"], "http.max_sessions_per_agent", range: 0...1_000_000) { s.maxSessionsPerAgent = v }
         if let v = r.duration(map["session_idle"], "http.session_idle") { s.sessionIdle = v }
         if let v = r.duration(map["idle_timeout"], "http.idle_timeout") { s.idleTimeout = v }
         if let v = r.duration(map["keep_alive"], "http.keep_alive") { s.keepAlive = v }

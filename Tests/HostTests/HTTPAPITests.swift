@@ -316,7 +316,7 @@ import Testing
 
     @Test func limitsRefuseOversizedBodiesBurstsExtraStreamsAndForeignOrigins() async throws {
         try await withTemporaryDirectory { dir in
-            let limits = "http: { max_body_bytes: 2048, rate_limit: 1, rate_burst: 5, max_streams: 1, allowed_origins: [\"https://console.example\"] }"
+            let limits = "http: { max_body_bytes: 2048, rate_limit: 1, rate_burst: 5, max_streams: 2, max_streams_per_agent: 1, allowed_origins: [\"https://console.example\"] }"
             let api = try await APIHost.start(dir, manifest: APIHost.manifest(http: limits))
             let big = #"{"arguments": {"text": ""# + String(repeating: "x", count: 4096) + #""}}"#
             let tooLarge = await api.call("POST", "/v1/tools/memory_write/call", as: "boss", body: big)
@@ -331,15 +331,25 @@ import Testing
             #expect(await api.call("GET", "/v1/tools", as: "writer").status == 200, "each key has its own bucket")
 
             let port = api.port
-            let key = api.keys["writer"]!
-            let (first, second): (Int, Int) = await onThread {
-                let one = SSEStream(port, "/v1/events/stream", headers: ["Authorization": "Bearer \(key)"])
-                _ = one?.head()
-                let two = SSEStream(port, "/v1/events/stream", headers: ["Authorization": "Bearer \(key)"])
-                _ = two?.head()
-                return (one?.status ?? 0, two?.status ?? 0)
+            let (writer, boss) = (api.keys["writer"]!, api.keys["boss"]!)
+            let streams: [Int] = await onThread {
+                // writer: its one stream, then refused its second; boss: the second and last slot of the host.
+                var open: [SSEStream] = []
+                var statuses: [Int] = []
+                for key in [writer, writer, boss, boss] {
+                    let stream = SSEStream(port, "/v1/events/stream", headers: ["Authorization": "Bearer \(key)"])
+                    _ = stream?.head()
+                    statuses.append(stream?.status ?? 0)
+                    if let stream { open.append(stream) }
+                }
+                return statuses
             }
-            #expect(first == 200 && second == 503)
+            #expect(streams == [200, 503, 200, 503], "per agent, then for the host")
+
+            // Guessing keys spends the address's bucket: 401s, then 429.
+            var guesses: [Int] = []
+            for i in 0..<8 { guesses.append(await api.call("GET", "/v1/tools", as: "ah_guess\(i)").status) }
+            #expect(guesses.prefix(5).allSatisfy { $0 == 401 } && guesses.last == 429, "\(guesses)")
 
             #expect(await api.call("GET", "/v1/skills", as: "writer", headers: ["Origin": "https://evil.example"]).status == 403)
             #expect(await api.call("GET", "/v1/skills", as: "writer", headers: ["Origin": "https://console.example"]).status == 200)

@@ -38,6 +38,8 @@ import Testing
         #expect(keys([]) == Set(Manifest.keys))
         #expect(keys(props + ["host"]) == Set(HostSettings.keys))
         #expect(keys(props + ["sync"]) == Set(SyncSettings.keys))
+        #expect(keys(props + ["http"]) == Set(HTTPSettings.keys))
+        #expect(keys(props + ["agents", "additionalProperties"]) == Set(AgentConfig.keys))
         #expect(keys(props + ["sources", "items"]) == Set(SourceConfig.keys))
         #expect(keys(props + ["sources", "items", "properties", "ref"]) == Set(SourceConfig.GitRef.keys))
         #expect(keys(props + ["policy"]) == Set(PolicyConfig.keys))

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import Host
 import Plugins
 
@@ -16,9 +17,12 @@ struct APIIdentity: Sendable {
 struct APIContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: APIIdentity?
+    /// The client's address, for the limit on failed key checks.
+    let remoteIP: String
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The body cap is enforced by each route from the live manifest (`http.max_body_bytes`).

@@ -31,7 +31,7 @@ extension HTTPAPI {
             let who = try context.who()
             var query = try Self.eventQuery(request, who, cursorHeader: true)
             query.limit = 500
-            let slot = try self.openStream()
+            let slot = try self.openStream(for: who.agent)
             let signal = self.state.parts.recorder.stored
             let keepAlive = who.snapshot.manifest.http.keepAlive.duration
             let registry = self.registry

@@ -15,7 +15,8 @@ final class HTTPAPI: Sendable {
     /// Where the listener is: a browser `Origin` naming it (or localhost on its port) is allowed.
     let listen: LockedValue<(host: String, port: Int)>
     let limiter = RateLimiter()
-    let openStreams = LockedValue(0)
+    /// Open streams, in all and per agent.
+    let openStreams = LockedValue<(all: Int, byAgent: [String: Int])>((0, [:]))
     let lastSeen = LockedValue<[String: Date]>([:])
     let syncRuns = SyncRuns()
     let sessions: MCPSessions
@@ -94,16 +95,20 @@ final class HTTPAPI: Sendable {
         return port == listen.port && (host == listen.host.lowercased() || local.contains(host))
     }
 
-    /// Takes a slot of `http.max_streams`, or throws 503.
-    func openStream() throws -> StreamSlot {
-        let max = state.snapshot.manifest.http.maxStreams
-        let taken = openStreams.mutate { count -> Bool in
-            guard count < max else { return false }
-            count += 1
-            return true
+    /// Takes a slot of `http.max_streams` and of the agent's `http.max_streams_per_agent`, or throws 503.
+    func openStream(for agent: String) throws -> StreamSlot {
+        let limits = state.snapshot.manifest.http
+        let refusal = openStreams.mutate { open -> String? in
+            if open.all >= limits.maxStreams { return "\(limits.maxStreams) streams are open (http.max_streams)" }
+            if open.byAgent[agent, default: 0] >= limits.maxStreamsPerAgent {
+                return "agent '\(agent)' has \(limits.maxStreamsPerAgent) streams open (http.max_streams_per_agent)"
+            }
+            open.all += 1
+            open.byAgent[agent, default: 0] += 1
+            return nil
         }
-        guard taken else { throw APIError.unavailable("\(max) streams are open (http.max_streams); try again later") }
-        return StreamSlot(counter: openStreams)
+        if let refusal { throw APIError.unavailable("\(refusal); close one or try again later") }
+        return StreamSlot(counter: openStreams, agent: agent)
     }
 
     /// The request body, at most `http.max_body_bytes` (413 beyond).
@@ -124,14 +129,23 @@ final class HTTPAPI: Sendable {
     }
 }
 
-/// One open stream's slot of `http.max_streams`, given back when released.
+/// One open stream's slot of `http.max_streams` (and of its agent's share), given back when released.
 final class StreamSlot: Sendable {
-    private let counter: LockedValue<Int>
+    private let counter: LockedValue<(all: Int, byAgent: [String: Int])>
+    private let agent: String
     private let released = LockedValue(false)
-    init(counter: LockedValue<Int>) { self.counter = counter }
+    init(counter: LockedValue<(all: Int, byAgent: [String: Int])>, agent: String) {
+        self.counter = counter
+        self.agent = agent
+    }
     func release() {
         let first = released.mutate { done -> Bool in defer { done = true }; return !done }
-        if first { counter.mutate { $0 -= 1 } }
+        guard first else { return }
+        counter.mutate { open in
+            open.all -= 1
+            open.byAgent[agent, default: 1] -= 1
+            if open.byAgent[agent] == 0 { open.byAgent[agent] = nil }
+        }
     }
     deinit { release() }
 }
@@ -147,7 +161,15 @@ struct APIGate: RouterMiddleware {
             throw APIError.forbidden("origin \(origin) may not call this host (http.allowed_origins)")
         }
         var context = context
-        let identity = try api.identify(request)
+        let identity: APIIdentity
+        do { identity = try api.identify(request) } catch let error as APIError where error.status == .unauthorized {
+            // Failed key checks spend the client address's bucket: guessing keys is throttled.
+            if let wait = api.limiter.admit("ip:" + context.remoteIP, rate: settings.rateLimit, burst: settings.rateBurst) {
+                throw APIError(.tooManyRequests, "rate_limited", "too many requests with no valid key from this address; retry after \(wait) s",
+                               headers: [.retryAfter: "\(wait)"])
+            }
+            throw error
+        }
         if let wait = api.limiter.admit(identity.keyId, rate: settings.rateLimit, burst: settings.rateBurst) {
             throw APIError.tooManyRequests(retryAfter: wait)
         }

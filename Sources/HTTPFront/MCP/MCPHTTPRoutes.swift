@@ -55,8 +55,10 @@ extension HTTPAPI {
                 guard sessionId == nil else {
                     return Self.rpc(.badRequest, .error(id: id, .invalidRequest("initialize opens a session; this request already names one (Mcp-Session-Id)")))
                 }
-                guard let session = self.sessions.create(caller: who.caller, snapshot: who.snapshot) else {
-                    throw APIError.unavailable("\(who.snapshot.manifest.http.maxSessions) MCP sessions are open (http.max_sessions); end one or try later")
+                let session: MCPSessions.Session
+                switch self.sessions.create(caller: who.caller, snapshot: who.snapshot) {
+                case .success(let opened): session = opened
+                case .failure(let refusal): throw APIError.unavailable("\(refusal.message); end one or try later")
                 }
                 var answer: JSONRPCMessage?
                 for await m in session.request(bytes, id: id, progressToken: nil) { answer = m }
@@ -82,7 +84,7 @@ extension HTTPAPI {
             try Self.checkProtocolHeader(request)
             let session = try self.session(request.headers[Self.sessionHeader], who, id: nil)
             guard let stream = session.listen() else { throw APIError.conflict("this session already has a GET stream open") }
-            let slot = try self.openStream()
+            let slot = try self.openStream(for: who.agent)
             let keepAlive = who.snapshot.manifest.http.keepAlive.duration
             let body = ResponseBody { writer in
                 defer { slot.release() }

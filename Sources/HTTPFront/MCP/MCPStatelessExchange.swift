@@ -112,7 +112,7 @@ extension HTTPAPI {
                                          "notifications/prompts/list_changed": "promptsListChanged",
                                          "notifications/resources/list_changed": "resourcesListChanged"]
         let kinds = honored
-        let slot = try openStream()
+        let slot = try openStream(for: who.agent)
         let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: true)
         guard let stream = session.listen() else { throw APIError.unavailable("the host is shutting down") }
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration

@@ -163,16 +163,27 @@ public final class MCPSessions: @unchecked Sendable {
 
     public var count: Int { lock.withLock { sessions.count } }
 
-    /// A new session for `caller` (its agent from the key), or nil when `maxSessions` are open.
-    public func create(caller: ToolCaller, snapshot: HostSnapshot) -> Session? {
+    /// A new session for `caller` (its agent from the key); or why not: `http.max_sessions` are
+    /// open, or the agent holds its `http.max_sessions_per_agent`.
+    public func create(caller: ToolCaller, snapshot: HostSnapshot) -> Result<Session, SessionRefusal> {
         sweep(force: true)
         let session = makeSession(caller: caller, snapshot: snapshot, prefix: "")
-        let added = lock.withLock { () -> Bool in
-            guard sessions.count < snapshot.manifest.http.maxSessions else { return false }
+        let limits = snapshot.manifest.http
+        let refusal = lock.withLock { () -> SessionRefusal? in
+            if sessions.count >= limits.maxSessions { return SessionRefusal(message: "\(limits.maxSessions) MCP sessions are open (http.max_sessions)") }
+            if sessions.values.count(where: { $0.agent == caller.agent && !$0.id.hasPrefix("listen-") }) >= limits.maxSessionsPerAgent {
+                return SessionRefusal(message: "agent '\(caller.agent)' has \(limits.maxSessionsPerAgent) MCP sessions open (http.max_sessions_per_agent)")
+            }
             sessions[session.id] = session
-            return true
+            return nil
         }
-        return added ? session : nil
+        if let refusal { return .failure(refusal) }
+        return .success(session)
+    }
+
+    /// Why a session was not opened.
+    public struct SessionRefusal: Error, Sendable {
+        public let message: String
     }
 
     /// A session with its own server for `caller`, under `snapshot`'s settings.
