@@ -137,6 +137,8 @@ import Testing
             #expect(denied.body.replacingOccurrences(of: "write_file", with: "T") == unknown.body.replacingOccurrences(of: "no_such_tool", with: "T"))
 
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: "not json").status == 400)
+            let noRoute = await api.call("GET", "/v1/no-such-route", as: "reader")
+            #expect(noRoute.status == 404 && (noRoute.json["error"] as? [String: Any])?["code"] as? String == "not_found", "one error shape: \(noRoute.body)")
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: #"{"arguments": [1]}"#).status == 400)
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: #"{"argument": {}}"#).status == 400)
 

@@ -42,3 +42,18 @@ struct APIError: Error, HTTPResponseError {
                  headers: [.retryAfter: "\(seconds)"])
     }
 }
+
+/// Gives Hummingbird's own errors (no such route, a body it could not read) the API's one shape.
+struct OneErrorShape: RouterMiddleware {
+    typealias Context = APIContext
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do { return try await next(request, context) } catch let error as HTTPError {
+            switch error.status {
+            case .notFound: throw APIError.notFound("no route \(request.method.rawValue) \(request.uri.path) (GET /v1/openapi.json lists them)")
+            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method.rawValue) is not allowed on \(request.uri.path)")
+            default: throw APIError(error.status, error.status.code >= 500 ? "internal" : "bad_request", error.body ?? error.status.reasonPhrase)
+            }
+        }
+    }
+}
