@@ -35,6 +35,7 @@ public enum HTTPFront {
     /// The routes, over `runtime`'s state: health, readiness and metrics open; `/v1` and `/mcp` behind keys.
     static func router(runtime: HostRuntime, api: HTTPAPI, metrics: PrometheusCollectorRegistry, started: Date) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        router.add(middleware: MetricsMiddleware())  // requests, errors and durations by route template and method
         router.add(middleware: OneErrorShape())
         let state = runtime.state
         router.get("/health") { _, _ -> Response in

@@ -142,6 +142,10 @@ import Testing
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: #"{"arguments": [1]}"#).status == 400)
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: #"{"argument": {}}"#).status == 400)
 
+            // Requests are counted by route template (bounded labels) in /metrics.
+            let metrics = await api.call("GET", "/metrics", as: nil)
+            #expect(metrics.body.contains(#"hb_requests{http_route="/v1/tools/{name}/call",http_request_method="POST",http_response_status_code="404"}"#), "\(metrics.body.prefix(3000))")
+
             // Each call is traced under the key's agent, with the HTTP session.
             let events = await api.events(as: "reader", query: "&type=tool.result")
             #expect(events.contains { $0["tool"] as? String == "read_file" && $0["session"] as? String == "http:reader" })
