@@ -36,7 +36,8 @@ public enum HTTPFront {
     static func router(runtime: HostRuntime, api: HTTPAPI, metrics: PrometheusCollectorRegistry, started: Date) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: MetricsMiddleware())  // requests, errors and durations by route template and method
-        router.add(middleware: OneErrorShape())
+        let shape = OneErrorShape.Routes()
+        router.add(middleware: OneErrorShape(known: shape))
         let state = runtime.state
         router.get("/health") { _, _ -> Response in
             json(.ok, ["status": "ok", "revision": .string(state.snapshot.revision),
@@ -75,6 +76,7 @@ public enum HTTPFront {
         api.addSourceRoutes(v1)
         api.addEventRoutes(v1)
         api.addMCPRoutes(router.group("mcp").add(middleware: gate))
+        shape.set(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
     }
 

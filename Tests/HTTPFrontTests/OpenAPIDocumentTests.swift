@@ -20,7 +20,6 @@ struct OpenAPIDocumentTests {
             let served = Set(router.routes.map { route -> String in
                 let path = route.path.description.split(separator: "/").map { segment -> String in
                     if segment == "**" { return "{path}" }
-                    if segment.hasPrefix(":") { return "{\(segment.dropFirst())}" }
                     return String(segment)
                 }.joined(separator: "/")
                 return "\(route.method.rawValue) /\(path)"

@@ -139,6 +139,9 @@ import Testing
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: "not json").status == 400)
             let noRoute = await api.call("GET", "/v1/no-such-route", as: "reader")
             #expect(noRoute.status == 404 && (noRoute.json["error"] as? [String: Any])?["code"] as? String == "not_found", "one error shape: \(noRoute.body)")
+            let wrongMethod = await api.call("DELETE", "/v1/tools", as: "reader")
+            #expect(wrongMethod.status == 405 && wrongMethod.headers["allow"] == "GET", "\(wrongMethod.status) \(wrongMethod.headers)")
+            #expect(await api.call("PUT", "/v1/skills/public-guide/files/notes/usage.md", as: "reader").status == 405)
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: #"{"arguments": [1]}"#).status == 400)
             #expect(await api.call("POST", "/v1/tools/read_file/call", as: "reader", body: #"{"argument": {}}"#).status == 400)
 

@@ -43,17 +43,53 @@ struct APIError: Error, HTTPResponseError {
     }
 }
 
-/// Gives Hummingbird's own errors (no such route, a body it could not read) the API's one shape.
+/// Gives Hummingbird's own errors the API's one shape: a path no route has is 404, a method a
+/// known path does not take is 405 with `Allow`.
 struct OneErrorShape: RouterMiddleware {
     typealias Context = APIContext
+    /// The router's routes, filled in once they are all added (this middleware comes first).
+    final class Routes: Sendable {
+        /// Each route's path template (`{name}` one segment, `**` the rest) and its methods.
+        let value = LockedValue<[(segments: [String], methods: [String])]>([])
+
+        func set(_ routes: [(path: String, method: String)]) {
+            var byPath: [String: [String]] = [:]
+            for route in routes { byPath[route.path, default: []].append(route.method) }
+            value.value = byPath.map { (path, methods) in (path.split(separator: "/").map(String.init), methods.sorted()) }
+        }
+    }
+
+    let known: Routes
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do { return try await next(request, context) } catch let error as HTTPError {
             switch error.status {
-            case .notFound: throw APIError.notFound("no route \(request.method.rawValue) \(request.uri.path) (GET /v1/openapi.json lists them)")
-            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method.rawValue) is not allowed on \(request.uri.path)")
-            default: throw APIError(error.status, error.status.code >= 500 ? "internal" : "bad_request", error.body ?? error.status.reasonPhrase)
+            case .notFound, .methodNotAllowed:
+                let path = request.uri.path
+                if let allowed = methods(for: path), !allowed.contains(request.method.rawValue) {
+                    throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method.rawValue) is not allowed on \(path); it takes \(allowed.joined(separator: ", "))",
+                                   headers: [.allow: allowed.joined(separator: ", ")])
+                }
+                throw APIError.notFound("no route \(request.method.rawValue) \(path) (GET /v1/openapi.json lists them)")
+            default:
+                throw APIError(error.status, error.status.code >= 500 ? "internal" : "bad_request", error.body ?? error.status.reasonPhrase)
             }
         }
+    }
+
+    /// The methods of the route whose template matches `path`, if one does.
+    func methods(for path: String) -> [String]? {
+        let parts = path.split(separator: "/").map(String.init)
+        for route in known.value.value {
+            var matched = true
+            for (index, segment) in route.segments.enumerated() {
+                if segment == "**" { matched = index < parts.count; break }
+                guard index < parts.count, segment.hasPrefix("{") || segment == parts[index] else { matched = false; break }
+                if index == route.segments.count - 1, parts.count != route.segments.count { matched = false }
+            }
+            if route.segments.isEmpty { matched = parts.isEmpty }
+            if matched { return route.methods }
+        }
+        return nil
     }
 }

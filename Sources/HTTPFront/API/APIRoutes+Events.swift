@@ -123,7 +123,7 @@ extension HTTPAPI {
             guard let n = Int64(raw), n >= 0 else { throw APIError.badRequest("after must be an event id (a whole number ≥ 0), found '\(raw)'") }
             query.afterId = n
         }
-        if cursorHeader, let raw = request.headers[HeaderName("Last-Event-ID")!] {
+        if cursorHeader, let raw = request.headers[HeaderName("Last-Event-ID")!], !raw.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let n = Int64(raw.trimmingCharacters(in: .whitespaces)), n >= 0 else { throw APIError.badRequest("Last-Event-ID must be an event id, found '\(raw)'") }
             query.afterId = n
         }
@@ -152,8 +152,8 @@ extension HTTPAPI {
                 if required { throw APIError.badRequest("\(label): \"\(key)\" is required") }
                 return nil
             }
-            guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= max, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-                throw APIError.badRequest("\(label): \"\(key)\" must be a string of 1 to \(max) bytes without control characters")
+            guard case .string(let s) = v, !s.isEmpty, s.unicodeScalars.count <= max, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw APIError.badRequest("\(label): \"\(key)\" must be a string of 1 to \(max) characters without control characters")
             }
             return s
         }
@@ -167,7 +167,7 @@ extension HTTPAPI {
             throw APIError.badRequest("\(label): state must be one of \(agentStates.joined(separator: ", ")), found '\(TraceEvent.storedName(state))'")
         }
         let clientTs = try string("client_ts", max: 64)
-        if let clientTs, ISO8601DateFormatter.lenient(clientTs) == nil {
+        if let clientTs, !Self.isRFC3339(clientTs) {
             throw APIError.badRequest("\(label): client_ts must be an ISO 8601 time like 2026-12-02T10:00:00.000Z, found '\(clientTs)'")
         }
         var payload: JSONValue?
@@ -178,8 +178,10 @@ extension HTTPAPI {
         if type == "model.switch", payload?["model"]?.stringValue == nil {
             throw APIError.badRequest("\(label): a model.switch event needs payload.model (a string)")
         }
-        var event = TraceEvent(at: TraceEvent.timestamp(), type: type, session: session, spanId: try string("span_id", max: 64) ?? TraceEvent.newSpanId(),
-                               agent: who.agent, role: who.caller.role, group: who.caller.group, tool: try string("tool") ?? "", detail: payload)
+        // Names are stored as the router stores them (capped in bytes, the cut marked), so filters match.
+        var event = TraceEvent(at: TraceEvent.timestamp(), type: type, session: TraceEvent.storedName(session),
+                               spanId: try string("span_id", max: 64) ?? TraceEvent.newSpanId(), agent: who.agent, role: who.caller.role,
+                               group: who.caller.group, tool: TraceEvent.storedName(try string("tool") ?? ""), detail: payload)
         event.traceId = try string("trace_id", max: 64)
         event.state = state
         event.clientTs = clientTs
@@ -188,13 +190,11 @@ extension HTTPAPI {
     }
 }
 
-extension ISO8601DateFormatter {
-    /// An ISO 8601 time with or without fractional seconds.
-    static func lenient(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+extension HTTPAPI {
+    /// An RFC 3339 date-time (`2026-12-02T10:00:00Z`, fractions and offsets allowed), as JSON
+    /// Schema's `date-time` format has it. The agent's clock is recorded as sent, never interpreted.
+    static func isRFC3339(_ text: String) -> Bool {
+        text.range(of: #"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"#,
+                   options: .regularExpression) != nil
     }
 }

@@ -21,7 +21,7 @@ extension HTTPAPI {
                 limit = n
             }
             var offset = 0
-            if let raw = query.get("cursor") {
+            if let raw = query.get("cursor"), !raw.isEmpty {
                 guard let n = Self.offset(fromCursor: String(raw)) else { throw APIError.badRequest("cursor is not one this server issued") }
                 offset = n
             }

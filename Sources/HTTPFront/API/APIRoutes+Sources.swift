@@ -53,7 +53,14 @@ extension HTTPAPI {
             let name = try context.pathParameter("name")
             guard who.snapshot.manifest.source(named: name) != nil else { throw APIError.notFound("no source '\(TraceRedaction.name(name))'") }
             guard let sync = self.runtime.sync else { throw APIError.conflict("this host does not sync (it runs with --no-sync)") }
-            let wait = request.uri.queryParameters.get("wait").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
+            var wait = false
+            if let raw = request.uri.queryParameters.get("wait") {
+                switch raw.lowercased() {
+                case "true", "1": wait = true
+                case "false", "0": wait = false
+                default: throw APIError.badRequest("wait must be true or false, found '\(raw)'")
+                }
+            }
             let id = self.syncRuns.start(name)
             let runs = self.syncRuns
             let task = Task {

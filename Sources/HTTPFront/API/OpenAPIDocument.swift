@@ -39,7 +39,8 @@ enum OpenAPIDocument {
                                                  ["200": json("CallResult"), "400": error, "403": error, "404": error, "413": error])],
             "/v1/skills": ["get": op("Skills the key's role may see, ranked by q when given", params: [
                 query("q", "Full-text search"), query("source", "Only this source"),
-                query("limit", "1 to 200 (default 50)", type: "integer"), query("cursor", "next_cursor of the previous page"),
+                query("limit", "1 to 200 (default 50)", schema: ["type": "integer", "minimum": 1, "maximum": 200]),
+                query("cursor", "next_cursor of the previous page (opaque; any other value is 400)"),
                 header("If-None-Match", "An ETag from a previous answer"),
             ], ["200": json("SkillList", etag: true), "304": notModified, "400": error])],
             "/v1/skills/{name}": ["get": op("One skill: its fields, instructions and file listing", params: [path("name"), header("If-None-Match", "An ETag")],
@@ -51,14 +52,15 @@ enum OpenAPIDocument {
                                                           "304": notModified, "400": error, "404": error])],
             "/v1/sources": ["get": op("The manifest's sources and their sync state", ["200": json("SourceList")])],
             "/v1/sources/{name}/sync": ["post": op("Starts a sync of the source (admin); 202 with the run id, or 200 when it waited",
-                                                   params: [path("name"), query("wait", "true: answer when the sync ends", type: "boolean")],
-                                                   ["200": json("SyncDone"), "202": json("SyncStarted"), "403": error, "404": error, "409": error])],
+                                                   params: [path("name"), query("wait", "true: answer when the sync ends", schema: ["type": "boolean"])],
+                                                   ["200": json("SyncDone"), "202": json("SyncStarted"), "400": error, "403": error, "404": error, "409": error])],
             "/v1/sources/{name}/runs/{id}": ["get": op("A sync started over HTTP", params: [path("name"), path("id")], ["200": json("SyncRun"), "404": error])],
             "/v1/reload": ["post": op("Reloads the manifest (admin); 422 when it is rejected and the last good one stays",
                                       ["200": json("ReloadResult"), "403": error, "422": json("ReloadResult", "Rejected")])],
             "/v1/events": [
                 "get": op("A page of events in id order (a key sees its own agent's; an admin every agent's)", params: [
-                    query("after", "Events after this id", type: "integer"), query("limit", "1 to 1000 (default 100)", type: "integer"),
+                    query("after", "Events after this id", schema: eventId),
+                    query("limit", "1 to 1000 (default 100)", schema: ["type": "integer", "minimum": 1, "maximum": 1000]),
                     query("session", "Only this session"), query("agent", "Only this agent (another agent's: admin only)"),
                     query("type", "Only these types, comma-separated"),
                 ], ["200": json("EventPage"), "400": error, "403": error]),
@@ -66,7 +68,8 @@ enum OpenAPIDocument {
                            ["201": json("IngestResult"), "400": error, "413": error, "503": error]),
             ],
             "/v1/events/stream": ["get": op("Server-Sent Events: backfill after `after` (or Last-Event-ID), then live; `id:` on every event",
-                                            params: [query("after", "Events after this id", type: "integer"), header("Last-Event-ID", "Resume after this id"),
+                                            params: [query("after", "Events after this id", schema: eventId),
+                                                     header("Last-Event-ID", "Resume after this id", schema: ["type": "string", "pattern": "^ *[0-9]* *$"]),
                                                      query("session", "Only this session"), query("agent", "Only this agent (admin)"), query("type", "Only these types")],
                                             ["200": ["description": "An event stream", "content": ["text/event-stream": ["schema": sse("Event")]]],
                                              "400": error, "403": error, "503": error])],
@@ -79,10 +82,10 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/JSONRPCMessage"]], "text/event-stream": ["schema": sse("JSONRPCMessage")]]],
                             "202": ["description": "A notification or response was accepted"],
                             "400": rpcError, "404": rpcError, "406": error, "413": error, "503": error]),
-                "get": op("The session's stream of server messages (list_changed)", params: [header("Mcp-Session-Id", "The session")],
+                "get": op("The session's stream of server messages (list_changed)", params: [sessionHeader],
                           ["200": ["description": "An event stream", "content": ["text/event-stream": ["schema": sse("JSONRPCMessage")]]],
                            "400": rpcError, "404": rpcError, "406": error, "409": error, "503": error]),
-                "delete": op("Ends the session", params: [header("Mcp-Session-Id", "The session")], ["204": ["description": "Ended"], "400": rpcError, "404": rpcError]),
+                "delete": op("Ends the session", params: [sessionHeader], ["204": ["description": "Ended"], "400": rpcError, "404": rpcError]),
             ],
         ]
     }
@@ -116,6 +119,9 @@ enum OpenAPIDocument {
         return .object(o)
     }
 
+    static let eventId: JSONValue = ["type": "integer", "minimum": 0, "maximum": .int(Int(Int64.max))]
+    static let sessionHeader: JSONValue = ["name": "Mcp-Session-Id", "in": "header", "required": true, "description": "The session initialize opened",
+                                           "schema": ["type": "string", "minLength": 1]]
     static let error: JSONValue = ["description": "An error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
     static let rpcError: JSONValue = ["description": "A JSON-RPC error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/JSONRPCMessage"]]]]
     static let notModified: JSONValue = ["description": "Not modified since the ETag given", "headers": ["ETag": ["schema": ["type": "string"]]]]
@@ -132,12 +138,12 @@ enum OpenAPIDocument {
         ["name": .string(name), "in": "path", "required": true, "schema": ["type": "string", "minLength": 1]]
     }
 
-    static func query(_ name: String, _ description: String, type: String = "string") -> JSONValue {
-        ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
+    static func query(_ name: String, _ description: String, schema: JSONValue = ["type": "string"]) -> JSONValue {
+        ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": schema]
     }
 
-    static func header(_ name: String, _ description: String) -> JSONValue {
-        ["name": .string(name), "in": "header", "required": false, "description": .string(description), "schema": ["type": "string"]]
+    static func header(_ name: String, _ description: String, schema: JSONValue = ["type": "string"]) -> JSONValue {
+        ["name": .string(name), "in": "header", "required": false, "description": .string(description), "schema": schema]
     }
 
     // MARK: - Schemas
@@ -153,6 +159,14 @@ enum OpenAPIDocument {
     static let boolean: JSONValue = ["type": "boolean"]
     static let nullableString: JSONValue = ["type": ["string", "null"]]
 
+    /// A caller-given name: 1 to `max` bytes, no control characters.
+    static func text(_ max: Int) -> JSONValue {
+        ["type": "string", "minLength": 1, "maxLength": .int(max), "pattern": "^[^\\u0000-\\u001f]*$"]
+    }
+
+    /// `schema`, or null (treated as absent).
+    static func nullable(_ schema: JSONValue) -> JSONValue { ["anyOf": [schema, ["type": "null"]]] }
+
     static var schemas: [String: JSONValue] {
         [
             "Error": object(["error": object(["code": string, "message": string], required: ["code", "message"])], required: ["error"]),
@@ -162,7 +176,7 @@ enum OpenAPIDocument {
                            required: ["name", "inputSchema", "decision"]),
             "ToolList": object(["tools": array(ref("Tool"))], required: ["tools"]),
             "CallRequest": ["type": "object", "additionalProperties": false,
-                            "properties": ["arguments": ["type": "object"], "session": ["type": "string", "minLength": 1, "maxLength": 256]]],
+                            "properties": ["arguments": ["type": ["object", "null"]], "session": ["type": "string", "minLength": 1, "maxLength": 256]]],
             "CallResult": object(["content": array(["type": "object"]), "structuredContent": ["type": "object"], "isError": boolean, "span_id": string],
                                  required: ["content", "isError"]),
             "Skill": object(["name": string, "source": string, "description": string, "path": string, "revision": string, "strict": boolean,
@@ -191,21 +205,27 @@ enum OpenAPIDocument {
             "EventPage": object(["events": array(ref("Event")), "next_after": integer], required: ["events", "next_after"]),
             "ReportedEvent": ["type": "object", "additionalProperties": false, "required": ["type", "session_id"], "properties": [
                 "type": ["enum": .array(HTTPAPI.reportedTypes.map { .string($0) })],
-                "session_id": ["type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f]*$"],
-                "trace_id": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f]*$"],
-                "span_id": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f]*$"],
-                "tool": ["type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f]*$"],
-                "state": ["enum": .array(HTTPAPI.agentStates.map { .string($0) })],
-                "client_ts": ["type": "string", "format": "date-time"],
-                "payload": ["type": "object", "description": "For model.switch: {\"model\": NAME}"],
-            ]],
+                "session_id": text(256),
+                "trace_id": nullable(text(64)),
+                "span_id": nullable(text(64)),
+                "tool": nullable(text(256)),
+                "state": ["enum": .array((HTTPAPI.agentStates.map { .string($0) }) + [.null])],
+                "client_ts": nullable(["type": "string", "format": "date-time"]),
+                "payload": ["type": ["object", "null"], "description": "For model.switch: {\"model\": NAME}"],
+            ],
+            // A model switch names the model.
+            "if": ["properties": ["type": ["const": "model.switch"]], "required": ["type"]],
+            "then": ["required": ["payload"], "properties": ["payload": ["type": "object", "required": ["model"], "properties": ["model": ["type": "string"]]]]]],
             "ReportedEvents": ["oneOf": [ref("ReportedEvent"), ["type": "array", "minItems": 1, "maxItems": 1000, "items": ref("ReportedEvent")]]],
             "IngestResult": object(["ids": array(integer), "count": integer], required: ["ids", "count"]),
             "Agent": object(["name": string, "declared": boolean, "role": nullableString, "group": nullableString, "admin": boolean,
                              "state": nullableString, "model": nullableString, "session": nullableString, "last_seen": nullableString],
                             required: ["name", "declared", "admin"]),
             "AgentList": object(["agents": array(ref("Agent"))], required: ["agents"]),
-            "JSONRPCMessage": ["type": "object", "required": ["jsonrpc"], "properties": ["jsonrpc": ["const": "2.0"]]],
+            "JSONRPCMessage": ["type": "object", "required": ["jsonrpc"], "properties": [
+                "jsonrpc": ["const": "2.0"], "id": ["type": ["string", "integer", "null"]], "method": ["type": "string"],
+                "params": ["type": "object"], "result": ["type": "object"], "error": ["type": "object"],
+            ], "anyOf": [["required": ["method"]], ["required": ["id", "result"]], ["required": ["id", "error"]]]],
         ]
     }
 }
