@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import TestSupport
 import Testing
@@ -154,6 +155,28 @@ import Testing
             #expect(unknown.status == 404 && code(unknown) == -32601)
             let note = await api.call("POST", "/mcp", as: "reader", body: #"{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}}"#, headers: headers)
             #expect(note.status == 202)
+        }
+    }
+
+    /// mcp-fuzzer over Streamable HTTP (protocol mode, aggressive, and tools mode), with a key: no
+    /// crash, and the host still answers afterwards.
+    @Test func mcpFuzzerOverStreamableHTTPFindsNoCrash() async throws {
+        let python = try #require(testPython(), "no test virtualenv: run `make test`")
+        let fuzzer = PathText.parent(python) + "/mcp-fuzzer"
+        try #require(FileManager.default.isExecutableFile(atPath: fuzzer), "mcp-fuzzer is not in the test virtualenv: run `make test`")
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir)
+            let endpoint = "http://127.0.0.1:\(api.port)/mcp"
+            for mode in [["--mode", "protocol", "--runs-per-type", "3", "--protocol-phase", "aggressive"], ["--mode", "tools", "--runs", "4"]] {
+                let command = (["MCP_API_KEY=\(api.keys["reader"]!)", fuzzer] + mode + ["--protocol", "streamablehttp", "--endpoint", endpoint,
+                                                                                      "--auth-env", "--timeout", "20", "--seed", "20261202"]).joined(separator: " ")
+                let result = try await run("/bin/sh", ["-c", "exec env " + command], in: dir)
+                #expect(result.status == 0, "mcp-fuzzer \(mode[1]): \(result.stdout.suffix(2000)) \(result.stderr.suffix(1000))")
+                let crashes = result.stdout.split(separator: "\n").filter { $0.contains("crashes") && !$0.contains(" 0 crashes") }
+                #expect(crashes.isEmpty, "\(crashes)")
+            }
+            #expect(await http(api.port, "GET", "/health")?.status == 200, "the host answers after the fuzzing")
+            #expect(!api.host.stderr.contains("Fatal error"))
         }
     }
 
