@@ -325,7 +325,7 @@ import Testing
 
     @Test func limitsRefuseOversizedBodiesBurstsExtraStreamsAndForeignOrigins() async throws {
         try await withTemporaryDirectory { dir in
-            let limits = "http: { max_body_bytes: 2048, rate_limit: 1, rate_burst: 5, max_streams: 2, max_streams_per_agent: 1, allowed_origins: [\"https://console.example\"] }"
+            let limits = "http: { max_body_bytes: 2048, rate_limit: 0.1, rate_burst: 5, max_streams: 2, max_streams_per_agent: 1, allowed_origins: [\"https://console.example\"] }"
             let api = try await APIHost.start(dir, manifest: APIHost.manifest(http: limits))
             let big = #"{"arguments": {"text": ""# + String(repeating: "x", count: 4096) + #""}}"#
             let tooLarge = await api.call("POST", "/v1/tools/memory_write/call", as: "boss", body: big)

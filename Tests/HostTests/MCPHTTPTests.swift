@@ -182,7 +182,7 @@ import Testing
 
     @Test func idleSessionsExpireAndTheSessionCapHolds() async throws {
         try await withTemporaryDirectory { dir in
-            let api = try await APIHost.start(dir, manifest: APIHost.manifest(http: "http: { session_idle: 1s, max_sessions: 3, max_sessions_per_agent: 2 }"))
+            let api = try await APIHost.start(dir, manifest: APIHost.manifest(http: "http: { session_idle: 4s, max_sessions: 3, max_sessions_per_agent: 2 }"))
             let first = await initialize(api, as: "reader")
             let second = await initialize(api, as: "reader")
             #expect(first.status == 200 && second.status == 200)
@@ -191,7 +191,7 @@ import Testing
             #expect(await initialize(api, as: "writer").status == 200)
             let full = await initialize(api, as: "boss")
             #expect(full.status == 503 && full.body.contains("http.max_sessions)"), "the host's cap")
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(4500))
             var headers = Self.accept
             headers["Mcp-Session-Id"] = first.headers["mcp-session-id"] ?? ""
             #expect(await api.call("POST", "/mcp", as: "reader", body: #"{"jsonrpc": "2.0", "id": 2, "method": "ping"}"#, headers: headers).status == 404)
