@@ -22,7 +22,7 @@ extension HTTPAPI {
             }
             var offset = 0
             if let raw = query.get("cursor"), !raw.isEmpty {
-                guard let n = Self.offset(fromCursor: String(raw)) else { throw APIError.badRequest("cursor is not one this server issued") }
+                guard let n = MCPProtocol.offset(fromCursor: String(raw)) else { throw APIError.badRequest("cursor is not one this server issued") }
                 offset = n
             }
             let stamp = self.answers.current
@@ -49,7 +49,7 @@ extension HTTPAPI {
                 if hits.count < batchSize { break }
             }
             var body: [String: JSONValue] = ["skills": .array(visible.map { Self.skillJSON($0) })]
-            if let next { body["next_cursor"] = .string(Self.cursor(offset: next)) }
+            if let next { body["next_cursor"] = .string(MCPProtocol.cursor(offset: next)) }
             // The ETag is the answer's own digest: right whatever changed (a sync, a reload, the role).
             let json = JSONValue.object(body).jsonText + "\n"
             let answer = AnswerCache.Answer(text: json, etag: Self.etag([json]))
@@ -153,11 +153,4 @@ extension HTTPAPI {
         return response
     }
 
-    static func cursor(offset: Int) -> String { Data("o\(offset)".utf8).base64EncodedString() }
-
-    static func offset(fromCursor cursor: String) -> Int? {
-        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
-              text.first == "o", let offset = Int(text.dropFirst()), offset >= 0, offset < 100_000_000 else { return nil }
-        return offset
-    }
 }

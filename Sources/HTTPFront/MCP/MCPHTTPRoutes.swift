@@ -152,8 +152,8 @@ extension HTTPAPI {
     }
 
     static func checkProtocolHeader(_ request: Request) throws {
-        if let version = request.headers[protocolHeader], !MCPHTTPError.versions.contains(version) {
-            throw MCPHTTPError(status: .badRequest, message: .error(id: nil, .invalidRequest("unsupported MCP-Protocol-Version '\(version)' (supported: \(MCPHTTPError.versions.joined(separator: ", ")))")))
+        if let version = request.headers[protocolHeader], !MCPServer.supportedVersions.contains(version) {
+            throw MCPHTTPError(status: .badRequest, message: .error(id: nil, .invalidRequest("unsupported MCP-Protocol-Version '\(version)' (supported: \(MCPServer.supportedVersions.joined(separator: ", ")))")))
         }
     }
 
@@ -170,7 +170,6 @@ extension HTTPAPI {
 
 /// An MCP transport error: an HTTP status with a JSON-RPC error body.
 struct MCPHTTPError: Error, HTTPResponseError {
-    static let versions = MCPServer.modernVersions + ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
     let status: HTTPResponse.Status
     let message: JSONRPCMessage
 

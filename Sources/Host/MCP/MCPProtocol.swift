@@ -3,9 +3,9 @@ import Foundation
 import Plugins
 
 /// Protocol constants and small codecs of the MCP front.
-enum MCPProtocol {
+public enum MCPProtocol {
     /// Newest first. A client asking for one of these gets it; any other gets the newest.
-    static let versions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+    public static let versions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
     static var latest: String { versions[0] }
 
     /// Tool `title`, `outputSchema` and `structuredContent` arrived in 2025-06-18.
@@ -15,9 +15,9 @@ enum MCPProtocol {
     static let resourceNotFoundCode = -32002
 
     /// An opaque page cursor: the offset of the next item, base64-wrapped so clients treat it as opaque.
-    static func cursor(offset: Int) -> String { Data("o\(offset)".utf8).base64EncodedString() }
+    public static func cursor(offset: Int) -> String { Data("o\(offset)".utf8).base64EncodedString() }
 
-    static func offset(fromCursor cursor: String) -> Int? {
+    public static func offset(fromCursor cursor: String) -> Int? {
         guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
               text.first == "o", let offset = Int(text.dropFirst()), offset >= 0 else { return nil }
         return offset

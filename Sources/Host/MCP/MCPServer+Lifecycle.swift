@@ -28,20 +28,28 @@ extension MCPServer {
             "host.agent": "\(caller.agent)", "host.role": "\(caller.role ?? "-")", "host.session": "\(session)"])
         var serverInfo: [String: JSONValue] = ["name": "agenthub", "version": .string(settings.serverVersion)]
         if MCPProtocol.hasStructuredTools(version) { serverInfo["title"] = "AgentHub" }
-        let role = caller.role.map { "role '\($0)'" } ?? "no role"
         return [
             "protocolVersion": .string(version),
-            "capabilities": [
-                "tools": ["listChanged": true],
-                "resources": ["listChanged": true, "subscribe": false],
-                "prompts": ["listChanged": true],
-            ],
+            "capabilities": Self.capabilities,
             "serverInfo": .object(serverInfo),
-            "instructions": .string("""
-                AgentHub tools and skills for \(role). Tools run under the host's policy; every call is traced. \
-                Each skill is a resource (skill://NAME is its SKILL.md, skill://NAME/PATH one of its files) and a prompt \
-                named after it that loads its instructions; skills_search finds skills by topic.
-                """),
+            "instructions": .string(Self.instructions(for: caller)),
         ]
+    }
+
+    /// What this server offers, the same whatever the protocol version.
+    static let capabilities: JSONValue = [
+        "tools": ["listChanged": true],
+        "resources": ["listChanged": true, "subscribe": false],
+        "prompts": ["listChanged": true],
+    ]
+
+    /// How the client should use this server, for `caller`'s role.
+    static func instructions(for caller: ToolCaller) -> String {
+        let role = caller.role.map { "role '\($0)'" } ?? "no role"
+        return """
+            AgentHub tools and skills for \(role). Tools run under the host's policy; every call is traced. \
+            Each skill is a resource (skill://NAME is its SKILL.md, skill://NAME/PATH one of its files) and a prompt \
+            named after it that loads its instructions; skills_search finds skills by topic.
+            """
     }
 }

@@ -33,22 +33,15 @@ extension MCPServer {
 
     /// `server/discover`: the versions, capabilities and instructions, as `initialize` would give them.
     public func discoverResult() -> JSONValue {
-        let caller = current.caller
-        let role = caller.role.map { "role '\($0)'" } ?? "no role"
-        return [
-            "supportedVersions": .array((Self.modernVersions + MCPProtocol.versions).map { .string($0) }),
-            "capabilities": [
-                "tools": ["listChanged": true],
-                "resources": ["listChanged": true, "subscribe": false],
-                "prompts": ["listChanged": true],
-            ],
-            "instructions": .string("""
-                AgentHub tools and skills for \(role). Tools run under the host's policy; every call is traced. \
-                Each skill is a resource (skill://NAME is its SKILL.md, skill://NAME/PATH one of its files) and a prompt \
-                named after it that loads its instructions; skills_search finds skills by topic.
-                """),
+        [
+            "supportedVersions": .array(Self.supportedVersions.map { .string($0) }),
+            "capabilities": Self.capabilities,
+            "instructions": .string(Self.instructions(for: current.caller)),
         ]
     }
+
+    /// Every version this server speaks: the stateless revision first, then the handshake ones.
+    public static var supportedVersions: [String] { modernVersions + MCPProtocol.versions }
 
     /// The server's own name and version, stamped on every 2026-07-28 result.
     public var serverInfo: JSONValue { ["name": "agenthub", "version": .string(settings.serverVersion)] }
