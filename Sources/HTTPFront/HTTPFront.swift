@@ -75,6 +75,7 @@ public enum HTTPFront {
         api.addSkillRoutes(v1)
         api.addSourceRoutes(v1)
         api.addEventRoutes(v1)
+        api.addApprovalRoutes(v1)
         api.addMCPRoutes(router.group("mcp").add(middleware: gate))
         shape.set(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router

@@ -177,7 +177,11 @@ public struct PolicyConfig: Codable, Sendable {
     public var `default` = PolicyDecision.deny
     public var rules: [Rule] = []
     public var risk: [RiskRule] = []
-    static let keys = ["mode", "default", "rules", "risk"]
+    /// How long a call whose decision is `ask` waits for an answer before it ends as expired.
+    public var approvalTimeout = ManifestDuration(seconds: 300, text: "5m")
+    /// How long an agent grant lasts when the approver does not say.
+    public var grantDuration = ManifestDuration(seconds: 3600, text: "1h")
+    static let keys = ["mode", "default", "rules", "risk", "approval_timeout", "grant_duration"]
 }
 
 /// One entry of `roles:`.

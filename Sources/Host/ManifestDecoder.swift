@@ -215,6 +215,8 @@ struct ManifestDecoder {
         guard let map = r.mapping(node, "policy", known: PolicyConfig.keys) else { return p }
         if let v = r.choice(map["mode"], "policy.mode", PolicyConfig.Mode.self) { p.mode = v }
         if let v = r.choice(map["default"], "policy.default", PolicyDecision.self) { p.default = v }
+        if let v = r.duration(map["approval_timeout"], "policy.approval_timeout") { p.approvalTimeout = v }
+        if let v = r.duration(map["grant_duration"], "policy.grant_duration") { p.grantDuration = v }
         if let rules = map["rules"] {
             guard case .sequence(let items) = rules else {
                 r.error(rules, "policy.rules must be a list, found \(r.describe(rules))")

@@ -214,6 +214,53 @@ enum RegistryMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v7: approval requests and lasting grants") { db in
+            try db.execute(sql: """
+                CREATE TABLE approvals (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  tool TEXT NOT NULL,
+                  arguments TEXT NOT NULL CHECK (json_valid(arguments)),
+                  arguments_digest TEXT NOT NULL,
+                  agent TEXT NOT NULL,
+                  role TEXT,
+                  grp TEXT,
+                  session TEXT NOT NULL,
+                  span_id TEXT NOT NULL,
+                  rule TEXT NOT NULL,
+                  rule_key TEXT NOT NULL,
+                  policy_reason TEXT NOT NULL,
+                  revision TEXT,
+                  host_id TEXT,
+                  created_at DATETIME NOT NULL,
+                  expires_at DATETIME NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('pending', 'granted', 'denied', 'expired', 'withdrawn')),
+                  scope TEXT CHECK (scope IS NULL OR scope IN ('call', 'session', 'agent')),
+                  decided_at DATETIME,
+                  decided_by TEXT,
+                  decided_via TEXT,
+                  decision_reason TEXT
+                );
+                CREATE INDEX approvals_by_status ON approvals(status, created_at);
+                CREATE INDEX approvals_by_call ON approvals(agent, tool, arguments_digest);
+                CREATE TABLE approval_grants (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  approval_id TEXT NOT NULL REFERENCES approvals(id),
+                  tool TEXT NOT NULL,
+                  agent TEXT NOT NULL,
+                  session TEXT,
+                  scope TEXT NOT NULL CHECK (scope IN ('session', 'agent')),
+                  rule TEXT NOT NULL,
+                  rule_key TEXT NOT NULL,
+                  granted_by TEXT NOT NULL,
+                  created_at DATETIME NOT NULL,
+                  expires_at DATETIME,
+                  revoked_at DATETIME,
+                  revoked_by TEXT,
+                  revoke_reason TEXT
+                );
+                CREATE INDEX approval_grants_by_caller ON approval_grants(agent, tool);
+                """)
+        }
         return migrator
     }
 }

@@ -5,9 +5,9 @@ import Hummingbird
 import Registry
 
 extension HTTPAPI {
-    /// The event kinds an agent may report; the router's own (`tool.called`, …) cannot be forged.
+    /// The event kinds an agent may report; the router's own (`tool.called`, `approval.*`, …) cannot be forged.
     static let reportedTypes = ["session.start", "session.end", "tool.start", "tool.end", "error", "status",
-                                "approval.requested", "model.switch"]
+                                "model.switch"]
     static let agentStates = ["IDLE", "RUNNING", "WAITING_USER", "WAITING_APPROVAL", "ERROR", "DONE"]
 
     /// `GET /v1/events`, `GET /v1/events/stream` (SSE), `POST /v1/events` (ingest), `GET /v1/agents`.

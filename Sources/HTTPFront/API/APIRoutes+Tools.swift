@@ -40,8 +40,8 @@ extension HTTPAPI {
             let outcome = await who.snapshot.tools.router.call(name, arguments: arguments == .null ? nil : arguments, caller: who.caller, session: session)
             if outcome.status == .blocked {
                 switch outcome.reason {
-                case "approval_required":
-                    throw APIError(.forbidden, "approval_required", "tool '\(TraceRedaction.name(name))' needs approval, and no approval path is configured yet")
+                case "approval_denied", "approval_expired":
+                    throw APIError(.forbidden, outcome.reason ?? "approval_denied", outcome.result.text)
                 default:
                     // Denied and unknown tools get the same answer: it never says whether the tool exists.
                     throw APIError.notFound("no tool '\(TraceRedaction.name(name))'")

@@ -42,6 +42,7 @@ final class HTTPAPI: Sendable {
     /// Ends every event stream and MCP session (graceful shutdown: the listener waits for them).
     func stop() {
         stopping.value = true
+        state.parts.approvals.hostStopping()
         state.parts.recorder.stored.fire()
         sessions.closeAll()
     }

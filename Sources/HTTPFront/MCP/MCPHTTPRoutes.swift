@@ -121,19 +121,34 @@ extension HTTPAPI {
     static func exchange(_ session: MCPSessions.Session, _ id: JSONRPCID, _ params: JSONValue?, bytes: [UInt8], asJSON takesJSON: Bool,
                          takesSSE: Bool, shape: @escaping @Sendable (JSONRPCMessage) -> JSONRPCMessage) async throws -> Response {
         let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
-        let stream = session.request(bytes, id: id, progressToken: token)
+        let messages = MessageQueue(session.request(bytes, id: id, progressToken: token))
         if takesJSON, !(takesSSE && token != nil) {
-            var answer: JSONRPCMessage?
-            for await m in stream {
-                if case .notification = m { continue }
-                answer = m
+            // JSON, unless the server must say something first (an approval asked of the client):
+            // then the answer becomes an event stream, when the client takes one.
+            while let m = await messages.next() {
+                switch m {
+                case .notification: continue
+                case .request(let requestId, let method, _):
+                    if takesSSE { return streamed(session, messages, first: m, shape: shape) }
+                    session.deliver(JSONRPCMessage.error(id: requestId, JSONRPCError(JSONRPCError.internalErrorCode,
+                        "the client takes only JSON answers, so \(method) cannot reach it on this POST")).line)
+                case .error(_, let error):
+                    return rpc(status(for: error, stateless: session.id.hasPrefix("once-")), m)
+                case .response:
+                    return rpc(.ok, shape(m))
+                }
             }
-            guard let answer else { throw APIError.unavailable("the session ended before answering") }
-            if case .error(_, let error) = answer { return rpc(status(for: error, stateless: session.id.hasPrefix("once-")), answer) }
-            return rpc(.ok, shape(answer))
+            throw APIError.unavailable("the session ended before answering")
         }
+        return streamed(session, messages, first: nil, shape: shape)
+    }
+
+    /// The messages for one request as an event stream, ending with its answer.
+    static func streamed(_ session: MCPSessions.Session, _ messages: MessageQueue, first: JSONRPCMessage?,
+                         shape: @escaping @Sendable (JSONRPCMessage) -> JSONRPCMessage) -> Response {
         let body = ResponseBody { writer in
-            for await m in stream { try await writer.write(ByteBuffer(string: sse(shape(m)))) }
+            if let first { try await writer.write(ByteBuffer(string: sse(shape(first)))) }
+            while let m = await messages.next() { try await writer.write(ByteBuffer(string: sse(shape(m)))) }
             withExtendedLifetime(session) {}
             try await writer.finish(nil)
         }
@@ -166,6 +181,16 @@ extension HTTPAPI {
         if line.last == UInt8(ascii: "\n") { line.removeLast() }
         return "event: message\ndata: \(String(decoding: line, as: UTF8.self))\n\n"
     }
+}
+
+/// One request's messages, read from the route and then, when the answer turns into a stream,
+/// from the response body's writer (one reader at a time).
+final class MessageQueue: @unchecked Sendable {
+    private var iterator: AsyncStream<JSONRPCMessage>.AsyncIterator
+
+    init(_ stream: AsyncStream<JSONRPCMessage>) { iterator = stream.makeAsyncIterator() }
+
+    func next() async -> JSONRPCMessage? { await iterator.next() }
 }
 
 /// An MCP transport error: an HTTP status with a JSON-RPC error body.

@@ -19,6 +19,7 @@ extension MCPServer {
         }
         phase = .initialized
         protocolVersion = version
+        elicits = Self.elicitsForms(p["capabilities"])
         if fixedAgent == nil, let client, !client.isEmpty { baseCaller.agent = "mcp:" + String(client.prefix(60)) }
         let caller = baseCaller
         lock.unlock()

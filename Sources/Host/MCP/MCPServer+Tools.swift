@@ -63,7 +63,7 @@ extension MCPServer {
             }
         }
         let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session,
-                                             progress: progress)
+                                             progress: progress, approver: approver(for: caller))
         if outcome.status == .blocked, outcome.reason == "unknown" || outcome.reason == "denied" {
             throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(TraceRedaction.name(name))")
         }

@@ -55,6 +55,12 @@ public final class MCPServer: @unchecked Sendable {
     var toolsListAnswered = false
     /// Why this session may no longer call anything (its role left the manifest in a reload), if so.
     var revoked: String?
+    /// Whether the client answers form elicitations (approvals are then asked of it).
+    var elicits = false
+    /// Requests sent to the client, waiting for its answers.
+    var outgoing: [JSONRPCID: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
+    var nextOutgoing = 0
+    var outgoingClosed = false
     /// The router observer that turns a change of bridged tools into `list_changed`.
     var observer: (router: ToolRouter, token: Int)?
 
@@ -111,8 +117,12 @@ public final class MCPServer: @unchecked Sendable {
             handleRequest(id, method, params, bytes: line.count)
         case .success(.notification(let method, let params)):
             handleNotification(method, params)
-        case .success(.response), .success(.error):
-            break  // this server sends no requests, so there is nothing to match
+        case .success(.response(let id, let result)):
+            answerArrived(.response(id: id, result: result), id: id)
+        case .success(.error(let id?, let error)):
+            answerArrived(.error(id: id, error), id: id)
+        case .success(.error(nil, _)):
+            break  // an error about a message of ours the client could not read: nothing to match
         }
     }
 
@@ -175,6 +185,7 @@ public final class MCPServer: @unchecked Sendable {
     /// Starts a request's task (the lock is held).
     private func launch(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
         let task = Task {
+          await MCPServer.$handling.withValue(id) {
             await self.outputRoom()
             let message: JSONRPCMessage
             do throws(JSONRPCError) { message = .response(id: id, result: try await handler()) } catch { message = .error(id: id, error) }
@@ -192,6 +203,7 @@ public final class MCPServer: @unchecked Sendable {
                     self.launch(next.id, next.handler)
                 }
             }
+          }
         }
         inFlight[id] = task
     }
@@ -231,6 +243,7 @@ public final class MCPServer: @unchecked Sendable {
     /// SIGTERM. With `answer` (EOF: the client still reads), each cancelled request is still answered:
     /// with its own result when it ends in time, else with an error saying the server shut down.
     public func shutdown(grace: Duration = .milliseconds(500), answer: Bool = false) async {
+        closeOutgoing()
         let (tasks, waiting) = lock.withLock { () -> ([Task<Void, Never>], [JSONRPCID]) in
             if !answer { for id in inFlight.keys { cancelled.insert(id) } }
             let waiting = queued.map(\.id)

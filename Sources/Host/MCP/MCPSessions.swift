@@ -116,6 +116,16 @@ public final class MCPSessions: @unchecked Sendable {
                 }
                 lock.unlock()
                 target?.yield(message)
+            case .request(let id, let method, _):
+                // A request of the server's own (`elicitation/create`): on the stream of the client
+                // request it serves, else on the GET stream; with neither, the client cannot answer.
+                let target = MCPServer.handling.flatMap { waiters[$0] } ?? listener
+                lock.unlock()
+                if let target {
+                    target.yield(message)
+                } else {
+                    server.answerArrived(.error(id: id, JSONRPCError(JSONRPCError.internalErrorCode, "no stream open to send \(method) to the client")), id: id)
+                }
             default:
                 let target = listener
                 lock.unlock()

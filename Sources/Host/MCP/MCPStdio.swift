@@ -77,6 +77,7 @@ public enum MCPStdio {
             await loop.ended
         } onGracefulShutdown: {
             logger.info("shutting down (signal)")
+            server.current.host.router.approvals.hostStopping()
             loop.stop()
         }
         if endOfInput {

@@ -60,9 +60,13 @@ public struct ToolHost: Sendable {
         settings.maxConcurrent = manifest.router.maxConcurrent
         settings.maxTraceArgumentBytes = manifest.router.maxTraceArgumentBytes
         settings.revision = revision
+        settings.approvalTimeout = manifest.policy.approvalTimeout.duration
+        settings.grantDuration = manifest.policy.grantDuration.duration
+        settings.grantDurationText = manifest.policy.grantDuration.text
+        let approvals = parts?.approvals ?? ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
         let skillPatterns = ManifestPermissions.skillPatterns(manifest)
         router = try ToolRouter(plugins: plugins, policy: policy, recorder: recorder, settings: settings, limiter: parts?.limiter,
-                                metrics: parts?.metrics ?? HostMetrics(), logger: logger) { caller in
+                                metrics: parts?.metrics ?? HostMetrics(), approvals: approvals, logger: logger) { caller in
             ManifestPermissions(policy: policy, caller: caller, skillPatterns: caller.role.map { skillPatterns[$0] ?? [] })
         }
         identity = CallerIdentity(manifest: manifest)

@@ -6,9 +6,10 @@ import Plugins
 
 extension ToolRouter {
     /// Runs one call. Never throws: every failure is an error result with a status.
-    /// `progress` receives the call's progress when the caller asked for it.
+    /// `progress` receives the call's progress when the caller asked for it. A call whose decision
+    /// is `ask` waits for approval (`approver` asks the caller's own client, when it can answer).
     public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String,
-                     progress: ToolProgressSink? = nil) async -> ToolCallOutcome {
+                     progress: ToolProgressSink? = nil, approver: ToolApprover? = nil) async -> ToolCallOutcome {
         let started = ContinuousClock.now
         let span = TraceEvent.newSpanId()
         let args = arguments ?? .object([:])
@@ -44,15 +45,11 @@ extension ToolRouter {
         guard let route, let verdict else {
             return finish(.blocked, .error(Self.unavailableMessage(name)), reason: "unknown", detail: ["reason": "unknown tool"])
         }
-        if !verdict.permitsCall {
-            if verdict.decision == .ask {
-                return finish(.blocked, .error("Tool '\(name)' requires approval, and no approval path is configured yet; ask an operator to allow it."),
-                              reason: "approval_required", detail: ["reason": .string(verdict.reason)])
-            }
+        if !verdict.permitsCall, verdict.decision != .ask {
             return finish(.blocked, .error(Self.unavailableMessage(name)), reason: "denied", detail: ["reason": .string(verdict.reason)])
         }
         var permissiveNote: JSONValue?
-        if verdict.decision != .allow {
+        if verdict.decision != .allow, verdict.mode == .permissive {
             logger.warning("permissive mode: a call that enforce mode would block runs", metadata: [
                 "host.tool": "\(trace.tool)", "host.agent": "\(trace.agent)", "host.reason": "\(verdict.reason)"])
             permissiveNote = ["would_block": true, "reason": .string(verdict.reason)]
@@ -66,6 +63,14 @@ extension ToolRouter {
             let message = "Invalid arguments for \(name): \(problems.joined(separator: "; "))"
             return finish(.failed, .error(message), reason: ToolError.Code.invalidArguments.rawValue,
                           detail: detail(.invalidArguments, message, permissiveNote))
+        }
+        if !verdict.permitsCall {
+            // `ask`: nobody is asked about a call that could not run anyway (checked above).
+            switch await approve(name, arguments: args, route: route, verdict: verdict, caller: caller, session: session, span: span,
+                                 approver: approver) {
+            case .proceed: break
+            case .stop(let status, let result, let reason, let detail): return finish(status, result, reason: reason, detail: detail)
+            }
         }
         let timeout = route.descriptor.timeout ?? settings.timeout
         let deadline = ContinuousClock.now + timeout

@@ -13,6 +13,11 @@ public final class ToolRouter: Sendable {
         public var maxTraceArgumentBytes = 4096
         /// The manifest revision this router was built from; every trace event carries it.
         public var revision: String?
+        /// How long a call needing approval waits for an answer (`policy.approval_timeout`).
+        public var approvalTimeout: Duration = .seconds(300)
+        /// How long an agent grant lasts by default (`policy.grant_duration`).
+        public var grantDuration: Duration = .seconds(3600)
+        public var grantDurationText = "1h"
         public init() {}
     }
 
@@ -36,6 +41,8 @@ public final class ToolRouter: Sendable {
     let permissions: @Sendable (ToolCaller) -> any CallerPermissions
     let metrics: HostMetrics
     let logger: Logger
+    /// Where calls whose decision is `ask` wait for an answer.
+    public let approvals: ApprovalDesk
     private let state = NSLock()
     private nonisolated(unsafe) var catalog: Catalog
     private nonisolated(unsafe) var observers: [Int: @Sendable () -> Void] = [:]
@@ -48,8 +55,9 @@ public final class ToolRouter: Sendable {
     /// `limiter`, when given, is shared with the routers of other snapshots (a reload keeps the
     /// calls running under the old one counted); else the router has its own.
     public init(plugins: [any ToolPlugin], policy: PolicyEngine, recorder: TraceRecorder, settings: Settings = Settings(),
-                limiter: ConcurrencyLimiter? = nil, metrics: HostMetrics = HostMetrics(),
+                limiter: ConcurrencyLimiter? = nil, metrics: HostMetrics = HostMetrics(), approvals: ApprovalDesk? = nil,
                 logger: Logger, permissions: @escaping @Sendable (ToolCaller) -> any CallerPermissions) throws(HostError) {
+        self.approvals = approvals ?? ApprovalDesk(registry: recorder.registry, recorder: recorder, logger: logger)
         self.plugins = plugins
         self.policy = policy
         self.recorder = recorder

@@ -8,7 +8,7 @@ import Logging
 /// writer drains them after a 2 ms linger, all pending events in one transaction, so a burst of
 /// calls costs one commit rather than two each. A crash can lose the events of the last moment. `flush()` waits until everything recorded so far is in the database.
 public final class TraceRecorder: @unchecked Sendable {
-    private let registry: RegistryDatabase
+    let registry: RegistryDatabase
     private let logger: Logger
     private let queue = DispatchQueue(label: "agenthub.trace-writer")
     private let lock = NSLock()

@@ -12,11 +12,14 @@ public final class HostParts: Sendable {
     public let limiter: ConcurrencyLimiter
     public let bridge: MCPBridge
     public let metrics: HostMetrics
+    /// Where calls needing approval wait (their requests and grants are in the registry).
+    public let approvals: ApprovalDesk
 
     public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger, environment: [String: String]) {
         recorder = TraceRecorder(registry: registry, logger: logger)
         limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
         metrics = HostMetrics()
+        approvals = ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
         bridge = MCPBridge(servers: ToolHost.bridgedServers(manifest, environment: environment),
                            settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry, logger: logger)
         let metrics = self.metrics

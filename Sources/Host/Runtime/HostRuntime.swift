@@ -47,6 +47,7 @@ public final class HostRuntime: Sendable {
             await parts.bridge.apply(servers: ToolHost.bridgedServers(new.manifest, environment: environment),
                                      settings: ToolHost.bridgeSettings(new.manifest, environment: environment))
         }
+        state.observe { _, new in await parts.approvals.revokeStaleGrants(under: new) }
         presence = HostPresence(state: state, kind: kind, logger: context.logger)
         // SIGHUP's default is to end the process: ignored from now, so a reload asked for while the
         // services start (presence may record the host before reload listens) never kills it.

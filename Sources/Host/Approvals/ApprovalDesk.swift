@@ -1,0 +1,233 @@
+import Base
+import Crypto
+import Foundation
+import Logging
+import Plugins
+import Registry
+
+/// Where calls that need approval wait, and where answers arrive, for one process. Requests and
+/// grants live in the registry, so every process on it (a host, `agenthub approvals`, another host)
+/// sees and answers the same ones; an answer is one conditional UPDATE, so the first wins.
+///
+/// A waiting call wakes when this process answers (the in-process signal), when another process
+/// answers (the `approvals-changed` stamp beside the database, checked with one `stat` each `poll`),
+/// or when its request expires by the desk's clock.
+public final class ApprovalDesk: Sendable {
+    public let registry: RegistryDatabase
+    let recorder: TraceRecorder
+    /// The process whose calls wait here (`pid@ticks`): a retry after a restart adopts requests of
+    /// processes that are gone.
+    public let hostId: String
+    /// Touched by every answer, expiry and new request, in any process.
+    public let stamp: StampFile
+    /// Fired when this process changes a request.
+    public let changed = ChangeSignal()
+    let poll: Duration
+    let now: @Sendable () -> Date
+    let logger: Logger
+    private let stopping = LockedValue(false)
+
+    public init(registry: RegistryDatabase, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
+                poll: Duration = .milliseconds(200), now: @escaping @Sendable () -> Date = { Date() }) {
+        self.registry = registry
+        self.recorder = recorder
+        self.hostId = hostId
+        self.stamp = StampFile(named: "approvals-changed", besideDatabase: registry.path)
+        self.poll = poll
+        self.now = now
+        self.logger = logger
+    }
+
+    /// The host is shutting down: waiting calls end without withdrawing their requests, which stay
+    /// pending for an operator (and for the caller's retry after the restart).
+    public func hostStopping() {
+        stopping.value = true
+        changed.fire()
+    }
+
+    var isStopping: Bool { stopping.value }
+
+    // MARK: Requests
+
+    /// The grant that lets this call run without asking, if any.
+    func activeGrant(tool: String, agent: String, session: String, ruleKey: String) async -> ApprovalGrantRecord? {
+        let registry = self.registry, at = now()
+        return await onThread { try? registry.activeGrant(tool: tool, agent: agent, session: session, ruleKey: ruleKey, now: at) }
+    }
+
+    /// Stores a new request for a call (or adopts the same call's pending request left by a host
+    /// that is gone), records `approval.requested`, and tells other processes.
+    func open(_ draft: ApprovalRecord) async throws(RegistryError) -> (record: ApprovalRecord, adopted: Bool) {
+        let registry = self.registry, hostId = self.hostId, at = now()
+        let result: Result<(ApprovalRecord, Bool), RegistryError> = await onThread {
+            do throws(RegistryError) {
+                if let orphan = try registry.adoptableApproval(agent: draft.agent, tool: draft.tool, argumentsDigest: draft.argumentsDigest,
+                                                               now: at, isLive: { $0 == hostId || Self.isRunning($0) }),
+                   try registry.adoptApproval(orphan.id, hostId: hostId, session: draft.session, spanId: draft.spanId) {
+                    var adopted = orphan
+                    adopted.hostId = hostId
+                    adopted.session = draft.session
+                    adopted.spanId = draft.spanId
+                    return .success((adopted, true))
+                }
+                try registry.insertApproval(draft)
+                return .success((draft, false))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (record, adopted) = try result.get()
+        trace("approval.requested", record, [
+            "rule": .string(record.rule), "expires_at": .string(TraceEvent.timestamp(record.expiresAt)),
+            "policy_reason": .string(record.policyReason), "adopted": .bool(adopted),
+        ])
+        stamp.touch()
+        changed.fire()
+        return (record, adopted)
+    }
+
+    /// Waits until `record` is answered, expires, or the caller cancels (which withdraws it); returns
+    /// the request as it ended. While the host shuts down it returns the request still pending.
+    /// `elicit`, when given, asks the caller's client; its answer races every other approver.
+    func wait(for record: ApprovalRecord, elicit: (@Sendable () async -> ApprovalAnswer?)?) async -> ApprovalRecord {
+        let asking = elicit.map { ask in
+            Task {
+                guard let answer = await ask(), !Task.isCancelled else { return }
+                _ = await self.decide(record.id, answer)
+            }
+        }
+        defer { asking?.cancel() }
+        var seenStamp = stamp.current
+        var latest = record
+        var mustRead = false
+        while true {
+            let generation = changed.generation
+            if mustRead {
+                let registry = self.registry, id = record.id
+                if let read = await onThread({ try? registry.approval(id) }) { latest = read }
+                mustRead = false
+            }
+            if latest.status != .pending { return latest }
+            if isStopping { return latest }
+            let at = now()
+            if latest.expiresAt <= at {
+                await close(latest, .expired, reason: "no answer within policy.approval_timeout")
+                mustRead = true
+                continue
+            }
+            if Task.isCancelled {
+                await close(latest, .withdrawn, reason: "the caller cancelled the call")
+                mustRead = true
+                continue
+            }
+            let remaining = Duration.seconds(latest.expiresAt.timeIntervalSince(at))
+            await changed.wait(since: generation, timeout: min(poll, remaining))
+            let stampNow = stamp.current
+            if changed.generation != generation || stampNow != seenStamp || now() >= latest.expiresAt || Task.isCancelled {
+                seenStamp = stampNow
+                mustRead = true
+            }
+        }
+    }
+
+    /// Answers a request (an operator, an admin key, the caller's client). The first answer wins;
+    /// the winner records `approval.resolved`.
+    public func decide(_ idOrPrefix: String, _ answer: ApprovalAnswer) async -> Result<ApprovalDecision, RegistryError> {
+        let registry = self.registry, at = now()
+        let grantId = "grt_" + Self.randomId()
+        let result: Result<ApprovalDecision, RegistryError> = await onThread {
+            do throws(RegistryError) { return .success(try registry.decideApproval(idOrPrefix, answer, grantId: grantId, now: at)) } catch { return .failure(error) }
+        }
+        if case .success(.decided(let record, let grant)) = result {
+            var detail: [String: JSONValue] = ["status": .string(record.status.rawValue), "by": .string(answer.by), "via": .string(answer.via)]
+            if let scope = record.scope { detail["scope"] = .string(scope.rawValue) }
+            if let reason = answer.reason { detail["reason"] = .string(TraceRedaction.message(reason)) }
+            if let grant { detail["grant_id"] = .string(grant.id) }
+            if let end = grant?.expiresAt { detail["grant_expires_at"] = .string(TraceEvent.timestamp(end)) }
+            trace("approval.resolved", record, detail)
+            logger.info("approval answered", metadata: ["host.approval": "\(record.id)", "host.tool": "\(record.tool)",
+                                                        "host.approval.status": "\(record.status.rawValue)", "host.approval.by": "\(answer.by)"])
+            stamp.touch()
+            changed.fire()
+        }
+        if case .success(.alreadyResolved(let record)) = result, record.status == .expired { changed.fire() }
+        return result
+    }
+
+    /// Ends a pending request without an answer (expired or withdrawn) and records it.
+    func close(_ record: ApprovalRecord, _ status: ApprovalStatus, reason: String) async {
+        let registry = self.registry, at = now(), id = record.id
+        let closed = await onThread { (try? registry.closeApproval(id, status, reason: reason, now: at)) ?? false }
+        guard closed else { return }
+        trace("approval.resolved", record, ["status": .string(status.rawValue), "by": "host", "via": "host", "reason": .string(reason)])
+        stamp.touch()
+        changed.fire()
+    }
+
+    /// Expires every pending request past its time (their callers are gone, or never looked):
+    /// what listing does first, so nothing shows pending that can no longer be answered.
+    public func expireDue() async {
+        let registry = self.registry, at = now()
+        let expired = await onThread { (try? registry.expireApprovals(now: at)) ?? [] }
+        for record in expired {
+            trace("approval.resolved", record, ["status": "expired", "by": "host", "via": "host", "reason": "no answer within policy.approval_timeout"])
+            trace("approval.expired", record, ["reason": "no answer within policy.approval_timeout; the caller was gone"])
+        }
+        if !expired.isEmpty {
+            stamp.touch()
+            changed.fire()
+        }
+    }
+
+    /// Waits until the approval events recorded so far are written (one-shot commands, before exit).
+    public func flush() async { await recorder.flush() }
+
+    /// Records an approval event in the span of the call that asked.
+    func trace(_ type: String, _ record: ApprovalRecord, _ detail: [String: JSONValue]) {
+        var detail = detail
+        detail["approval_id"] = .string(record.id)
+        var event = TraceEvent(at: TraceEvent.timestamp(), type: type, session: record.session, spanId: record.spanId, agent: record.agent,
+                               role: record.role, group: record.group, tool: record.tool, decision: "ask", detail: .object(detail))
+        event.revision = record.revision
+        recorder.record(event)
+    }
+
+    /// After a reload: revokes the lasting grants whose rule no longer asks the same way (changed
+    /// or removed), so a grant never outlives the rule that asked, and records why.
+    public func revokeStaleGrants(under snapshot: HostSnapshot) async {
+        let registry = self.registry, router = snapshot.tools.router, agents = snapshot.manifest.agents
+        let reason = "the rule that asked changed in revision \(snapshot.revision)"
+        let revoked = await onThread {
+            (try? registry.revokeStaleGrants(by: "host", reason: reason, now: Date()) { grant, role, group in
+                let declared = agents.first { $0.name == grant.agent }
+                let caller = ToolCaller(agent: grant.agent, role: declared?.role ?? role, group: declared.map { $0.group } ?? group)
+                let verdict = router.verdict(for: grant.tool, caller: caller)
+                return verdict.decision == .ask && ToolRouter.ruleKey(verdict) == grant.ruleKey
+            }) ?? []
+        }
+        for grant in revoked {
+            logger.notice("approval grant revoked by a reload", metadata: ["host.grant": "\(grant.id)", "host.tool": "\(grant.tool)",
+                                                                         "host.agent": "\(grant.agent)", "host.revision": "\(snapshot.revision)"])
+        }
+        if !revoked.isEmpty { stamp.touch() }
+    }
+
+    // MARK: Ids and digests
+
+    static func randomId() -> String {
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+        return String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+    }
+
+    /// SHA-256 of the arguments as sent (sorted keys): the same call has the same digest.
+    static func digest(_ arguments: JSONValue) -> String {
+        SHA256.hash(data: Data(arguments.jsonText.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether the process `pid@ticks` still runs.
+    static func isRunning(_ hostId: String) -> Bool {
+        let parts = hostId.split(separator: "@")
+        guard parts.count == 2, let pid = Int32(parts[0]) else { return false }
+        return ProcessIdentity.startTicks(of: pid) == String(parts[1])
+    }
+}

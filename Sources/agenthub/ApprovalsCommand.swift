@@ -1,0 +1,259 @@
+import ArgumentParser
+import Base
+import Foundation
+import Host
+import Logging
+import Registry
+
+/// `agenthub approvals`: the calls waiting for approval, their answers, and lasting grants.
+struct ApprovalsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approvals",
+        abstract: "List, approve and deny calls waiting for approval; list and revoke lasting grants.",
+        discussion: """
+            A call whose policy decision is ask waits (policy.approval_timeout) while its request is pending. \
+            The first answer wins, whoever gives it: this command, an admin key over HTTP, or the caller's own \
+            MCP client (elicitation). A running host sees an answer from here at once.
+            """,
+        subcommands: [List.self, Show.self, Approve.self, Deny.self, Grants.self, Revoke.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List approval requests (pending ones unless --all or --status).")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(name: .long, help: "Every request, answered or not.")
+        var all = false
+
+        @Option(name: .long, help: "Only requests with this status: pending, granted, denied, expired, withdrawn.")
+        var status: String?
+
+        @Option(name: .long, help: "Only this agent's requests.")
+        var agent: String?
+
+        func run() async throws {
+            let (context, desk) = try open(global)
+            await desk.expireDue()
+            var wanted: ApprovalStatus? = all ? nil : .pending
+            if let status {
+                guard let parsed = ApprovalStatus(rawValue: status) else {
+                    Output.stderr("error: --status must be one of pending, granted, denied, expired, withdrawn; found '\(status)'")
+                    throw ExitCode(64)
+                }
+                wanted = parsed
+            }
+            let records: [ApprovalRecord]
+            do { records = try context.registry.approvals(status: wanted, agent: agent) } catch {
+                Output.fail(error)
+                throw ExitCode(1)
+            }
+            await desk.flush()
+            if global.json {
+                print(JSONValue.array(records.map(\.json)).jsonText)
+                return
+            }
+            if records.isEmpty {
+                Output.stderr(wanted == .pending ? "no call is waiting for approval" : "no approval requests")
+                return
+            }
+            Output.table(["ID", "STATUS", "TOOL", "AGENT", "CREATED", "EXPIRES", "RULE", "ARGUMENTS"], records.map {
+                [$0.id, $0.status.rawValue, $0.tool, $0.agent, Output.date($0.createdAt), Output.date($0.expiresAt), $0.rule,
+                 Output.clip($0.arguments, 60)]
+            })
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one request: the tool, arguments, caller, rule, and its answer.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The request's id (apr_…), or a unique prefix of it.")
+        var id: String
+
+        func run() async throws {
+            let (context, desk) = try open(global)
+            await desk.expireDue()
+            await desk.flush()
+            guard let record = try lookup(context, id) else { throw ExitCode(1) }
+            if global.json {
+                print(record.json.jsonText)
+                return
+            }
+            var lines = [
+                "id:        \(record.id)", "status:    \(record.status.rawValue)", "tool:      \(record.tool)",
+                "arguments: \(record.arguments)",
+                "caller:    agent \(record.agent)" + (record.role.map { ", role \($0)" } ?? "") + (record.group.map { ", group \($0)" } ?? "")
+                    + ", session \(record.session)",
+                "rule:      \(record.rule) (\(record.policyReason))",
+                "created:   \(Output.date(record.createdAt))", "expires:   \(Output.date(record.expiresAt))",
+            ]
+            if record.status != .pending {
+                lines.append("answered:  \(Output.date(record.decidedAt)) by \(record.decidedBy ?? "-") via \(record.decidedVia ?? "-")"
+                             + (record.scope.map { ", for \($0.rawValue)" } ?? ""))
+                if let reason = record.decisionReason { lines.append("reason:    \(reason)") }
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a waiting call: this call only, the rest of its session, or its agent for a while.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The request's id (apr_…), or a unique prefix of it.")
+        var id: String
+
+        @Option(name: .long, help: "call (default), session, or agent.")
+        var scope: String?
+
+        @Option(name: .customLong("for"), help: "How long an agent grant lasts (8h, 7d); policy.grant_duration when not given. Implies --scope agent.")
+        var duration: String?
+
+        @Option(name: .long, help: "Why (kept with the decision and in the trace).")
+        var reason: String?
+
+        func run() async throws {
+            try await answer(global, id, ApprovalAnswerForm(granted: true, scope: scope, duration: duration, reason: reason))
+        }
+    }
+
+    struct Deny: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deny a waiting call: it ends with an error that says so.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The request's id (apr_…), or a unique prefix of it.")
+        var id: String
+
+        @Option(name: .long, help: "Why (the caller sees it).")
+        var reason: String?
+
+        func run() async throws {
+            try await answer(global, id, ApprovalAnswerForm(granted: false, reason: reason))
+        }
+    }
+
+    struct Grants: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List lasting grants (active ones unless --all).")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(name: .long, help: "Revoked and expired grants too.")
+        var all = false
+
+        @Option(name: .long, help: "Only this agent's grants.")
+        var agent: String?
+
+        func run() async throws {
+            let (context, _) = try open(global)
+            let grants: [ApprovalGrantRecord]
+            do { grants = try context.registry.approvalGrants(all: all, agent: agent) } catch {
+                Output.fail(error)
+                throw ExitCode(1)
+            }
+            if global.json {
+                print(JSONValue.array(grants.map { $0.json() }).jsonText)
+                return
+            }
+            if grants.isEmpty {
+                Output.stderr(all ? "no grants" : "no active grants")
+                return
+            }
+            Output.table(["ID", "STATUS", "TOOL", "AGENT", "SCOPE", "EXPIRES", "BY", "RULE"], grants.map {
+                [$0.id, $0.status(), $0.tool, $0.agent, $0.scope == .session ? "session \($0.session ?? "-")" : "agent",
+                 $0.scope == .agent ? Output.date($0.expiresAt) : "with the session", $0.grantedBy, $0.rule]
+            })
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a grant: the next call it covered is asked again.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The grant's id (grt_…).")
+        var id: String
+
+        @Option(name: .long, help: "Why.")
+        var reason: String?
+
+        func run() async throws {
+            let (context, desk) = try open(global)
+            do {
+                guard let grant = try context.registry.revokeApprovalGrant(id, by: Self.operatorName, reason: reason) else {
+                    Output.stderr("error: no grant '\(id)' (agenthub approvals grants --all lists them)")
+                    throw ExitCode(1)
+                }
+                desk.stamp.touch()
+                Output.stderr("revoked \(grant.id) (\(grant.tool) for agent \(grant.agent)); its next call is asked again")
+            } catch let error as RegistryError {
+                Output.fail(error)
+                throw ExitCode(1)
+            }
+        }
+
+        static var operatorName: String { ApprovalsCommand.operatorName }
+    }
+
+    /// Who answers from this terminal: `cli:USER`.
+    static var operatorName: String {
+        "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "uid\(getuid())")
+    }
+
+    static func open(_ global: GlobalOptions) throws -> (HostContext, ApprovalDesk) {
+        let context = try global.context()
+        let recorder = TraceRecorder(registry: context.registry, logger: context.logger)
+        return (context, ApprovalDesk(registry: context.registry, recorder: recorder, logger: context.logger))
+    }
+
+    static func lookup(_ context: HostContext, _ id: String) throws -> ApprovalRecord? {
+        do {
+            guard let record = try context.registry.approval(id) else {
+                Output.stderr("error: no approval request '\(id)' (agenthub approvals list --all lists them)")
+                return nil
+            }
+            return record
+        } catch {
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+    }
+
+    /// Answers one request; exits 1 when someone answered first (and says who).
+    static func answer(_ global: GlobalOptions, _ id: String, _ form: ApprovalAnswerForm) async throws {
+        let (context, desk) = try open(global)
+        let answer: ApprovalAnswer
+        do { answer = try form.answer(by: operatorName, via: "cli", manifest: context.manifest) } catch {
+            Output.stderr("error: \(error.message)")
+            throw ExitCode(64)
+        }
+        let result = await desk.decide(id, answer)
+        await desk.flush()
+        switch result {
+        case .success(.decided(let record, let grant)):
+            if global.json {
+                var out = record.json.objectValue ?? [:]
+                out["grant"] = grant.map { $0.json() } ?? .null
+                print(JSONValue.object(out).jsonText)
+            }
+            let what = form.granted ? "approved" : "denied"
+            let lasting = grant.map { g in g.scope == .session ? "; granted for the rest of session \(g.session ?? "-") (\(g.id))"
+                                                               : "; granted to agent \(g.agent) until \(Output.date(g.expiresAt)) (\(g.id))" } ?? ""
+            Output.stderr("\(what) \(record.id): \(record.tool) for agent \(record.agent)\(lasting)")
+        case .success(.alreadyResolved(let record)):
+            Output.stderr("error: \(record.id) is already \(record.status.rawValue)"
+                          + (record.decidedBy.map { " (by \($0) via \(record.decidedVia ?? "-") at \(Output.date(record.decidedAt)))" } ?? "")
+                          + "; nothing changed")
+            throw ExitCode(1)
+        case .success(.notFound):
+            Output.stderr("error: no approval request '\(id)' (agenthub approvals list --all lists them)")
+            throw ExitCode(1)
+        case .failure(let error):
+            Output.fail(error)
+            throw ExitCode(1)
+        }
+    }
+}
