@@ -28,7 +28,8 @@ extension ToolRouter {
             ])
             return .proceed
         }
-        let redacted = TraceRedaction.forTrace(arguments, content: route.descriptor.contentArguments, maxBytes: settings.maxTraceArgumentBytes)
+        // Secrets are redacted; content arguments stay readable (capped): an approver must see what they approve.
+        let redacted = TraceRedaction.forTrace(arguments, content: [], maxBytes: settings.maxTraceArgumentBytes)
         let now = desk.now()
         let draft = ApprovalRecord(
             id: "apr_" + ApprovalDesk.randomId(), tool: storedName, arguments: redacted.jsonText, argumentsDigest: ApprovalDesk.digest(arguments),
