@@ -22,16 +22,6 @@ import Testing
         }
     }
 
-    @Test func anAskToolIsListedButAnsweredAsNeedingApproval() async throws {
-        try await withTemporaryDirectory { dir in
-            let (router, _) = try probeRouter(dir)
-            #expect(router.tools(for: worker).map(\.descriptor.name).contains("approve_me"))
-            let outcome = await router.call("approve_me", arguments: nil, caller: worker, session: "s")
-            #expect(outcome.status == .blocked && outcome.reason == "approval_required")
-            #expect(outcome.result.isError && outcome.result.text.contains("requires approval"))
-        }
-    }
-
     @Test func invalidArgumentsAreAnErrorResultNamingTheField() async throws {
         try await withTemporaryDirectory { dir in
             let (router, _) = try probeRouter(dir)
