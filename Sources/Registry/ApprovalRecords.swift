@@ -44,6 +44,8 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
     /// `elicitation`, `cli`, `http`, `grant`, or `host` (expiry, withdrawal).
     public var decidedVia: String?
     public var decisionReason: String?
+    /// When the call it granted ran (a grant for one call lets it run once).
+    public var usedAt: Date?
 
     public init(id: String, tool: String, arguments: String, argumentsDigest: String, agent: String, role: String?, group: String?,
                 session: String, spanId: String, rule: String, ruleKey: String, policyReason: String, revision: String?,
@@ -90,6 +92,7 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
         decidedBy = row["decided_by"]
         decidedVia = row["decided_via"]
         decisionReason = row["decision_reason"]
+        usedAt = row["used_at"]
     }
 
     /// The request as the API, the CLI's `--json` and the console show it.

@@ -93,6 +93,15 @@ extension RegistryDatabase {
         }
     }
 
+    /// Marks a granted request as used by the call it let run. False when it was used already (a
+    /// client replaying a 2026-07-28 `requestState` gets no second run from one approval).
+    public func consumeApproval(_ id: String, now: Date = Date()) throws(RegistryError) -> Bool {
+        try write("using approval \(id)") { db in
+            try db.execute(sql: "UPDATE approvals SET used_at = ? WHERE id = ? AND status = 'granted' AND used_at IS NULL", arguments: [now, id])
+            return db.changesCount == 1
+        }
+    }
+
     /// Ends a pending request without an answer: `expired` or `withdrawn`. False when it was no longer pending.
     public func closeApproval(_ id: String, _ status: ApprovalStatus, reason: String, now: Date = Date()) throws(RegistryError) -> Bool {
         try write("closing approval request \(id)") { db in

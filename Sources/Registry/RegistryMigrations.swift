@@ -238,7 +238,8 @@ enum RegistryMigrations {
                   decided_at DATETIME,
                   decided_by TEXT,
                   decided_via TEXT,
-                  decision_reason TEXT
+                  decision_reason TEXT,
+                  used_at DATETIME
                 );
                 CREATE INDEX approvals_by_status ON approvals(status, created_at);
                 CREATE INDEX approvals_by_call ON approvals(agent, tool, arguments_digest);

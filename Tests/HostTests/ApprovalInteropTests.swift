@@ -36,8 +36,8 @@ import TestSupport
 
     /// What approval_client.py must have seen: accept runs the call, decline denies it, a session
     /// grant lets the next call run without a question.
-    func expectElicitedAnswers(_ out: [String: Any]) {
-        #expect(out["protocol"] as? String == "2025-11-25")
+    func expectElicitedAnswers(_ out: [String: Any], protocol expected: String = "2025-11-25") {
+        #expect(out["protocol"] as? String == expected)
         #expect((out["approved"] as? [String: Any])?["is_error"] as? Bool == false, "\(out)")
         #expect(out["approved_elicitations"] as? Int == 1)
         let declined = out["declined"] as? [String: Any]
@@ -63,17 +63,51 @@ import TestSupport
         }
     }
 
-    @Test func aPythonSDKClientWithElicitationApprovesOverStreamableHTTP() async throws {
+    /// `legacy`: a session, the question on the POST's event stream. `auto` (the SDK's default):
+    /// the stateless 2026-07-28 revision, the question in an "input required" result and the
+    /// answer in the client's retry.
+    @Test(arguments: [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
+    func aPythonSDKClientWithElicitationApprovesOverStreamableHTTP(mode: String, protocol expected: String) async throws {
         try await withTemporaryDirectory { dir in
             let api = try await APIHost.start(dir, manifest: Self.askingManifest)
             let result = try await run(try python(), [packageRoot + "/Tests/Interop/approval_client.py", "http",
-                                                     "http://127.0.0.1:\(api.port)/mcp", api.keys["writer"]!], in: dir)
+                                                     "http://127.0.0.1:\(api.port)/mcp", api.keys["writer"]!, mode], in: dir)
             let out = try report(result)
-            expectElicitedAnswers(out)
+            expectElicitedAnswers(out, protocol: expected)
             // The requests and answers are on the agent's event stream.
             let types = await api.events(as: "writer").compactMap { $0["type"] as? String }
             #expect(types.filter { $0 == "approval.requested" }.count == 3 && types.filter { $0 == "approval.resolved" }.count == 3)
             #expect(types.contains("approval.granted") && types.contains("approval.denied"))
+        }
+    }
+
+    @Test func aReplayedRequestStateGetsNoSecondRunFromOneApproval() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir, manifest: Self.askingManifest)
+            let headers = ["Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call"]
+            let meta = #""_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}, "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}}"#
+            func call(_ extra: String) async -> [String: Any] {
+                let body = #"{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "memory_write", "arguments": {"type": "core", "text": "once"}, \#(extra)\#(meta)}}"#
+                return await api.call("POST", "/mcp", as: "writer", body: body, headers: headers).json["result"] as? [String: Any] ?? [:]
+            }
+            let asked = await call("")
+            #expect(asked["resultType"] as? String == "input_required", "\(asked)")
+            let state = try #require(asked["requestState"] as? String)
+            let question = ((asked["inputRequests"] as? [String: Any])?["approval"] as? [String: Any])
+            #expect(question?["method"] as? String == "elicitation/create")
+            let accept = #""requestState": "\#(state)", "inputResponses": {"approval": {"action": "accept", "content": {"scope": "call"}}}, "#
+            let ran = await call(accept)
+            #expect(ran["resultType"] as? String == "complete" && ran["isError"] as? Bool == false, "\(ran)")
+            // The same state and answer again: a new question, not a second write.
+            let replayed = await call(accept)
+            #expect(replayed["resultType"] as? String == "input_required" && replayed["requestState"] as? String != state, "\(replayed)")
+            // Another agent's retry cannot answer this agent's request.
+            let other = #"{"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "memory_write", "arguments": {"type": "core", "text": "once"}, "requestState": "\#(replayed["requestState"] as? String ?? "")", "inputResponses": {"approval": {"action": "accept"}}, \#(meta)}}"#
+            _ = await api.call("POST", "/mcp", as: "boss", body: other, headers: headers)
+            let registry = try RegistryDatabase(path: dir + "/registry.db", access: .readOnly)
+            #expect(try registry.approval(replayed["requestState"] as? String ?? "")?.status == .pending)
+            let writes = try registry.traceEvents(TraceQuery(types: ["tool.result"])).filter { $0.tool == "memory_write" }
+            #expect(writes.count == 1)
         }
     }
 

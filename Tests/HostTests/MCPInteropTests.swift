@@ -12,7 +12,9 @@ import Testing
             try FileManager.default.copyItem(atPath: packageRoot + "/registry.yaml", toPath: dir + "/registry.yaml")
             try FileManager.default.copyItem(atPath: packageRoot + "/skills", toPath: dir + "/skills")
             let manifest = try String(contentsOfFile: dir + "/registry.yaml", encoding: .utf8)
-            try (manifest + "\nmcp:\n  page_size: 3\n").write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
+            // Probes call every tool: an ask tool nobody answers ends after 2 s instead of 5 min.
+            let quick = manifest.replacingOccurrences(of: "approval_timeout: 5m", with: "approval_timeout: 2s")
+            try (quick + "\nmcp:\n  page_size: 3\n").write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
             let synced = try await run(agenthubBinary(), ["sync"], in: dir)
             #expect(synced.status == 0, "sync: \(synced.stderr)")
             try await body(dir)

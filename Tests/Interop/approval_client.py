@@ -1,11 +1,14 @@
 """The Python `mcp` SDK as a client that answers AgentHub's approval requests (elicitation/create).
 
 usage: approval_client.py stdio AGENTHUB WORKDIR ROLE
-       approval_client.py http URL KEY
+       approval_client.py http URL KEY [MODE]
 
 memory_write needs approval in the test manifest. The client's elicitation callback answers, in
-order: accept for this call, decline, accept for the rest of the session. It then calls once more
-(the session grant lets it run without asking). Prints one JSON object with what it saw.
+order: accept for this call, decline, accept for the rest of the session (for the agent under the
+stateless 2026-07-28, where every request is a session of its own). It then calls once more (the
+grant lets it run without asking). MODE is the SDK's: `legacy` (default; a session, elicitation
+requests on the POST's stream) or `auto` (2026-07-28: "input required" results and retries).
+Prints one JSON object with what it saw.
 """
 import asyncio
 import json
@@ -49,7 +52,9 @@ async def main() -> None:
 
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {sys.argv[3]}"})
         transport = streamable_http_client(sys.argv[2], http_client=http)
-        mode = "legacy"
+        mode = sys.argv[4] if len(sys.argv) > 4 else "legacy"
+        if mode != "legacy":
+            answers[2] = types.ElicitResult(action="accept", content={"scope": "agent"})
     out = {}
     async with Client(transport, mode=mode, elicitation_callback=on_elicit) as client:
         out["protocol"] = client.protocol_version

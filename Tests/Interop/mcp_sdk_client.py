@@ -12,6 +12,7 @@ import time
 import warnings
 
 import anyio
+import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
@@ -55,7 +56,12 @@ def server(binary, workdir, role, *extra):
 
 async def editor_session(binary, workdir, mode):
     started = time.monotonic()
-    async with Client(server(binary, workdir, "editor", "--group", "writers", "--agent", "interop-editor"), mode=mode) as client:
+    async def decline(context, params):
+        # memory_delete asks for approval: this client says no.
+        return types.ElicitResult(action="decline")
+
+    async with Client(server(binary, workdir, "editor", "--group", "writers", "--agent", "interop-editor"), mode=mode,
+                      elicitation_callback=decline) as client:
         connect_seconds = time.monotonic() - started
         check(client.session.initialize_result is not None, "the session should have used the initialize handshake")
         init = client.session.initialize_result
@@ -97,7 +103,7 @@ async def editor_session(binary, workdir, mode):
         r = await client.call_tool("export_trace", {"agent": "interop-editor", "limit": 50})
         check(not r.is_error and "memory_write" in json.dumps(r.structured_content), f"export_trace: {str(r)[:300]}")
         r = await client.call_tool("memory_delete", {"id": memory_id})
-        check(r.is_error and "requires approval" in r.content[0].text, f"memory_delete (ask) should need approval: {r}")
+        check(r.is_error and "was denied by client:interop-editor" in r.content[0].text, f"memory_delete (ask) should be declined by the client: {r}")
 
         # tool failures are results; protocol problems are errors
         r = await client.call_tool("memory_search", {"query": "x", "top_k": 80})

@@ -86,7 +86,8 @@ extension HTTPAPI {
         case .success(let v): version = v
         }
         if method == "subscriptions/listen" { return try listen(id, params, who: who, version: version) }
-        let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: false)
+        let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: false,
+                                         capabilities: params?["_meta"]?[MCPServer.capabilitiesMetaKey])
         let serverInfo = session.serverInfo
         if method == "server/discover" {
             return Self.rpc(.ok, Self.stamped(.response(id: id, result: session.discoverResult), method: method, serverInfo: serverInfo))

@@ -130,6 +130,18 @@ public final class ApprovalDesk: Sendable {
         }
     }
 
+    /// The request as stored now.
+    func read(_ id: String) async -> ApprovalRecord? {
+        let registry = self.registry
+        return await onThread { try? registry.approval(id) }
+    }
+
+    /// Marks a granted request as used by its call; false when it was used already.
+    func consume(_ id: String) async -> Bool {
+        let registry = self.registry, at = now()
+        return await onThread { (try? registry.consumeApproval(id, now: at)) ?? false }
+    }
+
     /// Answers a request (an operator, an admin key, the caller's client). The first answer wins;
     /// the winner records `approval.resolved`.
     public func decide(_ idOrPrefix: String, _ answer: ApprovalAnswer) async -> Result<ApprovalDecision, RegistryError> {

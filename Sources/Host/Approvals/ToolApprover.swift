@@ -18,3 +18,16 @@ public struct ApprovalPrompt: Sendable {
 
 /// Asks the caller's client to approve a call; nil when it cannot answer (then operators decide).
 public typealias ToolApprover = @Sendable (ApprovalPrompt) async -> ApprovalAnswer?
+
+/// A call that must not wait for its approval (MCP 2026-07-28, stateless): the router stores the
+/// request and answers "input required" with the question for the client; the client's retry
+/// carries the request's id (`requestState`) and its answer.
+public struct DeferredApproval: Sendable {
+    public var requestState: String?
+    public var answer: ApprovalAnswer?
+
+    public init(requestState: String?, answer: ApprovalAnswer?) {
+        self.requestState = requestState
+        self.answer = answer
+    }
+}

@@ -18,10 +18,11 @@ extension MCPServer {
     /// Puts this server past the handshake at a 2026-07-28 `version`, for requests that each carry
     /// their own envelope. `listening`: a `subscriptions/listen` stream, which reports changes from
     /// now on (what the client is assumed to know is what the lists are now).
-    public func adoptStateless(version: String, listening: Bool = false) {
+    public func adoptStateless(version: String, listening: Bool = false, capabilities: JSONValue? = nil) {
         lock.withLock {
             phase = .initialized
             protocolVersion = version
+            elicits = Self.elicitsForms(capabilities)
             if listening {
                 listedTools = true
                 toolsListAnswered = true

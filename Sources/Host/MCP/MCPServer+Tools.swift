@@ -62,8 +62,24 @@ extension MCPServer {
                 send(.notification(method: "notifications/progress", params: .object(params)))
             }
         }
+        // 2026-07-28 is stateless: a call that needs approval is answered "input required" with the
+        // question, and the client's retry brings the answer (`requestState`, `inputResponses`).
+        var deferred: DeferredApproval?
+        if Self.modernVersions.contains(lock.withLock({ protocolVersion })), clientElicits {
+            let answer = p["inputResponses"]?["approval"].flatMap {
+                Self.approval(from: .response(id: .int(0), result: $0), caller: caller, grantDuration: host.router.settings.grantDuration)
+            }
+            deferred = DeferredApproval(requestState: p["requestState"]?.stringValue, answer: answer)
+        }
         let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session,
-                                             progress: progress, approver: approver(for: caller))
+                                             progress: progress, approver: deferred == nil ? approver(for: caller) : nil, deferred: deferred)
+        if outcome.reason == "input_required", let prompt = outcome.approval {
+            return [
+                "resultType": "input_required",
+                "inputRequests": ["approval": ["method": "elicitation/create", "params": Self.elicitation(prompt, caller: caller)]],
+                "requestState": .string(prompt.id),
+            ]
+        }
         if outcome.status == .blocked, outcome.reason == "unknown" || outcome.reason == "denied" {
             throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(TraceRedaction.name(name))")
         }

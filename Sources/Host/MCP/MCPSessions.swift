@@ -209,9 +209,10 @@ public final class MCPSessions: @unchecked Sendable {
 
     /// A session for one stateless (2026-07-28) exchange: not kept, unless `listening` (a
     /// `subscriptions/listen` stream), which follows reloads like any session until `remove`.
-    public func stateless(caller: ToolCaller, snapshot: HostSnapshot, version: String, listening: Bool) -> Session {
+    public func stateless(caller: ToolCaller, snapshot: HostSnapshot, version: String, listening: Bool,
+                          capabilities: JSONValue? = nil) -> Session {
         let session = makeSession(caller: caller, snapshot: snapshot, prefix: listening ? "listen-" : "once-")
-        session.server.adoptStateless(version: version, listening: listening)
+        session.server.adoptStateless(version: version, listening: listening, capabilities: capabilities)
         if listening { lock.withLock { sessions[session.id] = session } }
         return session
     }

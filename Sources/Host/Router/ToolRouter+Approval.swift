@@ -8,6 +8,8 @@ extension ToolRouter {
     enum ApprovalGate {
         case proceed
         case stop(ToolCallOutcome.Status, ToolResult, reason: String, detail: JSONValue)
+        /// `deferred`: the client is to answer this question and call again.
+        case inputRequired(ApprovalPrompt)
     }
 
     /// A call whose decision is `ask`: runs at once under a lasting grant for the same rule;
@@ -15,7 +17,7 @@ extension ToolRouter {
     /// (`approver`), and waits for the first answer from anyone, the request's expiry, or the
     /// caller's cancellation (which withdraws it).
     func approve(_ name: String, arguments: JSONValue, route: Route, verdict: PolicyVerdict, caller: ToolCaller, session: String,
-                 span: String, approver: ToolApprover?) async -> ApprovalGate {
+                 span: String, approver: ToolApprover?, deferred: DeferredApproval? = nil) async -> ApprovalGate {
         let desk = approvals
         let ruleKey = Self.ruleKey(verdict)
         let rule = ruleLocation(verdict)
@@ -28,11 +30,29 @@ extension ToolRouter {
             ])
             return .proceed
         }
+        let digest = ApprovalDesk.digest(arguments)
+        if let state = deferred?.requestState, let resumed = await desk.read(state), resumed.agent == TraceRedaction.name(caller.agent),
+           resumed.tool == storedName, resumed.argumentsDigest == digest {
+            // A 2026-07-28 retry: the client's answer (if any) to the request it was asked about.
+            if resumed.status == .pending, let answer = deferred?.answer { _ = await desk.decide(resumed.id, answer) }
+            let current = await desk.read(resumed.id) ?? resumed
+            switch current.status {
+            case .pending:
+                guard current.expiresAt <= desk.now() else { return .inputRequired(prompt(for: current)) }
+                await desk.close(current, .expired, reason: "no answer within policy.approval_timeout")
+                return await conclude(await desk.read(current.id) ?? current, name, caller, session, span)
+            case .granted:
+                // One approval, one run: a replayed requestState is a new call, asked anew below.
+                if await desk.consume(current.id) { return await conclude(current, name, caller, session, span) }
+            case .denied, .expired: return await conclude(current, name, caller, session, span)
+            case .withdrawn: break
+            }
+        }
         // Secrets are redacted; content arguments stay readable (capped): an approver must see what they approve.
         let redacted = TraceRedaction.forTrace(arguments, content: [], maxBytes: settings.maxTraceArgumentBytes)
         let now = desk.now()
         let draft = ApprovalRecord(
-            id: "apr_" + ApprovalDesk.randomId(), tool: storedName, arguments: redacted.jsonText, argumentsDigest: ApprovalDesk.digest(arguments),
+            id: "apr_" + ApprovalDesk.randomId(), tool: storedName, arguments: redacted.jsonText, argumentsDigest: digest,
             agent: TraceRedaction.name(caller.agent), role: caller.role, group: caller.group, session: TraceRedaction.name(session), spanId: span,
             rule: rule, ruleKey: ruleKey, policyReason: verdict.reason, revision: settings.revision, hostId: desk.hostId,
             createdAt: now, expiresAt: now.addingTimeInterval(settings.approvalTimeout.seconds))
@@ -42,14 +62,27 @@ extension ToolRouter {
             return .stop(.failed, .error("\(name) needs approval, and the request could not be stored (\(error.code.rawValue)); try again."),
                          reason: ToolError.Code.failed.rawValue, detail: ["error": "approval_unavailable", "message": .string(TraceRedaction.message(error.message))])
         }
+        if deferred != nil { return .inputRequired(prompt(for: opened)) }
         logger.notice("call waits for approval", metadata: [
             "host.tool": "\(storedName)", "host.agent": "\(draft.agent)", "host.approval": "\(opened.id)", "host.rule": "\(rule)",
             "host.hint": "agenthub approvals approve \(opened.id)"])
-        let prompt = ApprovalPrompt(id: opened.id, tool: storedName, arguments: redacted, rule: rule, expiresAt: opened.expiresAt,
-                                    grantDuration: settings.grantDuration, grantDurationText: settings.grantDurationText)
+        let question = prompt(for: opened)
         var elicit: (@Sendable () async -> ApprovalAnswer?)?
-        if let approver { elicit = { await approver(prompt) } }
+        if let approver { elicit = { await approver(question) } }
         let ended = await desk.wait(for: opened, elicit: elicit)
+        if ended.status == .granted { _ = await desk.consume(ended.id) }
+        return await conclude(ended, name, caller, session, span)
+    }
+
+    /// What the client is asked about `record`.
+    func prompt(for record: ApprovalRecord) -> ApprovalPrompt {
+        ApprovalPrompt(id: record.id, tool: record.tool, arguments: JSONValue.parse(record.arguments) ?? .string(record.arguments), rule: record.rule,
+                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration, grantDurationText: settings.grantDurationText)
+    }
+
+    /// What an ended request means for its call, recorded in the call's trace.
+    func conclude(_ ended: ApprovalRecord, _ name: String, _ caller: ToolCaller, _ session: String, _ span: String) async -> ApprovalGate {
+        let storedName = TraceRedaction.name(name)
         let base: [String: JSONValue] = ["approval_id": .string(ended.id)]
         func detail(_ extra: [String: JSONValue]) -> JSONValue { .object(base.merging(extra) { a, _ in a }) }
         let by = ended.decidedBy ?? "host"

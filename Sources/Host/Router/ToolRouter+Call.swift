@@ -9,7 +9,8 @@ extension ToolRouter {
     /// `progress` receives the call's progress when the caller asked for it. A call whose decision
     /// is `ask` waits for approval (`approver` asks the caller's own client, when it can answer).
     public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String,
-                     progress: ToolProgressSink? = nil, approver: ToolApprover? = nil) async -> ToolCallOutcome {
+                     progress: ToolProgressSink? = nil, approver: ToolApprover? = nil,
+                     deferred: DeferredApproval? = nil) async -> ToolCallOutcome {
         let started = ContinuousClock.now
         let span = TraceEvent.newSpanId()
         let args = arguments ?? .object([:])
@@ -67,9 +68,14 @@ extension ToolRouter {
         if !verdict.permitsCall {
             // `ask`: nobody is asked about a call that could not run anyway (checked above).
             switch await approve(name, arguments: args, route: route, verdict: verdict, caller: caller, session: session, span: span,
-                                 approver: approver) {
+                                 approver: approver, deferred: deferred) {
             case .proceed: break
             case .stop(let status, let result, let reason, let detail): return finish(status, result, reason: reason, detail: detail)
+            case .inputRequired(let prompt):
+                var outcome = finish(.blocked, .error("\(name) needs approval: answer the question the server sent (approval \(prompt.id))."),
+                                     reason: "input_required", detail: ["approval_id": .string(prompt.id), "reason": "input required from the client"])
+                outcome.approval = prompt
+                return outcome
             }
         }
         let timeout = route.descriptor.timeout ?? settings.timeout

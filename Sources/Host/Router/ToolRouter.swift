@@ -179,6 +179,9 @@ public struct ToolCallOutcome: Sendable {
     public let result: ToolResult
     public let status: Status
     public let spanId: String
-    /// The machine-readable reason of a failure or block (a `ToolError` code, `denied`, `approval_required`).
+    /// The machine-readable reason of a failure or block (a `ToolError` code, `denied`, `approval_denied`,
+    /// `approval_expired`, `input_required`).
     public let reason: String?
+    /// For `input_required`: the question to put to the client.
+    public var approval: ApprovalPrompt? = nil
 }
