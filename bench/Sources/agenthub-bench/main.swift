@@ -37,7 +37,7 @@ try """
       default: deny
       rules:
         - allow: [memory_*, read_file, memory_write_global]
-    roles: { researcher: { allow: [list_files] } }
+    roles: { researcher: { allow: [list_files] }, asker: { ask: [memory_get] } }
     plugins:
       file: { roots: [./files] }
       memory: {}
@@ -100,6 +100,36 @@ print("Router overhead per call (\(calls) sequential calls; routed = policy + sc
 print("\(pad("tool", 20)) \(lpad("direct µs", 10)) \(lpad("routed µs", 10)) \(lpad("overhead µs", 12)) \(lpad("x direct", 9))")
 for (label, d, r) in overhead {
     print("\(pad(label, 20)) \(lpad(f(d * 1e6), 10)) \(lpad(f(r * 1e6), 10)) \(lpad(f((r - d) * 1e6), 12)) \(lpad(f(r / d, 2), 9))")
+}
+print()
+
+// MARK: - Approvals: what asking costs a call.
+let asker = ToolCaller(agent: "bench-asker", role: "asker")
+let approvalCalls = max(200, calls / 10)
+func perCall(_ count: Int, _ body: () async -> ToolCallOutcome) async -> Double {
+    let start = ContinuousClock.now
+    for _ in 0..<count {
+        let outcome = await body()
+        precondition(outcome.status == .succeeded, outcome.result.text)
+    }
+    await router.recorder.flush()
+    return seconds(ContinuousClock.now - start) / Double(count)
+}
+let accept: ToolApprover = { _ in ApprovalAnswer(granted: true, by: "client:bench", via: "elicitation") }
+let allowedTime = await perCall(approvalCalls) { await router.call("memory_get", arguments: ["id": "mem_1"], caller: caller, session: "bench") }
+let askedTime = await perCall(approvalCalls) {
+    await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "asked", approver: accept)
+}
+_ = await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "grant") { _ in
+    ApprovalAnswer(granted: true, by: "client:bench", via: "elicitation", scope: .agent, grantExpiresAt: Date().addingTimeInterval(3600))
+}
+let grantedTime = await perCall(approvalCalls) { await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "granted") }
+print("Approvals (memory_get, \(approvalCalls) sequential calls; the peer is the same call allowed outright)")
+print("\(pad("path", 52)) \(lpad("µs/call", 9)) \(lpad("x allowed", 10))")
+for (label, time) in [("allowed (peer)", allowedTime),
+                      ("ask, under an agent grant (one indexed lookup)", grantedTime),
+                      ("ask, the client approves each call (request stored, question, answer, 4 trace events)", askedTime)] {
+    print("\(pad(label, 52)) \(lpad(f(time * 1e6), 9)) \(lpad(f(time / allowedTime, 2), 10))")
 }
 print()
 
