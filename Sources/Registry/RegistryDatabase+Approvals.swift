@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import GRDB
 
@@ -5,6 +6,9 @@ import GRDB
 /// row in a write transaction, so two answers racing (two approvers, two processes, an answer and
 /// the expiry) leave exactly one decision: the first to commit; the others see it resolved.
 extension RegistryDatabase {
+    /// Moved by every change of a request or a grant, in any process (waiting calls and grant caches watch it).
+    public var approvalsChanged: StampFile { StampFile(named: "approvals-changed", besideDatabase: path) }
+
     public func insertApproval(_ record: ApprovalRecord) throws(RegistryError) {
         try write("storing approval request \(record.id)") { db in
             try db.execute(sql: """
@@ -67,7 +71,8 @@ extension RegistryDatabase {
     /// Answers a pending request. The first answer wins; a granted `session` or `agent` scope also
     /// stores the grant, in the same transaction.
     public func decideApproval(_ idOrPrefix: String, _ answer: ApprovalAnswer, grantId: String, now: Date = Date()) throws(RegistryError) -> ApprovalDecision {
-        try write("answering approval request \(idOrPrefix)") { db in
+        defer { approvalsChanged.touch() }
+        return try write("answering approval request \(idOrPrefix)") { db in
             guard let record = try Self.approval(db, idOrPrefix) else { return .notFound }
             guard record.status == .pending else { return .alreadyResolved(record) }
             if record.expiresAt <= now {
@@ -158,7 +163,8 @@ extension RegistryDatabase {
 
     /// Revokes a grant; returns it as it now is (nil when unknown). Revoking twice keeps the first.
     public func revokeApprovalGrant(_ id: String, by: String, reason: String?, now: Date = Date()) throws(RegistryError) -> ApprovalGrantRecord? {
-        try write("revoking approval grant \(id)") { db in
+        defer { approvalsChanged.touch() }
+        return try write("revoking approval grant \(id)") { db in
             try db.execute(sql: "UPDATE approval_grants SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                            arguments: [now, by, reason, id])
             return try ApprovalGrantRecord.fetchOne(db, sql: "SELECT * FROM approval_grants WHERE id = ?", arguments: [id])
@@ -169,7 +175,8 @@ extension RegistryDatabase {
     /// rule (a reload changed or removed it). Returns those revoked.
     public func revokeStaleGrants(by: String, reason: String, now: Date = Date(),
                                   stillAsks: (_ grant: ApprovalGrantRecord, _ role: String?, _ group: String?) -> Bool) throws(RegistryError) -> [ApprovalGrantRecord] {
-        try write("revoking approval grants a reload ended") { db in
+        defer { approvalsChanged.touch() }
+        return try write("revoking approval grants a reload ended") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT g.*, a.role AS asked_role, a.grp AS asked_group FROM approval_grants g JOIN approvals a ON a.id = g.approval_id
                 WHERE g.revoked_at IS NULL

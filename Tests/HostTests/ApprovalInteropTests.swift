@@ -27,6 +27,23 @@ import TestSupport
           memory: {}
         """
 
+    /// `agenthub mcp` for a client without elicitation, with a `memory_write` call waiting for
+    /// approval (found with `agenthub approvals list`, as an operator would).
+    func waitingStdioCall(_ dir: String, agent: String, text: String) async throws -> (RunningProcess, String) {
+        try Self.stdioManifest.write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
+        let mcp = try RunningProcess(agenthubBinary(), ["mcp", "--role", "researcher", "--agent", agent, "--no-sync"], in: dir)
+        mcp.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"plain","version":"1"}}}"# + "\n")
+        _ = await mcp.nextJSON()
+        mcp.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory_write","arguments":{"type":"core","text":"\#(text)"}}}"# + "\n")
+        for _ in 0..<300 {
+            let listed = try await run(agenthubBinary(), ["approvals", "list", "--json"], in: dir)
+            let pending = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            if let id = pending.first?["id"] as? String { return (mcp, id) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HTTPTestError("no pending request: \(mcp.stderr)")
+    }
+
     func python() throws -> String { try #require(testPython(), "no test virtualenv: run `make test`") }
 
     func report(_ result: (status: Int32, stdout: String, stderr: String)) throws -> [String: Any] {
@@ -113,19 +130,7 @@ import TestSupport
 
     @Test func aClientWithoutElicitationWaitsWhileAgenthubApprovalsInAnotherProcessLetsTheCallThrough() async throws {
         try await withTemporaryDirectory { dir in
-            try Self.stdioManifest.write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
-            let mcp = try RunningProcess(agenthubBinary(), ["mcp", "--role", "researcher", "--agent", "scripted", "--no-sync"], in: dir)
-            mcp.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"plain","version":"1"}}}"# + "\n")
-            _ = await mcp.nextJSON()
-            mcp.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory_write","arguments":{"type":"core","text":"ship it on Monday"}}}"# + "\n")
-            var id: String?
-            for _ in 0..<300 where id == nil {
-                let listed = try await run(agenthubBinary(), ["approvals", "list", "--json"], in: dir)
-                let pending = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
-                id = pending.first?["id"] as? String
-                if id == nil { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            let request = try #require(id, "no pending request: \(mcp.stderr)")
+            let (mcp, request) = try await waitingStdioCall(dir, agent: "scripted", text: "ship it on Monday")
             let shown = try await run(agenthubBinary(), ["approvals", "show", request], in: dir)
             #expect(shown.stdout.contains("tool:      memory_write") && shown.stdout.contains("ship it on Monday") && shown.stdout.contains("agent scripted"))
             let approved = try await run(agenthubBinary(), ["approvals", "approve", String(request.prefix(10)), "--reason", "reviewed"], in: dir)
@@ -190,18 +195,7 @@ import TestSupport
 
     @Test func twoOperatorsAnsweringAtOnceFromTwoProcessesRecordExactlyOneDecision() async throws {
         try await withTemporaryDirectory { dir in
-            try Self.stdioManifest.write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
-            let mcp = try RunningProcess(agenthubBinary(), ["mcp", "--role", "researcher", "--agent", "racer", "--no-sync"], in: dir)
-            mcp.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"plain","version":"1"}}}"# + "\n")
-            _ = await mcp.nextJSON()
-            mcp.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory_write","arguments":{"type":"core","text":"race"}}}"# + "\n")
-            var id: String?
-            for _ in 0..<300 where id == nil {
-                let listed = try await run(agenthubBinary(), ["approvals", "list", "--json"], in: dir)
-                id = ((try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).first?["id"] as? String
-                if id == nil { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            let request = try #require(id)
+            let (mcp, request) = try await waitingStdioCall(dir, agent: "racer", text: "race")
             async let approve = run(agenthubBinary(), ["approvals", "approve", request], in: dir)
             async let deny = run(agenthubBinary(), ["approvals", "deny", request, "--reason", "no"], in: dir)
             let (a, d) = try await (approve, deny)

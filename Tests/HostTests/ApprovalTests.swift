@@ -37,6 +37,17 @@ func pendingApprovals(_ registry: RegistryDatabase, count: Int = 1) async throws
     throw HTTPTestError("no pending approval request appeared")
 }
 
+/// Calls `approve_me` in session `s`, approves it for `scope` as an operator, and waits for the call.
+func callApproved(for scope: ApprovalScope, _ router: ToolRouter, _ registry: RegistryDatabase,
+                  _ desk: ApprovalDesk) async throws -> (request: ApprovalRecord, grant: ApprovalGrantRecord?) {
+    let call = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s") }
+    let request = try #require(try await pendingApprovals(registry).first)
+    let decision = await desk.decide(request.id, approve(scope))
+    #expect(await call.value.status == .succeeded)
+    guard case .success(.decided(_, let grant)) = decision else { throw HTTPTestError("not decided: \(decision)") }
+    return (request, grant)
+}
+
 func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> ApprovalAnswer {
     ApprovalAnswer(granted: true, by: by, via: "cli", reason: "fine", scope: scope,
                    grantExpiresAt: scope == .agent ? Date().addingTimeInterval(3600) : nil)
@@ -137,10 +148,8 @@ func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> Approval
     @Test func aRevokedGrantAsksAgain() async throws {
         try await withTemporaryDirectory { dir in
             let (router, registry, desk) = try approvalRouter(dir)
-            let first = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s") }
-            let request = try #require(try await pendingApprovals(registry).first)
-            guard case .success(.decided(_, let grant?)) = await desk.decide(request.id, approve(.agent)) else { Issue.record("no grant"); return }
-            _ = await first.value
+            let (request, granted) = try await callApproved(for: .agent, router, registry, desk)
+            let grant = try #require(granted)
             #expect(await router.call("approve_me", arguments: nil, caller: worker, session: "other").status == .succeeded)
             #expect(try registry.revokeApprovalGrant(grant.id, by: "cli:ops", reason: "enough")?.status() == "revoked")
             let again = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "other") }
@@ -154,10 +163,7 @@ func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> Approval
     @Test func aGrantEndsWhenTheRuleThatAskedChangesAndNeverWidensADeny() async throws {
         try await withTemporaryDirectory { dir in
             let (router, registry, desk) = try approvalRouter(dir)
-            let first = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s") }
-            let request = try #require(try await pendingApprovals(registry).first)
-            _ = await desk.decide(request.id, approve(.agent))
-            _ = await first.value
+            _ = try await callApproved(for: .agent, router, registry, desk)
             // The same registry under a manifest where the role asks instead: the grant does not match.
             let moved = probeManifest.replacingOccurrences(of: "    - ask: [approve_me]\n", with: "")
                 .replacingOccurrences(of: "worker: {}", with: "worker: { ask: [approve_me] }")
@@ -176,10 +182,7 @@ func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> Approval
     @Test func aReloadRevokesTheGrantsOfARuleThatChanged() async throws {
         try await withTemporaryDirectory { dir in
             let (router, registry, desk) = try approvalRouter(dir)
-            let first = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s") }
-            let request = try #require(try await pendingApprovals(registry).first)
-            _ = await desk.decide(request.id, approve(.agent))
-            _ = await first.value
+            _ = try await callApproved(for: .agent, router, registry, desk)
             let moved = probeManifest.replacingOccurrences(of: "- ask: [approve_me]", with: "- allow: [approve_me]")
             let (reloaded, _, _) = try approvalRouter(dir, manifest: moved, registry: registry)
             let manifest = try ManifestLoader.parse(moved, file: "registry.yaml", environment: [:])

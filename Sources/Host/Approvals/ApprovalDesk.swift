@@ -26,13 +26,15 @@ public final class ApprovalDesk: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
     private let stopping = LockedValue(false)
+    /// Grant lookups as of a stamp: what `activeGrant` answered (nil: no grant) per caller, tool and rule.
+    private let grants = LockedValue<(stamp: String, answers: [String: ApprovalGrantRecord?])>(("", [:]))
 
     public init(registry: RegistryDatabase, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
                 poll: Duration = .milliseconds(200), now: @escaping @Sendable () -> Date = { Date() }) {
         self.registry = registry
         self.recorder = recorder
         self.hostId = hostId
-        self.stamp = StampFile(named: "approvals-changed", besideDatabase: registry.path)
+        self.stamp = registry.approvalsChanged
         self.poll = poll
         self.now = now
         self.logger = logger
@@ -49,10 +51,23 @@ public final class ApprovalDesk: Sendable {
 
     // MARK: Requests
 
-    /// The grant that lets this call run without asking, if any.
+    /// The grant that lets this call run without asking, if any. Answers are cached until the
+    /// `approvals-changed` stamp moves (every grant made or revoked, in any process, moves it), so
+    /// a call under a grant costs one `stat`, not a registry read.
     func activeGrant(tool: String, agent: String, session: String, ruleKey: String) async -> ApprovalGrantRecord? {
-        let registry = self.registry, at = now()
-        return await onThread { try? registry.activeGrant(tool: tool, agent: agent, session: session, ruleKey: ruleKey, now: at) }
+        let key = "\(agent)\u{1}\(tool)\u{1}\(session)\u{1}\(ruleKey)", at = now()
+        let stampNow = stamp.current
+        let cached = grants.mutate { cache -> ApprovalGrantRecord?? in
+            if cache.stamp != stampNow { cache = (stampNow, [:]) }
+            return cache.answers[key]
+        }
+        if let cached, cached.map({ $0.expiresAt.map { $0 > at } ?? true }) ?? true { return cached }
+        let registry = self.registry
+        let found = await onThread { try? registry.activeGrant(tool: tool, agent: agent, session: session, ruleKey: ruleKey, now: at) }
+        grants.mutate { cache in
+            if cache.stamp == stampNow, cache.answers.count < 10_000 { cache.answers[key] = .some(found) }
+        }
+        return found
     }
 
     /// Stores a new request for a call (or adopts the same call's pending request left by a host

@@ -104,7 +104,7 @@ for (label, d, r) in overhead {
 print()
 
 // MARK: - Approvals: what asking costs a call.
-let asker = ToolCaller(agent: "bench-asker", role: "asker")
+let asker = ToolCaller(agent: "bench", role: "asker")   // the same agent (its memory), a role that asks
 let approvalCalls = max(200, calls / 10)
 func perCall(_ count: Int, _ body: () async -> ToolCallOutcome) async -> Double {
     let start = ContinuousClock.now
@@ -120,9 +120,9 @@ let allowedTime = await perCall(approvalCalls) { await router.call("memory_get",
 let askedTime = await perCall(approvalCalls) {
     await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "asked", approver: accept)
 }
-_ = await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "grant") { _ in
+_ = await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "grant", approver: { _ in
     ApprovalAnswer(granted: true, by: "client:bench", via: "elicitation", scope: .agent, grantExpiresAt: Date().addingTimeInterval(3600))
-}
+})
 let grantedTime = await perCall(approvalCalls) { await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "granted") }
 print("Approvals (memory_get, \(approvalCalls) sequential calls; the peer is the same call allowed outright)")
 print("\(pad("path", 52)) \(lpad("µs/call", 9)) \(lpad("x allowed", 10))")
