@@ -127,8 +127,8 @@ let grantedTime = await perCall(approvalCalls) { await router.call("memory_get",
 print("Approvals (memory_get, \(approvalCalls) sequential calls; the peer is the same call allowed outright)")
 print("\(pad("path", 52)) \(lpad("µs/call", 9)) \(lpad("x allowed", 10))")
 for (label, time) in [("allowed (peer)", allowedTime),
-                      ("ask, under an agent grant (one indexed lookup)", grantedTime),
-                      ("ask, the client approves each call (request stored, question, answer, 4 trace events)", askedTime)] {
+                      ("ask, under an agent grant (cached until a grant changes)", grantedTime),
+                      ("ask, the client approves each call", askedTime)] {
     print("\(pad(label, 52)) \(lpad(f(time * 1e6), 9)) \(lpad(f(time / allowedTime, 2), 10))")
 }
 print()
