@@ -4,12 +4,15 @@ import GRDB
 
 /// Approval requests and grants. Every change of a request is one conditional UPDATE on a pending
 /// row in a write transaction, so two answers racing (two approvers, two processes, an answer and
-/// the expiry) leave exactly one decision: the first to commit; the others see it resolved.
+/// the expiry) leave exactly one decision: the first to commit; the others see it resolved. Every
+/// change that others wait on or cache (a request opened or ended, a grant made or revoked) moves
+/// `approvalsChanged`, here and nowhere else.
 extension RegistryDatabase {
     /// Moved by every change of a request or a grant, in any process (waiting calls and grant caches watch it).
     public var approvalsChanged: StampFile { StampFile(named: "approvals-changed", besideDatabase: path) }
 
     public func insertApproval(_ record: ApprovalRecord) throws(RegistryError) {
+        defer { approvalsChanged.touch() }
         try write("storing approval request \(record.id)") { db in
             try db.execute(sql: """
                 INSERT INTO approvals (id, tool, arguments, arguments_digest, agent, role, grp, session, span_id, rule, rule_key,
@@ -71,8 +74,7 @@ extension RegistryDatabase {
     /// Answers a pending request. The first answer wins; a granted `session` or `agent` scope also
     /// stores the grant, in the same transaction.
     public func decideApproval(_ idOrPrefix: String, _ answer: ApprovalAnswer, grantId: String, now: Date = Date()) throws(RegistryError) -> ApprovalDecision {
-        defer { approvalsChanged.touch() }
-        return try write("answering approval request \(idOrPrefix)") { db in
+        let decision = try write("answering approval request \(idOrPrefix)") { db -> ApprovalDecision in
             guard let record = try Self.approval(db, idOrPrefix) else { return .notFound }
             guard record.status == .pending else { return .alreadyResolved(record) }
             if record.expiresAt <= now {
@@ -96,6 +98,12 @@ extension RegistryDatabase {
             }
             return .decided(try Self.approval(db, record.id) ?? record, grant: grant)
         }
+        switch decision {
+        case .decided: approvalsChanged.touch()
+        case .alreadyResolved(let record) where record.status == .expired: approvalsChanged.touch()
+        case .alreadyResolved, .notFound: break
+        }
+        return decision
     }
 
     /// Marks a granted request as used by the call it let run. False when it was used already (a
@@ -109,10 +117,12 @@ extension RegistryDatabase {
 
     /// Ends a pending request without an answer: `expired` or `withdrawn`. False when it was no longer pending.
     public func closeApproval(_ id: String, _ status: ApprovalStatus, reason: String, now: Date = Date()) throws(RegistryError) -> Bool {
-        try write("closing approval request \(id)") { db in
+        let closed = try write("closing approval request \(id)") { db in
             try Self.close(db, id, status, by: "host", via: "host", reason: reason, now: now)
             return db.changesCount == 1
         }
+        if closed { approvalsChanged.touch() }
+        return closed
     }
 
     private static func close(_ db: Database, _ id: String, _ status: ApprovalStatus, by: String, via: String, reason: String, now: Date) throws {
@@ -124,7 +134,7 @@ extension RegistryDatabase {
 
     /// Ends every pending request past its expiry; returns them as they now are.
     public func expireApprovals(now: Date = Date()) throws(RegistryError) -> [ApprovalRecord] {
-        try write("expiring approval requests") { db in
+        let expired = try write("expiring approval requests") { db -> [ApprovalRecord] in
             let due = try String.fetchAll(db, sql: "SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= ?", arguments: [now])
             var expired: [ApprovalRecord] = []
             for id in due {
@@ -133,6 +143,8 @@ extension RegistryDatabase {
             }
             return expired
         }
+        if !expired.isEmpty { approvalsChanged.touch() }
+        return expired
     }
 
     /// The grant that lets `agent` call `tool` now without asking, for the rule that asks (`ruleKey`):
@@ -163,20 +175,21 @@ extension RegistryDatabase {
 
     /// Revokes a grant; returns it as it now is (nil when unknown). Revoking twice keeps the first.
     public func revokeApprovalGrant(_ id: String, by: String, reason: String?, now: Date = Date()) throws(RegistryError) -> ApprovalGrantRecord? {
-        defer { approvalsChanged.touch() }
-        return try write("revoking approval grant \(id)") { db in
+        let (grant, revoked) = try write("revoking approval grant \(id)") { db -> (ApprovalGrantRecord?, Bool) in
             try db.execute(sql: "UPDATE approval_grants SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                            arguments: [now, by, reason, id])
-            return try ApprovalGrantRecord.fetchOne(db, sql: "SELECT * FROM approval_grants WHERE id = ?", arguments: [id])
+            let changed = db.changesCount == 1
+            return (try ApprovalGrantRecord.fetchOne(db, sql: "SELECT * FROM approval_grants WHERE id = ?", arguments: [id]), changed)
         }
+        if revoked { approvalsChanged.touch() }
+        return grant
     }
 
     /// Revokes the active grants for which `stillAsks` says the manifest no longer asks with the same
     /// rule (a reload changed or removed it). Returns those revoked.
     public func revokeStaleGrants(by: String, reason: String, now: Date = Date(),
                                   stillAsks: (_ grant: ApprovalGrantRecord, _ role: String?, _ group: String?) -> Bool) throws(RegistryError) -> [ApprovalGrantRecord] {
-        defer { approvalsChanged.touch() }
-        return try write("revoking approval grants a reload ended") { db in
+        let revoked = try write("revoking approval grants a reload ended") { db -> [ApprovalGrantRecord] in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT g.*, a.role AS asked_role, a.grp AS asked_group FROM approval_grants g JOIN approvals a ON a.id = g.approval_id
                 WHERE g.revoked_at IS NULL
@@ -191,5 +204,7 @@ extension RegistryDatabase {
             }
             return revoked
         }
+        if !revoked.isEmpty { approvalsChanged.touch() }
+        return revoked
     }
 }

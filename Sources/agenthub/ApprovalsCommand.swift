@@ -181,21 +181,18 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var reason: String?
 
         func run() async throws {
-            let (context, desk) = try open(global)
+            let (context, _) = try open(global)
             do {
-                guard let grant = try context.registry.revokeApprovalGrant(id, by: Self.operatorName, reason: reason) else {
+                guard let grant = try context.registry.revokeApprovalGrant(id, by: ApprovalsCommand.operatorName, reason: reason) else {
                     Output.stderr("error: no grant '\(id)' (agenthub approvals grants --all lists them)")
                     throw ExitCode(1)
                 }
-                desk.stamp.touch()
                 Output.stderr("revoked \(grant.id) (\(grant.tool) for agent \(grant.agent)); its next call is asked again")
             } catch let error as RegistryError {
                 Output.fail(error)
                 throw ExitCode(1)
             }
         }
-
-        static var operatorName: String { ApprovalsCommand.operatorName }
     }
 
     /// Who answers from this terminal: `cli:USER`.

@@ -23,13 +23,13 @@ extension HTTPAPI {
             let desk = self.state.parts.approvals
             await desk.expireDue()
             let registry = self.registry, agent = who.admin ? nil : who.agent, wanted = status
-            let records = try await Self.read { () throws(RegistryError) in try registry.approvals(status: wanted, agent: agent) }
+            let records = try await Self.offPool { () throws(RegistryError) in try registry.approvals(status: wanted, agent: agent) }
             return HTTPFront.json(.ok, ["approvals": .array(records.map(\.json))])
         }
         v1.get("approvals/grants") { _, context -> Response in
             let who = try context.who()
             let registry = self.registry, agent = who.admin ? nil : who.agent
-            let grants = try await Self.read { () throws(RegistryError) in try registry.approvalGrants(agent: agent) }
+            let grants = try await Self.offPool { () throws(RegistryError) in try registry.approvalGrants(agent: agent) }
             return HTTPFront.json(.ok, ["grants": .array(grants.map { $0.json() })])
         }
         v1.delete("approvals/grants/:id") { _, context -> Response in
@@ -37,10 +37,9 @@ extension HTTPAPI {
             guard who.admin else { throw APIError.forbidden("only an admin agent (agents.NAME.admin: true) may revoke grants") }
             let id = try context.pathParameter("id")
             let registry = self.registry, by = "http:\(who.agent)"
-            guard let grant = try await Self.read({ () throws(RegistryError) in try registry.revokeApprovalGrant(id, by: by, reason: nil) }) else {
+            guard let grant = try await Self.offPool({ () throws(RegistryError) in try registry.revokeApprovalGrant(id, by: by, reason: nil) }) else {
                 throw APIError.notFound("no grant '\(TraceRedaction.name(id))'")
             }
-            self.state.parts.approvals.stamp.touch()
             return HTTPFront.json(.ok, grant.json())
         }
         v1.get("approvals/:id") { _, context -> Response in
@@ -48,7 +47,7 @@ extension HTTPAPI {
             let id = try context.pathParameter("id")
             await self.state.parts.approvals.expireDue()
             let registry = self.registry
-            guard let record = try await Self.read({ () throws(RegistryError) in try registry.approval(id) }),
+            guard let record = try await Self.offPool({ () throws(RegistryError) in try registry.approval(id) }),
                   who.admin || record.agent == who.agent else {
                 throw APIError.notFound("no approval request '\(TraceRedaction.name(id))'")
             }
@@ -95,8 +94,8 @@ extension HTTPAPI {
         }
     }
 
-    /// A registry read off the cooperative pool, its failure as a 500.
-    static func read<T: Sendable>(_ body: @escaping @Sendable () throws(RegistryError) -> T) async throws -> T {
+    /// A registry call off the cooperative pool, its failure as a 500.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(RegistryError) -> T) async throws -> T {
         let result: Result<T, RegistryError> = await onThread {
             do throws(RegistryError) { return .success(try body()) } catch { return .failure(error) }
         }

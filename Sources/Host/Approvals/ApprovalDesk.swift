@@ -18,7 +18,7 @@ public final class ApprovalDesk: Sendable {
     /// The process whose calls wait here (`pid@ticks`): a retry after a restart adopts requests of
     /// processes that are gone.
     public let hostId: String
-    /// Touched by every answer, expiry and new request, in any process.
+    /// Moved by the registry on every request opened or ended and every grant made or revoked, in any process.
     public let stamp: StampFile
     /// Fired when this process changes a request.
     public let changed = ChangeSignal()
@@ -96,7 +96,6 @@ public final class ApprovalDesk: Sendable {
             "rule": .string(record.rule), "expires_at": .string(TraceEvent.timestamp(record.expiresAt)),
             "policy_reason": .string(record.policyReason), "adopted": .bool(adopted),
         ])
-        stamp.touch()
         changed.fire()
         return (record, adopted)
     }
@@ -174,7 +173,6 @@ public final class ApprovalDesk: Sendable {
             trace("approval.resolved", record, detail)
             logger.info("approval answered", metadata: ["host.approval": "\(record.id)", "host.tool": "\(record.tool)",
                                                         "host.approval.status": "\(record.status.rawValue)", "host.approval.by": "\(answer.by)"])
-            stamp.touch()
             changed.fire()
         }
         if case .success(.alreadyResolved(let record)) = result, record.status == .expired { changed.fire() }
@@ -187,7 +185,6 @@ public final class ApprovalDesk: Sendable {
         let closed = await onThread { (try? registry.closeApproval(id, status, reason: reason, now: at)) ?? false }
         guard closed else { return }
         trace("approval.resolved", record, ["status": .string(status.rawValue), "by": "host", "via": "host", "reason": .string(reason)])
-        stamp.touch()
         changed.fire()
     }
 
@@ -200,10 +197,7 @@ public final class ApprovalDesk: Sendable {
             trace("approval.resolved", record, ["status": "expired", "by": "host", "via": "host", "reason": "no answer within policy.approval_timeout"])
             trace("approval.expired", record, ["reason": "no answer within policy.approval_timeout; the caller was gone"])
         }
-        if !expired.isEmpty {
-            stamp.touch()
-            changed.fire()
-        }
+        if !expired.isEmpty { changed.fire() }
     }
 
     /// Waits until the approval events recorded so far are written (one-shot commands, before exit).
@@ -236,7 +230,6 @@ public final class ApprovalDesk: Sendable {
             logger.notice("approval grant revoked by a reload", metadata: ["host.grant": "\(grant.id)", "host.tool": "\(grant.tool)",
                                                                          "host.agent": "\(grant.agent)", "host.revision": "\(snapshot.revision)"])
         }
-        if !revoked.isEmpty { stamp.touch() }
     }
 
     // MARK: Ids and digests

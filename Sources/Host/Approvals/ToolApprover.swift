@@ -6,14 +6,13 @@ import Registry
 public struct ApprovalPrompt: Sendable {
     public let id: String
     public let tool: String
-    /// The arguments, redacted as traces store them.
+    /// The arguments with secrets redacted (content readable, capped): the approver sees what they approve.
     public let arguments: JSONValue
     /// `registry.yaml:LINE:COL` of the rule that asked.
     public let rule: String
     public let expiresAt: Date
     /// How long an agent grant lasts (`policy.grant_duration`).
-    public let grantDuration: Duration
-    public let grantDurationText: String
+    public let grantDuration: ManifestDuration
 }
 
 /// Asks the caller's client to approve a call; nil when it cannot answer (then operators decide).

@@ -84,7 +84,7 @@ extension MCPServer {
                         "type": "string", "title": "Approve for",
                         "description": "How long this approval lasts",
                         "enum": ["call", "session", "agent"],
-                        "enumNames": ["This call only", "The rest of this session", .string("This agent for \(prompt.grantDurationText)")],
+                        "enumNames": ["This call only", "The rest of this session", .string("This agent for \(prompt.grantDuration.text)")],
                         "default": "call",
                     ],
                     "reason": ["type": "string", "title": "Note", "description": "Why (kept with the decision)", "maxLength": 500],
@@ -95,7 +95,7 @@ extension MCPServer {
 
     /// The client's answer as an approval: accept grants (for the scope it chose), decline and
     /// cancel deny; an error or no answer is no decision.
-    static func approval(from answer: JSONRPCMessage?, caller: ToolCaller, grantDuration: Duration) -> ApprovalAnswer? {
+    static func approval(from answer: JSONRPCMessage?, caller: ToolCaller, grantDuration: ManifestDuration) -> ApprovalAnswer? {
         guard case .response(_, let result)? = answer, let action = result["action"]?.stringValue else { return nil }
         let by = "client:\(caller.agent)"
         let note = result["content"]?["reason"]?.stringValue.map { String($0.prefix(500)) }

@@ -60,9 +60,8 @@ public struct ToolHost: Sendable {
         settings.maxConcurrent = manifest.router.maxConcurrent
         settings.maxTraceArgumentBytes = manifest.router.maxTraceArgumentBytes
         settings.revision = revision
-        settings.approvalTimeout = manifest.policy.approvalTimeout.duration
-        settings.grantDuration = manifest.policy.grantDuration.duration
-        settings.grantDurationText = manifest.policy.grantDuration.text
+        settings.approvalTimeout = manifest.policy.approvalTimeout
+        settings.grantDuration = manifest.policy.grantDuration
         let approvals = parts?.approvals ?? ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
         let skillPatterns = ManifestPermissions.skillPatterns(manifest)
         router = try ToolRouter(plugins: plugins, policy: policy, recorder: recorder, settings: settings, limiter: parts?.limiter,

@@ -40,11 +40,11 @@ extension ToolRouter {
             case .pending:
                 guard current.expiresAt <= desk.now() else { return .inputRequired(prompt(for: current)) }
                 await desk.close(current, .expired, reason: "no answer within policy.approval_timeout")
-                return await conclude(await desk.read(current.id) ?? current, name, caller, session, span)
+                return conclude(await desk.read(current.id) ?? current, name, caller, session, span)
             case .granted:
                 // One approval, one run: a replayed requestState is a new call, asked anew below.
-                if await desk.consume(current.id) { return await conclude(current, name, caller, session, span) }
-            case .denied, .expired: return await conclude(current, name, caller, session, span)
+                if await desk.consume(current.id) { return conclude(current, name, caller, session, span) }
+            case .denied, .expired: return conclude(current, name, caller, session, span)
             case .withdrawn: break
             }
         }
@@ -71,17 +71,17 @@ extension ToolRouter {
         if let approver { elicit = { await approver(question) } }
         let ended = await desk.wait(for: opened, elicit: elicit)
         if ended.status == .granted { _ = await desk.consume(ended.id) }
-        return await conclude(ended, name, caller, session, span)
+        return conclude(ended, name, caller, session, span)
     }
 
     /// What the client is asked about `record`.
     func prompt(for record: ApprovalRecord) -> ApprovalPrompt {
         ApprovalPrompt(id: record.id, tool: record.tool, arguments: JSONValue.parse(record.arguments) ?? .string(record.arguments), rule: record.rule,
-                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration, grantDurationText: settings.grantDurationText)
+                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration)
     }
 
     /// What an ended request means for its call, recorded in the call's trace.
-    func conclude(_ ended: ApprovalRecord, _ name: String, _ caller: ToolCaller, _ session: String, _ span: String) async -> ApprovalGate {
+    func conclude(_ ended: ApprovalRecord, _ name: String, _ caller: ToolCaller, _ session: String, _ span: String) -> ApprovalGate {
         let storedName = TraceRedaction.name(name)
         let base: [String: JSONValue] = ["approval_id": .string(ended.id)]
         func detail(_ extra: [String: JSONValue]) -> JSONValue { .object(base.merging(extra) { a, _ in a }) }
@@ -99,8 +99,8 @@ extension ToolRouter {
             return .stop(.blocked, .error("The call to \(storedName) was denied by \(by) (approval \(ended.id))\(because)."), reason: "approval_denied",
                          detail: detail(["reason": .string("denied by \(by)")]))
         case .expired:
-            record("approval.expired", name, caller, session, span, detail(["timeout": .string("\(settings.approvalTimeout)")]))
-            return .stop(.blocked, .error("The call to \(storedName) was not approved within \(Self.text(settings.approvalTimeout)) (policy.approval_timeout); approval \(ended.id) expired."),
+            record("approval.expired", name, caller, session, span, detail(["timeout": .string(settings.approvalTimeout.text)]))
+            return .stop(.blocked, .error("The call to \(storedName) was not approved within \(settings.approvalTimeout.text) (policy.approval_timeout); approval \(ended.id) expired."),
                          reason: "approval_expired", detail: detail(["reason": "expired"]))
         case .withdrawn:
             record("approval.withdrawn", name, caller, session, span, detail(["reason": .string(ended.decisionReason ?? "withdrawn")]))
@@ -131,15 +131,4 @@ extension ToolRouter {
         event.revision = settings.revision
         recorder.record(event)
     }
-
-    static func text(_ duration: Duration) -> String {
-        let seconds = duration.components.seconds
-        if seconds % 3600 == 0, seconds >= 3600 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0, seconds >= 60 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
-    }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -14,10 +14,9 @@ public final class ToolRouter: Sendable {
         /// The manifest revision this router was built from; every trace event carries it.
         public var revision: String?
         /// How long a call needing approval waits for an answer (`policy.approval_timeout`).
-        public var approvalTimeout: Duration = .seconds(300)
+        public var approvalTimeout = PolicyConfig().approvalTimeout
         /// How long an agent grant lasts by default (`policy.grant_duration`).
-        public var grantDuration: Duration = .seconds(3600)
-        public var grantDurationText = "1h"
+        public var grantDuration = PolicyConfig().grantDuration
         public init() {}
     }
 
