@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -80,8 +82,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // The HTTP front (Hummingbird): health, readiness and Prometheus metrics today, the API next.
-        // Kept out of Host so the stdio host never links an HTTP server.
+        // The HTTP front (Hummingbird): health, readiness, Prometheus metrics, the API, MCP over HTTP and
+        // the web console (Mustache pages, Markdown by Ink). Kept out of Host so the stdio host never links it.
         .target(
             name: "HTTPFront",
             dependencies: [
@@ -92,6 +94,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Ink", package: "Ink"),
             ]
         ),
         .executableTarget(

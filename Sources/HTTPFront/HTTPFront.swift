@@ -9,7 +9,8 @@ import ServiceLifecycle
 
 /// The HTTP front of `agenthub serve` (Hummingbird): `GET /health` (the process answers),
 /// `GET /ready` (503 with the reasons while a declared source has never synced or a bridged server is
-/// crash-looping) and `GET /metrics` (Prometheus text). The API and the console grow here.
+/// crash-looping), `GET /metrics` (Prometheus text), the API under `/v1`, MCP at `/mcp`, and the web
+/// console at `/` (signed in by cookie).
 public enum HTTPFront {
     /// Makes swift-metrics record into a Prometheus registry (once per process) and returns it.
     public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
@@ -32,7 +33,8 @@ public enum HTTPFront {
         return host.isEmpty ? nil : (host, port)
     }
 
-    /// The routes, over `runtime`'s state: health, readiness and metrics open; `/v1` and `/mcp` behind keys.
+    /// The routes, over `runtime`'s state: health, readiness and metrics open; `/v1` and `/mcp` behind keys;
+    /// the console's pages behind its session cookie.
     static func router(runtime: HostRuntime, api: HTTPAPI, metrics: PrometheusCollectorRegistry, started: Date) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: MetricsMiddleware())  // requests, errors and durations by route template and method
@@ -77,6 +79,7 @@ public enum HTTPFront {
         api.addEventRoutes(v1)
         api.addApprovalRoutes(v1)
         api.addMCPRoutes(router.group("mcp").add(middleware: gate))
+        WebConsole(api: api, started: started).addRoutes(to: router)
         shape.set(router.routes.map { ($0.path.description, $0.method.rawValue) })
         return router
     }

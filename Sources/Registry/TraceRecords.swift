@@ -126,6 +126,10 @@ public struct TraceQuery: Sendable {
     public var afterId: Int64 = 0
     public var types: [String] = []
     public var limit = 500
+    /// Only events before this id (0: no bound): paging back from the newest.
+    public var beforeId: Int64 = 0
+    /// The newest first (the last `limit` events) instead of the oldest first.
+    public var newestFirst = false
 
     public init(session: String? = nil, agent: String? = nil, afterId: Int64 = 0, types: [String] = [], limit: Int = 500) {
         self.session = session
@@ -154,10 +158,11 @@ extension RegistryDatabase {
         }
     }
 
-    /// A page of events in id order, after `query.afterId`.
+    /// A page of events in id order (or newest first), after `query.afterId` and before `query.beforeId`.
     public func traceEvents(_ query: TraceQuery) throws(RegistryError) -> [TraceEvent] {
         var conditions = ["id > ?"]
         var arguments: [DatabaseValueConvertible?] = [query.afterId]
+        if query.beforeId > 0 { conditions.append("id < ?"); arguments.append(query.beforeId) }
         if let session = query.session { conditions.append("session = ?"); arguments.append(session) }
         if let agent = query.agent { conditions.append("agent = ?"); arguments.append(agent) }
         if !query.types.isEmpty {
@@ -165,7 +170,7 @@ extension RegistryDatabase {
             arguments += query.types
         }
         arguments.append(query.limit)
-        let sql = "SELECT * FROM trace_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?"
+        let sql = "SELECT * FROM trace_events WHERE \(conditions.joined(separator: " AND ")) ORDER BY id\(query.newestFirst ? " DESC" : "") LIMIT ?"
         let bound = arguments
         return try read("reading trace events") { db in
             try TraceEvent.fetchAll(db, sql: sql, arguments: StatementArguments(bound))

@@ -17,6 +17,9 @@ struct APIIdentity: Sendable {
 struct APIContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: APIIdentity?
+    /// The console's session, for pages behind its gate; and the form the gate read and checked.
+    var console: ConsoleSession?
+    var form: [String: String] = [:]
     /// The client's address, for the limit on failed key checks.
     let remoteIP: String
 

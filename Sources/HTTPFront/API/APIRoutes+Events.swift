@@ -31,35 +31,7 @@ extension HTTPAPI {
             let who = try context.who()
             var query = try Self.eventQuery(request, who, cursorHeader: true)
             query.limit = 500
-            let slot = try self.openStream(for: who.agent)
-            let signal = self.state.parts.recorder.stored
-            let keepAlive = who.snapshot.manifest.http.keepAlive.duration
-            let registry = self.registry
-            let api = self
-            let start = query
-            let body = ResponseBody { writer in
-                defer { slot.release() }
-                var query = start
-                try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
-                while !Task.isCancelled, !api.isStopping {
-                    let generation = signal.generation
-                    let page = try registry.traceEvents(query)
-                    if let last = page.last {
-                        var text = ""
-                        for event in page {
-                            text += "id: \(event.id)\nevent: \(event.type)\ndata: \(event.json.jsonText)\n\n"
-                        }
-                        // Waits while the client is slow: the next page is read from the store, so nothing is dropped.
-                        try await writer.write(ByteBuffer(string: text))
-                        query.afterId = last.id
-                        continue
-                    }
-                    await signal.wait(since: generation, timeout: keepAlive)
-                    if signal.generation == generation, !api.isStopping { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
-                }
-                try await writer.finish(nil)
-            }
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+            return try self.eventStream(query, who)
         }
         v1.post("events") { request, context -> Response in
             let who = try context.who()
@@ -112,6 +84,41 @@ extension HTTPAPI {
             }
             return HTTPFront.json(.ok, ["agents": .array(agents)])
         }
+    }
+
+    /// Server-sent events of the trace store from `query` on, as `who` may see them: a page at a time
+    /// from the store (a slow client loses nothing), then a wait on the recorder's signal, with a
+    /// keep-alive comment. The API's `GET /v1/events/stream` and the console's live tail both use it.
+    func eventStream(_ query: TraceQuery, _ who: APIIdentity) throws -> Response {
+        let slot = try self.openStream(for: who.agent)
+        let signal = self.state.parts.recorder.stored
+        let keepAlive = who.snapshot.manifest.http.keepAlive.duration
+        let registry = self.registry
+        let api = self
+        let start = query
+        let body = ResponseBody { writer in
+            defer { slot.release() }
+            var query = start
+            try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
+            while !Task.isCancelled, !api.isStopping {
+                let generation = signal.generation
+                let page = try registry.traceEvents(query)
+                if let last = page.last {
+                    var text = ""
+                    for event in page {
+                        text += "id: \(event.id)\nevent: \(event.type)\ndata: \(event.json.jsonText)\n\n"
+                    }
+                    // Waits while the client is slow: the next page is read from the store, so nothing is dropped.
+                    try await writer.write(ByteBuffer(string: text))
+                    query.afterId = last.id
+                    continue
+                }
+                await signal.wait(since: generation, timeout: keepAlive)
+                if signal.generation == generation, !api.isStopping { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
     /// The filters of `GET /v1/events` and the stream: `after` (or `Last-Event-ID`), `session`,

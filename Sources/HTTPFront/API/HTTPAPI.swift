@@ -57,7 +57,12 @@ final class HTTPAPI: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("the Authorization header must be Bearer KEY")
         }
-        let key = parts[1].trimmingCharacters(in: .whitespaces)
+        return try identify(key: parts[1].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The identity a key stands for, under the snapshot as of now (the console's session keeps the
+    /// key it signed in with, so a revoked or expired key ends its sessions at their next request).
+    func identify(key: String) throws -> APIIdentity {
         let snapshot = state.snapshot
         switch keys.check(key, environmentKeys: environmentKeys(of: snapshot)) {
         case .refused(let why):

@@ -1,0 +1,92 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Registry
+
+extension WebConsole {
+    /// `GET /approvals` (pending requests with the tool, arguments and caller; the latest answers; the
+    /// lasting grants), `POST /approvals/{id}/approve|deny` and `POST /approvals/grants/{id}/revoke`
+    /// (admin, as over the API). The page updates itself when an approval event arrives.
+    func addApprovalPages(_ pages: RouterGroup<APIContext>) {
+        pages.get("approvals") { request, context -> Response in
+            let (viewer, who) = try self.viewer(context)
+            await self.state.parts.approvals.expireDue()
+            let registry = self.registry, agent: String? = who.admin ? nil : who.agent
+            let (pending, recent, grants) = try await HTTPAPI.offPool { () throws(RegistryError) in
+                (try registry.approvals(status: .pending, agent: agent),
+                 try registry.approvals(status: nil, agent: agent, limit: 60).filter { $0.status != .pending }.prefix(20),
+                 try registry.approvalGrants(agent: agent))
+            }
+            var flash: ConsoleFlash?
+            if let id = request.uri.queryParameters.get("answered").map { String($0) }, let record = try? registry.approval(id) {
+                flash = .ok("Request \(record.id) (\(record.tool) for \(record.agent)) is \(record.status.rawValue).")
+            }
+            if let id = request.uri.queryParameters.get("revoked").map { String($0) } { flash = .ok("Grant \(id) is revoked.") }
+            let scopes = ApprovalScope.allCases.map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
+            let data: [String: Any] = [
+                "admin": who.admin, "pending": pending.map(Self.approvalRow), "nonePending": pending.isEmpty,
+                "recent": recent.map(Self.approvalRow), "noneRecent": recent.isEmpty,
+                "grants": grants.map { g -> [String: Any] in
+                    ["id": g.id, "tool": g.tool, "agent": g.agent, "scope": g.scope.rawValue, "session": g.session ?? "–", "rule": g.rule,
+                     "by": g.grantedBy, "created": ConsoleFormat.relative(g.createdAt), "expires": g.expiresAt.map { ConsoleFormat.relative($0) } ?? "never",
+                     "status": g.status()]
+                },
+                "noneGrants": grants.isEmpty, "scopes": scopes,
+                "stream": "/events/stream?type=approval.requested,approval.granted,approval.denied,approval.expired,approval.withdrawn&after=\(Self.newestEventId(registry))",
+            ]
+            return self.view.page("approvals", title: "Approvals", section: "/approvals", data: data, who: viewer, flash: flash)
+        }
+        pages.post("approvals/grants/:id/revoke") { _, context -> Response in
+            let (_, who) = try self.viewer(context)
+            try Self.requireAdmin(who, "revoke grants")
+            let id = try context.pathParameter("id")
+            let registry = self.registry, by = "console:\(who.agent)", reason = context.form["reason"].flatMap { $0.isEmpty ? nil : $0 }
+            guard try await HTTPAPI.offPool({ () throws(RegistryError) in try registry.revokeApprovalGrant(id, by: by, reason: reason) }) != nil else {
+                throw ConsoleError.notFound("No grant '\(TraceRedaction.name(id))'.")
+            }
+            return ConsoleView.redirect("/approvals?revoked=" + ConsoleFormat.encode(id))
+        }
+        pages.post("approvals/:id/:answer") { _, context -> Response in
+            let (_, who) = try self.viewer(context)
+            let id = try context.pathParameter("id")
+            let word = try context.pathParameter("answer")
+            guard word == "approve" || word == "deny" else { throw ConsoleError.notFound("No such form: approve or deny.") }
+            try Self.requireAdmin(who, "answer approval requests")
+            let form = context.form
+            let answerForm = ApprovalAnswerForm(granted: word == "approve", scope: word == "approve" ? form["scope"].flatMap { $0.isEmpty ? nil : $0 } : nil,
+                                                duration: nil, reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 })
+            let answer: ApprovalAnswer
+            do throws(HostError) { answer = try answerForm.answer(by: "console:\(who.agent)", via: "console", manifest: who.snapshot.manifest) } catch {
+                throw ConsoleError.badRequest(error.message)
+            }
+            switch await self.state.parts.approvals.decide(id, answer) {
+            case .success(.decided(let record, _)):
+                self.api.logger.info("console answered approval", metadata: ["approval": "\(record.id)", "answer": "\(word)", "agent": "\(who.agent)"])
+                return ConsoleView.redirect("/approvals?answered=" + ConsoleFormat.encode(record.id))
+            case .success(.alreadyResolved(let record)):
+                throw ConsoleError(.conflict, "Request \(record.id) is already \(record.status.rawValue)" + (record.decidedBy.map { " (by \($0))" } ?? "") + "; nothing changed.")
+            case .success(.notFound):
+                throw ConsoleError.notFound("No approval request '\(TraceRedaction.name(id))'.")
+            case .failure(let error):
+                throw ConsoleError(.serviceUnavailable, "The registry could not record the answer (\(error.code.rawValue)); nothing changed, send it again.")
+            }
+        }
+    }
+
+    static func scopeLabel(_ scope: ApprovalScope, _ who: APIIdentity) -> String {
+        let hours = ConsoleFormat.duration(who.snapshot.manifest.policy.grantDuration.seconds)
+        switch scope {
+        case .call: return "This call only"
+        case .session: return "Its whole session"
+        case .agent: return "This agent, for \(hours)"
+        }
+    }
+
+    /// The newest event's id: a live region's stream starts after it.
+    static func newestEventId(_ registry: RegistryDatabase) -> Int64 {
+        var query = TraceQuery(limit: 1)
+        query.newestFirst = true
+        return (try? registry.traceEvents(query).first?.id) ?? 0
+    }
+}

@@ -1,0 +1,164 @@
+import Base
+import Foundation
+import Host
+import Hummingbird
+import Plugins
+import Registry
+
+extension WebConsole {
+    /// The verdict filter of the skills page.
+    enum SkillVerdict: String, CaseIterable {
+        case all, strict, loadable, unloadable
+        var label: String {
+            switch self {
+            case .all: "Any verdict"
+            case .strict: "Passes both (strict)"
+            case .loadable: "Loads, fails strict"
+            case .unloadable: "Does not load"
+            }
+        }
+        func admits(_ s: SkillRecord) -> Bool {
+            switch self {
+            case .all: true
+            case .strict: s.loadable && s.strict
+            case .loadable: s.loadable && !s.strict
+            case .unloadable: !s.loadable
+            }
+        }
+    }
+
+    /// `GET /skills` (search with the registry's ranking, filters by source and verdict),
+    /// `GET /skills/{name}` (one skill: its rendered SKILL.md, files, verdicts, source and revision) and
+    /// `GET /skills/{name}/files/{path}` (a file as text). Only what the key's role may see.
+    func addSkillPages(_ pages: RouterGroup<APIContext>) {
+        pages.get("skills") { request, context -> Response in
+            let (viewer, who) = try self.viewer(context)
+            let params = request.uri.queryParameters
+            let text = params.get("q").map { String($0) }?.trimmingCharacters(in: .whitespaces) ?? ""
+            let source = params.get("source").map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
+            let verdict = SkillVerdict(rawValue: params.get("verdict").map { String($0) } ?? "all") ?? .all
+            let offset = max(0, min(Int(params.get("offset") ?? "") ?? 0, 100_000))
+            let limit = 50
+            let permissions = who.snapshot.tools.router.permissions(for: who.caller)
+            let registry = self.registry
+            let (visible, next) = try await HTTPAPI.offPool { () throws(RegistryError) -> ([SkillRecord], Int?) in
+                var visible: [SkillRecord] = []
+                var position = offset
+                while true {
+                    var batch = SkillQuery(text: text.isEmpty ? nil : text, source: source, limit: 200, offset: position)
+                    batch.withoutBody = true
+                    batch.includeShadowed = true
+                    batch.includeUnloadable = verdict == .all || verdict == .unloadable
+                    let hits = try registry.skills(batch)
+                    for hit in hits {
+                        position += 1
+                        guard verdict.admits(hit.skill), permissions.canSeeSkill(name: hit.skill.name, source: hit.skill.source) else { continue }
+                        if visible.count == limit { return (visible, position - 1) }
+                        visible.append(hit.skill)
+                    }
+                    if hits.count < 200 || position - offset > 20_000 { return (visible, nil) }
+                }
+            }
+            var nextHref: String?
+            if let next {
+                nextHref = "/skills?q=\(ConsoleFormat.encode(text))&source=\(ConsoleFormat.encode(source ?? ""))&verdict=\(verdict.rawValue)&offset=\(next)"
+            }
+            let data: [String: Any] = [
+                "q": text, "searched": !text.isEmpty, "count": visible.count,
+                "sources": who.snapshot.manifest.sources.map { ["name": $0.name, "selected": $0.name == source] },
+                "verdicts": SkillVerdict.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == verdict] },
+                "skills": visible.map(Self.skillRow), "next": nextHref ?? "", "hasNext": nextHref != nil, "none": visible.isEmpty,
+            ]
+            return self.view.page("skills", title: "Skills", section: "/skills", data: data, who: viewer)
+        }
+        pages.get("skills/:name") { request, context -> Response in
+            let (viewer, who) = try self.viewer(context)
+            let (skill, copies) = try await self.consoleSkill(request, context, who)
+            let registry = self.registry
+            let (files, source, shadowing) = try await HTTPAPI.offPool { () throws(RegistryError) in
+                (try registry.fileListings(ofSkills: [skill.id])[skill.id] ?? [], try registry.source(named: skill.source),
+                 try skill.shadowedBy.flatMap { id throws(RegistryError) in try registry.skill(id: id) })
+            }
+            var data = Self.skillRow(skill)
+            data["html"] = SkillMarkdown.html(skill.body)
+            data["hasBody"] = !skill.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            data["loadErrors"] = skill.loadErrorList
+            data["strictErrors"] = skill.strictErrorList
+            data["warnings"] = skill.warningList
+            data["hasWarnings"] = !skill.warningList.isEmpty
+            data["fileName"] = skill.fileName
+            data["commit"] = source?.commit ?? "–"
+            data["sourceKind"] = source?.kind.rawValue ?? "–"
+            data["sourceLocation"] = source.map { Redaction.url($0.location) } ?? "–"
+            data["updated"] = ConsoleFormat.time(skill.updatedAt)
+            data["firstSeen"] = ConsoleFormat.time(skill.firstSeenAt)
+            if let shadowing { data["shadowedByHref"] = Self.skillHref(shadowing); data["shadowedBySource"] = shadowing.source }
+            for (label, value) in [("license", skill.license), ("compatibility", skill.compatibility), ("allowedTools", skill.allowedTools)] {
+                if let value { data[label] = value }
+            }
+            if let metadata = skill.metadata { data["metadata"] = Self.pretty(metadata) }
+            data["files"] = files.map { file -> [String: Any] in
+                var row: [String: Any] = ["path": file.path, "kind": file.kind.rawValue, "size": Int(file.size), "binary": file.isBinary,
+                                          "viewable": file.kind == .file && !file.isBinary]
+                row["href"] = "/skills/\(ConsoleFormat.encode(skill.name.isEmpty ? "-" : skill.name))/files/"
+                    + file.path.split(separator: "/").map { ConsoleFormat.encode(String($0)) }.joined(separator: "/") + "?id=\(skill.id)"
+                if let target = file.linkTarget { row["target"] = target }
+                if let note = file.note { row["note"] = note }
+                return row
+            }
+            data["copies"] = copies.filter { $0.id != skill.id }.map(Self.skillRow)
+            data["hasCopies"] = copies.contains { $0.id != skill.id }
+            return self.view.page("skill", title: skill.name.isEmpty ? skill.path : skill.name, section: "/skills", data: data, who: viewer)
+        }
+        pages.get("skills/:name/files/**") { request, context -> Response in
+            let (viewer, who) = try self.viewer(context)
+            let (skill, _) = try await self.consoleSkill(request, context, who)
+            let path = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
+            let registry = self.registry, id = skill.id
+            let files = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.files(ofSkill: id) }
+            guard let file = files.first(where: { $0.path == path }) else { throw ConsoleError.notFound("Skill '\(skill.name)' has no file '\(path)'.") }
+            var data: [String: Any] = ["skill": skill.name, "skillHref": Self.skillHref(skill), "path": path, "size": Int(file.size), "kind": file.kind.rawValue]
+            if file.kind == .file, let content = file.content { data["content"] = content }
+            else { data["missing"] = file.isBinary ? "This file is binary: the registry keeps only its listing." : file.kind == .file ? "This file is too large: the registry keeps only its listing." : "This is a \(file.kind.rawValue)\(file.linkTarget.map { " to \($0)" } ?? "")." }
+            return self.view.page("file", title: path, section: "/skills", data: data, who: viewer)
+        }
+    }
+
+    /// The skill a page names: the copy `?id=` picks (any verdict, if the role may see it), or the
+    /// first loadable copy the role may see; and every copy of that name.
+    func consoleSkill(_ request: Request, _ context: APIContext, _ who: APIIdentity) async throws -> (SkillRecord, [SkillRecord]) {
+        let name = try context.pathParameter("name")
+        let id = request.uri.queryParameters.get("id").flatMap { Int64($0) }
+        let permissions = who.snapshot.tools.router.permissions(for: who.caller)
+        let registry = self.registry
+        let (picked, copies) = try await HTTPAPI.offPool { () throws(RegistryError) -> (SkillRecord?, [SkillRecord]) in
+            let copies = try registry.skills(named: name)
+            if let id { return (try registry.skill(id: id), copies) }
+            return (nil, copies)
+        }
+        let visibleCopies = copies.filter { permissions.canSeeSkill(name: $0.name, source: $0.source) }
+        if id != nil {
+            guard let picked, picked.deletedAt == nil, picked.name == name || (name == "-" && picked.name.isEmpty),
+                  permissions.canSeeSkill(name: picked.name, source: picked.source) else {
+                throw ConsoleError.notFound("No skill '\(TraceRedaction.name(name))' with that id that your role may see.")
+            }
+            return (picked, visibleCopies)
+        }
+        guard let first = visibleCopies.first else { throw ConsoleError.notFound("No skill '\(TraceRedaction.name(name))' that your role may see.") }
+        return (first, visibleCopies)
+    }
+
+    static func skillHref(_ s: SkillRecord) -> String {
+        "/skills/\(ConsoleFormat.encode(s.name.isEmpty ? "-" : s.name))?id=\(s.id)"
+    }
+
+    static func skillRow(_ s: SkillRecord) -> [String: Any] {
+        [
+            "id": Int(s.id), "name": s.name.isEmpty ? "(no name)" : s.name, "href": skillHref(s), "description": s.description,
+            "source": s.source, "path": s.path, "revision": ConsoleFormat.short(s.revision), "loadable": s.loadable, "strict": s.strict,
+            "shadowed": s.shadowedBy != nil,
+            "verdict": !s.loadable ? "does not load" : s.strict ? "strict" : "loads",
+            "verdictClass": !s.loadable ? "bad" : s.strict ? "good" : "warn",
+        ]
+    }
+}
