@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "HTTPFront",
             dependencies: [
-                "Base", "Host", "Registry", "Plugins",
+                "Base", "Children", "Host", "Registry", "Plugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,6 +124,7 @@ let package = Package(
         .testTarget(name: "HostTests", dependencies: ["Base", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
         .testTarget(name: "HTTPFrontTests", dependencies: [
             "Base", "Host", "HTTPFront", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),

@@ -14,7 +14,7 @@ struct AgentHub: AsyncParsableCommand {
             or held sync, nothing matched, a tool call failed); 2 policy blocked a tool call (or no such tool \
             exists); 64 the command line was wrong.
             """,
-        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self, ToolsCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self, ReloadCommand.self, StatusCommand.self, GitFetchWorkerCommand.self, ChildExecCommand.self, ServersCommand.self, KeysCommand.self, ApprovalsCommand.self]
+        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self, ToolsCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self, ReloadCommand.self, StatusCommand.self, GitFetchWorkerCommand.self, RenderMarkdownCommand.self, ChildExecCommand.self, ServersCommand.self, KeysCommand.self, ApprovalsCommand.self]
     )
 }
 

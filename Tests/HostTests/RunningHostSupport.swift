@@ -145,7 +145,10 @@ func http(_ port: Int, _ method: String, _ path: String, headers: [String: Strin
         defer { close(fd) }
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        if let body {
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) { request += "Content-Type: application/json\r\n" }
+            request += "Content-Length: \(body.utf8.count)\r\n"
+        }
         request += "\r\n" + (body ?? "")
         let bytes = Array(request.utf8)
         var sent = 0
@@ -189,7 +192,9 @@ func parseHTTP(_ response: [UInt8]) -> HTTPAnswer? {
     var headers: [String: String] = [:]
     for line in text[..<head.lowerBound].split(separator: "\r\n").dropFirst() {
         guard let colon = line.firstIndex(of: ":") else { continue }
-        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let name = line[..<colon].lowercased(), value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        // A repeated header (Set-Cookie) keeps every value, one per line.
+        headers[name] = headers[name].map { $0 + "\n" + value } ?? value
     }
     var body = String(text[head.upperBound...])
     if headers["transfer-encoding"]?.lowercased() == "chunked" { body = dechunk(body) }

@@ -80,7 +80,9 @@ extension WebConsole {
                  try skill.shadowedBy.flatMap { id throws(RegistryError) in try registry.skill(id: id) })
             }
             var data = Self.skillRow(skill)
-            data["html"] = SkillMarkdown.html(skill.body)
+            let body = await self.markdown.html(skill.body)
+            data["html"] = body.html
+            data["plainBody"] = !body.rendered
             data["hasBody"] = !skill.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
             data["loadErrors"] = skill.loadErrorList
             data["strictErrors"] = skill.strictErrorList

@@ -123,6 +123,7 @@ enum ConsoleTemplates {
         <h1>{{name}} <span class="pill {{verdictClass}}">{{verdict}}</span>{{#shadowed}} <span class="pill warn">shadowed</span>{{/shadowed}}</h1>
         <p class="lead">{{description}}</p>
         {{#shadowed}}<p class="flash error">This copy is shadowed: the name is served from {{#shadowedByHref}}<a href="{{shadowedByHref}}">{{shadowedBySource}}</a>{{/shadowedByHref}}{{^shadowedByHref}}an earlier source{{/shadowedByHref}}.</p>{{/shadowed}}
+        {{#plainBody}}<p class="muted">The body is shown as plain text: it is too large to render, or its Markdown could not be rendered.</p>{{/plainBody}}
         <div class="split">
         <article class="markdown" id="skill-body" aria-label="SKILL.md">{{#hasBody}}{{{html}}}{{/hasBody}}{{^hasBody}}<p class="empty">The body is empty.</p>{{/hasBody}}</article>
         <aside>

@@ -1,23 +1,56 @@
 import Foundation
 import Ink
 
-/// A skill's Markdown as HTML the console can show: Ink renders it, then every tag Ink passed through
-/// from the source (raw HTML is legal Markdown) is checked against an allowlist. A tag not on the list
-/// is shown as text, so a skill's `<script>`, `<iframe>`, `<style>` or `onerror=` never runs; links
-/// keep only `http`, `https`, `mailto` and relative targets. The page's Content-Security-Policy
-/// (no inline script, no foreign images) is the second wall behind this one.
+/// A skill's Markdown as HTML the console can show. Raw HTML in the source is shown as text (Ink never
+/// sees a `<`), so a skill's `<script>`, `<iframe>`, `<style>` or `onerror=` never runs; what Ink makes
+/// is then checked against an allowlist of tags and attributes, and links keep only `http`, `https`,
+/// `mailto` and relative targets. The page's Content-Security-Policy (no inline script, no foreign
+/// images) is the third wall.
 enum SkillMarkdown {
     /// Bodies past this size are shown as plain text: Markdown rendering time grows with them, and a
     /// SKILL.md this long is not written to be read as a page.
     static let maxRenderedBytes = 512 * 1024
+    /// What stands for `<` while Ink renders.
+    static let placeholder = "\u{E000}"
 
+    /// The whole path in this process (tests; the console renders through `MarkdownWorker`).
     static func html(_ markdown: String) -> String {
-        guard markdown.utf8.count <= maxRenderedBytes else {
-            return "<pre>" + HTMLText.escape(markdown) + "</pre>"
-        }
-        // A leading `---` block would be read by Ink as metadata and dropped: the body is shown whole.
-        let rendered = MarkdownParser().html(from: markdown.replacingOccurrences(of: "\r\n", with: "\n"))
-        return HTMLSanitizer.clean(rendered)
+        guard markdown.utf8.count <= maxRenderedBytes else { return plain(markdown) }
+        return HTMLSanitizer.clean(restored(ink(guarded(markdown))))
+    }
+
+    /// The body as Ink gets it. Ink never sees a `<`: its raw-HTML reader loops forever on an unclosed
+    /// tag at the end of the input (`<p`), and a skill's HTML is shown as text anyway, so each `<`
+    /// travels through Ink as a private-use character and comes back as `&lt;`, in text and code
+    /// alike. Trailing blank space is dropped (a list whose last line is only spaces traps Ink).
+    static func guarded(_ markdown: String) -> String {
+        var text = markdown.replacingOccurrences(of: "\r\n", with: "\n")
+            .replacingOccurrences(of: placeholder, with: "\u{FFFD}")
+            .replacingOccurrences(of: "<", with: placeholder)
+        while let last = text.unicodeScalars.last, last.properties.isWhitespace { text.unicodeScalars.removeLast() }
+        return text + "\n"
+    }
+
+    /// Ink's HTML (what `agenthub render-markdown` prints).
+    static func ink(_ guarded: String) -> String { MarkdownParser().html(from: guarded) }
+
+    static func restored(_ html: String) -> String { html.replacingOccurrences(of: placeholder, with: "&lt;") }
+
+    /// The body as escaped text, when it is not rendered.
+    static func plain(_ markdown: String) -> String { "<pre class=\"plain-body\">" + HTMLText.escape(markdown) + "</pre>" }
+}
+
+/// `agenthub render-markdown`: the child `MarkdownWorker` runs. Reads a guarded body on stdin and
+/// writes Ink's HTML on stdout, under a CPU limit of its own.
+public enum MarkdownRenderCommand {
+    public static func main() -> Int32 {
+        var limit = rlimit(rlim_cur: 10, rlim_max: 10)
+        _ = setrlimit(Int32(RLIMIT_CPU.rawValue), &limit)
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        guard input.count <= SkillMarkdown.maxRenderedBytes * 4 else { return 2 }
+        let html = SkillMarkdown.ink(String(decoding: input, as: UTF8.self))
+        FileHandle.standardOutput.write(Data(html.utf8))
+        return 0
     }
 }
 

@@ -11,12 +11,14 @@ final class WebConsole: Sendable {
     let api: HTTPAPI
     let sessions: ConsoleSessions
     let view = ConsoleView()
+    let markdown: MarkdownWorker
     let started: Date
 
     init(api: HTTPAPI, started: Date, sessions: ConsoleSessions = ConsoleSessions()) {
         self.api = api
         self.started = started
         self.sessions = sessions
+        markdown = MarkdownWorker.standard(environment: api.runtime.context.environment, logger: api.logger)
     }
 
     var state: HostState { api.state }

@@ -1,0 +1,227 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The web console as a browser's requests reach it, without a browser: sign-in, the cookie, CSRF,
+/// what a non-admin key may see, and every read page working without JavaScript.
+@Suite(.serialized) struct ConsoleTests {
+    /// The API test manifest with `memory_delete` asking for approval.
+    static let manifest = APIHost.manifest()
+        .replacingOccurrences(of: "    - deny: [write_file]", with: "    - ask: [memory_delete]\n    - deny: [write_file]")
+
+    /// A host with the API test skills plus one whose body carries script, and one that does not load.
+    static func start(_ dir: String) async throws -> APIHost {
+        try write("""
+            ---
+            name: public-trap
+            description: A skill whose body tries to run script.
+            ---
+            # Trap
+            Hello <script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> [x](javascript:alert(1))
+            """, to: "skills/public-trap/SKILL.md", in: dir)
+        try write("---\nname: Broken Name!\n---\nno description\n", to: "skills/public-broken/SKILL.md", in: dir)
+        return try await APIHost.start(dir, manifest: manifest)
+    }
+
+    @Test func signingInWithAKeySetsAnHttpOnlyStrictSessionCookieAndOpensTheOverview() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            let before = await browser.get("/")
+            #expect(before.status == 303 && before.headers["location"] == "/login?next=%2F")
+            let signedIn = await browser.signIn(host.keys["boss"]!, next: "/sources")
+            #expect(signedIn.status == 303 && signedIn.headers["location"] == "/sources")
+            let cookie = try #require(ConsoleClient.setCookies(signedIn)["agenthub_session"])
+            #expect(cookie.attributes.contains("HttpOnly") && cookie.attributes.contains("SameSite=Strict") && cookie.attributes.contains("Path=/"))
+            #expect(!cookie.attributes.contains("Secure"), "plain HTTP: a Secure cookie would never come back")
+            #expect(!cookie.value.contains(host.keys["boss"]!.suffix(20)), "the cookie is a session token, never the key")
+            let overview = await browser.get("/")
+            #expect(overview.status == 200)
+            #expect(overview.body.contains("<h1>Overview</h1>") && overview.body.contains("boss · editor · admin"))
+            #expect(overview.body.contains("href=\"/skills?source=local\"") && overview.body.contains("id=\"revision\""))
+            #expect(overview.headers["content-security-policy"]?.contains("script-src 'self'") == true)
+            #expect(overview.headers["x-frame-options"] == "DENY")
+        }
+    }
+
+    @Test func aCookieIsSecureWhenTheHostIsReachedOverTLSThroughAProxy() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            let signedIn = await browser.signIn(host.keys["reader"]!, headers: ["X-Forwarded-Proto": "https"])
+            #expect(ConsoleClient.setCookies(signedIn)["agenthub_session"]?.attributes.contains("Secure") == true)
+        }
+    }
+
+    @Test func aWrongKeyIsRefusedOnTheSignInPageWithoutASession() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            let refused = await browser.signIn("ah_not_a_real_key")
+            #expect(refused.status == 401)
+            #expect(refused.body.contains("id=\"login-error\"") && refused.body.contains("That key was refused"))
+            #expect(ConsoleClient.setCookies(refused)["agenthub_session"] == nil)
+            #expect(await browser.get("/skills").status == 303)
+            // The sign-in form's own token is checked too: a form from elsewhere cannot sign a browser in.
+            var other = ConsoleClient(port: host.port)
+            #expect(await other.post("/login", ["key": host.keys["boss"]!], csrf: "forged").status == 403)
+            var foreign = ConsoleClient(port: host.port)
+            _ = await foreign.get("/login")
+            #expect(await foreign.post("/login", ["key": host.keys["boss"]!], headers: ["Origin": "https://evil.example"]).status == 403)
+        }
+    }
+
+    @Test func everyReadPageRendersOnTheServerWithoutJavaScript() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            _ = await host.call("POST", "/v1/tools/memory_write/call", as: "writer", body: #"{"arguments":{"type":"core","text":"hello"}, "session":"s-1"}"#)
+            _ = await host.call("POST", "/v1/tools/write_file/call", as: "writer", body: #"{"arguments":{"path":"x","content":"y"}, "session":"s-1"}"#)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["boss"]!)
+            let pages: [(String, [String])] = [
+                ("/", ["Sources", "Recent failures", "write_file"]),
+                ("/skills", ["public-guide", "secret-plan", "public-trap"]),
+                ("/skills?q=guide", ["public-guide", "best match first"]),
+                ("/skills?verdict=unloadable", ["does not load"]),
+                ("/skills?source=local&verdict=strict", ["public-guide"]),
+                ("/skills/public-guide", ["Read the guide.", "notes/usage.md", "Strict (skills-ref)", "local:"]),
+                ("/skills/public-guide/files/notes/usage.md", ["Some notes."]),
+                ("/sources", ["local", "Sync now", "ready"]),
+                ("/tools", ["memory_write", "registry.yaml:", "asks first", "blocked"]),
+                ("/tools?role=researcher", ["As role researcher"]),
+                ("/events", ["tool.called", "memory_write", "tool.blocked", "writer"]),
+                ("/events?agent=writer&type=tool.blocked", ["write_file"]),
+                ("/events/timeline?session=s-1", ["memory_write", "result", "write_file", "blocked"]),
+                ("/approvals", ["Nothing waits for an answer", "Lasting grants"]),
+                ("/keys", ["key_", "Create key", "reader"]),
+            ]
+            for (path, expected) in pages {
+                let page = await browser.get(path)
+                #expect(page.status == 200, "\(path): \(page.status) \(page.body.prefix(300))")
+                #expect(page.headers["content-type"]?.hasPrefix("text/html") == true, "\(path)")
+                for text in expected { #expect(page.body.contains(text), "\(path) should show \(text)") }
+                // The only script is the console's own file; nothing inline.
+                #expect(page.body.components(separatedBy: "<script").count == 2, "\(path) has inline script")
+            }
+            let filtered = await browser.get("/events?type=tool.blocked")
+            #expect(!filtered.body.contains(">tool.called<"), "the type filter applies")
+            let export = await browser.get("/events/export.jsonl?session=s-1")
+            let lines = export.body.split(separator: "\n")
+            #expect(export.headers["content-type"]?.hasPrefix("application/x-ndjson") == true && lines.count >= 4)
+            #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        }
+    }
+
+    @Test func aSkillsScriptAndHandlersAreShownAsTextNeverAsMarkup() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["reader"]!)
+            let page = await browser.get("/skills/public-trap")
+            #expect(page.status == 200)
+            let article = try #require(page.body.range(of: #"<article[\s\S]*</article>"#, options: .regularExpression).map { String(page.body[$0]) })
+            #expect(article.contains("&lt;script&gt;window.") && article.contains("&lt;img src=x onerror="), "shown as text: \(article)")
+            #expect(!article.contains("<script") && !article.contains("<img"), "\(article)")
+            #expect(article.range(of: #"<[^>]*\son\w+="#, options: .regularExpression) == nil && !article.contains("javascript:"), "\(article)")
+            #expect(article.contains("<h1>Trap</h1>"))
+        }
+    }
+
+    @Test func aFormPostedWithoutItsCSRFTokenIsRefusedAndChangesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["boss"]!)
+            _ = await browser.get("/keys")
+            let keysBefore = await host.call("GET", "/v1/agents", as: "boss")
+            let missing = await browser.post("/keys", ["agent": "reader", "label": "csrf-test"], csrf: "")
+            #expect(missing.status == 403 && missing.body.contains("CSRF token is missing or wrong"))
+            let wrong = await browser.post("/keys", ["agent": "reader", "label": "csrf-test"], csrf: "x" + (browser.csrf ?? ""))
+            #expect(wrong.status == 403)
+            let foreign = await browser.post("/keys", ["agent": "reader", "label": "csrf-test"], headers: ["Origin": "https://evil.example"])
+            #expect(foreign.status == 403)
+            #expect(!(await browser.get("/keys")).body.contains("csrf-test"), "no key was made")
+            #expect(keysBefore.status == 200)
+            // With the token the same form works, and the key is shown once.
+            let made = await browser.post("/keys", ["agent": "reader", "label": "csrf-test"])
+            #expect(made.status == 200 && made.body.contains("id=\"created-key\"") && made.body.contains("ah_"))
+            #expect(!(await browser.get("/keys")).body.contains("id=\"created-key\""), "shown only in the answer to the form")
+            // Without a session, a form is refused even with a token.
+            var stranger = ConsoleClient(port: host.port)
+            #expect(await stranger.post("/keys", ["agent": "reader"], csrf: browser.csrf ?? "x").status == 403)
+        }
+    }
+
+    @Test func aNonAdminKeySeesNoAdminPageOrButtonAndGets403OnTheirRoutes() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["reader"]!)
+            let overview = await browser.get("/")
+            #expect(!overview.body.contains("href=\"/keys\""), "no Keys link for a non-admin")
+            #expect(await browser.get("/keys").status == 403)
+            let sources = await browser.get("/sources")
+            #expect(sources.status == 200 && !sources.body.contains("Sync now"))
+            #expect(await browser.post("/sources/local/sync").status == 403)
+            #expect(await browser.post("/keys", ["agent": "reader"]).status == 403)
+            #expect(await browser.get("/tools?role=editor").status == 403)
+            #expect(await browser.get("/events?agent=boss").status == 403)
+            let skills = await browser.get("/skills")
+            #expect(skills.body.contains("public-guide") && !skills.body.contains("secret-plan"), "only the role's skills")
+            #expect(await browser.get("/skills/secret-plan").status == 404)
+            // A pending request is shown to its own agent, without the answer buttons.
+            let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "reader", body: #"{"arguments":{"id":"mem_1"}}"#) }
+            var shown = ""
+            for _ in 0..<100 {
+                shown = (await browser.get("/approvals")).body
+                if shown.contains("data-id=\"apr_") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(shown.contains("memory_delete") && !shown.contains("Approve</button>") && shown.contains("An admin answers"))
+            let id = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: shown))
+            #expect(await browser.post("/approvals/\(id)/approve", ["scope": "call"]).status == 403)
+            var boss = ConsoleClient(port: host.port)
+            _ = await boss.signIn(host.keys["boss"]!)
+            _ = await boss.get("/approvals")
+            #expect(await boss.post("/approvals/\(id)/deny", ["reason": "not now"]).status == 303)
+            #expect(await call.value.status == 403)
+        }
+    }
+
+    @Test func aSessionEndsWhenItsKeyIsRevokedOrWhenItSignsOut() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var reader = ConsoleClient(port: host.port)
+            _ = await reader.signIn(host.keys["reader"]!)
+            #expect(await reader.get("/skills").status == 200)
+            var boss = ConsoleClient(port: host.port)
+            _ = await boss.signIn(host.keys["boss"]!)
+            let keys = await boss.get("/keys")
+            let readerKey = try #require(ConsoleClient.firstMatch(#"<td><code>(key_[A-Za-z0-9]+)</code><br><small><code>ah_[^<]*</code></small></td><td>reader</td>"#, in: keys.body))
+            let revoked = await boss.post("/keys/\(readerKey)/revoke")
+            #expect(revoked.status == 303)
+            let after = await reader.get("/skills")
+            #expect(after.status == 303 && after.headers["location"] == "/login?expired=1")
+            // Signing out ends the session: the old cookie no longer opens a page.
+            let cookie = boss.cookies["agenthub_session"]
+            #expect(await boss.post("/logout").status == 303)
+            var replay = ConsoleClient(port: host.port)
+            replay.cookies["agenthub_session"] = cookie
+            #expect(await replay.get("/").status == 303)
+        }
+    }
+
+    @Test func syncNowAsAdminWaitsForTheRunAndShowsHowItEnded() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["boss"]!)
+            _ = await browser.get("/sources")
+            let started = await browser.post("/sources/local/sync")
+            let location = try #require(started.headers["location"])
+            #expect(started.status == 303 && location.hasPrefix("/sources?run=run_"))
+            let page = await browser.get(location)
+            #expect(page.body.contains("Sync finished: <strong>local: unchanged") || page.body.contains("Sync finished: <strong>local: published"), "\(page.body)")
+        }
+    }
+}
