@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-APT_PACKAGES := libgit2-dev libsqlite3-dev sqlite3 pkg-config git openssl
+APT_PACKAGES := libgit2-dev libsqlite3-dev sqlite3 pkg-config git openssl chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= registry.yaml
 HTTP ?=
@@ -19,7 +19,8 @@ run: deps venv build
 	.build/debug/agenthub check --config $(CONFIG)
 	AGENTHUB_PYTHON=$(abspath $(PYTHON)) .build/debug/agenthub serve --config $(CONFIG) $(if $(HTTP),--http $(HTTP))
 
-## Run every test: Swift unit and integration tests, and the interop tests against the Python tools in .venv.
+## Run every test: Swift unit and integration tests, the interop tests against the Python tools in .venv, and the
+## web console in headless Chromium (screenshots of each page land in .build/console-screenshots).
 test: deps venv
 	AGENTHUB_PYTHON=$(abspath $(PYTHON)) $(SWIFT) test 2>&1 | tee .build-test.log; exit $${PIPESTATUS[0]}
 

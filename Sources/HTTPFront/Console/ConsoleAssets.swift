@@ -31,7 +31,7 @@ enum ConsoleAssets {
         nav ul { display: flex; flex-wrap: wrap; gap: .2em .9em; list-style: none; margin: 0; padding: 0; }
         nav a { padding: .2em .1em; border-bottom: 2px solid transparent; }
         nav a[aria-current="page"] { border-bottom-color: #f0b400; }
-        .badge { background: #f0b400; color: #16213a; border-radius: 1em; padding: 0 .5em; font-size: .8em; font-weight: 700; }
+        .badge { margin-left: .3em; background: #f0b400; color: #16213a; border-radius: 1em; padding: 0 .5em; font-size: .8em; font-weight: 700; }
         .signout { margin-left: auto; display: flex; align-items: center; gap: .6em; }
         .who { opacity: .85; font-size: .9em; }
         main { padding: 1em 1.2em 3em; max-width: 1200px; margin: 0 auto; }
@@ -40,7 +40,7 @@ enum ConsoleAssets {
         table { border-collapse: collapse; width: 100%; background: var(--card); }
         th, td { text-align: left; vertical-align: top; padding: .4em .6em; border-bottom: 1px solid var(--line); }
         th { font-size: .85em; color: var(--muted); font-weight: 600; }
-        .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
+        .scroll { overflow-x: auto; position: relative; border: 1px solid var(--line); border-radius: 6px; }
         code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .88em; }
         pre { background: #f1f3f7; padding: .7em; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
         .detail code { word-break: break-all; color: var(--muted); }
