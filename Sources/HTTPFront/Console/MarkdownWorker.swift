@@ -71,11 +71,10 @@ final class MarkdownWorker: Sendable {
             logger.warning("cannot start the Markdown renderer", metadata: ["executable": "\(executable)", "error": "\(error.message)"])
             return nil
         }
-        let deadline = self.deadline
-        let killer = Task {
-            try? await Task.sleep(for: deadline)
-            if !Task.isCancelled { child.signalGroup(SIGKILL) }
-        }
+        // The deadline is kept by a dispatch timer, not a task: a busy cooperative pool cannot delay it.
+        let killer = DispatchWorkItem { child.signalGroup(SIGKILL) }
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
         let input = Data(SkillMarkdown.guarded(markdown).utf8)
         async let wrote: Void = onThread {
             let handle = FileHandle(fileDescriptor: child.input, closeOnDealloc: true)
