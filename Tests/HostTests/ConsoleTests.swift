@@ -224,4 +224,25 @@ import TestSupport
             #expect(page.body.contains("Sync finished: <strong>local: unchanged") || page.body.contains("Sync finished: <strong>local: published"), "\(page.body)")
         }
     }
+
+    @Test func theOverviewShowsARejectedReloadWithTheLineAndColumnOfEachError() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["boss"]!)
+            let good = try String(contentsOfFile: dir + "/registry.yaml", encoding: .utf8)
+            try good.replacingOccurrences(of: "default: deny", with: "default: maybe").write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
+            var page = ""
+            for _ in 0..<100 {
+                page = (await browser.get("/")).body
+                if page.contains(">rejected<") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(page.contains(">rejected<"), "the overview shows the rejected reload")
+            #expect(page.range(of: #"<code>registry\.yaml:\d+:\d+"#, options: .regularExpression) != nil, "each error names its line and column")
+            #expect(page.contains("maybe"))
+            // The last good manifest still serves: the pages work.
+            #expect(await browser.get("/tools").status == 200)
+        }
+    }
 }

@@ -19,10 +19,10 @@ extension WebConsole {
                  try registry.approvalGrants(agent: agent))
             }
             var flash: ConsoleFlash?
-            if let id = request.uri.queryParameters.get("answered").map { String($0) }, let record = try? registry.approval(id) {
+            if let id = request.query("answered"), let record = try? registry.approval(id) {
                 flash = .ok("Request \(record.id) (\(record.tool) for \(record.agent)) is \(record.status.rawValue).")
             }
-            if let id = request.uri.queryParameters.get("revoked").map { String($0) } { flash = .ok("Grant \(id) is revoked.") }
+            if let id = request.query("revoked") { flash = .ok("Grant \(id) is revoked.") }
             let scopes = ApprovalScope.allCases.map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
             let data: [String: Any] = [
                 "admin": who.admin, "pending": pending.map(Self.approvalRow), "nonePending": pending.isEmpty,

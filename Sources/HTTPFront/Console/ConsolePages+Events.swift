@@ -50,7 +50,7 @@ extension WebConsole {
         }
         pages.get("events/timeline") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
-            guard let session = request.uri.queryParameters.get("session").map { String($0) }, !session.isEmpty else {
+            guard let session = request.query("session"), !session.isEmpty else {
                 throw ConsoleError.badRequest("Name a session: /events/timeline?session=ID.")
             }
             var query = TraceQuery(session: TraceEvent.storedName(session), limit: 2000)
@@ -77,8 +77,7 @@ extension WebConsole {
     }
 
     static func eventFilters(_ request: Request, _ who: APIIdentity) throws -> EventFilters {
-        let params = request.uri.queryParameters
-        func value(_ name: String) -> String { params.get(name).map { String($0) }?.trimmingCharacters(in: .whitespaces) ?? "" }
+        func value(_ name: String) -> String { request.query(name)?.trimmingCharacters(in: .whitespaces) ?? "" }
         let agent = value("agent"), session = value("session"), types = value("type")
         var query = TraceQuery()
         if !agent.isEmpty {

@@ -17,7 +17,7 @@ extension WebConsole {
             let (viewer, who) = try self.viewer(context)
             try Self.requireAdmin(who, "manage keys")
             var flash: ConsoleFlash?
-            if let id = request.uri.queryParameters.get("revoked").map { String($0) } { flash = .ok("Key \(id) is revoked; a host refuses it from its next request.") }
+            if let id = request.query("revoked") { flash = .ok("Key \(id) is revoked; a host refuses it from its next request.") }
             return try await self.keysPage(viewer, who, flash: flash)
         }
         pages.post("keys") { _, context -> Response in

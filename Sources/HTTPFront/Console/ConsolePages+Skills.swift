@@ -34,9 +34,9 @@ extension WebConsole {
         pages.get("skills") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
             let params = request.uri.queryParameters
-            let text = params.get("q").map { String($0) }?.trimmingCharacters(in: .whitespaces) ?? ""
-            let source = params.get("source").map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
-            let verdict = SkillVerdict(rawValue: params.get("verdict").map { String($0) } ?? "all") ?? .all
+            let text = request.query("q")?.trimmingCharacters(in: .whitespaces) ?? ""
+            let source = request.query("source").flatMap { $0.isEmpty ? nil : $0 }
+            let verdict = SkillVerdict(rawValue: request.query("verdict") ?? "all") ?? .all
             let offset = max(0, min(Int(params.get("offset") ?? "") ?? 0, 100_000))
             let limit = 50
             let permissions = who.snapshot.tools.router.permissions(for: who.caller)
@@ -44,8 +44,11 @@ extension WebConsole {
             let (visible, next) = try await HTTPAPI.offPool { () throws(RegistryError) -> ([SkillRecord], Int?) in
                 var visible: [SkillRecord] = []
                 var position = offset
+                // A page and one more first (decoding rows is most of a search); bigger batches only when
+                // the role or the verdict filter hides some of what was read.
+                var batchSize = limit + 1
                 while true {
-                    var batch = SkillQuery(text: text.isEmpty ? nil : text, source: source, limit: 200, offset: position)
+                    var batch = SkillQuery(text: text.isEmpty ? nil : text, source: source, limit: batchSize, offset: position)
                     batch.withoutBody = true
                     batch.includeShadowed = true
                     batch.includeUnloadable = verdict == .all || verdict == .unloadable
@@ -56,7 +59,8 @@ extension WebConsole {
                         if visible.count == limit { return (visible, position - 1) }
                         visible.append(hit.skill)
                     }
-                    if hits.count < 200 || position - offset > 20_000 { return (visible, nil) }
+                    if hits.count < batchSize || position - offset > 20_000 { return (visible, nil) }
+                    batchSize = 200
                 }
             }
             var nextHref: String?

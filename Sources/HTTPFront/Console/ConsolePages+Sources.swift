@@ -23,7 +23,7 @@ extension WebConsole {
                 "noSync": self.api.runtime.sync == nil,
             ]
             var refresh: Int?
-            if let id = request.uri.queryParameters.get("run").map { String($0) }, let run = self.api.syncRuns.run(id) {
+            if let id = request.query("run"), let run = self.api.syncRuns.run(id) {
                 var shown: [String: Any] = ["source": run.source, "done": run.done, "started": ConsoleFormat.time(run.startedAt)]
                 if let result = run.result {
                     shown["outcome"] = result.outcome.rawValue

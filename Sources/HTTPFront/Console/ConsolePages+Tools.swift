@@ -15,7 +15,7 @@ extension WebConsole {
             let snapshot = who.snapshot
             let manifest = snapshot.manifest
             let ownRole = who.caller.role ?? ""
-            let asked = request.uri.queryParameters.get("role").map { String($0) }.flatMap { $0.isEmpty ? nil : $0 }
+            let asked = request.query("role").flatMap { $0.isEmpty ? nil : $0 }
             var caller = who.caller
             var heading = "As agent \(who.agent) (role \(ownRole.isEmpty ? "none" : ownRole))"
             if let asked, asked != ownRole {

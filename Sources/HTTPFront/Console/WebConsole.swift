@@ -50,7 +50,7 @@ final class WebConsole: Sendable {
     func loginPage(_ request: Request, _ context: APIContext, error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         let token = ConsoleSessions.token()
         let params = request.uri.queryParameters
-        var data: [String: Any] = ["csrf": token, "next": Self.safeNext(params.get("next").map { String($0) })]
+        var data: [String: Any] = ["csrf": token, "next": Self.safeNext(request.query("next"))]
         if let error { data["error"] = error }
         if params.get("signed_out") != nil, error == nil { data["notice"] = "You are signed out." }
         if params.get("expired") != nil, error == nil { data["notice"] = "Your session ended; sign in again." }
@@ -206,4 +206,9 @@ enum ConsoleForm {
         }
         return fields
     }
+}
+
+extension Request {
+    /// A query parameter as text (nil when absent).
+    func query(_ name: String) -> String? { uri.queryParameters.get(name).map { String($0) } }
 }
