@@ -109,6 +109,13 @@ import Testing
         #expect(script == "<p>a&lt;script&gt;alert(1)&lt;/script&gt;<a rel=\"nofollow noopener noreferrer\">l</a></p>", "\(script)")
     }
 
+    @Test func aBodyOpeningWithARuleRendersTheRuleInsteadOfTrappingInk() {
+        // Each of these traps Ink 0.6.0 as given (found by rendering truncated real Markdown files).
+        #expect(SkillMarkdown.html("---\nabc") == "<hr><p>abc</p>")
+        #expect(SkillMarkdown.html("\n\n---\n\nname") == "<hr><p>name</p>")
+        #expect(SkillMarkdown.html("- a\n  - b\n   ").contains("<li>a"))
+    }
+
     @Test func rawHTMLInABodyIsShownAsTextWhereverItStands() {
         #expect(SkillMarkdown.html("<strong>x</strong> <p") == "<p>&lt;strong&gt;x&lt;/strong&gt; &lt;p</p>")
         #expect(SkillMarkdown.html("```\n<b>\n```").contains("&lt;b&gt;"))

@@ -22,12 +22,20 @@ enum SkillMarkdown {
     /// The body as Ink gets it. Ink never sees a `<`: its raw-HTML reader loops forever on an unclosed
     /// tag at the end of the input (`<p`), and a skill's HTML is shown as text anyway, so each `<`
     /// travels through Ink as a private-use character and comes back as `&lt;`, in text and code
-    /// alike. Trailing blank space is dropped (a list whose last line is only spaces traps Ink).
+    /// alike. Trailing blank space is dropped (a list whose last line is only spaces traps Ink), and a
+    /// leading `---` rule is written `***` (Ink takes it for a metadata block, and traps on some).
     static func guarded(_ markdown: String) -> String {
         var text = markdown.replacingOccurrences(of: "\r\n", with: "\n")
             .replacingOccurrences(of: placeholder, with: "\u{FFFD}")
             .replacingOccurrences(of: "<", with: placeholder)
         while let last = text.unicodeScalars.last, last.properties.isWhitespace { text.unicodeScalars.removeLast() }
+        // A body that opens with a `---` line is read by Ink as a metadata block, and it traps when no
+        // `key: value` follows. At the top of a document such a line can only be a rule: write it `***`.
+        while text.hasPrefix("\n") { text.removeFirst() }
+        let firstLine = text.prefix { $0 != "\n" }
+        if firstLine.count >= 3, firstLine.allSatisfy({ $0 == "-" || $0 == " " }), firstLine.hasPrefix("---") {
+            text = "***" + text.dropFirst(firstLine.count)
+        }
         return text + "\n"
     }
 
