@@ -37,7 +37,8 @@ import TestSupport
     }
 
     @Test func theRealRendererRendersSanitisesAndRemembersByBody() async throws {
-        let worker = MarkdownWorker(executable: agenthubBinary(), environment: ProcessInfo.processInfo.environment, logger: Self.logger)
+        // A deadline no busy machine reaches: these tests are about answers, never about time.
+        let worker = MarkdownWorker(executable: agenthubBinary(), environment: ProcessInfo.processInfo.environment, deadline: .seconds(300), logger: Self.logger)
         let body = "# Title\n\nSome **bold** and <script>alert(1)</script>\n\n- a\n  - b\n   \n<p"
         let first = await worker.html(body)
         #expect(first.rendered, "\(first.html)")
@@ -49,7 +50,8 @@ import TestSupport
     }
 
     @Test func manyPagesAtOnceRunAtMostTwoRenderersAndAllAnswer() async throws {
-        let worker = MarkdownWorker(executable: agenthubBinary(), environment: ProcessInfo.processInfo.environment, logger: Self.logger)
+        // A deadline no busy machine reaches: these tests are about answers, never about time.
+        let worker = MarkdownWorker(executable: agenthubBinary(), environment: ProcessInfo.processInfo.environment, deadline: .seconds(300), logger: Self.logger)
         let results = await withTaskGroup(of: Bool.self) { group in
             for i in 0..<12 { group.addTask { await worker.html("# Page \(i)\n\ntext \(i)").rendered } }
             var all: [Bool] = []

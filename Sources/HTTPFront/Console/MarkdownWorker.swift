@@ -27,9 +27,12 @@ final class MarkdownWorker: Sendable {
         let html: String
         /// False when the body is shown as text because rendering failed.
         let rendered: Bool
+        var at = ContinuousClock.now
     }
+    /// A failure is kept this long, then tried again: it may have been a busy machine, not the body.
+    static let retryFailuresAfter: Duration = .seconds(60)
 
-    init(executable: String, environment: [String: String], deadline: Duration = .seconds(5), parallel: Int = 2, logger: Logger) {
+    init(executable: String, environment: [String: String], deadline: Duration = .seconds(10), parallel: Int = 2, logger: Logger) {
         self.executable = executable
         self.environment = ChildEnvironment.filtered(environment)
         self.deadline = deadline
@@ -48,7 +51,7 @@ final class MarkdownWorker: Sendable {
     func html(_ markdown: String) async -> Rendered {
         guard markdown.utf8.count <= SkillMarkdown.maxRenderedBytes else { return Rendered(html: SkillMarkdown.plain(markdown), rendered: false) }
         let key = SHA256.hash(data: Data(markdown.utf8)).map { String(format: "%02x", $0) }.joined()
-        if let hit = cache.value.html[key] { return hit }
+        if let hit = cache.value.html[key], hit.rendered || ContinuousClock.now - hit.at < Self.retryFailuresAfter { return hit }
         let output = await render(markdown)
         let result = output.map { Rendered(html: HTMLSanitizer.clean($0), rendered: true) }
             ?? Rendered(html: SkillMarkdown.plain(markdown), rendered: false)
