@@ -19,10 +19,13 @@ extension WebConsole {
                  try registry.approvalGrants(agent: agent))
             }
             var flash: ConsoleFlash?
-            if let id = request.query("answered"), let record = try? registry.approval(id) {
+            if let id = request.query("answered"), let record = try? registry.approval(id), who.admin || record.agent == who.agent {
                 flash = .ok("Request \(record.id) (\(record.tool) for \(record.agent)) is \(record.status.rawValue).")
             }
-            if let id = request.query("revoked") { flash = .ok("Grant \(id) is revoked.") }
+            if let id = request.query("revoked"),
+               let grant = try? registry.approvalGrants(all: true, agent: agent).first(where: { $0.id == id && $0.revokedAt != nil }) {
+                flash = .ok("Grant \(grant.id) (\(grant.tool) for \(grant.agent)) is revoked.")
+            }
             let scopes = ApprovalScope.allCases.map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
             let data: [String: Any] = [
                 "admin": who.admin, "pending": pending.map(Self.approvalRow), "nonePending": pending.isEmpty,

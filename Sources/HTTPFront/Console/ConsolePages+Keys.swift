@@ -16,9 +16,7 @@ extension WebConsole {
         pages.get("keys") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
             try Self.requireAdmin(who, "manage keys")
-            var flash: ConsoleFlash?
-            if let id = request.query("revoked") { flash = .ok("Key \(id) is revoked; a host refuses it from its next request.") }
-            return try await self.keysPage(viewer, who, flash: flash)
+            return try await self.keysPage(viewer, who, revoked: request.query("revoked"))
         }
         pages.post("keys") { _, context -> Response in
             let (viewer, who) = try self.viewer(context)
@@ -60,12 +58,17 @@ extension WebConsole {
     }
 
     func keysPage(_ viewer: ConsoleViewer, _ who: APIIdentity, created: (key: String, record: APIKeyRecord)? = nil, flash: ConsoleFlash? = nil,
-                  status: HTTPResponse.Status = .ok) async throws -> Response {
+                  revoked: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let keys = self.api.keys
         let listed: Result<[APIKeyRecord], HostError> = await onThread {
             do throws(HostError) { return .success(try keys.list()) } catch { return .failure(error) }
         }
         guard case .success(let records) = listed else { throw ConsoleError(.internalServerError, "The registry could not list keys.") }
+        var flash = flash
+        // Said only of a key that is revoked: the query string cannot put words on the page.
+        if let revoked, let record = records.first(where: { $0.id == revoked && $0.revokedAt != nil }) {
+            flash = .ok("Key \(record.id) (\(record.agent)) is revoked; a host refuses it from its next request.")
+        }
         let now = Date()
         var data: [String: Any] = [
             "keys": records.map { k -> [String: Any] in
