@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import Testing
 import TestSupport
 
@@ -243,6 +244,32 @@ import TestSupport
             #expect(page.contains("maybe"))
             // The last good manifest still serves: the pages work.
             #expect(await browser.get("/tools").status == 200)
+        }
+    }
+
+    @Test func anEventRecordedByAnotherProcessReachesAnOpenStreamWithoutWaitingForTheKeepAlive() async throws {
+        try await withTemporaryDirectory { dir in
+            // A keep-alive longer than the test: only the store being read again can bring the event.
+            let host = try await APIHost.start(dir, manifest: APIHost.manifest(http: "http: { keep_alive: 10m }"))
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["boss"]!)
+            let cookie = browser.cookieHeader
+            let port = host.port
+            let reader = Task {
+                await onThread { () -> String? in
+                    guard let stream = SSEStream(port, "/events/stream?agent=writer", headers: cookie), stream.head() else { return nil }
+                    while let event = stream.next(timeout: 120) {
+                        if event.event == "tool.called", event.data.contains("memory_write") { return event.data }
+                    }
+                    return nil
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            // Another process (the CLI, as an `agenthub mcp` would) records a call in the same registry.
+            let call = try await run(agenthubBinary(), ["tools", "call", "memory_write", "--agent", "writer", "--args", #"{"type":"core","text":"from another process"}"#], in: dir)
+            #expect(call.status == 0, "\(call.stderr)")
+            let seen = await reader.value
+            #expect(seen?.contains("\"agent\":\"writer\"") == true, "the stream saw \(seen ?? "nothing")")
         }
     }
 }

@@ -9,6 +9,8 @@ extension HTTPAPI {
     static let reportedTypes = ["session.start", "session.end", "tool.start", "tool.end", "error", "status",
                                 "model.switch"]
     static let agentStates = ["IDLE", "RUNNING", "WAITING_USER", "WAITING_APPROVAL", "ERROR", "DONE"]
+    /// How often an idle event stream reads the store for events other processes recorded.
+    static let storePoll: Duration = .seconds(1)
 
     /// `GET /v1/events`, `GET /v1/events/stream` (SSE), `POST /v1/events` (ingest), `GET /v1/agents`.
     /// The trace store is the event log: a key sees its own agent's events, an admin every agent's.
@@ -99,6 +101,7 @@ extension HTTPAPI {
         let body = ResponseBody { writer in
             defer { slot.release() }
             var query = start
+            var quietSince = ContinuousClock.now
             try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
             while !Task.isCancelled, !api.isStopping {
                 let generation = signal.generation
@@ -111,10 +114,16 @@ extension HTTPAPI {
                     // Waits while the client is slow: the next page is read from the store, so nothing is dropped.
                     try await writer.write(ByteBuffer(string: text))
                     query.afterId = last.id
+                    quietSince = ContinuousClock.now
                     continue
                 }
-                await signal.wait(since: generation, timeout: keepAlive)
-                if signal.generation == generation, !api.isStopping { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                // The recorder's signal wakes the stream for this process's events; another process's
+                // (an `agenthub mcp` beside this host) are found by reading the store again each second.
+                await signal.wait(since: generation, timeout: min(keepAlive, Self.storePoll))
+                if signal.generation == generation, !api.isStopping, ContinuousClock.now - quietSince >= keepAlive {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    quietSince = ContinuousClock.now
+                }
             }
             try await writer.finish(nil)
         }
