@@ -272,4 +272,48 @@ import TestSupport
             #expect(seen?.contains("\"agent\":\"writer\"") == true, "the stream saw \(seen ?? "nothing")")
         }
     }
+
+    @Test func olderEventsArePagedBackWithoutALiveTailAndExportFollowsThePage() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            let events = (0..<130).map { #"{"type":"status","session_id":"paging","state":"RUNNING","payload":{"n":\#($0)}}"# }
+            #expect(await host.call("POST", "/v1/events", as: "writer", body: "[" + events.joined(separator: ",") + "]").status == 201)
+            var browser = ConsoleClient(port: host.port)
+            _ = await browser.signIn(host.keys["boss"]!)
+            let latest = await browser.get("/events?session=paging")
+            #expect(latest.body.components(separatedBy: "<tr data-id=").count - 1 == 100)
+            #expect(latest.body.contains(#"data-stream="/events/stream?session=paging&amp;after="#), "the newest page follows the stream")
+            let older = try #require(ConsoleClient.firstMatch(#"href="(/events\?session=paging&amp;before=\d+)""#, in: latest.body))
+            let page = await browser.get(older.replacingOccurrences(of: "&amp;", with: "&"))
+            #expect(page.body.components(separatedBy: "<tr data-id=").count - 1 == 30)
+            #expect(page.body.contains(#"data-stream="""#) && page.body.contains("Back to the latest"), "an older page has no live tail")
+            #expect(!page.body.contains("id=\"older\""), "the oldest page has no older link")
+        }
+    }
+
+    @Test func anAdminApprovesForTheAgentForAsLongAsTheFormSays() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#) }
+            var boss = ConsoleClient(port: host.port)
+            _ = await boss.signIn(host.keys["boss"]!)
+            var id: String?
+            for _ in 0..<100 {
+                id = ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: (await boss.get("/approvals")).body)
+                if id != nil { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let request = try #require(id)
+            let bad = await boss.post("/approvals/\(request)/approve", ["scope": "agent", "duration": "soon"])
+            #expect(bad.status == 400 && bad.body.contains("duration"), "\(bad.body.prefix(300))")
+            #expect(await boss.post("/approvals/\(request)/approve", ["scope": "agent", "duration": "2h", "reason": "for the migration"]).status == 303)
+            #expect(await call.value.status == 200)
+            let grants = await host.call("GET", "/v1/approvals/grants", as: "boss").json["grants"] as? [[String: Any]] ?? []
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let expires = (grants.first?["expires_at"] as? String).flatMap { format.date(from: $0) }
+            let hours = (expires?.timeIntervalSinceNow ?? 0) / 3600
+            #expect(grants.count == 1 && grants.first?["scope"] as? String == "agent" && hours > 1.9 && hours <= 2.0, "\(grants)")
+        }
+    }
 }

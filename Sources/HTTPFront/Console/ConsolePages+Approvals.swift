@@ -56,9 +56,11 @@ extension WebConsole {
             let word = try context.pathParameter("answer")
             guard word == "approve" || word == "deny" else { throw ConsoleError.notFound("No such form: approve or deny.") }
             try Self.requireAdmin(who, "answer approval requests")
-            let form = context.form
-            let answerForm = ApprovalAnswerForm(granted: word == "approve", scope: word == "approve" ? form["scope"].flatMap { $0.isEmpty ? nil : $0 } : nil,
-                                                duration: nil, reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 })
+            let form = context.form.mapValues { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.value.isEmpty }
+            let scope = word == "approve" ? form["scope"] : nil
+            // A duration is for an agent grant; the other scopes ignore the field (it sits beside the list).
+            let answerForm = ApprovalAnswerForm(granted: word == "approve", scope: scope, duration: scope == "agent" ? form["duration"] : nil,
+                                                reason: form["reason"])
             let answer: ApprovalAnswer
             do throws(HostError) { answer = try answerForm.answer(by: "console:\(who.agent)", via: "console", manifest: who.snapshot.manifest) } catch {
                 throw ConsoleError.badRequest(error.message)
@@ -82,7 +84,7 @@ extension WebConsole {
         switch scope {
         case .call: return "This call only"
         case .session: return "Its whole session"
-        case .agent: return "This agent, for \(hours)"
+        case .agent: return "This agent, for \(hours) or as given"
         }
     }
 

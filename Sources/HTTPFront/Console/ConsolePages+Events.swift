@@ -5,8 +5,8 @@ import Hummingbird
 import Registry
 
 extension WebConsole {
-    /// `GET /events` (the latest events, filters by agent, session and type, and a live tail over SSE
-    /// when JavaScript runs), `GET /events/stream` (that tail: the API's stream, signed in by cookie),
+    /// `GET /events` (the latest events, filters by agent, session and type, a live tail over SSE when
+    /// JavaScript runs, and `before=ID` for older pages), `GET /events/stream` (that tail: the API's stream, signed in by cookie),
     /// `GET /events/export.jsonl` (what the page shows, as JSON Lines) and `GET /events/timeline?session=`
     /// (a session's calls with their durations and outcomes). A key sees its own agent's events.
     func addEventPages(_ pages: RouterGroup<APIContext>) {
@@ -16,17 +16,23 @@ extension WebConsole {
             var query = filters.query
             query.newestFirst = true
             query.limit = 100
+            // `before=ID` pages back through older events; the live tail runs on the newest page only.
+            let before = request.query("before").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }
+            query.beforeId = before ?? 0
             let registry = self.registry, page = query
             let events = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.traceEvents(page) }
             // The tail goes on from the newest event shown (none shown: nothing matched yet, so from the start).
             let newest = events.first?.id ?? 0
-            let data: [String: Any] = [
+            let filtered = filters.queryString.isEmpty ? "" : filters.queryString + "&"
+            var data: [String: Any] = [
                 "agent": filters.agent, "session": filters.session, "type": filters.types, "admin": who.admin,
                 "agents": who.admin ? who.snapshot.manifest.agents.map { ["name": $0.name, "selected": $0.name == filters.agent] } : [],
                 "events": events.map(Self.eventRow), "none": events.isEmpty,
-                "stream": "/events/stream?" + filters.queryString + (filters.queryString.isEmpty ? "" : "&") + "after=\(newest)",
-                "export": "/events/export.jsonl" + (filters.queryString.isEmpty ? "" : "?" + filters.queryString),
+                "stream": before == nil ? "/events/stream?" + filtered + "after=\(newest)" : "",
+                "export": "/events/export.jsonl?" + filtered + (before.map { "before=\($0)" } ?? ""),
+                "paged": before != nil, "newestHref": "/events" + (filters.queryString.isEmpty ? "" : "?" + filters.queryString),
             ]
+            if events.count == query.limit, let oldest = events.last { data["olderHref"] = "/events?" + filtered + "before=\(oldest.id)" }
             return self.view.page("events", title: "Events", section: "/events", data: data, who: viewer)
         }
         pages.get("events/stream") { request, context -> Response in
@@ -40,6 +46,7 @@ extension WebConsole {
             var query = try Self.eventFilters(request, who).query
             query.newestFirst = true
             query.limit = 1000
+            query.beforeId = request.query("before").flatMap { Int64($0) } ?? 0
             let registry = self.registry, page = query
             let events = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.traceEvents(page) }
             let text = events.reversed().map { $0.json.jsonText }.joined(separator: "\n") + (events.isEmpty ? "" : "\n")

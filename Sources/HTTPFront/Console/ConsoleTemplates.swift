@@ -204,11 +204,12 @@ enum ConsoleTemplates {
           <button type="submit">Filter</button>
           <a class="button" href="{{export}}" id="export" download>Export JSONL</a>
         </form>
-        <p class="muted"><span id="tail-state" aria-live="polite">Newest first; the latest 100.</span></p>
+        <p class="muted"><span id="tail-state" aria-live="polite">{{#paged}}Older events, newest first. <a href="{{newestHref}}">Back to the latest</a>{{/paged}}{{^paged}}Newest first; the latest 100.{{/paged}}</span></p>
         <div class="scroll"><table id="event-tail" data-stream="{{stream}}"><thead><tr><th>#</th><th>At</th><th>Type</th><th>Agent</th><th>Session</th><th>Tool</th><th>Took</th><th>Detail</th></tr></thead><tbody>
         {{#events}}<tr data-id="{{id}}" class="{{outcome}}"><td>{{id}}</td><td title="{{at}}">{{time}}</td><td>{{type}}</td><td>{{agent}}</td><td><a href="{{sessionHref}}">{{session}}</a></td><td><code>{{tool}}</code></td><td>{{duration}}</td><td class="detail"><code>{{detail}}</code></td></tr>{{/events}}
         </tbody></table></div>
         {{#none}}<p class="empty" id="no-events">No events match.</p>{{/none}}
+        {{#olderHref}}<p><a href="{{olderHref}}" rel="next" id="older">Older events</a></p>{{/olderHref}}
         """
 
     static let timeline = """
@@ -236,6 +237,7 @@ enum ConsoleTemplates {
           <form method="post" action="/approvals/{{id}}/approve" class="inline">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="scope-{{id}}">Approve</label><select id="scope-{{id}}" name="scope">{{#scopes}}<option value="{{value}}">{{label}}</option>{{/scopes}}</select>
+            <label for="for-{{id}}" class="sr">How long an agent grant lasts</label><input id="for-{{id}}" name="duration" size="9" placeholder="or for: 8h">
             <label for="reason-a-{{id}}" class="sr">Reason</label><input id="reason-a-{{id}}" name="reason" placeholder="reason (optional)">
             <button type="submit" class="good" name="answer" value="approve">Approve</button>
           </form>

@@ -131,9 +131,12 @@ enum ConsoleFormat {
     static func duration(_ seconds: TimeInterval) -> String {
         let s = Int(seconds)
         if s < 60 { return "\(s) s" }
-        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
-        if s < 86400 { return "\(s / 3600) h \(s % 3600 / 60) min" }
-        return "\(s / 86400) d \(s % 86400 / 3600) h"
+        func two(_ big: Int, _ bigUnit: String, _ small: Int, _ smallUnit: String) -> String {
+            small == 0 ? "\(big) \(bigUnit)" : "\(big) \(bigUnit) \(small) \(smallUnit)"
+        }
+        if s < 3600 { return two(s / 60, "min", s % 60, "s") }
+        if s < 86400 { return two(s / 3600, "h", s % 3600 / 60, "min") }
+        return two(s / 86400, "d", s % 86400 / 3600, "h")
     }
 
     static func short(_ revision: String?) -> String {
