@@ -31,3 +31,14 @@ public enum ChildEnvironment {
         return result
     }
 }
+
+extension ChildCommand {
+    /// The `agenthub` executable that runs the host's own children (the fetch worker, the Markdown
+    /// renderer, the child-exec shim): `AGENTHUB_BINARY` when set (tests, which run inside the test
+    /// runner rather than `agenthub`), else this process's own binary (`/proc/self/exe`).
+    public static func agenthub(environment: [String: String]) -> String {
+        if let path = environment["AGENTHUB_BINARY"], !path.isEmpty { return path }
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+

@@ -22,12 +22,9 @@ public struct FetchSupervisor: Sendable {
         self.environment = environment
     }
 
-    /// The running `agenthub` binary (`/proc/self/exe`), or `AGENTHUB_BINARY` when set (tests, which
-    /// run inside the test runner rather than `agenthub`).
+    /// The fetch worker run by `ChildCommand.agenthub`: this binary, or `AGENTHUB_BINARY` when set.
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> FetchSupervisor {
-        if let path = environment["AGENTHUB_BINARY"], !path.isEmpty { return FetchSupervisor(executable: path, environment: environment) }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return FetchSupervisor(executable: exe, environment: environment)
+        FetchSupervisor(executable: ChildCommand.agenthub(environment: environment), environment: environment)
     }
 
     /// Fetches, blocking the calling thread (never call it on the cooperative pool) until the worker

@@ -47,6 +47,16 @@ struct ConsoleClient {
         return answer
     }
 
+    /// Reads `path` again (every 100 ms, up to 10 s) until its page satisfies `shows`; the last answer.
+    mutating func get(_ path: String, until shows: (String) -> Bool) async -> HTTPAnswer {
+        var answer = await get(path)
+        for _ in 0..<100 where !shows(answer.body) {
+            try? await Task.sleep(for: .milliseconds(100))
+            answer = await get(path)
+        }
+        return answer
+    }
+
     /// Posts a form; the page's CSRF token is added unless `csrf` says otherwise ("" sends none).
     mutating func post(_ path: String, _ fields: [String: String] = [:], csrf: String? = nil, headers: [String: String] = [:]) async -> HTTPAnswer {
         var fields = fields

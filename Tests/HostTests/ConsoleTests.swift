@@ -172,12 +172,7 @@ import TestSupport
             #expect(await browser.get("/skills/secret-plan").status == 404)
             // A pending request is shown to its own agent, without the answer buttons.
             let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "reader", body: #"{"arguments":{"id":"mem_1"}}"#) }
-            var shown = ""
-            for _ in 0..<100 {
-                shown = (await browser.get("/approvals")).body
-                if shown.contains("data-id=\"apr_") { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let shown = await browser.get("/approvals", until: { $0.contains("data-id=\"apr_") }).body
             #expect(shown.contains("memory_delete") && !shown.contains("Approve</button>") && shown.contains("An admin answers"))
             let id = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: shown))
             #expect(await browser.post("/approvals/\(id)/approve", ["scope": "call"]).status == 403)
@@ -233,12 +228,7 @@ import TestSupport
             _ = await browser.signIn(host.keys["boss"]!)
             let good = try String(contentsOfFile: dir + "/registry.yaml", encoding: .utf8)
             try good.replacingOccurrences(of: "default: deny", with: "default: maybe").write(toFile: dir + "/registry.yaml", atomically: true, encoding: .utf8)
-            var page = ""
-            for _ in 0..<100 {
-                page = (await browser.get("/")).body
-                if page.contains(">rejected<") { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let page = await browser.get("/", until: { $0.contains(">rejected<") }).body
             #expect(page.contains(">rejected<"), "the overview shows the rejected reload")
             #expect(page.range(of: #"<code>registry\.yaml:\d+:\d+"#, options: .regularExpression) != nil, "each error names its line and column")
             #expect(page.contains("maybe"))
@@ -297,13 +287,8 @@ import TestSupport
             let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#) }
             var boss = ConsoleClient(port: host.port)
             _ = await boss.signIn(host.keys["boss"]!)
-            var id: String?
-            for _ in 0..<100 {
-                id = ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: (await boss.get("/approvals")).body)
-                if id != nil { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            let request = try #require(id)
+            let pending = await boss.get("/approvals", until: { $0.contains("data-id=\"apr_") }).body
+            let request = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: pending))
             let bad = await boss.post("/approvals/\(request)/approve", ["scope": "agent", "duration": "soon"])
             #expect(bad.status == 400 && bad.body.contains("duration"), "\(bad.body.prefix(300))")
             #expect(await boss.post("/approvals/\(request)/approve", ["scope": "agent", "duration": "2h", "reason": "for the migration"]).status == 303)

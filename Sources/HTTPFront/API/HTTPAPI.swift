@@ -101,6 +101,12 @@ final class HTTPAPI: Sendable {
         return port == listen.port && (host == listen.host.lowercased() || local.contains(host))
     }
 
+    /// Spends a failed key check from `address`'s bucket, so guessing keys is throttled (the API and
+    /// the console's sign-in share it); the seconds to wait once the bucket is empty.
+    func admitFailedKey(from address: String, _ settings: HTTPSettings) -> Int? {
+        limiter.admit("ip:" + address, rate: settings.rateLimit, burst: settings.rateBurst)
+    }
+
     /// Takes a slot of `http.max_streams` and of the agent's `http.max_streams_per_agent`, or throws 503.
     func openStream(for agent: String) throws -> StreamSlot {
         let limits = state.snapshot.manifest.http
@@ -169,8 +175,7 @@ struct APIGate: RouterMiddleware {
         var context = context
         let identity: APIIdentity
         do { identity = try api.identify(request) } catch let error as APIError where error.status == .unauthorized {
-            // Failed key checks spend the client address's bucket: guessing keys is throttled.
-            if let wait = api.limiter.admit("ip:" + context.remoteIP, rate: settings.rateLimit, burst: settings.rateBurst) {
+            if let wait = api.admitFailedKey(from: context.remoteIP, settings) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many requests with no valid key from this address; retry after \(wait) s",
                                headers: [.retryAfter: "\(wait)"])
             }

@@ -40,11 +40,9 @@ final class MarkdownWorker: Sendable {
         slots = DispatchSemaphore(value: parallel)
     }
 
-    /// The running `agenthub` (`/proc/self/exe`), or `AGENTHUB_BINARY` when set (tests).
+    /// The renderer run by `ChildCommand.agenthub`: this binary, or `AGENTHUB_BINARY` when set.
     static func standard(environment: [String: String], logger: Logger) -> MarkdownWorker {
-        let exe = environment["AGENTHUB_BINARY"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return MarkdownWorker(executable: exe, environment: environment, logger: logger)
+        MarkdownWorker(executable: ChildCommand.agenthub(environment: environment), environment: environment, logger: logger)
     }
 
     /// The body as sanitised HTML; as escaped text when it is too large or the child fails.

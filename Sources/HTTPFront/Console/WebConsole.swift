@@ -72,7 +72,7 @@ final class WebConsole: Sendable {
         guard !key.isEmpty else { return loginPage(request, context, error: "Paste an API key (agenthub keys create --agent NAME makes one).", status: .unauthorized) }
         let identity: APIIdentity
         do { identity = try api.identify(key: key) } catch let error as APIError {
-            if let wait = api.limiter.admit("ip:" + context.remoteIP, rate: settings.rateLimit, burst: settings.rateBurst) {
+            if let wait = api.admitFailedKey(from: context.remoteIP, settings) {
                 return loginPage(request, context, error: "Too many failed sign-ins from this address; try again in \(wait) s.", status: .tooManyRequests)
             }
             return loginPage(request, context, error: "That key was refused: \(error.message).", status: .unauthorized)

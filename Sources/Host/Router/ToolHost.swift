@@ -1,5 +1,4 @@
 import Children
-import GitSync
 import Registry
 import Foundation
 import Logging
@@ -135,7 +134,7 @@ extension ToolHost {
         settings.restart.budget = config.maxRestarts
         settings.restart.failedRetry = config.failedRetry.duration
         settings.restart.stableAfter = config.stableAfter.duration
-        settings.lifeline = .shim(executable: FetchSupervisor.current(environment: environment).executable)
+        settings.lifeline = .shim(executable: ChildCommand.agenthub(environment: environment))
         return settings
     }
 
