@@ -74,6 +74,8 @@ enum RedactionRules {
         rule(#"\bxox[abposre]-[A-Za-z0-9-]{8,}"#, ["xox"]),
         rule(#"\bAIza[0-9A-Za-z_-]{30,}"#, ["AIza"]),
         rule(#"\bnpm_[A-Za-z0-9]{30,}"#, ["npm_"]),
+        // AgentHub's own API keys: `ah_` and 43 base62 characters (a cut one too, from 16).
+        rule(#"\bah_[A-Za-z0-9]{16,}"#, ["ah_"]),
         rule(#"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"#, ["AKIA", "ASIA"]),
         rule(#"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"#, ["eyJ"]),
         // key=value and key: value with a secret-looking key (query strings, DSNs, env lines, JSON text).

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cshims.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -44,4 +45,41 @@ int agenthub_die_with(int parent) {
 
 int agenthub_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int agenthub_set_undumpable(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int agenthub_is_dumpable(void) {
+    return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int agenthub_reset_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) return -1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    for (int signo = 1; signo < NSIG; signo++) {
+        if (signo == SIGKILL || signo == SIGSTOP) continue;
+        (void)sigaction(signo, &action, NULL);  /* some numbers are reserved by the C library: skip them */
+    }
+    return 0;
+}
+
+extern char **environ;
+
+void agenthub_scrub_env(const char *name) {
+    size_t length = strlen(name);
+    if (length == 0) return;
+    for (char **entry = environ; entry && *entry; entry++) {
+        if (strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') {
+            char *value = *entry + length + 1;
+            memset(value, 0, strlen(value));
+        }
+    }
+    unsetenv(name);
 }

@@ -12,18 +12,18 @@ public struct FetchSupervisor: Sendable {
     /// The `agenthub` executable to run as the worker.
     public var executable: String
     public var arguments: [String]
-    /// The worker's environment (the host's: it reads no secret from it, credentials come in the request).
+    /// The worker's environment: the host's without anything secret-looking (credentials come in the request).
     public var environment: [String: String]
 
     public init(executable: String, arguments: [String] = ["git-fetch-worker"],
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = HostEnvironment.values) {
         self.executable = executable
         self.arguments = arguments
-        self.environment = environment
+        self.environment = HostEnvironment.forWorker(environment)
     }
 
     /// The fetch worker run by `ChildCommand.agenthub`: this binary, or `AGENTHUB_BINARY` when set.
-    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> FetchSupervisor {
+    public static func current(environment: [String: String] = HostEnvironment.values) -> FetchSupervisor {
         FetchSupervisor(executable: ChildCommand.agenthub(environment: environment), environment: environment)
     }
 

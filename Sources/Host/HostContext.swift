@@ -12,13 +12,13 @@ public struct HostContext: Sendable {
     /// The manifest's revision: the first 12 hex digits of the SHA-256 of the bytes it was read from.
     public var revision = ""
     /// The environment `token_env` variables are read from (and `AGENTHUB_BINARY`, the fetch worker).
-    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    public var environment: [String: String] = HostEnvironment.values
 
     /// Loads the manifest at `configPath`, opens its registry database and registers its sources.
     /// `access: .readOnly` (commands that only read) opens the registry without taking its write
     /// lock and leaves the declared sources as they are.
     public static func open(configPath: String, logger: Logger, access: RegistryDatabase.Access = .readWrite,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
+                            environment: [String: String] = HostEnvironment.values) throws(HostError) -> HostContext {
         let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
         for warning in manifest.warnings { logger.warning("\(warning)") }
         let databasePath = manifest.resolve(manifest.host.database)
@@ -40,7 +40,7 @@ public struct HostContext: Sendable {
 
     static func openRegistry(configPath: String, settings: HostSettings, logger: Logger,
                              access: RegistryDatabase.Access) throws(HostError) -> RegistryDatabase {
-        let path = PathText.resolve(settings.database, against: PathText.folder(of: configPath), home: ProcessInfo.processInfo.environment["HOME"])
+        let path = PathText.resolve(settings.database, against: PathText.folder(of: configPath), home: HostEnvironment.values["HOME"])
         do { return try RegistryDatabase(path: path, access: access, logger: logger) } catch { throw HostError(.registry, error.message) }
     }
 
@@ -59,7 +59,7 @@ public struct HostContext: Sendable {
     /// everything denied) with the `host` settings read leniently, and the registry they name. It
     /// serves until a reload brings a good one.
     public static func unloaded(configPath: String, logger: Logger,
-                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> HostContext {
+                                environment: [String: String] = HostEnvironment.values) throws(HostError) -> HostContext {
         var manifest = Manifest()
         manifest.host = lenientHostSettings(configPath: configPath)
         let registry = try openRegistry(configPath: configPath, settings: manifest.host, logger: logger, access: .readWrite)

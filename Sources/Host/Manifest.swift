@@ -1,5 +1,6 @@
 import Base
 import Foundation
+import Registry
 
 /// `registry.yaml`, decoded and validated. Relative paths in it are relative to `directory`.
 public struct Manifest: Codable, Sendable {
@@ -26,7 +27,7 @@ public struct Manifest: Codable, Sendable {
 
     /// `path` resolved against the manifest's folder.
     public func resolve(_ path: String) -> String {
-        PathText.resolve(path, against: directory, home: ProcessInfo.processInfo.environment["HOME"])
+        PathText.resolve(path, against: directory, home: HostEnvironment.values["HOME"])
     }
 
     public func role(named name: String) -> RoleConfig? { roles.first { $0.name == name } }
@@ -67,9 +68,20 @@ public struct HTTPSettings: Codable, Sendable {
     public var keepAlive = ManifestDuration(seconds: 15, text: "15s")
     /// Origins a browser may call from (besides the host's own address); others get 403.
     public var allowedOrigins: [String] = []
+    /// Events per second one agent may report (`POST /v1/events`), sustained; more get 429.
+    public var ingestRate = 50.0
+    /// Events one agent may report at once above the sustained rate.
+    public var ingestBurst = 2000
+    /// A request's headers and body must arrive within this; a slower client is answered 408 and closed.
+    public var requestTimeout = ManifestDuration(seconds: 30, text: "30s")
+    /// Connections one client address may hold open at once; more are closed at once.
+    public var maxConnectionsPerAddress = 128
+    /// Whether `/metrics` (no key) names tools in its labels; when false, tool labels read `(hidden)`.
+    public var metricsToolNames = false
     static let keys = ["max_body_bytes", "rate_limit", "rate_burst", "max_streams", "max_sessions", "max_streams_per_agent",
                        "max_sessions_per_agent", "session_idle",
-                       "idle_timeout", "keep_alive", "allowed_origins"]
+                       "idle_timeout", "keep_alive", "allowed_origins", "ingest_rate", "ingest_burst", "request_timeout",
+                       "max_connections_per_address", "metrics_tool_names"]
 }
 
 /// `sync:`: defaults for every source.
@@ -166,6 +178,19 @@ public struct PolicyConfig: Codable, Sendable {
         public var decision: PolicyDecision
         public var patterns: [String]
         public var location: SourceLocation
+        /// An `ask` rule's `approvers:` (who may answer); `policy.approvers` when not given.
+        public var approvers: ApprovalApprovers?
+        /// An `ask` rule's `client_grants:` (the longest a client's answer may grant); `policy.client_grants` when not given.
+        public var clientGrants: ApprovalScope?
+
+        public init(decision: PolicyDecision, patterns: [String], location: SourceLocation,
+                    approvers: ApprovalApprovers? = nil, clientGrants: ApprovalScope? = nil) {
+            self.decision = decision
+            self.patterns = patterns
+            self.location = location
+            self.approvers = approvers
+            self.clientGrants = clientGrants
+        }
     }
     public struct RiskRule: Codable, Sendable {
         public var pattern: String
@@ -181,7 +206,14 @@ public struct PolicyConfig: Codable, Sendable {
     public var approvalTimeout = ManifestDuration(seconds: 300, text: "5m")
     /// How long an agent grant lasts when the approver does not say.
     public var grantDuration = ManifestDuration(seconds: 3600, text: "1h")
-    static let keys = ["mode", "default", "rules", "risk", "approval_timeout", "grant_duration"]
+    /// Who answers `ask` rules that do not say: `any` (the caller's client or an operator) unless set.
+    /// A high-risk tool is answered by operators only, unless the rule that asks says otherwise.
+    public var approvers: ApprovalApprovers = .any
+    /// The longest a client's answer may grant when the rule does not say: one call.
+    public var clientGrants: ApprovalScope = .call
+    /// How many requests one agent may have pending at once; more are refused until some end.
+    public var maxPending = 20
+    static let keys = ["mode", "default", "rules", "risk", "approval_timeout", "grant_duration", "approvers", "client_grants", "max_pending"]
 }
 
 /// One entry of `roles:`.

@@ -1,3 +1,4 @@
+import Registry
 import Base
 import GitSync
 import Yams
@@ -73,6 +74,11 @@ struct ManifestDecoder {
         if let v = r.duration(map["session_idle"], "http.session_idle") { s.sessionIdle = v }
         if let v = r.duration(map["idle_timeout"], "http.idle_timeout") { s.idleTimeout = v }
         if let v = r.duration(map["keep_alive"], "http.keep_alive") { s.keepAlive = v }
+        if let v = r.double(map["ingest_rate"], "http.ingest_rate", range: 0.1...1_000_000) { s.ingestRate = v }
+        if let v = r.int(map["ingest_burst"], "http.ingest_burst", range: 1...1_000_000) { s.ingestBurst = v }
+        if let v = r.duration(map["request_timeout"], "http.request_timeout") { s.requestTimeout = v }
+        if let v = r.int(map["max_connections_per_address"], "http.max_connections_per_address", range: 1...1_000_000) { s.maxConnectionsPerAddress = v }
+        if let v = r.bool(map["metrics_tool_names"], "http.metrics_tool_names") { s.metricsToolNames = v }
         for (origin, item) in r.stringList(map["allowed_origins"], "http.allowed_origins") {
             if origin.hasPrefix("http://") || origin.hasPrefix("https://") { s.allowedOrigins.append(origin) } else {
                 r.error(item, "http.allowed_origins: an origin is scheme://host[:port] (like https://console.example.com), found '\(origin)'")
@@ -217,6 +223,9 @@ struct ManifestDecoder {
         if let v = r.choice(map["default"], "policy.default", PolicyDecision.self) { p.default = v }
         if let v = r.duration(map["approval_timeout"], "policy.approval_timeout") { p.approvalTimeout = v }
         if let v = r.duration(map["grant_duration"], "policy.grant_duration") { p.grantDuration = v }
+        if let v = r.choice(map["approvers"], "policy.approvers", ApprovalApprovers.self) { p.approvers = v }
+        if let v = r.choice(map["client_grants"], "policy.client_grants", ApprovalScope.self) { p.clientGrants = v }
+        if let v = r.int(map["max_pending"], "policy.max_pending", range: 1...10_000) { p.maxPending = v }
         if let rules = map["rules"] {
             guard case .sequence(let items) = rules else {
                 r.error(rules, "policy.rules must be a list, found \(r.describe(rules))")
@@ -224,12 +233,22 @@ struct ManifestDecoder {
             }
             for (index, item) in items.enumerated() {
                 let path = "policy.rules[\(index)]"
-                guard let rule = r.mapping(item, path, known: PolicyDecision.allCases.map(\.rawValue)) else { continue }
-                guard rule.count == 1, let (word, list) = rule.first, let decision = PolicyDecision(rawValue: word) else {
+                let askKeys = ["approvers", "client_grants"]
+                guard let rule = r.mapping(item, path, known: PolicyDecision.allCases.map(\.rawValue) + askKeys) else { continue }
+                let words = rule.keys.filter { PolicyDecision(rawValue: $0) != nil }
+                guard words.count == 1, let word = words.first, let decision = PolicyDecision(rawValue: word), let list = rule[word] else {
                     r.error(item, "\(path) must have exactly one of allow, ask or deny")
                     continue
                 }
-                p.rules.append(.init(decision: decision, patterns: toolPatterns(list, "\(path).\(word)"), location: ManifestReader.location(item)))
+                var compiled = PolicyConfig.Rule(decision: decision, patterns: toolPatterns(list, "\(path).\(word)"), location: ManifestReader.location(item))
+                for key in askKeys.sorted() where rule[key] != nil && decision != .ask {
+                    r.error(rule[key]!, "\(path).\(key) is for ask rules; this rule says \(word)")
+                }
+                if decision == .ask {
+                    compiled.approvers = r.choice(rule["approvers"], "\(path).approvers", ApprovalApprovers.self)
+                    compiled.clientGrants = r.choice(rule["client_grants"], "\(path).client_grants", ApprovalScope.self)
+                }
+                p.rules.append(compiled)
             }
         }
         if let risk = map["risk"] {

@@ -12,13 +12,13 @@ public enum ManifestLoader {
     public static let maxBytes = 1 << 20
 
     /// Reads and validates the manifest at `path`.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(HostError) -> Manifest {
+    public static func load(path: String, environment: [String: String] = HostEnvironment.values) throws(HostError) -> Manifest {
         try loadWithRevision(path: path, environment: environment).manifest
     }
 
     /// Reads and validates the manifest at `path`, with its revision: the first 12 hex digits of the
     /// SHA-256 of the bytes read (the same read, so the two always match).
-    public static func loadWithRevision(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func loadWithRevision(path: String, environment: [String: String] = HostEnvironment.values)
         throws(HostError) -> (manifest: Manifest, revision: String) {
         let data = try read(path)
         guard let text = String(data: data, encoding: .utf8) else {

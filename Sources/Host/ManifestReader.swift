@@ -20,7 +20,7 @@ final class ManifestReader {
 
     /// `path` resolved against the manifest's folder, or nil when that is not known.
     func resolved(_ path: String) -> String? {
-        directory.map { PathText.resolve(path, against: $0, home: ProcessInfo.processInfo.environment["HOME"]) }
+        directory.map { PathText.resolve(path, against: $0, home: HostEnvironment.values["HOME"]) }
     }
 
     /// Reports an error at `node` when the file `path` (a key, a CA bundle) cannot be read.

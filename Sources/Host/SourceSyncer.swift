@@ -49,7 +49,7 @@ public struct SourceSyncer: Sendable {
     public var onWorkerStarted: @Sendable (Int32) -> Void = { _ in }
 
     public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
-                supervisor: FetchSupervisor = .current(), environment: [String: String] = ProcessInfo.processInfo.environment) {
+                supervisor: FetchSupervisor = .current(), environment: [String: String] = HostEnvironment.values) {
         self.manifest = manifest
         self.registry = registry
         self.logger = logger

@@ -1,7 +1,7 @@
 /// "Did you mean" for misspelt keys and names.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-    static func closest(to word: String, in candidates: [String]) -> String? {
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let limit = word.count <= 3 ? 1 : (word.count <= 8 ? 2 : 3)
         return candidates
             .map { ($0, distance(word.lowercased(), $0.lowercased())) }

@@ -3,8 +3,34 @@ import Foundation
 import GRDB
 
 /// How long an approval lasts: this call only, the rest of the caller's session, or the agent for a while.
-public enum ApprovalScope: String, Sendable, Codable, CaseIterable {
+public enum ApprovalScope: String, Sendable, Codable, CaseIterable, Comparable {
     case call, session, agent
+
+    var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+}
+
+/// Who may answer a request: the caller's own client (MCP elicitation), operators (the CLI, an
+/// admin key, the console), or either. The rule that asked decides (`approvers:` in the manifest).
+public enum ApprovalApprovers: String, Sendable, Codable, CaseIterable {
+    case any, `operator`, client
+
+    /// Whether an answer that came through `via` may decide a request under this setting.
+    public func admits(via: String) -> Bool {
+        switch self {
+        case .any: return true
+        case .operator: return !ApprovalAnswer.isClient(via: via)
+        case .client: return ApprovalAnswer.isClient(via: via)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .any: return "the caller's client or an operator"
+        case .operator: return "an operator (agenthub approvals, an admin key, the console)"
+        case .client: return "the caller's own client"
+        }
+    }
 }
 
 /// Where an approval request is in its life. Only `pending` moves, and only once.
@@ -46,6 +72,23 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
     public var decisionReason: String?
     /// When the call it granted ran (a grant for one call lets it run once).
     public var usedAt: Date?
+    /// Who may answer it (the rule that asked says).
+    public var approvers: ApprovalApprovers = .operator
+    /// The longest a client's answer may grant; an operator may grant any scope the request allows.
+    public var clientScope: ApprovalScope = .call
+    /// Whether the caller's session is one that ends (an MCP session): only then is `session` a scope.
+    public var sessionEnds = false
+    /// Asked by a call that did not wait (MCP 2026-07-28 `input_required`): only a retry with its
+    /// `requestState` resumes it. A request whose call waits is never run by a retry.
+    public var deferred = false
+
+    /// The scopes an answer through `via` may grant here.
+    public func scopes(via: String) -> [ApprovalScope] {
+        ApprovalScope.allCases.filter { scope in
+            if scope == .session, !sessionEnds { return false }
+            return !ApprovalAnswer.isClient(via: via) || scope <= clientScope
+        }
+    }
 
     public init(id: String, tool: String, arguments: String, argumentsDigest: String, agent: String, role: String?, group: String?,
                 session: String, spanId: String, rule: String, ruleKey: String, policyReason: String, revision: String?,
@@ -93,6 +136,10 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
         decidedVia = row["decided_via"]
         decisionReason = row["decision_reason"]
         usedAt = row["used_at"]
+        approvers = (row["approvers"] as String?).flatMap(ApprovalApprovers.init(rawValue:)) ?? .operator
+        clientScope = (row["client_scope"] as String?).flatMap(ApprovalScope.init(rawValue:)) ?? .call
+        sessionEnds = row["session_ends"] ?? false
+        deferred = row["deferred"] ?? false
     }
 
     /// The request as the API, the CLI's `--json` and the console show it.
@@ -106,6 +153,8 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
             "created_at": time(createdAt), "expires_at": time(expiresAt), "status": .string(status.rawValue),
             "scope": text(scope?.rawValue), "decided_at": time(decidedAt), "decided_by": text(decidedBy),
             "decided_via": text(decidedVia), "reason": text(decisionReason),
+            "approvers": .string(approvers.rawValue), "client_scope": .string(clientScope.rawValue),
+            "scopes": .array(scopes(via: "operator").map { .string($0.rawValue) }), "used_at": time(usedAt),
         ]
     }
 }
@@ -174,8 +223,11 @@ public struct ApprovalAnswer: Sendable, Equatable {
     public var reason: String?
     /// For a grant: how long it lasts (`call` when denied).
     public var scope: ApprovalScope
-    /// An agent grant's end.
+    /// A lasting grant's end (session and agent grants both end).
     public var grantExpiresAt: Date?
+
+    /// Whether an answer through `via` came from the caller's own client (not an operator).
+    public static func isClient(via: String) -> Bool { via == "elicitation" }
 
     public init(granted: Bool, by: String, via: String, reason: String? = nil, scope: ApprovalScope = .call, grantExpiresAt: Date? = nil) {
         self.granted = granted
@@ -193,5 +245,7 @@ public enum ApprovalDecision: Sendable, Equatable {
     case decided(ApprovalRecord, grant: ApprovalGrantRecord?)
     /// Someone answered first, or it had expired or been withdrawn: the record as it is.
     case alreadyResolved(ApprovalRecord)
+    /// This answer may not decide it (`reason` says why: who may answer, which scopes); nothing changed.
+    case refused(ApprovalRecord, reason: String)
     case notFound
 }

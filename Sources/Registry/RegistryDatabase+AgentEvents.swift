@@ -19,9 +19,23 @@ extension RegistryDatabase {
     /// Appends events an agent reported, in one transaction, and updates each agent's status from
     /// them (`state` when given; `model` from a `model.switch` event's `payload.model`). Returns the
     /// ids the events were given, in order.
-    public func ingestAgentEvents(_ events: [TraceEvent]) throws(RegistryError) -> [Int64] {
+    ///
+    /// Reported events never join a span they do not own: a span id the router recorded (any event
+    /// whose type is not in `reportedTypes`), or another agent's, refuses the batch (`.conflict`),
+    /// so a report can neither rewrite nor mask the router's record of a call.
+    public func ingestAgentEvents(_ events: [TraceEvent], reportedTypes: Set<String>) throws(RegistryError) -> [Int64] {
         guard !events.isEmpty else { return [] }
         return try write("recording \(events.count) agent events") { db in
+            let owned = try db.cachedStatement(sql: "SELECT type, agent FROM trace_events WHERE span_id = ? LIMIT 50")
+            var checked: Set<String> = []
+            for e in events where checked.insert(e.spanId).inserted {
+                for row in try Row.fetchAll(owned, arguments: [e.spanId]) {
+                    let type: String = row["type"], agent: String = row["agent"]
+                    if !reportedTypes.contains(type) || agent != e.agent {
+                        throw RegistryError(.conflict, "span_id '\(e.spanId)' belongs to \(agent != e.agent ? "another agent's events" : "a call the router recorded"); report under a span id of your own")
+                    }
+                }
+            }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO trace_events (at, type, session, span_id, agent, role, "group", tool, decision, duration_ms,
                                           argument_bytes, result_bytes, detail, revision, trace_id, state, client_ts)

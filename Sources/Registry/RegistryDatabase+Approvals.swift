@@ -11,17 +11,27 @@ extension RegistryDatabase {
     /// Moved by every change of a request or a grant, in any process (waiting calls and grant caches watch it).
     public var approvalsChanged: StampFile { StampFile(named: "approvals-changed", besideDatabase: path) }
 
-    public func insertApproval(_ record: ApprovalRecord) throws(RegistryError) {
-        defer { approvalsChanged.touch() }
+    /// Stores a new pending request. With `maxPending`, refuses (`.limit`) when the agent already has
+    /// that many pending requests that have not expired: one agent cannot flood the queue.
+    public func insertApproval(_ record: ApprovalRecord, maxPending: Int? = nil) throws(RegistryError) {
         try write("storing approval request \(record.id)") { db in
+            if let maxPending {
+                let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM approvals WHERE agent = ? AND status = 'pending' AND expires_at > ?",
+                                               arguments: [record.agent, record.createdAt]) ?? 0
+                if pending >= maxPending {
+                    throw RegistryError(.limit, "agent '\(record.agent)' already has \(pending) approval requests pending (policy.max_pending); answer or let them expire first")
+                }
+            }
             try db.execute(sql: """
                 INSERT INTO approvals (id, tool, arguments, arguments_digest, agent, role, grp, session, span_id, rule, rule_key,
-                  policy_reason, revision, host_id, created_at, expires_at, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+                  policy_reason, revision, host_id, created_at, expires_at, status, approvers, client_scope, session_ends, deferred)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
                 """, arguments: [record.id, record.tool, record.arguments, record.argumentsDigest, record.agent, record.role, record.group,
                                  record.session, record.spanId, record.rule, record.ruleKey, record.policyReason, record.revision,
-                                 record.hostId, record.createdAt, record.expiresAt])
+                                 record.hostId, record.createdAt, record.expiresAt, record.approvers.rawValue, record.clientScope.rawValue,
+                                 record.sessionEnds, record.deferred])
         }
+        approvalsChanged.touch()
     }
 
     /// The request `id`, or the one request whose id starts with it (operators type short prefixes).
@@ -37,13 +47,19 @@ extension RegistryDatabase {
         return matches.count == 1 ? matches[0] : nil
     }
 
-    /// Requests, newest first: those with `status` (every status when nil), at most `limit`.
-    public func approvals(status: ApprovalStatus? = nil, agent: String? = nil, limit: Int = 200) throws(RegistryError) -> [ApprovalRecord] {
+    /// Requests, newest first: those with `status` (every status when nil), at most `limit`, older
+    /// than the request `before` when given (the next page: pass the last id of this one).
+    public func approvals(status: ApprovalStatus? = nil, agent: String? = nil, before: String? = nil, limit: Int = 200) throws(RegistryError) -> [ApprovalRecord] {
         try read("listing approval requests") { db in
             var sql = "SELECT * FROM approvals WHERE 1"
             var arguments: StatementArguments = []
             if let status { sql += " AND status = ?"; arguments += [status.rawValue] }
             if let agent { sql += " AND agent = ?"; arguments += [agent] }
+            if let before {
+                guard let cursor = try ApprovalRecord.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [before]) else { return [] }
+                sql += " AND (created_at < ? OR (created_at = ? AND id > ?))"
+                arguments += [cursor.createdAt, cursor.createdAt, cursor.id]
+            }
             sql += " ORDER BY created_at DESC, id LIMIT ?"
             arguments += [limit]
             return try ApprovalRecord.fetchAll(db, sql: sql, arguments: arguments)
@@ -59,6 +75,19 @@ extension RegistryDatabase {
                 SELECT * FROM approvals WHERE agent = ? AND tool = ? AND arguments_digest = ? AND status = 'pending' AND expires_at > ?
                 ORDER BY created_at
                 """, arguments: [agent, tool, argumentsDigest, now]).first { !isLive($0.hostId ?? "") }
+        }
+    }
+
+    /// The newest request of a deferred call (agent, tool, arguments, rule) that can still let it run:
+    /// pending and not expired, or granted since `grantedSince` and not used yet.
+    public func openDeferredApproval(agent: String, tool: String, argumentsDigest: String, ruleKey: String, now: Date = Date(),
+                                     grantedSince: Date) throws(RegistryError) -> ApprovalRecord? {
+        try read("looking for a deferred approval request") { db in
+            try ApprovalRecord.fetchOne(db, sql: """
+                SELECT * FROM approvals WHERE agent = ? AND tool = ? AND arguments_digest = ? AND rule_key = ? AND deferred
+                  AND ((status = 'pending' AND expires_at > ?) OR (status = 'granted' AND used_at IS NULL AND decided_at > ?))
+                ORDER BY created_at DESC LIMIT 1
+                """, arguments: [agent, tool, argumentsDigest, ruleKey, now, grantedSince])
         }
     }
 
@@ -81,6 +110,19 @@ extension RegistryDatabase {
                 try Self.close(db, record.id, .expired, by: "host", via: "host", reason: "no answer before it expired", now: now)
                 return .alreadyResolved(try Self.approval(db, record.id) ?? record)
             }
+            if !record.approvers.admits(via: answer.via) {
+                return .refused(record, reason: "approval request \(record.id) is answered by \(record.approvers.description) (\(record.rule))")
+            }
+            if answer.granted, !record.scopes(via: answer.via).contains(answer.scope) {
+                let allowed = record.scopes(via: answer.via).map(\.rawValue).joined(separator: ", ")
+                let why = answer.scope == .session && !record.sessionEnds
+                    ? "the call came without a session that ends (REST, stateless MCP, a one-shot CLI call)"
+                    : "the rule that asked (\(record.rule)) lets \(ApprovalAnswer.isClient(via: answer.via) ? "the caller's client" : "an operator") grant at most \(record.clientScope.rawValue)"
+                return .refused(record, reason: "scope \(answer.scope.rawValue) cannot be granted for approval request \(record.id): \(why); allowed: \(allowed)")
+            }
+            if answer.granted, answer.scope != .call, answer.grantExpiresAt.map({ $0 > now }) != true {
+                return .refused(record, reason: "a lasting grant needs an end in the future")
+            }
             let scope = answer.granted ? answer.scope : nil
             try db.execute(sql: """
                 UPDATE approvals SET status = ?, scope = ?, decided_at = ?, decided_by = ?, decided_via = ?, decision_reason = ?
@@ -93,7 +135,7 @@ extension RegistryDatabase {
                     INSERT INTO approval_grants (id, approval_id, tool, agent, session, scope, rule, rule_key, granted_by, created_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [grantId, record.id, record.tool, record.agent, scope == .session ? record.session : nil, scope.rawValue,
-                                     record.rule, record.ruleKey, answer.by, now, scope == .agent ? answer.grantExpiresAt : nil])
+                                     record.rule, record.ruleKey, answer.by, now, answer.grantExpiresAt])
                 grant = try ApprovalGrantRecord.fetchOne(db, sql: "SELECT * FROM approval_grants WHERE id = ?", arguments: [grantId])
             }
             return .decided(try Self.approval(db, record.id) ?? record, grant: grant)
@@ -101,7 +143,7 @@ extension RegistryDatabase {
         switch decision {
         case .decided: approvalsChanged.touch()
         case .alreadyResolved(let record) where record.status == .expired: approvalsChanged.touch()
-        case .alreadyResolved, .notFound: break
+        case .alreadyResolved, .refused, .notFound: break
         }
         return decision
     }
@@ -154,10 +196,30 @@ extension RegistryDatabase {
             try ApprovalGrantRecord.fetchOne(db, sql: """
                 SELECT * FROM approval_grants
                 WHERE agent = ? AND tool = ? AND rule_key = ? AND revoked_at IS NULL
-                  AND ((scope = 'session' AND session = ?) OR (scope = 'agent' AND (expires_at IS NULL OR expires_at > ?)))
+                  AND ((scope = 'session' AND session = ?) OR scope = 'agent') AND expires_at > ?
                 ORDER BY created_at LIMIT 1
                 """, arguments: [agent, tool, ruleKey, session, now])
         }
+    }
+
+    /// Revokes the session grants of `session` (the session ended); returns how many.
+    @discardableResult
+    /// Reads first (a read never waits on a writer): a session without grants writes nothing.
+    public func revokeSessionGrants(_ session: String, reason: String, now: Date = Date()) throws(RegistryError) -> Int {
+        let any = try read("looking up the grants of session \(session)") { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM approval_grants WHERE scope = 'session' AND session = ? AND revoked_at IS NULL LIMIT 1",
+                              arguments: [session]) ?? false
+        }
+        guard any else { return 0 }
+        let count = try write("revoking the grants of session \(session)") { db in
+            try db.execute(sql: """
+                UPDATE approval_grants SET revoked_at = ?, revoked_by = 'host', revoke_reason = ?
+                WHERE scope = 'session' AND session = ? AND revoked_at IS NULL
+                """, arguments: [now, reason, session])
+            return db.changesCount
+        }
+        if count > 0 { approvalsChanged.touch() }
+        return count
     }
 
     /// Grants, newest first (revoked and expired ones too when `all`).

@@ -35,6 +35,11 @@ public struct RegistryDatabase: Sendable {
         }
         isReadOnly = false
         try Self.prepareFile(path)
+        // Several processes opening a fresh registry at once (three hosts, a host and `agenthub mcp`)
+        // must not race its migrations: one migrates under an exclusive lock, the others wait for it
+        // and then find nothing left to do.
+        let lock = try MigrationLock(databasePath: path)
+        defer { lock.release() }
         pool = try Self.openPool(path, readOnly: false)
         do {
             try RegistryMigrations.migrator.migrate(pool)

@@ -9,6 +9,10 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable
         case io
         case sourceNotFound
         case skillNotFound
+        /// A quota is used up (pending approval requests per agent, ingested events per agent).
+        case limit
+        /// What was asked would change something that is not the asker's (a span the router recorded).
+        case conflict
     }
 
     public let code: Code

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Foundation
 import Host
 import Logging
@@ -6,6 +7,26 @@ import Registry
 
 @main
 struct AgentHub: AsyncParsableCommand {
+    /// Hardens the process (non-dumpable, secrets scrubbed from its live environment) before
+    /// anything runs; a mistyped subcommand gets a suggestion; usage errors exit 64.
+    static func main() async {
+        ProcessHardening.harden()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, !first.hasPrefix("-"),
+           !configuration.subcommands.contains(where: { $0.configuration.commandName == first }) {
+            let names = configuration.subcommands.filter { $0.configuration.shouldDisplay }.compactMap { $0.configuration.commandName }
+            let hint = Suggestion.closest(to: first, in: names).map { " Did you mean '\($0)'?" } ?? ""
+            Output.stderr("error: unknown command '\(first)'.\(hint)\nCommands: \(names.joined(separator: ", ")). See 'agenthub --help'.")
+            Foundation.exit(64)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? AsyncParsableCommand { try await asynchronous.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "agenthub",
         abstract: "A host for agent skills and tools, configured by one registry.yaml.",
@@ -14,6 +35,7 @@ struct AgentHub: AsyncParsableCommand {
             or held sync, nothing matched, a tool call failed); 2 policy blocked a tool call (or no such tool \
             exists); 64 the command line was wrong.
             """,
+        version: AgentHubVersion.current,
         subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self, ToolsCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self, ReloadCommand.self, StatusCommand.self, GitFetchWorkerCommand.self, RenderMarkdownCommand.self, ChildExecCommand.self, ServersCommand.self, KeysCommand.self, ApprovalsCommand.self]
     )
 }

@@ -237,13 +237,16 @@ struct ApprovalsCommand: AsyncParsableCommand {
                 print(JSONValue.object(out).jsonText)
             }
             let what = form.granted ? "approved" : "denied"
-            let lasting = grant.map { g in g.scope == .session ? "; granted for the rest of session \(g.session ?? "-") (\(g.id))"
+            let lasting = grant.map { g in g.scope == .session ? "; granted for session \(g.session ?? "-") while it lasts, until \(Output.date(g.expiresAt)) at most (\(g.id))"
                                                                : "; granted to agent \(g.agent) until \(Output.date(g.expiresAt)) (\(g.id))" } ?? ""
             Output.stderr("\(what) \(record.id): \(record.tool) for agent \(record.agent)\(lasting)")
         case .success(.alreadyResolved(let record)):
             Output.stderr("error: \(record.id) is already \(record.status.rawValue)"
                           + (record.decidedBy.map { " (by \($0) via \(record.decidedVia ?? "-") at \(Output.date(record.decidedAt)))" } ?? "")
                           + "; nothing changed")
+            throw ExitCode(1)
+        case .success(.refused(_, let reason)):
+            Output.stderr("error: \(reason); nothing changed")
             throw ExitCode(1)
         case .success(.notFound):
             Output.stderr("error: no approval request '\(id)' (agenthub approvals list --all lists them)")

@@ -121,15 +121,23 @@ struct CallTool: AsyncParsableCommand {
 
     func run() async throws {
         let arguments: JSONValue
-        do { arguments = try JSONValue.decode(Data(args.utf8)) } catch {
-            Output.stderr("error: --args is not valid JSON: \(error)")
+        do throws(JSONParseError) { arguments = try JSONParser.parse(args) } catch {
+            Output.stderr("error: --args is not JSON: \(error.description) (give an object like --args '{\"query\": \"pdf\"}')")
+            throw ExitCode(64)
+        }
+        guard case .object = arguments else {
+            Output.stderr("error: --args must be a JSON object like '{\"query\": \"pdf\"}', got \(arguments.typeName)")
             throw ExitCode(64)
         }
         let context = try global.context()
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let session = self.session ?? "cli-\(UInt32.random(in: 0...UInt32.max))"
-        let outcome = try await tools.withServers(for: name) { await tools.router.call(name, arguments: arguments, caller: caller, session: session) }
+        let outcome = try await tools.withServers(for: name) {
+            await tools.router.call(name, arguments: arguments, caller: caller, session: session, waiting: { question in
+                Output.stderr("\(question.tool) needs approval (\(question.rule)); waiting until \(Output.date(question.expiresAt)) for an operator to run: agenthub approvals approve \(question.id)")
+            })
+        }
         await tools.router.recorder.flush()
         if global.json {
             var o = outcome.result.json.objectValue ?? [:]
@@ -147,6 +155,7 @@ struct CallTool: AsyncParsableCommand {
         case .succeeded: return
         case .failed: throw ExitCode(1)
         case .blocked: throw ExitCode(2)
+        case .awaitingApproval: throw ExitCode(2)
         }
     }
 }

@@ -28,6 +28,7 @@ import Testing
             "npm_" + String(repeating: "g5", count: 18),
             "AKIA" + String(repeating: "H", count: 16),
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "ah_" + String(repeating: "Zx9", count: 14) + "q",
         ]
         for secret in secrets {
             let out = Redaction.text("the key is \(secret), keep it safe")

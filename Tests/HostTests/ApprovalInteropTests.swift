@@ -11,6 +11,9 @@ import TestSupport
     /// The HTTP test manifest with `memory_write` asking instead of allowed.
     static let askingManifest = APIHost.manifest()
         .replacingOccurrences(of: "memory_search, memory_write, read_file]", with: "memory_search, read_file]\n    - ask: [memory_write]")
+    /// The same, where the caller's client may grant as much as an operator (`client_grants: agent`).
+    static let clientGrantsManifest = askingManifest
+        .replacingOccurrences(of: "    - ask: [memory_write]", with: "    - ask: [memory_write]\n      client_grants: agent")
 
     static let stdioManifest = """
         version: 1
@@ -21,6 +24,7 @@ import TestSupport
           rules:
             - allow: [memory_search]
             - ask: [memory_write]
+              client_grants: agent
         roles:
           researcher: {}
         plugins:
@@ -65,7 +69,8 @@ import TestSupport
         let message = out["first_message"] as? String ?? ""
         #expect(message.contains("'memory_write'") && message.contains("registry.yaml:") && message.contains("note approved"), "\(message)")
         let scope = ((out["first_schema"] as? [String: Any])?["properties"] as? [String: Any])?["scope"] as? [String: Any]
-        #expect(scope?["enum"] as? [String] == ["call", "session", "agent"])
+        // A stateless client has no session that ends: `session` is never offered to it.
+        #expect(scope?["enum"] as? [String] == (expected == "2026-07-28" ? ["call", "agent"] : ["call", "session", "agent"]))
     }
 
     @Test func aPythonSDKClientWithElicitationApprovesOneCallAndDeclinesAnotherOverStdio() async throws {
@@ -86,7 +91,7 @@ import TestSupport
     @Test(arguments: [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
     func aPythonSDKClientWithElicitationApprovesOverStreamableHTTP(mode: String, protocol expected: String) async throws {
         try await withTemporaryDirectory { dir in
-            let api = try await APIHost.start(dir, manifest: Self.askingManifest)
+            let api = try await APIHost.start(dir, manifest: Self.clientGrantsManifest)
             let result = try await run(try python(), [packageRoot + "/Tests/Interop/approval_client.py", "http",
                                                      "http://127.0.0.1:\(api.port)/mcp", api.keys["writer"]!, mode], in: dir)
             let out = try report(result)

@@ -22,7 +22,10 @@ func approvalRouter(_ dir: String, manifest: String = probeManifest, clock: Hand
     let logger = Logger(label: "test")
     let recorder = TraceRecorder(registry: registry, logger: logger)
     let desk = ApprovalDesk(registry: registry, recorder: recorder, logger: logger, poll: .milliseconds(50), now: { clock.now })
-    let router = try ToolRouter(plugins: [ProbePlugin()], policy: PolicyEngine(manifest: parsed), recorder: recorder,
+    var settings = ToolRouter.Settings()
+    settings.maxPending = parsed.policy.maxPending
+    settings.grantDuration = parsed.policy.grantDuration
+    let router = try ToolRouter(plugins: [ProbePlugin()], policy: PolicyEngine(manifest: parsed), recorder: recorder, settings: settings,
                                 approvals: desk, logger: logger, permissions: { _ in UnrestrictedPermissions() })
     return (router, registry, desk)
 }
@@ -50,7 +53,7 @@ func callApproved(for scope: ApprovalScope, _ router: ToolRouter, _ registry: Re
 
 func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> ApprovalAnswer {
     ApprovalAnswer(granted: true, by: by, via: "cli", reason: "fine", scope: scope,
-                   grantExpiresAt: scope == .agent ? Date().addingTimeInterval(3600) : nil)
+                   grantExpiresAt: scope == .call ? nil : Date().addingTimeInterval(3600))
 }
 
 /// Calls whose policy decision is `ask`: a stored request, the first answer from anyone, expiry,
@@ -125,13 +128,13 @@ func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> Approval
     @Test func aSessionGrantLetsTheNextCallRunWithoutAskingWhileANewSessionIsAskedAgain() async throws {
         try await withTemporaryDirectory { dir in
             let (router, registry, desk) = try approvalRouter(dir)
-            let first = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s1") }
+            let first = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s1", sessionEnds: true) }
             let request = try #require(try await pendingApprovals(registry).first)
             guard case .success(.decided(_, let grant?)) = await desk.decide(request.id, approve(.session)) else { Issue.record("no grant"); return }
             #expect(grant.scope == .session && grant.session == "s1" && grant.rule == "registry.yaml:6:7")
             #expect(await first.value.status == .succeeded)
             // The same session: runs at once, under the grant.
-            #expect(await router.call("approve_me", arguments: nil, caller: worker, session: "s1").status == .succeeded)
+            #expect(await router.call("approve_me", arguments: nil, caller: worker, session: "s1", sessionEnds: true).status == .succeeded)
             #expect(try registry.approvals().count == 1)
             // Another session is asked.
             let other = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s2") }

@@ -23,7 +23,8 @@ struct ProbePlugin: ToolPlugin {
             ToolDescriptor(name: "block", title: "Block", description: "Blocks its thread, as SQLite and file calls do.",
                            inputSchema: Schema.object(["ms": Schema.integer("ms", minimum: 0)], required: ["ms"])),
             ToolDescriptor(name: "danger", title: "Danger", description: "Denied by policy.", inputSchema: Schema.object([:])),
-            ToolDescriptor(name: "approve_me", title: "Approve me", description: "Needs approval.", inputSchema: Schema.object([:])),
+            ToolDescriptor(name: "approve_me", title: "Approve me", description: "Needs approval.",
+                           inputSchema: Schema.object(["x": Schema.integer("x"), "n": Schema.integer("n")])),
         ]
     }
 

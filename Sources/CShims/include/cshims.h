@@ -18,4 +18,20 @@ int agenthub_die_with(int parent);
 /// pipe2(2) with O_CLOEXEC on both ends. Returns 0, or -1 with errno set.
 int agenthub_pipe_cloexec(int fds[2]);
 
+/// prctl(PR_SET_DUMPABLE, 0): other processes of the same user can no longer read this process's
+/// memory, environment (/proc/PID/environ) or attach a debugger. Returns 0, or -1 with errno set.
+int agenthub_set_undumpable(void);
+
+/// Whether this process is dumpable (prctl PR_GET_DUMPABLE): 1, 0, or -1 with errno set.
+int agenthub_is_dumpable(void);
+
+/// Empties the signal mask and sets every signal's disposition to its default: what a program
+/// about to exec should hand on (the host blocks and ignores signals it handles itself).
+/// Returns 0, or -1 with errno set.
+int agenthub_reset_signals(void);
+
+/// Overwrites the value of every `name=` entry in `environ` with zero bytes (the kernel's copy in
+/// /proc/PID/environ included, where it still points there), then unsetenv(name).
+void agenthub_scrub_env(const char *name);
+
 #endif

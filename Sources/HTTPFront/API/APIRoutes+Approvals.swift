@@ -86,6 +86,8 @@ extension HTTPAPI {
             case .success(.alreadyResolved(let record)):
                 throw APIError(.conflict, "already_resolved", "approval request \(record.id) is already \(record.status.rawValue)"
                                + (record.decidedBy.map { " (by \($0) via \(record.decidedVia ?? "-"))" } ?? ""))
+            case .success(.refused(_, let reason)):
+                throw APIError(.conflict, "refused", reason + "; nothing changed")
             case .success(.notFound):
                 throw APIError.notFound("no approval request '\(TraceRedaction.name(id))'")
             case .failure(let error):

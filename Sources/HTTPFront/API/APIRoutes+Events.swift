@@ -49,14 +49,24 @@ extension HTTPAPI {
             let events = try items.enumerated().map { index, item in
                 try Self.reportedEvent(item, who, label: items.count == 1 && body.arrayValue == nil ? "event" : "events[\(index)]")
             }
-            let registry = self.registry
+            let limits = who.snapshot.manifest.http
+            guard events.count <= limits.ingestBurst else {
+                throw APIError.badRequest("send at most \(limits.ingestBurst) events at a time (http.ingest_burst), got \(events.count)")
+            }
+            if let wait = self.ingestLimiter.admit(who.agent, rate: limits.ingestRate, burst: limits.ingestBurst, cost: events.count) {
+                throw APIError(.tooManyRequests, "rate_limited", "agent '\(who.agent)' reports more than \(limits.ingestRate) events a second (http.ingest_rate); nothing was recorded, retry after \(wait) s",
+                               headers: [.retryAfter: "\(wait)"])
+            }
+            let registry = self.registry, reported = Set(Self.reportedTypes)
             let result: Result<[Int64], RegistryError> = await onThread {
-                do throws(RegistryError) { return .success(try registry.ingestAgentEvents(events)) } catch { return .failure(error) }
+                do throws(RegistryError) { return .success(try registry.ingestAgentEvents(events, reportedTypes: reported)) } catch { return .failure(error) }
             }
             switch result {
             case .success(let ids):
                 self.state.parts.recorder.stored.fire()
                 return HTTPFront.json(.created, ["ids": .array(ids.map { .int(Int($0)) }), "count": .int(ids.count)])
+            case .failure(let error) where error.code == .conflict:
+                throw APIError(.conflict, "span_taken", error.message + "; nothing was recorded")
             case .failure(let error):
                 throw APIError.unavailable("the events could not be stored (\(error.code.rawValue)); nothing was recorded, send them again")
             }
@@ -102,10 +112,21 @@ extension HTTPAPI {
             defer { slot.release() }
             var query = start
             var quietSince = ContinuousClock.now
+            var checkedAt = ContinuousClock.now
             try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
             while !Task.isCancelled, !api.isStopping {
                 let generation = signal.generation
                 let page = try registry.traceEvents(query)
+                // The key is checked again before every page and each idle second: a revoked key's
+                // stream ends with a final `end` event that says why, and delivers nothing after it.
+                if !page.isEmpty || ContinuousClock.now - checkedAt >= Self.storePoll {
+                    checkedAt = ContinuousClock.now
+                    if let reason = who.recheck() {
+                        let end: JSONValue = ["reason": .string(reason)]
+                        try await writer.write(ByteBuffer(string: "event: end\ndata: \(end.jsonText)\n\n"))
+                        break
+                    }
+                }
                 if let last = page.last {
                     var text = ""
                     for event in page {

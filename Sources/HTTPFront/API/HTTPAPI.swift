@@ -15,6 +15,8 @@ final class HTTPAPI: Sendable {
     /// Where the listener is: a browser `Origin` naming it (or localhost on its port) is allowed.
     let listen: LockedValue<(host: String, port: Int)>
     let limiter = RateLimiter()
+    /// Reported events per agent (`http.ingest_rate`), one token per event.
+    let ingestLimiter = RateLimiter()
     /// Open streams, in all and per agent.
     let openStreams = LockedValue<(all: Int, byAgent: [String: Int])>((0, [:]))
     let lastSeen = LockedValue<[String: Date]>([:])
@@ -76,7 +78,15 @@ final class HTTPAPI: Sendable {
                 throw APIError.unauthorized("the key's agent '\(agent)' does not fit the manifest: \(error.message)")
             }
             lastSeen.mutate { $0[agent] = Date() }
-            return APIIdentity(agent: agent, keyId: keyId == "env" ? "env:\(agent)" : keyId, caller: caller, admin: declared.admin, snapshot: snapshot)
+            var identity = APIIdentity(agent: agent, keyId: keyId == "env" ? "env:\(agent)" : keyId, caller: caller, admin: declared.admin, snapshot: snapshot)
+            identity.recheck = { [weak self] in
+                guard let self else { return "the host stopped" }
+                do {
+                    let now = try self.identify(key: key)
+                    return now.agent == agent ? nil : "the key now stands for another agent"
+                } catch let error as APIError { return error.message } catch { return "\(error)" }
+            }
+            return identity
         }
     }
 

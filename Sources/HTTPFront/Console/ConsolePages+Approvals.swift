@@ -59,7 +59,7 @@ extension WebConsole {
             let form = context.form.mapValues { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.value.isEmpty }
             let scope = word == "approve" ? form["scope"] : nil
             // A duration is for an agent grant; the other scopes ignore the field (it sits beside the list).
-            let answerForm = ApprovalAnswerForm(granted: word == "approve", scope: scope, duration: scope == "agent" ? form["duration"] : nil,
+            let answerForm = ApprovalAnswerForm(granted: word == "approve", scope: scope, duration: scope == "agent" || scope == "session" ? form["duration"] : nil,
                                                 reason: form["reason"])
             let answer: ApprovalAnswer
             do throws(HostError) { answer = try answerForm.answer(by: "console:\(who.agent)", via: "console", manifest: who.snapshot.manifest) } catch {
@@ -71,6 +71,8 @@ extension WebConsole {
                 return ConsoleView.redirect("/approvals?answered=" + ConsoleFormat.encode(record.id))
             case .success(.alreadyResolved(let record)):
                 throw ConsoleError(.conflict, "Request \(record.id) is already \(record.status.rawValue)" + (record.decidedBy.map { " (by \($0))" } ?? "") + "; nothing changed.")
+            case .success(.refused(_, let reason)):
+                throw ConsoleError(.conflict, reason.prefix(1).uppercased() + reason.dropFirst() + "; nothing changed.")
             case .success(.notFound):
                 throw ConsoleError.notFound("No approval request '\(TraceRedaction.name(id))'.")
             case .failure(let error):
@@ -83,7 +85,7 @@ extension WebConsole {
         let hours = ConsoleFormat.duration(who.snapshot.manifest.policy.grantDuration.seconds)
         switch scope {
         case .call: return "This call only"
-        case .session: return "Its whole session"
+        case .session: return "Its session, while it lasts (at most \(hours))"
         case .agent: return "This agent, for \(hours) or as given"
         }
     }

@@ -166,7 +166,11 @@ struct ConsoleGate: RouterMiddleware {
             throw ConsoleError(.tooManyRequests, "Too many requests for this key (http.rate_limit); retry after \(wait) s.")
         }
         var context = context
-        context.identity = identity
+        var checked = identity
+        let sessions = console.sessions, keyCheck = identity.recheck
+        // A signed-out console session ends its live tail as a revoked key does.
+        checked.recheck = { sessions.session(token) == nil ? "the console session ended" : keyCheck() }
+        context.identity = checked
         context.console = session
         var request = request
         if !reading {

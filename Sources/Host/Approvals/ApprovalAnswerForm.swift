@@ -2,7 +2,8 @@ import Foundation
 import Registry
 
 /// An operator's answer as the CLI and the HTTP API take it: approve or deny, for how long
-/// (`call`, `session`, or `agent` for a duration), and why. Checked once, here, for both.
+/// (`call`, `session`, or `agent` for a duration), and why. Checked once, here, for both. Every
+/// lasting grant ends: after `duration`, or `policy.grant_duration` (a session grant also when its session ends).
 public struct ApprovalAnswerForm: Sendable {
     public var granted: Bool
     public var scope: String?
@@ -26,8 +27,8 @@ public struct ApprovalAnswerForm: Sendable {
             }
             scope = parsed
         }
-        if duration != nil, scope != .agent {
-            if self.scope == nil { scope = .agent } else { throw HostError(.caller, "a duration is for an agent grant (scope agent), not scope \(scope.rawValue)") }
+        if duration != nil, scope == .call {
+            if self.scope == nil { scope = .agent } else { throw HostError(.caller, "a duration is for a lasting grant (scope session or agent), not scope call") }
         }
         if !granted, scope != .call { throw HostError(.caller, "a denial is for the call only; scope \(scope.rawValue) is for approvals") }
         var lifetime = manifest.policy.grantDuration.seconds
@@ -37,6 +38,6 @@ public struct ApprovalAnswerForm: Sendable {
         }
         if let reason, reason.utf8.count > 2000 { throw HostError(.caller, "reason is over 2000 bytes") }
         return ApprovalAnswer(granted: granted, by: by, via: via, reason: reason, scope: scope,
-                              grantExpiresAt: scope == .agent ? now.addingTimeInterval(lifetime) : nil)
+                              grantExpiresAt: scope == .call ? nil : now.addingTimeInterval(lifetime))
     }
 }

@@ -72,7 +72,7 @@ public final class ApprovalDesk: Sendable {
 
     /// Stores a new request for a call (or adopts the same call's pending request left by a host
     /// that is gone), records `approval.requested`, and tells other processes.
-    func open(_ draft: ApprovalRecord) async throws(RegistryError) -> (record: ApprovalRecord, adopted: Bool) {
+    func open(_ draft: ApprovalRecord, maxPending: Int? = nil) async throws(RegistryError) -> (record: ApprovalRecord, adopted: Bool) {
         let registry = self.registry, hostId = self.hostId, at = now()
         let result: Result<(ApprovalRecord, Bool), RegistryError> = await onThread {
             do throws(RegistryError) {
@@ -85,7 +85,7 @@ public final class ApprovalDesk: Sendable {
                     adopted.spanId = draft.spanId
                     return .success((adopted, true))
                 }
-                try registry.insertApproval(draft)
+                try registry.insertApproval(draft, maxPending: maxPending)
                 return .success((draft, false))
             } catch {
                 return .failure(error)
@@ -98,6 +98,15 @@ public final class ApprovalDesk: Sendable {
         ])
         changed.fire()
         return (record, adopted)
+    }
+
+    /// The same deferred call's request that can still let it run: pending, or granted and unused.
+    /// A granted one stays usable for `keep` after its answer (the caller comes back to run it).
+    func openDeferred(agent: String, tool: String, argumentsDigest: String, ruleKey: String, keep: Duration) async -> ApprovalRecord? {
+        let registry = self.registry, at = now(), since = at.addingTimeInterval(-Double(keep.components.seconds))
+        return await onThread {
+            try? registry.openDeferredApproval(agent: agent, tool: tool, argumentsDigest: argumentsDigest, ruleKey: ruleKey, now: at, grantedSince: since)
+        }
     }
 
     /// Waits until `record` is answered, expires, or the caller cancels (which withdraws it); returns

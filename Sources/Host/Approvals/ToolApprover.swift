@@ -11,8 +11,10 @@ public struct ApprovalPrompt: Sendable {
     /// `registry.yaml:LINE:COL` of the rule that asked.
     public let rule: String
     public let expiresAt: Date
-    /// How long an agent grant lasts (`policy.grant_duration`).
+    /// How long a lasting grant lasts (`policy.grant_duration`).
     public let grantDuration: ManifestDuration
+    /// What the client may grant: `call`, and `session` or `agent` only where the rule lets a client grant them.
+    public var scopes: [ApprovalScope] = [.call]
 }
 
 /// Asks the caller's client to approve a call; nil when it cannot answer (then operators decide).

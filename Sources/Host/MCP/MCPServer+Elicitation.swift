@@ -83,8 +83,14 @@ extension MCPServer {
                     "scope": [
                         "type": "string", "title": "Approve for",
                         "description": "How long this approval lasts",
-                        "enum": ["call", "session", "agent"],
-                        "enumNames": ["This call only", "The rest of this session", .string("This agent for \(prompt.grantDuration.text)")],
+                        "enum": .array(prompt.scopes.map { .string($0.rawValue) }),
+                        "enumNames": .array(prompt.scopes.map { scope -> JSONValue in
+                            switch scope {
+                            case .call: return "This call only"
+                            case .session: return .string("The rest of this session (at most \(prompt.grantDuration.text))")
+                            case .agent: return .string("This agent for \(prompt.grantDuration.text)")
+                            }
+                        }),
                         "default": "call",
                     ],
                     "reason": ["type": "string", "title": "Note", "description": "Why (kept with the decision)", "maxLength": 500],
@@ -103,7 +109,7 @@ extension MCPServer {
         case "accept":
             let scope = result["content"]?["scope"]?.stringValue.flatMap(ApprovalScope.init(rawValue:)) ?? .call
             return ApprovalAnswer(granted: true, by: by, via: "elicitation", reason: note, scope: scope,
-                                  grantExpiresAt: scope == .agent ? Date().addingTimeInterval(grantDuration.seconds) : nil)
+                                  grantExpiresAt: scope == .call ? nil : Date().addingTimeInterval(grantDuration.seconds))
         case "decline": return ApprovalAnswer(granted: false, by: by, via: "elicitation", reason: note ?? "declined in the client")
         case "cancel": return ApprovalAnswer(granted: false, by: by, via: "elicitation", reason: "dismissed in the client")
         default: return nil

@@ -22,6 +22,7 @@ extension MCPServer {
         lock.withLock {
             phase = .initialized
             protocolVersion = version
+            stateless = true
             elicits = Self.elicitsForms(capabilities)
             if listening {
                 listedTools = true

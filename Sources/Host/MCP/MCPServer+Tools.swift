@@ -71,8 +71,12 @@ extension MCPServer {
             }
             deferred = DeferredApproval(requestState: p["requestState"]?.stringValue, answer: answer)
         }
+        // A stateless client has no session: its calls are grouped by the trace they carry in `_meta`
+        // (W3C `traceparent`) when they carry one, and `session` is never an approval scope for them.
+        let stateless = lock.withLock { self.stateless }
+        let session = stateless ? (Self.traceSession(p["_meta"]) ?? self.session) : self.session
         let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session,
-                                             progress: progress, approver: deferred == nil ? approver(for: caller) : nil, deferred: deferred)
+                                             sessionEnds: !stateless, progress: progress, approver: deferred == nil ? approver(for: caller) : nil, deferred: deferred)
         if outcome.reason == "input_required", let prompt = outcome.approval {
             return [
                 "resultType": "input_required",
@@ -87,5 +91,14 @@ extension MCPServer {
         let version = lock.withLock { protocolVersion }
         if !MCPProtocol.hasStructuredTools(version) { result.structuredContent = nil }
         return result.json
+    }
+
+    /// `trace-<trace id>` from a W3C `traceparent` in `_meta` (`00-<32 hex>-<16 hex>-<2 hex>`), or nil.
+    static func traceSession(_ meta: JSONValue?) -> String? {
+        guard let text = meta?["traceparent"]?.stringValue else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[1].utf8.count == 32, parts[1].allSatisfy(\.isHexDigit),
+              parts[1] != "00000000000000000000000000000000" else { return nil }
+        return "trace-" + parts[1].lowercased()
     }
 }

@@ -10,7 +10,7 @@ import Plugins
 public final class MCPServer: @unchecked Sendable {
     public struct Settings: Sendable {
         public var pageSize = 100
-        public var serverVersion = "0.1.0"
+        public var serverVersion = AgentHubVersion.current
         /// Requests running at once; more wait in order, in a queue of at most `maxQueued`.
         public var maxInFlight = 64
         /// Requests waiting for a slot; the reader stops reading while this many wait, or while they
@@ -53,6 +53,8 @@ public final class MCPServer: @unchecked Sendable {
     var listedTools = false
     /// Whether the first `tools/list` is past its wait: before that, a change is no news to the client.
     var toolsListAnswered = false
+    /// Whether this server answers one 2026-07-28 exchange (no session that ends: `session` is no approval scope).
+    var stateless = false
     /// Why this session may no longer call anything (its role left the manifest in a reload), if so.
     var revoked: String?
     /// Whether the client answers form elicitations (approvals are then asked of it).
@@ -244,6 +246,11 @@ public final class MCPServer: @unchecked Sendable {
     /// with its own result when it ends in time, else with an error saying the server shut down.
     public func shutdown(grace: Duration = .milliseconds(500), answer: Bool = false) async {
         closeOutgoing()
+        if !lock.withLock({ stateless }) {
+            // A session grant lasts no longer than its session.
+            let registry = self.registry, session = self.session
+            _ = await onThread { try? registry.revokeSessionGrants(session, reason: "the session ended") }
+        }
         let (tasks, waiting) = lock.withLock { () -> ([Task<Void, Never>], [JSONRPCID]) in
             if !answer { for id in inFlight.keys { cancelled.insert(id) } }
             let waiting = queued.map(\.id)

@@ -1,5 +1,6 @@
 import Base
 import Plugins
+import Registry
 
 /// Decides allow / ask / deny for a tool and a caller, exactly as DESIGN.md states it:
 /// - rules come from three levels: `policy.rules`, the caller's role, the caller's group;
@@ -21,6 +22,8 @@ public struct PolicyEngine: Sendable {
     let roleRules: [String: [CompiledRule]]
     let groupRules: [String: [CompiledRule]]
     let riskRules: [(Glob?, PolicyConfig.RiskRule)]
+    let approvers: ApprovalApprovers
+    let clientGrants: ApprovalScope
 
     public init(manifest: Manifest) {
         mode = manifest.policy.mode
@@ -29,7 +32,8 @@ public struct PolicyEngine: Sendable {
         func compile(_ rules: [PolicyConfig.Rule], level: String) -> [CompiledRule] {
             rules.flatMap { rule in
                 rule.patterns.map { pattern in
-                    CompiledRule(match: PolicyMatch(level: level, decision: rule.decision, pattern: pattern, location: rule.location),
+                    CompiledRule(match: PolicyMatch(level: level, decision: rule.decision, pattern: pattern, location: rule.location,
+                                                    approvers: rule.approvers, clientGrants: rule.clientGrants),
                                  glob: try? Glob(pattern))
                 }
             }
@@ -38,6 +42,16 @@ public struct PolicyEngine: Sendable {
         roleRules = Dictionary(manifest.roles.map { ($0.name, compile($0.rules, level: "roles.\($0.name)")) }, uniquingKeysWith: { a, _ in a })
         groupRules = Dictionary(manifest.groups.map { ($0.name, compile($0.rules, level: "groups.\($0.name)")) }, uniquingKeysWith: { a, _ in a })
         riskRules = manifest.policy.risk.map { (try? Glob($0.pattern), $0) }
+        approvers = manifest.policy.approvers
+        clientGrants = manifest.policy.clientGrants
+    }
+
+    /// Who may answer a call `verdict` asks about, and the longest a client's answer may grant:
+    /// the deciding rule's own settings, else the policy's; a high-risk tool is answered by
+    /// operators unless the rule that asks says otherwise.
+    public func approvalRights(_ verdict: PolicyVerdict) -> (approvers: ApprovalApprovers, clientGrants: ApprovalScope) {
+        let approvers = verdict.deciding?.approvers ?? (verdict.risk == .high ? .operator : self.approvers)
+        return (approvers, verdict.deciding?.clientGrants ?? clientGrants)
     }
 
     /// The risk of `tool`: the highest of what its plugin declares and what `policy.risk` says.
@@ -103,6 +117,9 @@ public struct PolicyMatch: Sendable, Equatable {
     public let decision: PolicyDecision
     public let pattern: String
     public let location: SourceLocation
+    /// An ask rule's own `approvers:` and `client_grants:`, when it says.
+    public var approvers: ApprovalApprovers?
+    public var clientGrants: ApprovalScope?
 }
 
 /// The policy engine's answer for one tool and caller, with everything `tools explain` prints.

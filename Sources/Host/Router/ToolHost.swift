@@ -1,3 +1,4 @@
+import Base
 import Children
 import Registry
 import Foundation
@@ -18,7 +19,7 @@ public struct ToolHost: Sendable {
     /// concurrency limit and the bridge (whose servers the caller updates with `MCPBridge.apply`).
     /// Without them (one-shot commands) the host has parts of its own. `revision` goes into every trace.
     public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
-                environment: [String: String] = ProcessInfo.processInfo.environment,
+                environment: [String: String] = HostEnvironment.values,
                 parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
         let recorder = parts?.recorder ?? TraceRecorder(registry: registry, logger: logger)
         var plugins: [any ToolPlugin] = []
@@ -61,6 +62,7 @@ public struct ToolHost: Sendable {
         settings.revision = revision
         settings.approvalTimeout = manifest.policy.approvalTimeout
         settings.grantDuration = manifest.policy.grantDuration
+        settings.maxPending = manifest.policy.maxPending
         let approvals = parts?.approvals ?? ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
         let skillPatterns = ManifestPermissions.skillPatterns(manifest)
         router = try ToolRouter(plugins: plugins, policy: policy, recorder: recorder, settings: settings, limiter: parts?.limiter,

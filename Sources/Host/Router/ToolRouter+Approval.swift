@@ -17,13 +17,14 @@ extension ToolRouter {
     /// (`approver`), and waits for the first answer from anyone, the request's expiry, or the
     /// caller's cancellation (which withdraws it).
     func approve(_ name: String, arguments: JSONValue, route: Route, verdict: PolicyVerdict, caller: ToolCaller, session: String,
-                 span: String, approver: ToolApprover?, deferred: DeferredApproval? = nil) async -> ApprovalGate {
+                 sessionEnds: Bool, span: String, approver: ToolApprover?, deferred: DeferredApproval? = nil,
+                 waiting: (@Sendable (ApprovalPrompt) -> Void)? = nil) async -> ApprovalGate {
         let desk = approvals
         let ruleKey = Self.ruleKey(verdict)
         let rule = ruleLocation(verdict)
         let storedName = TraceRedaction.name(name)
-        if let grant = await desk.activeGrant(tool: storedName, agent: TraceRedaction.name(caller.agent), session: TraceRedaction.name(session),
-                                              ruleKey: ruleKey) {
+        let agent = TraceRedaction.name(caller.agent)
+        if let grant = await desk.activeGrant(tool: storedName, agent: agent, session: TraceRedaction.name(session), ruleKey: ruleKey) {
             record("approval.granted", name, caller, session, span, [
                 "approval_id": .string(grant.approvalId), "grant_id": .string(grant.id), "scope": .string(grant.scope.rawValue),
                 "by": .string(grant.grantedBy), "via": "grant",
@@ -31,53 +32,105 @@ extension ToolRouter {
             return .proceed
         }
         let digest = ApprovalDesk.digest(arguments)
-        if let state = deferred?.requestState, let resumed = await desk.read(state), resumed.agent == TraceRedaction.name(caller.agent),
-           resumed.tool == storedName, resumed.argumentsDigest == digest {
-            // A 2026-07-28 retry: the client's answer (if any) to the request it was asked about.
-            if resumed.status == .pending, let answer = deferred?.answer { _ = await desk.decide(resumed.id, answer) }
-            let current = await desk.read(resumed.id) ?? resumed
-            switch current.status {
-            case .pending:
-                guard current.expiresAt <= desk.now() else { return .inputRequired(prompt(for: current)) }
-                await desk.close(current, .expired, reason: "no answer within policy.approval_timeout")
-                return conclude(await desk.read(current.id) ?? current, name, caller, session, span)
-            case .granted:
-                // One approval, one run: a replayed requestState is a new call, asked anew below.
-                if await desk.consume(current.id) { return conclude(current, name, caller, session, span) }
-            case .denied, .expired: return conclude(current, name, caller, session, span)
-            case .withdrawn: break
+        let rights = policy.approvalRights(verdict)
+        if let deferred {
+            // A 2026-07-28 call does not wait: it resumes the request it was asked about (its
+            // `requestState`), or the same call's request still open, with the client's answer if any.
+            // Only requests asked this way resume: a request a waiting call (REST, stdio) stands on never runs a second call.
+            var resumed: ApprovalRecord?
+            if let state = deferred.requestState, let read = await desk.read(state) { resumed = read }
+            if resumed == nil { resumed = await desk.openDeferred(agent: agent, tool: storedName, argumentsDigest: digest, ruleKey: ruleKey,
+                                                                    keep: .seconds(settings.approvalTimeout.seconds)) }
+            if let resumed, resumed.deferred, resumed.agent == agent, resumed.tool == storedName, resumed.argumentsDigest == digest, resumed.ruleKey == ruleKey {
+                if resumed.status == .pending, let answer = deferred.answer {
+                    if case .success(.refused(_, let reason)) = await desk.decide(resumed.id, clientAnswer(answer, for: resumed)) {
+                        logger.notice("a client's answer was refused", metadata: ["host.approval": "\(resumed.id)", "host.reason": "\(reason)"])
+                    }
+                }
+                let current = await desk.read(resumed.id) ?? resumed
+                switch current.status {
+                case .pending:
+                    guard current.expiresAt <= desk.now() else { return waitingGate(for: current) }
+                    await desk.close(current, .expired, reason: "no answer within policy.approval_timeout")
+                    return conclude(await desk.read(current.id) ?? current, name, caller, session, span)
+                case .granted:
+                    // One approval, one run: a replayed requestState is a new call, asked anew below.
+                    if await desk.consume(current.id) { return conclude(current, name, caller, session, span) }
+                case .denied, .expired:
+                    if deferred.requestState == current.id { return conclude(current, name, caller, session, span) }
+                case .withdrawn: break
+                }
             }
         }
         // Secrets are redacted; content arguments stay readable (capped): an approver must see what they approve.
         let redacted = TraceRedaction.forTrace(arguments, content: [], maxBytes: settings.maxTraceArgumentBytes)
         let now = desk.now()
-        let draft = ApprovalRecord(
+        var draft = ApprovalRecord(
             id: "apr_" + ApprovalDesk.randomId(), tool: storedName, arguments: redacted.jsonText, argumentsDigest: digest,
-            agent: TraceRedaction.name(caller.agent), role: caller.role, group: caller.group, session: TraceRedaction.name(session), spanId: span,
+            agent: agent, role: caller.role, group: caller.group, session: TraceRedaction.name(session), spanId: span,
             rule: rule, ruleKey: ruleKey, policyReason: verdict.reason, revision: settings.revision, hostId: desk.hostId,
             createdAt: now, expiresAt: now.addingTimeInterval(settings.approvalTimeout.seconds))
+        draft.approvers = rights.approvers
+        draft.clientScope = rights.clientGrants
+        draft.sessionEnds = sessionEnds
+        draft.deferred = deferred != nil
         let opened: ApprovalRecord
-        do throws(RegistryError) { opened = try await desk.open(draft).record } catch {
+        do throws(RegistryError) { opened = try await desk.open(draft, maxPending: settings.maxPending).record } catch {
+            if error.code == .limit {
+                return .stop(.blocked, .error("\(name) needs approval, and \(error.message)."), reason: "approval_limit",
+                             detail: ["error": "approval_limit", "message": .string(TraceRedaction.message(error.message))])
+            }
             logger.error("approval request not stored", metadata: ["host.tool": "\(storedName)", "host.error": "\(error.message)"])
             return .stop(.failed, .error("\(name) needs approval, and the request could not be stored (\(error.code.rawValue)); try again."),
                          reason: ToolError.Code.failed.rawValue, detail: ["error": "approval_unavailable", "message": .string(TraceRedaction.message(error.message))])
         }
-        if deferred != nil { return .inputRequired(prompt(for: opened)) }
-        logger.notice("call waits for approval", metadata: [
+        if deferred != nil { return waitingGate(for: opened) }
+        // Said once: to the person at the terminal when there is one (`waiting`), else in the host's log.
+        logger.log(level: waiting == nil ? .notice : .info, "call waits for approval", metadata: [
             "host.tool": "\(storedName)", "host.agent": "\(draft.agent)", "host.approval": "\(opened.id)", "host.rule": "\(rule)",
             "host.hint": "agenthub approvals approve \(opened.id)"])
         let question = prompt(for: opened)
+        waiting?(question)
         var elicit: (@Sendable () async -> ApprovalAnswer?)?
-        if let approver { elicit = { await approver(question) } }
+        if let approver, opened.approvers.admits(via: "elicitation") {
+            elicit = { [self] in await approver(question).map { self.clientAnswer($0, for: opened) } }
+        }
         let ended = await desk.wait(for: opened, elicit: elicit)
-        if ended.status == .granted { _ = await desk.consume(ended.id) }
+        if ended.status == .granted, await !desk.consume(ended.id) {
+            // Another call ran on this approval first: one approval, one call, whatever the fronts.
+            record("approval.used", name, caller, session, span, ["approval_id": .string(ended.id), "reason": "another call ran on this approval"])
+            return .stop(.blocked, .error("The approval \(ended.id) for \(storedName) was already used by another call; call again to ask anew."),
+                         reason: "approval_used", detail: ["approval_id": .string(ended.id), "reason": "approval already used"])
+        }
         return conclude(ended, name, caller, session, span)
+    }
+
+    /// What a deferred call answers while its request is pending: the question, when the caller's
+    /// client may answer it; else that it waits for an operator (the same call again resumes it).
+    func waitingGate(for record: ApprovalRecord) -> ApprovalGate {
+        if record.approvers.admits(via: "elicitation") { return .inputRequired(prompt(for: record)) }
+        return .stop(.awaitingApproval, .error("""
+            \(record.tool) needs approval from an operator (\(record.rule)); request \(record.id) is pending until \(TraceEvent.timestamp(record.expiresAt)). \
+            Once it is approved (agenthub approvals approve \(record.id)), make the same call again.
+            """), reason: "approval_pending", detail: ["approval_id": .string(record.id), "reason": "waiting for an operator"])
+    }
+
+    /// A client's answer as the request lets it stand: its scope lowered to the longest the rule
+    /// lets a client grant (and never `session` where no session ends), every grant with an end.
+    func clientAnswer(_ answer: ApprovalAnswer, for record: ApprovalRecord) -> ApprovalAnswer {
+        var answer = answer
+        answer.via = "elicitation"
+        guard answer.granted else { answer.scope = .call; return answer }
+        let allowed = record.scopes(via: "elicitation")
+        answer.scope = allowed.last { $0 <= answer.scope } ?? .call
+        answer.grantExpiresAt = answer.scope == .call ? nil : approvals.now().addingTimeInterval(settings.grantDuration.seconds)
+        return answer
     }
 
     /// What the client is asked about `record`.
     func prompt(for record: ApprovalRecord) -> ApprovalPrompt {
         ApprovalPrompt(id: record.id, tool: record.tool, arguments: JSONValue.parse(record.arguments) ?? .string(record.arguments), rule: record.rule,
-                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration)
+                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration, scopes: record.scopes(via: "elicitation"))
     }
 
     /// What an ended request means for its call, recorded in the call's trace.

@@ -7,10 +7,12 @@ import Plugins
 extension ToolRouter {
     /// Runs one call. Never throws: every failure is an error result with a status.
     /// `progress` receives the call's progress when the caller asked for it. A call whose decision
-    /// is `ask` waits for approval (`approver` asks the caller's own client, when it can answer).
-    public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String,
+    /// is `ask` waits for approval (`approver` asks the caller's own client, when it can answer;
+    /// `waiting` hears the question when the call starts to wait, to tell a person at a terminal).
+    /// `sessionEnds`: the caller's session is one that ends (an MCP session), so `session` can be an approval scope.
+    public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String, sessionEnds: Bool = false,
                      progress: ToolProgressSink? = nil, approver: ToolApprover? = nil,
-                     deferred: DeferredApproval? = nil) async -> ToolCallOutcome {
+                     deferred: DeferredApproval? = nil, waiting: (@Sendable (ApprovalPrompt) -> Void)? = nil) async -> ToolCallOutcome {
         let started = ContinuousClock.now
         let span = TraceEvent.newSpanId()
         let args = arguments ?? .object([:])
@@ -30,7 +32,12 @@ extension ToolRouter {
         func finish(_ status: ToolCallOutcome.Status, _ result: ToolResult, reason: String?, detail: JSONValue? = nil) -> ToolCallOutcome {
             var event = trace
             event.at = TraceEvent.timestamp()
-            event.type = status == .succeeded ? "tool.result" : status == .failed ? "tool.failed" : "tool.blocked"
+            switch status {
+            case .succeeded: event.type = "tool.result"
+            case .failed: event.type = "tool.failed"
+            case .blocked: event.type = "tool.blocked"
+            case .awaitingApproval: event.type = "tool.awaiting_approval"
+            }
             event.durationMs = (ContinuousClock.now - started).milliseconds
             event.resultBytes = result.byteCount
             event.argumentBytes = nil
@@ -67,12 +74,12 @@ extension ToolRouter {
         }
         if !verdict.permitsCall {
             // `ask`: nobody is asked about a call that could not run anyway (checked above).
-            switch await approve(name, arguments: args, route: route, verdict: verdict, caller: caller, session: session, span: span,
-                                 approver: approver, deferred: deferred) {
+            switch await approve(name, arguments: args, route: route, verdict: verdict, caller: caller, session: session,
+                                 sessionEnds: sessionEnds, span: span, approver: approver, deferred: deferred, waiting: waiting) {
             case .proceed: break
             case .stop(let status, let result, let reason, let detail): return finish(status, result, reason: reason, detail: detail)
             case .inputRequired(let prompt):
-                var outcome = finish(.blocked, .error("\(name) needs approval: answer the question the server sent (approval \(prompt.id))."),
+                var outcome = finish(.awaitingApproval, .error("\(name) needs approval: answer the question the server sent (approval \(prompt.id))."),
                                      reason: "input_required", detail: ["approval_id": .string(prompt.id), "reason": "input required from the client"])
                 outcome.approval = prompt
                 return outcome

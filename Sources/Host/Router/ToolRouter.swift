@@ -17,6 +17,8 @@ public final class ToolRouter: Sendable {
         public var approvalTimeout = PolicyConfig().approvalTimeout
         /// How long an agent grant lasts by default (`policy.grant_duration`).
         public var grantDuration = PolicyConfig().grantDuration
+        /// How many approval requests one agent may have pending (`policy.max_pending`).
+        public var maxPending = PolicyConfig().maxPending
         public init() {}
     }
 
@@ -173,6 +175,8 @@ public struct ToolCallOutcome: Sendable {
         case failed
         /// Policy blocked it, or no such tool exists (the two look the same to the caller).
         case blocked
+        /// It did not run yet: its approval request is pending (a caller that does not wait calls again).
+        case awaitingApproval = "awaiting_approval"
     }
 
     public let result: ToolResult

@@ -32,6 +32,7 @@ public final class HostRuntime: Sendable {
     public init(context: HostContext, configPath: String, kind: String, syncing: Bool = true, loadError: HostError? = nil) throws(HostError) {
         self.context = context
         self.logger = context.logger
+        ProcessHardening.scrub(secretsOf: context.manifest)
         let parts = HostParts(manifest: context.manifest, registry: context.registry, logger: context.logger, environment: context.environment)
         let state = try HostState(context: context, configPath: configPath, revision: context.revision, parts: parts, loadError: loadError)
         self.state = state

@@ -154,7 +154,7 @@ final class BridgedServer: @unchecked Sendable {
                 do {
                     let result = try await connection.request("initialize", [
                         "protocolVersion": .string(Self.protocolVersions[0]), "capabilities": [:],
-                        "clientInfo": ["name": "agenthub", "title": "AgentHub", "version": "0.1.0"],
+                        "clientInfo": ["name": "agenthub", "title": "AgentHub", "version": .string(AgentHubVersion.current)],
                     ])
                     guard case .string(let version)? = result["protocolVersion"] else {
                         return .failure(BridgeError(.protocolViolation, "\(name) answered initialize without a protocolVersion"))

@@ -1,0 +1,30 @@
+import Base
+import CShims
+import Foundation
+
+/// What every `agenthub` process does first: it becomes non-dumpable, so another process of the
+/// same user (a bridged server, a skill's script) cannot read its memory or `/proc/PID/environ`
+/// nor attach a debugger; and it scrubs secrets from its live environment once `HostEnvironment`
+/// holds them. What a same-user process can still do is in the README ("What the host protects").
+public enum ProcessHardening {
+    /// Non-dumpable, and every secret-looking variable scrubbed (`HostEnvironment.isSecretName`).
+    public static func harden() {
+        _ = HostEnvironment.values
+        _ = agenthub_set_undumpable()
+        scrub(HostEnvironment.values.keys.filter(HostEnvironment.isSecretName))
+    }
+
+    /// Scrubs the variables a manifest names as secrets (`agents.NAME.key_env`, `sources[].token_env`),
+    /// whatever they are called.
+    public static func scrub(secretsOf manifest: Manifest) {
+        scrub(manifest.agents.compactMap(\.keyEnv) + manifest.sources.compactMap(\.tokenEnv))
+    }
+
+    static func scrub(_ names: some Sequence<String>) {
+        _ = HostEnvironment.values
+        for name in names where getenv(name) != nil { agenthub_scrub_env(name) }
+    }
+
+    /// Whether this process is non-dumpable (tests, `agenthub status`).
+    public static var isUndumpable: Bool { agenthub_is_dumpable() == 0 }
+}
