@@ -2,6 +2,7 @@
 #include "cshims.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -82,4 +83,8 @@ void agenthub_scrub_env(const char *name) {
         }
     }
     unsetenv(name);
+}
+
+int agenthub_malloc_trim(void) {
+    return malloc_trim(0);
 }

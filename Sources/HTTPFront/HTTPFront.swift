@@ -94,10 +94,13 @@ public enum HTTPFront {
     public static func service(runtime: HostRuntime, keys: APIKeys, metrics: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger,
                                listening: @escaping @Sendable (String) -> Void) -> some Service {
         let api = HTTPAPI(runtime: runtime, keys: keys, listen: (host, port), logger: logger)
-        let idle = runtime.state.snapshot.manifest.http.idleTimeout.seconds
+        let settings = runtime.state.snapshot.manifest.http
+        let idle = settings.idleTimeout.seconds
+        // Read at start: request_timeout and max_connections_per_address need a restart to change.
+        let connections = ConnectionGuard(requestTimeout: settings.requestTimeout.duration, maxPerAddress: settings.maxConnectionsPerAddress)
         let app = Application(
             router: router(runtime: runtime, api: api, metrics: metrics, started: Date()),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(idle * 1000)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: connections.handlers(), idleTimeout: .milliseconds(Int64(idle * 1000)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "agenthub"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? port

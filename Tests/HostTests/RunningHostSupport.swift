@@ -279,7 +279,9 @@ final class SSEStream: @unchecked Sendable {
                 event.data = data.joined(separator: "\n")
                 return event
             }
-            guard Date() < deadline, fill() else { return nil }
+            guard Date() < deadline else { return nil }
+            // The last events may arrive with the stream's end: parse them before saying it ended.
+            if !fill(), text.range(of: "\n\n") == nil { return nil }
         }
     }
 

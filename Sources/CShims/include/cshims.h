@@ -34,4 +34,7 @@ int agenthub_reset_signals(void);
 /// /proc/PID/environ included, where it still points there), then unsetenv(name).
 void agenthub_scrub_env(const char *name);
 
+/// malloc_trim(0): gives free heap memory back to the system. Returns 1 when some was released.
+int agenthub_malloc_trim(void);
+
 #endif
