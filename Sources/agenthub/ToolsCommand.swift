@@ -96,7 +96,7 @@ struct ListTools: AsyncParsableCommand {
             })
         }
         for name in changes.filter({ $0.value == .blocked }).keys.sorted() {
-            Output.stderr("blocked: \(name) changed its definition since first seen (pin: strict); review it, then run `agenthub tools accept \(name)`")
+            Output.stderr("blocked: \(name) is new or changed since its server's tools were pinned (pin: strict, or a name that differs only in case); review it, then run `agenthub tools accept \(name)`")
         }
     }
 }

@@ -3,17 +3,22 @@ import Foundation
 import Registry
 
 extension MCPBridge {
-    /// Compares `tool` with its pin (pinning it when first seen). Returns what a changed definition
-    /// does to it, or nil when it matches.
-    func pinCheck(_ tool: BridgedTool, server: BridgedServerSettings, stored: ToolPinRecord?) -> DefinitionChange? {
+    /// Compares `tool` with its pin. A server's tools are pinned when the server is first seen
+    /// (trust on first use); a tool that appears later is new to the pin, as a changed one is: an
+    /// empty pin that waits for `agenthub tools accept`. Returns what the difference does to the
+    /// tool, or nil when it matches.
+    func pinCheck(_ tool: BridgedTool, server: BridgedServerSettings, stored: ToolPinRecord?, serverPinned: Bool) -> DefinitionChange? {
         let name = tool.descriptor.name
         let writable = registry.map { !$0.isReadOnly } ?? false
-        let pinned: String? = stored?.digest ?? lock.withLock { memoryPins[name] }
-        guard let pinned else {
-            lock.withLock { memoryPins[name] = tool.digest }
-            if writable { try? registry?.pinTool(name, server: server.name, digest: tool.digest) }
-            return nil
+        var pinned: String? = stored?.digest ?? lock.withLock { memoryPins[name] }
+        if pinned == nil {
+            // First seen with the server: pinned as it is. Added to a pinned server: pinned empty, to be accepted.
+            let digest = serverPinned ? "" : tool.digest
+            lock.withLock { memoryPins[name] = digest }
+            if writable { try? registry?.pinTool(name, server: server.name, digest: digest) }
+            pinned = digest
         }
+        guard let pinned else { return nil }
         if pinned == tool.digest {
             if writable, stored?.changedDigest != nil { try? registry?.recordChangedDefinition(name, digest: nil) }
             return nil
@@ -21,19 +26,42 @@ extension MCPBridge {
         let change: DefinitionChange = server.pin == .strict ? .blocked : .changed
         let isNew = lock.withLock { reported.insert("\(name) \(tool.digest)").inserted }
         if isNew {
-            logger.warning("a bridged tool's definition changed since it was first seen", metadata: [
+            logger.warning(pinned.isEmpty ? "a bridged tool appeared after its server's tools were pinned" : "a bridged tool's definition changed since it was first seen", metadata: [
                 "plugins.mcp.tool": "\(name)", "plugins.mcp.pinned": "\(pinned)", "plugins.mcp.now": "\(tool.digest)",
                 "plugins.mcp.effect": "\(change == .blocked ? "blocked until `agenthub tools accept \(name)`" : "marked; still callable (pin: warn)")"])
             if writable, stored?.changedDigest != tool.digest {
                 try? registry?.recordChangedDefinition(name, digest: tool.digest)
                 try? registry?.appendTraceEvents([TraceEvent(
-                    at: TraceEvent.timestamp(), type: "tool.definition_changed", session: "bridge", spanId: TraceEvent.newSpanId(),
+                    at: TraceEvent.timestamp(), type: pinned.isEmpty ? "tool.added" : "tool.definition_changed", session: "bridge", spanId: TraceEvent.newSpanId(),
                     agent: "host", role: nil, group: nil, tool: name, decision: change.rawValue,
                     detail: ["server": .string(server.name), "pinned": .string(pinned), "now": .string(tool.digest),
                              "pin": .string(server.pin.rawValue)])])
             }
         }
         return change
+    }
+
+    /// Tools whose names differ only in case (`Echo` beside `echo`): reported once each; the ones not
+    /// accepted as they are (new, or changed) are held, whatever the pin mode, since a look-alike
+    /// name is how a server slips a tool past a reader.
+    func caseCollisions(_ names: [String]) -> Set<String> {
+        var byFolded: [String: [String]] = [:]
+        for name in names { byFolded[name.lowercased(), default: []].append(name) }
+        var colliding: Set<String> = []
+        for group in byFolded.values where group.count > 1 {
+            colliding.formUnion(group)
+            let key = "case " + group.sorted().joined(separator: " ")
+            if lock.withLock({ reported.insert(key).inserted }) {
+                logger.warning("bridged tools whose names differ only in case", metadata: ["plugins.mcp.tools": "\(group.sorted().joined(separator: ", "))"])
+                if let registry, !registry.isReadOnly {
+                    try? registry.appendTraceEvents([TraceEvent(
+                        at: TraceEvent.timestamp(), type: "tool.name_collision", session: "bridge", spanId: TraceEvent.newSpanId(),
+                        agent: "host", role: nil, group: nil, tool: group.sorted().first ?? "", decision: "blocked",
+                        detail: ["tools": .array(group.sorted().map { .string($0) })])])
+                }
+            }
+        }
+        return colliding
     }
 
     /// Records each server's status for `agenthub servers` (a separate process reads it), when it

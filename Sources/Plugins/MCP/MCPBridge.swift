@@ -40,6 +40,8 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     var changes: [String: DefinitionChange] = [:]
     /// Pins seen by this process (a read-only registry cannot store them).
     var memoryPins: [String: String] = [:]
+    /// Servers whose tools were pinned once (in this process): a tool they add later waits to be accepted.
+    var pinnedServers: Set<String> = []
     /// Changed definitions already logged and traced, as `tool digest`.
     var reported: Set<String> = []
     /// The status of each server as this process last recorded it: only a different one is written.
@@ -180,7 +182,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
         if change == .blocked {
             refresh()  // it may have been accepted since
             if lock.withLock({ changes[tool] }) == .blocked {
-                throw ToolError(.forbidden, "\(tool) changed its definition since it was first seen, and its server has pin: strict; "
+                throw ToolError(.forbidden, "\(tool) is new or changed since its server's tools were pinned, and is held (pin: strict, or a name that differs only in case from another tool); "
                                 + "review it, then run `agenthub tools accept \(tool)`")
             }
         }
@@ -195,14 +197,23 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
         var newChanges: [String: DefinitionChange] = [:]
         for server in servers {
             let pins = (try? registry?.toolPins(server: server.name)) ?? [:]
-            for tool in server.currentTools {
+            let tools = server.currentTools
+            let serverPinned = !pins.isEmpty || lock.withLock { pinnedServers.contains(server.name) }
+            for tool in tools {
                 newRoutes[tool.descriptor.name] = (server, tool)
-                if let change = pinCheck(tool, server: server.settings, stored: pins[tool.descriptor.name]) {
+                if let change = pinCheck(tool, server: server.settings, stored: pins[tool.descriptor.name], serverPinned: serverPinned) {
                     newChanges[tool.descriptor.name] = change
                     if change == .blocked { continue }
                 }
                 newVisible.append(tool.descriptor)
             }
+            if !tools.isEmpty { lock.withLock { _ = pinnedServers.insert(server.name) } }
+        }
+        // Look-alike names: a tool not accepted as it is (new or changed) is held while it collides.
+        let colliding = caseCollisions(Array(newRoutes.keys))
+        for name in colliding where newChanges[name] != nil {
+            newChanges[name] = .blocked
+            newVisible.removeAll { $0.name == name }
         }
         let (differs, handlers) = lock.withLock { () -> (Bool, [@Sendable () -> Void]) in
             let differs = visible != newVisible || changes != newChanges
