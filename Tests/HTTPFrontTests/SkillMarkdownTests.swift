@@ -99,6 +99,15 @@ import Testing
         #expect(html.contains("rel=\"nofollow noopener noreferrer\""))
     }
 
+    @Test func aSchemeRelativeLinkLeavesNoHrefWhateverSlashesItUses() {
+        for link in ["//evil.example/x", "\\\\evil.example", "/\\evil.example", "&#47;/evil.example", " //evil.example"] {
+            #expect(!HTMLSanitizer.safeURL(link), "\(link)")
+        }
+        let html = HTMLSanitizer.clean("<p><a href=\"//evil.example/steal\">docs</a></p>")
+        #expect(!html.contains("evil.example"), "\(html)")
+        #expect(HTMLSanitizer.safeURL("/skills/pdf") && HTMLSanitizer.safeURL("docs/usage.md") && HTMLSanitizer.safeURL("#top"))
+    }
+
     @Test func theSanitiserClosesWhatIsOpenAndDropsStrayClosingTags() {
         // Raw HTML never reaches it from a body (it is text by then); this is the wall behind that one.
         let html = HTMLSanitizer.clean("<p><strong>bold <em>and more")

@@ -128,4 +128,29 @@ import TestSupport
             #expect(!text.contains(key) && !text.contains(String(key.dropFirst(3).prefix(20))), "\(text)")
         }
     }
+
+    @Test func mcpTakesOnlyJSONSkillFilesNeverRenderAndMetricsHideToolNamesByDefault() async throws {
+        try await withTemporaryDirectory { dir in
+            try write("<script>alert(1)</script>", to: "skills/public-guide/page.html", in: dir)
+            try write("<svg onload=alert(1)/>", to: "skills/public-guide/pic.svg", in: dir)
+            let api = try await APIHost.start(dir)
+            let initialize = #"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}"#
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+                let answer = await api.call("POST", "/mcp", as: "writer", body: initialize, headers: ["Content-Type": type, "Accept": "application/json, text/event-stream"])
+                #expect(answer.status == 415, "\(type): \(answer.status) \(answer.body)")
+            }
+            let json = await api.call("POST", "/mcp", as: "writer", body: initialize, headers: ["Content-Type": "application/json; charset=utf-8", "Accept": "application/json, text/event-stream"])
+            #expect(json.status == 200, "\(json.body)")
+            for file in ["page.html", "pic.svg"] {
+                let served = await api.call("GET", "/v1/skills/public-guide/files/\(file)", as: "writer")
+                #expect(served.status == 200, "\(file): \(served.body)")
+                #expect(served.headers["content-type"]?.hasPrefix("text/plain") == true, "\(file): \(served.headers)")
+                #expect(served.headers["x-content-type-options"] == "nosniff" && served.headers["content-security-policy"]?.contains("sandbox") == true)
+                #expect(served.headers["content-disposition"]?.hasPrefix("attachment") == true)
+            }
+            _ = await api.call("POST", "/v1/tools/memory_search/call", as: "writer", body: #"{"arguments": {"query": "x"}}"#)
+            let metrics = await api.call("GET", "/metrics", as: nil)
+            #expect(metrics.body.contains("agenthub_tool_calls_total") && !metrics.body.contains("memory_search"), "\(metrics.body.prefix(2000))")
+        }
+    }
 }

@@ -95,11 +95,21 @@ extension HTTPAPI {
             }
             let etag = Self.etag([skill.digest, path, String(content.utf8.count)])
             if Self.matches(request, etag) { return Self.notModified(etag) }
-            let type = skillFileMIMEType(path, binary: false)
-            return Response(status: .ok, headers: [.contentType: "\(type); charset=utf-8", .eTag: etag],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: content)))
+            // A skill's files are untrusted: a browser must never run them on this origin. Types a
+            // browser renders actively (HTML, SVG, XML, scripts) go out as plain text; every file
+            // carries nosniff and a sandboxing CSP, and opens as a download.
+            var type = skillFileMIMEType(path, binary: false)
+            if Self.activeTypes.contains(type) || PathText.pathExtension(path).lowercased().hasPrefix("svg") || PathText.pathExtension(path).lowercased().hasPrefix("xht") { type = "text/plain" }
+            let name = PathText.lastComponent(path).filter { $0.isLetter || $0.isNumber || "._-".contains($0) }
+            return Response(status: .ok, headers: [
+                .contentType: "\(type); charset=utf-8", .eTag: etag, .xContentTypeOptions: "nosniff",
+                .contentSecurityPolicy: "default-src 'none'; sandbox", .contentDisposition: "attachment; filename=\"\(name.isEmpty ? "file" : name)\"",
+            ], body: ResponseBody(byteBuffer: ByteBuffer(string: content)))
         }
     }
+
+    /// MIME types a browser would render or run: served as `text/plain` instead.
+    static let activeTypes: Set<String> = ["text/html", "application/xml", "text/javascript", "image/svg+xml", "application/xhtml+xml", "text/xml"]
 
     func visibleSkill(_ name: String, _ who: APIIdentity) throws -> SkillRecord {
         let permissions = who.snapshot.tools.router.permissions(for: who.caller)

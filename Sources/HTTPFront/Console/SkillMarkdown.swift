@@ -144,10 +144,13 @@ enum HTMLSanitizer {
     }
 
     /// `http`, `https`, `mailto`, a fragment or a relative path; entities and control characters are
-    /// undone first, as the browser would, so `jav&#x61;script:` is caught.
+    /// undone first, as the browser would, so `jav&#x61;script:` is caught. A scheme-relative
+    /// `//host` (or `\\host`, `/\\host`: browsers read a backslash as a slash) leaves the host: refused.
     static func safeURL(_ raw: String) -> Bool {
         let decoded = decodeEntities(raw).unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7f }
         let text = String(String.UnicodeScalarView(decoded)).lowercased()
+        let lead = text.prefix(2).map { $0 == "\\" ? "/" : $0 }
+        if lead == ["/", "/"] { return false }
         guard let colon = text.firstIndex(of: ":") else { return true }
         if let stop = text.firstIndex(where: { "/?#".contains($0) }), stop < colon { return true }
         let scheme = text[..<colon]

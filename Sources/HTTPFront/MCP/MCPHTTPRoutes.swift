@@ -23,6 +23,11 @@ extension HTTPAPI {
             guard takesJSON || takesSSE else {
                 throw APIError(.notAcceptable, "not_acceptable", "Accept must include application/json or text/event-stream")
             }
+            // A message is JSON: anything else (a form a page can post without asking) is refused.
+            let contentType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard contentType == "application/json" else {
+                throw APIError(.unsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json, found \(contentType.map { "'\(TraceRedaction.name($0))'" } ?? "none")")
+            }
             var request = request
             let buffer = try await self.body(&request)
             let bytes = Array(buffer.readableBytesView)

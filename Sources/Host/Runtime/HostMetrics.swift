@@ -6,10 +6,15 @@ import Metrics
 /// Label values come from the manifest and the catalog, never from a caller's free text, so a
 /// client cannot grow the number of series (an unknown tool is counted as `(unknown)`).
 public struct HostMetrics: Sendable {
-    public init() {}
+    /// Whether tool labels carry the tool's name (`http.metrics_tool_names`); else `(hidden)`, since
+    /// `/metrics` answers without a key and names say what the host offers.
+    public let namesTools: Bool
+
+    public init(namesTools: Bool = false) { self.namesTools = namesTools }
 
     /// One routed call: by tool, the policy's decision and how it ended, with its latency.
     public func toolCall(tool: String, decision: String, outcome: String, duration: Duration) {
+        let tool = namesTools || tool == "(unknown)" ? tool : "(hidden)"
         Counter(label: "agenthub_tool_calls_total", dimensions: [("tool", tool), ("decision", decision), ("outcome", outcome)]).increment()
         Metrics.Timer(label: "agenthub_tool_call_duration_seconds", dimensions: [("tool", tool)], preferredDisplayUnit: .seconds)
             .recordNanoseconds(duration.nanoseconds)

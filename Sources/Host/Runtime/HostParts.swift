@@ -18,7 +18,7 @@ public final class HostParts: Sendable {
     public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger, environment: [String: String]) {
         recorder = TraceRecorder(registry: registry, logger: logger)
         limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
-        metrics = HostMetrics()
+        metrics = HostMetrics(namesTools: manifest.http.metricsToolNames)
         approvals = ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
         bridge = MCPBridge(servers: ToolHost.bridgedServers(manifest, environment: environment),
                            settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry, logger: logger)
