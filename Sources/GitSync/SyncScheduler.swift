@@ -60,7 +60,7 @@ public struct SchedulerSettings: Sendable {
 public actor SyncScheduler<Outcome: Sendable> {
     /// Runs one source's sync. `explicit` is true when someone asked for it (not the interval).
     public typealias Runner = @Sendable (_ source: String, _ explicit: Bool) async -> (SyncRunVerdict, Outcome)
-    /// Told whenever a source's next run is decided (nil: not scheduled, as when stalled).
+    /// Told whenever a source's next run is decided (nil: not scheduled).
     public typealias ScheduleObserver = @Sendable (_ source: String, _ next: Date?) -> Void
 
     struct Entry {
@@ -104,11 +104,12 @@ public actor SyncScheduler<Outcome: Sendable> {
         for source in sources {
             seen.insert(source.name)
             if var entry = entries[source.name] {
-                if entry.source.configDigest != source.configDigest {
+                if entry.source.configDigest != source.configDigest || (entry.stalled && entry.source.interval != source.interval) {
+                    // A changed entry (its interval too, for a stalled source) is tried now.
                     entry.stalled = false
                     entry.failures = 0
                     entry.nextDue = now
-                } else if entry.source.interval != source.interval, !entry.stalled, entry.failures == 0 {
+                } else if entry.source.interval != source.interval, entry.failures == 0 {
                     entry.nextDue = min(entry.nextDue ?? now, now.addingTimeInterval(source.interval))
                 }
                 entry.source = source
@@ -168,9 +169,9 @@ public actor SyncScheduler<Outcome: Sendable> {
         for task in inFlight.values { await task.value }
     }
 
-    /// Seconds until the earliest source not running, queued or stalled falls due (at most an hour).
+    /// Seconds until the earliest source not running or queued falls due (at most an hour).
     func nextWait(now: Date) -> Double {
-        let due = entries.values.filter { !$0.running && !$0.queued && !$0.stalled }.compactMap(\.nextDue).min()
+        let due = entries.values.filter { !$0.running && !$0.queued }.compactMap(\.nextDue).min()
         return max(0, min(3600, due.map { $0.timeIntervalSince(now) } ?? 3600))
     }
 
@@ -178,7 +179,7 @@ public actor SyncScheduler<Outcome: Sendable> {
         sleeper?.cancel()
     }
 
-    /// When each source is next due (nil when stalled), and whether it runs now.
+    /// When each source is next due (a stalled one too: it is retried with backoff), and whether it runs now.
     public func schedule() -> [String: (next: Date?, delay: Double?, running: Bool, failures: Int, stalled: Bool)] {
         entries.mapValues { ($0.nextDue, $0.lastDelay, $0.running, $0.failures, $0.stalled) }
     }
@@ -188,12 +189,14 @@ public actor SyncScheduler<Outcome: Sendable> {
         entries[source]?.followUpWaiters.count ?? 0
     }
 
-    /// Marks due sources queued (the interval loop), then starts queued ones.
+    /// Marks due sources queued (the interval loop), then starts queued ones. A stalled source's
+    /// retry is a real attempt (as if asked for): its cause may have gone away.
     private func pump(now: Date) {
         for name in order {
-            guard var entry = entries[name], !entry.running, !entry.queued, !entry.stalled,
+            guard var entry = entries[name], !entry.running, !entry.queued,
                   let due = entry.nextDue, due <= now else { continue }
             entry.queued = true
+            if entry.stalled { entry.explicit = true }
             entries[name] = entry
         }
         startQueued()
@@ -232,13 +235,19 @@ public actor SyncScheduler<Outcome: Sendable> {
         switch verdict {
         case .succeeded:
             entry.failures = 0
+            entry.stalled = false
             entry.lastDelay = jittered(entry.source.interval)
         case .failed:
             entry.failures += 1
+            entry.stalled = false
             entry.lastDelay = jittered(min(settings.maxBackoff, settings.backoff * pow(2, Double(min(entry.failures - 1, 30)))))
         case .stalled:
+            // Retried with backoff, at least as often as its interval: a missing remote, path or
+            // variable may come back, and the source with it.
+            entry.failures += 1
             entry.stalled = true
-            entry.lastDelay = nil
+            let cap = min(settings.maxBackoff, max(settings.backoff, entry.source.interval))
+            entry.lastDelay = jittered(min(cap, settings.backoff * pow(2, Double(min(entry.failures - 1, 30)))))
         case .skipped:
             entry.lastDelay = jittered(entry.source.interval)
         }

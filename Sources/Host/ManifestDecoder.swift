@@ -180,13 +180,14 @@ struct ManifestDecoder {
         return location == nil || name == nil ? nil : source
     }
 
-    /// The checks a sync would make before fetching: a URL it can use (scheme, host, no spaces), and
-    /// for a local path, that the repository exists (when the manifest's folder is known).
+    /// The checks of the URL as written: a scheme, a host, no spaces. Whether the repository is
+    /// there (a local path that vanished, a server that is down) is the sync's business, never the
+    /// manifest's: a missing remote fails its source, not every command that reads the manifest.
     func checkGitURL(_ url: String, _ node: Node, _ label: String) {
         do throws(GitError) {
             _ = try GitURL.check(url, resolvingPathsAgainst: r.directory ?? ".", source: label)
         } catch {
-            if error.kind == .notFound, r.directory == nil { return }
+            if error.kind == .notFound { return }
             r.error(node, error.message)
         }
     }

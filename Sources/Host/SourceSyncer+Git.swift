@@ -113,9 +113,12 @@ extension SourceSyncer {
 
         let plan: GitSyncPlan
         do { plan = try gitPlan(source, url: url) } catch {
-            logger.error("sync stalled: \(error.message)", metadata: meta)
-            try? registry.recordFailure(name, kind: .config, reason: error.message, configDigest: Self.configDigest(of: source, url: url), startedAt: started)
-            return result(.stalled, error.message, kind: .config)
+            // A remote path that is not there (yet, or any more) fails the run and is retried with
+            // backoff; a setting that cannot work as written stalls it until it changes.
+            let kind = error.kind.failureKind
+            logger.error("sync \(kind == .config ? "stalled" : "failed (\(kind.rawValue))"): \(error.message)", metadata: meta)
+            try? registry.recordFailure(name, kind: kind, reason: error.message, configDigest: Self.configDigest(of: source, url: url), startedAt: started)
+            return result(kind == .config ? .stalled : .failed, error.message, kind: kind)
         }
         if let record, record.status == "stalled", record.configDigest == plan.configDigest, !force {
             return result(.stalled, (record.statusReason ?? "stalled") + " (change the source's manifest entry, or run agenthub sync --source \(name))", kind: .config)

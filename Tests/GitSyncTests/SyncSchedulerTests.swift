@@ -107,22 +107,42 @@ final class ScriptedRunner: @unchecked Sendable {
         #expect(await s.schedule()["a"]?.failures == 0)
     }
 
-    @Test func aStalledSourceIsNotScheduledUntilItsEntryChanges() async {
-        let runner = ScriptedRunner(verdicts: [.stalled, .succeeded], delayMilliseconds: 1)
-        let s = scheduler(runner)
-        await s.update([ScheduledSource(name: "a", interval: 0.05, configDigest: "1")])
+    @Test func aStalledSourceIsRetriedWithBackoffAsARealAttemptAndRecoversWhenItsCauseGoesAway() async {
+        let runner = ScriptedRunner(verdicts: [.stalled, .stalled, .succeeded], delayMilliseconds: 1)
+        let s = scheduler(runner, backoff: 0.05)
+        await s.update([ScheduledSource(name: "a", interval: 3600, configDigest: "1")])
         let loop = Task { await s.run() }
-        while runner.callCount == 0 { try? await Task.sleep(nanoseconds: 5_000_000) }
-        try? await Task.sleep(nanoseconds: 600_000_000)
-        #expect(runner.callCount == 1)
-        #expect(await s.schedule()["a"]?.stalled == true)
-        #expect(runner.calls.first?.1 == false)  // the interval's run is not explicit
-
-        await s.update([ScheduledSource(name: "a", interval: 3600, configDigest: "2")])
-        while runner.callCount < 2 { try? await Task.sleep(nanoseconds: 5_000_000) }
-        #expect(await s.schedule()["a"]?.stalled == false)
+        while runner.callCount < 3 { try? await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(runner.calls.first?.1 == false)  // the first run is the interval's
+        #expect(runner.calls.dropFirst().allSatisfy { $0.1 }, "a stalled source's retry is forced past the stall")
+        let after = await s.schedule()["a"]
+        #expect(after?.stalled == false && after?.failures == 0)
+        #expect(after?.delay == 3600, "back on its interval")
         loop.cancel()
         await loop.value
         await s.drain()
+    }
+
+    @Test func aSuccessfulSyncOnRequestClearsAStall() async {
+        let runner = ScriptedRunner(verdicts: [.stalled, .succeeded], delayMilliseconds: 1)
+        let s = scheduler(runner)
+        await s.update([ScheduledSource(name: "a", interval: 600, configDigest: "1")])
+        _ = await s.trigger("a")
+        #expect(await s.schedule()["a"]?.stalled == true)
+        #expect(await s.schedule()["a"]?.next != nil, "a stalled source is still scheduled")
+        _ = await s.trigger("a")
+        #expect(await s.schedule()["a"]?.stalled == false)
+        #expect(await s.schedule()["a"]?.delay == 600)
+    }
+
+    @Test func aChangedIntervalLiftsAStall() async {
+        let runner = ScriptedRunner(verdicts: [.stalled, .succeeded], delayMilliseconds: 1)
+        let s = scheduler(runner)
+        await s.update([ScheduledSource(name: "a", interval: 600, configDigest: "1")])
+        _ = await s.trigger("a")
+        await s.update([ScheduledSource(name: "a", interval: 60, configDigest: "1")])
+        let entry = await s.schedule()["a"]
+        #expect(entry?.stalled == false && entry?.failures == 0)
+        #expect((entry?.next ?? .distantFuture) <= Date())
     }
 }
