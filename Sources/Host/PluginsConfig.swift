@@ -74,6 +74,8 @@ public struct MCPServerConfig: Codable, Sendable {
     /// blocked until `agenthub tools accept`.
     public var pin = "warn"
     public var location: SourceLocation
+    /// Where `command` was written (what `agenthub check` points at when it cannot run).
+    public var commandLocation: SourceLocation?
     static let keys = ["command", "args", "env", "cwd", "risk", "tools", "timeout", "start_timeout", "pin"]
 
     /// The separator between server and tool in a bridged tool name.

@@ -105,6 +105,7 @@ struct PluginsDecoder {
             guard let m = r.mapping(value, path, known: MCPServerConfig.keys, required: ["command"]),
                   let command = r.string(m["command"], "\(path).command", expand: true) else { continue }
             var server = MCPServerConfig(name: name, command: command, location: ManifestReader.location(key))
+            server.commandLocation = ManifestReader.location(m["command"])
             server.args = r.stringList(m["args"], "\(path).args", expand: true).map(\.0)
             if let env = m["env"] {
                 for (variable, varKey, valueNode) in r.namedEntries(env, "\(path).env") {

@@ -57,6 +57,18 @@ extension RegistryDatabase {
         }
     }
 
+    /// Every live copy named `name` (served, shadowed or not loadable), served first, then in source
+    /// order: what an operator inspecting a name (`skills show`) may want to see.
+    public func liveSkills(named name: String) throws(RegistryError) -> [SkillRecord] {
+        try read("looking up the copies of skill \(name)") { db in
+            try SkillRecord.fetchAll(db, sql: """
+                SELECT s.* FROM skills s JOIN sources src ON src.name = s.source
+                WHERE s.name = ? AND s.deleted_at IS NULL AND src.status != 'removed'
+                ORDER BY (s.shadowed_by IS NULL AND s.loadable) DESC, src.position, s.path
+                """, arguments: [name])
+        }
+    }
+
     /// Every live skill row of a source (loadable or not), by path.
     public func skills(inSource source: String) throws(RegistryError) -> [SkillRecord] {
         try read("listing the skills of \(source)") { db in

@@ -54,6 +54,10 @@ public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, Table
     public var leaseExpiresAt: Date?
     public var lastCheckedAt: Date?
     public var nextAttemptAt: Date?
+
+    /// When it was last tried: a sync that ran, or a check that found nothing new (whichever is later).
+    /// Every front shows this one time as "last tried".
+    public var lastTriedAt: Date? { [lastAttemptAt, lastCheckedAt].compactMap { $0 }.max() }
 }
 
 /// A row of `skills`: one skill directory of one source, with both verdicts.
@@ -112,6 +116,35 @@ public struct SkillRecord: Codable, Sendable, Equatable, FetchableRecord, TableR
         firstSeenAt = row["first_seen_at"]
         updatedAt = row["updated_at"]
         deletedAt = row["deleted_at"]
+    }
+
+    /// As `--json` and the API show it: the error and warning lists as arrays, `metadata` and
+    /// `extra_fields` as the objects they are (never JSON inside a string).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(source, forKey: .source)
+        try c.encode(path, forKey: .path)
+        try c.encode(fileName, forKey: .fileName)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(digest, forKey: .digest)
+        try c.encode(name, forKey: .name)
+        try c.encode(description, forKey: .description)
+        try c.encodeIfPresent(license, forKey: .license)
+        try c.encodeIfPresent(compatibility, forKey: .compatibility)
+        try c.encodeIfPresent(allowedTools, forKey: .allowedTools)
+        try c.encodeIfPresent(metadata.flatMap { JSONValue.parse($0) }, forKey: .metadata)
+        try c.encodeIfPresent(extraFields.flatMap { JSONValue.parse($0) }, forKey: .extraFields)
+        try c.encode(body, forKey: .body)
+        try c.encode(loadable, forKey: .loadable)
+        try c.encode(strict, forKey: .strict)
+        try c.encode(loadErrorList, forKey: .loadErrors)
+        try c.encode(strictErrorList, forKey: .strictErrors)
+        try c.encode(warningList, forKey: .warnings)
+        try c.encodeIfPresent(shadowedBy, forKey: .shadowedBy)
+        try c.encode(firstSeenAt, forKey: .firstSeenAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encodeIfPresent(deletedAt, forKey: .deletedAt)
     }
 
     public var loadErrorList: [String] { Self.list(loadErrors) }

@@ -26,25 +26,37 @@ struct ApprovalsCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Every request, answered or not.")
         var all = false
 
-        @Option(name: .long, help: "Only requests with this status: pending, granted, denied, expired, withdrawn.")
+        @Option(name: .long, help: "Only requests with this status: pending, granted, denied, expired, withdrawn, or all.")
         var status: String?
 
         @Option(name: .long, help: "Only this agent's requests.")
         var agent: String?
+
+        @Option(name: .long, help: "Requests per page (1 to 1000).")
+        var limit = 200
+
+        @Option(name: .long, help: "The next page: requests older than this id (the last id of the page before).")
+        var before: String?
 
         func run() async throws {
             let (context, desk) = try open(global)
             await desk.expireDue()
             var wanted: ApprovalStatus? = all ? nil : .pending
             if let status {
-                guard let parsed = ApprovalStatus(rawValue: status) else {
-                    Output.stderr("error: --status must be one of pending, granted, denied, expired, withdrawn; found '\(status)'")
-                    throw ExitCode(64)
+                if status == "all" { wanted = nil } else {
+                    guard let parsed = ApprovalStatus(rawValue: status) else {
+                        Output.stderr("error: --status must be one of pending, granted, denied, expired, withdrawn, all; found '\(status)'")
+                        throw ExitCode(64)
+                    }
+                    wanted = parsed
                 }
-                wanted = parsed
+            }
+            guard (1...1000).contains(limit) else {
+                Output.stderr("error: --limit must be from 1 to 1000, found \(limit)")
+                throw ExitCode(64)
             }
             let records: [ApprovalRecord]
-            do { records = try context.registry.approvals(status: wanted, agent: agent) } catch {
+            do { records = try context.registry.approvals(status: wanted, agent: agent, before: before, limit: limit) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
             }
@@ -56,6 +68,9 @@ struct ApprovalsCommand: AsyncParsableCommand {
             if records.isEmpty {
                 Output.stderr(wanted == .pending ? "no call is waiting for approval" : "no approval requests")
                 return
+            }
+            if records.count == limit, let last = records.last {
+                defer { Output.stderr("more: agenthub approvals list --before \(last.id)\(status.map { " --status \($0)" } ?? (all ? " --all" : ""))") }
             }
             Output.table(["ID", "STATUS", "TOOL", "AGENT", "CREATED", "EXPIRES", "RULE", "ARGUMENTS"], records.map {
                 [$0.id, $0.status.rawValue, $0.tool, $0.agent, Output.date($0.createdAt), Output.date($0.expiresAt), $0.rule,

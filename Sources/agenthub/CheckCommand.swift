@@ -30,6 +30,13 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for warning in manifest.warnings { Output.stderr(warning.description) }
+        // Bridged servers whose command cannot start: errors at the command's line.
+        let commands = BridgedCommandCheck.problems(in: manifest)
+        if !commands.isEmpty {
+            if options.json { Output.json(["errors": commands.map(\.description)]) }
+            for problem in commands { Output.stderr(problem.description) }
+            throw ExitCode(1)
+        }
         var failed = false
         var checks: [SourceCheck] = []
         for source in manifest.sources {

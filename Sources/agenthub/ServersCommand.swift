@@ -6,13 +6,13 @@ import Plugins
 import Registry
 
 /// `agenthub servers`: the bridged MCP servers as the running hosts see them. Each `agenthub mcp`
-/// (and, later, `agenthub serve`) runs its own servers and records their status in the registry.
+/// and `agenthub serve` runs its own servers and records their status in the registry.
 struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "servers",
         abstract: "Show each bridged MCP server: state, pid, protocol, tools, restarts, last exit, stderr.",
         discussion: """
-            Every running host (agenthub mcp) records the servers it runs; one row per server and host. \
+            Every running host (agenthub serve, agenthub mcp) records the servers it runs; one row per server and host. \
             A server no host is running shows as stopped, with what the last host that ran it saw; one no host \
             has run yet shows as 'not started'. Exit 0, or 1 when a running host reports a server failed.
             """
@@ -65,15 +65,17 @@ struct ServersCommand: AsyncParsableCommand {
             Output.stderr("No MCP servers are declared (plugins.mcp.servers in \(context.manifest.file)).")
         } else {
             if !rows.contains(where: \.running) {
-                Output.stderr("No running host runs these servers (start one with `agenthub mcp`); showing what the last host saw.")
+                Output.stderr("No running host runs these servers (start one with `agenthub serve` or `agenthub mcp`); showing what the last host saw.")
             }
             Output.table(["SERVER", "STATE", "PID", "HOST", "PROTOCOL", "TOOLS", "RESTARTS", "LAST EXIT"], rows.map { row in
                 let s = row.status
                 let state = row.running ? s.state.rawValue : (s.since == .distantPast ? "not started" : "stopped")
                 return [s.server, state, s.pid.map(String.init) ?? "-", row.host ?? "-", s.protocolVersion ?? "-",
-                        String(s.toolCount), String(s.restarts), s.lastExit.map { String($0.prefix(100)) } ?? "-"]
+                        String(s.toolCount), String(s.restarts), s.lastExit.map { $0.count > 60 ? String($0.prefix(57)) + "..." : $0 } ?? "-"]
             })
             for row in rows {
+                // The whole message, cause included, when the table had to cut it.
+                if let exit = row.status.lastExit, exit.count > 60 { print("  \(row.status.server): last exit: \(exit)") }
                 for problem in row.status.problems { print("  \(row.status.server): \(problem)") }
                 if stderr, !row.status.stderrTail.isEmpty {
                     print("  \(row.status.server) stderr:")

@@ -120,7 +120,9 @@ struct ShowSkill: ParsableCommand {
 
     func run() throws {
         let context = try options.context(readOnly: true)
-        guard let skill = try context.registry.skill(named: name, source: source) else {
+        // The served copy; else (as `skills list --all` shows them) a shadowed or unloadable one.
+        guard let skill = try context.registry.skill(named: name, source: source)
+                ?? context.registry.liveSkills(named: name).first(where: { source == nil || $0.source == source }) else {
             Output.stderr("no skill named '\(name)'\(source.map { " in source \($0)" } ?? "")")
             throw ExitCode(1)
         }

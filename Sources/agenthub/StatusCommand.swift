@@ -76,7 +76,7 @@ struct StatusCommand: AsyncParsableCommand {
                          })
             }
             status.sources = try registry.sources().filter { $0.status != "removed" }.map { s in
-                SourceLine(name: s.name, status: s.status, reason: s.statusReason, revision: s.revision, skills: s.skillCount,
+                SourceLine(name: s.name, status: s.status, reason: s.statusReason, revision: s.revision, skills: s.loadableCount,
                            lastSuccessAt: s.lastSuccessAt, nextAttemptAt: s.nextAttemptAt, failures: s.consecutiveFailures)
             }
             status.servers = try registry.bridgeServers().filter(\.ownerMayBeAlive).compactMap { record in

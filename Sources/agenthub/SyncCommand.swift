@@ -141,7 +141,7 @@ struct SourceStatus: Encodable {
         strictValid = s.strictCount
         shadowed = s.shadowedCount
         tombstoned = s.tombstonedCount
-        lastAttemptAt = [s.lastAttemptAt, s.lastCheckedAt].compactMap { $0 }.max()
+        lastAttemptAt = s.lastTriedAt
         lastSuccessAt = s.lastSuccessAt
         lastCheckedAt = s.lastCheckedAt
         consecutiveFailures = s.consecutiveFailures

@@ -20,11 +20,19 @@ extension HTTPAPI {
                     status = parsed
                 }
             }
+            var limit = 200
+            if let raw = request.uri.queryParameters.get("limit") {
+                guard let n = Int(raw), (1...1000).contains(n) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000, found '\(TraceRedaction.name(String(raw)))'") }
+                limit = n
+            }
+            let before = request.uri.queryParameters.get("before").map { String($0) }
             let desk = self.state.parts.approvals
             await desk.expireDue()
-            let registry = self.registry, agent = who.admin ? nil : who.agent, wanted = status
-            let records = try await Self.offPool { () throws(RegistryError) in try registry.approvals(status: wanted, agent: agent) }
-            return HTTPFront.json(.ok, ["approvals": .array(records.map(\.json))])
+            let registry = self.registry, agent = who.admin ? nil : who.agent, wanted = status, size = limit
+            let records = try await Self.offPool { () throws(RegistryError) in try registry.approvals(status: wanted, agent: agent, before: before, limit: size) }
+            // A full page says where the next one starts: every request can be reached, however many.
+            let next: JSONValue = records.count == limit ? records.last.map { .string($0.id) } ?? .null : .null
+            return HTTPFront.json(.ok, ["approvals": .array(records.map(\.json)), "next_before": next])
         }
         v1.get("approvals/grants") { _, context -> Response in
             let who = try context.who()

@@ -103,8 +103,8 @@ extension HTTPAPI {
             "name": .string(s.name), "kind": .string(s.kind.rawValue), "location": .string(Redaction.url(s.location)),
             "status": .string(s.status), "status_reason": s.statusReason.map { .string($0) } ?? .null,
             "revision": s.revision.map { .string($0) } ?? .null, "commit": s.commit.map { .string($0) } ?? .null,
-            "skills": .int(s.skillCount), "consecutive_failures": .int(s.consecutiveFailures),
-            "last_attempt_at": date(s.lastAttemptAt), "last_success_at": date(s.lastSuccessAt), "next_attempt_at": date(s.nextAttemptAt),
+            "skills": .int(s.loadableCount), "consecutive_failures": .int(s.consecutiveFailures),
+            "last_attempt_at": date(s.lastTriedAt), "last_success_at": date(s.lastSuccessAt), "next_attempt_at": date(s.nextAttemptAt),
         ]
     }
 

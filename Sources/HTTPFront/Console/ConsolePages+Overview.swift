@@ -52,7 +52,7 @@ extension WebConsole {
             "revision": ConsoleFormat.short(s.revision), "commit": ConsoleFormat.short(s.commit), "skills": s.skillCount,
             "loadable": s.loadableCount, "strict": s.strictCount, "shadowed": s.shadowedCount, "failures": s.consecutiveFailures,
             "lastSuccess": ConsoleFormat.relative(s.lastSuccessAt), "lastSuccessAt": ConsoleFormat.time(s.lastSuccessAt),
-            "lastAttempt": ConsoleFormat.relative(s.lastAttemptAt), "lastAttemptAt": ConsoleFormat.time(s.lastAttemptAt),
+            "lastAttempt": ConsoleFormat.relative(s.lastTriedAt), "lastAttemptAt": ConsoleFormat.time(s.lastTriedAt),
             "nextAttempt": s.nextAttemptAt.map { ConsoleFormat.relative($0) } ?? "–", "nextAttemptAt": ConsoleFormat.time(s.nextAttemptAt),
             "href": "/skills?source=" + ConsoleFormat.encode(s.name),
         ]
