@@ -125,6 +125,12 @@ struct Listener<App: Service>: Service {
             // listener's graceful shutdown does not wait for them.
             try await withGracefulShutdownHandler { try await app.run() } onGracefulShutdown: { api.stop() }
         } catch {
+            let text = "\(error)"
+            if text.localizedCaseInsensitiveContains("address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+                let port = Int(address.split(separator: ":").last ?? "") ?? 0
+                let holder = PortHolder.describe(port: port).map { "; \($0) listens there" } ?? "; another process listens there"
+                throw HTTPFrontError(message: "cannot listen on \(address) (host.http, or --http): port \(port) is in use\(holder). Stop it, or pass --http 127.0.0.1:PORT with a free port (0 picks one)")
+            }
             throw HTTPFrontError(message: "cannot listen on \(address) (host.http, or --http): \(error)")
         }
     }

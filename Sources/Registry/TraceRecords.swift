@@ -7,6 +7,14 @@ import GRDB
 
 /// One trace event: `tool.called`, then `tool.result`, `tool.failed` or `tool.blocked`.
 public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
+    /// Every type of event the host records or an agent reports: what `--type` filters may name.
+    public static let knownTypes: [String] = [
+        "tool.called", "tool.result", "tool.failed", "tool.blocked", "tool.awaiting_approval",
+        "approval.requested", "approval.resolved", "approval.granted", "approval.denied", "approval.expired", "approval.withdrawn", "approval.used",
+        "tool.definition_changed", "tool.added", "tool.name_collision",
+        "session.start", "session.end", "tool.start", "tool.end", "error", "status", "model.switch",
+    ]
+
     public var id: Int64
     /// ISO 8601 with milliseconds, UTC.
     public var at: String

@@ -12,12 +12,20 @@ struct AgentHub: AsyncParsableCommand {
     static func main() async {
         ProcessHardening.harden()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, !first.hasPrefix("-"),
-           !configuration.subcommands.contains(where: { $0.configuration.commandName == first }) {
-            let names = configuration.subcommands.filter { $0.configuration.shouldDisplay }.compactMap { $0.configuration.commandName }
-            let hint = Suggestion.closest(to: first, in: names).map { " Did you mean '\($0)'?" } ?? ""
-            Output.stderr("error: unknown command '\(first)'.\(hint)\nCommands: \(names.joined(separator: ", ")). See 'agenthub --help'.")
-            Foundation.exit(64)
+        // A mistyped subcommand, at any depth, gets the closest name (ArgumentParser only says "unexpected argument").
+        var command: any ParsableCommand.Type = AgentHub.self
+        var path = ["agenthub"]
+        for token in arguments {
+            let subcommands = command.configuration.subcommands
+            guard !token.hasPrefix("-"), token != "help", !subcommands.isEmpty else { break }
+            guard let next = subcommands.first(where: { $0._commandName == token || $0.configuration.aliases.contains(token) }) else {
+                let names = subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
+                let hint = Suggestion.closest(to: token, in: names).map { " Did you mean '\($0)'?" } ?? ""
+                Output.stderr("error: unknown command '\(path.joined(separator: " ")) \(token)'.\(hint)\nCommands: \(names.joined(separator: ", ")). See '\(path.joined(separator: " ")) --help'.")
+                Foundation.exit(64)
+            }
+            command = next
+            path.append(token)
         }
         do {
             var command = try parseAsRoot(arguments)

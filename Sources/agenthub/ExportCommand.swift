@@ -21,7 +21,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only events after this event id.")
     var since: Int64 = 0
 
-    @Option(name: .long, help: "Only these event types (tool.called, tool.result, tool.failed, tool.blocked).")
+    @Option(name: .long, help: "Only these event types (tool.called, tool.result, tool.failed, tool.blocked, approval.requested, …; repeat or comma-separate).")
     var type: [String] = []
 
     @Option(name: .long, help: "Print one page of at most this many events.")
@@ -33,11 +33,18 @@ struct ExportCommand: AsyncParsableCommand {
     func validate() throws {
         guard format == "json" || format == "jsonl" else { throw ValidationError("--format must be json or jsonl") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        for name in types where !TraceEvent.knownTypes.contains(name) {
+            let hint = Suggestion.closest(to: name, in: TraceEvent.knownTypes).map { "; did you mean '\($0)'?" } ?? ""
+            throw ValidationError("--type '\(name)' is not an event type\(hint) (types: \(TraceEvent.knownTypes.joined(separator: ", ")))")
+        }
     }
+
+    /// The types asked for, comma-separated or repeated.
+    var types: [String] { type.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty } }
 
     func run() async throws {
         let context = try global.context(readOnly: true)
-        var query = TraceQuery(session: session, agent: agent, afterId: since, types: type, limit: min(limit ?? 5000, 5000))
+        var query = TraceQuery(session: session, agent: agent, afterId: since, types: types, limit: min(limit ?? 5000, 5000))
         var all: [TraceEvent] = []
         do {
             while true {
