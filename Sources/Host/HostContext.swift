@@ -20,7 +20,7 @@ public struct HostContext: Sendable {
     public static func open(configPath: String, logger: Logger, access: RegistryDatabase.Access = .readWrite,
                             environment: [String: String] = HostEnvironment.values) throws(HostError) -> HostContext {
         let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
-        for warning in manifest.warnings { logger.warning("\(warning)") }
+        for warning in manifest.warnings { logger.warning("\(warning.located)") }
         let databasePath = manifest.resolve(manifest.host.database)
         let registry: RegistryDatabase
         do { registry = try RegistryDatabase(path: databasePath, access: access, logger: logger) } catch {

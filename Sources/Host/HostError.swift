@@ -56,4 +56,7 @@ public struct ManifestDiagnostic: Codable, Sendable, Hashable, CustomStringConve
     public var description: String {
         "\(file):\(location.line):\(location.column): \(severity == .warning ? "warning: " : "")\(message)"
     }
+
+    /// `file:line:column: message`, for a log line whose level already says warning or error.
+    public var located: String { "\(file):\(location.line):\(location.column): \(message)" }
 }

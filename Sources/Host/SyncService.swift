@@ -32,8 +32,16 @@ public final class SyncService: Sendable {
                 return (.skipped, SourceSyncResult(source: name, outcome: .skipped, message: "no longer in the manifest"))
             }
             let started = ContinuousClock.now
-            let result = await onThread { syncer.sync(source, acceptRemovals: acceptRemovals, force: explicit, progress: progress) }
+            let (before, result) = await onThread {
+                let before = try? registry.source(named: name)
+                return (before, syncer.sync(source, acceptRemovals: acceptRemovals, force: explicit, progress: progress))
+            }
             metrics.syncRun(source: name, outcome: result.outcome.rawValue, duration: ContinuousClock.now - started)
+            if let before, ["failed", "stalled"].contains(before.status), [.published, .unchanged].contains(result.outcome) {
+                syncer.logger.notice("source recovered", metadata: [
+                    "host.source": "\(name)", "host.was": "\(before.status)", "host.failures": "\(before.consecutiveFailures)",
+                    "host.revision": "\(result.revision ?? "-")"])
+            }
             return (Self.verdict(result.outcome), result)
         }, observer: { name, next in
             try? registry.scheduleNextAttempt(name, at: next)

@@ -4,6 +4,7 @@ import Foundation
 import Host
 import Logging
 import Registry
+import Synchronization
 
 @main
 struct AgentHub: AsyncParsableCommand {
@@ -59,15 +60,30 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log debug messages to stderr.")
     var verbose = false
 
-    func logger() -> Logger {
-        let verbose = self.verbose
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .notice
-            return handler
+    /// The process's logger on stderr: notices and worse for one-shot commands; for a running host
+    /// (`forHost`: serve, mcp) the manifest's `host.log_level` (default info: reloads, syncs,
+    /// recoveries), read leniently so a broken manifest still logs. `--verbose` shows debug.
+    func logger(forHost: Bool = false) -> Logger {
+        var level = Logger.Level.notice
+        if forHost {
+            let text = (try? ManifestLoader.load(path: config))?.host.logLevel ?? "info"
+            level = Logger.Level(rawValue: text) ?? .info
+        }
+        if verbose { level = .debug }
+        GlobalOptions.bootstrapOnce.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         return Logger(label: "agenthub")
     }
+
+    /// swift-log takes one bootstrap per process.
+    static let bootstrapOnce = Mutex(false)
 
     /// Opens, read-only, the registry where running hosts record themselves, even when the manifest
     /// has problems (the hosts serve their last good one); or prints why not and exits 1.
@@ -80,8 +96,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the manifest and registry, or prints why not and exits 1.
     /// `readOnly` for commands that only read the registry: they never wait on a writer.
-    func context(readOnly: Bool = false) throws -> HostContext {
-        do { return try HostContext.open(configPath: config, logger: logger(), access: readOnly ? .readOnly : .readWrite) } catch {
+    func context(readOnly: Bool = false, forHost: Bool = false) throws -> HostContext {
+        do { return try HostContext.open(configPath: config, logger: logger(forHost: forHost), access: readOnly ? .readOnly : .readWrite) } catch {
             Output.fail(error)
             throw ExitCode(1)
         }

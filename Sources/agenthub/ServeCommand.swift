@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownGrace: Double = 10
 
     func run() async throws {
-        let logger = global.logger()
+        let logger = global.logger(forHost: true)
         let context: HostContext
         var loadError: HostError?
         do { context = try HostContext.open(configPath: global.config, logger: logger) } catch where [.manifestInvalid, .manifestUnreadable].contains(error.code) {

@@ -144,7 +144,7 @@ public final class HostState: @unchecked Sendable {
                 if revision == old.revision { return .success(nil) }
                 let tools = try ToolHost(manifest: manifest, registry: registry, logger: logger, environment: environment,
                                          parts: parts, revision: revision)
-                for warning in manifest.warnings { logger.warning("\(warning)", metadata: ["host.reload.trigger": "\(trigger.rawValue)"]) }
+                for warning in manifest.warnings { logger.warning("\(warning.located)", metadata: ["host.reload.trigger": "\(trigger.rawValue)"]) }
                 return .success(HostSnapshot(revision: revision, manifest: manifest, tools: tools, loadedAt: Date()))
             } catch {
                 return .failure(error)
@@ -176,6 +176,10 @@ public final class HostState: @unchecked Sendable {
             for note in notes { logger.warning("\(note)", metadata: ["host.revision": "\(snapshot.revision)"]) }
             report = ReloadReport(result: .applied, trigger: trigger, revision: snapshot.revision, previous: old.revision, errors: [], at: Date(),
                                   notes: notes)
+            if lock.withLock({ self.report?.result == .rejected }) {
+                // Said at the level the rejection was: the operator's last lines must not be the old errors.
+                logger.notice("manifest fixed: the problems reported before are gone", metadata: ["host.revision": "\(snapshot.revision)"])
+            }
             logger.notice("manifest reloaded", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(snapshot.revision)",
                                                          "host.revision.previous": "\(old.revision)",
                                                          "host.reload.swapped_ms": "\(swapped.milliseconds)",
