@@ -69,9 +69,9 @@ public struct HTTPSettings: Codable, Sendable {
     /// Origins a browser may call from (besides the host's own address); others get 403.
     public var allowedOrigins: [String] = []
     /// Events per second one agent may report (`POST /v1/events`), sustained; more get 429.
-    public var ingestRate = 50.0
+    public var ingestRate = 500.0
     /// Events one agent may report at once above the sustained rate.
-    public var ingestBurst = 2000
+    public var ingestBurst = 10_000
     /// A request's headers and body must arrive within this; a slower client is answered 408 and closed.
     public var requestTimeout = ManifestDuration(seconds: 30, text: "30s")
     /// Connections one client address may hold open at once; more are closed at once.

@@ -262,13 +262,14 @@ enum RegistryMigrations {
                 CREATE INDEX approval_grants_by_caller ON approval_grants(agent, tool);
                 """)
         }
-        migrator.registerMigration("v8: who may answer an approval, what a client may grant, sessions that end") { db in
+        migrator.registerMigration("v8: who may answer an approval, what a client may grant, sessions that end; events by span") { db in
             try db.execute(sql: """
                 ALTER TABLE approvals ADD COLUMN approvers TEXT NOT NULL DEFAULT 'operator' CHECK (approvers IN ('any', 'operator', 'client'));
                 ALTER TABLE approvals ADD COLUMN client_scope TEXT NOT NULL DEFAULT 'call' CHECK (client_scope IN ('call', 'session', 'agent'));
                 ALTER TABLE approvals ADD COLUMN session_ends BOOLEAN NOT NULL DEFAULT 0;
                 ALTER TABLE approvals ADD COLUMN deferred BOOLEAN NOT NULL DEFAULT 0;
                 CREATE INDEX approvals_pending_by_agent ON approvals(agent, status);
+                CREATE INDEX trace_events_by_span ON trace_events(span_id);
                 UPDATE approval_grants SET expires_at = datetime(created_at, '+1 hour') WHERE expires_at IS NULL;
                 """)
         }

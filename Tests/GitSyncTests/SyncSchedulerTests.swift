@@ -113,6 +113,12 @@ final class ScriptedRunner: @unchecked Sendable {
         await s.update([ScheduledSource(name: "a", interval: 3600, configDigest: "1")])
         let loop = Task { await s.run() }
         while runner.callCount < 3 { try? await Task.sleep(nanoseconds: 5_000_000) }
+        // The third run started; wait until its end is recorded.
+        for _ in 0..<400 {
+            let entry = await s.schedule()["a"]
+            if entry?.stalled == false, entry?.running == false { break }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
         #expect(runner.calls.first?.1 == false)  // the first run is the interval's
         #expect(runner.calls.dropFirst().allSatisfy { $0.1 }, "a stalled source's retry is forced past the stall")
         let after = await s.schedule()["a"]

@@ -448,7 +448,7 @@ import Testing
 
     @Test func aSlowReaderLosesNothing() async throws {
         try await withTemporaryDirectory { dir in
-            let api = try await APIHost.start(dir)
+            let api = try await APIHost.start(dir, manifest: APIHost.manifest(http: "http: { ingest_rate: 100000, ingest_burst: 5000 }"))
             let port = api.port
             let key = api.keys["writer"]!
             for batch in 0..<5 {

@@ -1,6 +1,8 @@
+import Base
 import Crypto
 import Foundation
 import Hummingbird
+import Registry
 
 /// The console's stylesheet and its one script, served from memory with an ETag. The script only adds
 /// the live parts (the events tail and the approvals page following the event stream); every page
@@ -98,7 +100,7 @@ enum ConsoleAssets {
           function outcome(type) {
             if (type === "tool.result" || type === "approval.granted") return "ok";
             if (type === "tool.failed" || type === "error" || type === "approval.expired" || type === "approval.withdrawn") return "failed";
-            if (type === "tool.blocked" || type === "approval.denied") return "blocked";
+            if (type === "tool.blocked" || type === "approval.denied" || type === "tool.name_collision") return "blocked";
             return "";
           }
           function follow(url, onEvent, state) {
@@ -107,9 +109,14 @@ enum ConsoleAssets {
             source.onopen = function () { if (state) state.textContent = "Live: new events appear at the top."; };
             source.onerror = function () { if (state) state.textContent = "Reconnecting to the live tail…"; };
             source.onmessage = onEvent;
-            var types = ["tool.called", "tool.result", "tool.failed", "tool.blocked", "approval.requested", "approval.granted", "approval.denied",
-                         "approval.expired", "approval.withdrawn", "session.start", "session.end", "tool.start", "tool.end", "error", "status", "model.switch"];
+            var types = \(JSONValue.array(TraceEvent.knownTypes.map { .string($0) }).jsonText);
             types.forEach(function (t) { source.addEventListener(t, onEvent); });
+            // The host ends a stream whose key was revoked (or whose session ended) with `end`: stop, do not reconnect.
+            source.addEventListener("end", function (e) {
+              source.close();
+              var why = ""; try { why = JSON.parse(e.data).reason || ""; } catch (x) {}
+              if (state) state.textContent = "The live tail ended" + (why ? ": " + why : "") + ". Reload the page to sign in again.";
+            });
             window.addEventListener("pagehide", function () { source.close(); });
             return source;
           }

@@ -103,7 +103,7 @@ extension WebConsole {
         switch type {
         case "tool.result", "approval.granted": return "ok"
         case "tool.failed", "error", "approval.expired", "approval.withdrawn": return "failed"
-        case "tool.blocked", "approval.denied": return "blocked"
+        case "tool.blocked", "approval.denied", "tool.name_collision": return "blocked"
         default: return ""
         }
     }
