@@ -11,8 +11,10 @@ struct AgentHub: AsyncParsableCommand {
     /// Hardens the process (non-dumpable, secrets scrubbed from its live environment) before
     /// anything runs; a mistyped subcommand gets a suggestion; usage errors exit 64.
     static func main() async {
-        ProcessHardening.harden()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // The bridge's shim execs a server with exactly the environment the manifest gave it (a
+        // token in its `env:` included): it must not scrub it, and exec resets what it would set.
+        if arguments.first != ChildExecCommand.configuration.commandName { ProcessHardening.harden() }
         // A mistyped subcommand, at any depth, gets the closest name (ArgumentParser only says "unexpected argument").
         var command: any ParsableCommand.Type = AgentHub.self
         var path = ["agenthub"]

@@ -153,4 +153,33 @@ import TestSupport
             #expect(metrics.body.contains("agenthub_tool_calls_total") && !metrics.body.contains("memory_search"), "\(metrics.body.prefix(2000))")
         }
     }
+
+    @Test func statelessCallsAreGroupedByTheTraceTheyCarryAndGetNoSessionScope() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir, manifest: ApprovalInteropTests.askingManifest)
+            let headers = ["Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call"]
+            let trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+            func call(_ tool: String, _ arguments: String, traceparent: String?) async -> [String: Any] {
+                let parent = traceparent.map { #", "traceparent": "\#($0)""# } ?? ""
+                let meta = #""_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}, "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}\#(parent)}"#
+                let body = #"{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "\#(tool)", "arguments": \#(arguments), \#(meta)}}"#
+                return await api.call("POST", "/mcp", as: "writer", body: body, headers: headers).json["result"] as? [String: Any] ?? [:]
+            }
+            _ = await call("memory_search", #"{"query": "one"}"#, traceparent: "00-\(trace)-00f067aa0ba902b7-01")
+            _ = await call("memory_search", #"{"query": "two"}"#, traceparent: "00-\(trace)-b7ad6b7169203331-01")
+            _ = await call("memory_search", #"{"query": "three"}"#, traceparent: nil)
+            let results = await api.events(as: "writer", query: "&type=tool.result")
+            let sessions = results.compactMap { $0["session"] as? String }
+            #expect(sessions.filter { $0 == "trace-\(trace)" }.count == 2, "\(sessions)")
+            #expect(sessions.count == 3 && Set(sessions).count == 2, "\(sessions)")
+            // An approval asked of a stateless client never offers `session`, and its first leg is not a failure.
+            let asked = await call("memory_write", #"{"type": "core", "text": "x"}"#, traceparent: "00-\(trace)-00f067aa0ba902b7-01")
+            #expect(asked["resultType"] as? String == "input_required", "\(asked)")
+            let schema = (((asked["inputRequests"] as? [String: Any])?["approval"] as? [String: Any])?["params"] as? [String: Any])?["requestedSchema"] as? [String: Any]
+            let scopes = ((schema?["properties"] as? [String: Any])?["scope"] as? [String: Any])?["enum"] as? [String]
+            #expect(scopes == ["call"], "\(scopes ?? [])")
+            let types = await api.events(as: "writer").compactMap { $0["type"] as? String }
+            #expect(types.contains("tool.awaiting_approval") && !types.contains("tool.blocked"), "\(types)")
+        }
+    }
 }

@@ -12,10 +12,10 @@ import Testing
         let bridged = """
               mcp:
                 servers:
-            \(BridgeHost.testServer("spy"))
+            \(BridgeHost.testServer("spy", extra: "        env: { SERVER_API_TOKEN: \"${SOME_API_TOKEN:-none}\" }"))
             """
         let manifest = APIHost.manifest(http: bridged, extraAgents: "  spied: { role: researcher, key_env: SPIED_KEY }")
-            .replacingOccurrences(of: "read_file]", with: "read_file, spy__parent_environ, spy__signal_masks]")
+            .replacingOccurrences(of: "read_file]", with: "read_file, spy__parent_environ, spy__signal_masks, spy__env]")
         return try await APIHost.start(dir, manifest: manifest, environment: ["SPIED_KEY": secret, "SOME_API_TOKEN": "another-secret-value-42"])
     }
 
@@ -33,6 +33,9 @@ import Testing
             // Read directly too (as the same user could, were the process dumpable).
             let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(api.host.process.processIdentifier)/environ"))) ?? Data()
             #expect(!String(decoding: environ, as: UTF8.self).contains(Self.secret))
+            // A secret the manifest hands a server in its `env:` still reaches it (the shim does not scrub).
+            let names = await api.call("POST", "/v1/tools/spy__env/call", as: "writer", body: #"{"arguments": {}}"#)
+            #expect(names.body.contains("SERVER_API_TOKEN"), "\(names.body.prefix(1000))")
             // The host still knows the key: the agent it names signs in with it.
             let signedIn = await api.call("GET", "/v1/tools", as: nil, headers: ["Authorization": "Bearer \(Self.secret)"])
             #expect(signedIn.status == 200, "\(signedIn.body)")

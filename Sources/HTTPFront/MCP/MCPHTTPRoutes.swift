@@ -91,8 +91,9 @@ extension HTTPAPI {
             guard let stream = session.listen() else { throw APIError.conflict("this session already has a GET stream open") }
             let slot = try self.openStream(for: who.agent)
             let keepAlive = who.snapshot.manifest.http.keepAlive.duration
+            let watcher = self.endWhenKeyRevoked(who, session: session.id)
             let body = ResponseBody { writer in
-                defer { slot.release() }
+                defer { slot.release(); watcher.cancel() }
                 let pinger = Task {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: keepAlive)
@@ -205,5 +206,23 @@ struct MCPHTTPError: Error, HTTPResponseError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         HTTPAPI.rpc(status, message)
+    }
+}
+
+extension HTTPAPI {
+    /// Ends the MCP session `id` (and so its open stream) once `who`'s key no longer stands: revoked,
+    /// expired, or its agent gone. Checked each second while the stream is open.
+    func endWhenKeyRevoked(_ who: APIIdentity, session id: String) -> Task<Void, Never> {
+        let sessions = self.sessions
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { return }
+                if who.recheck() != nil {
+                    sessions.remove(id)
+                    return
+                }
+            }
+        }
     }
 }

@@ -119,9 +119,11 @@ extension HTTPAPI {
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration
         let sessions = self.sessions
         let tag: JSONValue = [MCPServer.subscriptionMetaKey: id.json]
+        let watcher = self.endWhenKeyRevoked(who, session: session.id)
         let body = ResponseBody { writer in
             defer {
                 slot.release()
+                watcher.cancel()
                 sessions.remove(session.id)
             }
             let pinger = Task {

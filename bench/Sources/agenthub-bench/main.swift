@@ -35,6 +35,7 @@ try """
     host: { database: registry.db }
     policy:
       default: deny
+      client_grants: agent   # the bench's client grants the agent, as a person at it may where the manifest says so
       rules:
         - allow: [memory_*, read_file, memory_write_global]
     roles: { researcher: { allow: [list_files] }, asker: { ask: [memory_get] } }
