@@ -13,8 +13,10 @@ extension WebConsole {
             let (viewer, who) = try self.viewer(context)
             await self.state.parts.approvals.expireDue()
             let registry = self.registry, agent: String? = who.admin ? nil : who.agent
+            // Pending requests a page at a time (newest first): older ones are a link away, never hidden.
+            let before = request.query("before"), pageSize = Self.pendingPageSize
             let (pending, recent, grants) = try await HTTPAPI.offPool { () throws(RegistryError) in
-                (try registry.approvals(status: .pending, agent: agent),
+                (try registry.approvals(status: .pending, agent: agent, before: before, limit: pageSize),
                  try registry.approvals(status: nil, agent: agent, limit: 60).filter { $0.status != .pending }.prefix(20),
                  try registry.approvalGrants(agent: agent))
             }
@@ -27,8 +29,16 @@ extension WebConsole {
                 flash = .ok("Grant \(grant.id) (\(grant.tool) for \(grant.agent)) is revoked.")
             }
             let scopes = ApprovalScope.allCases.map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
-            let data: [String: Any] = [
-                "admin": who.admin, "pending": pending.map(Self.approvalRow), "nonePending": pending.isEmpty,
+            let pendingRows = pending.map { record -> [String: Any] in
+                var row = Self.approvalRow(record)
+                // Only what an operator may grant here (no session where none ends), and whether operators answer at all.
+                row["scopes"] = record.scopes(via: "console").map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
+                row["approvers"] = record.approvers.description
+                row["operatorsAnswer"] = record.approvers.admits(via: "console")
+                return row
+            }
+            var data: [String: Any] = [
+                "admin": who.admin, "pending": pendingRows, "nonePending": pending.isEmpty,
                 "recent": recent.map(Self.approvalRow), "noneRecent": recent.isEmpty,
                 "grants": grants.map { g -> [String: Any] in
                     ["id": g.id, "tool": g.tool, "agent": g.agent, "scope": g.scope.rawValue, "session": g.session ?? "–", "rule": g.rule,
@@ -38,6 +48,8 @@ extension WebConsole {
                 "noneGrants": grants.isEmpty, "scopes": scopes,
                 "stream": "/events/stream?type=approval.requested,approval.granted,approval.denied,approval.expired,approval.withdrawn&after=\(Self.newestEventId(registry))",
             ]
+            if pending.count == pageSize, let last = pending.last { data["olderPending"] = "/approvals?before=" + ConsoleFormat.encode(last.id) }
+            if before != nil { data["newestPending"] = "/approvals" }
             return self.view.page("approvals", title: "Approvals", section: "/approvals", data: data, who: viewer, flash: flash)
         }
         pages.post("approvals/grants/:id/revoke") { _, context -> Response in
@@ -80,6 +92,9 @@ extension WebConsole {
             }
         }
     }
+
+    /// Pending requests per page of the approvals page.
+    static let pendingPageSize = 50
 
     static func scopeLabel(_ scope: ApprovalScope, _ who: APIIdentity) -> String {
         let hours = ConsoleFormat.duration(who.snapshot.manifest.policy.grantDuration.seconds)

@@ -233,7 +233,8 @@ enum ConsoleTemplates {
           <p>Asked {{created}} by the rule at <code>{{rule}}</code>; expires <span title="{{expiresAt}}">{{expires}}</span>. Session <code>{{session}}</code>, request <code>{{id}}</code>.</p>
           <p><small>{{reason}}</small></p>
           <pre class="arguments" aria-label="Arguments">{{arguments}}</pre>
-          {{#admin}}<div class="answer">
+          <p><small>Answered by {{approvers}}.</small></p>
+          {{#admin}}{{#operatorsAnswer}}<div class="answer">
           <form method="post" action="/approvals/{{id}}/approve" class="inline">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="scope-{{id}}">Approve</label><select id="scope-{{id}}" name="scope">{{#scopes}}<option value="{{value}}">{{label}}</option>{{/scopes}}</select>
@@ -245,9 +246,11 @@ enum ConsoleTemplates {
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="reason-d-{{id}}" class="sr">Reason for denying</label><input id="reason-d-{{id}}" name="reason" placeholder="why not (optional)">
             <button type="submit" class="bad">Deny</button>
-          </form></div>{{/admin}}
+          </form></div>{{/operatorsAnswer}}{{^operatorsAnswer}}<p class="muted">Only the caller's own client answers this request (its rule says so).</p>{{/operatorsAnswer}}{{/admin}}
           {{^admin}}<p class="muted">An admin answers this request.</p>{{/admin}}
         </section>{{/pending}}
+        {{#olderPending}}<p><a href="{{olderPending}}">Older pending requests →</a></p>{{/olderPending}}
+        {{#newestPending}}<p><a href="{{newestPending}}">← Newest pending requests</a></p>{{/newestPending}}
         <h2>Lasting grants</h2>
         {{#noneGrants}}<p class="empty">No lasting grants.</p>{{/noneGrants}}
         {{^noneGrants}}<div class="scroll"><table id="grants"><thead><tr><th>Grant</th><th>Tool</th><th>Agent</th><th>Scope</th><th>Granted by</th><th>Expires</th><th>Status</th>{{#admin}}<th><span class="sr">Actions</span></th>{{/admin}}</tr></thead><tbody>
