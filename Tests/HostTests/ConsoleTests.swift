@@ -301,4 +301,20 @@ import TestSupport
             #expect(grants.count == 1 && grants.first?["scope"] as? String == "agent" && hours > 1.9 && hours <= 2.0, "\(grants)")
         }
     }
+
+    @Test func aRESTCallersRequestOffersNoSessionScopeAndASessionAnswerIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#) }
+            var boss = ConsoleClient(port: host.port)
+            _ = await boss.signIn(host.keys["boss"]!)
+            let pending = await boss.get("/approvals", until: { $0.contains("data-id=\"apr_") }).body
+            let request = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: pending))
+            #expect(!pending.contains(#"<option value="session">"#), "a REST call has no session that ends")
+            let refused = await boss.post("/approvals/\(request)/approve", ["scope": "session"])
+            #expect(refused.status == 409 && refused.body.contains("session that ends"), "\(refused.status) \(refused.body.prefix(400))")
+            #expect(await boss.post("/approvals/\(request)/approve", ["scope": "call"]).status == 303)
+            #expect(await call.value.status == 200)
+        }
+    }
 }
