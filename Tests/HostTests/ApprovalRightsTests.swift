@@ -143,6 +143,7 @@ import Testing
             #expect(try registry.approval(request.id)?.status == .pending, "the replay must not answer the waiting call's request")
             _ = await desk.decide(request.id, approve(.call))
             #expect(await waiting.value.status == .succeeded)
+            await router.recorder.flush()
             let runs = try registry.traceEvents(TraceQuery(types: ["tool.result"])).filter { $0.tool == "approve_me" }
             #expect(runs.count == 1)
         }
@@ -185,6 +186,19 @@ import Testing
             let page2 = try registry.approvals(before: page1.last?.id, limit: 2)
             let page3 = try registry.approvals(before: page2.last?.id, limit: 2)
             #expect(Set((page1 + page2 + page3).map(\.id)).count == 4 && page3.isEmpty)
+        }
+    }
+
+    @Test func aRESTCallerOverItsPendingLimitIsToldSoNotThatTheToolIsMissing() async throws {
+        try await withTemporaryDirectory { dir in
+            let manifest = ApprovalInteropTests.askingManifest.replacingOccurrences(of: "  default: deny\n", with: "  default: deny\n  max_pending: 1\n")
+            let api = try await APIHost.start(dir, manifest: manifest)
+            let waiting = Task { await api.call("POST", "/v1/tools/memory_write/call", as: "writer", body: #"{"arguments": {"type": "core", "text": "one"}}"#) }
+            let registry = try RegistryDatabase(path: dir + "/registry.db", access: .readOnly)
+            _ = try await pendingApprovals(registry)
+            let over = await api.call("POST", "/v1/tools/memory_write/call", as: "writer", body: #"{"arguments": {"type": "core", "text": "two"}}"#)
+            #expect(over.status == 429 && over.body.contains("max_pending"), "\(over.status) \(over.body)")
+            waiting.cancel()
         }
     }
 }

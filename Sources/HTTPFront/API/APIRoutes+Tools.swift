@@ -38,10 +38,14 @@ extension HTTPAPI {
                 session = s
             }
             let outcome = await who.snapshot.tools.router.call(name, arguments: arguments == .null ? nil : arguments, caller: who.caller, session: session)
-            if outcome.status == .blocked {
+            if outcome.status == .blocked || outcome.status == .awaitingApproval {
                 switch outcome.reason {
                 case "approval_denied", "approval_expired":
                     throw APIError(.forbidden, outcome.reason ?? "approval_denied", outcome.result.text)
+                case "approval_limit":
+                    throw APIError(.tooManyRequests, "approval_limit", outcome.result.text)
+                case "approval_used", "approval_pending", "input_required":
+                    throw APIError(.conflict, outcome.reason ?? "approval_pending", outcome.result.text)
                 default:
                     // Denied and unknown tools get the same answer: it never says whether the tool exists.
                     throw APIError.notFound("no tool '\(TraceRedaction.name(name))'")

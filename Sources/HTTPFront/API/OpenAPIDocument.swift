@@ -36,7 +36,7 @@ enum OpenAPIDocument {
             "/v1/tools": ["get": op("The tools the key's role may call", ["200": json("ToolList")])],
             "/v1/tools/{name}/call": ["post": op("Calls a tool through the router (policy, validation, timeout, trace)",
                                                  params: [path("name")], body: "CallRequest", optionalBody: true,
-                                                 ["200": json("CallResult"), "400": error, "403": error, "404": error, "413": error])],
+                                                 ["200": json("CallResult"), "400": error, "403": error, "404": error, "409": error, "413": error, "429": error])],
             "/v1/skills": ["get": op("Skills the key's role may see, ranked by q when given", params: [
                 query("q", "Full-text search"), query("source", "Only this source"),
                 query("limit", "1 to 200 (default 50)", schema: ["type": "integer", "minimum": 1, "maximum": 200]),
