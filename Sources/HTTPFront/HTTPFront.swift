@@ -128,7 +128,12 @@ struct Listener<App: Service>: Service {
             let text = "\(error)"
             if text.localizedCaseInsensitiveContains("address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
                 let port = Int(address.split(separator: ":").last ?? "") ?? 0
-                let holder = PortHolder.describe(port: port).map { "; \($0) listens there" } ?? "; another process listens there"
+                // Another host on this registry says where it listens; else /proc says who holds the port.
+                let host = (try? api.registry.hosts())?.first { record in
+                    record.pid != getpid() && record.http.map { $0.hasSuffix(":\(port)") } == true && ProcessIdentity.isRunning(record)
+                }
+                let holder = host.map { "; agenthub \($0.kind) (pid \($0.pid), on this registry) listens there" }
+                    ?? PortHolder.describe(port: port).map { "; \($0) listens there" } ?? "; another process listens there"
                 throw HTTPFrontError(message: "cannot listen on \(address) (host.http, or --http): port \(port) is in use\(holder). Stop it, or pass --http 127.0.0.1:PORT with a free port (0 picks one)")
             }
             throw HTTPFrontError(message: "cannot listen on \(address) (host.http, or --http): \(error)")

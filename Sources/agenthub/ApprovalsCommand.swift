@@ -103,6 +103,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
                     + ", session \(record.session)",
                 "rule:      \(record.rule) (\(record.policyReason))",
                 "created:   \(Output.date(record.createdAt))", "expires:   \(Output.date(record.expiresAt))",
+                "answers:   \(record.approvers.description); an operator may grant \(record.scopes(via: "cli").map(\.rawValue).joined(separator: ", "))",
             ]
             if record.status != .pending {
                 lines.append("answered:  \(Output.date(record.decidedAt)) by \(record.decidedBy ?? "-") via \(record.decidedVia ?? "-")"
@@ -121,10 +122,10 @@ struct ApprovalsCommand: AsyncParsableCommand {
         @Argument(help: "The request's id (apr_…), or a unique prefix of it.")
         var id: String
 
-        @Option(name: .long, help: "call (default), session, or agent.")
+        @Option(name: .long, help: "call (default), session (only where the caller's session ends: an MCP session), or agent.")
         var scope: String?
 
-        @Option(name: .customLong("for"), help: "How long an agent grant lasts (8h, 7d); policy.grant_duration when not given. Implies --scope agent.")
+        @Option(name: .customLong("for"), help: "How long a lasting grant lasts (8h, 7d); policy.grant_duration when not given. Implies --scope agent unless --scope session says otherwise.")
         var duration: String?
 
         @Option(name: .long, help: "Why (kept with the decision and in the trace).")
