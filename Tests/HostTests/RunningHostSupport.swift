@@ -8,12 +8,21 @@ import Glibc
 /// A child process (the real `agenthub`, or a Python client) whose stdout lines and stderr are
 /// collected on threads of their own; tests wait on them without blocking the cooperative pool.
 final class RunningProcess: @unchecked Sendable {
+    /// What the reading threads collect. They hold this, never the `RunningProcess`: a test that drops
+    /// its process lets it go, and `deinit` kills the child (a thread holding `self` kept every
+    /// `agenthub serve` of the suite alive until the runner exited).
+    final class Collected: @unchecked Sendable {
+        let lock = NSLock()
+        var errText = ""
+        var lines: [String] = []
+    }
+
     let process = Process()
     private let input = Pipe()
-    private let lock = NSLock()
-    private var errText = ""
-    private var lines: [String] = []
+    private let collected = Collected()
+    private var lock: NSLock { collected.lock }
     private var consumed = 0
+    private var lines: [String] { collected.lines }
 
     init(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -25,15 +34,16 @@ final class RunningProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        Thread.detachNewThread { [self] in
+        let collected = self.collected
+        Thread.detachNewThread {
             let handle = err.fileHandleForReading
             while true {
                 let data = handle.availableData
                 if data.isEmpty { break }
-                lock.withLock { errText += String(decoding: data, as: UTF8.self) }
+                collected.lock.withLock { collected.errText += String(decoding: data, as: UTF8.self) }
             }
         }
-        Thread.detachNewThread { [self] in
+        Thread.detachNewThread {
             let handle = out.fileHandleForReading
             var pending = Data()
             while true {
@@ -43,14 +53,14 @@ final class RunningProcess: @unchecked Sendable {
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending = Data(pending[(newline + 1)...])
-                    lock.withLock { lines.append(line) }
+                    collected.lock.withLock { collected.lines.append(line) }
                 }
             }
         }
     }
 
     var pid: Int32 { process.processIdentifier }
-    var stderr: String { lock.withLock { errText } }
+    var stderr: String { lock.withLock { collected.errText } }
 
     func send(_ text: String) {
         input.fileHandleForWriting.write(Data(text.utf8))
