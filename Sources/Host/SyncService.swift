@@ -18,7 +18,8 @@ public final class SyncService: Sendable {
     ///   - acceptRemovals: publish even when the mass-deletion guard would hold (only for `agenthub sync --accept-removals`).
     ///   - progress: fetch progress per source (the terminal display of `agenthub sync`).
     ///   - metrics: counts and times every run (by source and outcome).
-    public init(syncer: SourceSyncer, acceptRemovals: Bool = false, metrics: HostMetrics = HostMetrics(),
+    ///   - logsWarnings: log each publish's warnings (a running host); `agenthub sync` prints them itself.
+    public init(syncer: SourceSyncer, acceptRemovals: Bool = false, metrics: HostMetrics = HostMetrics(), logsWarnings: Bool = true,
                 progress: @escaping @Sendable (String, FetchEvent) -> Void = { _, _ in }) {
         let current = LockedValue(syncer)
         self.current = current
@@ -37,6 +38,9 @@ public final class SyncService: Sendable {
                 return (before, syncer.sync(source, acceptRemovals: acceptRemovals, force: explicit, progress: progress))
             }
             metrics.syncRun(source: name, outcome: result.outcome.rawValue, duration: ContinuousClock.now - started)
+            if logsWarnings {
+                for warning in result.report?.warnings ?? [] { syncer.logger.warning("\(warning)", metadata: ["host.source": "\(name)"]) }
+            }
             if let before, ["failed", "stalled"].contains(before.status), [.published, .unchanged].contains(result.outcome) {
                 syncer.logger.notice("source recovered", metadata: [
                     "host.source": "\(name)", "host.was": "\(before.status)", "host.failures": "\(before.consecutiveFailures)",

@@ -53,7 +53,8 @@ extension RegistryDatabase {
             return try publisher.publish(snapshot)
         }
         skillsChanged.touch()
-        for warning in report.warnings { logger.warning("\(warning)", metadata: ["registry.source": "\(source)"]) }
+        // The report carries its warnings; whoever ran the sync says them once (the host logs them,
+        // `agenthub sync` prints them).
         return report
     }
 

@@ -32,7 +32,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
         }
         let display = ProgressDisplay(enabled: !options.json && isatty(STDERR_FILENO) == 1)
-        let service = SyncService(syncer: context.syncer, acceptRemovals: acceptRemovals) { name, event in
+        let service = SyncService(syncer: context.syncer, acceptRemovals: acceptRemovals, logsWarnings: false) { name, event in
             display.show(name, event)
         }
         let results = await service.syncNow(source.map { [$0] })
