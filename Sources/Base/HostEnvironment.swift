@@ -14,14 +14,4 @@ public enum HostEnvironment {
         if upper == "SSH_AUTH_SOCK" { return false }
         return ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH"].contains { upper.contains($0) }
     }
-
-    /// What the host's own workers (the fetch worker, the Markdown renderer) get: the inherited
-    /// basics, proxy and TLS settings, `AGENTHUB_*` and `GIT_*` settings, never a secret-looking name.
-    public static func forWorker(_ host: [String: String]) -> [String: String] {
-        let prefixes = ["AGENTHUB_", "GIT_", "SSL_CERT", "SSH_AUTH_SOCK", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "TMPDIR"]
-        var result = host.filter { entry in prefixes.contains { entry.key.hasPrefix($0) } && !isSecretName(entry.key) }
-        for (key, value) in host where key == "PATH" || key == "HOME" || key == "LANG" || key == "LANGUAGE" || key.hasPrefix("LC_") { result[key] = value }
-        if result["PATH"] == nil { result["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
-        return result
-    }
 }

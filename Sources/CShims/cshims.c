@@ -52,10 +52,6 @@ int agenthub_set_undumpable(void) {
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-int agenthub_is_dumpable(void) {
-    return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-}
-
 int agenthub_reset_signals(void) {
     sigset_t none;
     sigemptyset(&none);

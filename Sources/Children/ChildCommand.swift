@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// What to run: a program, its arguments, the whole environment it gets, and where.
@@ -29,6 +30,13 @@ public enum ChildEnvironment {
         if result["PATH"] == nil { result["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         for (key, value) in extra { result[key] = value }
         return result
+    }
+
+    /// What the host's own workers (the fetch worker) get: what any child inherits, plus proxy and
+    /// TLS settings and `AGENTHUB_*` and `GIT_*` settings, never a secret-looking name.
+    public static func forWorker(_ host: [String: String]) -> [String: String] {
+        let prefixes = ["AGENTHUB_", "GIT_", "SSL_CERT", "SSH_AUTH_SOCK", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "TMPDIR"]
+        return filtered(host, adding: host.filter { entry in prefixes.contains { entry.key.hasPrefix($0) } && !HostEnvironment.isSecretName(entry.key) })
     }
 }
 

@@ -19,7 +19,7 @@ public struct FetchSupervisor: Sendable {
                 environment: [String: String] = HostEnvironment.values) {
         self.executable = executable
         self.arguments = arguments
-        self.environment = HostEnvironment.forWorker(environment)
+        self.environment = ChildEnvironment.forWorker(environment)
     }
 
     /// The fetch worker run by `ChildCommand.agenthub`: this binary, or `AGENTHUB_BINARY` when set.

@@ -27,7 +27,7 @@ final class ConnectionGuard: Sendable {
     let maxPerAddress: Int
 
     init(requestTimeout: Duration, maxPerAddress: Int) {
-        self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000)
+        self.requestTimeout = TimeAmount(requestTimeout)
         self.maxPerAddress = maxPerAddress
     }
 
@@ -60,8 +60,6 @@ final class ConnectionGuard: Sendable {
         if trim { DispatchQueue.global(qos: .utility).async { _ = agenthub_malloc_trim() } }
     }
 
-    var openConnections: Int { state.value.open }
-
     /// One connection's share of the guard: its slot, and the deadline of the request it is reading.
     final class Handler: ChannelDuplexHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
@@ -87,23 +85,21 @@ final class ConnectionGuard: Sendable {
             arm(context)
         }
 
-        func handlerRemoved(context: ChannelHandlerContext) {
-            deadline?.cancel()
-            deadline = nil
-            if let address {
-                self.address = nil
-                guard_.release(address)
-            }
-        }
+        func handlerRemoved(context: ChannelHandlerContext) { leave() }
 
         func channelInactive(context: ChannelHandlerContext) {
+            leave()
+            context.fireChannelInactive()
+        }
+
+        /// Gives the connection's slot back once, whichever of close or removal comes first.
+        private func leave() {
             deadline?.cancel()
             deadline = nil
             if let address {
                 self.address = nil
                 guard_.release(address)
             }
-            context.fireChannelInactive()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {

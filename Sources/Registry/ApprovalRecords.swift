@@ -15,12 +15,13 @@ public enum ApprovalScope: String, Sendable, Codable, CaseIterable, Comparable {
 public enum ApprovalApprovers: String, Sendable, Codable, CaseIterable {
     case any, `operator`, client
 
-    /// Whether an answer that came through `via` may decide a request under this setting.
-    public func admits(via: String) -> Bool {
+    /// Whether an answer from the caller's own client (`client`) or from an operator may decide a
+    /// request under this setting.
+    public func admits(client: Bool) -> Bool {
         switch self {
         case .any: return true
-        case .operator: return !ApprovalAnswer.isClient(via: via)
-        case .client: return ApprovalAnswer.isClient(via: via)
+        case .operator: return !client
+        case .client: return client
         }
     }
 
@@ -82,11 +83,11 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
     /// `requestState` resumes it. A request whose call waits is never run by a retry.
     public var deferred = false
 
-    /// The scopes an answer through `via` may grant here.
-    public func scopes(via: String) -> [ApprovalScope] {
+    /// The scopes an answer from the caller's own client (`client`) or from an operator may grant here.
+    public func scopes(client: Bool) -> [ApprovalScope] {
         ApprovalScope.allCases.filter { scope in
             if scope == .session, !sessionEnds { return false }
-            return !ApprovalAnswer.isClient(via: via) || scope <= clientScope
+            return !client || scope <= clientScope
         }
     }
 
@@ -154,7 +155,7 @@ public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
             "scope": text(scope?.rawValue), "decided_at": time(decidedAt), "decided_by": text(decidedBy),
             "decided_via": text(decidedVia), "reason": text(decisionReason),
             "approvers": .string(approvers.rawValue), "client_scope": .string(clientScope.rawValue),
-            "scopes": .array(scopes(via: "operator").map { .string($0.rawValue) }), "used_at": time(usedAt),
+            "scopes": .array(scopes(client: false).map { .string($0.rawValue) }), "used_at": time(usedAt),
         ]
     }
 }
@@ -226,8 +227,11 @@ public struct ApprovalAnswer: Sendable, Equatable {
     /// A lasting grant's end (session and agent grants both end).
     public var grantExpiresAt: Date?
 
-    /// Whether an answer through `via` came from the caller's own client (not an operator).
-    public static func isClient(via: String) -> Bool { via == "elicitation" }
+    /// How an answer from the caller's own client arrives (MCP elicitation); every other `via` is an operator's.
+    public static let clientVia = "elicitation"
+
+    /// Whether this answer came from the caller's own client (not an operator).
+    public var isClient: Bool { via == Self.clientVia }
 
     public init(granted: Bool, by: String, via: String, reason: String? = nil, scope: ApprovalScope = .call, grantExpiresAt: Date? = nil) {
         self.granted = granted

@@ -110,14 +110,14 @@ extension RegistryDatabase {
                 try Self.close(db, record.id, .expired, by: "host", via: "host", reason: "no answer before it expired", now: now)
                 return .alreadyResolved(try Self.approval(db, record.id) ?? record)
             }
-            if !record.approvers.admits(via: answer.via) {
+            if !record.approvers.admits(client: answer.isClient) {
                 return .refused(record, reason: "approval request \(record.id) is answered by \(record.approvers.description) (\(record.rule))")
             }
-            if answer.granted, !record.scopes(via: answer.via).contains(answer.scope) {
-                let allowed = record.scopes(via: answer.via).map(\.rawValue).joined(separator: ", ")
+            if answer.granted, !record.scopes(client: answer.isClient).contains(answer.scope) {
+                let allowed = record.scopes(client: answer.isClient).map(\.rawValue).joined(separator: ", ")
                 let why = answer.scope == .session && !record.sessionEnds
                     ? "the call came without a session that ends (REST, stateless MCP, a one-shot CLI call)"
-                    : "the rule that asked (\(record.rule)) lets \(ApprovalAnswer.isClient(via: answer.via) ? "the caller's client" : "an operator") grant at most \(record.clientScope.rawValue)"
+                    : "the rule that asked (\(record.rule)) lets \(answer.isClient ? "the caller's client" : "an operator") grant at most \(record.clientScope.rawValue)"
                 return .refused(record, reason: "scope \(answer.scope.rawValue) cannot be granted for approval request \(record.id): \(why); allowed: \(allowed)")
             }
             if answer.granted, answer.scope != .call, answer.grantExpiresAt.map({ $0 > now }) != true {

@@ -103,7 +103,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
                     + ", session \(record.session)",
                 "rule:      \(record.rule) (\(record.policyReason))",
                 "created:   \(Output.date(record.createdAt))", "expires:   \(Output.date(record.expiresAt))",
-                "answers:   \(record.approvers.description); an operator may grant \(record.scopes(via: "cli").map(\.rawValue).joined(separator: ", "))",
+                "answers:   \(record.approvers.description); an operator may grant \(record.scopes(client: false).map(\.rawValue).joined(separator: ", "))",
             ]
             if record.status != .pending {
                 lines.append("answered:  \(Output.date(record.decidedAt)) by \(record.decidedBy ?? "-") via \(record.decidedVia ?? "-")"

@@ -103,7 +103,7 @@ import Testing
             // A REST caller: its session never ends, so no session grant.
             let call = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "http:agent-1") }
             let request = try #require(try await pendingApprovals(registry).first)
-            #expect(!request.sessionEnds && request.scopes(via: "cli") == [.call, .agent])
+            #expect(!request.sessionEnds && request.scopes(client: false) == [.call, .agent])
             guard case .success(.refused(_, let reason)) = await desk.decide(request.id, approve(.session)) else { Issue.record("a session grant was made"); return }
             #expect(reason.contains("without a session that ends"))
             // A lasting grant without an end is refused too.

@@ -281,14 +281,21 @@ import TestSupport
         }
     }
 
+    /// A REST call of `writer` that asks, and the boss signed in to the console with its request on the approvals page.
+    static func waitingWrite(_ host: APIHost) async throws -> (call: Task<HTTPAnswer, Never>, boss: ConsoleClient, page: String, request: String) {
+        let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#) }
+        var boss = ConsoleClient(port: host.port)
+        _ = await boss.signIn(host.keys["boss"]!)
+        let pending = await boss.get("/approvals", until: { $0.contains("data-id=\"apr_") }).body
+        let request = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: pending))
+        return (call, boss, pending, request)
+    }
+
     @Test func anAdminApprovesForTheAgentForAsLongAsTheFormSays() async throws {
         try await withTemporaryDirectory { dir in
             let host = try await Self.start(dir)
-            let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#) }
-            var boss = ConsoleClient(port: host.port)
-            _ = await boss.signIn(host.keys["boss"]!)
-            let pending = await boss.get("/approvals", until: { $0.contains("data-id=\"apr_") }).body
-            let request = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: pending))
+            let (call, signedIn, _, request) = try await Self.waitingWrite(host)
+            var boss = signedIn
             let bad = await boss.post("/approvals/\(request)/approve", ["scope": "agent", "duration": "soon"])
             #expect(bad.status == 400 && bad.body.contains("duration"), "\(bad.body.prefix(300))")
             #expect(await boss.post("/approvals/\(request)/approve", ["scope": "agent", "duration": "2h", "reason": "for the migration"]).status == 303)
@@ -305,11 +312,8 @@ import TestSupport
     @Test func aRESTCallersRequestOffersNoSessionScopeAndASessionAnswerIsRefused() async throws {
         try await withTemporaryDirectory { dir in
             let host = try await Self.start(dir)
-            let call = Task { await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#) }
-            var boss = ConsoleClient(port: host.port)
-            _ = await boss.signIn(host.keys["boss"]!)
-            let pending = await boss.get("/approvals", until: { $0.contains("data-id=\"apr_") }).body
-            let request = try #require(ConsoleClient.firstMatch(#"data-id="(apr_[a-z0-9]+)""#, in: pending))
+            let (call, signedIn, pending, request) = try await Self.waitingWrite(host)
+            var boss = signedIn
             #expect(!pending.contains(#"<option value="session">"#), "a REST call has no session that ends")
             let refused = await boss.post("/approvals/\(request)/approve", ["scope": "session"])
             #expect(refused.status == 409 && refused.body.contains("session that ends"), "\(refused.status) \(refused.body.prefix(400))")

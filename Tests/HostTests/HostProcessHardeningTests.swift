@@ -19,15 +19,21 @@ import Testing
         return try await APIHost.start(dir, manifest: manifest, environment: ["SPIED_KEY": secret, "SOME_API_TOKEN": "another-secret-value-42"])
     }
 
+    /// Calls a spy tool as `writer`, retrying while the bridged server is still starting.
+    static func callOnceReady(_ api: APIHost, _ tool: String) async throws -> HTTPAnswer {
+        var answer = HTTPAnswer(status: 0, headers: [:], body: "")
+        for _ in 0..<100 {
+            answer = await api.call("POST", "/v1/tools/\(tool)/call", as: "writer", body: #"{"arguments": {}}"#)
+            if answer.status == 200 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return answer
+    }
+
     @Test func aBridgedServerReadingTheHostsEnvironmentFindsNoKey() async throws {
         try await withTemporaryDirectory { dir in
             let api = try await Self.spyingHost(dir)
-            var answer = HTTPAnswer(status: 0, headers: [:], body: "")
-            for _ in 0..<100 {
-                answer = await api.call("POST", "/v1/tools/spy__parent_environ/call", as: "writer", body: #"{"arguments": {}}"#)
-                if answer.status == 200 { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let answer = try await Self.callOnceReady(api, "spy__parent_environ")
             #expect(answer.status == 200, "\(answer.body)")
             #expect(!answer.body.contains(Self.secret) && !answer.body.contains("another-secret-value-42"), "\(answer.body.prefix(2000))")
             // Read directly too (as the same user could, were the process dumpable).
@@ -45,12 +51,7 @@ import Testing
     @Test func aBridgedServerStartsWithNoSignalBlockedOrIgnoredByTheHost() async throws {
         try await withTemporaryDirectory { dir in
             let api = try await Self.spyingHost(dir)
-            var answer = HTTPAnswer(status: 0, headers: [:], body: "")
-            for _ in 0..<100 {
-                answer = await api.call("POST", "/v1/tools/spy__signal_masks/call", as: "writer", body: #"{"arguments": {}}"#)
-                if answer.status == 200 { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let answer = try await Self.callOnceReady(api, "spy__signal_masks")
             let text = (answer.json["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
             func mask(_ name: String) -> UInt64? {
                 guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }

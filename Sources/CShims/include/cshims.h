@@ -22,9 +22,6 @@ int agenthub_pipe_cloexec(int fds[2]);
 /// memory, environment (/proc/PID/environ) or attach a debugger. Returns 0, or -1 with errno set.
 int agenthub_set_undumpable(void);
 
-/// Whether this process is dumpable (prctl PR_GET_DUMPABLE): 1, 0, or -1 with errno set.
-int agenthub_is_dumpable(void);
-
 /// Empties the signal mask and sets every signal's disposition to its default: what a program
 /// about to exec should hand on (the host blocks and ignores signals it handles itself).
 /// Returns 0, or -1 with errno set.

@@ -32,9 +32,9 @@ extension WebConsole {
             let pendingRows = pending.map { record -> [String: Any] in
                 var row = Self.approvalRow(record)
                 // Only what an operator may grant here (no session where none ends), and whether operators answer at all.
-                row["scopes"] = record.scopes(via: "console").map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
+                row["scopes"] = record.scopes(client: false).map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
                 row["approvers"] = record.approvers.description
-                row["operatorsAnswer"] = record.approvers.admits(via: "console")
+                row["operatorsAnswer"] = record.approvers.admits(client: false)
                 return row
             }
             var data: [String: Any] = [

@@ -108,10 +108,10 @@ extension MCPServer {
         switch action {
         case "accept":
             let scope = result["content"]?["scope"]?.stringValue.flatMap(ApprovalScope.init(rawValue:)) ?? .call
-            return ApprovalAnswer(granted: true, by: by, via: "elicitation", reason: note, scope: scope,
+            return ApprovalAnswer(granted: true, by: by, via: ApprovalAnswer.clientVia, reason: note, scope: scope,
                                   grantExpiresAt: scope == .call ? nil : Date().addingTimeInterval(grantDuration.seconds))
-        case "decline": return ApprovalAnswer(granted: false, by: by, via: "elicitation", reason: note ?? "declined in the client")
-        case "cancel": return ApprovalAnswer(granted: false, by: by, via: "elicitation", reason: "dismissed in the client")
+        case "decline": return ApprovalAnswer(granted: false, by: by, via: ApprovalAnswer.clientVia, reason: note ?? "declined in the client")
+        case "cancel": return ApprovalAnswer(granted: false, by: by, via: ApprovalAnswer.clientVia, reason: "dismissed in the client")
         default: return nil
         }
     }

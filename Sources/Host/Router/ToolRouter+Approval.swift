@@ -92,7 +92,7 @@ extension ToolRouter {
         let question = prompt(for: opened)
         waiting?(question)
         var elicit: (@Sendable () async -> ApprovalAnswer?)?
-        if let approver, opened.approvers.admits(via: "elicitation") {
+        if let approver, opened.approvers.admits(client: true) {
             elicit = { [self] in await approver(question).map { self.clientAnswer($0, for: opened) } }
         }
         let ended = await desk.wait(for: opened, elicit: elicit)
@@ -108,7 +108,7 @@ extension ToolRouter {
     /// What a deferred call answers while its request is pending: the question, when the caller's
     /// client may answer it; else that it waits for an operator (the same call again resumes it).
     func waitingGate(for record: ApprovalRecord) -> ApprovalGate {
-        if record.approvers.admits(via: "elicitation") { return .inputRequired(prompt(for: record)) }
+        if record.approvers.admits(client: true) { return .inputRequired(prompt(for: record)) }
         return .stop(.awaitingApproval, .error("""
             \(record.tool) needs approval from an operator (\(record.rule)); request \(record.id) is pending until \(TraceEvent.timestamp(record.expiresAt)). \
             Once it is approved (agenthub approvals approve \(record.id)), make the same call again.
@@ -119,9 +119,9 @@ extension ToolRouter {
     /// lets a client grant (and never `session` where no session ends), every grant with an end.
     func clientAnswer(_ answer: ApprovalAnswer, for record: ApprovalRecord) -> ApprovalAnswer {
         var answer = answer
-        answer.via = "elicitation"
+        answer.via = ApprovalAnswer.clientVia
         guard answer.granted else { answer.scope = .call; return answer }
-        let allowed = record.scopes(via: "elicitation")
+        let allowed = record.scopes(client: true)
         answer.scope = allowed.last { $0 <= answer.scope } ?? .call
         answer.grantExpiresAt = answer.scope == .call ? nil : approvals.now().addingTimeInterval(settings.grantDuration.seconds)
         return answer
@@ -130,7 +130,7 @@ extension ToolRouter {
     /// What the client is asked about `record`.
     func prompt(for record: ApprovalRecord) -> ApprovalPrompt {
         ApprovalPrompt(id: record.id, tool: record.tool, arguments: JSONValue.parse(record.arguments) ?? .string(record.arguments), rule: record.rule,
-                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration, scopes: record.scopes(via: "elicitation"))
+                       expiresAt: record.expiresAt, grantDuration: settings.grantDuration, scopes: record.scopes(client: true))
     }
 
     /// What an ended request means for its call, recorded in the call's trace.

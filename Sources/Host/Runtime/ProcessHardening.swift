@@ -9,7 +9,6 @@ import Foundation
 public enum ProcessHardening {
     /// Non-dumpable, and every secret-looking variable scrubbed (`HostEnvironment.isSecretName`).
     public static func harden() {
-        _ = HostEnvironment.values
         _ = agenthub_set_undumpable()
         scrub(HostEnvironment.values.keys.filter(HostEnvironment.isSecretName))
     }
@@ -24,7 +23,4 @@ public enum ProcessHardening {
         _ = HostEnvironment.values
         for name in names where getenv(name) != nil { agenthub_scrub_env(name) }
     }
-
-    /// Whether this process is non-dumpable (tests, `agenthub status`).
-    public static var isUndumpable: Bool { agenthub_is_dumpable() == 0 }
 }

@@ -10,15 +10,15 @@ extension MCPBridge {
     func pinCheck(_ tool: BridgedTool, server: BridgedServerSettings, stored: ToolPinRecord?, serverPinned: Bool) -> DefinitionChange? {
         let name = tool.descriptor.name
         let writable = registry.map { !$0.isReadOnly } ?? false
-        var pinned: String? = stored?.digest ?? lock.withLock { memoryPins[name] }
-        if pinned == nil {
+        let pinned: String
+        if let known = stored?.digest ?? lock.withLock({ memoryPins[name] }) {
+            pinned = known
+        } else {
             // First seen with the server: pinned as it is. Added to a pinned server: pinned empty, to be accepted.
-            let digest = serverPinned ? "" : tool.digest
-            lock.withLock { memoryPins[name] = digest }
-            if writable { try? registry?.pinTool(name, server: server.name, digest: digest) }
-            pinned = digest
+            pinned = serverPinned ? "" : tool.digest
+            lock.withLock { memoryPins[name] = pinned }
+            if writable { try? registry?.pinTool(name, server: server.name, digest: pinned) }
         }
-        guard let pinned else { return nil }
         if pinned == tool.digest {
             if writable, stored?.changedDigest != nil { try? registry?.recordChangedDefinition(name, digest: nil) }
             return nil
@@ -31,11 +31,8 @@ extension MCPBridge {
                 "plugins.mcp.effect": "\(change == .blocked ? "blocked until `agenthub tools accept \(name)`" : "marked; still callable (pin: warn)")"])
             if writable, stored?.changedDigest != tool.digest {
                 try? registry?.recordChangedDefinition(name, digest: tool.digest)
-                try? registry?.appendTraceEvents([TraceEvent(
-                    at: TraceEvent.timestamp(), type: pinned.isEmpty ? "tool.added" : "tool.definition_changed", session: "bridge", spanId: TraceEvent.newSpanId(),
-                    agent: "host", role: nil, group: nil, tool: name, decision: change.rawValue,
-                    detail: ["server": .string(server.name), "pinned": .string(pinned), "now": .string(tool.digest),
-                             "pin": .string(server.pin.rawValue)])])
+                trace(pinned.isEmpty ? "tool.added" : "tool.definition_changed", tool: name, decision: change.rawValue,
+                      ["server": .string(server.name), "pinned": .string(pinned), "now": .string(tool.digest), "pin": .string(server.pin.rawValue)])
             }
         }
         return change
@@ -53,15 +50,17 @@ extension MCPBridge {
             let key = "case " + group.sorted().joined(separator: " ")
             if lock.withLock({ reported.insert(key).inserted }) {
                 logger.warning("bridged tools whose names differ only in case", metadata: ["plugins.mcp.tools": "\(group.sorted().joined(separator: ", "))"])
-                if let registry, !registry.isReadOnly {
-                    try? registry.appendTraceEvents([TraceEvent(
-                        at: TraceEvent.timestamp(), type: "tool.name_collision", session: "bridge", spanId: TraceEvent.newSpanId(),
-                        agent: "host", role: nil, group: nil, tool: group.sorted().first ?? "", decision: "blocked",
-                        detail: ["tools": .array(group.sorted().map { .string($0) })])])
-                }
+                trace("tool.name_collision", tool: group.sorted().first ?? "", decision: "blocked", ["tools": .array(group.sorted().map { .string($0) })])
             }
         }
         return colliding
+    }
+
+    /// Records a bridge event in the trace (session `bridge`, agent `host`), when the registry is writable.
+    func trace(_ type: String, tool: String, decision: String, _ detail: JSONValue) {
+        guard let registry, !registry.isReadOnly else { return }
+        try? registry.appendTraceEvents([TraceEvent(at: TraceEvent.timestamp(), type: type, session: "bridge", spanId: TraceEvent.newSpanId(),
+                                                    agent: "host", role: nil, group: nil, tool: tool, decision: decision, detail: detail)])
     }
 
     /// Records each server's status for `agenthub servers` (a separate process reads it), when it
