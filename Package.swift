@@ -55,6 +55,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The core services every front calls: the skill catalog (who sees which copy, decided once),
+        // the source directory (the status derived once), over store protocols that SQLite implements.
+        .target(name: "Core", dependencies: ["Base", "Registry"]),
         .target(
             name: "GitSync",
             dependencies: [
@@ -67,7 +70,7 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "Base", "Registry", "CShims", "Children",
+                "Base", "Core", "Registry", "CShims", "Children",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "Host",
             dependencies: [
-                "Base", "Children", "CShims", "Registry", "GitSync", "Plugins",
+                "Base", "Children", "CShims", "Core", "Registry", "GitSync", "Plugins",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +91,7 @@ let package = Package(
         .target(
             name: "HTTPFront",
             dependencies: [
-                "Base", "CShims", "Children", "Host", "Registry", "Plugins",
+                "Base", "CShims", "Children", "Core", "Host", "Registry", "Plugins",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -103,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "agenthub",
             dependencies: [
-                "Base", "Children", "CShims", "Host", "HTTPFront", "Registry", "Plugins", "GitSync",
+                "Base", "Children", "CShims", "Core", "Host", "HTTPFront", "Registry", "Plugins", "GitSync",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,9 +124,10 @@ let package = Package(
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
+        .testTarget(name: "CoreTests", dependencies: ["Base", "Core", "Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Plugins", "Registry", "TestSupport"]),
-        .testTarget(name: "HostTests", dependencies: ["Base", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
+        .testTarget(name: "HostTests", dependencies: ["Base", "Core", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
         .testTarget(name: "HTTPFrontTests", dependencies: [
             "Base", "Host", "HTTPFront", "TestSupport",
             .product(name: "Logging", package: "swift-log"),

@@ -2,12 +2,17 @@ import Registry
 import Foundation
 import Logging
 import Base
+import Core
 import Yams
 
 /// The manifest and the registry it names, opened together: what every CLI command starts from.
 public struct HostContext: Sendable {
     public let manifest: Manifest
     public let registry: RegistryDatabase
+    /// The skills each caller is served, decided in the core.
+    public var catalog: SkillCatalog { SkillCatalog(store: registry) }
+    /// The sources with their derived status.
+    public var directory: SourceDirectory { SourceDirectory(store: registry) }
     public let logger: Logger
     /// The manifest's revision: the first 12 hex digits of the SHA-256 of the bytes it was read from.
     public var revision = ""

@@ -102,7 +102,7 @@ extension SourceSyncer {
                 return result(.suspended, "suspend: true in the manifest")
             }
             var current = try registry.source(named: name)
-            if current?.status == "suspended" {
+            if current?.status == .suspended {
                 try registry.resume(name)
                 current = try registry.source(named: name)
             }
@@ -120,7 +120,7 @@ extension SourceSyncer {
             try? registry.recordFailure(name, kind: kind, reason: error.message, configDigest: Self.configDigest(of: source, url: url), startedAt: started)
             return result(kind == .config ? .stalled : .failed, error.message, kind: kind)
         }
-        if let record, record.status == "stalled", record.configDigest == plan.configDigest, !force {
+        if let record, record.status == .stalled, record.configDigest == plan.configDigest, !force {
             return result(.stalled, (record.statusReason ?? "stalled") + " (change the source's manifest entry, or run agenthub sync --source \(name))", kind: .config)
         }
 
@@ -139,7 +139,7 @@ extension SourceSyncer {
             let fetched = try supervisor.fetch(plan.request, timeout: plan.timeout, progress: progress, started: onWorkerStarted)
             checked = Date()
             let revision = "\(fetched.label)@\(fetched.commit)"
-            if let record, record.commit == fetched.commit, record.configDigest == plan.configDigest, record.status == "ready" {
+            if let record, record.commit == fetched.commit, record.configDigest == plan.configDigest, record.status == .ready {
                 logger.debug("unchanged at \(revision)", metadata: meta)
                 var r = result(.unchanged, nil)
                 r.revision = revision

@@ -41,9 +41,9 @@ public final class SyncService: Sendable {
             if logsWarnings {
                 for warning in result.report?.warnings ?? [] { syncer.logger.warning("\(warning)", metadata: ["host.source": "\(name)"]) }
             }
-            if let before, ["failed", "stalled"].contains(before.status), [.published, .unchanged].contains(result.outcome) {
+            if let before, [.failed, .stalled].contains(before.status), [.published, .unchanged].contains(result.outcome) {
                 syncer.logger.notice("source recovered", metadata: [
-                    "host.source": "\(name)", "host.was": "\(before.status)", "host.failures": "\(before.consecutiveFailures)",
+                    "host.source": "\(name)", "host.was": "\(before.status.rawValue)", "host.failures": "\(before.consecutiveFailures)",
                     "host.revision": "\(result.revision ?? "-")"])
             }
             return (Self.verdict(result.outcome), result)

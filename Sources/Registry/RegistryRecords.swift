@@ -7,6 +7,27 @@ public enum SourceKind: String, Codable, Sendable {
     case local, git
 }
 
+/// A source's stored sync status. Readers never see `syncing` from a process that is gone: the
+/// core derives the status to show (`SourceReport`), once for every front.
+public enum SourceState: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// Declared, never synced.
+    case new
+    /// A process is syncing it (the reason names the process).
+    case syncing
+    /// Its last sync published a revision.
+    case ready
+    /// Its last sync failed; the last good revision is still served.
+    case failed
+    /// A configuration failure: not retried until its manifest entry changes.
+    case stalled
+    /// A sync would have removed most of its skills; it kept what it had.
+    case suspect
+    /// `suspend: true` in the manifest: it keeps serving what it has.
+    case suspended
+    /// No longer in the manifest: its skills are not served.
+    case removed
+}
+
 /// A source as the manifest declares it: its name, kind, location and place in manifest order
 /// (which decides who wins a skill name).
 public struct SourceDescriptor: Sendable, Equatable {
@@ -31,7 +52,7 @@ public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, Table
     public var kind: SourceKind
     public var location: String
     public var position: Int
-    public var status: String
+    public var status: SourceState
     public var statusReason: String?
     public var revision: String?
     public var lastAttemptAt: Date?

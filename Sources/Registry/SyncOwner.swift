@@ -18,32 +18,10 @@ public enum SyncOwner {
     }
 
     /// The owner recorded in a `syncing` status reason (`syncing in OWNER`).
-    static func owner(inReason reason: String?) -> String? {
+    public static func owner(inReason reason: String?) -> String? {
         guard let reason, reason.hasPrefix(reasonPrefix) else { return nil }
         return String(reason.dropFirst(reasonPrefix.count))
     }
 
-    static let reasonPrefix = "syncing in "
-}
-
-extension SourceRecord {
-    /// The status as a reader should show it: `syncing` only while a live process syncs the source.
-    /// A sync whose process died (killed mid-sync) shows as `failed (interrupted)`, with the last good
-    /// revision still served; the next sync replaces it.
-    public var liveStatus: (status: String, failureKind: String?, reason: String?) {
-        let now = Date()
-        if let owner = leaseOwner, (leaseExpiresAt ?? .distantPast) > now, SyncOwner.mayBeAlive(owner) {
-            return ("syncing", nil, "\(SyncOwner.reasonPrefix)\(owner)")
-        }
-        if status == "syncing" {
-            if let owner = SyncOwner.owner(inReason: statusReason), SyncOwner.mayBeAlive(owner) {
-                return ("syncing", nil, statusReason)
-            }
-            let who = SyncOwner.owner(inReason: statusReason).map { " (\($0))" } ?? ""
-            return ("failed", SyncFailureKind.interrupted.rawValue,
-                    "the sync\(who) ended without finishing (its process was killed or crashed); the last good revision is still served")
-        }
-        let kind = status == "failed" || status == "stalled" ? failureKind : nil
-        return (status, kind, statusReason)
-    }
+    public static let reasonPrefix = "syncing in "
 }

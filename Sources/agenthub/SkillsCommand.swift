@@ -1,4 +1,5 @@
 import Base
+import Core
 import ArgumentParser
 import Foundation
 import Host
@@ -69,7 +70,7 @@ struct ValidateSkills: ParsableCommand {
     }
 }
 
-struct ListSkills: ParsableCommand {
+struct ListSkills: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the skills the registry serves.")
 
     @OptionGroup var options: GlobalOptions
@@ -78,18 +79,16 @@ struct ListSkills: ParsableCommand {
     @Option(help: "Skills per page.") var limit = 100
     @Option(help: "Skills to skip.") var offset = 0
 
-    func run() throws {
+    func run() async throws {
         let context = try options.context(readOnly: true)
-        var query = SkillQuery(source: source, limit: limit, offset: offset)
-        query.includeShadowed = all
-        query.includeUnloadable = all
-        let hits = try context.registry.skills(query)
-        if options.json { Output.json(hits.map(\.skill)); return }
-        Output.table(["NAME", "SOURCE", "PATH", "VERDICT", "DESCRIPTION"], hits.map { SkillRows.row($0.skill, description: 60) })
+        let request = SkillSearch(source: source, limit: limit, offset: offset, copies: all ? .every(admits: { _ in true }) : .served)
+        let skills = try await SkillRows.page(context, request).skills
+        if options.json { Output.json(skills.map(\.summaryJSON)); return }
+        Output.table(["NAME", "SOURCE", "PATH", "VERDICT", "DESCRIPTION"], skills.map { SkillRows.row($0, description: 60) })
     }
 }
 
-struct SearchSkills: ParsableCommand {
+struct SearchSkills: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "search", abstract: "Full-text search (name over description over body).")
 
     @OptionGroup var options: GlobalOptions
@@ -98,12 +97,15 @@ struct SearchSkills: ParsableCommand {
     @Option(help: "Results per page.") var limit = 20
     @Option(help: "Results to skip.") var offset = 0
 
-    func run() throws {
+    func run() async throws {
         let context = try options.context(readOnly: true)
-        let hits = try context.registry.skills(SkillQuery(text: query, source: source, limit: limit, offset: offset))
+        let hits = try await SkillRows.page(context, SkillSearch(text: query, source: source, limit: limit, offset: offset)).hits
         if options.json {
-            Output.json(hits.map { ["name": $0.skill.name, "source": $0.skill.source, "path": $0.skill.path,
-                                    "description": $0.skill.description, "rank": String(format: "%.4f", $0.rank)] })
+            Output.json(hits.map { hit -> JSONValue in
+                guard case .object(var o) = hit.skill.summaryJSON else { return .null }
+                o["rank"] = .string(String(format: "%.4f", hit.rank))
+                return .object(o)
+            })
             return
         }
         if hits.isEmpty { Output.stderr("no skill matches '\(query)'"); throw ExitCode(1) }
@@ -158,6 +160,14 @@ struct ShowSkill: ParsableCommand {
 }
 
 enum SkillRows {
+    /// A page from the catalog as the operator sees it (no role: every skill).
+    static func page(_ context: HostContext, _ request: SkillSearch) async throws -> SkillPage {
+        do { return try await context.catalog.search(request, as: EverySkillViewer()) } catch {
+            Output.stderr(error.message)
+            throw ExitCode(1)
+        }
+    }
+
     static func verdict(_ s: SkillRecord) -> String {
         if !s.loadable { return "not loadable" }
         if s.shadowedBy != nil { return "shadowed" }

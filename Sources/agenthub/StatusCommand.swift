@@ -1,5 +1,7 @@
 import ArgumentParser
+import Base
 import Foundation
+import Core
 import Host
 import Plugins
 import Registry
@@ -33,16 +35,6 @@ struct StatusCommand: AsyncParsableCommand {
         var message: String?
         var errors: [String]
     }
-    struct SourceLine: Encodable {
-        var name: String
-        var status: String
-        var reason: String?
-        var revision: String?
-        var skills: Int
-        var lastSuccessAt: Date?
-        var nextAttemptAt: Date?
-        var failures: Int
-    }
     struct ServerLine: Encodable {
         var server: String
         var state: String
@@ -55,12 +47,14 @@ struct StatusCommand: AsyncParsableCommand {
         var manifestRevision: String?
         var manifestErrors: [String]
         var hosts: [HostLine]
-        var sources: [SourceLine]
+        /// Each source in its one JSON shape (`SourceReport.json`), as `agenthub sources --json` and the API give it.
+        var sources: [JSONValue]
         var servers: [ServerLine]
     }
 
     func run() async throws {
         let registry = try global.hostsRegistry()
+        var reports: [SourceReport] = []
         var status = Status(manifestRevision: nil, manifestErrors: [], hosts: [], sources: [], servers: [])
         do { status.manifestRevision = try ManifestLoader.loadWithRevision(path: global.config).revision } catch {
             status.manifestErrors = error.problems
@@ -75,10 +69,8 @@ struct StatusCommand: AsyncParsableCommand {
                                         errors: host.lastReloadErrors ?? [])
                          })
             }
-            status.sources = try registry.sources().filter { $0.status != "removed" }.map { s in
-                SourceLine(name: s.name, status: s.status, reason: s.statusReason, revision: s.revision, skills: s.loadableCount,
-                           lastSuccessAt: s.lastSuccessAt, nextAttemptAt: s.nextAttemptAt, failures: s.consecutiveFailures)
-            }
+            reports = try await SourceDirectory(store: registry).sources()
+            status.sources = reports.map(\.json)
             status.servers = try registry.bridgeServers().filter(\.ownerMayBeAlive).compactMap { record in
                 guard let s = BridgedServerStatus.decode(record.status) else { return nil }
                 return ServerLine(server: s.server, state: s.state.rawValue, hostPid: record.owner.split(separator: ":").dropFirst().first.map(String.init),
@@ -88,12 +80,12 @@ struct StatusCommand: AsyncParsableCommand {
             Output.fail(error)
             throw ExitCode(1)
         }
-        if global.json { Output.json(status) } else { printTables(status) }
+        if global.json { Output.json(status) } else { printTables(status, reports) }
         let rejected = status.hosts.contains { $0.lastReload?.result == "rejected" }
-        if rejected || status.sources.contains(where: { $0.status == "failed" || $0.status == "stalled" }) { throw ExitCode(1) }
+        if rejected || reports.contains(where: \.isFailing) { throw ExitCode(1) }
     }
 
-    private func printTables(_ status: Status) {
+    private func printTables(_ status: Status, _ reports: [SourceReport]) {
         print("manifest \(global.config): \(status.manifestRevision.map { "revision \($0)" } ?? "has problems")")
         for error in status.manifestErrors { print("  \(error)") }
         print("")
@@ -109,8 +101,10 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         print("")
-        Output.table(["SOURCE", "STATUS", "REVISION", "SKILLS", "LAST SUCCESS", "NEXT", "FAILURES"], status.sources.map { s in
-            [s.name, s.status, Output.short(s.revision), String(s.skills), Output.date(s.lastSuccessAt), Output.date(s.nextAttemptAt), String(s.failures)]
+        Output.table(["SOURCE", "STATUS", "REVISION", "SKILLS", "LAST SUCCESS", "NEXT", "FAILURES"], reports.map { report in
+            let s = report.record
+            return [s.name, report.statusText, Output.short(s.revision), String(s.loadableCount), Output.date(s.lastSuccessAt),
+                    Output.date(s.nextAttemptAt), String(s.consecutiveFailures)]
         })
         if !status.servers.isEmpty {
             print("")

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GitSync
+import Base
+import Core
 import Host
 import Registry
 
@@ -84,67 +86,30 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 }
 
-struct SourcesCommand: ParsableCommand {
+struct SourcesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources",
         abstract: "List sources with their sync status, revision, skill counts and schedule."
     )
 
     @OptionGroup var options: GlobalOptions
+    @Flag(help: "Also list sources no longer in the manifest.") var all = false
 
-    func run() throws {
+    func run() async throws {
         let context = try options.context(readOnly: true)
-        let sources = try context.registry.sources()
-        if options.json { Output.json(sources.map(SourceStatus.init)); return }
+        let reports: [SourceReport]
+        do { reports = try await context.directory.sources(includingRemoved: all) } catch {
+            Output.stderr(error.message)
+            throw ExitCode(1)
+        }
+        if options.json { Output.json(reports.map(\.json)); return }
         Output.table(["SOURCE", "KIND", "STATUS", "REVISION", "SKILLS", "STRICT", "SHADOWED", "TOMBSTONED", "LAST ATTEMPT", "LAST SUCCESS",
-                      "FAILURES", "NEXT", "REASON"], sources.map { s in
-            let status = SourceStatus(s)
-            return [s.name, s.kind.rawValue, status.status + (status.failureKind.map { status.status == "failed" ? " (\($0))" : "" } ?? ""),
+                      "FAILURES", "NEXT", "REASON"], reports.map { report in
+            let s = report.record
+            return [s.name, s.kind.rawValue, report.statusText,
                     Output.short(s.revision), "\(s.loadableCount)", "\(s.strictCount)", "\(s.shadowedCount)", "\(s.tombstonedCount)",
-                    Output.date(status.lastAttemptAt), Output.date(s.lastSuccessAt), "\(s.consecutiveFailures)", Output.date(s.nextAttemptAt),
-                    Output.clip(status.reason ?? "", 80)]
+                    Output.date(s.lastTriedAt), Output.date(s.lastSuccessAt), "\(s.consecutiveFailures)", Output.date(s.nextAttemptAt),
+                    Output.clip(report.reason ?? "", 80)]
         })
-    }
-}
-
-/// A source as `agenthub sources` reports it: `syncing` while a process holds its lease.
-struct SourceStatus: Encodable {
-    var name: String
-    var kind: String
-    var location: String
-    var status: String
-    var failureKind: String?
-    var reason: String?
-    var revision: String?
-    var commit: String?
-    var loadable: Int
-    var strictValid: Int
-    var shadowed: Int
-    var tombstoned: Int
-    var lastAttemptAt: Date?
-    var lastSuccessAt: Date?
-    var lastCheckedAt: Date?
-    var consecutiveFailures: Int
-    var nextAttemptAt: Date?
-
-    init(_ s: SourceRecord) {
-        let live = s.liveStatus
-        name = s.name
-        kind = s.kind.rawValue
-        location = s.location
-        status = live.status
-        failureKind = live.failureKind
-        reason = live.reason
-        revision = s.revision
-        commit = s.commit
-        loadable = s.loadableCount
-        strictValid = s.strictCount
-        shadowed = s.shadowedCount
-        tombstoned = s.tombstonedCount
-        lastAttemptAt = s.lastTriedAt
-        lastSuccessAt = s.lastSuccessAt
-        lastCheckedAt = s.lastCheckedAt
-        consecutiveFailures = s.consecutiveFailures
-        nextAttemptAt = s.nextAttemptAt
     }
 }

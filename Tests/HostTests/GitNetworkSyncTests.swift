@@ -92,7 +92,7 @@ import Glibc
             #expect(workers.pids.count == 1)
             #expect(workers.pids.allSatisfy { !processExists($0) })
             let source = try #require(try context.registry.source(named: "team"))
-            #expect(source.status == "failed")
+            #expect(source.status == .failed)
             #expect(source.failureKind == "timeout")
             try expectPreviousRevisionServed(context, commit)
         }
@@ -167,7 +167,7 @@ import Glibc
             let result = await context.syncer.syncTeam()
             #expect(result.outcome == .stalled)
             #expect(result.message == "sources.team.token_env names the environment variable NOT_SET_ANYWHERE_42, which is not set")
-            #expect(try context.registry.source(named: "team")?.status == "stalled")
+            #expect(try context.registry.source(named: "team")?.status == .stalled)
         }
     }
 

@@ -26,7 +26,7 @@ import TestSupport
             let betaTree = try repo.git(["rev-parse", "HEAD:skills/beta"])
             #expect(skills.first { $0.name == "beta" }?.digest == betaTree)
             let source = try #require(try context.registry.source(named: "team"))
-            #expect(source.status == "ready")
+            #expect(source.status == .ready)
             #expect(source.commit == commit)
             #expect(source.revision == "main@\(commit)")
             #expect(source.loadableCount == 2)
@@ -99,7 +99,7 @@ import TestSupport
             let held = await context.syncer.syncTeam()
             #expect(held.outcome == .held)
             let source = try #require(try context.registry.source(named: "team"))
-            #expect(source.status == "suspect")
+            #expect(source.status == .suspect)
             #expect(source.revision == "main@\(first)")
             #expect(try context.registry.servableSkills().map(\.name).sorted() == ["a", "b", "c"])
 
@@ -140,7 +140,7 @@ import TestSupport
             #expect(failed.failureKind == .notFound)
             #expect(failed.message?.contains("branch 'release' not found") == true)
             let source = try #require(try context.registry.source(named: "team"))
-            #expect(source.status == "failed")
+            #expect(source.status == .failed)
             #expect(source.failureKind == "not found")
             #expect(source.consecutiveFailures == 1)
             #expect(source.revision == "release@\(commit)")
@@ -174,7 +174,7 @@ import TestSupport
             #expect(stalled.outcome == .stalled)
             #expect(stalled.failureKind == .config)
             #expect(stalled.message?.contains("pinned commit \(absent) is not in") == true)
-            #expect(try context.registry.source(named: "team")?.status == "stalled")
+            #expect(try context.registry.source(named: "team")?.status == .stalled)
 
             // The scheduler does not retry blindly: nothing is fetched, no run is recorded.
             let workers = WorkerLog()
@@ -267,7 +267,7 @@ import TestSupport
             #expect(await syncer.syncTeam().outcome == .suspended)
             #expect(workers.pids.isEmpty)
             let source = try #require(try suspended.registry.source(named: "team"))
-            #expect(source.status == "suspended")
+            #expect(source.status == .suspended)
             #expect(source.revision == "main@\(commit)")
             #expect(try suspended.registry.servableSkills().map(\.name) == ["a"])
 

@@ -10,8 +10,8 @@ import TestSupport
         var failureKind: String?
         var revision: String?
         var commit: String?
-        var loadable: Int
-        var strictValid: Int
+        var skills: Int
+        var strict: Int
         var shadowed: Int
         var tombstoned: Int
         var consecutiveFailures: Int
@@ -54,7 +54,7 @@ import TestSupport
             let team = try #require(sources.first { $0.name == "team" })
             #expect(team.status == "ready")
             #expect(team.revision == "main@\(commit)")
-            #expect(team.loadable == 2 && team.strictValid == 2)
+            #expect(team.skills == 2 && team.strict == 2)
             let gone = try #require(sources.first { $0.name == "gone" })
             #expect(gone.status == "failed")
             #expect(gone.failureKind == "not found")

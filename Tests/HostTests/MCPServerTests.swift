@@ -139,15 +139,18 @@ final class SentMessages: @unchecked Sendable {
 
             server.replace(host: try host(manifest))
             server.listsMayHaveChanged()
+            await server.listChecksSettled()
             #expect(sent.notifications("notifications/tools/list_changed") == 0, "nothing changed")
 
             server.replace(host: try host(manifest.replacingOccurrences(of: "- deny: [danger]", with: "- deny: [danger, echo]")))
+            await server.listChecksSettled()
             #expect(sent.notifications("notifications/tools/list_changed") == 1)
             #expect(sent.notifications("notifications/resources/list_changed") == 0)
 
             try write("---\nname: second\ndescription: The second skill.\n---\nDo the second thing.\n", to: "skills/second/SKILL.md", in: dir)
             _ = try context.syncer.sync()
             server.listsMayHaveChanged()
+            await server.listChecksSettled()
             #expect(sent.notifications("notifications/resources/list_changed") == 1)
             #expect(sent.notifications("notifications/prompts/list_changed") == 1)
             #expect(sent.notifications("notifications/tools/list_changed") == 1)

@@ -69,7 +69,7 @@ import TestSupport
             let statusSources = status["sources"] as? [[String: Any]] ?? []
             for source in sources {
                 let line = statusSources.first { $0["name"] as? String == source["name"] as? String }
-                #expect(line?["skills"] as? Int == source["loadable"] as? Int, "\(source) vs \(line ?? [:])")
+                #expect(line?["skills"] as? Int == source["skills"] as? Int, "\(source) vs \(line ?? [:])")
             }
         }
     }

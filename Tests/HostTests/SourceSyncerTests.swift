@@ -33,7 +33,7 @@ import Registry
             #expect(failed.outcome == .failed)
             #expect(failed.message?.contains("skills does not exist") == true)
             let source = try #require(try ctx.registry.source(named: "local"))
-            #expect(source.status == "failed" && source.revision == good.revision)
+            #expect(source.status == .failed && source.revision == good.revision)
             #expect(try ctx.registry.skill(named: "one") != nil)
         }
     }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import GRDB
 import Registry
@@ -31,8 +32,8 @@ import Testing
             let result = try #require(try bounded.syncer.sync().first)
             #expect(result.outcome == .failed && result.failureKind == .truncated && result.isFailure)
             #expect(try bounded.registry.skills(inSource: "local").count == 6)
-            let status = try #require(try bounded.registry.source(named: "local")).liveStatus
-            #expect(status.status == "failed" && status.failureKind == "truncated")
+            let status = SourceReport(try #require(try bounded.registry.source(named: "local")))
+            #expect(status.status == .failed && status.failureKind == "truncated")
 
             let cli = try run(agenthubBinary(), ["sync"], in: dir)
             #expect(cli.status == 1)
@@ -48,11 +49,11 @@ import Testing
             // A process on this machine that no longer exists marked it syncing, then died.
             let dead = "\(ProcessInfo.processInfo.hostName):\(Int32.max - 7):dead"
             try context.registry.markSyncing("local", owner: dead)
-            let status = try #require(try context.registry.source(named: "local")).liveStatus
-            #expect(status.status == "failed" && status.failureKind == "interrupted")
+            let status = SourceReport(try #require(try context.registry.source(named: "local")))
+            #expect(status.status == .failed && status.failureKind == "interrupted")
             let live = "\(ProcessInfo.processInfo.hostName):\(getpid()):live"
             try context.registry.markSyncing("local", owner: live)
-            #expect(try context.registry.source(named: "local")?.liveStatus.status == "syncing")
+            #expect(try context.registry.source(named: "local").map { SourceReport($0).status } == .syncing)
             let shown = try run(agenthubBinary(), ["sources", "--json"], in: dir)
             #expect(shown.stdout.contains("syncing"))
         }

@@ -50,7 +50,7 @@ struct PublishFixture {
             #expect(again.outcome == .unchanged)
             #expect(again.rowsWritten == 0)
             #expect(again.unchanged == 3)
-            #expect(try f.registry.source(named: "main")?.status == "ready")
+            #expect(try f.registry.source(named: "main")?.status == .ready)
         }
     }
 
@@ -99,7 +99,7 @@ struct PublishFixture {
             #expect(held.outcome == .held)
             #expect(try f.names() == ["b1", "b2", "b3", "b4"])
             let source = try #require(try f.registry.source(named: "main"))
-            #expect(source.status == "suspect")
+            #expect(source.status == .suspect)
             #expect(source.statusReason?.contains("3 of 4 skills would vanish") == true)
             #expect(try f.registry.syncRuns(of: "main").first?.outcome == "held")
             let forced = try f.sync(options: PublishOptions(acceptRemovals: true))
@@ -203,7 +203,7 @@ struct PublishFixture {
             try f.sync("drop")
             try f.registry.declareSources([SourceDescriptor(name: "keep", kind: .local, location: root + "/keep", position: 0)])
             #expect(try f.names() == ["kept"])
-            #expect(try f.registry.source(named: "drop")?.status == "removed")
+            #expect(try f.registry.source(named: "drop")?.status == .removed)
         }
     }
 
@@ -214,7 +214,7 @@ struct PublishFixture {
             let good = try f.sync()
             try f.registry.recordFailure("main", reason: "skill source directory gone", startedAt: Date())
             let source = try #require(try f.registry.source(named: "main"))
-            #expect(source.status == "failed" && source.revision == good.revision && source.consecutiveFailures == 1)
+            #expect(source.status == .failed && source.revision == good.revision && source.consecutiveFailures == 1)
             #expect(try f.names() == ["stay"])
         }
     }

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Hummingbird
 
 /// A header's name (HTTPTypes' `HTTPField.Name`, which Hummingbird does not export by that name).
@@ -24,6 +25,15 @@ struct APIError: Error, HTTPResponseError {
         headers[.cacheControl] = "no-store"
         let body: JSONValue = ["error": ["code": .string(code), "message": .string(message)]]
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.jsonText + "\n")))
+    }
+
+    /// A core service's answer: not found is 404, a bad request 400, the store failing 500.
+    init(_ error: CoreError) {
+        switch error.code {
+        case .notFound: self.init(.notFound, "not_found", error.message)
+        case .invalid: self.init(.badRequest, "bad_request", error.message)
+        case .storage: self.init(.internalServerError, "internal", error.message)
+        }
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Crypto
 import Foundation
 import Host
@@ -29,27 +30,12 @@ extension HTTPAPI {
             let key = [who.snapshot.revision, who.caller.role ?? "", text ?? "", source ?? "", "\(limit)", "\(offset)"].joined(separator: "\u{1f}")
             if let cached = self.answers.lookup(key, stamp: stamp) { return Self.answer(request, cached) }
             let permissions = who.snapshot.tools.router.permissions(for: who.caller)
-            var visible: [SkillRecord] = []
-            var next: Int?
-            var position = offset
-            // Read a little more than a page; more only when the role hides some of what was read.
-            let batchSize = limit + 1
-            scan: while true {
-                var batch = SkillQuery(text: text, source: source, limit: batchSize, offset: position)
-                batch.withoutBody = true
-                let hits: [SkillHit]
-                do throws(RegistryError) { hits = try self.registry.skills(batch) } catch { throw APIError.internalError("the registry could not list skills (\(error.code.rawValue))") }
-                for hit in hits {
-                    if permissions.canSeeSkill(name: hit.skill.name, source: hit.skill.source) {
-                        if visible.count == limit { next = position; break scan }
-                        visible.append(hit.skill)
-                    }
-                    position += 1
-                }
-                if hits.count < batchSize { break }
-            }
-            var body: [String: JSONValue] = ["skills": .array(visible.map { Self.skillJSON($0) })]
-            if let next { body["next_cursor"] = .string(MCPProtocol.cursor(offset: next)) }
+            let page: SkillPage
+            do throws(CoreError) {
+                page = try await self.catalog.search(SkillSearch(text: text, source: source, limit: limit, offset: offset), as: permissions)
+            } catch { throw APIError(error) }
+            var body: [String: JSONValue] = ["skills": .array(page.skills.map(\.summaryJSON))]
+            if let next = page.next { body["next_cursor"] = .string(MCPProtocol.cursor(offset: next)) }
             // The ETag is the answer's own digest: right whatever changed (a sync, a reload, the role).
             let json = JSONValue.object(body).jsonText + "\n"
             let answer = AnswerCache.Answer(text: json, etag: Self.etag([json]))
@@ -58,41 +44,27 @@ extension HTTPAPI {
         }
         v1.get("skills/:name") { request, context -> Response in
             let who = try context.who()
-            let skill = try self.visibleSkill(try context.pathParameter("name"), who)
+            let skill = try await self.visibleSkill(request, context, who)
             let etag = Self.etag([skill.digest, String(skill.id), skill.revision])
             if Self.matches(request, etag) { return Self.notModified(etag) }
             let files: [SkillFileRecord]
-            do throws(RegistryError) { files = try self.registry.fileListings(ofSkills: [skill.id])[skill.id] ?? [] } catch {
-                throw APIError.internalError("the registry could not list the files of skill '\(skill.name)' (\(error.code.rawValue))")
-            }
-            var json = Self.skillJSON(skill)
+            do throws(CoreError) { files = try await self.catalog.listing(of: skill) } catch { throw APIError(error) }
+            var json = skill.summaryJSON
             if case .object(var o) = json {
                 o["instructions"] = .string(skill.body)
-                o["files"] = .array(files.map { file in
-                    var f: [String: JSONValue] = ["path": .string(file.path), "kind": .string(file.kind.rawValue), "size": .int(Int(file.size)),
-                                                  "binary": .bool(file.isBinary)]
-                    if let target = file.linkTarget { f["link_target"] = .string(target) }
-                    return .object(f)
-                })
+                o["files"] = .array(files.map(\.listingJSON))
                 json = .object(o)
             }
             return Self.withETag(HTTPFront.json(.ok, json), etag)
         }
         v1.get("skills/:name/files/**") { request, context -> Response in
             let who = try context.who()
-            let skill = try self.visibleSkill(try context.pathParameter("name"), who)
+            let skill = try await self.visibleSkill(request, context, who)
             let segments = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }
             let path = segments.joined(separator: "/")
             guard !path.isEmpty else { throw APIError.badRequest("name a file: /v1/skills/\(skill.name)/files/PATH") }
-            let files: [SkillFileRecord]
-            do throws(RegistryError) { files = try self.registry.files(ofSkill: skill.id) } catch {
-                throw APIError.internalError("the registry could not read skill '\(skill.name)' (\(error.code.rawValue))")
-            }
-            guard let file = files.first(where: { $0.path == path }) else { throw APIError.notFound("skill '\(skill.name)' has no file '\(path)'") }
-            guard file.kind == .file else { throw APIError.notFound("'\(path)' in skill '\(skill.name)' is a \(file.kind.rawValue), not a file") }
-            guard let content = file.content else {
-                throw APIError.notFound("'\(path)' in skill '\(skill.name)' is \(file.isBinary ? "binary" : "too large"); the registry keeps only its listing")
-            }
+            let content: String
+            do throws(CoreError) { content = try await self.catalog.file(path, of: skill).content } catch { throw APIError(error) }
             let etag = Self.etag([skill.digest, path, String(content.utf8.count)])
             if Self.matches(request, etag) { return Self.notModified(etag) }
             // A skill's files are untrusted: a browser must never run them on this origin. Types a
@@ -111,26 +83,15 @@ extension HTTPAPI {
     /// MIME types a browser would render or run: served as `text/plain` instead.
     static let activeTypes: Set<String> = ["text/html", "application/xml", "text/javascript", "image/svg+xml", "application/xhtml+xml", "text/xml"]
 
-    func visibleSkill(_ name: String, _ who: APIIdentity) throws -> SkillRecord {
-        let permissions = who.snapshot.tools.router.permissions(for: who.caller)
-        let copies: [SkillRecord]
-        do throws(RegistryError) { copies = try registry.skills(named: name) } catch { throw APIError.internalError("the registry could not look up skill '\(name)' (\(error.code.rawValue))") }
-        guard let skill = copies.first(where: { permissions.canSeeSkill(name: $0.name, source: $0.source) }) else {
-            throw APIError.notFound("no skill '\(TraceRedaction.name(name))'")
+    /// The skill a path names, as the key's role is served it (`?source=` picks that source's copy).
+    func visibleSkill(_ request: Request, _ context: APIContext, _ who: APIIdentity) async throws -> SkillRecord {
+        let name = try context.pathParameter("name")
+        let source = request.uri.queryParameters.get("source").flatMap { $0.isEmpty ? nil : String($0) }
+        do throws(CoreError) {
+            return try await catalog.skill(named: name, source: source, as: who.snapshot.tools.router.permissions(for: who.caller))
+        } catch {
+            throw error.code == .notFound ? APIError.notFound("no skill '\(TraceRedaction.name(name))'") : APIError(error)
         }
-        return skill
-    }
-
-    static func skillJSON(_ skill: SkillRecord) -> JSONValue {
-        var o: [String: JSONValue] = [
-            "name": .string(skill.name), "source": .string(skill.source), "description": .string(skill.description),
-            "path": .string(skill.path), "revision": .string(skill.revision), "strict": .bool(skill.strict),
-        ]
-        if let license = skill.license { o["license"] = .string(license) }
-        if let compatibility = skill.compatibility { o["compatibility"] = .string(compatibility) }
-        if let tools = skill.allowedTools { o["allowed_tools"] = .string(tools) }
-        if let metadata = skill.metadata.flatMap({ JSONValue.parse($0) }) { o["metadata"] = metadata }
-        return .object(o)
     }
 
     /// A JSON answer with its ETag, or 304 when the client holds it.

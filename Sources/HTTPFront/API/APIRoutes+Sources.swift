@@ -1,4 +1,5 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
@@ -40,12 +41,10 @@ extension HTTPAPI {
     /// and `POST /v1/reload` (admin).
     func addSourceRoutes(_ v1: RouterGroup<APIContext>) {
         v1.get("sources") { _, context -> Response in
-            let who = try context.who()
-            let records: [SourceRecord]
-            do throws(RegistryError) { records = try self.registry.sources() } catch { throw APIError.internalError("the registry could not list sources (\(error.code.rawValue))") }
-            let declared = who.snapshot.manifest.sources.map(\.name)
-            let byName = Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            return HTTPFront.json(.ok, ["sources": .array(declared.compactMap { byName[$0].map(Self.sourceJSON) })])
+            _ = try context.who()
+            let reports: [SourceReport]
+            do throws(CoreError) { reports = try await self.directory.sources() } catch { throw APIError(error) }
+            return HTTPFront.json(.ok, ["sources": .array(reports.map(\.json))])
         }
         v1.post("sources/:name/sync") { request, context -> Response in
             let who = try context.who()
@@ -95,17 +94,6 @@ extension HTTPAPI {
                 "message": .string(report.message), "errors": .array(report.errors.map { .string($0) }), "notes": .array(report.notes.map { .string($0) }),
             ])
         }
-    }
-
-    static func sourceJSON(_ s: SourceRecord) -> JSONValue {
-        func date(_ d: Date?) -> JSONValue { d.map { .string(TraceEvent.timestamp($0)) } ?? .null }
-        return [
-            "name": .string(s.name), "kind": .string(s.kind.rawValue), "location": .string(Redaction.url(s.location)),
-            "status": .string(s.status), "status_reason": s.statusReason.map { .string($0) } ?? .null,
-            "revision": s.revision.map { .string($0) } ?? .null, "commit": s.commit.map { .string($0) } ?? .null,
-            "skills": .int(s.loadableCount), "consecutive_failures": .int(s.consecutiveFailures),
-            "last_attempt_at": date(s.lastTriedAt), "last_success_at": date(s.lastSuccessAt), "next_attempt_at": date(s.nextAttemptAt),
-        ]
     }
 
     static func encoded<T: Encodable>(_ value: T) -> JSONValue {

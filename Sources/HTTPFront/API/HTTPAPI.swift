@@ -1,4 +1,5 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
@@ -49,6 +50,10 @@ final class HTTPAPI: Sendable {
         sessions.closeAll()
     }
     var registry: RegistryDatabase { runtime.state.registry }
+    /// The skills each key's role is served, decided in the core.
+    var catalog: SkillCatalog { SkillCatalog(store: runtime.state.registry) }
+    /// The sources with their status, derived in the core.
+    var directory: SourceDirectory { SourceDirectory(store: runtime.state.registry) }
 
     /// The identity a request's key stands for, under the snapshot as of now.
     func identify(_ request: Request) throws -> APIIdentity {

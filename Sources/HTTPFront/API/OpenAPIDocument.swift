@@ -1,4 +1,5 @@
 import Base
+import Core
 
 /// `GET /v1/openapi.json`: the OpenAPI 3.1 document of every route. A test keeps its paths equal to
 /// the router's, and schemathesis checks live answers against it.
@@ -196,14 +197,17 @@ enum OpenAPIDocument {
             "CallResult": object(["content": array(["type": "object"]), "structuredContent": ["type": "object"], "isError": boolean, "span_id": string],
                                  required: ["content", "isError"]),
             "Skill": object(["name": string, "source": string, "description": string, "path": string, "revision": string, "strict": boolean,
-                             "license": string, "compatibility": string, "allowed_tools": string, "metadata": ["type": "object"]],
+                             "loadable": boolean, "shadowed": boolean, "license": string, "compatibility": string, "allowed_tools": string, "metadata": ["type": "object"]],
                             required: ["name", "source", "description", "revision"]),
             "SkillDetail": ["allOf": [ref("Skill"), object(["instructions": string, "files": array(object([
                 "path": string, "kind": string, "size": integer, "binary": boolean, "link_target": string,
             ], required: ["path", "kind", "size"]))], required: ["instructions", "files"])]],
             "SkillList": object(["skills": array(ref("Skill")), "next_cursor": string], required: ["skills"]),
-            "Source": object(["name": string, "kind": string, "location": string, "status": string, "status_reason": nullableString,
-                              "revision": nullableString, "commit": nullableString, "skills": integer, "consecutive_failures": integer,
+            "Source": object(["name": string, "kind": string, "location": string,
+                              "status": ["enum": .array(SourceReport.statusNames.map { .string($0) })],
+                              "failure_kind": nullableString, "status_reason": nullableString,
+                              "revision": nullableString, "commit": nullableString, "skills": integer, "strict": integer, "shadowed": integer,
+                              "tombstoned": integer, "consecutive_failures": integer,
                               "last_attempt_at": nullableString, "last_success_at": nullableString, "next_attempt_at": nullableString],
                              required: ["name", "kind", "status"]),
             "SourceList": object(["sources": array(ref("Source"))], required: ["sources"]),

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
@@ -12,13 +13,12 @@ extension WebConsole {
         pages.get("/") { _, context -> Response in
             let (viewer, who) = try self.viewer(context)
             let registry = self.registry, agent: String? = who.admin ? nil : who.agent
-            let declared = who.snapshot.manifest.sources.map(\.name)
-            let (sources, pending, failures) = try await HTTPAPI.offPool { () throws(RegistryError) in
-                let byName = Dictionary(try registry.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let sources: [SourceReport]
+            do throws(CoreError) { sources = try await self.api.directory.sources() } catch { throw ConsoleError(error) }
+            let (pending, failures) = try await HTTPAPI.offPool { () throws(RegistryError) in
                 var query = TraceQuery(agent: agent, types: ["tool.failed", "tool.blocked"], limit: 10)
                 query.newestFirst = true
-                return (declared.compactMap { byName[$0] }, try registry.approvals(status: .pending, agent: agent, limit: 5),
-                        try registry.traceEvents(query))
+                return (try registry.approvals(status: .pending, agent: agent, limit: 5), try registry.traceEvents(query))
             }
             let readiness = HostReadiness.check(self.state)
             var host: [String: Any] = [
@@ -45,10 +45,12 @@ extension WebConsole {
         }
     }
 
-    static func sourceRow(_ s: SourceRecord) -> [String: Any] {
+    /// A source's row: the core's report (its status derived once), formatted for a page.
+    static func sourceRow(_ report: SourceReport) -> [String: Any] {
+        let s = report.record
         var row: [String: Any] = [
-            "name": s.name, "kind": s.kind.rawValue, "location": Redaction.url(s.location), "status": s.status,
-            "healthy": s.status == "ready" && s.consecutiveFailures == 0,
+            "name": s.name, "kind": s.kind.rawValue, "location": Redaction.url(s.location), "status": report.status.rawValue,
+            "healthy": report.isHealthy,
             "revision": ConsoleFormat.short(s.revision), "commit": ConsoleFormat.short(s.commit), "skills": s.skillCount,
             "loadable": s.loadableCount, "strict": s.strictCount, "shadowed": s.shadowedCount, "failures": s.consecutiveFailures,
             "lastSuccess": ConsoleFormat.relative(s.lastSuccessAt), "lastSuccessAt": ConsoleFormat.time(s.lastSuccessAt),
@@ -56,8 +58,8 @@ extension WebConsole {
             "nextAttempt": s.nextAttemptAt.map { ConsoleFormat.relative($0) } ?? "–", "nextAttemptAt": ConsoleFormat.time(s.nextAttemptAt),
             "href": "/skills?source=" + ConsoleFormat.encode(s.name),
         ]
-        if let reason = s.statusReason { row["reason"] = reason }
-        if let kind = s.failureKind { row["failureKind"] = kind }
+        if let reason = report.reason { row["reason"] = reason }
+        if let kind = report.failureKind { row["failureKind"] = kind }
         return row
     }
 

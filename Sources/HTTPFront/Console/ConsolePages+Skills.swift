@@ -1,4 +1,5 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
@@ -7,19 +8,28 @@ import Registry
 
 extension WebConsole {
     /// The verdict filter of the skills page.
+    /// `served` (the default) shows what agents of the role are served, as every other front does;
+    /// the others inspect every copy the role may see, shadowed and unloadable ones too.
     enum SkillVerdict: String, CaseIterable {
-        case all, strict, loadable, unloadable
+        case served, all, strict, loadable, unloadable
         var label: String {
             switch self {
-            case .all: "Any verdict"
+            case .served: "Served to agents"
+            case .all: "Every copy, any verdict"
             case .strict: "Passes both (strict)"
             case .loadable: "Loads, fails strict"
             case .unloadable: "Does not load"
             }
         }
+        var copies: SkillSearch.Copies {
+            switch self {
+            case .served: .served
+            case .all, .strict, .loadable, .unloadable: .every(admits: admits)
+            }
+        }
         func admits(_ s: SkillRecord) -> Bool {
             switch self {
-            case .all: true
+            case .served, .all: true
             case .strict: s.loadable && s.strict
             case .loadable: s.loadable && !s.strict
             case .unloadable: !s.loadable
@@ -36,33 +46,15 @@ extension WebConsole {
             let params = request.uri.queryParameters
             let text = request.query("q")?.trimmingCharacters(in: .whitespaces) ?? ""
             let source = request.query("source").flatMap { $0.isEmpty ? nil : $0 }
-            let verdict = SkillVerdict(rawValue: request.query("verdict") ?? "all") ?? .all
+            let verdict = SkillVerdict(rawValue: request.query("verdict") ?? "served") ?? .served
             let offset = max(0, min(Int(params.get("offset") ?? "") ?? 0, 100_000))
-            let limit = 50
             let permissions = who.snapshot.tools.router.permissions(for: who.caller)
-            let registry = self.registry
-            let (visible, next) = try await HTTPAPI.offPool { () throws(RegistryError) -> ([SkillRecord], Int?) in
-                var visible: [SkillRecord] = []
-                var position = offset
-                // A page and one more first (decoding rows is most of a search); bigger batches only when
-                // the role or the verdict filter hides some of what was read.
-                var batchSize = limit + 1
-                while true {
-                    var batch = SkillQuery(text: text.isEmpty ? nil : text, source: source, limit: batchSize, offset: position)
-                    batch.withoutBody = true
-                    batch.includeShadowed = true
-                    batch.includeUnloadable = verdict == .all || verdict == .unloadable
-                    let hits = try registry.skills(batch)
-                    for hit in hits {
-                        position += 1
-                        guard verdict.admits(hit.skill), permissions.canSeeSkill(name: hit.skill.name, source: hit.skill.source) else { continue }
-                        if visible.count == limit { return (visible, position - 1) }
-                        visible.append(hit.skill)
-                    }
-                    if hits.count < batchSize || position - offset > 20_000 { return (visible, nil) }
-                    batchSize = 200
-                }
-            }
+            let page: SkillPage
+            do throws(CoreError) {
+                page = try await self.api.catalog.search(SkillSearch(text: text, source: source, limit: 50, offset: offset, copies: verdict.copies),
+                                                         as: permissions)
+            } catch { throw ConsoleError(error) }
+            let (visible, next) = (page.skills, page.next)
             var nextHref: String?
             if let next {
                 nextHref = "/skills?q=\(ConsoleFormat.encode(text))&source=\(ConsoleFormat.encode(source ?? ""))&verdict=\(verdict.rawValue)&offset=\(next)"
@@ -78,11 +70,12 @@ extension WebConsole {
         pages.get("skills/:name") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
             let (skill, copies) = try await self.consoleSkill(request, context, who)
-            let registry = self.registry
-            let (files, source, shadowing) = try await HTTPAPI.offPool { () throws(RegistryError) in
-                (try registry.fileListings(ofSkills: [skill.id])[skill.id] ?? [], try registry.source(named: skill.source),
-                 try skill.shadowedBy.flatMap { id throws(RegistryError) in try registry.skill(id: id) })
-            }
+            let files: [SkillFileRecord]
+            do throws(CoreError) { files = try await self.api.catalog.listing(of: skill) } catch { throw ConsoleError(error) }
+            let source = (try? await self.api.directory.source(named: skill.source))?.record
+            // The copy that serves the name, linked only when the role may see it.
+            var shadowing: SkillRecord?
+            if let id = skill.shadowedBy { shadowing = try? await self.api.catalog.copy(id: id, as: who.snapshot.tools.router.permissions(for: who.caller)) }
             var data = Self.skillRow(skill)
             let body = await self.markdown.html(skill.body)
             data["html"] = body.html
@@ -120,38 +113,39 @@ extension WebConsole {
             let (viewer, who) = try self.viewer(context)
             let (skill, _) = try await self.consoleSkill(request, context, who)
             let path = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
-            let registry = self.registry, id = skill.id
-            let files = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.files(ofSkill: id) }
+            let files: [SkillFileRecord]
+            do throws(CoreError) { files = try await self.api.catalog.listing(of: skill) } catch { throw ConsoleError(error) }
             guard let file = files.first(where: { $0.path == path }) else { throw ConsoleError.notFound("Skill '\(skill.name)' has no file '\(path)'.") }
             var data: [String: Any] = ["skill": skill.name, "skillHref": Self.skillHref(skill), "path": path, "size": Int(file.size), "kind": file.kind.rawValue]
-            if file.kind == .file, let content = file.content { data["content"] = content }
+            if file.kind == .file, !file.isBinary, let content = try? await self.api.catalog.file(path, of: skill).content { data["content"] = content }
             else { data["missing"] = file.isBinary ? "This file is binary: the registry keeps only its listing." : file.kind == .file ? "This file is too large: the registry keeps only its listing." : "This is a \(file.kind.rawValue)\(file.linkTarget.map { " to \($0)" } ?? "")." }
             return self.view.page("file", title: path, section: "/skills", data: data, who: viewer)
         }
     }
 
     /// The skill a page names: the copy `?id=` picks (any verdict, if the role may see it), or the
-    /// first loadable copy the role may see; and every copy of that name.
+    /// copy that serves the name (the catalog's rule); and every copy of that name the role may see.
     func consoleSkill(_ request: Request, _ context: APIContext, _ who: APIIdentity) async throws -> (SkillRecord, [SkillRecord]) {
         let name = try context.pathParameter("name")
         let id = request.uri.queryParameters.get("id").flatMap { Int64($0) }
         let permissions = who.snapshot.tools.router.permissions(for: who.caller)
-        let registry = self.registry
-        let (picked, copies) = try await HTTPAPI.offPool { () throws(RegistryError) -> (SkillRecord?, [SkillRecord]) in
-            let copies = try registry.skills(named: name)
-            if let id { return (try registry.skill(id: id), copies) }
-            return (nil, copies)
-        }
-        let visibleCopies = copies.filter { permissions.canSeeSkill(name: $0.name, source: $0.source) }
-        if id != nil {
-            guard let picked, picked.deletedAt == nil, picked.name == name || (name == "-" && picked.name.isEmpty),
-                  permissions.canSeeSkill(name: picked.name, source: picked.source) else {
-                throw ConsoleError.notFound("No skill '\(TraceRedaction.name(name))' with that id that your role may see.")
+        let catalog = api.catalog
+        let picked: SkillRecord
+        do throws(CoreError) {
+            if let id {
+                picked = try await catalog.copy(id: id, as: permissions)
+                guard picked.name == name || (name == "-" && picked.name.isEmpty) else { throw CoreError(.notFound, "") }
+            } else {
+                picked = try await catalog.skill(named: name, as: permissions)
             }
-            return (picked, visibleCopies)
+        } catch {
+            if error.code != .notFound { throw ConsoleError(error) }
+            throw ConsoleError.notFound(id == nil ? "No skill '\(TraceRedaction.name(name))' that your role may see."
+                                                  : "No skill '\(TraceRedaction.name(name))' with that id that your role may see.")
         }
-        guard let first = visibleCopies.first else { throw ConsoleError.notFound("No skill '\(TraceRedaction.name(name))' that your role may see.") }
-        return (first, visibleCopies)
+        let copies: [SkillRecord]
+        do throws(CoreError) { copies = try await catalog.copies(named: picked.name, as: permissions) } catch { throw ConsoleError(error) }
+        return (picked, copies)
     }
 
     static func skillHref(_ s: SkillRecord) -> String {

@@ -1,8 +1,8 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 extension WebConsole {
     /// How long "sync now" holds the form's answer before showing the run as still going (the page then
@@ -14,12 +14,10 @@ extension WebConsole {
     func addSourcePages(_ pages: RouterGroup<APIContext>) {
         pages.get("sources") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
-            let registry = self.registry
-            let declared = who.snapshot.manifest.sources.map(\.name)
-            let records = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.sources() }
-            let byName = Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let reports: [SourceReport]
+            do throws(CoreError) { reports = try await self.api.directory.sources() } catch { throw ConsoleError(error) }
             var data: [String: Any] = [
-                "sources": declared.compactMap { byName[$0].map(Self.sourceRow) }, "canSync": who.admin && self.api.runtime.sync != nil,
+                "sources": reports.map(Self.sourceRow), "canSync": who.admin && self.api.runtime.sync != nil,
                 "noSync": self.api.runtime.sync == nil,
             ]
             var refresh: Int?

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Hummingbird
 import Mustache
@@ -90,6 +91,15 @@ struct ConsoleError: Error, HTTPResponseError {
     init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
         self.message = message
+    }
+
+    /// A core service's answer: not found is 404, a bad request 400, the store failing 500.
+    init(_ error: CoreError) {
+        switch error.code {
+        case .notFound: self.init(.notFound, error.message)
+        case .invalid: self.init(.badRequest, error.message)
+        case .storage: self.init(.internalServerError, error.message)
+        }
     }
 
     static func forbidden(_ message: String) -> ConsoleError { ConsoleError(.forbidden, message) }

@@ -9,16 +9,38 @@ struct ListFingerprint: Equatable {
 }
 
 extension MCPServer {
-    func fingerprint() -> ListFingerprint? {
+    func toolsFingerprint() -> [String] {
         let (host, caller) = current
-        let tools = isRevoked ? [] : host.router.tools(for: caller).map { "\($0.descriptor.json.jsonText)|\($0.verdict.decision.rawValue)" }
-        guard let skills = try? visibleSkills() else { return nil }
+        return isRevoked ? [] : host.router.tools(for: caller).map { "\($0.descriptor.json.jsonText)|\($0.verdict.decision.rawValue)" }
+    }
+
+    func fingerprint() async -> ListFingerprint? {
+        let tools = toolsFingerprint()
+        guard let skills = try? await visibleSkills() else { return nil }
         return ListFingerprint(tools: tools, skills: skills.map { "\($0.name)|\($0.source)|\($0.digest)|\($0.revision)" })
     }
 
+    /// Queues a list check after the ones already queued, so what the client was shown is updated in order.
+    func queueListCheck(_ check: @escaping @Sendable () async -> Void) {
+        lock.withLock {
+            let previous = listCheck
+            listCheck = Task {
+                await previous?.value
+                await check()
+            }
+        }
+    }
+
+    /// Waits for the list checks queued so far.
+    func listChecksSettled() async {
+        await lock.withLock { listCheck }?.value
+    }
+
     func rememberLists() {
-        let now = fingerprint()
-        lock.withLock { lastSeen = now }
+        queueListCheck {
+            let now = await self.fingerprint()
+            self.lock.withLock { self.lastSeen = now }
+        }
     }
 
     /// Swaps in a new host (a reloaded manifest: other policies, plugins or roles) for calls that
@@ -60,7 +82,11 @@ extension MCPServer {
     /// `notifications/tools/list_changed`, `notifications/resources/list_changed` and
     /// `notifications/prompts/list_changed` for the lists that differ. Call it after a reload or a sync.
     public func listsMayHaveChanged() {
-        guard lock.withLock({ phase == .initialized }), let now = fingerprint() else { return }
+        queueListCheck { await self.compareLists() }
+    }
+
+    func compareLists() async {
+        guard lock.withLock({ phase == .initialized }), let now = await fingerprint() else { return }
         let (before, toolsShown): (ListFingerprint?, Bool) = lock.withLock {
             let before = lastSeen
             // While the client's first list waits for bridged servers, a change of tools is no news

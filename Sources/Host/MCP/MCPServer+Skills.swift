@@ -1,42 +1,36 @@
 import Base
+import Core
 import Registry
 import Foundation
 import Plugins
 
 extension MCPServer {
-    /// The skills the caller may see, one per name: the serving copy, or the first copy in
-    /// manifest order the role may see when the serving one is hidden from it.
-    func visibleSkills() throws(JSONRPCError) -> [SkillRecord] {
+    /// The skill catalog decides what the role sees; this front only translates its answers.
+    var catalog: SkillCatalog { SkillCatalog(store: registry) }
+
+    /// The skills the caller is served, one per name (the serving copy, when the role may see it).
+    func visibleSkills() async throws(JSONRPCError) -> [SkillRecord] {
         if isRevoked { return [] }
         let (host, caller) = current
-        let permissions = host.router.permissions(caller)
-        let all: [SkillRecord]
-        do { all = try registry.servableSkills() } catch { throw .internalError("the registry could not list skills (\(error.code.rawValue))") }
-        var seen = Set<String>()
-        return all.filter { skill in
-            guard !seen.contains(skill.name), permissions.canSeeSkill(name: skill.name, source: skill.source) else { return false }
-            seen.insert(skill.name)
-            return true
-        }
+        do { return try await catalog.servedSkills(as: host.router.permissions(caller)) } catch { throw .internalError(error.message) }
     }
 
-    func visibleSkill(named name: String) throws(JSONRPCError) -> SkillRecord? {
+    /// The skill `name` as the caller is served it, or nil (hidden and missing look the same).
+    func visibleSkill(named name: String) async throws(JSONRPCError) -> SkillRecord? {
         if isRevoked { return nil }
         let (host, caller) = current
-        let permissions = host.router.permissions(caller)
-        do {
-            return try registry.skills(named: name).first { permissions.canSeeSkill(name: $0.name, source: $0.source) }
-        } catch { throw .internalError("the registry could not look up skill '\(name)' (\(error.code.rawValue))") }
+        do { return try await catalog.skill(named: name, as: host.router.permissions(caller)) } catch {
+            if error.code == .notFound { return nil }
+            throw .internalError(error.message)
+        }
     }
 
     /// `resources/list`: each visible skill's SKILL.md as `skill://NAME`, then its files as `skill://NAME/PATH`.
-    func listResources(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+    func listResources(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         _ = try MCPProtocol.object(params, "resources/list")
-        let skills = try visibleSkills()
+        let skills = try await visibleSkills()
         let listings: [Int64: [SkillFileRecord]]
-        do { listings = try registry.fileListings(ofSkills: skills.map(\.id)) } catch {
-            throw .internalError("the registry could not list skill files (\(error.code.rawValue))")
-        }
+        do { listings = try await catalog.listings(of: skills) } catch { throw .internalError(error.message) }
         var resources: [JSONValue] = []
         for skill in skills {
             let files = listings[skill.id] ?? []
@@ -66,7 +60,7 @@ extension MCPServer {
     }
 
     /// `resources/read`: a hidden skill is "not found", exactly like a missing one.
-    func readResource(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+    func readResource(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         let p = try MCPProtocol.object(params, "resources/read")
         let uri = try MCPProtocol.string(p, "uri", "resources/read")
         guard let parsed = SkillURI(uri) else {
@@ -76,24 +70,20 @@ extension MCPServer {
         func notFound(_ why: String) -> JSONRPCError {
             JSONRPCError(MCPProtocol.resourceNotFoundCode, "Resource not found: \(uri) (\(why))", data: ["uri": .string(uri)])
         }
-        guard let skill = try visibleSkill(named: parsed.name) else { throw notFound("no skill named '\(parsed.name)'") }
+        guard let skill = try await visibleSkill(named: parsed.name) else { throw notFound("no skill named '\(parsed.name)'") }
         let path = parsed.path ?? skill.fileName
-        let files: [SkillFileRecord]
-        do { files = try registry.files(ofSkill: skill.id) } catch {
-            throw .internalError("the registry could not read skill '\(skill.name)' (\(error.code.rawValue))")
+        let file: SkillFileText
+        do { file = try await catalog.file(path, of: skill) } catch {
+            if error.code == .notFound { throw notFound(error.message) }
+            throw .internalError(error.message)
         }
-        guard let file = files.first(where: { $0.path == path }) else { throw notFound("skill '\(skill.name)' has no file '\(path)'") }
-        guard file.kind == .file else { throw notFound("'\(path)' in skill '\(skill.name)' is a \(file.kind.rawValue), not a file") }
-        guard let content = file.content else {
-            throw notFound("'\(path)' in skill '\(skill.name)' is \(file.isBinary ? "binary" : "too large"), and the registry keeps only its listing")
-        }
-        return ["contents": [["uri": .string(uri), "mimeType": .string(SkillURI.mimeType(path, binary: false)), "text": .string(content)]]]
+        return ["contents": [["uri": .string(uri), "mimeType": .string(SkillURI.mimeType(path, binary: false)), "text": .string(file.content)]]]
     }
 
     /// `prompts/list`: one prompt per visible skill, named after it.
-    func listPrompts(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+    func listPrompts(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         _ = try MCPProtocol.object(params, "prompts/list")
-        let prompts: [JSONValue] = try visibleSkills().map { skill in
+        let prompts: [JSONValue] = try await visibleSkills().map { skill in
             ["name": .string(skill.name), "title": .string("Use skill \(skill.name)"), "description": .string(skill.description),
              "arguments": [["name": "task", "description": "What to do with the skill (optional).", "required": false]]]
         }
@@ -101,7 +91,7 @@ extension MCPServer {
     }
 
     /// `prompts/get`: the skill's instructions as a user message, with its files named as resources.
-    func getPrompt(_ params: JSONValue?) throws(JSONRPCError) -> JSONValue {
+    func getPrompt(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         let p = try MCPProtocol.object(params, "prompts/get")
         let name = try MCPProtocol.string(p, "name", "prompts/get")
         var task: String?
@@ -115,11 +105,9 @@ extension MCPServer {
             }
         case let other?: throw .invalidParams("prompts/get: \"arguments\" must be an object of strings, got \(other.typeName)")
         }
-        guard let skill = try visibleSkill(named: name) else { throw .invalidParams("Unknown prompt: \(name)") }
+        guard let skill = try await visibleSkill(named: name) else { throw .invalidParams("Unknown prompt: \(name)") }
         let files: [SkillFileRecord]
-        do { files = try registry.fileListings(ofSkills: [skill.id])[skill.id] ?? [] } catch {
-            throw .internalError("the registry could not list the files of skill '\(skill.name)' (\(error.code.rawValue))")
-        }
+        do { files = try await catalog.listing(of: skill) } catch { throw .internalError(error.message) }
         var text = "Use the skill \"\(skill.name)\": \(skill.description)\n\n\(skill.body.trimmingCharacters(in: .whitespacesAndNewlines))\n"
         let others = files.filter { $0.kind == .file && $0.path != skill.fileName }
         if !others.isEmpty {

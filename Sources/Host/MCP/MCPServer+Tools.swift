@@ -13,9 +13,10 @@ extension MCPServer {
             await current.host.router.settle(timeout: settings.startupWait)
             // What this answer shows is what the client knows from now on: a server that became ready
             // while it waited is in the answer, not a list_changed before it.
-            let tools = fingerprint()?.tools
+            await listChecksSettled()
+            let tools = toolsFingerprint()
             lock.withLock {
-                if let tools { lastSeen?.tools = tools }
+                lastSeen?.tools = tools
                 toolsListAnswered = true
             }
         }

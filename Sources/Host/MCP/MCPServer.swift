@@ -49,6 +49,8 @@ public final class MCPServer: @unchecked Sendable {
     /// before its answer is queued; this counts until the answer is, so EOF waits for it.
     var unanswered = 0
     var lastSeen: ListFingerprint?
+    /// The last list check queued (`rememberLists`, `listsMayHaveChanged`): checks run one after another.
+    var listCheck: Task<Void, Never>?
     /// Whether `tools/list` was answered once (only the first waits for servers still starting).
     var listedTools = false
     /// Whether the first `tools/list` is past its wait: before that, a change is no news to the client.
@@ -109,6 +111,43 @@ public final class MCPServer: @unchecked Sendable {
     /// Requests received whose answer has not been queued yet.
     public var unansweredCount: Int { lock.withLock { unanswered } }
 
+    /// Fired whenever a request is answered or leaves the queue: what the waits below wake on.
+    let progress = ChangeSignal()
+    /// Wakes the reading thread waiting for room in the queue.
+    let room = NSCondition()
+
+    /// Requests left the queue or were answered: wake whoever waits for that.
+    /// Never called with `lock` held (the reading thread holds `room`, then takes `lock`).
+    func madeProgress() {
+        progress.fire()
+        room.lock()
+        room.broadcast()
+        room.unlock()
+    }
+
+    /// Wakes every wait below so it looks at its stop condition again (a signal, a broken stdout).
+    public func wake() { madeProgress() }
+
+    /// Blocks the calling (reading) thread while the queue of requests waiting for a slot is full,
+    /// until a request leaves it or `stopped` says to give up.
+    public func waitForQueueRoom(unless stopped: () -> Bool) {
+        room.lock()
+        defer { room.unlock() }
+        // The timed wait only bounds a stop that came without `wake`; progress signals the condition.
+        while queueIsFull, !stopped() { _ = room.wait(until: Date().addingTimeInterval(0.25)) }
+    }
+
+    /// Waits until every request received is answered, `within` passes, or `stopped` says to give up.
+    public func waitUntilAnswered(within grace: Duration, unless stopped: @Sendable () -> Bool = { false }) async {
+        let deadline = ContinuousClock.now + grace
+        while true {
+            let seen = progress.generation
+            let now = ContinuousClock.now
+            guard unansweredCount > 0, now < deadline, !stopped() else { return }
+            await progress.wait(since: seen, timeout: deadline - now)
+        }
+    }
+
     /// Handles one line. Requests run as tasks; their answers go out through `send` in any order.
     public func receive(line: [UInt8]) {
         switch JSONRPCMessage.decode(line) {
@@ -154,11 +193,11 @@ public final class MCPServer: @unchecked Sendable {
         switch method {
         case "tools/list": handler = { () async throws(JSONRPCError) in try await self.listTools(params) }
         case "tools/call": handler = { () async throws(JSONRPCError) in try await self.callTool(params) }
-        case "resources/list": handler = { () throws(JSONRPCError) in try self.listResources(params) }
+        case "resources/list": handler = { () async throws(JSONRPCError) in try await self.listResources(params) }
         case "resources/templates/list": handler = { () throws(JSONRPCError) in try self.listResourceTemplates(params) }
-        case "resources/read": handler = { () throws(JSONRPCError) in try self.readResource(params) }
-        case "prompts/list": handler = { () throws(JSONRPCError) in try self.listPrompts(params) }
-        case "prompts/get": handler = { () throws(JSONRPCError) in try self.getPrompt(params) }
+        case "resources/read": handler = { () async throws(JSONRPCError) in try await self.readResource(params) }
+        case "prompts/list": handler = { () async throws(JSONRPCError) in try await self.listPrompts(params) }
+        case "prompts/get": handler = { () async throws(JSONRPCError) in try await self.getPrompt(params) }
         default: handler = nil
         }
         guard let handler else { send(.error(id: id, .methodNotFound(method))); return }
@@ -205,6 +244,7 @@ public final class MCPServer: @unchecked Sendable {
                     self.launch(next.id, next.handler)
                 }
             }
+            self.madeProgress()
           }
         }
         inFlight[id] = task
@@ -233,6 +273,8 @@ public final class MCPServer: @unchecked Sendable {
                 logger.debug("request cancelled by the client", metadata: ["host.mcp.id": "\(id)",
                                                                           "host.mcp.reason": "\(params?["reason"]?.stringValue ?? "-")"])
                 task.cancel()
+            } else {
+                madeProgress()
             }
         case "notifications/initialized":
             break  // initialize already moved the session on; a client that never sends this still works
@@ -263,9 +305,9 @@ public final class MCPServer: @unchecked Sendable {
         if answer {
             for id in waiting { send(.error(id: id, JSONRPCError(JSONRPCError.internalErrorCode, "the server shut down (stdin closed) before this request started"))) }
         }
+        madeProgress()
         for task in tasks { task.cancel() }
-        let deadline = ContinuousClock.now + grace
-        while unansweredCount > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        await waitUntilAnswered(within: grace)
         if answer {
             // Requests whose plugin ignores cancellation: answer now, and drop their late answer.
             let late = lock.withLock { () -> [JSONRPCID] in

@@ -58,7 +58,7 @@ public enum MCPStdio {
                 return
             }
             writer.waitForRoomBlocking(atMost: maxQueuedOutput) { loop.isStopped }
-            while server.queueIsFull, !loop.isStopped { usleep(1000) }
+            server.waitForQueueRoom { loop.isStopped }
         }
         attach(server)
         let poller = options.skillsPoll.map { interval in
@@ -79,14 +79,12 @@ public enum MCPStdio {
             logger.info("shutting down (signal)")
             server.current.host.router.approvals.hostStopping()
             loop.stop()
+            server.wake()
         }
         if endOfInput {
             // A client that closed stdin right after its last request (a script piping into us) still gets
             // the answers that come quickly; what is still running after the grace period is cancelled.
-            let deadline = ContinuousClock.now + options.endOfInputGrace
-            while server.unansweredCount > 0, ContinuousClock.now < deadline, !loop.isStopped {
-                try? await Task.sleep(for: .milliseconds(2))
-            }
+            await server.waitUntilAnswered(within: options.endOfInputGrace) { loop.isStopped }
         }
         poller?.cancel()
         // At EOF the client still reads: what is cancelled now is answered (as cancelled). After a

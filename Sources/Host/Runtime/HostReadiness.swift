@@ -26,8 +26,8 @@ public struct HostReadiness: Sendable {
         }
         if let sources = try? state.registry.sources() {
             let declared = Set(snapshot.manifest.sources.map(\.name))
-            for source in sources where declared.contains(source.name) && source.revision == nil && source.status != "suspended" {
-                let why = source.statusReason.map { ": \(source.status): \($0)" } ?? " yet"
+            for source in sources where declared.contains(source.name) && source.revision == nil && source.status != .suspended {
+                let why = source.statusReason.map { ": \(source.status.rawValue): \($0)" } ?? " yet"
                 reasons.append("source \(source.name) has never synced\(why)")
             }
         } else {

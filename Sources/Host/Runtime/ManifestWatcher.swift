@@ -24,7 +24,8 @@ final class ManifestWatcher: @unchecked Sendable {
     private let settings: Settings
     private let logger: Logger
     private let changed: @Sendable () -> Void
-    private let lock = NSLock()
+    /// Guards the state below; `stop` signals it, which ends the fallback's wait at once.
+    private let lock = NSCondition()
     private var stopped = false
     private var thread: Thread?
     private var fd: Int32 = -1
@@ -54,7 +55,10 @@ final class ManifestWatcher: @unchecked Sendable {
 
     /// Stops watching; the thread ends within one poll.
     func stop() {
-        lock.withLock { stopped = true }
+        lock.withLock {
+            stopped = true
+            lock.broadcast()
+        }
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }
@@ -73,7 +77,8 @@ final class ManifestWatcher: @unchecked Sendable {
                 if burstStart == nil { burstStart = now }
                 lastEvent = now
             } else if fd < 0 {
-                usleep(UInt32(timeout) * 1000)
+                // No inotify: only the identity check below notices changes; wait for it (or a stop).
+                lock.withLock { if !stopped { _ = lock.wait(until: Date().addingTimeInterval(Double(timeout) / 1000)) } }
             }
             let now = ContinuousClock.now
             if let start = burstStart, now - lastEvent >= settings.quiet || now - start >= settings.maxDelay {

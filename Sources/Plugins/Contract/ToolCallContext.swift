@@ -1,3 +1,4 @@
+import Core
 import Logging
 
 /// Who is calling: an agent id, its role and group from the manifest.
@@ -21,12 +22,11 @@ public struct ToolCaller: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Questions a plugin asks about its caller that the host answers from the manifest.
-public protocol CallerPermissions: Sendable {
+/// Which skills the caller may see (`SkillViewer`) is asked of the skill catalog, never decided here.
+public protocol CallerPermissions: SkillViewer {
     /// Whether a policy rule explicitly allows `action` (an action that is not a tool, such as
     /// `memory_write_global`); the policy default never counts.
     func explicitlyAllows(_ action: String) -> Bool
-    /// Whether the caller's role may see the skill `name` from `source`.
-    func canSeeSkill(name: String, source: String) -> Bool
 }
 
 /// Permissions that allow everything: for in-process callers such as benchmarks and tests.
