@@ -1,9 +1,11 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// AgentHub builds only on Linux: CShims calls prctl(2), openat2(2) and inotify, and the children
+// die with their host through PR_SET_PDEATHSIG. Shared state is behind Synchronization's `Mutex`.
 let package = Package(
     name: "AgentHub",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "agenthub", targets: ["agenthub"]),
         .library(name: "Host", targets: ["Host"]),

@@ -1,20 +1,19 @@
-import Foundation
+import Synchronization
 
 /// A value behind a lock, read and replaced whole, from any thread.
-public final class LockedValue<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
+public final class LockedValue<Value: Sendable>: Sendable {
+    private let stored: Mutex<Value>
 
-    public init(_ value: Value) { stored = value }
+    public init(_ value: Value) { stored = Mutex(value) }
 
     public var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 
     /// Changes the value in place under the lock, and returns what `body` returns.
     @discardableResult
-    public func mutate<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        try lock.withLock { try body(&stored) }
+    public func mutate<Result: Sendable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        try stored.withLock { value throws -> Result in try body(&value) }
     }
 }

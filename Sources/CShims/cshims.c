@@ -44,6 +44,38 @@ int agenthub_die_with(int parent) {
     return 0;
 }
 
+#include <pthread.h>
+#include <poll.h>
+
+static void *agenthub_parent_watch(void *arg) {
+    int fd = (int)(long)arg;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    kill(getpid(), SIGKILL);
+    return NULL;
+}
+
+int agenthub_die_with_parent_process(void) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    pid_t parent = getppid();
+    int fd = (int)syscall(SYS_pidfd_open, parent, 0);
+    if (fd < 0) return -1;
+    if (getppid() != parent) { close(fd); errno = ESRCH; return -1; }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t thread;
+    int failed = pthread_create(&thread, &attr, agenthub_parent_watch, (void *)(long)fd);
+    pthread_attr_destroy(&attr);
+    if (failed) { close(fd); errno = failed; return -1; }
+    return 0;
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int agenthub_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }

@@ -47,18 +47,19 @@ public struct FetchSupervisor: Sendable {
         }
         let pid = child.pid
         started(pid)
-        let timedOut = LockedFlag()
+        let timedOut = LockedValue(false)
         let killer = DispatchWorkItem {
-            timedOut.set()
+            timedOut.value = true
             child.signalGroup(SIGKILL)
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
 
-        let stderrText = LockedBuffer()
+        let stderrText = LockedValue(Data())
         let drained = DispatchSemaphore(value: 0)
         let errors = FileHandle(fileDescriptor: child.errors, closeOnDealloc: true)
         Thread.detachNewThread {
-            stderrText.append(errors.readDataToEndOfFile().prefix(16_384))
+            let tail = errors.readDataToEndOfFile().prefix(16_384)
+            stderrText.mutate { $0.append(tail) }
             drained.signal()
         }
         let input = FileHandle(fileDescriptor: child.input, closeOnDealloc: true)
@@ -88,7 +89,7 @@ public struct FetchSupervisor: Sendable {
         drained.wait()
         try? errors.close()
 
-        if timedOut.isSet {
+        if timedOut.value {
             throw GitError(.timeout, "fetching \(where_) did not finish within its \(Self.seconds(timeout)) deadline; the fetch was stopped and the last good revision is still served")
         }
         switch last {
@@ -96,7 +97,7 @@ public struct FetchSupervisor: Sendable {
         case .failed(let kind, let message)?: throw GitError(kind, message)
         default:
             let how = "\(exit)"
-            let detail = Redaction.removing(request.credentials.secrets, from: Redaction.text(stderrText.text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let detail = Redaction.removing(request.credentials.secrets, from: Redaction.text(String(decoding: stderrText.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
             throw GitError(.network, "the fetch worker for \(where_) \(how) before answering; the last good revision is still served" + (detail.isEmpty ? "" : ": \(detail.suffix(300))"))
         }
     }
@@ -116,18 +117,4 @@ public struct FetchSupervisor: Sendable {
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value))s" : String(format: "%.1fs", value)
     }
-}
-
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-final class LockedBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }

@@ -5,6 +5,7 @@ import Base
 import Core
 import Host
 import Registry
+import Synchronization
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,30 +60,32 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 /// One status line on stderr, rewritten in place while fetches run.
-final class ProgressDisplay: @unchecked Sendable {
+final class ProgressDisplay: Sendable {
+    private struct State {
+        var lines: [String: String] = [:]
+        var last = Date.distantPast
+    }
     private let enabled: Bool
-    private let lock = NSLock()
-    private var lines: [String: String] = [:]
-    private var last = Date.distantPast
+    private let state = Mutex(State())
 
     init(enabled: Bool) { self.enabled = enabled }
 
     func show(_ source: String, _ event: FetchEvent) {
         guard enabled, case .progress(let objects, let total, let bytes) = event else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        lines[source] = "\(source) \(objects)/\(total) objects \(ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .binary))"
-        guard Date().timeIntervalSince(last) > 0.1 else { return }
-        last = Date()
-        let text = lines.keys.sorted().compactMap { lines[$0] }.joined(separator: " | ")
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + Output.clip(text, 160)).utf8))
+        state.withLock { s in
+            s.lines[source] = "\(source) \(objects)/\(total) objects \(ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .binary))"
+            guard Date().timeIntervalSince(s.last) > 0.1 else { return }
+            s.last = Date()
+            let text = s.lines.keys.sorted().compactMap { s.lines[$0] }.joined(separator: " | ")
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + Output.clip(text, 160)).utf8))
+        }
     }
 
     func clear() {
         guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if !lines.isEmpty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        state.withLock { s in
+            if !s.lines.isEmpty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
     }
 }
 

@@ -36,6 +36,9 @@ public func testPython() -> String? {
 
 /// The `agenthub` executable built next to the running test bundle.
 public func agenthubBinary() -> String {
+    // Every agenthub a test starts dies with the test process, even when the runner is killed
+    // (the variable is inherited by the children that take this process's environment).
+    setenv("AGENTHUB_DIE_WITH_PARENT", "1", 1)
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     return URL(fileURLWithPath: exe).deletingLastPathComponent().path + "/agenthub"
 }

@@ -15,6 +15,11 @@ int agenthub_die_with_parent(void);
 /// may have died before the call). Returns 0, or -1 with errno set (ESRCH when the parent is gone).
 int agenthub_die_with(int parent);
 
+/// Kills this process (SIGKILL) when its parent *process* ends, however it ends: a thread waits on
+/// a pidfd of the parent (PR_SET_PDEATHSIG follows the parent's thread, which may end first).
+/// Returns 0, or -1 with errno set (ESRCH when the parent is already gone).
+int agenthub_die_with_parent_process(void);
+
 /// pipe2(2) with O_CLOEXEC on both ends. Returns 0, or -1 with errno set.
 int agenthub_pipe_cloexec(int fds[2]);
 

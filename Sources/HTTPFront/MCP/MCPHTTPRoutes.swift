@@ -191,12 +191,17 @@ extension HTTPAPI {
 
 /// One request's messages, read from the route and then, when the answer turns into a stream,
 /// from the response body's writer (one reader at a time).
-final class MessageQueue: @unchecked Sendable {
+actor MessageQueue {
     private var iterator: AsyncStream<JSONRPCMessage>.AsyncIterator
 
     init(_ stream: AsyncStream<JSONRPCMessage>) { iterator = stream.makeAsyncIterator() }
 
-    func next() async -> JSONRPCMessage? { await iterator.next() }
+    func next() async -> JSONRPCMessage? {
+        // AsyncStream's iterator is a handle on the stream: a copy reads the same messages.
+        var reading = iterator
+        defer { iterator = reading }
+        return await reading.next(isolation: self)
+    }
 }
 
 /// An MCP transport error: an HTTP status with a JSON-RPC error body.

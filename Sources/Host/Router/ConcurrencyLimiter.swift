@@ -1,30 +1,32 @@
-import Foundation
+import Synchronization
 
 /// At most `limit` calls at once; the rest wait in order for a slot, up to a deadline, and stop
 /// waiting when their task is cancelled.
-public final class ConcurrencyLimiter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var available: Int
-    private var limit: Int
-    private var nextId: UInt64 = 0
-    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+public final class ConcurrencyLimiter: Sendable {
+    private struct State {
+        var available: Int
+        var limit: Int
+        var nextId: UInt64 = 0
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+    }
+    private let state: Mutex<State>
 
     public init(limit: Int) {
-        self.limit = max(1, limit)
-        available = self.limit
+        let limit = max(1, limit)
+        state = Mutex(State(available: limit, limit: limit))
     }
 
     /// Changes the limit (a reloaded `router.max_concurrent`): calls running keep their slots; a
     /// larger limit lets waiting calls start now, a smaller one lets no new call start until enough end.
     public func resize(to newLimit: Int) {
         let newLimit = max(1, newLimit)
-        let woken: [CheckedContinuation<Bool, Never>] = lock.withLock {
-            available += newLimit - limit
-            limit = newLimit
+        let woken: [CheckedContinuation<Bool, Never>] = state.withLock { s in
+            s.available += newLimit - s.limit
+            s.limit = newLimit
             var woken: [CheckedContinuation<Bool, Never>] = []
-            while available > 0, !waiters.isEmpty {
-                available -= 1
-                woken.append(waiters.removeFirst().continuation)
+            while s.available > 0, !s.waiters.isEmpty {
+                s.available -= 1
+                woken.append(s.waiters.removeFirst().continuation)
             }
             return woken
         }
@@ -33,13 +35,13 @@ public final class ConcurrencyLimiter: @unchecked Sendable {
 
     /// Takes a slot; false when none freed up within `timeout` or the task was cancelled.
     func acquire(timeout: Duration) async -> Bool {
-        let (acquired, id): (Bool, UInt64) = lock.withLock {
-            if available > 0 {
-                available -= 1
+        let (acquired, id): (Bool, UInt64) = state.withLock { s in
+            if s.available > 0 {
+                s.available -= 1
                 return (true, 0)
             }
-            nextId += 1
-            return (false, nextId)
+            s.nextId += 1
+            return (false, s.nextId)
         }
         if acquired { return true }
         let timer = Task {
@@ -49,18 +51,16 @@ public final class ConcurrencyLimiter: @unchecked Sendable {
         defer { timer.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                lock.lock()
-                if available > 0 {
-                    available -= 1
-                    lock.unlock()
-                    continuation.resume(returning: true)
-                } else if Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume(returning: false)
-                } else {
-                    waiters.append((id, continuation))
-                    lock.unlock()
+                let answer: Bool? = state.withLock { s in
+                    if s.available > 0 {
+                        s.available -= 1
+                        return true
+                    }
+                    if Task.isCancelled { return false }
+                    s.waiters.append((id, continuation))
+                    return nil
                 }
+                if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
             self.abandon(id)
@@ -68,22 +68,21 @@ public final class ConcurrencyLimiter: @unchecked Sendable {
     }
 
     func release() {
-        lock.lock()
-        if waiters.isEmpty {
-            available += 1
-            lock.unlock()
-        } else {
-            let waiter = waiters.removeFirst()
-            lock.unlock()
-            waiter.continuation.resume(returning: true)
+        let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+            if s.waiters.isEmpty {
+                s.available += 1
+                return nil
+            }
+            return s.waiters.removeFirst().continuation
         }
+        waiter?.resume(returning: true)
     }
 
     private func abandon(_ id: UInt64) {
-        lock.lock()
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { lock.unlock(); return }
-        let waiter = waiters.remove(at: index)
-        lock.unlock()
-        waiter.continuation.resume(returning: false)
+        let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+            guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.waiters.remove(at: index).continuation
+        }
+        waiter?.resume(returning: false)
     }
 }

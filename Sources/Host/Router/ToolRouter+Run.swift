@@ -1,5 +1,6 @@
 import Base
 import Foundation
+import Synchronization
 import Plugins
 
 /// Running a plugin call against a deadline and the caller's cancellation. The call runs in its
@@ -40,32 +41,34 @@ extension ToolRouter {
 }
 
 /// The first of work, timer and cancellation to finish wins; the others are cancelled.
-private final class Race: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<ToolRouter.RunOutcome, Never>?
-    private var outcome: ToolRouter.RunOutcome?
-    private var resumed = false
-    private var work: Task<Void, Never>?
-    private var timer: Task<Void, Never>?
+private final class Race: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<ToolRouter.RunOutcome, Never>?
+        var outcome: ToolRouter.RunOutcome?
+        var resumed = false
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
 
     func start(_ continuation: CheckedContinuation<ToolRouter.RunOutcome, Never>) {
-        lock.lock()
-        if let outcome, !resumed {
-            resumed = true
-            lock.unlock()
-            continuation.resume(returning: outcome)
-            return
+        let ready: ToolRouter.RunOutcome? = state.withLock { s in
+            if let outcome = s.outcome, !s.resumed {
+                s.resumed = true
+                return outcome
+            }
+            s.continuation = continuation
+            return nil
         }
-        self.continuation = continuation
-        lock.unlock()
+        if let ready { continuation.resume(returning: ready) }
     }
 
     func attach(work: Task<Void, Never>, timer: Task<Void, Never>) {
-        lock.lock()
-        let done = resumed || outcome != nil
-        self.work = work
-        self.timer = timer
-        lock.unlock()
+        let done = state.withLock { s in
+            s.work = work
+            s.timer = timer
+            return s.resumed || s.outcome != nil
+        }
         if done {
             work.cancel()
             timer.cancel()
@@ -73,14 +76,13 @@ private final class Race: @unchecked Sendable {
     }
 
     func finish(_ result: ToolRouter.RunOutcome) {
-        lock.lock()
-        guard outcome == nil else { lock.unlock(); return }
-        outcome = result
-        let continuation = self.continuation
-        if continuation != nil { resumed = true }
-        let work = self.work
-        let timer = self.timer
-        lock.unlock()
+        let taken = state.withLock { s -> (CheckedContinuation<ToolRouter.RunOutcome, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            guard s.outcome == nil else { return nil }
+            s.outcome = result
+            if s.continuation != nil { s.resumed = true }
+            return (s.continuation, s.work, s.timer)
+        }
+        guard let (continuation, work, timer) = taken else { return }
         continuation?.resume(returning: result)
         timer?.cancel()
         switch result {

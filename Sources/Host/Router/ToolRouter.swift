@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import Plugins
 
@@ -44,12 +45,14 @@ public final class ToolRouter: Sendable {
     let logger: Logger
     /// Where calls whose decision is `ask` wait for an answer.
     public let approvals: ApprovalDesk
-    private let state = NSLock()
-    private nonisolated(unsafe) var catalog: Catalog
-    private nonisolated(unsafe) var observers: [Int: @Sendable () -> Void] = [:]
-    private nonisolated(unsafe) var nextObserver = 0
-    /// What this router registered with plugins whose tools change, removed when it goes away.
-    private nonisolated(unsafe) var registrations: [(plugin: any ChangingToolPlugin, token: Int)] = []
+    private struct State {
+        var catalog: Catalog
+        var observers: [Int: @Sendable () -> Void] = [:]
+        var nextObserver = 0
+        /// What this router registered with plugins whose tools change, removed when it goes away.
+        var registrations: [(plugin: any ChangingToolPlugin, token: Int)] = []
+    }
+    private let state: Mutex<State>
 
     /// Fails when two plugins offer the same tool name or a name clients would reject. Plugins whose
     /// tools change (the MCP bridge) are re-read when they say so; their tools never fail the router.
@@ -67,14 +70,15 @@ public final class ToolRouter: Sendable {
         self.metrics = metrics
         self.permissions = permissions
         self.logger = logger
-        catalog = try Self.catalog(plugins, logger: logger)
+        state = Mutex(State(catalog: try Self.catalog(plugins, logger: logger)))
         for case let plugin as any ChangingToolPlugin in plugins {
-            registrations.append((plugin, plugin.onToolsChanged { [weak self] in self?.toolsChanged() }))
+            let token = plugin.onToolsChanged { [weak self] in self?.toolsChanged() }
+            state.withLock { $0.registrations.append((plugin, token)) }
         }
     }
 
     deinit {
-        for registration in registrations { registration.plugin.removeToolsChangedHandler(registration.token) }
+        for registration in state.withLock({ $0.registrations }) { registration.plugin.removeToolsChangedHandler(registration.token) }
     }
 
     private static func catalog(_ plugins: [any ToolPlugin], logger: Logger) throws(HostError) -> Catalog {
@@ -102,16 +106,16 @@ public final class ToolRouter: Sendable {
     }
 
     /// Every tool, in plugin order, as of now.
-    public var descriptors: [ToolDescriptor] { state.withLock { catalog.descriptors } }
+    public var descriptors: [ToolDescriptor] { state.withLock { $0.catalog.descriptors } }
 
-    func route(_ name: String) -> Route? { state.withLock { catalog.routes[name] } }
+    func route(_ name: String) -> Route? { state.withLock { $0.catalog.routes[name] } }
 
     /// Re-reads the tools of plugins whose tools change, swaps the catalog in, and tells the observers.
     func toolsChanged() {
-        let rebuilt = (try? Self.catalog(plugins, logger: logger)) ?? state.withLock { catalog }
-        let observers = state.withLock { () -> [@Sendable () -> Void] in
-            catalog = rebuilt
-            return Array(self.observers.values)
+        let rebuilt = (try? Self.catalog(plugins, logger: logger)) ?? state.withLock { $0.catalog }
+        let observers = state.withLock { s -> [@Sendable () -> Void] in
+            s.catalog = rebuilt
+            return Array(s.observers.values)
         }
         for observer in observers { observer() }
     }
@@ -120,15 +124,15 @@ public final class ToolRouter: Sendable {
     /// list). Returns a token for `removeObserver`.
     @discardableResult
     public func addObserver(_ observer: @escaping @Sendable () -> Void) -> Int {
-        state.withLock {
-            nextObserver += 1
-            observers[nextObserver] = observer
-            return nextObserver
+        state.withLock { s in
+            s.nextObserver += 1
+            s.observers[s.nextObserver] = observer
+            return s.nextObserver
         }
     }
 
     public func removeObserver(_ token: Int) {
-        _ = state.withLock { observers.removeValue(forKey: token) }
+        _ = state.withLock { $0.observers.removeValue(forKey: token) }
     }
 
     /// Waits (at most `timeout`) for plugins whose tools are still arriving: servers still starting.

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Logging
 import Registry
@@ -40,14 +41,13 @@ public struct ProcessIdentity: Sendable, Equatable {
 /// Records this host in the registry while it runs (pid, start, kind, manifest revision, every
 /// reload's outcome, where it listens), so `agenthub reload` can reach it and `agenthub status` show
 /// it; says it is alive every few seconds; removes the record when it stops.
-public final class HostPresence: Service, @unchecked Sendable {
+public final class HostPresence: Service, Sendable {
     public let identity = ProcessIdentity.current
     let state: HostState
     let kind: String
     let logger: Logger
     let heartbeat: Duration
-    private let lock = NSLock()
-    private var http: String?
+    private let http = LockedValue<String?>(nil)
 
     public init(state: HostState, kind: String, logger: Logger, heartbeat: Duration = .seconds(5)) {
         self.state = state
@@ -68,7 +68,7 @@ public final class HostPresence: Service, @unchecked Sendable {
 
     /// Where the HTTP listener listens, once it does.
     public func listening(at address: String) {
-        lock.withLock { http = address }
+        http.value = address
         try? state.registry.heartbeat(host: identity.id, http: address)
     }
 
@@ -76,7 +76,7 @@ public final class HostPresence: Service, @unchecked Sendable {
         let registry = state.registry
         guard !registry.isReadOnly else { try? await gracefulShutdown(); return }
         let record = HostRecord(id: identity.id, pid: identity.pid, startTicks: identity.startTicks, kind: kind, config: state.configPath,
-                                startedAt: Date(), revision: state.snapshot.revision, http: lock.withLock { http })
+                                startedAt: Date(), revision: state.snapshot.revision, http: http.value)
         do { try registry.registerHost(record) } catch {
             logger.warning("could not record this host in the registry; agenthub reload and status will not see it",
                            metadata: ["host.error": "\(error.message)"])
@@ -87,7 +87,7 @@ public final class HostPresence: Service, @unchecked Sendable {
             try? await cancelWhenGracefulShutdown { [heartbeat] in try await Task.sleep(for: heartbeat) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let id = identity.id
-            let http = lock.withLock { self.http }
+            let http = self.http.value
             await Self.write(within: .seconds(1)) { try? registry.heartbeat(host: id, http: http) }
         }
         // Another process may hold the registry: wait a moment, not its busy timeout (a row left behind

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Plugins
 import Registry
 
@@ -51,7 +52,7 @@ public struct ReloadReport: Sendable {
 /// under the lock, and only then tells its observers (sessions, the scheduler, the bridge), in
 /// order, each applying its part of the difference. A rejected manifest changes nothing but the report.
 /// Reloads run one at a time, in the order they were asked for.
-public final class HostState: @unchecked Sendable {
+public final class HostState: Sendable {
     /// Told after a swap, with the snapshot before and after.
     public typealias Observer = @Sendable (_ old: HostSnapshot, _ new: HostSnapshot) async -> Void
 
@@ -60,23 +61,24 @@ public final class HostState: @unchecked Sendable {
     public let parts: HostParts
     let logger: Logger
     let environment: [String: String]
-    private let lock = NSLock()
-    private var current: HostSnapshot
-    private var report: ReloadReport?
-    private var loaded: Bool
-    private var observers: [Observer] = []
-    private var watchers: [@Sendable (_ old: HostSnapshot, _ new: HostSnapshot) -> Void] = []
-    private var queue: Task<ReloadReport, Never>?
-    /// Told after every reload attempt (the presence record, metrics).
-    private var reportHandlers: [@Sendable (ReloadReport) -> Void] = []
+    private struct State {
+        var current: HostSnapshot
+        var report: ReloadReport?
+        var loaded: Bool
+        var observers: [Observer] = []
+        var watchers: [@Sendable (_ old: HostSnapshot, _ new: HostSnapshot) -> Void] = []
+        var queue: Task<ReloadReport, Never>?
+        /// Told after every reload attempt (the presence record, metrics).
+        var reportHandlers: [@Sendable (ReloadReport) -> Void] = []
+    }
+    private let state: Mutex<State>
 
     /// Builds the first snapshot from `context` (already loaded and checked). With `loadError`, the
     /// context is `HostContext.unloaded`: the host serves nothing until a reload succeeds, and the
     /// error is its last reload's.
     public init(context: HostContext, configPath: String, revision: String, parts: HostParts? = nil, loadError: HostError? = nil) throws(HostError) {
-        loaded = loadError == nil
-        if let loadError {
-            report = ReloadReport(result: .rejected, trigger: .start, revision: revision, previous: revision, errors: loadError.problems, at: Date())
+        let report = loadError.map { loadError in
+            ReloadReport(result: .rejected, trigger: .start, revision: revision, previous: revision, errors: loadError.problems, at: Date())
         }
         self.configPath = configPath
         self.registry = context.registry
@@ -84,50 +86,51 @@ public final class HostState: @unchecked Sendable {
         self.environment = context.environment
         let parts = parts ?? HostParts(manifest: context.manifest, registry: context.registry, logger: context.logger, environment: context.environment)
         self.parts = parts
-        current = HostSnapshot(revision: revision, manifest: context.manifest,
-                               tools: try ToolHost(manifest: context.manifest, registry: context.registry, logger: context.logger,
-                                                   environment: context.environment, parts: parts, revision: revision),
-                               loadedAt: Date())
+        let current = HostSnapshot(revision: revision, manifest: context.manifest,
+                                   tools: try ToolHost(manifest: context.manifest, registry: context.registry, logger: context.logger,
+                                                       environment: context.environment, parts: parts, revision: revision),
+                                   loadedAt: Date())
+        state = Mutex(State(current: current, report: report, loaded: loadError == nil))
     }
 
     /// The snapshot serving now.
-    public var snapshot: HostSnapshot { lock.withLock { current } }
+    public var snapshot: HostSnapshot { state.withLock { $0.current } }
 
     /// The last reload attempted (nil before the first).
-    public var lastReload: ReloadReport? { lock.withLock { report } }
+    public var lastReload: ReloadReport? { state.withLock { $0.report } }
 
     /// Whether a manifest has loaded (false while a host that started on a broken one waits for a good one).
-    public var isLoaded: Bool { lock.withLock { loaded } }
+    public var isLoaded: Bool { state.withLock { $0.loaded } }
 
     /// Adds an observer of swaps; observers run in the order they were added, after every watcher,
     /// and the reload's report waits for them (the scheduler syncing new sources, the bridge
     /// restarting a changed server).
     public func observe(_ observer: @escaping Observer) {
-        lock.withLock { observers.append(observer) }
+        state.withLock { $0.observers.append(observer) }
     }
 
     /// Adds a watcher of swaps: told at once, before any observer, and must return quickly (a
     /// session taking the new snapshot for its next call and telling its client what changed).
     public func watch(_ watcher: @escaping @Sendable (_ old: HostSnapshot, _ new: HostSnapshot) -> Void) {
-        lock.withLock { watchers.append(watcher) }
+        state.withLock { $0.watchers.append(watcher) }
     }
 
     /// Adds a handler told of every reload's report.
     public func onReport(_ handler: @escaping @Sendable (ReloadReport) -> Void) {
-        lock.withLock { reportHandlers.append(handler) }
+        state.withLock { $0.reportHandlers.append(handler) }
     }
 
     /// Reloads the manifest now, after any reload already asked for. Bytes identical to those served
     /// change nothing (`unchanged`).
     @discardableResult
     public func reload(trigger: ReloadTrigger) async -> ReloadReport {
-        let task = lock.withLock { () -> Task<ReloadReport, Never> in
-            let previous = queue
+        let task = state.withLock { s -> Task<ReloadReport, Never> in
+            let previous = s.queue
             let task = Task {
                 _ = await previous?.value
                 return await self.performReload(trigger: trigger)
             }
-            queue = task
+            s.queue = task
             return task
         }
         return await task.value
@@ -163,10 +166,10 @@ public final class HostState: @unchecked Sendable {
                 logger.warning("manifest rejected: \(line)", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(old.revision)"])
             }
         case .success(let snapshot?):
-            let (watchers, observers) = lock.withLock { () -> ([@Sendable (HostSnapshot, HostSnapshot) -> Void], [Observer]) in
-                current = snapshot
-                loaded = true
-                return (self.watchers, self.observers)
+            let (watchers, observers) = state.withLock { s -> ([@Sendable (HostSnapshot, HostSnapshot) -> Void], [Observer]) in
+                s.current = snapshot
+                s.loaded = true
+                return (s.watchers, s.observers)
             }
             parts.limiter.resize(to: snapshot.manifest.router.maxConcurrent)
             for watcher in watchers { watcher(old, snapshot) }
@@ -176,7 +179,7 @@ public final class HostState: @unchecked Sendable {
             for note in notes { logger.warning("\(note)", metadata: ["host.revision": "\(snapshot.revision)"]) }
             report = ReloadReport(result: .applied, trigger: trigger, revision: snapshot.revision, previous: old.revision, errors: [], at: Date(),
                                   notes: notes)
-            if lock.withLock({ self.report?.result == .rejected }) {
+            if state.withLock({ $0.report?.result == .rejected }) {
                 // Said at the level the rejection was: the operator's last lines must not be the old errors.
                 logger.notice("manifest fixed: the problems reported before are gone", metadata: ["host.revision": "\(snapshot.revision)"])
             }
@@ -186,9 +189,9 @@ public final class HostState: @unchecked Sendable {
                                                          "host.reload.applied_ms": "\((ContinuousClock.now - started).milliseconds)"])
         }
         parts.metrics.reload(result: report.result.rawValue)
-        let handlers = lock.withLock { () -> [@Sendable (ReloadReport) -> Void] in
-            self.report = report
-            return reportHandlers
+        let handlers = state.withLock { s -> [@Sendable (ReloadReport) -> Void] in
+            s.report = report
+            return s.reportHandlers
         }
         for handler in handlers { handler(report) }
         return report

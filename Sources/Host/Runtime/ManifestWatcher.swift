@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,7 @@ import Glibc
 /// It also compares the file's identity every `pollInterval`, which catches what inotify cannot see
 /// (a symlinked manifest whose target changes, a file system without inotify).
 /// Runs on a thread of its own: blocking in `poll` never occupies the cooperative pool.
-final class ManifestWatcher: @unchecked Sendable {
+final class ManifestWatcher: Sendable {
     struct Settings: Sendable {
         /// A burst ends after this long without another event.
         var quiet: Duration = .milliseconds(15)
@@ -24,11 +25,9 @@ final class ManifestWatcher: @unchecked Sendable {
     private let settings: Settings
     private let logger: Logger
     private let changed: @Sendable () -> Void
-    /// Guards the state below; `stop` signals it, which ends the fallback's wait at once.
-    private let lock = NSCondition()
-    private var stopped = false
-    private var thread: Thread?
-    private var fd: Int32 = -1
+    private let stopped = Mutex(false)
+    /// `stop` signals it, which ends the fallback's wait at once.
+    private let wakeup = NSCondition()
 
     init(path: String, settings: Settings = Settings(), logger: Logger, changed: @escaping @Sendable () -> Void) {
         self.path = path
@@ -46,22 +45,18 @@ final class ManifestWatcher: @unchecked Sendable {
             logger.warning("cannot watch the manifest's folder; changes are noticed within \(settings.pollInterval)",
                            metadata: ["host.manifest.path": "\(folder)", "host.error": "\(String(cString: strerror(errno)))"])
         }
-        lock.withLock { self.fd = fd }
         let thread = Thread { [self] in loop(fd: fd, name: name) }
         thread.name = "agenthub-manifest-watcher"
-        lock.withLock { self.thread = thread }
         thread.start()
     }
 
     /// Stops watching; the thread ends within one poll.
     func stop() {
-        lock.withLock {
-            stopped = true
-            lock.broadcast()
-        }
+        stopped.withLock { $0 = true }
+        wakeup.withLock { wakeup.broadcast() }
     }
 
-    private var isStopped: Bool { lock.withLock { stopped } }
+    private var isStopped: Bool { stopped.withLock { $0 } }
 
     private func loop(fd: Int32, name: String) {
         defer { if fd >= 0 { close(fd) } }
@@ -78,7 +73,7 @@ final class ManifestWatcher: @unchecked Sendable {
                 lastEvent = now
             } else if fd < 0 {
                 // No inotify: only the identity check below notices changes; wait for it (or a stop).
-                lock.withLock { if !stopped { _ = lock.wait(until: Date().addingTimeInterval(Double(timeout) / 1000)) } }
+                wakeup.withLock { if !isStopped { _ = wakeup.wait(until: Date().addingTimeInterval(Double(timeout) / 1000)) } }
             }
             let now = ContinuousClock.now
             if let start = burstStart, now - lastEvent >= settings.quiet || now - start >= settings.maxDelay {

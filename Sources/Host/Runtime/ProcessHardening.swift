@@ -10,6 +10,8 @@ public enum ProcessHardening {
     /// Non-dumpable, and every secret-looking variable scrubbed (`HostEnvironment.isSecretName`).
     public static func harden() {
         _ = agenthub_set_undumpable()
+        // Tests (and supervisors that want it) ask that this process never outlive its parent process.
+        if HostEnvironment.values["AGENTHUB_DIE_WITH_PARENT"] == "1", agenthub_die_with_parent_process() != 0 { exit(1) }
         scrub(HostEnvironment.values.keys.filter(HostEnvironment.isSecretName))
     }
 

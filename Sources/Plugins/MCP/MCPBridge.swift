@@ -32,9 +32,13 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     private var nextHandler = 0
     private var tasks: [String: Task<Void, Never>] = [:]
     private var started = false
-    private let box = WeakBridge()
+    private let box = WeakReference<MCPBridge>()
     /// Told the name of a server each time it restarts after ending (the host counts them).
-    public nonisolated(unsafe) var onRestart: (@Sendable (String) -> Void)?
+    public var onRestart: (@Sendable (String) -> Void)? {
+        get { restartHandler.value }
+        set { restartHandler.value = newValue }
+    }
+    private let restartHandler = LockedValue<(@Sendable (String) -> Void)?>(nil)
     var routes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
     private var visible: [ToolDescriptor] = []
     var changes: [String: DefinitionChange] = [:]
@@ -52,14 +56,14 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
         self.bridgeSettings = settings
         self.registry = registry
         self.logger = logger
-        box.bridge = self
+        box.object = self
         running = servers.map(makeServer)
     }
 
     private func makeServer(_ server: BridgedServerSettings) -> BridgedServer {
         let box = self.box
         return BridgedServer(settings: server, bridge: lock.withLock { bridgeSettings }, logger: logger,
-                             restarted: { name in box.bridge?.onRestart?(name) }) { box.bridge?.serverChanged() }
+                             restarted: { name in box.object?.onRestart?(name) }) { box.object?.serverChanged() }
     }
 
     public var tools: [ToolDescriptor] { lock.withLock { visible } }
@@ -227,6 +231,3 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     }
 }
 
-private final class WeakBridge: @unchecked Sendable {
-    weak var bridge: MCPBridge?
-}

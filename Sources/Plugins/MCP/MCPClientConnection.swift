@@ -38,11 +38,11 @@ final class MCPClientConnection: @unchecked Sendable {
         // Both ends are this process's own pipes: requests are written from the caller's thread and
         // answers settled on the reading thread, with no hop through a queue or a task between.
         writer = LineWriter(fd: input, closesDescriptor: true, directWrites: .nonBlocking)
-        let box = WeakConnection()
+        let box = WeakReference<MCPClientConnection>()
         reader = LineReader(fd: output, maxLineBytes: maxLineBytes, closesDescriptor: true) { event in
-            box.connection?.handle(event)
+            box.object?.handle(event)
         }
-        box.connection = self
+        box.object = self
     }
 
     /// Starts reading the server's output. Its end needs no handling here: the supervisor learns
@@ -163,6 +163,3 @@ final class MCPClientConnection: @unchecked Sendable {
     }
 }
 
-private final class WeakConnection: @unchecked Sendable {
-    weak var connection: MCPClientConnection?
-}
