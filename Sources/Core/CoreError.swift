@@ -1,22 +1,15 @@
+import Base
+
 /// The one error type of the core services. Fronts switch on `code` to pick their wire shape
 /// (a JSON-RPC error, an HTTP status, an exit code); the message names the thing.
-public struct CoreError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Code: String, Sendable {
-        /// What was asked for does not exist, or the caller may not see it (the two look the same).
-        case notFound
-        /// The request itself is wrong (a bad page, a path that is not a file).
-        case invalid
-        /// The store could not answer.
-        case storage
-    }
+public typealias CoreError = CodedError<CoreErrorCode>
 
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
+/// What kind of `CoreError` it is.
+public enum CoreErrorCode: String, Sendable {
+    /// What was asked for does not exist, or the caller may not see it (the two look the same).
+    case notFound
+    /// The request itself is wrong (a bad page, a path that is not a file).
+    case invalid
+    /// The store could not answer.
+    case storage
 }
