@@ -2,6 +2,7 @@ import Base
 import Children
 import Foundation
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ import Glibc
 /// (every page), restarted with backoff when it ends, killed when it does not answer in time, and
 /// stopped politely with the host. Its calls share its one connection; while it is down they fail
 /// at once with why.
-final class BridgedServer: @unchecked Sendable {
+final class BridgedServer: Sendable {
     /// The protocol versions this client speaks, newest first (the server picks one in `initialize`).
     static let protocolVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
 
@@ -21,11 +22,13 @@ final class BridgedServer: @unchecked Sendable {
     let settled = OneShot<Void>()
     private let changed: @Sendable () -> Void
     private let restarted: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private var status: BridgedServerStatus
-    private var tools: [BridgedTool] = []
-    private var connection: MCPClientConnection?
-    private var retryAt: Date?
+    private struct State {
+        var status: BridgedServerStatus
+        var tools: [BridgedTool] = []
+        var connection: MCPClientConnection?
+        var retryAt: Date?
+    }
+    private let state: Mutex<State>
 
     var name: String { settings.name }
 
@@ -37,11 +40,11 @@ final class BridgedServer: @unchecked Sendable {
         self.bridge = bridge
         self.logger = logger.with("plugins.mcp.server", settings.name)
         self.changed = changed
-        status = BridgedServerStatus(server: settings.name, state: .starting)
+        state = Mutex(State(status: BridgedServerStatus(server: settings.name, state: .starting)))
     }
 
-    var currentStatus: BridgedServerStatus { lock.withLock { status } }
-    var currentTools: [BridgedTool] { lock.withLock { tools } }
+    var currentStatus: BridgedServerStatus { state.withLock { $0.status } }
+    var currentTools: [BridgedTool] { state.withLock { $0.tools } }
 
     /// Supervises the server until the task is cancelled; then stops it and returns.
     func run() async {
@@ -70,7 +73,7 @@ final class BridgedServer: @unchecked Sendable {
                 logger.error("bridged server keeps failing; retrying only every \(after)", metadata: [
                     "plugins.mcp.reason": "\(ending)", "plugins.mcp.restarts": "\(schedule.failures - 1)"])
             }
-            lock.withLock { retryAt = Date().addingTimeInterval(delay.seconds) }
+            state.withLock { $0.retryAt = Date().addingTimeInterval(delay.seconds) }
             try? await Task.sleep(for: delay)
         }
         update { $0.state = .stopped; $0.pid = nil }
@@ -103,10 +106,10 @@ final class BridgedServer: @unchecked Sendable {
         case .success(let handshake):
             let (tools, problems) = BridgedTool.map(handshake.tools, server: settings)
             for problem in problems { logger.warning("\(problem)") }
-            lock.withLock {
-                self.tools = tools
-                self.connection = connection
-                self.retryAt = nil
+            state.withLock { s in
+                s.tools = tools
+                s.connection = connection
+                s.retryAt = nil
             }
             update {
                 $0.state = .ready
@@ -121,7 +124,7 @@ final class BridgedServer: @unchecked Sendable {
         settled.set(())
 
         let exit = await child.waitForExit()
-        lock.withLock { self.connection = nil }
+        state.withLock { $0.connection = nil }
         guard let exit else {
             // The host is shutting down: stdin closed, then SIGTERM, then SIGKILL.
             connection.closeInput()
@@ -222,14 +225,14 @@ final class BridgedServer: @unchecked Sendable {
 
     /// Lists again after the server said its tools changed, and applies the difference.
     func relist() async {
-        guard let connection = lock.withLock({ self.connection }) else { return }
+        guard let connection = state.withLock({ $0.connection }) else { return }
         do {
             let listed = try await Self.listTools(connection, name)
             let (tools, problems) = BridgedTool.map(listed, server: settings)
-            let differs = lock.withLock { () -> Bool in
-                guard self.connection === connection else { return false }
-                let differs = self.tools != tools
-                self.tools = tools
+            let differs = state.withLock { s -> Bool in
+                guard s.connection === connection else { return false }
+                let differs = s.tools != tools
+                s.tools = tools
                 return differs
             }
             update { $0.toolCount = tools.count; $0.problems = problems }
@@ -241,9 +244,10 @@ final class BridgedServer: @unchecked Sendable {
 
     /// Why its tools fail right now, or nil when it is ready.
     func unavailableReason() -> String? {
-        lock.withLock {
-            guard connection == nil else { return nil }
-            let wait = retryAt.map { " (next start in \(max(0, Int($0.timeIntervalSinceNow.rounded(.up))))s)" } ?? ""
+        state.withLock { s in
+            let status = s.status
+            guard s.connection == nil else { return nil }
+            let wait = s.retryAt.map { " (next start in \(max(0, Int($0.timeIntervalSinceNow.rounded(.up))))s)" } ?? ""
             switch status.state {
             case .ready, .starting: return "\(name) is starting; try again shortly"
             case .restarting: return "\(name) is restarting\(wait): \(status.lastExit ?? "it ended")"
@@ -253,11 +257,11 @@ final class BridgedServer: @unchecked Sendable {
         }
     }
 
-    var readyConnection: MCPClientConnection? { lock.withLock { connection } }
+    var readyConnection: MCPClientConnection? { state.withLock { $0.connection } }
 
     private func endedMessage(_ exit: ChildExit?, during phase: String) -> String {
         let how = exit.map { "\($0)" } ?? "ended"
-        let tail = lock.withLock { status.stderrTail.suffix(5) }
+        let tail = state.withLock { $0.status.stderrTail.suffix(5) }
         let when = phase == "start" ? " before it finished starting" : ""
         return "\(name) \(how)\(when)" + (tail.isEmpty ? "" : "; its last stderr lines: " + tail.joined(separator: " | "))
     }
@@ -289,10 +293,10 @@ final class BridgedServer: @unchecked Sendable {
     }
 
     private func update(notify: Bool = true, _ change: (inout BridgedServerStatus) -> Void) {
-        lock.withLock {
-            let before = status.state
-            change(&status)
-            if status.state != before { status.since = Date() }
+        state.withLock { s in
+            let before = s.status.state
+            change(&s.status)
+            if s.status.state != before { s.status.since = Date() }
         }
         if notify { changed() }
     }

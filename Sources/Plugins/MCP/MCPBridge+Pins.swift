@@ -11,12 +11,12 @@ extension MCPBridge {
         let name = tool.descriptor.name
         let writable = registry.map { !$0.isReadOnly } ?? false
         let pinned: String
-        if let known = stored?.digest ?? lock.withLock({ memoryPins[name] }) {
+        if let known = stored?.digest ?? state.withLock({ $0.memoryPins[name] }) {
             pinned = known
         } else {
             // First seen with the server: pinned as it is. Added to a pinned server: pinned empty, to be accepted.
             pinned = serverPinned ? "" : tool.digest
-            lock.withLock { memoryPins[name] = pinned }
+            state.withLock { $0.memoryPins[name] = pinned }
             if writable { try? registry?.pinTool(name, server: server.name, digest: pinned) }
         }
         if pinned == tool.digest {
@@ -24,7 +24,7 @@ extension MCPBridge {
             return nil
         }
         let change: DefinitionChange = server.pin == .strict ? .blocked : .changed
-        let isNew = lock.withLock { reported.insert("\(name) \(tool.digest)").inserted }
+        let isNew = state.withLock { $0.reported.insert("\(name) \(tool.digest)").inserted }
         if isNew {
             logger.warning(pinned.isEmpty ? "a bridged tool appeared after its server's tools were pinned" : "a bridged tool's definition changed since it was first seen", metadata: [
                 "plugins.mcp.tool": "\(name)", "plugins.mcp.pinned": "\(pinned)", "plugins.mcp.now": "\(tool.digest)",
@@ -48,7 +48,7 @@ extension MCPBridge {
         for group in byFolded.values where group.count > 1 {
             colliding.formUnion(group)
             let key = "case " + group.sorted().joined(separator: " ")
-            if lock.withLock({ reported.insert(key).inserted }) {
+            if state.withLock({ $0.reported.insert(key).inserted }) {
                 logger.warning("bridged tools whose names differ only in case", metadata: ["plugins.mcp.tools": "\(group.sorted().joined(separator: ", "))"])
                 trace("tool.name_collision", tool: group.sorted().first ?? "", decision: "blocked", ["tools": .array(group.sorted().map { .string($0) })])
             }
@@ -73,9 +73,9 @@ extension MCPBridge {
         for server in servers {
             guard let data = try? encoder.encode(server.currentStatus) else { continue }
             let text = String(decoding: data, as: UTF8.self)
-            guard lock.withLock({ recorded[server.name] }) != text else { continue }
+            guard state.withLock({ $0.recorded[server.name] }) != text else { continue }
             if (try? registry.recordBridgeServer(owner: SyncOwner.thisProcess, server: server.name, status: text)) != nil {
-                lock.withLock { recorded[server.name] = text }
+                state.withLock { $0.recorded[server.name] = text }
             }
         }
     }

@@ -2,13 +2,14 @@ import Base
 import Children
 import Foundation
 import Logging
+import Synchronization
 import Registry
 
 /// The MCP stdio bridge: every `plugins.mcp.servers` entry supervised in the background, each of its
 /// tools offered as `SERVER__TOOL` through the router (policy, validation, timeouts, traces like any
 /// other tool). Its tool list changes as servers start, restart and change theirs; the router
 /// re-reads it when told. Each tool's definition is pinned in the registry when first seen.
-public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecked Sendable {
+public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable {
     /// What pinning found for a tool whose definition differs from its pin.
     public enum DefinitionChange: String, Sendable {
         /// Logged, traced and marked; the tool works.
@@ -20,18 +21,31 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     public let name = "mcp"
     /// Calls only await the server's answer: no thread is blocked, so they stay on the cooperative pool.
     public var blocksThreads: Bool { false }
-    public var settings: BridgeSettings { lock.withLock { bridgeSettings } }
+    public var settings: BridgeSettings { state.withLock { $0.bridgeSettings } }
     /// Its servers, in manifest order (a reload may add, remove or replace them).
-    var servers: [BridgedServer] { lock.withLock { running } }
+    var servers: [BridgedServer] { state.withLock { $0.running } }
     let registry: RegistryDatabase?
     let logger: Logger
-    let lock = NSLock()
-    private var bridgeSettings: BridgeSettings
-    private var running: [BridgedServer] = []
-    private var handlers: [Int: @Sendable () -> Void] = [:]
-    private var nextHandler = 0
-    private var tasks: [String: Task<Void, Never>] = [:]
-    private var started = false
+    struct State {
+        var bridgeSettings: BridgeSettings
+        var running: [BridgedServer] = []
+        var handlers: [Int: @Sendable () -> Void] = [:]
+        var nextHandler = 0
+        var tasks: [String: Task<Void, Never>] = [:]
+        var started = false
+        var routes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
+        var visible: [ToolDescriptor] = []
+        var changes: [String: DefinitionChange] = [:]
+        /// Pins seen by this process (a read-only registry cannot store them).
+        var memoryPins: [String: String] = [:]
+        /// Servers whose tools were pinned once (in this process): a tool they add later waits to be accepted.
+        var pinnedServers: Set<String> = []
+        /// Changed definitions already logged and traced, as `tool digest`.
+        var reported: Set<String> = []
+        /// The status of each server as this process last recorded it: only a different one is written.
+        var recorded: [String: String] = [:]
+    }
+    let state: Mutex<State>
     private let box = WeakReference<MCPBridge>()
     /// Told the name of a server each time it restarts after ending (the host counts them).
     public var onRestart: (@Sendable (String) -> Void)? {
@@ -39,34 +53,24 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
         set { restartHandler.value = newValue }
     }
     private let restartHandler = LockedValue<(@Sendable (String) -> Void)?>(nil)
-    var routes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
-    private var visible: [ToolDescriptor] = []
-    var changes: [String: DefinitionChange] = [:]
-    /// Pins seen by this process (a read-only registry cannot store them).
-    var memoryPins: [String: String] = [:]
-    /// Servers whose tools were pinned once (in this process): a tool they add later waits to be accepted.
-    var pinnedServers: Set<String> = []
-    /// Changed definitions already logged and traced, as `tool digest`.
-    var reported: Set<String> = []
-    /// The status of each server as this process last recorded it: only a different one is written.
-    var recorded: [String: String] = [:]
 
     /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
     public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: RegistryDatabase?, logger: Logger) {
-        self.bridgeSettings = settings
+        state = Mutex(State(bridgeSettings: settings))
         self.registry = registry
         self.logger = logger
         box.object = self
-        running = servers.map(makeServer)
+        let made = servers.map(makeServer)
+        state.withLock { $0.running = made }
     }
 
     private func makeServer(_ server: BridgedServerSettings) -> BridgedServer {
         let box = self.box
-        return BridgedServer(settings: server, bridge: lock.withLock { bridgeSettings }, logger: logger,
+        return BridgedServer(settings: server, bridge: state.withLock { $0.bridgeSettings }, logger: logger,
                              restarted: { name in box.object?.onRestart?(name) }) { box.object?.serverChanged() }
     }
 
-    public var tools: [ToolDescriptor] { lock.withLock { visible } }
+    public var tools: [ToolDescriptor] { state.withLock { $0.visible } }
 
     /// The names of its servers, in manifest order.
     public var serverNames: [String] { servers.map(\.name) }
@@ -78,40 +82,40 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     public var statuses: [BridgedServerStatus] { servers.map(\.currentStatus) }
 
     /// Tools whose definition differs from their pin, and what that does to them.
-    public var definitionChanges: [String: DefinitionChange] { lock.withLock { changes } }
+    public var definitionChanges: [String: DefinitionChange] { state.withLock { $0.changes } }
 
     @discardableResult
     public func onToolsChanged(_ handler: @escaping @Sendable () -> Void) -> Int {
-        lock.withLock {
-            nextHandler += 1
-            handlers[nextHandler] = handler
-            return nextHandler
+        state.withLock { s in
+            s.nextHandler += 1
+            s.handlers[s.nextHandler] = handler
+            return s.nextHandler
         }
     }
 
     /// Handlers registered now (one per live router).
-    var handlerCount: Int { lock.withLock { handlers.count } }
+    var handlerCount: Int { state.withLock { $0.handlers.count } }
 
     public func removeToolsChangedHandler(_ token: Int) {
-        _ = lock.withLock { handlers.removeValue(forKey: token) }
+        _ = state.withLock { $0.handlers.removeValue(forKey: token) }
     }
 
     /// Starts every server in the background and returns at once: a slow server delays nobody.
     public func start() async throws {
         if let registry, !registry.isReadOnly { try? registry.pruneBridgeServers() }
-        lock.withLock {
-            started = true
-            for server in running where tasks[server.name] == nil {
-                tasks[server.name] = Task.detached { await server.run() }
+        state.withLock { s in
+            s.started = true
+            for server in s.running where s.tasks[server.name] == nil {
+                s.tasks[server.name] = Task.detached { await server.run() }
             }
         }
     }
 
     /// Stops every server (stdin closed, then SIGTERM, then SIGKILL) and waits for them.
     public func stop() async {
-        let stopping = lock.withLock { () -> [Task<Void, Never>] in
-            defer { tasks.removeAll(); started = false }
-            return Array(tasks.values)
+        let stopping = state.withLock { s -> [Task<Void, Never>] in
+            defer { s.tasks.removeAll(); s.started = false }
+            return Array(s.tasks.values)
         }
         for task in stopping { task.cancel() }
         for task in stopping { await task.value }
@@ -124,20 +128,20 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     /// stopped, once the stopped ones have ended.
     @discardableResult
     public func apply(servers wanted: [BridgedServerSettings], settings: BridgeSettings) async -> (started: [String], stopped: [String]) {
-        let (toStop, kept, sharedChanged) = lock.withLock { () -> ([(BridgedServer, Task<Void, Never>?)], [String: BridgedServer], Bool) in
+        let (toStop, kept, sharedChanged) = state.withLock { s -> ([(BridgedServer, Task<Void, Never>?)], [String: BridgedServer], Bool) in
             // How long a session's first list waits changes no server: it restarts none.
             var compared = settings
-            compared.startupWait = bridgeSettings.startupWait
-            let sharedChanged = bridgeSettings != compared
-            bridgeSettings = settings
+            compared.startupWait = s.bridgeSettings.startupWait
+            let sharedChanged = s.bridgeSettings != compared
+            s.bridgeSettings = settings
             let byName = Dictionary(wanted.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             var toStop: [(BridgedServer, Task<Void, Never>?)] = []
             var kept: [String: BridgedServer] = [:]
-            for server in running {
+            for server in s.running {
                 if !sharedChanged, let entry = byName[server.name], entry == server.settings {
                     kept[server.name] = server
                 } else {
-                    toStop.append((server, tasks.removeValue(forKey: server.name)))
+                    toStop.append((server, s.tasks.removeValue(forKey: server.name)))
                 }
             }
             return (toStop, kept, sharedChanged)
@@ -150,11 +154,11 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
             startedNames.append(entry.name)
             return makeServer(entry)
         }
-        lock.withLock {
-            running = next
-            if started {
-                for server in next where tasks[server.name] == nil {
-                    tasks[server.name] = Task.detached { await server.run() }
+        state.withLock { s in
+            s.running = next
+            if s.started {
+                for server in next where s.tasks[server.name] == nil {
+                    s.tasks[server.name] = Task.detached { await server.run() }
                 }
             }
         }
@@ -176,16 +180,16 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
     /// Re-reads the pins when a tool's definition differs from its pin (an `agenthub tools accept`
     /// in another process can only change those); otherwise there is nothing to re-read.
     public func refresh() {
-        guard lock.withLock({ !changes.isEmpty }) else { return }
+        guard state.withLock({ !$0.changes.isEmpty }) else { return }
         serverChanged()
     }
 
     public func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult {
-        let (route, change) = lock.withLock { (routes[tool], changes[tool]) }
+        let (route, change) = state.withLock { ($0.routes[tool], $0.changes[tool]) }
         guard let route else { throw ToolError(.notFound, "no bridged server offers \(tool)") }
         if change == .blocked {
             refresh()  // it may have been accepted since
-            if lock.withLock({ changes[tool] }) == .blocked {
+            if state.withLock({ $0.changes[tool] }) == .blocked {
                 throw ToolError(.forbidden, "\(tool) is new or changed since its server's tools were pinned, and is held (pin: strict, or a name that differs only in case from another tool); "
                                 + "review it, then run `agenthub tools accept \(tool)`")
             }
@@ -202,7 +206,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
         for server in servers {
             let pins = (try? registry?.toolPins(server: server.name)) ?? [:]
             let tools = server.currentTools
-            let serverPinned = !pins.isEmpty || lock.withLock { pinnedServers.contains(server.name) }
+            let serverPinned = !pins.isEmpty || state.withLock { $0.pinnedServers.contains(server.name) }
             for tool in tools {
                 newRoutes[tool.descriptor.name] = (server, tool)
                 if let change = pinCheck(tool, server: server.settings, stored: pins[tool.descriptor.name], serverPinned: serverPinned) {
@@ -211,7 +215,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
                 }
                 newVisible.append(tool.descriptor)
             }
-            if !tools.isEmpty { lock.withLock { _ = pinnedServers.insert(server.name) } }
+            if !tools.isEmpty { state.withLock { _ = $0.pinnedServers.insert(server.name) } }
         }
         // Look-alike names: a tool not accepted as it is (new or changed) is held while it collides.
         let colliding = caseCollisions(Array(newRoutes.keys))
@@ -219,12 +223,12 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, @unchecke
             newChanges[name] = .blocked
             newVisible.removeAll { $0.name == name }
         }
-        let (differs, handlers) = lock.withLock { () -> (Bool, [@Sendable () -> Void]) in
-            let differs = visible != newVisible || changes != newChanges
-            routes = newRoutes
-            visible = newVisible
-            changes = newChanges
-            return (differs, Array(self.handlers.values))
+        let (differs, handlers) = state.withLock { s -> (Bool, [@Sendable () -> Void]) in
+            let differs = s.visible != newVisible || s.changes != newChanges
+            s.routes = newRoutes
+            s.visible = newVisible
+            s.changes = newChanges
+            return (differs, Array(s.handlers.values))
         }
         recordStatus()
         if differs { for handler in handlers { handler() } }

@@ -1,6 +1,7 @@
 import Base
 import Foundation
 import Logging
+import Synchronization
 
 /// The client end of one MCP session over a child's stdin and stdout: requests get fresh ids and
 /// wait for their answers, many at once over the one pipe; progress notifications reach the call
@@ -9,7 +10,7 @@ import Logging
 /// Lines that are not JSON-RPC are logged and dropped; an oversized line is dropped without ending
 /// the session (the call it answered fails at once, when its id can be read). When the server's
 /// output ends, every waiting request fails with `closedReason`.
-final class MCPClientConnection: @unchecked Sendable {
+final class MCPClientConnection: Sendable {
     typealias ProgressHandler = @Sendable (JSONValue) -> Void
 
     private struct Waiting {
@@ -23,10 +24,12 @@ final class MCPClientConnection: @unchecked Sendable {
     private let reader: LineReader
     private let logger: Logger
     private let onNotification: @Sendable (String, JSONValue?) -> Void
-    private let lock = NSLock()
-    private var nextId = 1
-    private var waiting: [Int: Waiting] = [:]
-    private var failure: BridgeError?
+    private struct State {
+        var nextId = 1
+        var waiting: [Int: Waiting] = [:]
+        var failure: BridgeError?
+    }
+    private let state = Mutex(State())
     private let maxLineBytes: Int
 
     init(server: String, input: Int32, output: Int32, maxLineBytes: Int, logger: Logger,
@@ -63,7 +66,7 @@ final class MCPClientConnection: @unchecked Sendable {
     /// Sends a request and waits for its result. A JSON-RPC error answer throws `.remote`; cancelling
     /// the calling task sends `notifications/cancelled` for it and throws `.cancelled`.
     func request(_ method: String, _ params: JSONValue?, progress: ProgressHandler? = nil) async throws -> JSONValue {
-        let id: Int = lock.withLock { defer { nextId += 1 }; return nextId }
+        let id: Int = state.withLock { s in defer { s.nextId += 1 }; return s.nextId }
         var params = params
         if progress != nil, case .object(var o)? = params {
             var meta = o["_meta"]?.objectValue ?? [:]
@@ -73,23 +76,20 @@ final class MCPClientConnection: @unchecked Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
-                lock.lock()
-                if let failure {
-                    lock.unlock()
-                    continuation.resume(throwing: failure)
+                let refusal: BridgeError? = state.withLock { s in
+                    if let failure = s.failure { return failure }
+                    if Task.isCancelled { return BridgeError(.cancelled, "the call to \(server) was cancelled") }
+                    s.waiting[id] = Waiting(continuation: continuation, method: method, progress: progress)
+                    return nil
+                }
+                if let refusal {
+                    continuation.resume(throwing: refusal)
                     return
                 }
-                if Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume(throwing: BridgeError(.cancelled, "the call to \(server) was cancelled"))
-                    return
-                }
-                waiting[id] = Waiting(continuation: continuation, method: method, progress: progress)
-                lock.unlock()
                 writer.send(JSONRPCMessage.request(id: .int(id), method: method, params: params).line)
             }
         } onCancel: {
-            guard let entry = lock.withLock({ waiting.removeValue(forKey: id) }) else { return }
+            guard let entry = state.withLock({ $0.waiting.removeValue(forKey: id) }) else { return }
             writer.send(JSONRPCMessage.notification(method: "notifications/cancelled",
                                                     params: ["requestId": .int(id), "reason": "cancelled by the caller (AgentHub)"]).line)
             entry.continuation.resume(throwing: BridgeError(.cancelled, "the call to \(server) was cancelled"))
@@ -102,10 +102,10 @@ final class MCPClientConnection: @unchecked Sendable {
 
     /// Fails every waiting request (and every later one) with `error`, and stops writing.
     func fail(_ error: BridgeError) {
-        let entries: [Waiting] = lock.withLock {
-            if failure == nil { failure = error }
-            defer { waiting.removeAll() }
-            return Array(waiting.values)
+        let entries: [Waiting] = state.withLock { s in
+            if s.failure == nil { s.failure = error }
+            defer { s.waiting.removeAll() }
+            return Array(s.waiting.values)
         }
         for entry in entries { entry.continuation.resume(throwing: error) }
         writer.close()
@@ -138,7 +138,7 @@ final class MCPClientConnection: @unchecked Sendable {
             }
         case .success(.notification(let method, let params)):
             if method == "notifications/progress", case .int(let token)? = params?["progressToken"] {
-                let handler = lock.withLock { waiting[token]?.progress }
+                let handler = state.withLock { $0.waiting[token]?.progress }
                 handler?(params ?? .null)
                 return
             }
@@ -147,7 +147,7 @@ final class MCPClientConnection: @unchecked Sendable {
     }
 
     private func settle(_ id: JSONRPCID, _ resume: (CheckedContinuation<JSONValue, any Error>) -> Void) {
-        guard case .int(let number) = id, let entry = lock.withLock({ waiting.removeValue(forKey: number) }) else {
+        guard case .int(let number) = id, let entry = state.withLock({ $0.waiting.removeValue(forKey: number) }) else {
             logger.debug("an answer for no waiting request; dropped", metadata: ["plugins.mcp.id": "\(id)"])
             return
         }
@@ -157,7 +157,7 @@ final class MCPClientConnection: @unchecked Sendable {
     private func dropOversized(_ count: Int, _ prefix: [UInt8]) {
         logger.warning("a line on the server's stdout is over the size limit; dropped", metadata: ["plugins.mcp.bytes": "\(count)"])
         guard case .int(let number)? = RequestIDSniffer.id(in: prefix),
-              let entry = lock.withLock({ waiting.removeValue(forKey: number) }) else { return }
+              let entry = state.withLock({ $0.waiting.removeValue(forKey: number) }) else { return }
         entry.continuation.resume(throwing: BridgeError(.protocolViolation,
                                                         "\(server) answered \(entry.method) with \(count) bytes, over the \(maxLineBytes)-byte limit; the answer was dropped"))
     }
