@@ -10,7 +10,7 @@ extension MCPServer {
     @TaskLocal static var handling: JSONRPCID?
 
     /// Whether the client said in `initialize` that it answers form elicitations.
-    var clientElicits: Bool { lock.withLock { elicits } }
+    var clientElicits: Bool { state.withLock { s in s.elicits } }
 
     /// Reads the client's `capabilities.elicitation`: `{}` (form mode, 2025-06-18) or `{form: {}, …}`.
     static func elicitsForms(_ capabilities: JSONValue?) -> Bool {
@@ -21,21 +21,21 @@ extension MCPServer {
     /// Sends a request to the client and waits for its answer; nil when the task is cancelled (the
     /// client is told with `notifications/cancelled`) or the session ends first.
     func ask(_ method: String, _ params: JSONValue) async -> JSONRPCMessage? {
-        let id = lock.withLock { () -> JSONRPCID in
-            nextOutgoing += 1
-            return .string("agenthub-\(nextOutgoing)")
+        let id = state.withLock { s -> JSONRPCID in
+            s.nextOutgoing += 1
+            return .string("agenthub-\(s.nextOutgoing)")
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<JSONRPCMessage?, Never>) in
-                let open = lock.withLock { () -> Bool in
-                    guard !Task.isCancelled, !outgoingClosed else { return false }
-                    outgoing[id] = continuation
+                let open = state.withLock { s -> Bool in
+                    guard !Task.isCancelled, !s.outgoingClosed else { return false }
+                    s.outgoing[id] = continuation
                     return true
                 }
                 if open { send(.request(id: id, method: method, params: params)) } else { continuation.resume(returning: nil) }
             }
         } onCancel: {
-            let waiting = lock.withLock { outgoing.removeValue(forKey: id) }
+            let waiting = state.withLock { s in s.outgoing.removeValue(forKey: id) }
             if let waiting {
                 waiting.resume(returning: nil)
                 send(.notification(method: "notifications/cancelled", params: ["requestId": id.json, "reason": "answered elsewhere, or the call ended"]))
@@ -45,16 +45,16 @@ extension MCPServer {
 
     /// A response from the client to one of our requests.
     func answerArrived(_ message: JSONRPCMessage, id: JSONRPCID) {
-        let waiting = lock.withLock { outgoing.removeValue(forKey: id) }
+        let waiting = state.withLock { s in s.outgoing.removeValue(forKey: id) }
         waiting?.resume(returning: message)
     }
 
     /// Ends every request still waiting for the client (the session ends).
     func closeOutgoing() {
-        let waiting = lock.withLock { () -> [CheckedContinuation<JSONRPCMessage?, Never>] in
-            outgoingClosed = true
-            defer { outgoing.removeAll() }
-            return Array(outgoing.values)
+        let waiting = state.withLock { s -> [CheckedContinuation<JSONRPCMessage?, Never>] in
+            s.outgoingClosed = true
+            defer { s.outgoing.removeAll() }
+            return Array(s.outgoing.values)
         }
         for continuation in waiting { continuation.resume(returning: nil) }
     }

@@ -12,17 +12,16 @@ extension MCPServer {
         }
         let client = p["clientInfo"]?["name"]?.stringValue
         let version = MCPProtocol.versions.contains(requested) ? requested : MCPProtocol.latest
-        lock.lock()
-        guard phase == .awaitingInitialize else {
-            lock.unlock()
-            throw .invalidRequest("initialize was already received on this connection")
+        let fixedAgent = self.fixedAgent, elicits = Self.elicitsForms(p["capabilities"])
+        let started = state.withLock { s -> ToolCaller? in
+            guard s.phase == .awaitingInitialize else { return nil }
+            s.phase = .initialized
+            s.protocolVersion = version
+            s.elicits = elicits
+            if fixedAgent == nil, let client, !client.isEmpty { s.baseCaller.agent = "mcp:" + String(client.prefix(60)) }
+            return s.baseCaller
         }
-        phase = .initialized
-        protocolVersion = version
-        elicits = Self.elicitsForms(p["capabilities"])
-        if fixedAgent == nil, let client, !client.isEmpty { baseCaller.agent = "mcp:" + String(client.prefix(60)) }
-        let caller = baseCaller
-        lock.unlock()
+        guard let caller = started else { throw .invalidRequest("initialize was already received on this connection") }
         rememberLists()
         logger.info("MCP session started", metadata: [
             "host.mcp.client": "\(client ?? "-")", "host.mcp.protocol": "\(version)", "host.mcp.requested": "\(requested)",

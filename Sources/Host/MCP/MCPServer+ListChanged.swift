@@ -22,9 +22,9 @@ extension MCPServer {
 
     /// Queues a list check after the ones already queued, so what the client was shown is updated in order.
     func queueListCheck(_ check: @escaping @Sendable () async -> Void) {
-        lock.withLock {
-            let previous = listCheck
-            listCheck = Task {
+        state.withLock { s in
+            let previous = s.listCheck
+            s.listCheck = Task {
                 await previous?.value
                 await check()
             }
@@ -33,13 +33,13 @@ extension MCPServer {
 
     /// Waits for the list checks queued so far.
     func listChecksSettled() async {
-        await lock.withLock { listCheck }?.value
+        await state.withLock { s in s.listCheck }?.value
     }
 
     func rememberLists() {
         queueListCheck {
             let now = await self.fingerprint()
-            self.lock.withLock { self.lastSeen = now }
+            self.state.withLock { s in s.lastSeen = now }
         }
     }
 
@@ -47,13 +47,13 @@ extension MCPServer {
     /// start from now on, and tells the client when what its role sees changed.
     public func replace(host: ToolHost, caller: ToolCaller? = nil) {
         observe(host.router)
-        lock.withLock {
-            self.host = host
-            revoked = nil
+        state.withLock { s in
+            s.host = host
+            s.revoked = nil
             if let caller {
-                let agent = baseCaller.agent
-                baseCaller = caller
-                if fixedAgent == nil { baseCaller.agent = agent }
+                let agent = s.baseCaller.agent
+                s.baseCaller = caller
+                if fixedAgent == nil { s.baseCaller.agent = agent }
             }
         }
         listsMayHaveChanged()
@@ -64,19 +64,19 @@ extension MCPServer {
     /// until a reload brings the role back.
     public func revoke(host: ToolHost, reason: String) {
         observe(host.router)
-        let already = lock.withLock { () -> Bool in
-            self.host = host
-            defer { revoked = reason }
-            return revoked != nil
+        let already = state.withLock { s -> Bool in
+            s.host = host
+            defer { s.revoked = reason }
+            return s.revoked != nil
         }
         logger.warning("session role revoked by a reload", metadata: ["host.mcp.reason": "\(reason)"])
-        if !already, lock.withLock({ phase == .initialized }) {
+        if !already, state.withLock({ s in s.phase == .initialized }) {
             send(.notification(method: "notifications/message", params: ["level": "error", "logger": "agenthub", "data": .string(reason)]))
         }
         listsMayHaveChanged()
     }
 
-    var isRevoked: Bool { lock.withLock { revoked != nil } }
+    var isRevoked: Bool { state.withLock { s in s.revoked != nil } }
 
     /// Compares what the role sees now with what the client was last shown and sends
     /// `notifications/tools/list_changed`, `notifications/resources/list_changed` and
@@ -86,13 +86,13 @@ extension MCPServer {
     }
 
     func compareLists() async {
-        guard lock.withLock({ phase == .initialized }), let now = await fingerprint() else { return }
-        let (before, toolsShown): (ListFingerprint?, Bool) = lock.withLock {
-            let before = lastSeen
+        guard state.withLock({ s in s.phase == .initialized }), let now = await fingerprint() else { return }
+        let (before, toolsShown): (ListFingerprint?, Bool) = state.withLock { s in
+            let before = s.lastSeen
             // While the client's first list waits for bridged servers, a change of tools is no news
             // to it: that answer will show them.
-            let waiting = listedTools && !toolsListAnswered
-            lastSeen = waiting ? ListFingerprint(tools: before?.tools ?? now.tools, skills: now.skills) : now
+            let waiting = s.listedTools && !s.toolsListAnswered
+            s.lastSeen = waiting ? ListFingerprint(tools: before?.tools ?? now.tools, skills: now.skills) : now
             return (before, !waiting)
         }
         guard let before else { return }

@@ -19,14 +19,14 @@ extension MCPServer {
     /// their own envelope. `listening`: a `subscriptions/listen` stream, which reports changes from
     /// now on (what the client is assumed to know is what the lists are now).
     public func adoptStateless(version: String, listening: Bool = false, capabilities: JSONValue? = nil) {
-        lock.withLock {
-            phase = .initialized
-            protocolVersion = version
-            stateless = true
-            elicits = Self.elicitsForms(capabilities)
+        state.withLock { s in
+            s.phase = .initialized
+            s.protocolVersion = version
+            s.stateless = true
+            s.elicits = Self.elicitsForms(capabilities)
             if listening {
-                listedTools = true
-                toolsListAnswered = true
+                s.listedTools = true
+                s.toolsListAnswered = true
             }
         }
         // Only a listen stream compares lists later; a one-request exchange never does.

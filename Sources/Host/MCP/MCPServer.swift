@@ -2,12 +2,13 @@ import Base
 import Registry
 import Foundation
 import Logging
+import Synchronization
 import Plugins
 
 /// The MCP front: answers one client's JSON-RPC messages with the tools, skills (as resources)
 /// and prompts its caller's role may use. It is transport-free: `receive` takes decoded lines and
 /// `send` carries every outgoing message, so the stdio runner and the tests share it.
-public final class MCPServer: @unchecked Sendable {
+public final class MCPServer: Sendable {
     public struct Settings: Sendable {
         public var pageSize = 100
         public var serverVersion = AgentHubVersion.current
@@ -35,38 +36,41 @@ public final class MCPServer: @unchecked Sendable {
     /// The agent given on the command line; nil means "name it after the client".
     let fixedAgent: String?
 
-    let lock = NSLock()
-    var host: ToolHost
-    var baseCaller: ToolCaller
-    var phase = Phase.awaitingInitialize
-    var protocolVersion = MCPProtocol.latest
-    var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
-    /// Requests received while `maxInFlight` ran, in order; started as slots free up.
-    var queued: [(id: JSONRPCID, bytes: Int, handler: @Sendable () async throws(JSONRPCError) -> JSONValue)] = []
-    var queuedBytes = 0
-    var cancelled: Set<JSONRPCID> = []
-    /// Requests received and not yet answered (or dropped as cancelled). A request leaves `inFlight`
-    /// before its answer is queued; this counts until the answer is, so EOF waits for it.
-    var unanswered = 0
-    var lastSeen: ListFingerprint?
-    /// The last list check queued (`rememberLists`, `listsMayHaveChanged`): checks run one after another.
-    var listCheck: Task<Void, Never>?
-    /// Whether `tools/list` was answered once (only the first waits for servers still starting).
-    var listedTools = false
-    /// Whether the first `tools/list` is past its wait: before that, a change is no news to the client.
-    var toolsListAnswered = false
-    /// Whether this server answers one 2026-07-28 exchange (no session that ends: `session` is no approval scope).
-    var stateless = false
-    /// Why this session may no longer call anything (its role left the manifest in a reload), if so.
-    var revoked: String?
-    /// Whether the client answers form elicitations (approvals are then asked of it).
-    var elicits = false
-    /// Requests sent to the client, waiting for its answers.
-    var outgoing: [JSONRPCID: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
-    var nextOutgoing = 0
-    var outgoingClosed = false
-    /// The router observer that turns a change of bridged tools into `list_changed`.
-    var observer: (router: ToolRouter, token: Int)?
+    /// Everything that changes, behind one lock.
+    struct State {
+        var host: ToolHost
+        var baseCaller: ToolCaller
+        var phase = Phase.awaitingInitialize
+        var protocolVersion = MCPProtocol.latest
+        var inFlight: [JSONRPCID: Task<Void, Never>] = [:]
+        /// Requests received while `maxInFlight` ran, in order; started as slots free up.
+        var queued: [(id: JSONRPCID, bytes: Int, handler: @Sendable () async throws(JSONRPCError) -> JSONValue)] = []
+        var queuedBytes = 0
+        var cancelled: Set<JSONRPCID> = []
+        /// Requests received and not yet answered (or dropped as cancelled). A request leaves `inFlight`
+        /// before its answer is queued; this counts until the answer is, so EOF waits for it.
+        var unanswered = 0
+        var lastSeen: ListFingerprint?
+        /// The last list check queued (`rememberLists`, `listsMayHaveChanged`): checks run one after another.
+        var listCheck: Task<Void, Never>?
+        /// Whether `tools/list` was answered once (only the first waits for servers still starting).
+        var listedTools = false
+        /// Whether the first `tools/list` is past its wait: before that, a change is no news to the client.
+        var toolsListAnswered = false
+        /// Whether this server answers one 2026-07-28 exchange (no session that ends: `session` is no approval scope).
+        var stateless = false
+        /// Why this session may no longer call anything (its role left the manifest in a reload), if so.
+        var revoked: String?
+        /// Whether the client answers form elicitations (approvals are then asked of it).
+        var elicits = false
+        /// Requests sent to the client, waiting for its answers.
+        var outgoing: [JSONRPCID: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
+        var nextOutgoing = 0
+        var outgoingClosed = false
+        /// The router observer that turns a change of bridged tools into `list_changed`.
+        var observer: (router: ToolRouter, token: Int)?
+    }
+    let state: Mutex<State>
 
     /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
     /// `outputRoom` returns once answers have room to be queued: a request starts only then, so
@@ -75,9 +79,8 @@ public final class MCPServer: @unchecked Sendable {
                 settings: Settings = Settings(), logger: Logger, outputRoom: @escaping @Sendable () async -> Void = {},
                 send: @escaping @Sendable (JSONRPCMessage) -> Void) {
         self.outputRoom = outputRoom
-        self.host = host
+        self.state = Mutex(State(host: host, baseCaller: caller))
         self.registry = registry
-        self.baseCaller = caller
         self.fixedAgent = agentFromClient ? nil : caller.agent
         self.settings = settings
         self.logger = logger
@@ -87,29 +90,29 @@ public final class MCPServer: @unchecked Sendable {
     }
 
     deinit {
-        if let observer { observer.router.removeObserver(observer.token) }
+        if let observer = state.withLock({ $0.observer }) { observer.router.removeObserver(observer.token) }
     }
 
     /// Tells the client when the router's tools change (a bridged server started or changed its list).
     func observe(_ router: ToolRouter) {
         let token = router.addObserver { [weak self] in self?.listsMayHaveChanged() }
-        let previous = lock.withLock { () -> (router: ToolRouter, token: Int)? in
-            defer { observer = (router, token) }
-            return observer
+        let previous = state.withLock { s -> (router: ToolRouter, token: Int)? in
+            defer { s.observer = (router, token) }
+            return s.observer
         }
         if let previous { previous.router.removeObserver(previous.token) }
     }
 
     /// The caller and router as of now (a live reload may swap the host between two calls).
-    var current: (host: ToolHost, caller: ToolCaller) { lock.withLock { (host, baseCaller) } }
+    var current: (host: ToolHost, caller: ToolCaller) { state.withLock { s in (s.host, s.baseCaller) } }
 
-    public var inFlightCount: Int { lock.withLock { inFlight.count } }
+    public var inFlightCount: Int { state.withLock { s in s.inFlight.count } }
 
     /// Whether the queue of requests waiting for a slot is full (the reader waits).
-    public var queueIsFull: Bool { lock.withLock { queued.count >= settings.maxQueued || queuedBytes >= settings.maxQueuedBytes } }
+    public var queueIsFull: Bool { state.withLock { s in s.queued.count >= settings.maxQueued || s.queuedBytes >= settings.maxQueuedBytes } }
 
     /// Requests received whose answer has not been queued yet.
-    public var unansweredCount: Int { lock.withLock { unanswered } }
+    public var unansweredCount: Int { state.withLock { s in s.unanswered } }
 
     /// Fired whenever a request is answered or leaves the queue: what the waits below wake on.
     let progress = ChangeSignal()
@@ -117,7 +120,7 @@ public final class MCPServer: @unchecked Sendable {
     let room = NSCondition()
 
     /// Requests left the queue or were answered: wake whoever waits for that.
-    /// Never called with `lock` held (the reading thread holds `room`, then takes `lock`).
+    /// Never called inside `state.withLock` (the reading thread holds `room`, then takes `state`).
     func madeProgress() {
         progress.fire()
         room.lock()
@@ -185,7 +188,7 @@ public final class MCPServer: @unchecked Sendable {
             return
         default: break
         }
-        guard lock.withLock({ phase == .initialized }) else {
+        guard state.withLock({ s in s.phase == .initialized }) else {
             send(.error(id: id, .invalidRequest("\(method) before initialize; send initialize first")))
             return
         }
@@ -207,47 +210,45 @@ public final class MCPServer: @unchecked Sendable {
     /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not
     /// answered. When `maxInFlight` requests run, it waits in order for a slot.
     private func start(_ id: JSONRPCID, bytes: Int, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
-        lock.lock()
-        guard inFlight[id] == nil, !queued.contains(where: { $0.id == id }) else {
-            lock.unlock()
-            send(.error(id: id, .invalidRequest("request id \(id) is already in use by a request in flight")))
-            return
+        let accepted = state.withLock { s -> Bool in
+            guard s.inFlight[id] == nil, !s.queued.contains(where: { $0.id == id }) else { return false }
+            s.unanswered += 1
+            if s.inFlight.count >= settings.maxInFlight {
+                s.queued.append((id, bytes, handler))
+                s.queuedBytes += bytes
+            } else {
+                launch(id, handler, in: &s)
+            }
+            return true
         }
-        unanswered += 1
-        if inFlight.count >= settings.maxInFlight {
-            queued.append((id, bytes, handler))
-            queuedBytes += bytes
-        } else {
-            launch(id, handler)
-        }
-        lock.unlock()
+        if !accepted { send(.error(id: id, .invalidRequest("request id \(id) is already in use by a request in flight"))) }
     }
 
-    /// Starts a request's task (the lock is held).
-    private func launch(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
+    /// Starts a request's task, under the lock (`s` is the locked state).
+    private func launch(_ id: JSONRPCID, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue, in s: inout State) {
         let task = Task {
           await MCPServer.$handling.withValue(id) {
             await self.outputRoom()
             let message: JSONRPCMessage
             do throws(JSONRPCError) { message = .response(id: id, result: try await handler()) } catch { message = .error(id: id, error) }
-            let wasCancelled = self.lock.withLock {
-                self.inFlight[id] = nil
-                return self.cancelled.remove(id) != nil
+            let wasCancelled = self.state.withLock { s in
+                s.inFlight[id] = nil
+                return s.cancelled.remove(id) != nil
             }
             if !wasCancelled { self.send(message) }
             // Only now, with the answer queued, may EOF handling let the writer close.
-            self.lock.withLock {
-                self.unanswered -= 1
-                if !self.queued.isEmpty, self.inFlight.count < self.settings.maxInFlight {
-                    let next = self.queued.removeFirst()
-                    self.queuedBytes -= next.bytes
-                    self.launch(next.id, next.handler)
+            self.state.withLock { s in
+                s.unanswered -= 1
+                if !s.queued.isEmpty, s.inFlight.count < self.settings.maxInFlight {
+                    let next = s.queued.removeFirst()
+                    s.queuedBytes -= next.bytes
+                    self.launch(next.id, next.handler, in: &s)
                 }
             }
             self.madeProgress()
           }
         }
-        inFlight[id] = task
+        s.inFlight[id] = task
     }
 
     private func respond(_ id: JSONRPCID, _ body: () throws(JSONRPCError) -> JSONValue) {
@@ -258,15 +259,15 @@ public final class MCPServer: @unchecked Sendable {
         switch method {
         case "notifications/cancelled":
             guard let raw = params?["requestId"], let id = JSONRPCID(raw) else { return }
-            let task: Task<Void, Never>? = lock.withLock {
-                if let index = queued.firstIndex(where: { $0.id == id }) {
+            let task: Task<Void, Never>? = state.withLock { s in
+                if let index = s.queued.firstIndex(where: { $0.id == id }) {
                     // Not started yet: it never will be, and is not answered.
-                    queuedBytes -= queued.remove(at: index).bytes
-                    unanswered -= 1
+                    s.queuedBytes -= s.queued.remove(at: index).bytes
+                    s.unanswered -= 1
                     return nil
                 }
-                guard let task = inFlight[id] else { return nil }
-                cancelled.insert(id)
+                guard let task = s.inFlight[id] else { return nil }
+                s.cancelled.insert(id)
                 return task
             }
             if let task {
@@ -288,18 +289,18 @@ public final class MCPServer: @unchecked Sendable {
     /// with its own result when it ends in time, else with an error saying the server shut down.
     public func shutdown(grace: Duration = .milliseconds(500), answer: Bool = false) async {
         closeOutgoing()
-        if !lock.withLock({ stateless }) {
+        if !state.withLock({ s in s.stateless }) {
             // A session grant lasts no longer than its session.
             let registry = self.registry, session = self.session
             _ = await onThread { try? registry.revokeSessionGrants(session, reason: "the session ended") }
         }
-        let (tasks, waiting) = lock.withLock { () -> ([Task<Void, Never>], [JSONRPCID]) in
-            if !answer { for id in inFlight.keys { cancelled.insert(id) } }
-            let waiting = queued.map(\.id)
-            unanswered -= queued.count
-            queued.removeAll()
-            queuedBytes = 0
-            return (Array(inFlight.values), waiting)
+        let (tasks, waiting) = state.withLock { s -> ([Task<Void, Never>], [JSONRPCID]) in
+            if !answer { for id in s.inFlight.keys { s.cancelled.insert(id) } }
+            let waiting = s.queued.map(\.id)
+            s.unanswered -= s.queued.count
+            s.queued.removeAll()
+            s.queuedBytes = 0
+            return (Array(s.inFlight.values), waiting)
         }
         // Requests that never started: told the server shut down (when the client still reads).
         if answer {
@@ -310,9 +311,9 @@ public final class MCPServer: @unchecked Sendable {
         await waitUntilAnswered(within: grace)
         if answer {
             // Requests whose plugin ignores cancellation: answer now, and drop their late answer.
-            let late = lock.withLock { () -> [JSONRPCID] in
-                let ids = inFlight.keys.filter { !cancelled.contains($0) }
-                for id in ids { cancelled.insert(id) }
+            let late = state.withLock { s -> [JSONRPCID] in
+                let ids = s.inFlight.keys.filter { !s.cancelled.contains($0) }
+                for id in ids { s.cancelled.insert(id) }
                 return Array(ids)
             }
             for id in late { send(.error(id: id, JSONRPCError(JSONRPCError.internalErrorCode, "the server shut down (stdin closed) before this request finished"))) }

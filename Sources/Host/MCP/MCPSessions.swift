@@ -1,6 +1,7 @@
 import Base
 import Foundation
 import Logging
+import Synchronization
 import Plugins
 import Registry
 
@@ -9,24 +10,27 @@ import Registry
 /// the session's GET stream. Transport-free: the HTTP front parses requests and writes responses.
 /// A session belongs to the agent whose key opened it; it follows every reload like a stdio
 /// session, and ends when deleted or unused for `http.session_idle`.
-public final class MCPSessions: @unchecked Sendable {
+public final class MCPSessions: Sendable {
     /// One client's session.
-    public final class Session: @unchecked Sendable {
+    public final class Session: Sendable {
         public let id: String
         public let agent: String
-        let lock = NSLock()
-        var server: MCPServer!
-        /// The POSTs waiting for answers, by request id.
-        var waiters: [JSONRPCID: AsyncStream<JSONRPCMessage>.Continuation] = [:]
-        /// Progress tokens of requests in flight, to send their progress on the request's own stream.
-        var progressTokens: [String: JSONRPCID] = [:]
-        var listener: AsyncStream<JSONRPCMessage>.Continuation?
-        var lastUsed = ContinuousClock.now
-        var closed = false
+        let server: MCPServer
+        struct State {
+            /// The POSTs waiting for answers, by request id.
+            var waiters: [JSONRPCID: AsyncStream<JSONRPCMessage>.Continuation] = [:]
+            /// Progress tokens of requests in flight, to send their progress on the request's own stream.
+            var progressTokens: [String: JSONRPCID] = [:]
+            var listener: AsyncStream<JSONRPCMessage>.Continuation?
+            var lastUsed = ContinuousClock.now
+            var closed = false
+        }
+        let state = Mutex(State())
 
-        init(id: String, agent: String) {
+        init(id: String, agent: String, server: MCPServer) {
             self.id = id
             self.agent = agent
+            self.server = server
         }
 
         /// What `server/discover` answers for this session's caller.
@@ -35,17 +39,17 @@ public final class MCPSessions: @unchecked Sendable {
         public var serverInfo: JSONValue { server.serverInfo }
 
         /// The protocol version the session agreed on in `initialize`.
-        public var protocolVersion: String { server.lock.withLock { server.protocolVersion } }
+        public var protocolVersion: String { server.state.withLock { $0.protocolVersion } }
 
         /// Sends a request to the session's server; the stream yields the messages for it (progress,
         /// then its answer) and ends with the answer. A request id already waiting is refused.
         public func request(_ line: [UInt8], id: JSONRPCID, progressToken: JSONValue?) -> AsyncStream<JSONRPCMessage> {
             let (stream, continuation) = AsyncStream<JSONRPCMessage>.makeStream()
-            let accepted = lock.withLock { () -> Bool in
-                lastUsed = .now
-                guard !closed, waiters[id] == nil else { return false }
-                waiters[id] = continuation
-                if let progressToken { progressTokens[progressToken.jsonText] = id }
+            let accepted = state.withLock { s -> Bool in
+                s.lastUsed = .now
+                guard !s.closed, s.waiters[id] == nil else { return false }
+                s.waiters[id] = continuation
+                if let progressToken { s.progressTokens[progressToken.jsonText] = id }
                 return true
             }
             guard accepted else {
@@ -56,7 +60,7 @@ public final class MCPSessions: @unchecked Sendable {
             continuation.onTermination = { [weak self] termination in
                 // The client went away before the answer: cancel the request.
                 guard case .cancelled = termination, let self else { return }
-                let waiting = self.lock.withLock { self.waiters.removeValue(forKey: id) != nil }
+                let waiting = self.state.withLock { s in s.waiters.removeValue(forKey: id) != nil }
                 if waiting {
                     self.server.receive(line: JSONRPCMessage.notification(method: "notifications/cancelled",
                                                                           params: ["requestId": id.json, "reason": "the HTTP client disconnected"]).line)
@@ -68,7 +72,7 @@ public final class MCPSessions: @unchecked Sendable {
 
         /// Sends a notification or a response to the session's server (nothing comes back).
         public func deliver(_ line: [UInt8]) {
-            lock.withLock { lastUsed = .now }
+            state.withLock { s in s.lastUsed = .now }
             server.receive(line: line)
         }
 
@@ -76,18 +80,18 @@ public final class MCPSessions: @unchecked Sendable {
         /// GET holds it.
         public func listen() -> AsyncStream<JSONRPCMessage>? {
             let (stream, continuation) = AsyncStream<JSONRPCMessage>.makeStream(bufferingPolicy: .bufferingNewest(256))
-            let taken = lock.withLock { () -> Bool in
-                guard !closed, listener == nil else { return false }
-                listener = continuation
-                lastUsed = .now
+            let taken = state.withLock { s -> Bool in
+                guard !s.closed, s.listener == nil else { return false }
+                s.listener = continuation
+                s.lastUsed = .now
                 return true
             }
             guard taken else { return nil }
             continuation.onTermination = { [weak self] _ in
                 guard let self else { return }
-                self.lock.withLock {
-                    self.listener = nil
-                    self.lastUsed = .now
+                self.state.withLock { s in
+                    s.listener = nil
+                    s.lastUsed = .now
                 }
             }
             return stream
@@ -95,70 +99,72 @@ public final class MCPSessions: @unchecked Sendable {
 
         /// Marks the GET stream's keep-alive: the stream yields a notification with an empty method.
         public func keepAlive() {
-            let target = lock.withLock { listener }
+            let target = state.withLock { s in s.listener }
             target?.yield(.notification(method: "", params: nil))
         }
 
         /// Routes one message the server sends.
         func route(_ message: JSONRPCMessage) {
-            lock.lock()
             switch message {
             case .response(let id, _), .error(let id?, _):
-                let waiter = waiters.removeValue(forKey: id)
-                progressTokens = progressTokens.filter { $0.value != id }
-                lock.unlock()
+                let waiter = state.withLock { s in
+                    s.progressTokens = s.progressTokens.filter { $0.value != id }
+                    return s.waiters.removeValue(forKey: id)
+                }
                 waiter?.yield(message)
                 waiter?.finish()
             case .notification(let method, let params):
-                var target = listener
-                if method == "notifications/progress", let token = params?["progressToken"], let id = progressTokens[token.jsonText] {
-                    target = waiters[id]
+                let target = state.withLock { s in
+                    if method == "notifications/progress", let token = params?["progressToken"], let id = s.progressTokens[token.jsonText] {
+                        return s.waiters[id]
+                    }
+                    return s.listener
                 }
-                lock.unlock()
                 target?.yield(message)
             case .request(let id, let method, _):
                 // A request of the server's own (`elicitation/create`): on the stream of the client
                 // request it serves, else on the GET stream; with neither, the client cannot answer.
-                let target = MCPServer.handling.flatMap { waiters[$0] } ?? listener
-                lock.unlock()
+                let handling = MCPServer.handling
+                let target = state.withLock { s in handling.flatMap { s.waiters[$0] } ?? s.listener }
                 if let target {
                     target.yield(message)
                 } else {
                     server.answerArrived(.error(id: id, JSONRPCError(JSONRPCError.internalErrorCode, "no stream open to send \(method) to the client")), id: id)
                 }
             default:
-                let target = listener
-                lock.unlock()
+                let target = state.withLock { $0.listener }
                 target?.yield(message)
             }
         }
 
         /// Whether the session is idle past `idle` (no request waiting, no GET stream open).
         func expired(idle: Duration, now: ContinuousClock.Instant) -> Bool {
-            lock.withLock { waiters.isEmpty && listener == nil && now - lastUsed > idle }
+            state.withLock { s in s.waiters.isEmpty && s.listener == nil && now - s.lastUsed > idle }
         }
 
         func close() {
-            let (waiting, listening) = lock.withLock { () -> ([AsyncStream<JSONRPCMessage>.Continuation], AsyncStream<JSONRPCMessage>.Continuation?) in
-                closed = true
+            let (waiting, listening) = state.withLock { s -> ([AsyncStream<JSONRPCMessage>.Continuation], AsyncStream<JSONRPCMessage>.Continuation?) in
+                s.closed = true
                 defer {
-                    waiters.removeAll()
-                    listener = nil
+                    s.waiters.removeAll()
+                    s.listener = nil
                 }
-                return (Array(waiters.values), listener)
+                return (Array(s.waiters.values), s.listener)
             }
             for waiter in waiting { waiter.finish() }
             listening?.finish()
-            let server = self.server!
+            let server = self.server
             Task { await server.shutdown(grace: .milliseconds(500)) }
         }
     }
 
     let state: HostState
     let logger: Logger
-    private let lock = NSLock()
-    private var sessions: [String: Session] = [:]
-    private var lastSweep = ContinuousClock.now
+    private struct Table {
+        var sessions: [String: Session] = [:]
+        var lastSweep = ContinuousClock.now
+    }
+    private let table = Mutex(Table())
 
     public init(state: HostState, logger: Logger) {
         self.state = state
@@ -169,9 +175,9 @@ public final class MCPSessions: @unchecked Sendable {
         }
     }
 
-    var all: [Session] { lock.withLock { Array(sessions.values) } }
+    var all: [Session] { table.withLock { s in Array(s.sessions.values) } }
 
-    public var count: Int { lock.withLock { sessions.count } }
+    public var count: Int { table.withLock { s in s.sessions.count } }
 
     /// A new session for `caller` (its agent from the key); or why not: `http.max_sessions` are
     /// open, or the agent holds its `http.max_sessions_per_agent`.
@@ -179,12 +185,12 @@ public final class MCPSessions: @unchecked Sendable {
         sweep(force: true)
         let session = makeSession(caller: caller, snapshot: snapshot, prefix: "")
         let limits = snapshot.manifest.http
-        let refusal = lock.withLock { () -> SessionRefusal? in
-            if sessions.count >= limits.maxSessions { return SessionRefusal(message: "\(limits.maxSessions) MCP sessions are open (http.max_sessions)") }
-            if sessions.values.count(where: { $0.agent == caller.agent && !$0.id.hasPrefix("listen-") }) >= limits.maxSessionsPerAgent {
+        let refusal = table.withLock { s -> SessionRefusal? in
+            if s.sessions.count >= limits.maxSessions { return SessionRefusal(message: "\(limits.maxSessions) MCP sessions are open (http.max_sessions)") }
+            if s.sessions.values.count(where: { $0.agent == caller.agent && !$0.id.hasPrefix("listen-") }) >= limits.maxSessionsPerAgent {
                 return SessionRefusal(message: "agent '\(caller.agent)' has \(limits.maxSessionsPerAgent) MCP sessions open (http.max_sessions_per_agent)")
             }
-            sessions[session.id] = session
+            s.sessions[session.id] = session
             return nil
         }
         if let refusal { return .failure(refusal) }
@@ -198,12 +204,16 @@ public final class MCPSessions: @unchecked Sendable {
 
     /// A session with its own server for `caller`, under `snapshot`'s settings.
     private func makeSession(caller: ToolCaller, snapshot: HostSnapshot, prefix: String) -> Session {
-        let session = Session(id: prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), agent: caller.agent)
         var settings = MCPServer.Settings()
         settings.pageSize = snapshot.manifest.mcp.pageSize
         settings.startupWait = snapshot.manifest.plugins.mcp?.startupWait.duration ?? settings.startupWait
-        session.server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
-                                   logger: logger) { [weak session] message in session?.route(message) }
+        // The server sends through its session, which owns it: the session is held weakly.
+        let owner = WeakReference<Session>()
+        let server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
+                               logger: logger) { message in owner.object?.route(message) }
+        let session = Session(id: prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), agent: caller.agent,
+                              server: server)
+        owner.object = session
         return session
     }
 
@@ -213,14 +223,14 @@ public final class MCPSessions: @unchecked Sendable {
                           capabilities: JSONValue? = nil) -> Session {
         let session = makeSession(caller: caller, snapshot: snapshot, prefix: listening ? "listen-" : "once-")
         session.server.adoptStateless(version: version, listening: listening, capabilities: capabilities)
-        if listening { lock.withLock { sessions[session.id] = session } }
+        if listening { table.withLock { s in s.sessions[session.id] = session } }
         return session
     }
 
     /// The session `id` of `agent`: nil when unknown, ended, expired, or another agent's.
     public func session(id: String, agent: String) -> Session? {
         sweep(force: false)
-        guard let session = lock.withLock({ sessions[id] }), session.agent == agent else { return nil }
+        guard let session = table.withLock({ s in s.sessions[id] }), session.agent == agent else { return nil }
         let idle = state.snapshot.manifest.http.sessionIdle.duration
         if session.expired(idle: idle, now: .now) {
             remove(id)
@@ -231,15 +241,15 @@ public final class MCPSessions: @unchecked Sendable {
 
     /// Ends a session (DELETE, or a failed `initialize`).
     public func remove(_ id: String) {
-        let session = lock.withLock { sessions.removeValue(forKey: id) }
+        let session = table.withLock { s in s.sessions.removeValue(forKey: id) }
         session?.close()
     }
 
     /// Ends every session (the host shuts down).
     public func closeAll() {
-        let all = lock.withLock { () -> [Session] in
-            defer { sessions.removeAll() }
-            return Array(sessions.values)
+        let all = table.withLock { s -> [Session] in
+            defer { s.sessions.removeAll() }
+            return Array(s.sessions.values)
         }
         for session in all { session.close() }
     }
@@ -248,11 +258,11 @@ public final class MCPSessions: @unchecked Sendable {
     private func sweep(force: Bool) {
         let now = ContinuousClock.now
         let idle = state.snapshot.manifest.http.sessionIdle.duration
-        let expired = lock.withLock { () -> [Session] in
-            guard force || now - lastSweep > .seconds(1) else { return [] }
-            lastSweep = now
-            let gone = sessions.values.filter { $0.expired(idle: idle, now: now) }
-            for session in gone { sessions[session.id] = nil }
+        let expired = table.withLock { s -> [Session] in
+            guard force || now - s.lastSweep > .seconds(1) else { return [] }
+            s.lastSweep = now
+            let gone = s.sessions.values.filter { $0.expired(idle: idle, now: now) }
+            for session in gone { s.sessions[session.id] = nil }
             return gone
         }
         for session in expired { session.close() }
