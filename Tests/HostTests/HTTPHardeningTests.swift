@@ -11,7 +11,7 @@ import TestSupport
         http:
           request_timeout: 2s
           max_connections_per_address: 6
-          ingest_rate: 1
+          ingest_rate: 0.1
           ingest_burst: 5
         """
 

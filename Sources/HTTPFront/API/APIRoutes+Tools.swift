@@ -38,18 +38,17 @@ extension HTTPAPI {
                 session = s
             }
             let outcome = await who.snapshot.tools.router.call(name, arguments: arguments == .null ? nil : arguments, caller: who.caller, session: session)
-            if outcome.status == .blocked || outcome.status == .awaitingApproval {
-                switch outcome.reason {
-                case "approval_denied", "approval_expired":
-                    throw APIError(.forbidden, outcome.reason ?? "approval_denied", outcome.result.text)
-                case "approval_limit":
-                    throw APIError(.tooManyRequests, "approval_limit", outcome.result.text)
-                case "approval_used", "approval_pending", "input_required":
-                    throw APIError(.conflict, outcome.reason ?? "approval_pending", outcome.result.text)
-                default:
-                    // Denied and unknown tools get the same answer: it never says whether the tool exists.
-                    throw APIError.notFound("no tool '\(TraceRedaction.name(name))'")
-                }
+            switch outcome.ending {
+            case .succeeded, .failed: break
+            case .approvalDenied: throw APIError(.forbidden, "approval_denied", outcome.result.text)
+            case .approvalExpired: throw APIError(.forbidden, "approval_expired", outcome.result.text)
+            case .approvalLimit: throw APIError(.tooManyRequests, "approval_limit", outcome.result.text)
+            case .approvalUsed: throw APIError(.conflict, "approval_used", outcome.result.text)
+            case .approvalPending: throw APIError(.conflict, "approval_pending", outcome.result.text)
+            case .inputRequired: throw APIError(.conflict, "input_required", outcome.result.text)
+            case .unavailable:
+                // Denied and unknown tools get the same answer: it never says whether the tool exists.
+                throw APIError.notFound("no tool '\(TraceRedaction.name(name))'")
             }
             var result = outcome.result.json
             if case .object(var o) = result {

@@ -8,20 +8,20 @@ extension MCPServer {
     /// servers ready later arrive with `notifications/tools/list_changed`.
     func listTools(_ params: JSONValue?) async throws(JSONRPCError) -> JSONValue {
         _ = try MCPProtocol.object(params, "tools/list")
-        let first = lock.withLock { () -> Bool in defer { listedTools = true }; return !listedTools }
+        let first = state.withLock { s -> Bool in defer { s.listedTools = true }; return !s.listedTools }
         if first {
             await current.host.router.settle(timeout: settings.startupWait)
             // What this answer shows is what the client knows from now on: a server that became ready
             // while it waited is in the answer, not a list_changed before it.
             await listChecksSettled()
             let tools = toolsFingerprint()
-            lock.withLock {
-                lastSeen?.tools = tools
-                toolsListAnswered = true
+            state.withLock { s in
+                s.lastSeen?.tools = tools
+                s.toolsListAnswered = true
             }
         }
         let (host, caller) = current
-        let version = lock.withLock { protocolVersion }
+        let version = state.withLock { s in s.protocolVersion }
         let tools = isRevoked ? [] : host.router.tools(for: caller).map { Self.toolJSON($0.descriptor, version: version) }
         return try MCPProtocol.page("tools", tools, params: params, size: settings.pageSize)
     }
@@ -48,7 +48,7 @@ extension MCPServer {
         case nil, .null?, .object?: break
         case let other?: throw .invalidParams("tools/call: \"arguments\" must be an object, got \(other.typeName)")
         }
-        if let reason = lock.withLock({ revoked }) {
+        if let reason = state.withLock({ s in s.revoked }) {
             throw JSONRPCError(JSONRPCError.invalidRequestCode, "\(reason); no call is accepted until the role is back in the manifest")
         }
         let (host, caller) = current
@@ -66,7 +66,7 @@ extension MCPServer {
         // 2026-07-28 is stateless: a call that needs approval is answered "input required" with the
         // question, and the client's retry brings the answer (`requestState`, `inputResponses`).
         var deferred: DeferredApproval?
-        if Self.modernVersions.contains(lock.withLock({ protocolVersion })), clientElicits {
+        if Self.modernVersions.contains(state.withLock({ s in s.protocolVersion })), clientElicits {
             let answer = p["inputResponses"]?["approval"].flatMap {
                 Self.approval(from: .response(id: .int(0), result: $0), caller: caller, grantDuration: host.router.settings.grantDuration)
             }
@@ -74,22 +74,22 @@ extension MCPServer {
         }
         // A stateless client has no session: its calls are grouped by the trace they carry in `_meta`
         // (W3C `traceparent`) when they carry one, and `session` is never an approval scope for them.
-        let stateless = lock.withLock { self.stateless }
+        let stateless = state.withLock { s in s.stateless }
         let session = stateless ? (Self.traceSession(p["_meta"]) ?? self.session) : self.session
         let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session,
                                              sessionEnds: !stateless, progress: progress, approver: deferred == nil ? approver(for: caller) : nil, deferred: deferred)
-        if outcome.reason == "input_required", let prompt = outcome.approval {
+        if outcome.ending == .inputRequired, let prompt = outcome.approval {
             return [
                 "resultType": "input_required",
                 "inputRequests": ["approval": ["method": "elicitation/create", "params": Self.elicitation(prompt, caller: caller)]],
                 "requestState": .string(prompt.id),
             ]
         }
-        if outcome.status == .blocked, outcome.reason == "unknown" || outcome.reason == "denied" {
+        if outcome.ending == .unavailable {
             throw JSONRPCError(JSONRPCError.invalidParamsCode, "Unknown tool: \(TraceRedaction.name(name))")
         }
         var result = outcome.result
-        let version = lock.withLock { protocolVersion }
+        let version = state.withLock { s in s.protocolVersion }
         if !MCPProtocol.hasStructuredTools(version) { result.structuredContent = nil }
         return result.json
     }

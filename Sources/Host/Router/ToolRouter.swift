@@ -191,4 +191,40 @@ public struct ToolCallOutcome: Sendable {
     public let reason: String?
     /// For `input_required`: the question to put to the client.
     public var approval: ApprovalPrompt? = nil
+
+    /// How a call ended, typed once here so that every front only translates it to its wire shape.
+    public enum Ending: Sendable, Equatable {
+        case succeeded
+        /// The tool ran and failed, its arguments were invalid, it timed out or was cancelled (`code`: a `ToolError` code).
+        case failed(code: String?)
+        /// Policy denies it, or no such tool exists: the two look the same to the caller.
+        case unavailable
+        case approvalDenied
+        case approvalExpired
+        /// The agent has as many approval requests pending as `policy.max_pending` allows.
+        case approvalLimit
+        /// The approval it named was used by another call.
+        case approvalUsed
+        /// Its approval request is not answered yet (a caller that does not wait calls again).
+        case approvalPending
+        /// The client is to answer the approval question (`approval`) and call again.
+        case inputRequired
+    }
+
+    public var ending: Ending {
+        switch status {
+        case .succeeded: return .succeeded
+        case .failed: return .failed(code: reason)
+        case .blocked, .awaitingApproval:
+            switch reason {
+            case "approval_denied": return .approvalDenied
+            case "approval_expired": return .approvalExpired
+            case "approval_limit": return .approvalLimit
+            case "approval_used": return .approvalUsed
+            case "approval_pending": return .approvalPending
+            case "input_required": return .inputRequired
+            default: return .unavailable
+            }
+        }
+    }
 }
