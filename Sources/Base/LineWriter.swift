@@ -3,7 +3,7 @@ import Foundation
 /// Writes newline-delimited messages to a file descriptor from a dedicated thread, so a slow
 /// reader on the other end never blocks the cooperative pool. Messages queued while a write is in
 /// progress go out together in the next `write(2)`.
-/// `@unchecked Sendable`: its queue lives under an `NSCondition` that its writer thread waits on (a
+/// Sendable, unchecked: its queue lives under an `NSCondition` that its writer thread waits on (a
 /// `Mutex` cannot be waited on); every field is read and written with that condition held.
 public final class LineWriter: @unchecked Sendable {
     private let fd: Int32

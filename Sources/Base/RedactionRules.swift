@@ -1,6 +1,6 @@
 /// The patterns `Redaction.text` hides, each with a cheap literal check that skips the regex when
 /// the text cannot contain a match (the check runs on every traced string).
-/// `@unchecked Sendable`: it holds an `NSRegularExpression`, which is immutable once built and
+/// Sendable, unchecked: it holds an `NSRegularExpression`, which is immutable once built and
 /// safe to match from any thread, but is not marked Sendable by Foundation.
 struct RedactionRule: @unchecked Sendable {
     let pattern: Regex<AnyRegexOutput>

@@ -4,7 +4,7 @@ import Foundation
 /// `PR_SET_PDEATHSIG` dies when the *thread* that forked it ends, not the process; threads of the
 /// cooperative and Dispatch pools come and go, so spawning there would kill children at random.
 /// This thread lives as long as the process, so a child dies exactly when the host does.
-/// `@unchecked Sendable`: its job queue lives under an `NSCondition` its thread waits on (a `Mutex`
+/// Sendable, unchecked: its job queue lives under an `NSCondition` its thread waits on (a `Mutex`
 /// cannot be waited on); every field is touched only with that condition held.
 final class SpawnThread: TaskExecutor, @unchecked Sendable {
     static let shared = SpawnThread()

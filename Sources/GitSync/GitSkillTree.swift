@@ -6,7 +6,7 @@ import Foundation
 /// no checkout. Sizes and modes come from the tree and the object headers, symlinks are recorded with
 /// their target and never followed, submodules (gitlinks) are left out, and a directory's identity
 /// is its git tree id, which serves as the skill's digest.
-/// `@unchecked Sendable`: it owns libgit2 handles (C pointers); one sync reads it at a time.
+/// Sendable, unchecked: it owns libgit2 handles (C pointers); one sync reads it at a time.
 public final class GitSkillTree: SkillTree, @unchecked Sendable {
     public let displayName: String
     public let commit: String

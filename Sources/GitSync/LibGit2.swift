@@ -13,7 +13,7 @@ public enum LibGit2 {
 
 /// An open git repository. The handle is freed when the value is released. Not safe for concurrent
 /// use: one sync uses it at a time.
-/// `@unchecked Sendable`: it owns a libgit2 handle (a C pointer) that one sync uses at a time.
+/// Sendable, unchecked: it owns a libgit2 handle (a C pointer) that one sync uses at a time.
 public final class GitRepository: @unchecked Sendable {
     public let path: String
     let handle: OpaquePointer

@@ -8,7 +8,7 @@ import Foundation
 /// one thread a second past the core count while its threads are blocked).
 ///
 /// Threads are started as jobs need them, up to `maxThreads`, and wait for more work when idle.
-/// `@unchecked Sendable`: its job queue lives under an `NSCondition` its threads wait on (a `Mutex`
+/// Sendable, unchecked: its job queue lives under an `NSCondition` its threads wait on (a `Mutex`
 /// cannot be waited on); every field is touched only with that condition held.
 final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
     static let shared = BlockingWorkExecutor(maxThreads: 64)
