@@ -8,6 +8,10 @@ public final class ConcurrencyLimiter: Sendable {
         var limit: Int
         var nextId: UInt64 = 0
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        /// Waits given an id whose continuation is not registered yet.
+        var unregistered: Set<UInt64> = []
+        /// Of those, the ones whose deadline or cancellation came first: they give up on registering.
+        var abandoned: Set<UInt64> = []
     }
     private let state: Mutex<State>
 
@@ -41,6 +45,7 @@ public final class ConcurrencyLimiter: Sendable {
                 return (true, 0)
             }
             s.nextId += 1
+            s.unregistered.insert(s.nextId)
             return (false, s.nextId)
         }
         if acquired { return true }
@@ -52,11 +57,13 @@ public final class ConcurrencyLimiter: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 let answer: Bool? = state.withLock { s in
+                    s.unregistered.remove(id)
+                    let gaveUp = s.abandoned.remove(id) != nil
                     if s.available > 0 {
                         s.available -= 1
                         return true
                     }
-                    if Task.isCancelled { return false }
+                    if gaveUp || Task.isCancelled { return false }
                     s.waiters.append((id, continuation))
                     return nil
                 }
@@ -80,7 +87,11 @@ public final class ConcurrencyLimiter: Sendable {
 
     private func abandon(_ id: UInt64) {
         let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
-            guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            guard let index = s.waiters.firstIndex(where: { $0.id == id }) else {
+                // Not registered yet: it finds this when it registers, and gives up at once.
+                if s.unregistered.contains(id) { s.abandoned.insert(id) }
+                return nil
+            }
             return s.waiters.remove(at: index).continuation
         }
         waiter?.resume(returning: false)

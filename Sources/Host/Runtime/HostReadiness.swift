@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Plugins
 import Registry
@@ -26,9 +27,10 @@ public struct HostReadiness: Sendable {
         }
         if let sources = try? state.registry.sources() {
             let declared = Set(snapshot.manifest.sources.map(\.name))
-            for source in sources where declared.contains(source.name) && source.revision == nil && source.status != .suspended {
-                let why = source.statusReason.map { ": \(source.status.rawValue): \($0)" } ?? " yet"
-                reasons.append("source \(source.name) has never synced\(why)")
+            for report in sources.map({ SourceReport($0) }) where declared.contains(report.name) && report.record.revision == nil && report.status != .suspended {
+                // The status every front shows: a sync whose process died reads as failed (interrupted), not syncing.
+                let why = report.reason.map { ": \(report.statusText): \($0)" } ?? " yet"
+                reasons.append("source \(report.name) has never synced\(why)")
             }
         } else {
             reasons.append("the registry cannot be read")
