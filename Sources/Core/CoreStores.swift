@@ -22,8 +22,6 @@ public protocol SourceStore: Sendable {
     /// All sources, in manifest order (removed ones last).
     func sources() async throws(RegistryError) -> [SourceRecord]
     func source(named name: String) async throws(RegistryError) -> SourceRecord?
-    /// The most recent sync runs of a source, newest first.
-    func syncRuns(of source: String, limit: Int) async throws(RegistryError) -> [SyncRunRecord]
 }
 
 extension RegistryDatabase: SkillStore, SourceStore {}

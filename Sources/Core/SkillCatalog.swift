@@ -101,9 +101,9 @@ public struct SkillCatalog: Sendable {
         try await read("list skill files") { () throws(RegistryError) in try await store.fileListings(ofSkills: skills.map(\.id)) }
     }
 
-    /// One file of `skill` with its content. A path that is missing, not a file, binary or too large
-    /// to keep is `notFound`, with a message that says which.
-    public func file(_ path: String, of skill: SkillRecord) async throws(CoreError) -> SkillFileText {
+    /// The text of one file of `skill`. A path that is missing, not a file, binary or too large to
+    /// keep is `notFound`, with a message that says which.
+    public func text(of path: String, in skill: SkillRecord) async throws(CoreError) -> String {
         let files = try await read("read skill '\(skill.name)'") { () throws(RegistryError) in try await store.files(ofSkill: skill.id) }
         guard let file = files.first(where: { $0.path == path }) else {
             throw CoreError(.notFound, "skill '\(skill.name)' has no file '\(path)'")
@@ -116,17 +116,10 @@ public struct SkillCatalog: Sendable {
             throw CoreError(.notFound, "'\(path)' in skill '\(skill.name)' is \(why); the registry keeps only its listing"
                             + (file.note.map { " (\($0))" } ?? ""))
         }
-        return SkillFileText(record: file, content: content)
+        return content
     }
 
     func read<T>(_ what: String, _ body: () async throws(RegistryError) -> T) async throws(CoreError) -> T {
         do { return try await body() } catch { throw CoreError(.storage, "the registry could not \(what) (\(error.code.rawValue))") }
     }
-}
-
-/// A file of a skill with its text.
-public struct SkillFileText: Sendable {
-    public var record: SkillFileRecord
-    public var content: String
-    public var path: String { record.path }
 }

@@ -28,11 +28,4 @@ public struct SourceDirectory: Sendable {
         guard let record else { throw CoreError(.notFound, "no source '\(name)' in the registry") }
         return SourceReport(record, now: now())
     }
-
-    /// The most recent sync runs of a source, newest first.
-    public func runs(of name: String, limit: Int = 20) async throws(CoreError) -> [SyncRunRecord] {
-        do { return try await store.syncRuns(of: name, limit: limit) } catch {
-            throw CoreError(.storage, "the registry could not list the sync runs of '\(name)' (\(error.code.rawValue))")
-        }
-    }
 }

@@ -80,8 +80,8 @@ func twoSources(_ root: String) throws -> RegistryDatabase {
         try await withTemporaryDirectory { root in
             let catalog = SkillCatalog(store: try twoSources(root))
             let skill = try await catalog.skill(named: "shared", as: EverySkillViewer())
-            #expect(try await catalog.file("SKILL.md", of: skill).content.contains("(alpha)"))
-            let error = await #expect(throws: CoreError.self) { try await catalog.file("missing.md", of: skill) }
+            #expect(try await catalog.text(of: "SKILL.md", in: skill).contains("(alpha)"))
+            let error = await #expect(throws: CoreError.self) { try await catalog.text(of: "missing.md", in: skill) }
             #expect(error?.code == .notFound && error?.message.contains("has no file 'missing.md'") == true)
         }
     }

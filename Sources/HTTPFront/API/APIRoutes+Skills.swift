@@ -64,7 +64,7 @@ extension HTTPAPI {
             let path = segments.joined(separator: "/")
             guard !path.isEmpty else { throw APIError.badRequest("name a file: /v1/skills/\(skill.name)/files/PATH") }
             let content: String
-            do throws(CoreError) { content = try await self.catalog.file(path, of: skill).content } catch { throw APIError(error) }
+            do throws(CoreError) { content = try await self.catalog.text(of: path, in: skill) } catch { throw APIError(error) }
             let etag = Self.etag([skill.digest, path, String(content.utf8.count)])
             if Self.matches(request, etag) { return Self.notModified(etag) }
             // A skill's files are untrusted: a browser must never run them on this origin. Types a

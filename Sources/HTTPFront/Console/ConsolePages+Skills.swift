@@ -69,13 +69,16 @@ extension WebConsole {
         }
         pages.get("skills/:name") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
-            let (skill, copies) = try await self.consoleSkill(request, context, who)
+            let skill = try await self.consoleSkill(request, context, who)
+            let permissions = who.snapshot.tools.router.permissions(for: who.caller)
+            let copies: [SkillRecord]
+            do throws(CoreError) { copies = try await self.api.catalog.copies(named: skill.name, as: permissions) } catch { throw ConsoleError(error) }
             let files: [SkillFileRecord]
             do throws(CoreError) { files = try await self.api.catalog.listing(of: skill) } catch { throw ConsoleError(error) }
             let source = (try? await self.api.directory.source(named: skill.source))?.record
             // The copy that serves the name, linked only when the role may see it.
             var shadowing: SkillRecord?
-            if let id = skill.shadowedBy { shadowing = try? await self.api.catalog.copy(id: id, as: who.snapshot.tools.router.permissions(for: who.caller)) }
+            if let id = skill.shadowedBy { shadowing = try? await self.api.catalog.copy(id: id, as: permissions) }
             var data = Self.skillRow(skill)
             let body = await self.markdown.html(skill.body)
             data["html"] = body.html
@@ -111,21 +114,21 @@ extension WebConsole {
         }
         pages.get("skills/:name/files/**") { request, context -> Response in
             let (viewer, who) = try self.viewer(context)
-            let (skill, _) = try await self.consoleSkill(request, context, who)
+            let skill = try await self.consoleSkill(request, context, who)
             let path = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
             let files: [SkillFileRecord]
             do throws(CoreError) { files = try await self.api.catalog.listing(of: skill) } catch { throw ConsoleError(error) }
             guard let file = files.first(where: { $0.path == path }) else { throw ConsoleError.notFound("Skill '\(skill.name)' has no file '\(path)'.") }
             var data: [String: Any] = ["skill": skill.name, "skillHref": Self.skillHref(skill), "path": path, "size": Int(file.size), "kind": file.kind.rawValue]
-            if file.kind == .file, !file.isBinary, let content = try? await self.api.catalog.file(path, of: skill).content { data["content"] = content }
+            if file.kind == .file, !file.isBinary, let content = try? await self.api.catalog.text(of: path, in: skill) { data["content"] = content }
             else { data["missing"] = file.isBinary ? "This file is binary: the registry keeps only its listing." : file.kind == .file ? "This file is too large: the registry keeps only its listing." : "This is a \(file.kind.rawValue)\(file.linkTarget.map { " to \($0)" } ?? "")." }
             return self.view.page("file", title: path, section: "/skills", data: data, who: viewer)
         }
     }
 
     /// The skill a page names: the copy `?id=` picks (any verdict, if the role may see it), or the
-    /// copy that serves the name (the catalog's rule); and every copy of that name the role may see.
-    func consoleSkill(_ request: Request, _ context: APIContext, _ who: APIIdentity) async throws -> (SkillRecord, [SkillRecord]) {
+    /// copy that serves the name (the catalog's rule).
+    func consoleSkill(_ request: Request, _ context: APIContext, _ who: APIIdentity) async throws -> SkillRecord {
         let name = try context.pathParameter("name")
         let id = request.uri.queryParameters.get("id").flatMap { Int64($0) }
         let permissions = who.snapshot.tools.router.permissions(for: who.caller)
@@ -143,9 +146,7 @@ extension WebConsole {
             throw ConsoleError.notFound(id == nil ? "No skill '\(TraceRedaction.name(name))' that your role may see."
                                                   : "No skill '\(TraceRedaction.name(name))' with that id that your role may see.")
         }
-        let copies: [SkillRecord]
-        do throws(CoreError) { copies = try await catalog.copies(named: picked.name, as: permissions) } catch { throw ConsoleError(error) }
-        return (picked, copies)
+        return picked
     }
 
     static func skillHref(_ s: SkillRecord) -> String {

@@ -72,12 +72,12 @@ extension MCPServer {
         }
         guard let skill = try await visibleSkill(named: parsed.name) else { throw notFound("no skill named '\(parsed.name)'") }
         let path = parsed.path ?? skill.fileName
-        let file: SkillFileText
-        do { file = try await catalog.file(path, of: skill) } catch {
+        let text: String
+        do { text = try await catalog.text(of: path, in: skill) } catch {
             if error.code == .notFound { throw notFound(error.message) }
             throw .internalError(error.message)
         }
-        return ["contents": [["uri": .string(uri), "mimeType": .string(SkillURI.mimeType(path, binary: false)), "text": .string(file.content)]]]
+        return ["contents": [["uri": .string(uri), "mimeType": .string(SkillURI.mimeType(path, binary: false)), "text": .string(text)]]]
     }
 
     /// `prompts/list`: one prompt per visible skill, named after it.

@@ -41,9 +41,9 @@ public struct SkillsPlugin: ToolPlugin {
         let skill = try await catalog.skill(named: name, source: try args.optionalString("source"), as: context.permissions)
         // `path: SKILL.md` of a skill whose file is spelled otherwise asks for its instructions.
         if let path = try args.optionalString("path"), path != "SKILL.md" || path == skill.fileName {
-            let file = try await catalog.file(path, of: skill)
+            let content = try await catalog.text(of: path, in: skill)
             return .structured(["name": .string(skill.name), "source": .string(skill.source), "revision": .string(skill.revision),
-                                "path": .string(path), "content": .string(file.content)], text: file.content)
+                                "path": .string(path), "content": .string(content)], text: content)
         }
         let listing = try await catalog.listing(of: skill)
         return .structured(["name": .string(skill.name), "source": .string(skill.source), "revision": .string(skill.revision),
