@@ -12,4 +12,6 @@ public enum CoreErrorCode: String, Sendable {
     case invalid
     /// The store could not answer.
     case storage
+    /// The change conflicts with what is stored (an event joining a span it does not own).
+    case conflict
 }

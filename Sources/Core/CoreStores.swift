@@ -1,7 +1,11 @@
+import Foundation
 import Registry
 
-/// What the skill catalog reads. SQLite (`RegistryDatabase`) is the one implementation today; a
-/// second backend implements this protocol and nothing above it changes.
+// What the core services read and write. SQLite (`RegistryDatabase`, in `SQLiteStores.swift`) is
+// the one implementation today; a second backend implements these protocols and nothing above
+// them changes. Every operation is async and names no storage type.
+
+/// What the skill catalog reads.
 public protocol SkillStore: Sendable {
     /// Skills matching a query, best first when searching, by name when listing.
     func skills(_ query: SkillQuery) async throws(RegistryError) -> [SkillHit]
@@ -24,4 +28,38 @@ public protocol SourceStore: Sendable {
     func source(named name: String) async throws(RegistryError) -> SourceRecord?
 }
 
-extension RegistryDatabase: SkillStore, SourceStore {}
+/// What the approval book reads and changes. Opening, answering and expiring requests belong to
+/// the approval desk (Host), which waits on them.
+public protocol ApprovalStore: Sendable {
+    /// Requests newest first, optionally of one status and one agent, older than `before` (an id).
+    func approvalRequests(status: ApprovalStatus?, agent: String?, before: String?, limit: Int) async throws(RegistryError) -> [ApprovalRecord]
+    /// One request by id or unique id prefix.
+    func approvalRequest(matching idOrPrefix: String) async throws(RegistryError) -> ApprovalRecord?
+    /// Lasting grants newest first; revoked and expired ones too when `includingEnded`.
+    func approvalGrants(agent: String?, includingEnded: Bool) async throws(RegistryError) -> [ApprovalGrantRecord]
+    /// Revokes a grant and moves the approvals change stamp; the grant as it now is (nil: unknown).
+    func revokeGrant(_ id: String, by: String, reason: String?) async throws(RegistryError) -> ApprovalGrantRecord?
+}
+
+/// What the event log reads and appends (the trace store is the event log).
+public protocol EventStore: Sendable {
+    func events(_ query: TraceQuery) async throws(RegistryError) -> [TraceEvent]
+    /// Appends events agents reported in one transaction; `.conflict` when one joins a span it does not own.
+    func appendReported(_ events: [TraceEvent], reportedTypes: Set<String>) async throws(RegistryError) -> [Int64]
+    /// What each agent last reported about itself.
+    func agentReports() async throws(RegistryError) -> [AgentStatusRecord]
+    /// The time of an agent's newest event, ISO 8601.
+    func newestEventTime(ofAgent agent: String) async throws(RegistryError) -> String?
+}
+
+/// What the host directory and the bridge's status read: the processes on this registry and what
+/// they see of their bridged servers, and the pins of bridged tool definitions.
+public protocol PresenceStore: Sendable {
+    func hostRecords() async throws(RegistryError) -> [HostRecord]
+    func hostRecord(id: String) async throws(RegistryError) -> HostRecord?
+    func bridgeServerRecords() async throws(RegistryError) -> [BridgeServerRecord]
+    /// Accepts the changed definitions of the tools (or servers) named; the tools accepted.
+    func acceptChangedDefinitions(_ names: [String]) async throws(RegistryError) -> [String]
+    /// Whether any pin names `name` as a tool or a server.
+    func pinsExist(named name: String) async throws(RegistryError) -> Bool
+}

@@ -101,6 +101,11 @@ public struct SkillCatalog: Sendable {
         try await read("list skill files") { () throws(RegistryError) in try await store.fileListings(ofSkills: skills.map(\.id)) }
     }
 
+    /// The files of `skill` with their content (text files the registry keeps), by path.
+    public func files(of skill: SkillRecord) async throws(CoreError) -> [SkillFileRecord] {
+        try await read("read skill '\(skill.name)'") { () throws(RegistryError) in try await store.files(ofSkill: skill.id) }
+    }
+
     /// The text of one file of `skill`. A path that is missing, not a file, binary or too large to
     /// keep is `notFound`, with a message that says which.
     public func text(of path: String, in skill: SkillRecord) async throws(CoreError) -> String {

@@ -129,8 +129,8 @@ struct Listener<App: Service>: Service {
             if text.localizedCaseInsensitiveContains("address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
                 let port = Int(address.split(separator: ":").last ?? "") ?? 0
                 // Another host on this registry says where it listens; else /proc says who holds the port.
-                let host = (try? api.registry.hosts())?.first { record in
-                    record.pid != getpid() && record.http.map { $0.hasSuffix(":\(port)") } == true && ProcessIdentity.isRunning(record)
+                let host = (try? await api.hosts.runningHosts())?.first { record in
+                    record.pid != getpid() && record.http.map { $0.hasSuffix(":\(port)") } == true
                 }
                 let holder = host.map { "; agenthub \($0.kind) (pid \($0.pid), on this registry) listens there" }
                     ?? PortHolder.describe(port: port).map { "; \($0) listens there" } ?? "; another process listens there"

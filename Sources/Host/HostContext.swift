@@ -13,6 +13,14 @@ public struct HostContext: Sendable {
     public var catalog: SkillCatalog { SkillCatalog(store: registry) }
     /// The sources with their derived status.
     public var directory: SourceDirectory { SourceDirectory(store: registry) }
+    /// The event log (traces and what agents report).
+    public var events: EventLog { EventLog(store: registry) }
+    /// The processes on this registry, their bridged servers and the tool pins.
+    public var hosts: HostDirectory { HostDirectory(store: registry, isRunning: ProcessIdentity.isRunning) }
+    /// An approval desk for a one-shot command: answers, lists and revokes with this process's recorder.
+    public func approvalDesk() -> ApprovalDesk {
+        ApprovalDesk(registry: registry, recorder: TraceRecorder(registry: registry, logger: logger), logger: logger)
+    }
     public let logger: Logger
     /// The manifest's revision: the first 12 hex digits of the SHA-256 of the bytes it was read from.
     public var revision = ""

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Base
+import Core
 import Foundation
 import Host
 import Logging
@@ -87,10 +88,14 @@ struct GlobalOptions: ParsableArguments {
     /// swift-log takes one bootstrap per process.
     static let bootstrapOnce = Mutex(false)
 
-    /// Opens, read-only, the registry where running hosts record themselves, even when the manifest
-    /// has problems (the hosts serve their last good one); or prints why not and exits 1.
-    func hostsRegistry() throws -> RegistryDatabase {
-        do { return try HostContext.openRegistry(configPath: config, logger: logger(), access: .readOnly) } catch {
+    /// The processes and sources on the registry the manifest names, read-only, even when the
+    /// manifest has problems (the hosts serve their last good one); or prints why not and exits 1.
+    /// The CLI's composition root: the one place a command's services meet the registry.
+    func hostDirectory() throws -> (hosts: HostDirectory, sources: SourceDirectory) {
+        do {
+            let registry = try HostContext.openRegistry(configPath: config, logger: logger(), access: .readOnly)
+            return (HostDirectory(store: registry, isRunning: ProcessIdentity.isRunning), SourceDirectory(store: registry))
+        } catch {
             Output.fail(error)
             throw ExitCode(1)
         }

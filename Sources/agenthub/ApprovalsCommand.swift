@@ -1,9 +1,9 @@
 import ArgumentParser
 import Base
+import Core
 import Foundation
 import Host
 import Logging
-import Registry
 
 /// `agenthub approvals`: the calls waiting for approval, their answers, and lasting grants.
 struct ApprovalsCommand: AsyncParsableCommand {
@@ -39,8 +39,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var before: String?
 
         func run() async throws {
-            let (context, desk) = try open(global)
-            await desk.expireDue()
+            let desk = try open(global)
             var wanted: ApprovalStatus? = all ? nil : .pending
             if let status {
                 if status == "all" { wanted = nil } else {
@@ -56,7 +55,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
                 throw ExitCode(64)
             }
             let records: [ApprovalRecord]
-            do { records = try context.registry.approvals(status: wanted, agent: agent, before: before, limit: limit) } catch {
+            do { records = try await desk.requests(status: wanted, agent: agent, before: before, limit: limit) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
             }
@@ -88,10 +87,14 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let (context, desk) = try open(global)
-            await desk.expireDue()
+            let desk = try open(global)
+            let record: ApprovalRecord
+            do throws(CoreError) { record = try await desk.request(id, agent: nil) } catch {
+                await desk.flush()
+                Output.stderr("error: \(error.message)" + (error.code == .notFound ? " (agenthub approvals list --all lists them)" : ""))
+                throw ExitCode(1)
+            }
             await desk.flush()
-            guard let record = try lookup(context, id) else { throw ExitCode(1) }
             if global.json {
                 print(record.json.jsonText)
                 return
@@ -164,9 +167,8 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var agent: String?
 
         func run() async throws {
-            let (context, _) = try open(global)
-            let grants: [ApprovalGrantRecord]
-            do { grants = try context.registry.approvalGrants(all: all, agent: agent) } catch {
+            let desk = try open(global), grants: [ApprovalGrantRecord]
+            do { grants = try await desk.book.grants(agent: agent, includingEnded: all) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
             }
@@ -197,15 +199,12 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var reason: String?
 
         func run() async throws {
-            let (context, _) = try open(global)
-            do {
-                guard let grant = try context.registry.revokeApprovalGrant(id, by: ApprovalsCommand.operatorName, reason: reason) else {
-                    Output.stderr("error: no grant '\(id)' (agenthub approvals grants --all lists them)")
-                    throw ExitCode(1)
-                }
+            let desk = try open(global)
+            do throws(CoreError) {
+                let grant = try await desk.revokeGrant(id, by: ApprovalsCommand.operatorName, reason: reason)
                 Output.stderr("revoked \(grant.id) (\(grant.tool) for agent \(grant.agent)); its next call is asked again")
-            } catch let error as RegistryError {
-                Output.fail(error)
+            } catch {
+                Output.stderr("error: \(error.message)" + (error.code == .notFound ? " (agenthub approvals grants --all lists them)" : ""))
                 throw ExitCode(1)
             }
         }
@@ -216,28 +215,17 @@ struct ApprovalsCommand: AsyncParsableCommand {
         "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "uid\(getuid())")
     }
 
-    static func open(_ global: GlobalOptions) throws -> (HostContext, ApprovalDesk) {
-        let context = try global.context()
-        let recorder = TraceRecorder(registry: context.registry, logger: context.logger)
-        return (context, ApprovalDesk(registry: context.registry, recorder: recorder, logger: context.logger))
+    /// The approval desk of this command, on the manifest's registry.
+    static func open(_ global: GlobalOptions) throws -> ApprovalDesk {
+        try open(global.context())
     }
 
-    static func lookup(_ context: HostContext, _ id: String) throws -> ApprovalRecord? {
-        do {
-            guard let record = try context.registry.approval(id) else {
-                Output.stderr("error: no approval request '\(id)' (agenthub approvals list --all lists them)")
-                return nil
-            }
-            return record
-        } catch {
-            Output.fail(error)
-            throw ExitCode(1)
-        }
-    }
+    static func open(_ context: HostContext) -> ApprovalDesk { context.approvalDesk() }
 
     /// Answers one request; exits 1 when someone answered first (and says who).
     static func answer(_ global: GlobalOptions, _ id: String, _ form: ApprovalAnswerForm) async throws {
-        let (context, desk) = try open(global)
+        let context = try global.context()
+        let desk = open(context)
         let answer: ApprovalAnswer
         do { answer = try form.answer(by: operatorName, via: "cli", manifest: context.manifest) } catch {
             Output.stderr("error: \(error.message)")

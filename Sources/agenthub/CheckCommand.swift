@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Host
-import Registry
+import Core
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,8 +48,7 @@ struct CheckCommand: ParsableCommand {
                 continue
             }
             do {
-                let tree = try LocalSkillTree(root: manifest.resolve(path), displayName: path)
-                let snapshot = SkillDiscovery(options: SourceSyncer.discoveryOptions(for: source)).snapshot(of: tree)
+                let snapshot = try SkillFolders.snapshot(root: manifest.resolve(path), displayName: path, options: SourceSyncer.discoveryOptions(for: source))
                 check.skills = snapshot.skills.count
                 check.loadable = snapshot.skills.filter(\.parsed.loadable).count
                 check.strict = snapshot.skills.filter(\.parsed.strict).count

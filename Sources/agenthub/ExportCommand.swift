@@ -1,8 +1,8 @@
 import Base
 import ArgumentParser
+import Core
 import Foundation
 import Host
-import Registry
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +48,7 @@ struct ExportCommand: AsyncParsableCommand {
         var all: [TraceEvent] = []
         do {
             while true {
-                let page = try context.registry.traceEvents(query)
+                let page = try await context.events.page(query)
                 if format == "jsonl" {
                     for event in page { print(event.json.jsonText) }
                 } else {

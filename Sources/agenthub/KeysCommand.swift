@@ -2,7 +2,7 @@ import ArgumentParser
 import Base
 import Foundation
 import Host
-import Registry
+import Core
 
 /// `agenthub keys`: the API keys HTTP clients present (`Authorization: Bearer ah_…`).
 struct KeysCommand: AsyncParsableCommand {

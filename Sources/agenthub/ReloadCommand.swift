@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Host
-import Registry
+import Core
 
 /// `agenthub reload`: asks every host running on the manifest's registry to reload it (SIGHUP), and
 /// prints what each one did.
@@ -33,9 +33,9 @@ struct ReloadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let registry = try global.hostsRegistry()
+        let directory = try global.hostDirectory().hosts
         let hosts: [HostRecord]
-        do { hosts = try registry.hosts().filter(ProcessIdentity.isRunning) } catch {
+        do { hosts = try await directory.runningHosts() } catch {
             Output.fail(error)
             throw ExitCode(1)
         }
@@ -64,12 +64,16 @@ struct ReloadCommand: AsyncParsableCommand {
         var waiting = signalled
         while !waiting.isEmpty, Date() < deadline {
             try? await Task.sleep(for: .milliseconds(20))
-            waiting = waiting.filter { host in
-                guard let now = try? registry.host(host.id), now.reloads > (before[host.id] ?? 0) else { return true }
+            var still: [HostRecord] = []
+            for host in waiting {
+                guard let now = try? await directory.host(host.id), now.reloads > (before[host.id] ?? 0) else {
+                    still.append(host)
+                    continue
+                }
                 results[host.id] = HostResult(pid: host.pid, kind: host.kind, http: now.http, result: now.lastReloadResult ?? "applied", revision: now.revision,
                                               message: now.lastReloadMessage ?? "", errors: now.lastReloadErrors ?? [])
-                return false
             }
+            waiting = still
         }
         for host in waiting {
             results[host.id] = HostResult(pid: host.pid, kind: host.kind, http: host.http, result: "timeout", revision: host.revision,

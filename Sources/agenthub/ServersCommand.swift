@@ -1,9 +1,9 @@
 import ArgumentParser
 import Base
+import Core
 import Foundation
 import Host
 import Plugins
-import Registry
 
 /// `agenthub servers`: the bridged MCP servers as the running hosts see them. Each `agenthub mcp`
 /// and `agenthub serve` runs its own servers and records their status in the registry.
@@ -26,7 +26,7 @@ struct ServersCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try global.context(readOnly: true)
         let records: [BridgeServerRecord]
-        do { records = try context.registry.bridgeServers() } catch {
+        do { records = try await context.hosts.bridgeServers() } catch {
             Output.fail(error)
             throw ExitCode(1)
         }

@@ -3,7 +3,6 @@ import Core
 import ArgumentParser
 import Foundation
 import Host
-import Registry
 
 struct SkillsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +46,7 @@ struct ValidateSkills: ParsableCommand {
         var verdicts: [SkillVerdict] = []
         for path in paths {
             do {
-                let skill = try SkillDiscovery().inspect(path: path)
+                let skill = try SkillFolders.inspect(path: path)
                 let p = skill.parsed
                 verdicts.append(SkillVerdict(path: path, name: p.name, loadable: p.loadable, strict: p.strict,
                                              errors: p.loadErrors, warnings: p.warnings, strictErrors: p.strictErrors))
@@ -113,22 +112,23 @@ struct SearchSkills: AsyncParsableCommand {
     }
 }
 
-struct ShowSkill: ParsableCommand {
+struct ShowSkill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one skill: fields, verdicts, files and body.")
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The skill's name.") var name: String
     @Option(help: "Take the skill from this source, even if another source's skill wins the name.") var source: String?
 
-    func run() throws {
-        let context = try options.context(readOnly: true)
+    func run() async throws {
+        let catalog = try options.context(readOnly: true).catalog, everyone = EverySkillViewer()
         // The served copy; else (as `skills list --all` shows them) a shadowed or unloadable one.
-        guard let skill = try context.registry.skill(named: name, source: source)
-                ?? context.registry.liveSkills(named: name).first(where: { source == nil || $0.source == source }) else {
+        var found = try? await catalog.skill(named: name, source: source, as: everyone)
+        if found == nil { found = try await catalog.copies(named: name, as: everyone).first { source == nil || $0.source == source } }
+        guard let skill = found else {
             Output.stderr("no skill named '\(name)'\(source.map { " in source \($0)" } ?? "")")
             throw ExitCode(1)
         }
-        let files = try context.registry.files(ofSkill: skill.id)
+        let files = try await catalog.files(of: skill)
         if options.json {
             Output.json(["skill": AnyEncodable(skill), "files": AnyEncodable(files)])
             return
@@ -143,7 +143,7 @@ struct ShowSkill: ParsableCommand {
         if let v = skill.allowedTools { print("allowed-tools: \(v)") }
         if let v = skill.metadata { print("metadata:      \(v)") }
         if let v = skill.extraFields { print("extra fields:  \(v) (not in the spec)") }
-        if let winner = skill.shadowedBy, let w = try context.registry.skill(id: winner) {
+        if let winner = skill.shadowedBy, let w = try? await catalog.copy(id: winner, as: everyone) {
             print("shadowed by:   \(w.source)/\(w.path)")
         }
         print("first seen:    \(Output.date(skill.firstSeenAt))   updated: \(Output.date(skill.updatedAt))")

@@ -4,7 +4,6 @@ import Foundation
 import Core
 import Host
 import Plugins
-import Registry
 
 /// `agenthub status`: the hosts running on this registry, then a summary of the sources and the
 /// bridged servers.
@@ -53,7 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let registry = try global.hostsRegistry()
+        let found = try global.hostDirectory()
         var reports: [SourceReport] = []
         var status = Status(manifestRevision: nil, manifestErrors: [], hosts: [], sources: [], servers: [])
         do { status.manifestRevision = try ManifestLoader.loadWithRevision(path: global.config).revision } catch {
@@ -61,7 +60,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         do {
             let now = Date()
-            status.hosts = try registry.hosts().filter(ProcessIdentity.isRunning).map { host in
+            status.hosts = try await found.hosts.runningHosts().map { host in
                 HostLine(pid: host.pid, kind: host.kind, config: host.config, startedAt: host.startedAt,
                          uptimeSeconds: Int(now.timeIntervalSince(host.startedAt)), revision: host.revision, http: host.http, reloads: host.reloads,
                          lastReload: host.lastReloadAt.map { at in
@@ -69,9 +68,9 @@ struct StatusCommand: AsyncParsableCommand {
                                         errors: host.lastReloadErrors ?? [])
                          })
             }
-            reports = try await SourceDirectory(store: registry).sources()
+            reports = try await found.sources.sources()
             status.sources = reports.map(\.json)
-            status.servers = try registry.bridgeServers().filter(\.ownerMayBeAlive).compactMap { record in
+            status.servers = try await found.hosts.bridgeServers().filter(\.ownerMayBeAlive).compactMap { record in
                 guard let s = BridgedServerStatus.decode(record.status) else { return nil }
                 return ServerLine(server: s.server, state: s.state.rawValue, hostPid: record.owner.split(separator: ":").dropFirst().first.map(String.init),
                                   tools: s.toolCount, restarts: s.restarts, lastExit: s.lastExit)

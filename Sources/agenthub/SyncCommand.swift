@@ -4,7 +4,6 @@ import GitSync
 import Base
 import Core
 import Host
-import Registry
 import Synchronization
 
 struct SyncCommand: AsyncParsableCommand {

@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import Host
 import Plugins
-import Registry
 
 struct ToolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -232,8 +231,8 @@ struct AcceptTool: AsyncParsableCommand {
             throw ExitCode(64)
         }
         let context = try global.context()
-        let accepted: [String]
-        do { accepted = try context.registry.acceptToolDefinitions(names) } catch {
+        let accepted: [String], unknown: [String]
+        do { (accepted, unknown) = try await context.hosts.acceptChangedDefinitions(names) } catch {
             Output.fail(error)
             throw ExitCode(1)
         }
@@ -242,7 +241,6 @@ struct AcceptTool: AsyncParsableCommand {
         } else {
             for tool in accepted { print("accepted: \(tool)") }
         }
-        let unknown = names.filter { name in !((try? context.registry.hasToolPins(named: name)) ?? false) }
         for name in unknown { Output.stderr("error: no bridged tool or server named '\(name)' has been seen") }
         if accepted.isEmpty && unknown.isEmpty { Output.stderr("nothing to accept: the definitions named match their pins") }
         if !unknown.isEmpty { throw ExitCode(1) }

@@ -1,8 +1,8 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 extension HTTPAPI {
     /// `GET /v1/approvals` (an admin sees every request, another key its own agent's),
@@ -26,39 +26,29 @@ extension HTTPAPI {
                 limit = n
             }
             let before = request.uri.queryParameters.get("before").map { String($0) }
-            let desk = self.state.parts.approvals
-            await desk.expireDue()
-            let registry = self.registry, agent = who.admin ? nil : who.agent, wanted = status, size = limit
-            let records = try await Self.offPool { () throws(RegistryError) in try registry.approvals(status: wanted, agent: agent, before: before, limit: size) }
+            let records = try await Self.core { () throws(CoreError) in
+                try await self.desk.requests(status: status, agent: who.admin ? nil : who.agent, before: before, limit: limit)
+            }
             // A full page says where the next one starts: every request can be reached, however many.
             let next: JSONValue = records.count == limit ? records.last.map { .string($0.id) } ?? .null : .null
             return HTTPFront.json(.ok, ["approvals": .array(records.map(\.json)), "next_before": next])
         }
         v1.get("approvals/grants") { _, context -> Response in
             let who = try context.who()
-            let registry = self.registry, agent = who.admin ? nil : who.agent
-            let grants = try await Self.offPool { () throws(RegistryError) in try registry.approvalGrants(agent: agent) }
+            let grants = try await Self.core { () throws(CoreError) in try await self.desk.book.grants(agent: who.admin ? nil : who.agent) }
             return HTTPFront.json(.ok, ["grants": .array(grants.map { $0.json() })])
         }
         v1.delete("approvals/grants/:id") { _, context -> Response in
             let who = try context.who()
             guard who.admin else { throw APIError.forbidden("only an admin agent (agents.NAME.admin: true) may revoke grants") }
             let id = try context.pathParameter("id")
-            let registry = self.registry, by = "http:\(who.agent)"
-            guard let grant = try await Self.offPool({ () throws(RegistryError) in try registry.revokeApprovalGrant(id, by: by, reason: nil) }) else {
-                throw APIError.notFound("no grant '\(TraceRedaction.name(id))'")
-            }
+            let grant = try await Self.core { () throws(CoreError) in try await self.desk.revokeGrant(id, by: "http:\(who.agent)", reason: nil) }
             return HTTPFront.json(.ok, grant.json())
         }
         v1.get("approvals/:id") { _, context -> Response in
             let who = try context.who()
             let id = try context.pathParameter("id")
-            await self.state.parts.approvals.expireDue()
-            let registry = self.registry
-            guard let record = try await Self.offPool({ () throws(RegistryError) in try registry.approval(id) }),
-                  who.admin || record.agent == who.agent else {
-                throw APIError.notFound("no approval request '\(TraceRedaction.name(id))'")
-            }
+            let record = try await Self.core { () throws(CoreError) in try await self.desk.request(id, agent: who.admin ? nil : who.agent) }
             return HTTPFront.json(.ok, record.json)
         }
         v1.post("approvals/:id/:answer") { request, context -> Response in
@@ -86,7 +76,7 @@ extension HTTPAPI {
             do throws(HostError) { answer = try form.answer(by: "http:\(who.agent)", via: "http", manifest: who.snapshot.manifest) } catch {
                 throw APIError.badRequest(error.message)
             }
-            switch await self.state.parts.approvals.decide(id, answer) {
+            switch await self.desk.decide(id, answer) {
             case .success(.decided(let record, let grant)):
                 var out = record.json.objectValue ?? [:]
                 out["grant"] = grant.map { $0.json() } ?? .null
@@ -104,14 +94,11 @@ extension HTTPAPI {
         }
     }
 
-    /// A registry call off the cooperative pool, its failure as a 500.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(RegistryError) -> T) async throws -> T {
-        let result: Result<T, RegistryError> = await onThread {
-            do throws(RegistryError) { return .success(try body()) } catch { return .failure(error) }
-        }
-        switch result {
-        case .success(let value): return value
-        case .failure(let error): throw APIError.internalError("the registry could not answer (\(error.code.rawValue))")
+    /// A core service's answer, its error as the API's: not found 404, invalid 400, conflict 409,
+    /// storage 500. The messages name the thing, with names from the caller passed through redaction.
+    static func core<T>(_ body: () async throws(CoreError) -> T) async throws -> T {
+        do throws(CoreError) { return try await body() } catch {
+            throw APIError(error)
         }
     }
 }

@@ -1,14 +1,12 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 extension HTTPAPI {
-    /// The event kinds an agent may report; the router's own (`tool.called`, `approval.*`, …) cannot be forged.
-    static let reportedTypes = ["session.start", "session.end", "tool.start", "tool.end", "error", "status",
-                                "model.switch"]
-    static let agentStates = ["IDLE", "RUNNING", "WAITING_USER", "WAITING_APPROVAL", "ERROR", "DONE"]
+    static var reportedTypes: [String] { EventLog.reportedTypes }
+    static var agentStates: [String] { EventLog.agentStates }
     /// How often an idle event stream reads the store for events other processes recorded.
     static let storePoll: Duration = .seconds(1)
 
@@ -25,8 +23,7 @@ extension HTTPAPI {
             } else {
                 query.limit = 100
             }
-            let events: [TraceEvent]
-            do throws(RegistryError) { events = try self.registry.traceEvents(query) } catch { throw APIError.internalError("the registry could not read events (\(error.code.rawValue))") }
+            let events = try await Self.core { () throws(CoreError) in try await self.events.page(query) }
             return HTTPFront.json(.ok, ["events": .array(events.map(\.json)), "next_after": .int(Int(events.last?.id ?? query.afterId))])
         }
         v1.get("events/stream") { request, context -> Response in
@@ -57,42 +54,39 @@ extension HTTPAPI {
                 throw APIError(.tooManyRequests, "rate_limited", "agent '\(who.agent)' reports more than \(limits.ingestRate) events a second (http.ingest_rate); nothing was recorded, retry after \(wait) s",
                                headers: [.retryAfter: "\(wait)"])
             }
-            let registry = self.registry, reported = Set(Self.reportedTypes)
-            let result: Result<[Int64], RegistryError> = await onThread {
-                do throws(RegistryError) { return .success(try registry.ingestAgentEvents(events, reportedTypes: reported)) } catch { return .failure(error) }
-            }
-            switch result {
-            case .success(let ids):
+            do throws(CoreError) {
+                let ids = try await self.events.append(reported: events)
                 self.state.parts.recorder.stored.fire()
                 return HTTPFront.json(.created, ["ids": .array(ids.map { .int(Int($0)) }), "count": .int(ids.count)])
-            case .failure(let error) where error.code == .conflict:
-                throw APIError(.conflict, "span_taken", error.message + "; nothing was recorded")
-            case .failure(let error):
-                throw APIError.unavailable("the events could not be stored (\(error.code.rawValue)); nothing was recorded, send them again")
+            } catch {
+                switch error.code {
+                case .conflict: throw APIError(.conflict, "span_taken", error.message + "; nothing was recorded")
+                case .invalid: throw APIError.badRequest(error.message + "; nothing was recorded")
+                case .notFound, .storage: throw APIError.unavailable(error.message + "; nothing was recorded, send them again")
+                }
             }
         }
         v1.get("agents") { _, context -> Response in
             let who = try context.who()
-            let statuses: [AgentStatusRecord]
-            do throws(RegistryError) { statuses = try self.registry.agentStatuses() } catch { throw APIError.internalError("the registry could not read agents (\(error.code.rawValue))") }
+            let statuses = try await Self.core { () throws(CoreError) in try await self.events.agentReports() }
             let byName = Dictionary(statuses.map { ($0.agent, $0) }, uniquingKeysWith: { a, _ in a })
             let declared = who.snapshot.manifest.agents
             var names = declared.map(\.name)
             if who.admin { names += statuses.map(\.agent).filter { name in !declared.contains { $0.name == name } } }
             else { names = [who.agent] }
             let seen = self.lastSeen.value
-            let agents: [JSONValue] = names.map { name in
+            var agents: [JSONValue] = []
+            for name in names {
                 let config = declared.first { $0.name == name }
                 let status = byName[name]
-                var lastSeen = [status?.lastSeen, (try? self.registry.lastEventTime(agent: name)) ?? nil, seen[name].map { TraceEvent.timestamp($0) }]
+                let lastSeen = [status?.lastSeen, await self.events.lastEventTime(of: name), seen[name].map { TraceEvent.timestamp($0) }]
                     .compactMap { $0 }.max()
-                if lastSeen == nil { lastSeen = nil }
-                return [
+                agents.append([
                     "name": .string(name), "declared": .bool(config != nil), "role": config.map { .string($0.role) } ?? .null,
                     "group": config?.group.map { .string($0) } ?? .null, "admin": .bool(config?.admin ?? false),
                     "state": status?.state.map { .string($0) } ?? .null, "model": status?.model.map { .string($0) } ?? .null,
                     "session": status?.session.map { .string($0) } ?? .null, "last_seen": lastSeen.map { .string($0) } ?? .null,
-                ]
+                ])
             }
             return HTTPFront.json(.ok, ["agents": .array(agents)])
         }
@@ -105,7 +99,6 @@ extension HTTPAPI {
         let slot = try self.openStream(for: who.agent)
         let signal = self.state.parts.recorder.stored
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration
-        let registry = self.registry
         let api = self
         let start = query
         let body = ResponseBody { writer in
@@ -116,7 +109,7 @@ extension HTTPAPI {
             try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
             while !Task.isCancelled, !api.isStopping {
                 let generation = signal.generation
-                let page = try registry.traceEvents(query)
+                let page = try await api.events.page(query)
                 // The key is checked again before every page and each idle second: a revoked key's
                 // stream ends with a final `end` event that says why, and delivers nothing after it.
                 if !page.isEmpty || ContinuousClock.now - checkedAt >= Self.storePoll {

@@ -5,7 +5,6 @@ import Foundation
 import Host
 import Hummingbird
 import Plugins
-import Registry
 
 extension HTTPAPI {
     /// `GET /v1/skills`, `GET /v1/skills/{name}`, `GET /v1/skills/{name}/files/{path}`: only what

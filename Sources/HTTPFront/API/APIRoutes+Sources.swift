@@ -3,7 +3,6 @@ import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 /// Syncs started over HTTP, by run id, so a client that did not wait can ask how it went.
 final class SyncRuns: Sendable {

@@ -7,8 +7,11 @@ import Logging
 import Plugins
 import Registry
 
-/// What the API routes share: the running host, the keys, and the limits' state (rate buckets,
-/// open streams, MCP sessions, syncs started over HTTP).
+/// What the API routes share: the running host, the keys, the core services, and the limits' state
+/// (rate buckets, open streams, MCP sessions, syncs started over HTTP).
+///
+/// The HTTP front's composition root: the one file of the front that names the registry. It builds
+/// the core services on it; every route and page asks those services, never the database.
 final class HTTPAPI: Sendable {
     let runtime: HostRuntime
     let keys: APIKeys
@@ -49,11 +52,16 @@ final class HTTPAPI: Sendable {
         state.parts.recorder.stored.fire()
         sessions.closeAll()
     }
-    var registry: RegistryDatabase { runtime.state.registry }
     /// The skills each key's role is served, decided in the core.
     var catalog: SkillCatalog { SkillCatalog(store: runtime.state.registry) }
     /// The sources with their status, derived in the core.
     var directory: SourceDirectory { SourceDirectory(store: runtime.state.registry) }
+    /// The event log: traces and what agents report.
+    var events: EventLog { EventLog(store: runtime.state.registry) }
+    /// The processes on this registry (who holds a port, who else serves).
+    var hosts: HostDirectory { HostDirectory(store: runtime.state.registry, isRunning: ProcessIdentity.isRunning) }
+    /// Approval requests and grants: listing, answering, revoking.
+    var desk: ApprovalDesk { runtime.state.parts.approvals }
 
     /// The identity a request's key stands for, under the snapshot as of now.
     func identify(_ request: Request) throws -> APIIdentity {

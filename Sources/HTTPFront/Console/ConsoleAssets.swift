@@ -1,8 +1,8 @@
 import Base
+import Core
 import Crypto
 import Foundation
 import Hummingbird
-import Registry
 
 /// The console's stylesheet and its one script, served from memory with an ETag. The script only adds
 /// the live parts (the events tail and the approvals page following the event stream); every page

@@ -1,8 +1,8 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 extension WebConsole {
     /// `GET /approvals` (pending requests with the tool, arguments and caller; the latest answers; the
@@ -10,24 +10,24 @@ extension WebConsole {
     /// (admin, as over the API). The page updates itself when an approval event arrives.
     func addApprovalPages(_ pages: RouterGroup<APIContext>) {
         pages.get("approvals") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
-            await self.state.parts.approvals.expireDue()
-            let registry = self.registry, agent: String? = who.admin ? nil : who.agent
+            let (viewer, who) = try await self.viewer(context)
+            let desk = self.api.desk, agent: String? = who.admin ? nil : who.agent
             // Pending requests a page at a time (newest first): older ones are a link away, never hidden.
             let before = request.query("before"), pageSize = Self.pendingPageSize
-            let (pending, recent, grants) = try await HTTPAPI.offPool { () throws(RegistryError) in
-                (try registry.approvals(status: .pending, agent: agent, before: before, limit: pageSize),
-                 try registry.approvals(status: nil, agent: agent, limit: 60).filter { $0.status != .pending }.prefix(20),
-                 try registry.approvalGrants(agent: agent))
-            }
+            let pending: [ApprovalRecord], recent: ArraySlice<ApprovalRecord>, grants: [ApprovalGrantRecord]
+            do throws(CoreError) {
+                pending = try await desk.requests(status: .pending, agent: agent, before: before, limit: pageSize)
+                recent = try await desk.book.requests(status: nil, agent: agent, limit: 60).filter { $0.status != .pending }.prefix(20)
+                grants = try await desk.book.grants(agent: agent)
+            } catch { throw ConsoleError(error) }
             var flash: ConsoleFlash?
-            if let id = request.query("answered"), let record = try? registry.approval(id), who.admin || record.agent == who.agent {
+            if let id = request.query("answered"), let record = try? await desk.book.request(id, agent: agent) {
                 flash = .ok("Request \(record.id) (\(record.tool) for \(record.agent)) is \(record.status.rawValue).")
             }
-            if let id = request.query("revoked"),
-               let grant = try? registry.approvalGrants(all: true, agent: agent).first(where: { $0.id == id && $0.revokedAt != nil }) {
+            if let id = request.query("revoked"), let grant = try? await desk.book.grant(id, agent: agent), grant.revokedAt != nil {
                 flash = .ok("Grant \(grant.id) (\(grant.tool) for \(grant.agent)) is revoked.")
             }
+            let newestEvent = await self.api.events.newestId()
             let scopes = ApprovalScope.allCases.map { ["value": $0.rawValue, "label": Self.scopeLabel($0, who)] }
             let pendingRows = pending.map { record -> [String: Any] in
                 var row = Self.approvalRow(record)
@@ -46,24 +46,24 @@ extension WebConsole {
                      "status": g.status()]
                 },
                 "noneGrants": grants.isEmpty, "scopes": scopes,
-                "stream": "/events/stream?type=approval.requested,approval.granted,approval.denied,approval.expired,approval.withdrawn&after=\(Self.newestEventId(registry))",
+                "stream": "/events/stream?type=approval.requested,approval.granted,approval.denied,approval.expired,approval.withdrawn&after=\(newestEvent)",
             ]
             if pending.count == pageSize, let last = pending.last { data["olderPending"] = "/approvals?before=" + ConsoleFormat.encode(last.id) }
             if before != nil { data["newestPending"] = "/approvals" }
             return self.view.page("approvals", title: "Approvals", section: "/approvals", data: data, who: viewer, flash: flash)
         }
         pages.post("approvals/grants/:id/revoke") { _, context -> Response in
-            let (_, who) = try self.viewer(context)
+            let (_, who) = try await self.viewer(context)
             try Self.requireAdmin(who, "revoke grants")
             let id = try context.pathParameter("id")
-            let registry = self.registry, by = "console:\(who.agent)", reason = context.form["reason"].flatMap { $0.isEmpty ? nil : $0 }
-            guard try await HTTPAPI.offPool({ () throws(RegistryError) in try registry.revokeApprovalGrant(id, by: by, reason: reason) }) != nil else {
-                throw ConsoleError.notFound("No grant '\(TraceRedaction.name(id))'.")
+            let reason = context.form["reason"].flatMap { $0.isEmpty ? nil : $0 }
+            do throws(CoreError) { _ = try await self.api.desk.revokeGrant(id, by: "console:\(who.agent)", reason: reason) } catch {
+                throw error.code == .notFound ? ConsoleError.notFound("No grant '\(TraceRedaction.name(id))'.") : ConsoleError(error)
             }
             return ConsoleView.redirect("/approvals?revoked=" + ConsoleFormat.encode(id))
         }
         pages.post("approvals/:id/:answer") { _, context -> Response in
-            let (_, who) = try self.viewer(context)
+            let (_, who) = try await self.viewer(context)
             let id = try context.pathParameter("id")
             let word = try context.pathParameter("answer")
             guard word == "approve" || word == "deny" else { throw ConsoleError.notFound("No such form: approve or deny.") }
@@ -77,7 +77,7 @@ extension WebConsole {
             do throws(HostError) { answer = try answerForm.answer(by: "console:\(who.agent)", via: "console", manifest: who.snapshot.manifest) } catch {
                 throw ConsoleError.badRequest(error.message)
             }
-            switch await self.state.parts.approvals.decide(id, answer) {
+            switch await self.api.desk.decide(id, answer) {
             case .success(.decided(let record, _)):
                 self.api.logger.info("console answered approval", metadata: ["approval": "\(record.id)", "answer": "\(word)", "agent": "\(who.agent)"])
                 return ConsoleView.redirect("/approvals?answered=" + ConsoleFormat.encode(record.id))
@@ -103,12 +103,5 @@ extension WebConsole {
         case .session: return "Its session, while it lasts (at most \(hours))"
         case .agent: return "This agent, for \(hours) or as given"
         }
-    }
-
-    /// The newest event's id: a live region's stream starts after it.
-    static func newestEventId(_ registry: RegistryDatabase) -> Int64 {
-        var query = TraceQuery(limit: 1)
-        query.newestFirst = true
-        return (try? registry.traceEvents(query).first?.id) ?? 0
     }
 }

@@ -1,8 +1,8 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 extension WebConsole {
     /// `GET /events` (the latest events, filters by agent, session and type, a live tail over SSE when
@@ -11,7 +11,7 @@ extension WebConsole {
     /// (a session's calls with their durations and outcomes). A key sees its own agent's events.
     func addEventPages(_ pages: RouterGroup<APIContext>) {
         pages.get("events") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             let filters = try Self.eventFilters(request, who)
             var query = filters.query
             query.newestFirst = true
@@ -19,8 +19,7 @@ extension WebConsole {
             // `before=ID` pages back through older events; the live tail runs on the newest page only.
             let before = request.query("before").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }
             query.beforeId = before ?? 0
-            let registry = self.registry, page = query
-            let events = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.traceEvents(page) }
+            let events = try await self.eventPage(query)
             // The tail goes on from the newest event shown (none shown: nothing matched yet, so from the start).
             let newest = events.first?.id ?? 0
             let filtered = filters.queryString.isEmpty ? "" : filters.queryString + "&"
@@ -36,19 +35,18 @@ extension WebConsole {
             return self.view.page("events", title: "Events", section: "/events", data: data, who: viewer)
         }
         pages.get("events/stream") { request, context -> Response in
-            let (_, who) = try self.viewer(context)
+            let (_, who) = try await self.viewer(context)
             var query = try HTTPAPI.eventQuery(request, who, cursorHeader: true)
             query.limit = 500
             return try self.api.eventStream(query, who)
         }
         pages.get("events/export.jsonl") { request, context -> Response in
-            let (_, who) = try self.viewer(context)
+            let (_, who) = try await self.viewer(context)
             var query = try Self.eventFilters(request, who).query
             query.newestFirst = true
             query.limit = 1000
             query.beforeId = request.query("before").flatMap { Int64($0) } ?? 0
-            let registry = self.registry, page = query
-            let events = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.traceEvents(page) }
+            let events = try await self.eventPage(query)
             let text = events.reversed().map { $0.json.jsonText }.joined(separator: "\n") + (events.isEmpty ? "" : "\n")
             return Response(status: .ok, headers: [
                 .contentType: "application/x-ndjson; charset=utf-8", .cacheControl: "no-store",
@@ -56,14 +54,13 @@ extension WebConsole {
             ], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         pages.get("events/timeline") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             guard let session = request.query("session"), !session.isEmpty else {
                 throw ConsoleError.badRequest("Name a session: /events/timeline?session=ID.")
             }
             var query = TraceQuery(session: TraceEvent.storedName(session), limit: 2000)
             if !who.admin { query.agent = who.agent }
-            let registry = self.registry, page = query
-            let events = try await HTTPAPI.offPool { () throws(RegistryError) in try registry.traceEvents(page) }
+            let events = try await self.eventPage(query)
             let calls = Self.timeline(events)
             let data: [String: Any] = [
                 "session": session, "calls": calls, "none": calls.isEmpty, "count": events.count,
@@ -72,6 +69,11 @@ extension WebConsole {
             ]
             return self.view.page("timeline", title: "Session \(session)", section: "/events", data: data, who: viewer)
         }
+    }
+
+    /// A page of the event log, its failure as the console's error.
+    func eventPage(_ query: TraceQuery) async throws -> [TraceEvent] {
+        do throws(CoreError) { return try await api.events.page(query) } catch { throw ConsoleError(error) }
     }
 
     /// The page's filters, checked like the API's (another agent's events only for an admin).

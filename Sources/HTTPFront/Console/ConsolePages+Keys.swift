@@ -1,8 +1,8 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 extension WebConsole {
     static let keyLifetimes: [(value: String, label: String, seconds: TimeInterval?)] = [
@@ -14,12 +14,12 @@ extension WebConsole {
     /// `POST /keys/{id}/revoke`: admin only, as `agenthub keys` is the operator's.
     func addKeyPages(_ pages: RouterGroup<APIContext>) {
         pages.get("keys") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             try Self.requireAdmin(who, "manage keys")
             return try await self.keysPage(viewer, who, revoked: request.query("revoked"))
         }
         pages.post("keys") { _, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             try Self.requireAdmin(who, "create keys")
             let form = context.form
             let agent = form["agent"] ?? ""
@@ -40,7 +40,7 @@ extension WebConsole {
             }
         }
         pages.post("keys/:id/revoke") { _, context -> Response in
-            let (_, who) = try self.viewer(context)
+            let (_, who) = try await self.viewer(context)
             try Self.requireAdmin(who, "revoke keys")
             let id = try context.pathParameter("id")
             let keys = self.api.keys

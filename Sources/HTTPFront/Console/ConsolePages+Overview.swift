@@ -4,22 +4,22 @@ import Foundation
 import Host
 import Hummingbird
 import Plugins
-import Registry
 
 extension WebConsole {
     /// `GET /`: the host at a glance: uptime, the manifest revision and the last reload with its errors,
     /// readiness, the sources, the bridged servers, pending approvals and the latest failed calls.
     func addOverview(_ pages: RouterGroup<APIContext>) {
         pages.get("/") { _, context -> Response in
-            let (viewer, who) = try self.viewer(context)
-            let registry = self.registry, agent: String? = who.admin ? nil : who.agent
-            let sources: [SourceReport]
-            do throws(CoreError) { sources = try await self.api.directory.sources() } catch { throw ConsoleError(error) }
-            let (pending, failures) = try await HTTPAPI.offPool { () throws(RegistryError) in
-                var query = TraceQuery(agent: agent, types: ["tool.failed", "tool.blocked"], limit: 10)
-                query.newestFirst = true
-                return (try registry.approvals(status: .pending, agent: agent, limit: 5), try registry.traceEvents(query))
-            }
+            let (viewer, who) = try await self.viewer(context)
+            let agent: String? = who.admin ? nil : who.agent
+            var failed = TraceQuery(agent: agent, types: ["tool.failed", "tool.blocked"], limit: 10)
+            failed.newestFirst = true
+            let sources: [SourceReport], pending: [ApprovalRecord], failures: [TraceEvent]
+            do throws(CoreError) {
+                sources = try await self.api.directory.sources()
+                pending = try await self.api.desk.requests(status: .pending, agent: agent, limit: 5)
+                failures = try await self.api.events.page(failed)
+            } catch { throw ConsoleError(error) }
             let readiness = HostReadiness.check(self.state)
             var host: [String: Any] = [
                 "uptime": ConsoleFormat.duration(Date().timeIntervalSince(self.started)), "started": ConsoleFormat.time(self.started),

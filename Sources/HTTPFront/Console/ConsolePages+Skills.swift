@@ -4,7 +4,6 @@ import Foundation
 import Host
 import Hummingbird
 import Plugins
-import Registry
 
 extension WebConsole {
     /// The verdict filter of the skills page.
@@ -42,7 +41,7 @@ extension WebConsole {
     /// `GET /skills/{name}/files/{path}` (a file as text). Only what the key's role may see.
     func addSkillPages(_ pages: RouterGroup<APIContext>) {
         pages.get("skills") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             let params = request.uri.queryParameters
             let text = request.query("q")?.trimmingCharacters(in: .whitespaces) ?? ""
             let source = request.query("source").flatMap { $0.isEmpty ? nil : $0 }
@@ -68,7 +67,7 @@ extension WebConsole {
             return self.view.page("skills", title: "Skills", section: "/skills", data: data, who: viewer)
         }
         pages.get("skills/:name") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             let skill = try await self.consoleSkill(request, context, who)
             let permissions = who.snapshot.tools.router.permissions(for: who.caller)
             let copies: [SkillRecord]
@@ -113,7 +112,7 @@ extension WebConsole {
             return self.view.page("skill", title: skill.name.isEmpty ? skill.path : skill.name, section: "/skills", data: data, who: viewer)
         }
         pages.get("skills/:name/files/**") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             let skill = try await self.consoleSkill(request, context, who)
             let path = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
             let files: [SkillFileRecord]

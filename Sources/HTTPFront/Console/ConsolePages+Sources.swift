@@ -13,7 +13,7 @@ extension WebConsole {
     /// sync run `?run=` started here) and `POST /sources/{name}/sync` (admin).
     func addSourcePages(_ pages: RouterGroup<APIContext>) {
         pages.get("sources") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             let reports: [SourceReport]
             do throws(CoreError) { reports = try await self.api.directory.sources() } catch { throw ConsoleError(error) }
             var data: [String: Any] = [
@@ -34,7 +34,7 @@ extension WebConsole {
             return self.view.page("sources", title: "Sources", section: "/sources", data: data, who: viewer, refresh: refresh)
         }
         pages.post("sources/:name/sync") { _, context -> Response in
-            let (_, who) = try self.viewer(context)
+            let (_, who) = try await self.viewer(context)
             try Self.requireAdmin(who, "start a sync")
             let name = try context.pathParameter("name")
             guard who.snapshot.manifest.source(named: name) != nil else { throw ConsoleError.notFound("No source '\(TraceRedaction.name(name))' in the manifest.") }

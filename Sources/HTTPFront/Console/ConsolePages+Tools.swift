@@ -11,7 +11,7 @@ extension WebConsole {
     /// A key sees its own agent's view; an admin may pick any role.
     func addToolPages(_ pages: RouterGroup<APIContext>) {
         pages.get("tools") { request, context -> Response in
-            let (viewer, who) = try self.viewer(context)
+            let (viewer, who) = try await self.viewer(context)
             let snapshot = who.snapshot
             let manifest = snapshot.manifest
             let ownRole = who.caller.role ?? ""

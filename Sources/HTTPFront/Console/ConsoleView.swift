@@ -93,11 +93,12 @@ struct ConsoleError: Error, HTTPResponseError {
         self.message = message
     }
 
-    /// A core service's answer: not found is 404, a bad request 400, the store failing 500.
+    /// A core service's answer: not found is 404, a bad request 400, a conflict 409, the store failing 500.
     init(_ error: CoreError) {
         switch error.code {
         case .notFound: self.init(.notFound, error.message)
         case .invalid: self.init(.badRequest, error.message)
+        case .conflict: self.init(.conflict, error.message)
         case .storage: self.init(.internalServerError, error.message)
         }
     }

@@ -1,8 +1,8 @@
 import Base
+import Core
 import Foundation
 import Host
 import Hummingbird
-import Registry
 
 /// The web console at `/` of `agenthub serve`: the same listener, keys and limits as the API. A key
 /// signs in once and becomes a session cookie; every page is rendered on the server from the host's
@@ -22,7 +22,6 @@ final class WebConsole: Sendable {
     }
 
     var state: HostState { api.state }
-    var registry: RegistryDatabase { api.registry }
 
     func addRoutes(to router: Router<APIContext>) {
         let open = router.group().add(middleware: ConsoleHeaders())
@@ -107,9 +106,9 @@ final class WebConsole: Sendable {
     }
 
     /// The viewer of a signed-in request, with the pending approvals it would see (for the badge).
-    func viewer(_ context: APIContext) throws -> (ConsoleViewer, APIIdentity) {
+    func viewer(_ context: APIContext) async throws -> (ConsoleViewer, APIIdentity) {
         guard let who = context.identity, let session = context.console else { throw ConsoleError(.unauthorized, "Sign in first.") }
-        let pending = (try? registry.approvals(status: .pending, agent: who.admin ? nil : who.agent).count) ?? 0
+        let pending = (try? await api.desk.book.pendingCount(agent: who.admin ? nil : who.agent)) ?? 0
         return (ConsoleViewer(agent: who.agent, role: who.caller.role ?? "–", admin: who.admin, csrf: session.csrf, pending: pending), who)
     }
 

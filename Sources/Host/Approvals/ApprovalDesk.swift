@@ -1,4 +1,5 @@
 import Base
+import Core
 import Crypto
 import Foundation
 import Logging
@@ -14,6 +15,8 @@ import Registry
 /// or when its request expires by the desk's clock.
 public final class ApprovalDesk: Sendable {
     public let registry: RegistryDatabase
+    /// The requests and grants as stored: what the fronts list, through the desk.
+    public let book: ApprovalBook
     let recorder: TraceRecorder
     /// The process whose calls wait here (`pid@ticks`): a retry after a restart adopts requests of
     /// processes that are gone.
@@ -32,6 +35,7 @@ public final class ApprovalDesk: Sendable {
     public init(registry: RegistryDatabase, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
                 poll: Duration = .milliseconds(200), now: @escaping @Sendable () -> Date = { Date() }) {
         self.registry = registry
+        self.book = ApprovalBook(store: registry)
         self.recorder = recorder
         self.hostId = hostId
         self.stamp = registry.approvalsChanged
@@ -207,6 +211,31 @@ public final class ApprovalDesk: Sendable {
             trace("approval.expired", record, ["reason": "no answer within policy.approval_timeout; the caller was gone"])
         }
         if !expired.isEmpty { changed.fire() }
+    }
+
+    // MARK: What the fronts read and revoke
+
+    /// Requests newest first (see `ApprovalBook.requests`), after expiring the due ones, so nothing
+    /// shows pending that can no longer be answered. `agent` nil: every agent's.
+    public func requests(status: ApprovalStatus?, agent: String?, before: String? = nil, limit: Int = 200) async throws(CoreError) -> [ApprovalRecord] {
+        await expireDue()
+        return try await book.requests(status: status, agent: agent, before: before, limit: limit)
+    }
+
+    /// One request by id or unique prefix, as `agent` may see it (nil: any), after expiring the due ones.
+    public func request(_ idOrPrefix: String, agent: String?) async throws(CoreError) -> ApprovalRecord {
+        await expireDue()
+        return try await book.request(idOrPrefix, agent: agent)
+    }
+
+    /// Revokes a lasting grant (an operator, an admin key, the console) and says so in the log:
+    /// the next call it covered is asked again, in every process (the stamp moves).
+    public func revokeGrant(_ id: String, by: String, reason: String?) async throws(CoreError) -> ApprovalGrantRecord {
+        let grant = try await book.revokeGrant(id, by: by, reason: reason)
+        logger.info("approval grant revoked", metadata: ["host.grant": "\(grant.id)", "host.tool": "\(grant.tool)", "host.agent": "\(grant.agent)",
+                                                         "host.grant.revoked_by": "\(grant.revokedBy ?? by)"])
+        changed.fire()
+        return grant
     }
 
     /// Waits until the approval events recorded so far are written (one-shot commands, before exit).

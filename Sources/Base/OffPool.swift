@@ -1,4 +1,3 @@
-import Base
 import Foundation
 
 // Waiting for work that blocks a thread (SQLite, libgit2, files) without holding one of the

@@ -1,0 +1,78 @@
+import Base
+import Foundation
+import Registry
+
+// The SQLite registry as the core's stores. Its reads and writes block a thread (SQLite, and a
+// write may wait on another process's lock), so the blocking ones run off the cooperative pool.
+// The skill and source reads stay on the caller's thread: they are short, read-only and cached
+// statements, and the skill bench measures the hop.
+
+extension RegistryDatabase: SkillStore, SourceStore {}
+
+extension RegistryDatabase: ApprovalStore {
+    public func approvalRequests(status: ApprovalStatus?, agent: String?, before: String?, limit: Int) async throws(RegistryError) -> [ApprovalRecord] {
+        try await offPool { () throws(RegistryError) in try self.approvals(status: status, agent: agent, before: before, limit: limit) }
+    }
+
+    public func approvalRequest(matching idOrPrefix: String) async throws(RegistryError) -> ApprovalRecord? {
+        try await offPool { () throws(RegistryError) in try self.approval(idOrPrefix) }
+    }
+
+    public func approvalGrants(agent: String?, includingEnded: Bool) async throws(RegistryError) -> [ApprovalGrantRecord] {
+        try await offPool { () throws(RegistryError) in try self.approvalGrants(all: includingEnded, agent: agent) }
+    }
+
+    public func revokeGrant(_ id: String, by: String, reason: String?) async throws(RegistryError) -> ApprovalGrantRecord? {
+        try await offPool { () throws(RegistryError) in try self.revokeApprovalGrant(id, by: by, reason: reason) }
+    }
+}
+
+extension RegistryDatabase: EventStore {
+    public func events(_ query: TraceQuery) async throws(RegistryError) -> [TraceEvent] {
+        try await offPool { () throws(RegistryError) in try self.traceEvents(query) }
+    }
+
+    public func appendReported(_ events: [TraceEvent], reportedTypes: Set<String>) async throws(RegistryError) -> [Int64] {
+        try await offPool { () throws(RegistryError) in try self.ingestAgentEvents(events, reportedTypes: reportedTypes) }
+    }
+
+    public func agentReports() async throws(RegistryError) -> [AgentStatusRecord] {
+        try await offPool { () throws(RegistryError) in try self.agentStatuses() }
+    }
+
+    public func newestEventTime(ofAgent agent: String) async throws(RegistryError) -> String? {
+        try await offPool { () throws(RegistryError) in try self.lastEventTime(agent: agent) }
+    }
+}
+
+extension RegistryDatabase: PresenceStore {
+    public func hostRecords() async throws(RegistryError) -> [HostRecord] {
+        try await offPool { () throws(RegistryError) in try self.hosts() }
+    }
+
+    public func hostRecord(id: String) async throws(RegistryError) -> HostRecord? {
+        try await offPool { () throws(RegistryError) in try self.host(id) }
+    }
+
+    public func bridgeServerRecords() async throws(RegistryError) -> [BridgeServerRecord] {
+        try await offPool { () throws(RegistryError) in try self.bridgeServers() }
+    }
+
+    public func acceptChangedDefinitions(_ names: [String]) async throws(RegistryError) -> [String] {
+        try await offPool { () throws(RegistryError) in try self.acceptToolDefinitions(names) }
+    }
+
+    public func pinsExist(named name: String) async throws(RegistryError) -> Bool {
+        try await offPool { () throws(RegistryError) in try self.hasToolPins(named: name) }
+    }
+}
+
+extension RegistryDatabase {
+    /// Runs a blocking registry call on a thread of its own and awaits it.
+    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(RegistryError) -> T) async throws(RegistryError) -> T {
+        let result: Result<T, RegistryError> = await onThread {
+            do throws(RegistryError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}
