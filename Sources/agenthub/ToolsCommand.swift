@@ -124,8 +124,8 @@ struct CallTool: AsyncParsableCommand {
             Output.stderr("error: --args is not JSON: \(error.description) (give an object like --args '{\"query\": \"pdf\"}')")
             throw ExitCode(64)
         }
-        guard case .object = arguments else {
-            Output.stderr("error: --args must be a JSON object like '{\"query\": \"pdf\"}', got \(arguments.typeName)")
+        if let problem = ToolArguments.problem(in: arguments) {
+            Output.stderr("error: --args \(problem), like '{\"query\": \"pdf\"}'")
             throw ExitCode(64)
         }
         let context = try global.context()
@@ -133,9 +133,9 @@ struct CallTool: AsyncParsableCommand {
         let caller = try who.caller(tools)
         let session = self.session ?? "cli-\(UInt32.random(in: 0...UInt32.max))"
         let outcome = try await tools.withServers(for: name) {
-            await tools.router.call(name, arguments: arguments, caller: caller, session: session, waiting: { question in
+            await tools.router.call(name, arguments: ToolArguments.given(arguments), caller: caller, session: session, approval: .wait(announce: { question in
                 Output.stderr("\(question.tool) needs approval (\(question.rule)); waiting until \(Output.date(question.expiresAt)) for an operator to run: agenthub approvals approve \(question.id)")
-            })
+            }))
         }
         await tools.router.recorder.flush()
         if global.json {

@@ -23,13 +23,13 @@ import Testing
             let (router, registry, _) = try approvalRouter(dir)
             let asked = LockedValue<[ApprovalPrompt]>([])
             let first = await router.call("approve_me", arguments: nil, caller: worker, session: "s1", sessionEnds: true,
-                                          approver: Self.accepting(.agent, asked: asked))
+                                          approval: .wait(asking: Self.accepting(.agent, asked: asked)))
             #expect(first.status == .succeeded)
             #expect(asked.value.first?.scopes == [.call], "the client is offered only what it may grant")
             #expect(try registry.approvalGrants().isEmpty, "no lasting grant from the caller's own client")
             #expect(try registry.approvals().first?.scope == .call)
             // The next call is asked again.
-            _ = await router.call("approve_me", arguments: nil, caller: worker, session: "s1", sessionEnds: true, approver: Self.accepting(.agent, asked: asked))
+            _ = await router.call("approve_me", arguments: nil, caller: worker, session: "s1", sessionEnds: true, approval: .wait(asking: Self.accepting(.agent, asked: asked)))
             #expect(asked.value.count == 2)
         }
     }
@@ -39,7 +39,7 @@ import Testing
             let manifest = probeManifest.replacingOccurrences(of: "    - ask: [approve_me]\n", with: "    - ask: [approve_me]\n      approvers: operator\n")
             let (router, registry, desk) = try approvalRouter(dir, manifest: manifest)
             let asked = LockedValue<[ApprovalPrompt]>([])
-            let call = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s", approver: Self.accepting(.call, asked: asked)) }
+            let call = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "s", approval: .wait(asking: Self.accepting(.call, asked: asked))) }
             let request = try #require(try await pendingApprovals(registry).first)
             #expect(request.approvers == .operator)
             // The caller's client answering (as over stateless MCP) is refused; nothing changes.
@@ -137,8 +137,8 @@ import Testing
             let waiting = Task { await router.call("approve_me", arguments: nil, caller: worker, session: "http:agent-1") }
             let request = try #require(try await pendingApprovals(registry).first)
             // The same agent replays the waiting call's id with an answer, as a stateless MCP retry.
-            let replay = await router.call("approve_me", arguments: nil, caller: worker, session: "once", approver: nil,
-                                           deferred: DeferredApproval(requestState: request.id, answer: ApprovalAnswer(granted: true, by: "client:agent-1", via: "elicitation")))
+            let replay = await router.call("approve_me", arguments: nil, caller: worker, session: "once",
+                                          approval: .resume(DeferredApproval(requestState: request.id, answer: ApprovalAnswer(granted: true, by: "client:agent-1", via: "elicitation"))))
             #expect(replay.status == .awaitingApproval, "the replay must not run: \(replay.result.text)")
             #expect(try registry.approval(request.id)?.status == .pending, "the replay must not answer the waiting call's request")
             _ = await desk.decide(request.id, approve(.call))
@@ -154,15 +154,15 @@ import Testing
             let manifest = probeManifest.replacingOccurrences(of: "    - ask: [approve_me]\n", with: "    - ask: [approve_me]\n      approvers: operator\n")
             let (router, registry, desk) = try approvalRouter(dir, manifest: manifest)
             let deferred = DeferredApproval(requestState: nil, answer: nil)
-            let first = await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-1", deferred: deferred)
+            let first = await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-1", approval: .resume(deferred))
             #expect(first.status == .awaitingApproval && first.result.text.contains("agenthub approvals approve"))
-            let again = await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-2", deferred: deferred)
+            let again = await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-2", approval: .resume(deferred))
             #expect(again.status == .awaitingApproval)
             let pending = try registry.approvals(status: .pending)
             #expect(pending.count == 1, "the same call asks once")
             _ = await desk.decide(pending[0].id, approve(.call))
-            #expect(await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-3", deferred: deferred).status == .succeeded)
-            #expect(await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-4", deferred: deferred).status == .awaitingApproval,
+            #expect(await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-3", approval: .resume(deferred)).status == .succeeded)
+            #expect(await router.call("approve_me", arguments: ["x": 1], caller: worker, session: "once-4", approval: .resume(deferred)).status == .awaitingApproval,
                     "one approval, one call")
         }
     }
@@ -173,13 +173,13 @@ import Testing
             let (router, registry, _) = try approvalRouter(dir, manifest: manifest)
             let deferred = DeferredApproval(requestState: nil, answer: nil)
             for n in 0..<3 {
-                #expect(await router.call("approve_me", arguments: ["n": .int(n)], caller: worker, session: "s", deferred: deferred).status == .awaitingApproval)
+                #expect(await router.call("approve_me", arguments: ["n": .int(n)], caller: worker, session: "s", approval: .resume(deferred)).status == .awaitingApproval)
             }
-            let refused = await router.call("approve_me", arguments: ["n": 9], caller: worker, session: "s", deferred: deferred)
+            let refused = await router.call("approve_me", arguments: ["n": 9], caller: worker, session: "s", approval: .resume(deferred))
             #expect(refused.status == .blocked && refused.reason == "approval_limit" && refused.result.text.contains("policy.max_pending"))
             // Another agent still asks.
             let other = ToolCaller(agent: "agent-2", role: "worker")
-            #expect(await router.call("approve_me", arguments: nil, caller: other, session: "s", deferred: deferred).status == .awaitingApproval)
+            #expect(await router.call("approve_me", arguments: nil, caller: other, session: "s", approval: .resume(deferred)).status == .awaitingApproval)
             // Paging: two pages of two and one, every request once.
             let page1 = try registry.approvals(limit: 2)
             try #require(page1.count == 2)

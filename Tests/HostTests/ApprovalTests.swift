@@ -226,18 +226,18 @@ func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> Approval
         try await withTemporaryDirectory { dir in
             let (router, registry, desk) = try approvalRouter(dir)
             // A client that answers: its accept runs the call.
-            let accepted = await router.call("approve_me", arguments: nil, caller: worker, session: "c1", approver: { prompt in
+            let accepted = await router.call("approve_me", arguments: nil, caller: worker, session: "c1", approval: .wait(asking: { prompt in
                 #expect(prompt.tool == "approve_me" && prompt.rule == "registry.yaml:6:7")
                 return ApprovalAnswer(granted: true, by: "client:agent-1", via: "elicitation")
-            })
+            }))
             #expect(accepted.status == .succeeded)
             // A client that never answers: an operator decides, and the client's question is withdrawn.
             let withdrawn = LockedValue(false)
             let call = Task {
-                await router.call("approve_me", arguments: nil, caller: worker, session: "c2", approver: { _ in
+                await router.call("approve_me", arguments: nil, caller: worker, session: "c2", approval: .wait(asking: { _ in
                     do { try await Task.sleep(for: .seconds(3600)) } catch { withdrawn.value = true }
                     return nil
-                })
+                }))
             }
             let request = try #require(try await pendingApprovals(registry).first { $0.session == "c2" })
             _ = await desk.decide(request.id, approve())

@@ -28,16 +28,13 @@ extension HTTPAPI {
                 throw APIError.badRequest("unknown field \"\(unknown)\": the body takes \"arguments\" (an object) and \"session\" (a string)")
             }
             let arguments = fields["arguments"]
-            switch arguments {
-            case nil, .null?, .object?: break
-            case let other?: throw APIError.badRequest("\"arguments\" must be an object, got \(other.typeName)")
-            }
+            if let problem = ToolArguments.problem(in: arguments) { throw APIError.badRequest("\"arguments\" \(problem)") }
             var session = "http:\(who.agent)"
             if let value = fields["session"] {
                 guard case .string(let s) = value, !s.isEmpty, s.utf8.count <= 256 else { throw APIError.badRequest("\"session\" must be a string of 1 to 256 bytes") }
                 session = s
             }
-            let outcome = await who.snapshot.tools.router.call(name, arguments: arguments == .null ? nil : arguments, caller: who.caller, session: session)
+            let outcome = await who.snapshot.tools.router.call(name, arguments: ToolArguments.given(arguments), caller: who.caller, session: session)
             switch outcome.ending {
             case .succeeded, .failed: break
             case .approvalDenied: throw APIError(.forbidden, "approval_denied", outcome.result.text)

@@ -32,3 +32,17 @@ public struct DeferredApproval: Sendable {
         self.answer = answer
     }
 }
+
+/// How a call whose decision is `ask` gets its answer.
+public enum ApprovalMode: Sendable {
+    /// The call waits for the first answer from anyone, the request's expiry, or the caller's
+    /// cancellation. `asking`: the caller's own client, when it can answer (MCP elicitation);
+    /// `announce`: hears the question when the call starts to wait (a person at a terminal).
+    case wait(asking: ToolApprover? = nil, announce: (@Sendable (ApprovalPrompt) -> Void)? = nil)
+    /// The call does not wait (MCP 2026-07-28, stateless): it resumes the request it names, with
+    /// the client's answer, or stores a new one and answers "input required".
+    case resume(DeferredApproval)
+
+    /// Waits, asking nobody but operators.
+    public static let operators = ApprovalMode.wait()
+}

@@ -44,10 +44,7 @@ extension MCPServer {
         let p = try MCPProtocol.object(params, "tools/call")
         let name = try MCPProtocol.string(p, "name", "tools/call")
         let arguments = p["arguments"]
-        switch arguments {
-        case nil, .null?, .object?: break
-        case let other?: throw .invalidParams("tools/call: \"arguments\" must be an object, got \(other.typeName)")
-        }
+        if let problem = ToolArguments.problem(in: arguments) { throw .invalidParams("tools/call: \"arguments\" \(problem)") }
         if let reason = state.withLock({ s in s.revoked }) {
             throw JSONRPCError(JSONRPCError.invalidRequestCode, "\(reason); no call is accepted until the role is back in the manifest")
         }
@@ -76,8 +73,9 @@ extension MCPServer {
         // (W3C `traceparent`) when they carry one, and `session` is never an approval scope for them.
         let stateless = state.withLock { s in s.stateless }
         let session = stateless ? (Self.traceSession(p["_meta"]) ?? self.session) : self.session
-        let outcome = await host.router.call(name, arguments: arguments == .null ? nil : arguments, caller: caller, session: session,
-                                             sessionEnds: !stateless, progress: progress, approver: deferred == nil ? approver(for: caller) : nil, deferred: deferred)
+        let outcome = await host.router.call(name, arguments: ToolArguments.given(arguments), caller: caller, session: session,
+                                             sessionEnds: !stateless, progress: progress,
+                                             approval: deferred.map { .resume($0) } ?? .wait(asking: approver(for: caller)))
         if outcome.ending == .inputRequired, let prompt = outcome.approval {
             return [
                 "resultType": "input_required",

@@ -13,12 +13,16 @@ extension ToolRouter {
     }
 
     /// A call whose decision is `ask`: runs at once under a lasting grant for the same rule;
-    /// otherwise stores an approval request, asks the caller's client when it can answer
-    /// (`approver`), and waits for the first answer from anyone, the request's expiry, or the
-    /// caller's cancellation (which withdraws it).
-    func approve(_ name: String, arguments: JSONValue, route: Route, verdict: PolicyVerdict, caller: ToolCaller, session: String,
-                 sessionEnds: Bool, span: String, approver: ToolApprover?, deferred: DeferredApproval? = nil,
-                 waiting: (@Sendable (ApprovalPrompt) -> Void)? = nil) async -> ApprovalGate {
+    /// otherwise stores an approval request and, as `mode` says, waits for the first answer from
+    /// anyone (asking the caller's client when it can answer), the request's expiry, or the
+    /// caller's cancellation (which withdraws it); or resumes a deferred request.
+    func approve(_ name: String, arguments: JSONValue, verdict: PolicyVerdict, caller: ToolCaller, session: String,
+                 sessionEnds: Bool, span: String, mode: ApprovalMode) async -> ApprovalGate {
+        var approver: ToolApprover?, deferred: DeferredApproval?, waiting: (@Sendable (ApprovalPrompt) -> Void)?
+        switch mode {
+        case .wait(let asking, let announce): (approver, waiting) = (asking, announce)
+        case .resume(let resumed): deferred = resumed
+        }
         let desk = approvals
         let ruleKey = Self.ruleKey(verdict)
         let rule = ruleLocation(verdict)

@@ -4,125 +4,201 @@ import Foundation
 import Logging
 import Plugins
 
+// One routed call, in named stages: decide (policy), validate (arguments), admit (approval, then a
+// concurrency slot), run (the plugin, against the deadline), record (the trace, metrics and the
+// outcome). A stage that ends the call throws a `CallStop`; `record` turns it into the outcome.
+
 extension ToolRouter {
     /// Runs one call. Never throws: every failure is an error result with a status.
-    /// `progress` receives the call's progress when the caller asked for it. A call whose decision
-    /// is `ask` waits for approval (`approver` asks the caller's own client, when it can answer;
-    /// `waiting` hears the question when the call starts to wait, to tell a person at a terminal).
-    /// `sessionEnds`: the caller's session is one that ends (an MCP session), so `session` can be an approval scope.
+    /// `progress` receives the call's progress when the caller asked for it. `approval` says how a
+    /// call whose decision is `ask` gets its answer (wait, asking the caller's client or not; or
+    /// resume a deferred request). `sessionEnds`: the caller's session is one that ends (an MCP
+    /// session), so `session` can be an approval scope.
     public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String, sessionEnds: Bool = false,
-                     progress: ToolProgressSink? = nil, approver: ToolApprover? = nil,
-                     deferred: DeferredApproval? = nil, waiting: (@Sendable (ApprovalPrompt) -> Void)? = nil) async -> ToolCallOutcome {
+                     progress: ToolProgressSink? = nil, approval: ApprovalMode = .operators) async -> ToolCallOutcome {
+        let arguments = arguments ?? .object([:])
+        let route = self.route(name)
+        var call = CallInFlight(name: name, caller: caller, session: session, route: route)
+        do throws(CallStop) {
+            let verdict = try decide(&call, arguments)
+            let object = try validate(call, arguments)
+            try await admit(call, arguments, verdict, sessionEnds: sessionEnds, approval: approval)
+            let deadline = try await slot(call)
+            let result = try await run(call, object, progress: progress, until: deadline)
+            return record(call, CallStop(.succeeded, result, reason: nil, detail: call.permissiveNote))
+        } catch {
+            return record(call, error)
+        }
+    }
+
+    /// What one call carries from stage to stage.
+    struct CallInFlight: Sendable {
+        let name: String
+        let caller: ToolCaller
+        let session: String
+        let route: Route?
         let started = ContinuousClock.now
         let span = TraceEvent.newSpanId()
-        let args = arguments ?? .object([:])
-        let route = self.route(name)
-        let verdict = route.map { policy.decide(name, declaredRisk: $0.descriptor.risk, role: caller.role, group: caller.group) }
-        // Everything stored from the caller is capped and redacted: names, ids, arguments, messages.
-        var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: TraceRedaction.name(session), spanId: span,
-                               agent: TraceRedaction.name(caller.agent), role: caller.role, group: caller.group,
-                               tool: TraceRedaction.name(name), decision: verdict?.decision.rawValue ?? "unknown",
-                               argumentBytes: args.jsonByteCount,
-                               detail: ["arguments": TraceRedaction.forTrace(args, content: route?.descriptor.contentArguments ?? [],
+        /// The `tool.called` event, as the later events of the span repeat it.
+        var trace = TraceEvent(at: "", type: "tool.called", session: "", spanId: "", agent: "", role: nil, group: nil, tool: "", decision: nil)
+        /// In permissive mode, what enforce mode would have blocked (kept in every later event).
+        var permissiveNote: JSONValue?
+
+        var plainRoute: Route { route! }
+    }
+
+    /// How a call ended before or after running: the status, the result the caller gets, the
+    /// machine-readable reason and the detail traced.
+    struct CallStop: Error {
+        var status: ToolCallOutcome.Status
+        var result: ToolResult
+        var reason: String?
+        var detail: JSONValue?
+        /// For `input_required`: the question to put to the client.
+        var approval: ApprovalPrompt?
+
+        init(_ status: ToolCallOutcome.Status, _ result: ToolResult, reason: String?, detail: JSONValue?, approval: ApprovalPrompt? = nil) {
+            self.status = status
+            self.result = result
+            self.reason = reason
+            self.detail = detail
+            self.approval = approval
+        }
+    }
+
+    // MARK: Stages
+
+    /// Decide: the policy's verdict for this caller, recorded as `tool.called` with the arguments
+    /// (capped and redacted, like everything stored from the caller). An unknown tool and a denied
+    /// one end the same way, so a denial reveals nothing.
+    private func decide(_ call: inout CallInFlight, _ arguments: JSONValue) throws(CallStop) -> PolicyVerdict {
+        let verdict = call.route.map { policy.decide(call.name, declaredRisk: $0.descriptor.risk, role: call.caller.role, group: call.caller.group) }
+        var trace = TraceEvent(at: TraceEvent.timestamp(), type: "tool.called", session: TraceRedaction.name(call.session), spanId: call.span,
+                               agent: TraceRedaction.name(call.caller.agent), role: call.caller.role, group: call.caller.group,
+                               tool: TraceRedaction.name(call.name), decision: verdict?.decision.rawValue ?? "unknown",
+                               argumentBytes: arguments.jsonByteCount,
+                               detail: ["arguments": TraceRedaction.forTrace(arguments, content: call.route?.descriptor.contentArguments ?? [],
                                                                              maxBytes: settings.maxTraceArgumentBytes)])
         trace.revision = settings.revision
         recorder.record(trace)
         trace.detail = nil
-
-        func finish(_ status: ToolCallOutcome.Status, _ result: ToolResult, reason: String?, detail: JSONValue? = nil) -> ToolCallOutcome {
-            var event = trace
-            event.at = TraceEvent.timestamp()
-            switch status {
-            case .succeeded: event.type = "tool.result"
-            case .failed: event.type = "tool.failed"
-            case .blocked: event.type = "tool.blocked"
-            case .awaitingApproval: event.type = "tool.awaiting_approval"
-            }
-            event.durationMs = (ContinuousClock.now - started).milliseconds
-            event.resultBytes = result.byteCount
-            event.argumentBytes = nil
-            event.detail = detail
-            recorder.record(event)
-            metrics.toolCall(tool: route == nil ? "(unknown)" : name, decision: trace.decision ?? "unknown", outcome: status.rawValue,
-                             duration: ContinuousClock.now - started)
-            logger.debug("tool call", metadata: ["host.tool": "\(trace.tool)", "host.span": "\(span)", "host.status": "\(status.rawValue)",
-                                                 "host.agent": "\(trace.agent)"])
-            return ToolCallOutcome(result: result, status: status, spanId: span, reason: reason)
-        }
-
-        guard let route, let verdict else {
-            return finish(.blocked, .error(Self.unavailableMessage(name)), reason: "unknown", detail: ["reason": "unknown tool"])
+        call.trace = trace
+        guard call.route != nil, let verdict else {
+            throw CallStop(.blocked, .error(Self.unavailableMessage(call.name)), reason: "unknown", detail: ["reason": "unknown tool"])
         }
         if !verdict.permitsCall, verdict.decision != .ask {
-            return finish(.blocked, .error(Self.unavailableMessage(name)), reason: "denied", detail: ["reason": .string(verdict.reason)])
+            throw CallStop(.blocked, .error(Self.unavailableMessage(call.name)), reason: "denied", detail: ["reason": .string(verdict.reason)])
         }
-        var permissiveNote: JSONValue?
         if verdict.decision != .allow, verdict.mode == .permissive {
             logger.warning("permissive mode: a call that enforce mode would block runs", metadata: [
                 "host.tool": "\(trace.tool)", "host.agent": "\(trace.agent)", "host.reason": "\(verdict.reason)"])
-            permissiveNote = ["would_block": true, "reason": .string(verdict.reason)]
+            call.permissiveNote = ["would_block": true, "reason": .string(verdict.reason)]
         }
-        guard let object = args.objectValue else {
-            return finish(.failed, .error("Invalid arguments for \(name): arguments: expected an object, got \(args.typeName)"),
-                          reason: ToolError.Code.invalidArguments.rawValue, detail: detail(.invalidArguments, "arguments must be an object", permissiveNote))
+        return verdict
+    }
+
+    /// Validate: the arguments are an object (`ToolArguments`, the rule every front shares) that
+    /// the tool's input schema accepts.
+    private func validate(_ call: CallInFlight, _ arguments: JSONValue) throws(CallStop) -> [String: JSONValue] {
+        guard let object = arguments.objectValue else {
+            throw failure(call, .invalidArguments, "Invalid arguments for \(call.name): arguments: expected an object, got \(arguments.typeName)",
+                          traced: "arguments must be an object")
         }
-        let problems = SchemaValidator.problems(in: args, schema: route.descriptor.inputSchema)
+        let problems = SchemaValidator.problems(in: arguments, schema: call.plainRoute.descriptor.inputSchema)
         if !problems.isEmpty {
-            let message = "Invalid arguments for \(name): \(problems.joined(separator: "; "))"
-            return finish(.failed, .error(message), reason: ToolError.Code.invalidArguments.rawValue,
-                          detail: detail(.invalidArguments, message, permissiveNote))
+            throw failure(call, .invalidArguments, "Invalid arguments for \(call.name): \(problems.joined(separator: "; "))")
         }
-        if !verdict.permitsCall {
-            // `ask`: nobody is asked about a call that could not run anyway (checked above).
-            switch await approve(name, arguments: args, route: route, verdict: verdict, caller: caller, session: session,
-                                 sessionEnds: sessionEnds, span: span, approver: approver, deferred: deferred, waiting: waiting) {
-            case .proceed: break
-            case .stop(let status, let result, let reason, let detail): return finish(status, result, reason: reason, detail: detail)
-            case .inputRequired(let prompt):
-                var outcome = finish(.awaitingApproval, .error("\(name) needs approval: answer the question the server sent (approval \(prompt.id))."),
-                                     reason: "input_required", detail: ["approval_id": .string(prompt.id), "reason": "input required from the client"])
-                outcome.approval = prompt
-                return outcome
-            }
+        return object
+    }
+
+    /// Admit, first half: a call whose decision is `ask` runs only once approved (nobody is asked
+    /// about a call that could not run anyway: decide and validate come first).
+    private func admit(_ call: CallInFlight, _ arguments: JSONValue, _ verdict: PolicyVerdict, sessionEnds: Bool,
+                       approval: ApprovalMode) async throws(CallStop) {
+        guard !verdict.permitsCall else { return }
+        switch await approve(call.name, arguments: arguments, verdict: verdict, caller: call.caller, session: call.session,
+                             sessionEnds: sessionEnds, span: call.span, mode: approval) {
+        case .proceed: return
+        case .stop(let status, let result, let reason, let detail): throw CallStop(status, result, reason: reason, detail: detail)
+        case .inputRequired(let prompt):
+            throw CallStop(.awaitingApproval, .error("\(call.name) needs approval: answer the question the server sent (approval \(prompt.id))."),
+                           reason: "input_required", detail: ["approval_id": .string(prompt.id), "reason": "input required from the client"],
+                           approval: prompt)
         }
-        let timeout = route.descriptor.timeout ?? settings.timeout
+    }
+
+    /// Admit, second half: a concurrency slot (`router.max_concurrent`) within the call's timeout.
+    /// Returns the call's deadline; the slot is released when the plugin really returns.
+    private func slot(_ call: CallInFlight) async throws(CallStop) -> ContinuousClock.Instant {
+        let timeout = call.plainRoute.descriptor.timeout ?? settings.timeout
         let deadline = ContinuousClock.now + timeout
         guard await limiter.acquire(timeout: timeout) else {
             if Task.isCancelled {
-                return finish(.failed, .error("The call to \(name) was cancelled."), reason: ToolError.Code.cancelled.rawValue,
-                              detail: detail(.cancelled, "cancelled while waiting for a slot", permissiveNote))
+                throw failure(call, .cancelled, "The call to \(call.name) was cancelled.", traced: "cancelled while waiting for a slot")
             }
-            let message = "\(name) could not start: \(settings.maxConcurrent) calls are already running (router.max_concurrent) and none finished within \(timeout)."
-            return finish(.failed, .error(message), reason: ToolError.Code.busy.rawValue, detail: detail(.busy, message, permissiveNote))
+            throw failure(call, .busy, "\(call.name) could not start: \(settings.maxConcurrent) calls are already running (router.max_concurrent) and none finished within \(timeout).")
         }
-        let context = ToolCallContext(caller: caller, session: session, spanId: span,
-                                      logger: logger.with("host.tool", name).with("host.span", span), permissions: permissions(caller),
+        return deadline
+    }
+
+    /// Run: the plugin, against the deadline and the caller's cancellation. Every way it can end
+    /// that is not a result becomes a failure with a `ToolError` code.
+    private func run(_ call: CallInFlight, _ object: [String: JSONValue], progress: ToolProgressSink?,
+                     until deadline: ContinuousClock.Instant) async throws(CallStop) -> ToolResult {
+        let route = call.plainRoute, name = call.name
+        let context = ToolCallContext(caller: call.caller, session: call.session, spanId: call.span,
+                                      logger: logger.with("host.tool", name).with("host.span", call.span), permissions: permissions(call.caller),
                                       progress: progress)
-        let outcome = await run(route.plugin, name, object, context, until: deadline)
-        switch outcome {
+        switch await run(route.plugin, name, object, context, until: deadline) {
         case .value(let result):
-            if result.isError {
-                return finish(.failed, result, reason: ToolError.Code.failed.rawValue, detail: detail(.failed, result.text, permissiveNote))
-            }
-            return finish(.succeeded, result, reason: nil, detail: permissiveNote)
+            if result.isError { throw CallStop(.failed, result, reason: ToolError.Code.failed.rawValue, detail: detail(.failed, result.text, call.permissiveNote)) }
+            return result
         case .error(let error as ToolError):
-            return finish(.failed, .error(error.message), reason: error.code.rawValue, detail: detail(error.code, error.message, permissiveNote))
+            throw failure(call, error.code, error.message)
         case .error(is CancellationError), .cancelled:
-            return finish(.failed, .error("The call to \(name) was cancelled."), reason: ToolError.Code.cancelled.rawValue,
-                          detail: detail(.cancelled, "cancelled", permissiveNote))
+            throw failure(call, .cancelled, "The call to \(name) was cancelled.", traced: "cancelled")
         case .error(let error as RegistryError):
-            logger.error("tool failed on the registry", metadata: ["host.tool": "\(trace.tool)", "host.error": "\(TraceRedaction.message(error.message))"])
-            return finish(.failed, .error("\(name) failed: the registry could not complete it (\(error.code.rawValue))."),
-                          reason: ToolError.Code.failed.rawValue, detail: detail(.failed, error.message, permissiveNote))
+            logger.error("tool failed on the registry", metadata: ["host.tool": "\(call.trace.tool)", "host.error": "\(TraceRedaction.message(error.message))"])
+            throw failure(call, .failed, "\(name) failed: the registry could not complete it (\(error.code.rawValue)).", traced: error.message)
         case .error(let error):
-            logger.error("tool failed", metadata: ["host.tool": "\(trace.tool)", "host.error": "\(TraceRedaction.message("\(error)"))"])
-            return finish(.failed, .error("\(name) failed: \(error)"), reason: ToolError.Code.failed.rawValue,
-                          detail: detail(.failed, "\(error)", permissiveNote))
+            logger.error("tool failed", metadata: ["host.tool": "\(call.trace.tool)", "host.error": "\(TraceRedaction.message("\(error)"))"])
+            throw failure(call, .failed, "\(name) failed: \(error)", traced: "\(error)")
         case .timedOut:
             let which = route.descriptor.timeout == nil ? "router.timeout" : "its server's timeout"
-            let message = "\(name) did not finish within \(timeout) (\(which)) and was cancelled."
-            return finish(.failed, .error(message), reason: ToolError.Code.timeout.rawValue, detail: detail(.timeout, message, permissiveNote))
+            let timeout = route.descriptor.timeout ?? settings.timeout
+            throw failure(call, .timeout, "\(name) did not finish within \(timeout) (\(which)) and was cancelled.")
         }
+    }
+
+    /// Record: the span's last event (`tool.result`, `tool.failed`, `tool.blocked` or
+    /// `tool.awaiting_approval`) with the duration and sizes, the call metric, and the outcome.
+    private func record(_ call: CallInFlight, _ end: CallStop) -> ToolCallOutcome {
+        var event = call.trace
+        event.at = TraceEvent.timestamp()
+        switch end.status {
+        case .succeeded: event.type = "tool.result"
+        case .failed: event.type = "tool.failed"
+        case .blocked: event.type = "tool.blocked"
+        case .awaitingApproval: event.type = "tool.awaiting_approval"
+        }
+        let duration = ContinuousClock.now - call.started
+        event.durationMs = duration.milliseconds
+        event.resultBytes = end.result.byteCount
+        event.argumentBytes = nil
+        event.detail = end.detail
+        recorder.record(event)
+        metrics.toolCall(tool: call.route == nil ? "(unknown)" : call.name, decision: call.trace.decision ?? "unknown", outcome: end.status.rawValue,
+                         duration: duration)
+        logger.debug("tool call", metadata: ["host.tool": "\(call.trace.tool)", "host.span": "\(call.span)", "host.status": "\(end.status.rawValue)",
+                                             "host.agent": "\(call.trace.agent)"])
+        var outcome = ToolCallOutcome(result: end.result, status: end.status, spanId: call.span, reason: end.reason)
+        outcome.approval = end.approval
+        return outcome
+    }
+
+    /// A failed call: the caller's message, the code, and what the trace keeps (redacted).
+    private func failure(_ call: CallInFlight, _ code: ToolError.Code, _ message: String, traced: String? = nil) -> CallStop {
+        CallStop(.failed, .error(message), reason: code.rawValue, detail: detail(code, traced ?? message, call.permissiveNote))
     }
 
     private func detail(_ code: ToolError.Code, _ message: String, _ note: JSONValue?) -> JSONValue {

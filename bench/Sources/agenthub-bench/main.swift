@@ -119,11 +119,11 @@ func perCall(_ count: Int, _ body: () async -> ToolCallOutcome) async -> Double 
 let accept: ToolApprover = { _ in ApprovalAnswer(granted: true, by: "client:bench", via: "elicitation") }
 let allowedTime = await perCall(approvalCalls) { await router.call("memory_get", arguments: ["id": "mem_1"], caller: caller, session: "bench") }
 let askedTime = await perCall(approvalCalls) {
-    await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "asked", approver: accept)
+    await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "asked", approval: .wait(asking: accept))
 }
-_ = await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "grant", approver: { _ in
+_ = await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "grant", approval: .wait(asking: { _ in
     ApprovalAnswer(granted: true, by: "client:bench", via: "elicitation", scope: .agent, grantExpiresAt: Date().addingTimeInterval(3600))
-})
+}))
 let grantedTime = await perCall(approvalCalls) { await router.call("memory_get", arguments: ["id": "mem_1"], caller: asker, session: "granted") }
 print("Approvals (memory_get, \(approvalCalls) sequential calls; the peer is the same call allowed outright)")
 print("\(pad("path", 52)) \(lpad("µs/call", 9)) \(lpad("x allowed", 10))")
