@@ -134,6 +134,7 @@ let package = Package(
             "Base", "Host", "HTTPFront", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
     ],

@@ -31,8 +31,12 @@ final class HTTPAPI: Sendable {
     private let environmentKeys = LockedValue<(revision: String, keys: [Data: String])>(("", [:]))
     private let stopping = LockedValue(false)
 
-    init(runtime: HostRuntime, keys: APIKeys, listen: (host: String, port: Int), logger: Logger) {
+    /// The wall clock: key expiry, console sessions, last seen. Injected so tests move time instead of sleeping.
+    let now: @Sendable () -> Date
+
+    init(runtime: HostRuntime, keys: APIKeys, listen: (host: String, port: Int), logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.runtime = runtime
+        self.now = now
         self.keys = keys
         self.listen = LockedValue(listen)
         self.logger = logger
@@ -79,7 +83,7 @@ final class HTTPAPI: Sendable {
     /// key it signed in with, so a revoked or expired key ends its sessions at their next request).
     func identify(key: String) throws -> APIIdentity {
         let snapshot = state.snapshot
-        switch keys.check(key, environmentKeys: environmentKeys(of: snapshot)) {
+        switch keys.check(key, environmentKeys: environmentKeys(of: snapshot), now: now()) {
         case .refused(let why):
             throw APIError.unauthorized(why)
         case .agent(let agent, let keyId):
@@ -90,7 +94,8 @@ final class HTTPAPI: Sendable {
             do { caller = try snapshot.tools.identity.caller(agent: agent, role: nil, group: nil) } catch {
                 throw APIError.unauthorized("the key's agent '\(agent)' does not fit the manifest: \(error.message)")
             }
-            lastSeen.mutate { $0[agent] = Date() }
+            let seenAt = now()
+            lastSeen.mutate { $0[agent] = seenAt }
             var identity = APIIdentity(agent: agent, keyId: keyId == "env" ? "env:\(agent)" : keyId, caller: caller, admin: declared.admin, snapshot: snapshot)
             identity.recheck = { [weak self] in
                 guard let self else { return "the host stopped" }

@@ -76,7 +76,7 @@ final class WebConsole: Sendable {
             }
             return loginPage(request, context, error: "That key was refused: \(error.message).", status: .unauthorized)
         }
-        let session = sessions.open(key: key)
+        let session = sessions.open(key: key, now: api.now())
         api.logger.info("console sign-in", metadata: ["agent": "\(identity.agent)", "key": "\(identity.keyId)"])
         var response = ConsoleView.redirect(Self.safeNext(form["next"]))
         response.headers[values: .setCookie] = [Self.cookie(ConsoleSessions.cookie, session.token, request, maxAge: Int(sessions.lifetime)),
@@ -146,7 +146,7 @@ struct ConsoleGate: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let reading = request.method == .get || request.method == .head
-        guard let token = request.cookies[ConsoleSessions.cookie]?.value, let session = console.sessions.session(token) else {
+        guard let token = request.cookies[ConsoleSessions.cookie]?.value, let session = console.sessions.session(token, now: console.api.now()) else {
             if reading {
                 let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
                 return ConsoleView.redirect("/login?next=" + ConsoleFormat.encode(target))
@@ -166,9 +166,9 @@ struct ConsoleGate: RouterMiddleware {
         }
         var context = context
         var checked = identity
-        let sessions = console.sessions, keyCheck = identity.recheck
+        let sessions = console.sessions, keyCheck = identity.recheck, now = api.now
         // A signed-out console session ends its live tail as a revoked key does.
-        checked.recheck = { sessions.session(token) == nil ? "the console session ended" : keyCheck() }
+        checked.recheck = { sessions.session(token, now: now()) == nil ? "the console session ended" : keyCheck() }
         context.identity = checked
         context.console = session
         var request = request
