@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= registry.yaml
 HTTP ?=
 
-.PHONY: run test build deps venv bench clean
+.PHONY: run test build deps venv bench clean generated
 
 ## Run the host on the embedded default: validate the manifest, then `agenthub serve` (sync on schedule, the
 ## bridged `time` server from mcp-server-time in .venv, live reload, HTTP on host.http or HTTP=HOST:PORT).
@@ -50,3 +50,8 @@ $(VENV)/.stamp: requirements-test.txt
 
 clean:
 	rm -rf .build $(VENV) .agenthub .build-test.log
+
+## Regenerate registry.schema.json and the README's settings table from the manifest key table.
+generated: build
+	.build/debug/agenthub schema > registry.schema.json
+	.build/debug/agenthub schema --readme README.md

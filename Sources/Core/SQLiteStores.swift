@@ -68,6 +68,11 @@ extension RegistryDatabase: PresenceStore {
 }
 
 extension RegistryDatabase {
+    /// The registry's change feed: its stamp files.
+    public var changes: any ChangeFeed {
+        StampFeed(stamps: [.skills: skillsChanged, .approvals: approvalsChanged, .keys: keysChanged])
+    }
+
     /// Runs a blocking registry call on a thread of its own and awaits it.
     func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(RegistryError) -> T) async throws(RegistryError) -> T {
         let result: Result<T, RegistryError> = await onThread {

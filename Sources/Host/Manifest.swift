@@ -23,7 +23,7 @@ public struct Manifest: Codable, Sendable {
     /// Warnings found while loading (the manifest is still valid).
     public var warnings: [ManifestDiagnostic] = []
 
-    static let keys = ["version", "host", "sync", "router", "mcp", "http", "sources", "policy", "roles", "groups", "plugins", "agents"]
+    static var keys: [String] { ManifestKeys.known("") }
 
     /// `path` resolved against the manifest's folder.
     public func resolve(_ path: String) -> String {
@@ -41,7 +41,8 @@ public struct HostSettings: Codable, Sendable {
     public var cache = ".agenthub/cache"
     public var http = "127.0.0.1:8080"
     public var logLevel = "info"
-    static let keys = ["database", "cache", "http", "log_level"]
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    static var keys: [String] { ManifestKeys.known("host") }
 }
 
 /// `http:`: the limits of the HTTP API and of MCP over Streamable HTTP (`agenthub serve`).
@@ -78,10 +79,7 @@ public struct HTTPSettings: Codable, Sendable {
     public var maxConnectionsPerAddress = 128
     /// Whether `/metrics` (no key) names tools in its labels; when false, tool labels read `(hidden)`.
     public var metricsToolNames = false
-    static let keys = ["max_body_bytes", "rate_limit", "rate_burst", "max_streams", "max_sessions", "max_streams_per_agent",
-                       "max_sessions_per_agent", "session_idle",
-                       "idle_timeout", "keep_alive", "allowed_origins", "ingest_rate", "ingest_burst", "request_timeout",
-                       "max_connections_per_address", "metrics_tool_names"]
+    static var keys: [String] { ManifestKeys.known("http") }
 }
 
 /// `sync:`: defaults for every source.
@@ -97,7 +95,7 @@ public struct SyncSettings: Codable, Sendable {
     public var backoff = ManifestDuration(seconds: 30, text: "30s")
     /// Retries never wait longer than this.
     public var maxBackoff = ManifestDuration(seconds: 3600, text: "1h")
-    static let keys = ["interval", "timeout", "max_concurrent", "jitter", "max_vanished", "backoff", "max_backoff"]
+    static var keys: [String] { ManifestKeys.known("sync") }
 }
 
 /// `router:`: limits on every tool call.
@@ -108,7 +106,7 @@ public struct RouterSettings: Codable, Sendable {
     public var maxConcurrent = 16
     /// Arguments recorded in traces are cut to this many bytes of JSON.
     public var maxTraceArgumentBytes = 4096
-    static let keys = ["timeout", "max_concurrent", "max_trace_argument_bytes"]
+    static var keys: [String] { ManifestKeys.known("router") }
 }
 
 /// `mcp:`: the MCP stdio front (`agenthub mcp`).
@@ -117,7 +115,7 @@ public struct MCPSettings: Codable, Sendable {
     public var maxMessageBytes = 16 << 20
     /// Items per page of `tools/list`, `resources/list` and `prompts/list`.
     public var pageSize = 100
-    static let keys = ["max_message_bytes", "page_size"]
+    static var keys: [String] { ManifestKeys.known("mcp") }
 }
 
 /// One entry of `sources:`.
@@ -128,7 +126,7 @@ public struct SourceConfig: Codable, Sendable {
     }
     public enum GitRef: Codable, Sendable, Equatable {
         case branch(String), tag(String), semver(String), commit(String)
-        static let keys = ["branch", "tag", "semver", "commit"]
+        static var keys: [String] { ManifestKeys.known("sources[].ref") }
     }
 
     public var name: String
@@ -158,9 +156,7 @@ public struct SourceConfig: Codable, Sendable {
     /// Keep serving what the source has, but do not sync it.
     public var suspend = false
     public var position: SourceLocation
-    static let keys = ["name", "path", "git", "ref", "paths", "interval", "timeout", "include_hidden",
-                       "max_depth", "max_dirs", "max_vanished", "token_env", "token_file", "username", "ssh_key",
-                       "known_hosts", "strict_host_keys", "ca_file", "suspend"]
+    static var keys: [String] { ManifestKeys.known("sources[]") }
 }
 
 /// A decision of the policy engine.
@@ -213,7 +209,7 @@ public struct PolicyConfig: Codable, Sendable {
     public var clientGrants: ApprovalScope = .call
     /// How many requests one agent may have pending at once; more are refused until some end.
     public var maxPending = 20
-    static let keys = ["mode", "default", "rules", "risk", "approval_timeout", "grant_duration", "approvers", "client_grants", "max_pending"]
+    static var keys: [String] { ManifestKeys.known("policy") }
 }
 
 /// One entry of `roles:`.
@@ -229,7 +225,7 @@ public struct RoleConfig: Codable, Sendable {
     public var skills: [String] = []
     public var skillLocations: [SourceLocation] = []
     public var location: SourceLocation
-    static let keys = ["description", "allow", "ask", "deny", "skills"]
+    static var keys: [String] { ManifestKeys.known("roles.*") }
 }
 
 /// One entry of `groups:`: roles that share a blackboard.
@@ -246,7 +242,7 @@ public struct GroupConfig: Codable, Sendable {
     /// The allow/ask/deny entries as rules, one per pattern, each with where it was written.
     public var rules: [PolicyConfig.Rule] = []
     public var location: SourceLocation
-    static let keys = ["members", "lead", "allow", "ask", "deny"]
+    static var keys: [String] { ManifestKeys.known("groups.*") }
 }
 
 /// One entry of `agents:`: an identity an HTTP client proves with a key.
@@ -261,5 +257,5 @@ public struct AgentConfig: Codable, Sendable {
     public var location: SourceLocation
     public var roleLocation: SourceLocation?
     public var groupLocation: SourceLocation?
-    static let keys = ["role", "group", "key_env", "admin"]
+    static var keys: [String] { ManifestKeys.known("agents.*") }
 }

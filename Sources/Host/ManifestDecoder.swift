@@ -37,48 +37,14 @@ struct ManifestDecoder {
     func host(_ node: Node) -> HostSettings {
         var h = HostSettings()
         guard let map = r.mapping(node, "host", known: HostSettings.keys) else { return h }
-        if let v = r.string(map["database"], "host.database", expand: true) {
-            let name = PathText.lastComponent(v)
-            if v.isEmpty || v.hasSuffix("/") || name == "." || name == ".." || v.utf8.contains(0) {
-                r.error(map["database"], "host.database must name a file, found '\(v)'")
-            } else { h.database = v }
-        }
-        if let v = r.string(map["cache"], "host.cache", expand: true) {
-            if v.isEmpty || v.utf8.contains(0) { r.error(map["cache"], "host.cache must name a folder, found '\(v)'") } else { h.cache = v }
-        }
-        if let node = map["http"], let v = r.string(node, "host.http") {
-            let parts = v.split(separator: ":")
-            if parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) { h.http = v } else {
-                r.error(node, "host.http must be HOST:PORT (like 127.0.0.1:8080), found '\(v)'")
-            }
-        }
-        if let node = map["log_level"], let v = r.string(node, "host.log_level") {
-            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-            if levels.contains(v) { h.logLevel = v } else {
-                r.error(node, "host.log_level must be one of \(levels.joined(separator: ", ")), found '\(v)'")
-            }
-        }
+        ManifestKeys.host.decode(map, r, into: &h)
         return h
     }
 
     func http(_ node: Node) -> HTTPSettings {
         var s = HTTPSettings()
         guard let map = r.mapping(node, "http", known: HTTPSettings.keys) else { return s }
-        if let v = r.int(map["max_body_bytes"], "http.max_body_bytes", range: 1024...(1 << 30)) { s.maxBodyBytes = v }
-        if let v = r.double(map["rate_limit"], "http.rate_limit", range: 0.1...1_000_000) { s.rateLimit = v }
-        if let v = r.int(map["rate_burst"], "http.rate_burst", range: 1...1_000_000) { s.rateBurst = v }
-        if let v = r.int(map["max_streams"], "http.max_streams", range: 0...100_000) { s.maxStreams = v }
-        if let v = r.int(map["max_sessions"], "http.max_sessions", range: 0...1_000_000) { s.maxSessions = v }
-        if let v = r.int(map["max_streams_per_agent"], "http.max_streams_per_agent", range: 0...100_000) { s.maxStreamsPerAgent = v }
-        if let v = r.int(map["max_sessions_per_agent"], "http.max_sessions_per_agent", range: 0...1_000_000) { s.maxSessionsPerAgent = v }
-        if let v = r.duration(map["session_idle"], "http.session_idle") { s.sessionIdle = v }
-        if let v = r.duration(map["idle_timeout"], "http.idle_timeout") { s.idleTimeout = v }
-        if let v = r.duration(map["keep_alive"], "http.keep_alive") { s.keepAlive = v }
-        if let v = r.double(map["ingest_rate"], "http.ingest_rate", range: 0.1...1_000_000) { s.ingestRate = v }
-        if let v = r.int(map["ingest_burst"], "http.ingest_burst", range: 1...1_000_000) { s.ingestBurst = v }
-        if let v = r.duration(map["request_timeout"], "http.request_timeout") { s.requestTimeout = v }
-        if let v = r.int(map["max_connections_per_address"], "http.max_connections_per_address", range: 1...1_000_000) { s.maxConnectionsPerAddress = v }
-        if let v = r.bool(map["metrics_tool_names"], "http.metrics_tool_names") { s.metricsToolNames = v }
+        ManifestKeys.http.decode(map, r, into: &s)
         for (origin, item) in r.stringList(map["allowed_origins"], "http.allowed_origins") {
             if origin.hasPrefix("http://") || origin.hasPrefix("https://") { s.allowedOrigins.append(origin) } else {
                 r.error(item, "http.allowed_origins: an origin is scheme://host[:port] (like https://console.example.com), found '\(origin)'")
@@ -90,35 +56,26 @@ struct ManifestDecoder {
     func sync(_ node: Node) -> SyncSettings {
         var s = SyncSettings()
         guard let map = r.mapping(node, "sync", known: SyncSettings.keys) else { return s }
-        if let v = r.duration(map["interval"], "sync.interval") { s.interval = v }
-        if let v = r.duration(map["timeout"], "sync.timeout") { s.timeout = v }
-        if let v = r.int(map["max_concurrent"], "sync.max_concurrent", range: 1...64) { s.maxConcurrent = v }
-        if let v = r.double(map["jitter"], "sync.jitter", range: 0...1) { s.jitter = v }
-        if let v = r.double(map["max_vanished"], "sync.max_vanished", range: 0...1) { s.maxVanished = v }
-        if let v = r.duration(map["backoff"], "sync.backoff") { s.backoff = v }
-        if let v = r.duration(map["max_backoff"], "sync.max_backoff") { s.maxBackoff = v }
+        ManifestKeys.sync.decode(map, r, into: &s)
         return s
     }
 
     func router(_ node: Node) -> RouterSettings {
         var s = RouterSettings()
         guard let map = r.mapping(node, "router", known: RouterSettings.keys) else { return s }
-        if let v = r.duration(map["timeout"], "router.timeout") { s.timeout = v }
-        if let v = r.int(map["max_concurrent"], "router.max_concurrent", range: 1...4096) { s.maxConcurrent = v }
-        if let v = r.int(map["max_trace_argument_bytes"], "router.max_trace_argument_bytes", range: 0...1 << 20) { s.maxTraceArgumentBytes = v }
+        ManifestKeys.router.decode(map, r, into: &s)
         return s
     }
 
     func mcp(_ node: Node) -> MCPSettings {
         var s = MCPSettings()
         guard let map = r.mapping(node, "mcp", known: MCPSettings.keys) else { return s }
-        if let v = r.int(map["max_message_bytes"], "mcp.max_message_bytes", range: 1024...(1 << 30)) { s.maxMessageBytes = v }
-        if let v = r.int(map["page_size"], "mcp.page_size", range: 1...1000) { s.pageSize = v }
+        ManifestKeys.mcp.decode(map, r, into: &s)
         return s
     }
 
     func source(_ node: Node, _ path: String) -> SourceConfig? {
-        guard let map = r.mapping(node, path, known: SourceConfig.keys, required: ["name"]) else { return nil }
+        guard let map = r.mapping(node, path, known: SourceConfig.keys, required: ManifestKeys.required("sources[]")) else { return nil }
         let name = r.string(map["name"], "\(path).name")
         let label = name.map { "sources.\($0)" } ?? path
         if let name, let n = map["name"], !Names.isSourceName(name) {
@@ -220,13 +177,7 @@ struct ManifestDecoder {
     func policy(_ node: Node) -> PolicyConfig {
         var p = PolicyConfig()
         guard let map = r.mapping(node, "policy", known: PolicyConfig.keys) else { return p }
-        if let v = r.choice(map["mode"], "policy.mode", PolicyConfig.Mode.self) { p.mode = v }
-        if let v = r.choice(map["default"], "policy.default", PolicyDecision.self) { p.default = v }
-        if let v = r.duration(map["approval_timeout"], "policy.approval_timeout") { p.approvalTimeout = v }
-        if let v = r.duration(map["grant_duration"], "policy.grant_duration") { p.grantDuration = v }
-        if let v = r.choice(map["approvers"], "policy.approvers", ApprovalApprovers.self) { p.approvers = v }
-        if let v = r.choice(map["client_grants"], "policy.client_grants", ApprovalScope.self) { p.clientGrants = v }
-        if let v = r.int(map["max_pending"], "policy.max_pending", range: 1...10_000) { p.maxPending = v }
+        ManifestKeys.policy.decode(map, r, into: &p)
         if let rules = map["rules"] {
             guard case .sequence(let items) = rules else {
                 r.error(rules, "policy.rules must be a list, found \(r.describe(rules))")
@@ -235,7 +186,7 @@ struct ManifestDecoder {
             for (index, item) in items.enumerated() {
                 let path = "policy.rules[\(index)]"
                 let askKeys = ["approvers", "client_grants"]
-                guard let rule = r.mapping(item, path, known: PolicyDecision.allCases.map(\.rawValue) + askKeys) else { continue }
+                guard let rule = r.mapping(item, path, known: ManifestKeys.known("policy.rules[]")) else { continue }
                 let words = rule.keys.filter { PolicyDecision(rawValue: $0) != nil }
                 guard words.count == 1, let word = words.first, let decision = PolicyDecision(rawValue: word), let list = rule[word] else {
                     r.error(item, "\(path) must have exactly one of allow, ask or deny")
@@ -289,7 +240,7 @@ struct ManifestDecoder {
     func group(_ name: String, _ key: Node, _ node: Node) -> GroupConfig? {
         if !Names.isIdentifier(name) { r.error(key, "group name '\(name)' must be letters, digits, '_' or '-'") }
         var group = GroupConfig(name: name, location: ManifestReader.location(key))
-        guard let map = r.mapping(node, "groups.\(name)", known: GroupConfig.keys, required: ["members"]) else { return group }
+        guard let map = r.mapping(node, "groups.\(name)", known: GroupConfig.keys, required: ManifestKeys.required("groups.*")) else { return group }
         let members = r.stringList(map["members"], "groups.\(name).members")
         group.members = members.map(\.0)
         group.memberLocations = members.map { ManifestReader.location($0.1) }
@@ -300,7 +251,7 @@ struct ManifestDecoder {
     }
 
     func agent(_ name: String, _ key: Node, _ node: Node) -> AgentConfig? {
-        guard let map = r.mapping(node, "agents.\(name)", known: AgentConfig.keys, required: ["role"]),
+        guard let map = r.mapping(node, "agents.\(name)", known: AgentConfig.keys, required: ManifestKeys.required("agents.*")),
               let role = r.string(map["role"], "agents.\(name).role") else { return nil }
         var agent = AgentConfig(name: name, role: role, location: ManifestReader.location(key))
         agent.roleLocation = map["role"].map { ManifestReader.location($0) }

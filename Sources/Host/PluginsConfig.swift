@@ -5,7 +5,7 @@ public struct PluginsConfig: Codable, Sendable {
     public var export: ExportPluginConfig?
     public var skills: SkillsPluginConfig?
     public var mcp: MCPPluginConfig?
-    static let keys = ["file", "memory", "export", "skills", "mcp"]
+    static var keys: [String] { ManifestKeys.known("plugins") }
 }
 
 /// `plugins.file`: `read_file` and `list_files` never leave `roots`.
@@ -16,7 +16,7 @@ public struct FilePluginConfig: Codable, Sendable {
     public var maxBytes = 1 << 20
     /// Hard links are read in every root.
     public var allowHardLinks = false
-    static let keys = ["roots", "max_bytes", "allow_hard_links"]
+    static var keys: [String] { ManifestKeys.known("plugins.file") }
 }
 
 /// `plugins.memory`: ranking weights (relevance, importance, recency) and limits.
@@ -26,16 +26,16 @@ public struct MemoryPluginConfig: Codable, Sendable {
     public var recencyWeight = 0.1
     public var recencyHalfLife = ManifestDuration(seconds: 7 * 86400, text: "7d")
     public var maxTextBytes = 64 * 1024
-    static let keys = ["relevance_weight", "importance_weight", "recency_weight", "recency_half_life", "max_text_bytes"]
+    static var keys: [String] { ManifestKeys.known("plugins.memory") }
 }
 
 public struct ExportPluginConfig: Codable, Sendable {
     public var maxLimit = 5000
-    static let keys = ["max_limit"]
+    static var keys: [String] { ManifestKeys.known("plugins.export") }
 }
 
 public struct SkillsPluginConfig: Codable, Sendable {
-    static let keys: [String] = []
+    static var keys: [String] { ManifestKeys.known("plugins.skills") }
 }
 
 /// `plugins.mcp`: downstream MCP servers bridged over stdio.
@@ -51,7 +51,7 @@ public struct MCPPluginConfig: Codable, Sendable {
     public var failedRetry = ManifestDuration(seconds: 300, text: "5m")
     /// A server that ran this long before it ended starts its restart count afresh.
     public var stableAfter = ManifestDuration(seconds: 60, text: "60s")
-    static let keys = ["servers", "startup_wait", "restart_delay", "max_restart_delay", "max_restarts", "failed_retry", "stable_after"]
+    static var keys: [String] { ManifestKeys.known("plugins.mcp") }
 }
 
 /// One bridged server. Its tools appear as `<name>__<tool>`.
@@ -76,7 +76,7 @@ public struct MCPServerConfig: Codable, Sendable {
     public var location: SourceLocation
     /// Where `command` was written (what `agenthub check` points at when it cannot run).
     public var commandLocation: SourceLocation?
-    static let keys = ["command", "args", "env", "cwd", "risk", "tools", "timeout", "start_timeout", "pin"]
+    static var keys: [String] { ManifestKeys.known("plugins.mcp.servers.*") }
 
     /// The separator between server and tool in a bridged tool name.
     public static let separator = "__"

@@ -12,8 +12,7 @@ struct PluginsDecoder {
         if let node = map["memory"] { p.memory = memory(node) }
         if let node = map["export"] {
             var e = ExportPluginConfig()
-            if let m = section(node, "plugins.export", ExportPluginConfig.keys),
-               let v = r.int(m["max_limit"], "plugins.export.max_limit", range: 1...100_000) { e.maxLimit = v }
+            if let m = section(node, "plugins.export", ExportPluginConfig.keys) { ManifestKeys.export.decode(m, r, into: &e) }
             p.export = e
         }
         if let node = map["skills"] {
@@ -67,31 +66,21 @@ struct PluginsDecoder {
             f.roots.append(root)
             if allowsHardLinks { f.hardLinkRoots.append(root) }
         }
-        if let v = r.int(map["max_bytes"], "plugins.file.max_bytes", range: 1...(1 << 30)) { f.maxBytes = v }
-        if let v = r.bool(map["allow_hard_links"], "plugins.file.allow_hard_links") { f.allowHardLinks = v }
+        ManifestKeys.file.decode(map, r, into: &f)
         return f
     }
 
     func memory(_ node: Node) -> MemoryPluginConfig {
         var m = MemoryPluginConfig()
         guard let map = section(node, "plugins.memory", MemoryPluginConfig.keys) else { return m }
-        if let v = r.double(map["relevance_weight"], "plugins.memory.relevance_weight", range: 0...1) { m.relevanceWeight = v }
-        if let v = r.double(map["importance_weight"], "plugins.memory.importance_weight", range: 0...1) { m.importanceWeight = v }
-        if let v = r.double(map["recency_weight"], "plugins.memory.recency_weight", range: 0...1) { m.recencyWeight = v }
-        if let v = r.duration(map["recency_half_life"], "plugins.memory.recency_half_life") { m.recencyHalfLife = v }
-        if let v = r.int(map["max_text_bytes"], "plugins.memory.max_text_bytes", range: 1...(16 << 20)) { m.maxTextBytes = v }
+        ManifestKeys.memory.decode(map, r, into: &m)
         return m
     }
 
     func mcp(_ node: Node) -> MCPPluginConfig {
         var c = MCPPluginConfig()
         guard let map = section(node, "plugins.mcp", MCPPluginConfig.keys) else { return c }
-        if let v = r.duration(map["startup_wait"], "plugins.mcp.startup_wait") { c.startupWait = v }
-        if let v = r.duration(map["restart_delay"], "plugins.mcp.restart_delay") { c.restartDelay = v }
-        if let v = r.duration(map["max_restart_delay"], "plugins.mcp.max_restart_delay") { c.maxRestartDelay = v }
-        if let v = r.int(map["max_restarts"], "plugins.mcp.max_restarts", range: 0...1000) { c.maxRestarts = v }
-        if let v = r.duration(map["failed_retry"], "plugins.mcp.failed_retry") { c.failedRetry = v }
-        if let v = r.duration(map["stable_after"], "plugins.mcp.stable_after") { c.stableAfter = v }
+        ManifestKeys.bridge.decode(map, r, into: &c)
         guard let servers = map["servers"] else { return c }
         for (name, key, value) in r.namedEntries(servers, "plugins.mcp.servers") {
             let path = "plugins.mcp.servers.\(name)"
@@ -102,7 +91,7 @@ struct PluginsDecoder {
             if prefix >= MCPServerConfig.maxToolNameLength {
                 r.error(key, "server name '\(name)' is \(name.count) characters: every bridged tool name '\(name)__<tool>' would exceed \(MCPServerConfig.maxToolNameLength) characters")
             }
-            guard let m = r.mapping(value, path, known: MCPServerConfig.keys, required: ["command"]),
+            guard let m = r.mapping(value, path, known: MCPServerConfig.keys, required: ManifestKeys.required("plugins.mcp.servers.*")),
                   let command = r.string(m["command"], "\(path).command", expand: true) else { continue }
             var server = MCPServerConfig(name: name, command: command, location: ManifestReader.location(key))
             server.commandLocation = ManifestReader.location(m["command"])

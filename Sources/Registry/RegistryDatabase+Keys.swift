@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import GRDB
 
@@ -35,6 +36,9 @@ public struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Table
 }
 
 extension RegistryDatabase {
+    /// Moved by every key created or revoked, in any process: hosts drop the keys they checked.
+    public var keysChanged: StampFile { StampFile(named: "keys-changed", besideDatabase: path) }
+
     /// Stores a new key's hash.
     public func insertAPIKey(_ record: APIKeyRecord, hash: Data) throws(RegistryError) {
         try write("storing API key \(record.id)") { db in
@@ -42,6 +46,7 @@ extension RegistryDatabase {
                 INSERT INTO api_keys (id, hash, agent, label, hint, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [record.id, hash, record.agent, record.label, record.hint, record.createdAt, record.expiresAt])
         }
+        keysChanged.touch()
     }
 
     /// The key whose hash this is (one indexed lookup), revoked or not.
@@ -63,7 +68,8 @@ extension RegistryDatabase {
 
     /// Revokes a key by id (or by its hint). Returns the key as it now is, nil when no key matches.
     public func revokeAPIKey(_ idOrHint: String, at now: Date = Date()) throws(RegistryError) -> APIKeyRecord? {
-        try write("revoking API key \(idOrHint)") { db in
+        defer { keysChanged.touch() }
+        return try write("revoking API key \(idOrHint)") { db in
             guard let key = try APIKeyRecord.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ? OR hint = ?", arguments: [idOrHint, idOrHint]) else {
                 return nil
             }

@@ -175,18 +175,3 @@ extension RegistryDatabase {
         }
     }
 }
-
-extension RegistryDatabase {
-    /// A cheap stamp that changes whenever a publish adds, changes or removes a skill or a source
-    /// changes state: what a long-running front polls to notice another process's sync.
-    public func skillsStamp() throws(RegistryError) -> String {
-        try read("reading the skills stamp") { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM skills) AS n, (SELECT max(updated_at) FROM skills) AS u,
-                       (SELECT max(deleted_at) FROM skills) AS d,
-                       (SELECT group_concat(name || ':' || status || ':' || coalesce(revision, ''), ',') FROM sources) AS s
-                """)
-            return ["n", "u", "d", "s"].map { (row?[$0] as DatabaseValue?)?.description ?? "" }.joined(separator: "|")
-        }
-    }
-}

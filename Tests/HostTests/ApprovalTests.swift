@@ -78,6 +78,23 @@ func approve(_ scope: ApprovalScope = .call, by: String = "cli:ops") -> Approval
         }
     }
 
+    @Test func anAnswerThatComesBeforeTheCallStartsToWaitIsSeenAtOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            let (router, registry, _) = try approvalRouter(dir)
+            // Another process answers between the request being stored and the call starting to
+            // wait: no in-process signal fires, and the mark has already moved when the waiter looks.
+            let outcome = LockedValue<ToolCallOutcome?>(nil)
+            let finished = await finishes(within: .seconds(20)) {
+                let ended = await router.call("approve_me", arguments: nil, caller: worker, session: "early", approval: .wait(announce: { prompt in
+                    _ = try? registry.decideApproval(prompt.id, approve(), grantId: "grt_early")
+                }))
+                outcome.value = ended
+            }
+            #expect(finished, "the call kept waiting for an answer it already had (the desk's clock never reaches the expiry)")
+            #expect(outcome.value?.status == .succeeded)
+        }
+    }
+
     @Test func aDeniedCallEndsWithAnErrorThatSaysWhoDeniedItAndWhy() async throws {
         try await withTemporaryDirectory { dir in
             let (router, registry, desk) = try approvalRouter(dir)

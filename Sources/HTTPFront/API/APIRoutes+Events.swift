@@ -7,8 +7,6 @@ import Hummingbird
 extension HTTPAPI {
     static var reportedTypes: [String] { EventLog.reportedTypes }
     static var agentStates: [String] { EventLog.agentStates }
-    /// How often an idle event stream reads the store for events other processes recorded.
-    static let storePoll: Duration = .seconds(1)
 
     /// `GET /v1/events`, `GET /v1/events/stream` (SSE), `POST /v1/events` (ingest), `GET /v1/agents`.
     /// The trace store is the event log: a key sees its own agent's events, an admin every agent's.
@@ -100,6 +98,8 @@ extension HTTPAPI {
         let signal = self.state.parts.recorder.stored
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration
         let api = self
+        // How often an idle stream reads the log again for events other processes recorded.
+        let recheck = changes.recheck(.events)
         let start = query
         let body = ResponseBody { writer in
             defer { slot.release() }
@@ -112,7 +112,7 @@ extension HTTPAPI {
                 let page = try await api.events.page(query)
                 // The key is checked again before every page and each idle second: a revoked key's
                 // stream ends with a final `end` event that says why, and delivers nothing after it.
-                if !page.isEmpty || ContinuousClock.now - checkedAt >= Self.storePoll {
+                if !page.isEmpty || ContinuousClock.now - checkedAt >= recheck {
                     checkedAt = ContinuousClock.now
                     if let reason = who.recheck() {
                         let end: JSONValue = ["reason": .string(reason)]
@@ -133,7 +133,7 @@ extension HTTPAPI {
                 }
                 // The recorder's signal wakes the stream for this process's events; another process's
                 // (an `agenthub mcp` beside this host) are found by reading the store again each second.
-                await signal.wait(since: generation, timeout: min(keepAlive, Self.storePoll))
+                await signal.wait(since: generation, timeout: min(keepAlive, recheck))
                 if signal.generation == generation, !api.isStopping, ContinuousClock.now - quietSince >= keepAlive {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     quietSince = ContinuousClock.now

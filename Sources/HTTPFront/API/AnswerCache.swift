@@ -1,8 +1,9 @@
 import Base
+import Core
 import Foundation
 
-/// Answers of the skill routes, kept until the registry's skills change (`skills-changed`, touched by
-/// every publish in any process) or the manifest does (the revision is part of each key): a search
+/// Answers of the skill routes, kept until the registry's skills change (the change feed's `skills`
+/// mark, moved by every publish in any process) or the manifest does (the revision is part of each key): a search
 /// asked again costs a `stat` and a lookup, not a full-text query.
 final class AnswerCache: Sendable {
     struct Answer: Sendable {
@@ -10,17 +11,17 @@ final class AnswerCache: Sendable {
         var etag: String
     }
 
-    let stamp: StampFile
+    let feed: any ChangeFeed
     let capacity: Int
     private let state = LockedValue<(stamp: String, answers: [String: Answer])>(("", [:]))
 
-    init(stamp: StampFile, capacity: Int = 2048) {
-        self.stamp = stamp
+    init(feed: any ChangeFeed, capacity: Int = 2048) {
+        self.feed = feed
         self.capacity = capacity
     }
 
     /// The stamp as of now: read it before computing an answer, and store the answer under it.
-    var current: String { stamp.current }
+    var current: String { feed.mark(.skills) }
 
     func lookup(_ key: String, stamp current: String) -> Answer? {
         state.mutate { state in

@@ -41,7 +41,7 @@ final class HTTPAPI: Sendable {
         self.listen = LockedValue(listen)
         self.logger = logger
         sessions = MCPSessions(state: runtime.state, logger: logger)
-        answers = AnswerCache(stamp: runtime.state.registry.skillsChanged)
+        answers = AnswerCache(feed: runtime.state.registry.changes)
     }
 
     var state: HostState { runtime.state }
@@ -64,6 +64,8 @@ final class HTTPAPI: Sendable {
     var events: EventLog { EventLog(store: runtime.state.registry) }
     /// The processes on this registry (who holds a port, who else serves).
     var hosts: HostDirectory { HostDirectory(store: runtime.state.registry, isRunning: ProcessIdentity.isRunning) }
+    /// What changed in the store, as every process sees it.
+    var changes: any ChangeFeed { runtime.state.registry.changes }
     /// Approval requests and grants: listing, answering, revoking.
     var desk: ApprovalDesk { runtime.state.parts.approvals }
 

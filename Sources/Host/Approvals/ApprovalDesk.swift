@@ -11,8 +11,8 @@ import Registry
 /// sees and answers the same ones; an answer is one conditional UPDATE, so the first wins.
 ///
 /// A waiting call wakes when this process answers (the in-process signal), when another process
-/// answers (the `approvals-changed` stamp beside the database, checked with one `stat` each `poll`),
-/// or when its request expires by the desk's clock.
+/// answers (the change feed's `approvals` mark, read every `poll`), or when its request expires by
+/// the desk's clock.
 public final class ApprovalDesk: Sendable {
     public let registry: RegistryDatabase
     /// The requests and grants as stored: what the fronts list, through the desk.
@@ -21,25 +21,25 @@ public final class ApprovalDesk: Sendable {
     /// The process whose calls wait here (`pid@ticks`): a retry after a restart adopts requests of
     /// processes that are gone.
     public let hostId: String
-    /// Moved by the registry on every request opened or ended and every grant made or revoked, in any process.
-    public let stamp: StampFile
+    /// Its `approvals` mark moves on every request opened or ended and every grant made or revoked, in any process.
+    public let changes: any ChangeFeed
     /// Fired when this process changes a request.
     public let changed = ChangeSignal()
     let poll: Duration
     let now: @Sendable () -> Date
     let logger: Logger
     private let stopping = LockedValue(false)
-    /// Grant lookups as of a stamp: what `activeGrant` answered (nil: no grant) per caller, tool and rule.
+    /// Grant lookups as of an `approvals` mark: what `activeGrant` answered (nil: no grant) per caller, tool and rule.
     private let grants = LockedValue<(stamp: String, answers: [String: ApprovalGrantRecord?])>(("", [:]))
 
     public init(registry: RegistryDatabase, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
-                poll: Duration = .milliseconds(200), now: @escaping @Sendable () -> Date = { Date() }) {
+                poll: Duration? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.registry = registry
         self.book = ApprovalBook(store: registry)
         self.recorder = recorder
         self.hostId = hostId
-        self.stamp = registry.approvalsChanged
-        self.poll = poll
+        self.changes = registry.changes
+        self.poll = poll ?? changes.recheck(.approvals)
         self.now = now
         self.logger = logger
     }
@@ -56,11 +56,11 @@ public final class ApprovalDesk: Sendable {
     // MARK: Requests
 
     /// The grant that lets this call run without asking, if any. Answers are cached until the
-    /// `approvals-changed` stamp moves (every grant made or revoked, in any process, moves it), so
-    /// a call under a grant costs one `stat`, not a registry read.
+    /// `approvals` mark moves (every grant made or revoked, in any process, moves it), so
+    /// a call under a grant costs one mark read (a `stat`), not a registry read.
     func activeGrant(tool: String, agent: String, session: String, ruleKey: String) async -> ApprovalGrantRecord? {
         let key = "\(agent)\u{1}\(tool)\u{1}\(session)\u{1}\(ruleKey)", at = now()
-        let stampNow = stamp.current
+        let stampNow = changes.mark(.approvals)
         let cached = grants.mutate { cache -> ApprovalGrantRecord?? in
             if cache.stamp != stampNow { cache = (stampNow, [:]) }
             return cache.answers[key]
@@ -124,9 +124,11 @@ public final class ApprovalDesk: Sendable {
             }
         }
         defer { asking?.cancel() }
-        var seenStamp = stamp.current
+        var seenStamp = changes.mark(.approvals)
         var latest = record
-        var mustRead = false
+        // Read once before the first wait: an answer that came between storing the request and
+        // now (another process's, or this one's before the waiter looked) moved no mark it would see.
+        var mustRead = true
         while true {
             let generation = changed.generation
             if mustRead {
@@ -149,7 +151,7 @@ public final class ApprovalDesk: Sendable {
             }
             let remaining = Duration.seconds(latest.expiresAt.timeIntervalSince(at))
             await changed.wait(since: generation, timeout: min(poll, remaining))
-            let stampNow = stamp.current
+            let stampNow = changes.mark(.approvals)
             if changed.generation != generation || stampNow != seenStamp || now() >= latest.expiresAt || Task.isCancelled {
                 seenStamp = stampNow
                 mustRead = true

@@ -1,4 +1,5 @@
 import Crypto
+import Core
 import Foundation
 import Registry
 
@@ -20,7 +21,7 @@ public struct APIKeys: Sendable {
     public init(registry: RegistryDatabase, pepper: Data) {
         self.registry = registry
         self.pepper = pepper
-        cache = KeyCache(databasePath: registry.path)
+        cache = KeyCache(feed: registry.changes)
     }
 
     /// The keys of the registry `context` opens, with the pepper next to it (or from the environment).
@@ -50,7 +51,6 @@ public struct APIKeys: Sendable {
         let record = APIKeyRecord(id: id, agent: agent, label: label, hint: String(key.prefix(Self.prefix.count + 6)) + "…",
                                   createdAt: now, expiresAt: expiresIn.map { now.addingTimeInterval($0) })
         do { try registry.insertAPIKey(record, hash: hash(key)) } catch { throw HostError(.keys, error.message) }
-        cache.touch()
         return (key, record)
     }
 
@@ -63,7 +63,6 @@ public struct APIKeys: Sendable {
         let record: APIKeyRecord?
         do { record = try registry.revokeAPIKey(idOrHint) } catch { throw HostError(.keys, error.message) }
         guard let record else { throw HostError(.keys, "no API key '\(idOrHint)' (agenthub keys list shows their ids)") }
-        cache.touch()
         return record
     }
 

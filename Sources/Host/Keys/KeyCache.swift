@@ -1,31 +1,32 @@
 import Base
 import Foundation
+import Core
 import Registry
 
-/// Checked keys, kept so a request costs one hash and one `stat` instead of a registry read. Exact
-/// for every change `agenthub keys` makes: `create` and `revoke` rewrite a stamp file next to the
-/// database (`keys-changed`), and a changed stamp empties the cache before the next check. Entries
-/// also age out after `maxAge`, for a registry changed by other means (a restored backup).
+/// Checked keys, kept so a request costs one hash and one mark read (a `stat`) instead of a registry
+/// read. Exact for every change `agenthub keys` makes: the registry moves the `keys` mark of its
+/// change feed on every key created or revoked, and a moved mark empties the cache before the next
+/// check. Entries also age out after `maxAge`, for a registry changed by other means (a restored backup).
 final class KeyCache: Sendable {
     private struct Entry: Sendable {
         var record: APIKeyRecord
         var at: ContinuousClock.Instant
     }
 
-    let stamp: StampFile
+    let feed: any ChangeFeed
     let maxAge: Duration
     let capacity: Int
     private let state = LockedValue<(stamp: String, entries: [Data: Entry])>(("", [:]))
 
-    init(databasePath: String, maxAge: Duration = .seconds(5), capacity: Int = 10_000) {
-        stamp = StampFile(named: "keys-changed", besideDatabase: databasePath)
+    init(feed: any ChangeFeed, maxAge: Duration = .seconds(5), capacity: Int = 10_000) {
+        self.feed = feed
         self.maxAge = maxAge
         self.capacity = capacity
     }
 
     /// The cached record for a key hash, if fresh.
     func lookup(_ digest: Data, now: ContinuousClock.Instant = .now) -> APIKeyRecord? {
-        let current = stamp.current
+        let current = feed.mark(.keys)
         return state.mutate { state in
             if state.stamp != current {
                 state = (current, [:])
@@ -44,7 +45,4 @@ final class KeyCache: Sendable {
             state.entries[digest] = Entry(record: record, at: now)
         }
     }
-
-    /// Tells every host on this registry that keys changed (after `create` and `revoke`).
-    func touch() { stamp.touch() }
 }

@@ -1,6 +1,7 @@
 import Base
 import Registry
 import Dispatch
+import Core
 import Foundation
 import Logging
 import Plugins
@@ -63,11 +64,12 @@ public enum MCPStdio {
         attach(server)
         let poller = options.skillsPoll.map { interval in
             Task {
-                var stamp = try? registry.skillsStamp()
+                let changes = registry.changes
+                var mark = changes.mark(.skills)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
-                    let now = try? registry.skillsStamp()
-                    if now != stamp { stamp = now; server.listsMayHaveChanged() }
+                    let now = changes.mark(.skills)
+                    if now != mark { mark = now; server.listsMayHaveChanged() }
                     server.current.host.router.refresh()  // a tool definition accepted by `agenthub tools accept`
                 }
             }
