@@ -16,10 +16,10 @@ struct ManifestDecoder {
                 r.error(v, "version \(version) is not supported; this host reads version 1")
             }
         }
-        if let node = top["host"] { m.host = host(node) }
-        if let node = top["sync"] { m.sync = sync(node) }
-        if let node = top["router"] { m.router = router(node) }
-        if let node = top["mcp"] { m.mcp = mcp(node) }
+        if let node = top["host"] { m.host = settings(node, ManifestKeys.host).value }
+        if let node = top["sync"] { m.sync = settings(node, ManifestKeys.sync).value }
+        if let node = top["router"] { m.router = settings(node, ManifestKeys.router).value }
+        if let node = top["mcp"] { m.mcp = settings(node, ManifestKeys.mcp).value }
         if let node = top["http"] { m.http = http(node) }
         if let node = top["sources"] {
             if case .sequence(let items) = node {
@@ -34,43 +34,22 @@ struct ManifestDecoder {
         return m
     }
 
-    func host(_ node: Node) -> HostSettings {
-        var h = HostSettings()
-        guard let map = r.mapping(node, "host", known: HostSettings.keys) else { return h }
-        ManifestKeys.host.decode(map, r, into: &h)
-        return h
+    /// A settings section read through its table: the values, and the mapping for keys read by hand.
+    func settings<Root>(_ node: Node, _ table: SettingsSection<Root>) -> (value: Root, map: [String: Node]?) {
+        var value = table.defaults
+        guard let map = r.mapping(node, table.path, known: ManifestKeys.known(table.path)) else { return (value, nil) }
+        table.decode(map, r, into: &value)
+        return (value, map)
     }
 
     func http(_ node: Node) -> HTTPSettings {
-        var s = HTTPSettings()
-        guard let map = r.mapping(node, "http", known: HTTPSettings.keys) else { return s }
-        ManifestKeys.http.decode(map, r, into: &s)
-        for (origin, item) in r.stringList(map["allowed_origins"], "http.allowed_origins") {
+        let (read, map) = settings(node, ManifestKeys.http)
+        var s = read
+        for (origin, item) in r.stringList(map?["allowed_origins"], "http.allowed_origins") {
             if origin.hasPrefix("http://") || origin.hasPrefix("https://") { s.allowedOrigins.append(origin) } else {
                 r.error(item, "http.allowed_origins: an origin is scheme://host[:port] (like https://console.example.com), found '\(origin)'")
             }
         }
-        return s
-    }
-
-    func sync(_ node: Node) -> SyncSettings {
-        var s = SyncSettings()
-        guard let map = r.mapping(node, "sync", known: SyncSettings.keys) else { return s }
-        ManifestKeys.sync.decode(map, r, into: &s)
-        return s
-    }
-
-    func router(_ node: Node) -> RouterSettings {
-        var s = RouterSettings()
-        guard let map = r.mapping(node, "router", known: RouterSettings.keys) else { return s }
-        ManifestKeys.router.decode(map, r, into: &s)
-        return s
-    }
-
-    func mcp(_ node: Node) -> MCPSettings {
-        var s = MCPSettings()
-        guard let map = r.mapping(node, "mcp", known: MCPSettings.keys) else { return s }
-        ManifestKeys.mcp.decode(map, r, into: &s)
         return s
     }
 
@@ -175,9 +154,9 @@ struct ManifestDecoder {
     }
 
     func policy(_ node: Node) -> PolicyConfig {
-        var p = PolicyConfig()
-        guard let map = r.mapping(node, "policy", known: PolicyConfig.keys) else { return p }
-        ManifestKeys.policy.decode(map, r, into: &p)
+        let (read, mapping) = settings(node, ManifestKeys.policy)
+        var p = read
+        guard let map = mapping else { return p }
         if let rules = map["rules"] {
             guard case .sequence(let items) = rules else {
                 r.error(rules, "policy.rules must be a list, found \(r.describe(rules))")
