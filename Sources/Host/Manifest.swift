@@ -3,7 +3,7 @@ import Foundation
 import Registry
 
 /// `registry.yaml`, decoded and validated. Relative paths in it are relative to `directory`.
-public struct Manifest: Codable, Sendable {
+public struct Manifest: Sendable {
     public var version: Int = 1
     public var host = HostSettings()
     public var sync = SyncSettings()

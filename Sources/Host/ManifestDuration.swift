@@ -38,6 +38,20 @@ public struct ManifestDuration: Codable, Sendable, Hashable, CustomStringConvert
 
     public var description: String { text }
 
+    /// `seconds` as the manifest writes it: the largest unit that divides it (`7d`, `90s`, `500ms`).
+    public static func text(seconds: Double) -> String {
+        let milliseconds = Int64((seconds * 1000).rounded())
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where milliseconds >= size && milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
+
+    /// A Swift `Duration` as the manifest writes it.
+    public static func text(_ duration: Duration) -> String {
+        text(seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
     /// The longest duration a manifest may give (dates further out overflow what the registry stores).
     public static let maxSeconds = 365.0 * 86400
 }

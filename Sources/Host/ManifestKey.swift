@@ -102,6 +102,20 @@ struct Setting<Root>: Sendable {
                 value: { .string($0[keyPath: field].text) })
     }
 
+    /// A duration kept by its owner as a Swift `Duration` (a plugin's settings).
+    static func span(_ name: String, _ field: WritableKeyPath<Root, Duration> & Sendable, restartOnly: Bool = false, _ doc: String) -> Setting {
+        Setting(name: name, type: .duration, restartOnly: restartOnly, doc: doc,
+                read: { r, node, path, root in if let v = r.duration(node, path) { root[keyPath: field] = v.duration } },
+                value: { .string(ManifestDuration.text($0[keyPath: field])) })
+    }
+
+    /// A duration kept by its owner as seconds.
+    static func seconds(_ name: String, _ field: WritableKeyPath<Root, Double> & Sendable, restartOnly: Bool = false, _ doc: String) -> Setting {
+        Setting(name: name, type: .duration, restartOnly: restartOnly, doc: doc,
+                read: { r, node, path, root in if let v = r.duration(node, path) { root[keyPath: field] = v.seconds } },
+                value: { .string(ManifestDuration.text(seconds: $0[keyPath: field])) })
+    }
+
     static func boolean(_ name: String, _ field: WritableKeyPath<Root, Bool> & Sendable, restartOnly: Bool = false, _ doc: String) -> Setting {
         Setting(name: name, type: .boolean, restartOnly: restartOnly, doc: doc,
                 read: { r, node, path, root in if let v = r.bool(node, path) { root[keyPath: field] = v } },

@@ -1,4 +1,5 @@
 import Base
+import Plugins
 import Registry
 
 /// Every key of `registry.yaml`, in README order: the one table the decoder's known keys, the
@@ -102,30 +103,30 @@ public enum ManifestKeys {
         .integer("max_pending", \.maxPending, 1...10_000, "approval requests one agent may have pending at once; more calls are refused (`approval_limit`) until some end"),
     ])
 
-    static let file = SettingsSection("plugins.file", defaults: FilePluginConfig(), handRead: ["roots"], [
+    static let file = SettingsSection("plugins.file", defaults: FilePlugin.Settings(roots: []), handRead: ["roots"], [
         .integer("max_bytes", \.maxBytes, 1...(1 << 30), "the most one read returns or one write accepts"),
         .boolean("allow_hard_links", \.allowHardLinks, "read files with more than one link in every root (a hard link can reach a file outside a root)"),
     ])
 
-    static let memory = SettingsSection("plugins.memory", defaults: MemoryPluginConfig(), [
+    static let memory = SettingsSection("plugins.memory", defaults: MemoryPlugin.Settings(), [
         .number("relevance_weight", \.relevanceWeight, 0...1, "weight of text relevance in a search's ranking (see [Memory](#memory))"),
         .number("importance_weight", \.importanceWeight, 0...1, "weight of a memory's importance"),
         .number("recency_weight", \.recencyWeight, 0...1, "weight of how recent a memory is"),
-        .duration("recency_half_life", \.recencyHalfLife, "age at which recency counts half"),
+        .seconds("recency_half_life", \.recencyHalfLife, "age at which recency counts half"),
         .integer("max_text_bytes", \.maxTextBytes, 1...(16 << 20), "the longest memory text accepted"),
     ])
 
-    static let export = SettingsSection("plugins.export", defaults: ExportPluginConfig(), [
+    static let export = SettingsSection("plugins.export", defaults: ExportPlugin.Settings(), [
         .integer("max_limit", \.maxLimit, 1...100_000, "the most events one `export_trace` page returns"),
     ])
 
     static let bridge = SettingsSection("plugins.mcp", defaults: MCPPluginConfig(), handRead: ["servers"], [
-        .duration("startup_wait", \.startupWait, "a session's first `tools/list` waits this long for servers still starting"),
-        .duration("restart_delay", \.restartDelay, "the first restart delay; it doubles up to `max_restart_delay`"),
-        .duration("max_restart_delay", \.maxRestartDelay, "the longest restart delay"),
-        .integer("max_restarts", \.maxRestarts, 0...1000, "restarts in a row before a server is `failed`"),
-        .duration("failed_retry", \.failedRetry, "how often a failed server is tried again"),
-        .duration("stable_after", \.stableAfter, "a run this long resets the restart count ([bridge](#put-any-mcp-server-behind-agenthub))"),
+        .span("startup_wait", \.shared.startupWait, "a session's first `tools/list` waits this long for servers still starting"),
+        .span("restart_delay", \.shared.restart.firstDelay, "the first restart delay; it doubles up to `max_restart_delay`"),
+        .span("max_restart_delay", \.shared.restart.maxDelay, "the longest restart delay"),
+        .integer("max_restarts", \.shared.restart.budget, 0...1000, "restarts in a row before a server is `failed`"),
+        .span("failed_retry", \.shared.restart.failedRetry, "how often a failed server is tried again"),
+        .span("stable_after", \.shared.restart.stableAfter, "a run this long resets the restart count ([bridge](#put-any-mcp-server-behind-agenthub))"),
     ])
 
     // MARK: Everything else (read by hand; here for the schema, the docs and the known keys)

@@ -1,56 +1,25 @@
-/// `plugins:`: a plugin is enabled when its key is present.
-public struct PluginsConfig: Codable, Sendable {
-    public var file: FilePluginConfig?
-    public var memory: MemoryPluginConfig?
-    public var export: ExportPluginConfig?
+import Plugins
+/// `plugins:`: a plugin is enabled when its key is present. Each plugin's settings are its own
+/// type, read straight from the manifest through `ManifestKeys` (nothing copies them field by field).
+public struct PluginsConfig: Sendable {
+    /// `read_file` and `list_files`; `roots` and `hardLinkRoots` as written (the tool host resolves them).
+    public var file: FilePlugin.Settings?
+    public var memory: MemoryPlugin.Settings?
+    public var export: ExportPlugin.Settings?
     public var skills: SkillsPluginConfig?
     public var mcp: MCPPluginConfig?
     static var keys: [String] { ManifestKeys.known("plugins") }
-}
-
-/// `plugins.file`: `read_file` and `list_files` never leave `roots`.
-public struct FilePluginConfig: Codable, Sendable {
-    public var roots: [String] = []
-    /// Roots written as `{path, allow_hard_links: true}`: files with several links are read there.
-    public var hardLinkRoots: [String] = []
-    public var maxBytes = 1 << 20
-    /// Hard links are read in every root.
-    public var allowHardLinks = false
-    static var keys: [String] { ManifestKeys.known("plugins.file") }
-}
-
-/// `plugins.memory`: ranking weights (relevance, importance, recency) and limits.
-public struct MemoryPluginConfig: Codable, Sendable {
-    public var relevanceWeight = 0.7
-    public var importanceWeight = 0.2
-    public var recencyWeight = 0.1
-    public var recencyHalfLife = ManifestDuration(seconds: 7 * 86400, text: "7d")
-    public var maxTextBytes = 64 * 1024
-    static var keys: [String] { ManifestKeys.known("plugins.memory") }
-}
-
-public struct ExportPluginConfig: Codable, Sendable {
-    public var maxLimit = 5000
-    static var keys: [String] { ManifestKeys.known("plugins.export") }
 }
 
 public struct SkillsPluginConfig: Codable, Sendable {
     static var keys: [String] { ManifestKeys.known("plugins.skills") }
 }
 
-/// `plugins.mcp`: downstream MCP servers bridged over stdio.
-public struct MCPPluginConfig: Codable, Sendable {
+/// `plugins.mcp`: downstream MCP servers bridged over stdio, and the settings they share.
+public struct MCPPluginConfig: Sendable {
     public var servers: [MCPServerConfig] = []
-    /// How long a session's first `tools/list` waits for servers still starting.
-    public var startupWait = ManifestDuration(seconds: 2, text: "2s")
-    /// The first restart delay; it doubles up to `max_restart_delay`.
-    public var restartDelay = ManifestDuration(seconds: 1, text: "1s")
-    public var maxRestartDelay = ManifestDuration(seconds: 30, text: "30s")
-    /// Restarts in a row before a server is `failed` and retried only every `failed_retry`.
-    public var maxRestarts = 5
-    public var failedRetry = ManifestDuration(seconds: 300, text: "5m")
-    /// A server that ran this long before it ended starts its restart count afresh.
-    public var stableAfter = ManifestDuration(seconds: 60, text: "60s")
+    /// Startup wait and restart schedule, as the bridge takes them.
+    public var shared = BridgeSettings()
     static var keys: [String] { ManifestKeys.known("plugins.mcp") }
 }
 

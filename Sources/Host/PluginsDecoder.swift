@@ -1,4 +1,5 @@
 import Foundation
+import Plugins
 import Yams
 
 /// Reads `plugins:`.
@@ -11,8 +12,8 @@ struct PluginsDecoder {
         if let node = map["file"] { p.file = file(node) }
         if let node = map["memory"] { p.memory = memory(node) }
         if let node = map["export"] {
-            var e = ExportPluginConfig()
-            if let m = section(node, "plugins.export", ExportPluginConfig.keys) { ManifestKeys.export.decode(m, r, into: &e) }
+            var e = ManifestKeys.export.defaults
+            if let m = section(node, "plugins.export", ManifestKeys.known("plugins.export")) { ManifestKeys.export.decode(m, r, into: &e) }
             p.export = e
         }
         if let node = map["skills"] {
@@ -47,9 +48,9 @@ struct PluginsDecoder {
         }
     }
 
-    func file(_ node: Node) -> FilePluginConfig {
-        var f = FilePluginConfig()
-        guard let map = section(node, "plugins.file", FilePluginConfig.keys) else { return f }
+    func file(_ node: Node) -> FilePlugin.Settings {
+        var f = ManifestKeys.file.defaults
+        guard let map = section(node, "plugins.file", ManifestKeys.known("plugins.file")) else { return f }
         for (root, item, allowsHardLinks) in roots(map["roots"]) {
             guard !root.isEmpty, !root.utf8.contains(0) else {
                 r.error(item, "plugins.file.roots: a root must name a folder, found '\(root)'")
@@ -64,15 +65,15 @@ struct PluginsDecoder {
                 }
             }
             f.roots.append(root)
-            if allowsHardLinks { f.hardLinkRoots.append(root) }
+            if allowsHardLinks { f.hardLinkRoots.insert(root) }
         }
         ManifestKeys.file.decode(map, r, into: &f)
         return f
     }
 
-    func memory(_ node: Node) -> MemoryPluginConfig {
-        var m = MemoryPluginConfig()
-        guard let map = section(node, "plugins.memory", MemoryPluginConfig.keys) else { return m }
+    func memory(_ node: Node) -> MemoryPlugin.Settings {
+        var m = ManifestKeys.memory.defaults
+        guard let map = section(node, "plugins.memory", ManifestKeys.known("plugins.memory")) else { return m }
         ManifestKeys.memory.decode(map, r, into: &m)
         return m
     }

@@ -64,7 +64,7 @@ struct MCPCommand: AsyncParsableCommand {
         var options = MCPStdio.Options()
         options.maxMessageBytes = maxMessageBytes ?? context.manifest.mcp.maxMessageBytes
         options.server.pageSize = context.manifest.mcp.pageSize
-        if let wait = context.manifest.plugins.mcp?.startupWait { options.server.startupWait = wait.duration }
+        if let wait = context.manifest.plugins.mcp?.shared.startupWait { options.server.startupWait = wait }
         // The same services as agenthub serve, with the stdio front instead of HTTP; EOF ends the group.
         let front = MCPStdioService(state: runtime.state, identity: identity, options: options, logger: context.logger)
         try await runtime.run(fronts: [.init(service: front, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "mcp-stdio")],

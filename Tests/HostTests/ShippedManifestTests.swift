@@ -47,9 +47,9 @@ import Testing
         #expect(keys(props + ["groups", "additionalProperties"]) == Set(GroupConfig.keys))
         #expect(keys(props + ["agents", "additionalProperties"]) == Set(AgentConfig.keys))
         #expect(keys(props + ["plugins"]) == Set(PluginsConfig.keys))
-        #expect(keys(props + ["plugins", "properties", "file"]) == Set(FilePluginConfig.keys))
-        #expect(keys(props + ["plugins", "properties", "memory"]) == Set(MemoryPluginConfig.keys))
-        #expect(keys(props + ["plugins", "properties", "export"]) == Set(ExportPluginConfig.keys))
+        #expect(keys(props + ["plugins", "properties", "file"]) == Set(ManifestKeys.known("plugins.file")))
+        #expect(keys(props + ["plugins", "properties", "memory"]) == Set(ManifestKeys.known("plugins.memory")))
+        #expect(keys(props + ["plugins", "properties", "export"]) == Set(ManifestKeys.known("plugins.export")))
         #expect(keys(props + ["plugins", "properties", "mcp", "properties", "servers", "additionalProperties"]) == Set(MCPServerConfig.keys))
     }
 

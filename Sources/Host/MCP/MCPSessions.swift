@@ -206,7 +206,7 @@ public final class MCPSessions: Sendable {
     private func makeSession(caller: ToolCaller, snapshot: HostSnapshot, prefix: String) -> Session {
         var settings = MCPServer.Settings()
         settings.pageSize = snapshot.manifest.mcp.pageSize
-        settings.startupWait = snapshot.manifest.plugins.mcp?.startupWait.duration ?? settings.startupWait
+        settings.startupWait = snapshot.manifest.plugins.mcp?.shared.startupWait ?? settings.startupWait
         // The server sends through its session, which owns it: the session is held weakly.
         let owner = WeakReference<Session>()
         let server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,

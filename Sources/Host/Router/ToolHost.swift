@@ -24,26 +24,19 @@ public struct ToolHost: Sendable {
         let recorder = parts?.recorder ?? TraceRecorder(registry: registry, logger: logger)
         var plugins: [any ToolPlugin] = []
         let config = manifest.plugins
-        if let file = config.file {
-            var settings = FilePlugin.Settings(roots: file.roots.map(manifest.resolve))
-            settings.maxBytes = file.maxBytes
-            settings.allowHardLinks = file.allowHardLinks
-            settings.hardLinkRoots = Set(file.hardLinkRoots.map(manifest.resolve))
+        if var settings = config.file {
+            // Roots as written, resolved against the manifest's folder.
+            settings.roots = settings.roots.map(manifest.resolve)
+            settings.hardLinkRoots = Set(settings.hardLinkRoots.map(manifest.resolve))
             let plugin = FilePlugin(settings: settings)
             for problem in plugin.rootProblems { logger.warning("\(problem)", metadata: ["host.plugin": "file"]) }
             plugins.append(plugin)
         }
-        if let memory = config.memory {
-            var settings = MemoryPlugin.Settings()
-            settings.relevanceWeight = memory.relevanceWeight
-            settings.importanceWeight = memory.importanceWeight
-            settings.recencyWeight = memory.recencyWeight
-            settings.recencyHalfLife = memory.recencyHalfLife.seconds
-            settings.maxTextBytes = memory.maxTextBytes
+        if let settings = config.memory {
             plugins.append(MemoryPlugin(registry: registry, settings: settings))
         }
-        if let export = config.export {
-            plugins.append(ExportPlugin(registry: registry, maxLimit: export.maxLimit, flush: { await recorder.flush() }))
+        if let settings = config.export {
+            plugins.append(ExportPlugin(registry: registry, settings: settings, flush: { await recorder.flush() }))
         }
         if config.skills != nil {
             plugins.append(SkillsPlugin(registry: registry))
@@ -129,13 +122,7 @@ extension ToolHost {
     }
 
     static func bridgeSettings(_ config: MCPPluginConfig, environment: [String: String]) -> BridgeSettings {
-        var settings = BridgeSettings()
-        settings.startupWait = config.startupWait.duration
-        settings.restart.firstDelay = config.restartDelay.duration
-        settings.restart.maxDelay = config.maxRestartDelay.duration
-        settings.restart.budget = config.maxRestarts
-        settings.restart.failedRetry = config.failedRetry.duration
-        settings.restart.stableAfter = config.stableAfter.duration
+        var settings = config.shared
         settings.lifeline = .shim(executable: ChildCommand.agenthub(environment: environment))
         return settings
     }

@@ -3,15 +3,22 @@ import Registry
 
 /// `export`: `export_trace` pages through trace events by session or agent, by event id.
 public struct ExportPlugin: ToolPlugin {
+    /// `plugins.export`.
+    public struct Settings: Sendable {
+        /// The most events one page returns.
+        public var maxLimit = 5000
+        public init() {}
+    }
+
     public let name = "export"
     let registry: RegistryDatabase
     let maxLimit: Int
     /// Runs before reading, so events still buffered by the trace recorder are included.
     let flush: @Sendable () async -> Void
 
-    public init(registry: RegistryDatabase, maxLimit: Int = 5000, flush: @escaping @Sendable () async -> Void = {}) {
+    public init(registry: RegistryDatabase, settings: Settings = Settings(), flush: @escaping @Sendable () async -> Void = {}) {
         self.registry = registry
-        self.maxLimit = maxLimit
+        self.maxLimit = settings.maxLimit
         self.flush = flush
     }
 
