@@ -11,6 +11,8 @@ run, at the same concurrency, with `wrk` (Debian package) as the load generator 
         (bench/http_peer_mcp.py). A Python SDK client first checks that
         both answer the call alike.
 
+Before each REST row, both answer the row's request 2xx with the same content; a row whose load run saw
+any non-2xx answer or socket error (either side) is printed but not counted (no ratio).
 Prints requests/s, p50 and p99 per target and the ratio. Asserts nothing about time.
 
 usage: http_api.py --binary .build/release/agenthub [--seconds 10] [--connections 32] [--skills 300]
@@ -172,9 +174,22 @@ asyncio.run(main())
 
 
 def row(name, a, b):
+    """A row counts only when every answer of both was 2xx (wrk says how many were not)."""
     ratio = a["rps"] / b["rps"] if b["rps"] else float("inf")
-    return (f"{name:<34} {a['rps']:>10,.0f} {a['p50']:>7.2f} {a['p99']:>7.2f}   {b['rps']:>10,.0f} {b['p50']:>7.2f} {b['p99']:>7.2f}   {ratio:>5.1f}x"
-            + (f"   (non-2xx: agenthub {a['non2xx']}, peer {b['non2xx']})" if a["non2xx"] or b["non2xx"] else ""))
+    counted = not (a["non2xx"] or b["non2xx"] or a["errors"] or b["errors"])
+    return (f"{name:<34} {a['rps']:>10,.0f} {a['p50']:>7.2f} {a['p99']:>7.2f}   {b['rps']:>10,.0f} {b['p50']:>7.2f} {b['p99']:>7.2f}   "
+            + (f"{ratio:>5.1f}x" if counted else "  not counted")
+            + (f"   (non-2xx: agenthub {a['non2xx']}, peer {b['non2xx']}; {a['errors']} {b['errors']})" if not counted else ""))
+
+
+def same_answer(name, port, peer, path, method, body, auth, normalize):
+    """Before a REST row is measured: both answer the request 2xx with the same content (normalized:
+    fields that legitimately differ, such as our span id, are left out)."""
+    status_a, _, text_a = request(port, method, path, body, auth)
+    status_b, _, text_b = request(peer, method, path, body, auth)
+    assert 200 <= status_a < 300 and 200 <= status_b < 300, f"{name}: agenthub {status_a}, peer {status_b}: {text_a[:200]} | {text_b[:200]}"
+    a, b = normalize(json.loads(text_a)), normalize(json.loads(text_b))
+    assert a == b, f"{name}: the answers differ: {str(a)[:300]} | {str(b)[:300]}"
 
 
 def main():
@@ -230,12 +245,16 @@ def main():
         print(f"{'':<34} {'agenthub rps':>10} {'p50 ms':>7} {'p99 ms':>7}   {'peer rps':>10} {'p50 ms':>7} {'p99 ms':>7}   ratio")
         base = {"AUTH": f"Bearer {key}"}
         get_body = json.dumps({"arguments": {"id": memory}})
-        for name, route, extra in [
-            ("POST /v1/tools/memory_get/call", "/v1/tools/memory_get/call", {"METHOD": "POST", "BODY": get_body}),
-            ("GET /v1/skills?q=", "/v1/skills?q=", {}),
-            ("GET /v1/skills?q=chart", "/v1/skills?q=chart", {}),
-            ("GET /v1/skills?q=chart+N (unique)", "/v1/skills?q=chart", {"PATHFMT": "/v1/skills?q=chart+%d"}),
+        content = lambda answer: answer["structuredContent"]
+        names = lambda answer: [s["name"] for s in answer["skills"]]
+        for name, route, extra, check_path, check_body, normalize in [
+            ("POST /v1/tools/memory_get/call", "/v1/tools/memory_get/call", {"METHOD": "POST", "BODY": get_body},
+             "/v1/tools/memory_get/call", {"arguments": {"id": memory}}, content),
+            ("GET /v1/skills?q=", "/v1/skills?q=", {}, "/v1/skills?q=", None, names),
+            ("GET /v1/skills?q=chart", "/v1/skills?q=chart", {}, "/v1/skills?q=chart", None, names),
+            ("GET /v1/skills?q=chart+N (unique)", "/v1/skills?q=chart", {"PATHFMT": "/v1/skills?q=chart+%d"}, "/v1/skills?q=chart+1", None, names),
         ]:
+            same_answer(name, port, peer, check_path, "POST" if check_body else "GET", check_body, auth, normalize)
             a = wrk(f"http://127.0.0.1:{port}{route}", script, {**base, **extra}, seconds, conns)
             b = wrk(f"http://127.0.0.1:{peer}{route}", script, {**base, **extra}, seconds, conns)
             print(row(name, a, b))

@@ -7,6 +7,7 @@ serving the same SQLite queries from the same registry.db as AgentHub's routes, 
 
 usage: uvicorn --app-dir bench http_peer_fastapi:app (AGENTHUB_DB and AGENTHUB_PEPPER name the files)
 """
+import datetime
 import hashlib
 import hmac
 import json
@@ -44,11 +45,18 @@ def agent(authorization):
 async def memory_get(request: Request, authorization: str | None = Header(None)):
     who = agent(authorization)
     body = await request.json()
-    row = db().execute("SELECT id, type, scope, owner, text, importance, created_at FROM memories WHERE id = ? AND scope = 'agent' AND owner = ?",
+    row = db().execute("SELECT id, type, scope, owner, text, metadata, importance, created_at, agent FROM memories WHERE id = ? AND scope = 'agent' AND owner = ?",
                        (int(body["arguments"]["id"].removeprefix("mem_")), who)).fetchone()
     if row is None:
         return {"content": [{"type": "text", "text": "No memory."}], "isError": True}
-    memory = {"id": f"mem_{row['id']}", "type": row["type"], "scope": row["scope"], "text": row["text"], "importance": row["importance"]}
+    # The same fields as AgentHub's answer (the bench checks the two answers are equal before it counts).
+    created = datetime.datetime.fromtimestamp(row["created_at"], datetime.timezone.utc)
+    memory = {"id": f"mem_{row['id']}", "type": row["type"], "scope": row["scope"], "text": row["text"], "importance": row["importance"],
+              "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z", "agent": row["agent"]}
+    if row["owner"]:
+        memory["owner"] = row["owner"]
+    if row["metadata"]:
+        memory["metadata"] = json.loads(row["metadata"])
     return {"content": [{"type": "text", "text": json.dumps(memory)}], "structuredContent": memory, "isError": False}
 
 

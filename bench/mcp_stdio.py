@@ -1,13 +1,16 @@
-"""MCP over stdio: AgentHub's `agenthub mcp` (release build) against a reference server written with the
-Python `mcp` SDK, both offering `read_file` on the same 4 KiB file, driven by the same raw JSON-RPC client.
+"""MCP over stdio: AgentHub's `agenthub mcp` (release build) against two peers, both offering `read_file`
+on the same 4 KiB file and driven by the same raw JSON-RPC client: a reference server written with the
+Python `mcp` SDK, and a do-nothing server that answers every call with the same canned bytes (the floor
+of the driver: what is left of a call is the driver, the pipes and the JSON).
 
 Measures, for each server, in the same run:
 - spawn → initialized: from starting the process to the `initialize` answer (median of --spawns runs);
 - ping round trip: sequential pings (p50, p99);
-- tools/call throughput and latency: --calls `read_file` requests pipelined with --window in flight.
-Prints a table and the ratios; asserts nothing about time.
+- tools/call throughput and latency: --calls `read_file` requests with each of --windows in flight
+  (1: one at a time; 16: pipelined).
+Prints a table per window and AgentHub's ratio to each peer; asserts nothing about time.
 
-usage: mcp_stdio.py --binary .build/release/agenthub [--calls 20000] [--window 16] [--pings 2000] [--spawns 10]
+usage: mcp_stdio.py --binary .build/release/agenthub [--calls 20000] [--windows 1,16] [--pings 2000] [--spawns 10]
 """
 import argparse
 import json
@@ -130,23 +133,28 @@ def measure(name, command, cwd, args, size):
     spawn = spawn_times(command, cwd, args.spawns)
     c = Connection(command, cwd)
     c.initialize()
-    pipelined_calls(c, min(500, args.calls), args.window, size)  # warm up
+    pipelined_calls(c, min(500, args.calls), 16, size)  # warm up
     ping = pings(c, args.pings)
-    rate, latencies = pipelined_calls(c, args.calls, args.window, size)
-    c.close()
     ms = 1000
-    return {"name": name, "rate": rate, "p50": percentile(latencies, 50) * ms, "p99": percentile(latencies, 99) * ms,
-            "ping50": percentile(ping, 50) * ms, "ping99": percentile(ping, 99) * ms, "spawn": spawn * ms}
+    rows = {"name": name, "ping50": percentile(ping, 50) * ms, "ping99": percentile(ping, 99) * ms, "spawn": spawn * ms, "windows": {}}
+    for window in args.windows:
+        # One at a time is slow for the SDK server: a quarter of the calls keeps the run short.
+        count = args.calls if window > 1 else max(500, args.calls // 4)
+        rate, latencies = pipelined_calls(c, count, window, size)
+        rows["windows"][window] = {"rate": rate, "p50": percentile(latencies, 50) * ms, "p99": percentile(latencies, 99) * ms, "count": count}
+    c.close()
+    return rows
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--calls", type=int, default=20000)
-    parser.add_argument("--window", type=int, default=16)
+    parser.add_argument("--windows", default="1,16", help="calls in flight, comma-separated")
     parser.add_argument("--pings", type=int, default=2000)
     parser.add_argument("--spawns", type=int, default=10)
     args = parser.parse_args()
+    args.windows = [int(w) for w in args.windows.split(",") if w]
     binary = os.path.abspath(args.binary)
 
     with tempfile.TemporaryDirectory(prefix="agenthub-mcp-bench-") as work:
@@ -160,22 +168,31 @@ def main():
             f.write("version: 1\npolicy:\n  default: deny\n  rules:\n    - allow: [read_file]\n"
                     "roles:\n  bench: {}\nplugins:\n  file:\n    roots: [./data]\n")
         subprocess.run([binary, "check", "--config", "registry.yaml"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        sample = os.path.join(data, "sample.txt")
+        floor = measure("do-nothing server (floor)", [sys.executable, os.path.join(HERE, "mcp_floor_server.py"), sample], work, args, 4096)
         reference = measure("python mcp SDK server (reference)", [sys.executable, os.path.join(HERE, "mcp_reference_server.py"), data],
                             work, args, 4096)
         ours = measure("agenthub mcp (release)", [binary, "mcp", "--config", "registry.yaml", "--role", "bench", "--no-sync"],
                        work, args, 4096)
 
-    print(f"MCP over stdio: {args.calls} tools/call read_file (4 KiB) pipelined {args.window} deep; "
+    print(f"MCP over stdio: tools/call read_file (4 KiB), {args.calls} calls pipelined, a quarter of them one at a time; "
           f"{args.pings} sequential pings; spawn to initialized, median of {args.spawns}")
-    header = f"{'server':36} {'calls/s':>9} {'call p50 ms':>12} {'call p99 ms':>12} {'ping p50 ms':>12} {'ping p99 ms':>12} {'spawn ms':>9}"
-    print(header)
-    for r in (reference, ours):
-        print(f"{r['name']:36} {r['rate']:9.0f} {r['p50']:12.3f} {r['p99']:12.3f} {r['ping50']:12.3f} {r['ping99']:12.3f} {r['spawn']:9.1f}")
-    print(f"{'agenthub / reference':36} {ours['rate'] / reference['rate']:8.2f}x {ours['p50'] / reference['p50']:11.2f}x "
-          f"{ours['p99'] / reference['p99']:11.2f}x {ours['ping50'] / reference['ping50']:11.2f}x "
-          f"{ours['ping99'] / reference['ping99']:11.2f}x {ours['spawn'] / reference['spawn']:8.2f}x")
+    for window in args.windows:
+        print()
+        print(f"window {window} ({ours['windows'][window]['count']} calls)")
+        print(f"{'server':36} {'calls/s':>9} {'call p50 ms':>12} {'call p99 ms':>12}")
+        for r in (floor, reference, ours):
+            w = r["windows"][window]
+            print(f"{r['name']:36} {w['rate']:9.0f} {w['p50']:12.3f} {w['p99']:12.3f}")
+        ours_rate = ours["windows"][window]["rate"]
+        print(f"{'agenthub / reference':36} {ours_rate / reference['windows'][window]['rate']:8.2f}x")
+        print(f"{'agenthub share of the floor':36} {ours_rate / floor['windows'][window]['rate'] * 100:8.0f}%")
+    print()
+    print(f"{'server':36} {'ping p50 ms':>12} {'ping p99 ms':>12} {'spawn ms':>9}")
+    for r in (floor, reference, ours):
+        print(f"{r['name']:36} {r['ping50']:12.3f} {r['ping99']:12.3f} {r['spawn']:9.1f}")
     print("(calls/s: higher is better; every other column: lower is better. The driver is Python too, so at high "
-          "rates it is part of what is measured.)")
+          "rates it is part of what is measured: the floor says how much.)")
 
 
 if __name__ == "__main__":
