@@ -94,4 +94,39 @@ import Testing
             #expect(events.allSatisfy { $0.revision == ManifestLoader.revision(of: Data(Self.manifest.utf8)) })
         }
     }
+
+    @Test func tenThousandCallsAndASIGTERMLoseNoTraceEvent() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest, to: "registry.yaml", in: dir)
+            let host = try RunningProcess(agenthubBinary(), ["mcp", "--role", "worker", "--agent", "many", "--no-sync"], in: dir)
+            host.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"# + "\n")
+            #expect(await answers(host, until: 1) != nil)
+            // Ten thousand searches, 500 in flight at a time; SIGTERM the moment the last is answered,
+            // while the trace writer still holds events in memory.
+            let total = 10_000, window = 500
+            var answered: Set<Int> = []
+            for start in stride(from: 0, to: total, by: window) {
+                host.send((start..<(start + window)).map { Self.call(1000 + $0, "skills_search", #"{"query": "q\#($0)"}"#) }.joined())
+                // Answers may overtake each other: read until this chunk's calls are all answered.
+                while answered.count < start + window, let line = await host.nextLine(timeout: 60) {
+                    if let id = jsonObject(line)["id"] as? Int, id >= 1000 { answered.insert(id) }
+                }
+            }
+            #expect(answered.count == total)
+            host.signal(SIGTERM)
+            #expect(await host.waitExit())
+            let registry = try RegistryDatabase(path: dir + "/registry.db", access: .readOnly)
+            var events: [TraceEvent] = [], query = TraceQuery(agent: "many", limit: 5000)
+            while true {
+                let page = try registry.traceEvents(query)
+                events += page
+                guard let last = page.last, page.count == query.limit else { break }
+                query.afterId = last.id
+            }
+            #expect(events.filter { $0.type == "tool.called" }.count == total)
+            #expect(events.filter { $0.type == "tool.result" }.count == total)
+            #expect(Set(events.map(\.spanId)).count == total, "every call's two events share its span")
+        }
+    }
+
 }
