@@ -149,7 +149,9 @@ extension ToolRouter {
         let context = ToolCallContext(caller: call.caller, session: call.session, spanId: call.span,
                                       logger: logger.with("host.tool", name).with("host.span", call.span), permissions: permissions(call.caller),
                                       progress: progress)
-        switch await run(route.plugin, name, object, context, until: deadline) {
+        let ended = route.descriptor.runsInline ? await runInline(route.plugin, name, object, context)
+                                                : await run(route.plugin, name, object, context, until: deadline)
+        switch ended {
         case .value(let result):
             if result.isError { throw CallStop(.failed, result, reason: ToolError.Code.failed.rawValue, detail: detail(.failed, result.text, call.permissiveNote)) }
             return result

@@ -14,6 +14,13 @@ extension ToolRouter {
         case cancelled
     }
 
+    /// A quick read (`ToolDescriptor.runsInline`) on the caller's own task: no hand-off, no race.
+    func runInline(_ plugin: any ToolPlugin, _ name: String, _ arguments: [String: JSONValue], _ context: ToolCallContext) async -> RunOutcome {
+        defer { limiter.release() }
+        if Task.isCancelled { return .cancelled }
+        do { return .value(try await plugin.call(name, arguments: arguments, context: context)) } catch { return .error(error) }
+    }
+
     func run(_ plugin: any ToolPlugin, _ name: String, _ arguments: [String: JSONValue], _ context: ToolCallContext,
              until deadline: ContinuousClock.Instant) async -> RunOutcome {
         let race = Race()

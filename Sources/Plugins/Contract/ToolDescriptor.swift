@@ -52,12 +52,17 @@ public struct ToolDescriptor: Sendable, Equatable {
     /// How long a call may run before the router answers with a timeout and cancels it; nil means
     /// `router.timeout` (a bridged server's `timeout` sets it for its tools).
     public var timeout: Duration?
+    /// A call bounded by one indexed read (`memory_get`): the router runs it on the caller's task,
+    /// with no hand-off to the blocking executor and no race with its deadline (it cannot overrun
+    /// it by much); a cancelled caller still cancels it. Everything else is handed off.
+    public var runsInline: Bool
 
     public init(name: String, title: String, description: String, inputSchema: JSONValue,
                 outputSchema: JSONValue? = nil, annotations: ToolAnnotations = .init(), risk: ToolRisk = .low,
-                contentArguments: Set<String> = [], timeout: Duration? = nil) {
+                contentArguments: Set<String> = [], timeout: Duration? = nil, runsInline: Bool = false) {
         self.contentArguments = contentArguments
         self.timeout = timeout
+        self.runsInline = runsInline
         self.name = name
         self.title = title
         self.description = description

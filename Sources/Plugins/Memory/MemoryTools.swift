@@ -46,7 +46,7 @@ enum MemoryTools {
                 name: "memory_get", title: "Read a memory",
                 description: "Returns one memory you can see, with its full text and metadata.",
                 inputSchema: Schema.object(["id": id], required: ["id"]),
-                annotations: .readOnly),
+                annotations: .readOnly, runsInline: true),
             ToolDescriptor(
                 name: "memory_search", title: "Search memories",
                 description: "Full-text search over the memories you can see (yours, your role's, your group's blackboard, global), ranked by relevance, importance and recency. Snippets show the matching passage.",

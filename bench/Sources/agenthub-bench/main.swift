@@ -106,8 +106,9 @@ print()
 
 // MARK: - Per-call budget: what each stage of one routed memory_get costs.
 // Each stage's own work is timed in a loop of its own; what the routed call costs beyond the plugin
-// and those stages is the run stage's hand-off (the plugin on the blocking executor, the race with
-// its deadline timer, the resumption of the caller) and the trace writer's share of the two cores.
+// and those stages is the rest of the run stage (memory_get runs inline on the caller's task; a tool
+// that is handed off pays the blocking executor, the race with its deadline timer and the caller's
+// resumption here), the concurrency slot, the call metric, and the trace writer's share of the two cores.
 func timeLoop(_ count: Int, _ body: () -> Void) -> Double {
     for _ in 0..<min(count, 500) { body() }
     let start = ContinuousClock.now
@@ -132,13 +133,13 @@ let traceTime = timeLoop(calls) {
 await router.recorder.flush()
 let (_, budgetDirect, budgetRouted) = overhead[0]
 let handOff = max(0, budgetRouted - budgetDirect - decideTime - validateTime - traceTime)
-print("Per-call budget of a routed memory_get (each stage timed on its own, \(calls) times; the hand-off is what is left)")
+print("Per-call budget of a routed memory_get (each stage timed on its own, \(calls) times; the rest is what is left)")
 print("\(pad("stage", 58)) \(lpad("µs", 8)) \(lpad("share", 7))")
 for (stage, cost) in [("plugin: memory_get itself (the direct call)", budgetDirect),
                       ("decide: policy verdict for the caller", decideTime),
                       ("validate: arguments against the input schema", validateTime),
                       ("record: two trace events (redacted, timestamped, queued)", traceTime),
-                      ("run hand-off: executor hop, deadline race, resume; writer", handOff)] {
+                      ("the rest: run stage, slot, metric, trace writer's share", handOff)] {
     print("\(pad(stage, 58)) \(lpad(f(cost * 1e6), 8)) \(lpad(f(cost / budgetRouted * 100, 0) + "%", 7))")
 }
 print("\(pad("routed total", 58)) \(lpad(f(budgetRouted * 1e6), 8))")
