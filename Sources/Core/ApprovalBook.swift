@@ -17,9 +17,9 @@ public struct ApprovalBook: Sendable {
         }
     }
 
-    /// How many requests wait for an answer (at most 1000 counted): the console's badge.
+    /// How many requests wait for an answer (at most 200 counted): the console's badge.
     public func pendingCount(agent: String?) async throws(CoreError) -> Int {
-        try await requests(status: .pending, agent: agent, limit: 1000).count
+        try await requests(status: .pending, agent: agent).count
     }
 
     /// One request by id or unique prefix, as `agent` may see it (its own only; nil: every agent's).

@@ -217,15 +217,13 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
     /// The approval desk of this command, on the manifest's registry.
     static func open(_ global: GlobalOptions) throws -> ApprovalDesk {
-        try open(global.context())
+        try global.context().approvalDesk()
     }
-
-    static func open(_ context: HostContext) -> ApprovalDesk { context.approvalDesk() }
 
     /// Answers one request; exits 1 when someone answered first (and says who).
     static func answer(_ global: GlobalOptions, _ id: String, _ form: ApprovalAnswerForm) async throws {
         let context = try global.context()
-        let desk = open(context)
+        let desk = context.approvalDesk()
         let answer: ApprovalAnswer
         do { answer = try form.answer(by: operatorName, via: "cli", manifest: context.manifest) } catch {
             Output.stderr("error: \(error.message)")

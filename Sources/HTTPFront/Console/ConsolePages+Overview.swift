@@ -17,7 +17,7 @@ extension WebConsole {
             let sources: [SourceReport], pending: [ApprovalRecord], failures: [TraceEvent]
             do throws(CoreError) {
                 sources = try await self.api.directory.sources()
-                pending = try await self.api.desk.requests(status: .pending, agent: agent, limit: 5)
+                pending = try await self.api.desk.book.requests(status: .pending, agent: agent, limit: 5)
                 failures = try await self.api.events.page(failed)
             } catch { throw ConsoleError(error) }
             let readiness = HostReadiness.check(self.state)
