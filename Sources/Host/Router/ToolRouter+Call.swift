@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Plugins
 
-// One routed call, in named stages: decide (policy), validate (arguments), admit (approval, then a
+// One routed call, in named stages: room (in the trace queue, see `TraceRecorder`), decide (policy), validate (arguments), admit (approval, then a
 // concurrency slot), run (the plugin, against the deadline), record (the trace, metrics and the
 // outcome). A stage that ends the call throws a `CallStop`; `record` turns it into the outcome.
 
@@ -20,7 +20,9 @@ extension ToolRouter {
         let route = self.route(name)
         var call = CallInFlight(name: name, caller: caller, session: session, route: route)
         do throws(CallStop) {
+            let roomy = await recorder.room(within: settings.timeout)
             let verdict = try decide(&call, arguments)
+            if !roomy { throw traceBacklog(call) }
             let object = try validate(call, arguments)
             try await admit(call, arguments, verdict, sessionEnds: sessionEnds, approval: approval)
             let deadline = try await slot(call)
@@ -95,6 +97,14 @@ extension ToolRouter {
             call.permissiveNote = ["would_block": true, "reason": .string(verdict.reason)]
         }
         return verdict
+    }
+
+    /// A call that waited `router.timeout` for room in the trace queue (the database refusing writes
+    /// all that time) does not run: it would leave no trace.
+    private func traceBacklog(_ call: CallInFlight) -> CallStop {
+        failure(call, .busy, "\(call.name) could not start: \(recorder.unwritten) trace events wait to be written (the queue holds \(recorder.capacity)) "
+                + "because the registry refuses writes; the host's log says why.",
+                traced: "trace queue full: \(recorder.writerProblem ?? "the writer is behind")")
     }
 
     /// Validate: the arguments are an object (`ToolArguments`, the rule every front shares) that

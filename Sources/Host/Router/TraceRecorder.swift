@@ -5,31 +5,51 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Writes trace events to the registry off the call path. Events queue in memory and a serial
-/// writer drains them after a 2 ms linger, all pending events in one transaction, so a burst of
-/// calls costs one commit rather than two each. A crash can lose the events of the last moment. `flush()` waits until everything recorded so far is in the database.
+/// Writes trace events to the registry off the call path. A call never waits for its events to
+/// reach the database: `record` queues them in memory, and a serial writer drains the queue after a
+/// 2 ms linger, up to `batchLimit` events in one transaction, so a burst of calls costs one commit
+/// rather than two each.
+///
+/// The queue is bounded: while `capacity` events or more wait for the writer, `room(within:)` (which
+/// the router awaits before a call starts) holds new calls back until the writer catches up; the
+/// events of calls already running are always queued, so nothing a call did goes untraced. A batch
+/// the database refuses (disk full, locked past the busy timeout, read-only) stays at the head of
+/// the queue and is retried with backoff, so a stalled database slows calls down instead of losing
+/// their trace. `flush()` waits until everything recorded so far is in the database; a crash can
+/// lose the events of the last moment.
 public final class TraceRecorder: Sendable {
     private struct State {
         var pending: [TraceEvent] = []
         var draining = false
         var recorded = 0
         var written = 0
+        var failures = 0
+        var lastError: String?
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var unwritten: Int { recorded - written }
     }
     let registry: RegistryDatabase
+    /// How many unwritten events make new calls wait (`room`).
+    public let capacity: Int
+    /// The most events one transaction writes.
+    public let batchLimit: Int
     private let logger: Logger
     private let queue = DispatchQueue(label: "agenthub.trace-writer")
     private let state = Mutex(State())
     /// Fired after each batch reaches the database (event streams wake on it).
     public let stored: ChangeSignal
 
-    public init(registry: RegistryDatabase, logger: Logger, stored: ChangeSignal = ChangeSignal()) {
+    public init(registry: RegistryDatabase, logger: Logger, stored: ChangeSignal = ChangeSignal(), capacity: Int = 8192, batchLimit: Int = 1024) {
         self.registry = registry
         self.logger = logger
         self.stored = stored
+        self.capacity = max(1, capacity)
+        self.batchLimit = max(1, batchLimit)
     }
 
-    /// Queues an event; it reaches the database shortly (see `flush`).
+    /// Queues an event; it reaches the database shortly (see `flush`). Never waits and never drops.
     public func record(_ event: TraceEvent) {
         let start = state.withLock { s in
             s.pending.append(event)
@@ -41,7 +61,24 @@ public final class TraceRecorder: Sendable {
         if start { queue.asyncAfter(deadline: .now() + .milliseconds(2)) { self.drain() } }
     }
 
-    /// Returns once every event recorded before the call has been written (or failed to be).
+    /// Back-pressure: returns true at once while fewer than `capacity` events wait for the writer;
+    /// otherwise waits until the writer has made room, false if it has not within `limit` (the
+    /// database has refused writes for that long; `writerProblem` says why).
+    public func room(within limit: Duration) async -> Bool {
+        if state.withLock({ $0.unwritten < capacity }) { return true }
+        return await finishes(within: limit) {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = self.state.withLock { s in
+                    if s.unwritten < self.capacity { return true }
+                    s.roomWaiters.append(continuation)
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        }
+    }
+
+    /// Returns once every event recorded before the call has been written.
     public func flush() async {
         let (target, done) = state.withLock { ($0.recorded, $0.written >= $0.recorded) }
         if done { return }
@@ -62,29 +99,60 @@ public final class TraceRecorder: Sendable {
     }
 
     /// Events recorded and not written yet.
-    public var unwritten: Int { state.withLock { $0.recorded - $0.written } }
+    public var unwritten: Int { state.withLock { $0.unwritten } }
+
+    /// Why the writer is behind: the database's last refusal, while it keeps refusing.
+    public var writerProblem: String? { state.withLock { $0.failures > 0 ? $0.lastError : nil } }
 
     private func drain() {
         while true {
-            let batch = state.withLock { s -> [TraceEvent] in
-                let batch = s.pending
-                s.pending.removeAll(keepingCapacity: true)
+            let batch = state.withLock { s -> ArraySlice<TraceEvent> in
+                let batch = s.pending.prefix(batchLimit)
                 if batch.isEmpty { s.draining = false }
                 return batch
             }
             if batch.isEmpty { return }
-            do { try registry.appendTraceEvents(batch) } catch {
-                logger.error("trace events lost", metadata: ["host.trace.count": "\(batch.count)", "host.trace.error": "\(error.message)"])
+            do {
+                try registry.appendTraceEvents(Array(batch))
+            } catch {
+                retryLater(batch.count, error)
+                return
             }
             stored.fire()
-            let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            let (ready, recovered) = state.withLock { s -> ([CheckedContinuation<Void, Never>], Int) in
+                s.pending.removeFirst(batch.count)
                 s.written += batch.count
+                let recovered = s.failures
+                s.failures = 0
+                s.lastError = nil
                 let written = s.written
-                let ready = s.waiters.filter { $0.target <= written }.map(\.continuation)
+                var ready = s.waiters.filter { $0.target <= written }.map(\.continuation)
                 s.waiters.removeAll { $0.target <= written }
-                return ready
+                if s.unwritten < capacity {
+                    ready += s.roomWaiters
+                    s.roomWaiters.removeAll()
+                }
+                return (ready, recovered)
             }
+            if recovered > 0 { logger.notice("trace writer recovered", metadata: ["host.trace.failures": "\(recovered)"]) }
             for waiter in ready { waiter.resume() }
         }
+    }
+
+    /// The database refused a batch: it stays at the head of the queue and the writer tries again
+    /// after a backoff (50 ms, doubling to 2 s). The first refusal and every tenth are logged.
+    private func retryLater(_ count: Int, _ error: RegistryError) {
+        let failures = state.withLock { s in
+            s.failures += 1
+            s.lastError = error.message
+            return s.failures
+        }
+        if failures == 1 || failures % 10 == 0 {
+            logger.error("trace writer cannot write; the events wait and are retried", metadata: [
+                "host.trace.count": "\(count)", "host.trace.unwritten": "\(unwritten)", "host.trace.failures": "\(failures)",
+                "host.trace.error": "\(error.message)"])
+        }
+        let delay = min(2000, 50 << min(failures - 1, 6))
+        queue.asyncAfter(deadline: .now() + .milliseconds(delay)) { self.drain() }
     }
 }

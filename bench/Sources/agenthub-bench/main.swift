@@ -27,7 +27,8 @@ let sqlite3 = stringOption("--sqlite3", "/usr/bin/sqlite3")
 let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
 let workdir = NSTemporaryDirectory() + "agenthub-bench-\(UUID().uuidString)"
 try FileManager.default.createDirectory(atPath: workdir + "/files", withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: workdir) }
+let keep = CommandLine.arguments.contains("--keep")   // leave the registry behind for a look with sqlite3
+defer { if keep { print("kept: \(workdir)") } else { try? FileManager.default.removeItem(atPath: workdir) } }
 
 try String(repeating: "0123456789abcdef\n", count: 241).write(toFile: workdir + "/files/page.txt", atomically: true, encoding: .utf8)
 try """
@@ -201,7 +202,7 @@ print()
 let existing = try context.registry.memoryCount()
 var batch: [MemoryRecord] = []
 let now = Date().timeIntervalSince1970
-for i in existing..<memories {
+for i in existing..<max(existing, memories) {
     let long = i % 50 == 0
     batch.append(MemoryRecord(type: [MemoryType.core, .episodic, .archival][i % 3], scope: i % 4 == 0 ? .global : .agent,
                               owner: i % 4 == 0 ? "" : "bench", text: text(words: long ? 600 : Int.random(in: 12...60)), metadata: nil,
