@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "Base", "Host", "Registry", "Plugins",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "bench/Sources/agenthub-bench"
         ),

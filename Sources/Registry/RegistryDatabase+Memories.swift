@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// Memories: one row per memory, its text in chunks indexed by FTS5, ranked by bm25 (with a bonus
-/// for the exact phrase), importance and recency.
+/// for the exact phrase), importance and recency (see `MemoryRanking`).
 extension RegistryDatabase {
     /// Stores a memory and its chunks in one transaction; returns its id.
     @discardableResult
@@ -55,84 +55,93 @@ extension RegistryDatabase {
 
     /// The best memories for `search`, best first. Empty when the text has no words.
     ///
-    /// Two stages: FTS5 picks the best chunks by bm25 (`candidates`, at least 50 × the limit), then
-    /// scopes, filters, the phrase bonus and the combined score apply to those. If the candidates
-    /// leave fewer visible memories than asked for, the search runs again over every match.
+    /// FTS5 yields the matching chunks best-first by bm25; they are looked up in batches (their
+    /// memories, whether the caller sees them, the filters) until no chunk left could change the answer (see
+    /// `MemoryRanking`), so the answer is exact over every match while a typical search reads a few
+    /// dozen chunks. Snippets are cut from the exact phrase when the best chunk holds it.
     public func searchMemories(_ search: MemorySearch) throws(RegistryError) -> [MemoryHit] {
-        let candidates = max(500, search.limit * 50)
-        let hits = try searchMemories(search, candidates: candidates)
-        if hits.count < search.limit, hits.count < candidates {
-            let all = try searchMemories(search, candidates: nil)
-            if all.count > hits.count { return all }
-        }
-        return hits
-    }
-
-    func searchMemories(_ search: MemorySearch, candidates: Int?) throws(RegistryError) -> [MemoryHit] {
         let words = MemoryQuery.words(in: search.text)
-        guard !words.isEmpty else { return [] }
+        guard !words.isEmpty, search.limit > 0 else { return [] }
         let match = MemoryQuery.anyWord(words)
         let phrase = words.count > 1 ? MemoryQuery.phrase(words) : nil
-        var filters = ""
-        var filterArguments: [DatabaseValueConvertible?] = []
-        let (visible, visibleArguments) = search.visibility.sql
-        filters += " AND \(visible)"
-        filterArguments += visibleArguments
+        let (filters, filterArguments) = Self.memoryFilters(search)
+        return try read("searching memories for '\(search.text.prefix(60))'") { db in
+            let phraseChunks = try phrase.map { phrase in
+                Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT rowid FROM memory_fts WHERE memory_fts MATCH ?"), arguments: [phrase]))
+            } ?? []
+            // Chunks are looked up `batch` at a time (one statement for 32 rather than 32 statements).
+            let batch = 32
+            let lookup = try db.cachedStatement(sql: """
+                SELECT c.id, m.id, m.importance, m.created_at FROM memory_chunks c JOIN memories m ON m.id = c.memory_id
+                WHERE c.id IN (\(Array(repeating: "?", count: batch).joined(separator: ", "))) AND \(filters)
+                """)
+            let chunks = try Row.fetchCursor(db.cachedStatement(sql: "SELECT rowid, rank FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rank"),
+                                             arguments: [match])
+            let filterValues = StatementArguments(filterArguments)
+            var ranking = MemoryRanking(search, phraseChunks: phraseChunks.count)
+            var pending: [(chunk: Int64, rank: Double)] = []
+            var exhausted = false
+            while !exhausted {
+                pending.removeAll(keepingCapacity: true)
+                while pending.count < batch, let row = try chunks.next() { pending.append((row[0], row[1])) }
+                exhausted = pending.count < batch
+                if pending.isEmpty { break }
+                var ids = pending.map { DatabaseValue(value: $0.chunk) }
+                ids += Array(repeating: DatabaseValue(value: Int64(-1)), count: batch - ids.count)
+                var visible: [Int64: (memory: Int64, importance: Double, createdAt: Double)] = [:]
+                for row in try Row.fetchAll(lookup, arguments: StatementArguments(ids) + filterValues) {
+                    visible[row[0]] = (row[1], row[2], row[3])
+                }
+                for (chunk, rank) in pending {
+                    let isPhrase = phraseChunks.contains(chunk)
+                    if let m = visible[chunk] {
+                        ranking.add(.init(memory: m.memory, chunk: chunk, rank: isPhrase ? 2 * rank : rank, importance: m.importance, createdAt: m.createdAt))
+                    }
+                    ranking.read(rank: rank, isPhrase: isPhrase)
+                }
+                if ranking.settled() { break }
+            }
+            let top = ranking.answer()
+            guard !top.isEmpty else { return [] }
+            let records = try MemoryRecord.fetchAll(db, sql: "SELECT \(MemoryRecord.columns) FROM memories m WHERE m.id IN (\(top.map { _ in "?" }.joined(separator: ", ")))",
+                                                    arguments: StatementArguments(top.map(\.entry.memory)))
+            let byId = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            // One snippet query per expression (the phrase, the words) for all the chunks it cuts from:
+            // FTS5 reads the terms' postings once, within the chunks' rowid range, rather than once a chunk.
+            var snippets: [Int64: String] = [:]
+            let cut = top.map(\.entry.chunk)
+            for (expression, group) in [(phrase, cut.filter { phraseChunks.contains($0) }), (match, cut.filter { !phraseChunks.contains($0) })] {
+                guard let expression, let low = group.min(), let high = group.max() else { continue }
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT rowid, snippet(memory_fts, 0, '**', '**', '…', 24) FROM memory_fts
+                    WHERE memory_fts MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (\(group.map { _ in "?" }.joined(separator: ", ")))
+                    """, arguments: StatementArguments([expression, low, high] as [DatabaseValueConvertible] + group.map { $0 as DatabaseValueConvertible }))
+                for row in rows { snippets[row[0]] = row[1] }
+            }
+            return top.compactMap { scored in
+                guard let memory = byId[scored.entry.memory] else { return nil }
+                return MemoryHit(memory: memory, snippet: snippets[scored.entry.chunk] ?? "", score: scored.score, relevance: scored.relevance)
+            }
+        }
+    }
+
+    /// The caller's visibility and the search's filters, as an SQL condition on `m` with its arguments.
+    static func memoryFilters(_ search: MemorySearch) -> (String, [DatabaseValueConvertible?]) {
+        var (filters, arguments) = search.visibility.sql
         if !search.types.isEmpty {
             filters += " AND m.type IN (\(search.types.map { _ in "?" }.joined(separator: ", ")))"
-            filterArguments += search.types.map(\.rawValue)
+            arguments += search.types.map(\.rawValue)
         }
         if let scope = search.scope {
             filters += " AND m.scope = ?"
-            filterArguments.append(scope.rawValue)
+            arguments.append(scope.rawValue)
         }
         for (key, value) in search.metadata.sorted(by: { $0.key < $1.key }) {
             filters += " AND json_extract(m.metadata, ?) IS ?"
-            filterArguments.append("$.\"\(key)\"")
-            filterArguments.append(MemoryQuery.sqlValue(value))
+            arguments.append("$.\"\(key)\"")
+            arguments.append(MemoryQuery.sqlValue(value))
         }
-        let sql = """
-            WITH hits AS MATERIALIZED (
-              SELECT rowid AS chunk_id, rank FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rank\(candidates.map { " LIMIT \($0)" } ?? "")
-            ),
-            phrase AS (
-              \(phrase == nil ? "SELECT NULL AS chunk_id WHERE 0" : "SELECT rowid AS chunk_id FROM memory_fts WHERE memory_fts MATCH ?")
-            ),
-            best AS (
-              SELECT c.memory_id AS memory_id,
-                     MIN(h.rank * (CASE WHEN h.chunk_id IN (SELECT chunk_id FROM phrase) THEN 2.0 ELSE 1.0 END)) AS rank,
-                     h.chunk_id AS chunk_id
-              FROM hits h JOIN memory_chunks c ON c.id = h.chunk_id JOIN memories m ON m.id = c.memory_id
-              WHERE 1 \(filters)
-              GROUP BY c.memory_id
-            ),
-            scored AS (
-              SELECT memory_id, chunk_id, coalesce(rank / nullif(MIN(rank) OVER (), 0), 1.0) AS relevance FROM best
-            )
-            SELECT \(MemoryRecord.columns), s.chunk_id AS chunk_id, s.relevance AS relevance,
-                   (? * s.relevance + ? * m.importance + ? * pow(0.5, max(0, ? - m.created_at) / ?)) AS score
-            FROM scored s JOIN memories m ON m.id = s.memory_id
-            ORDER BY score DESC, m.id DESC
-            LIMIT ?
-            """
-        var arguments: [DatabaseValueConvertible?] = [match]
-        if let phrase { arguments.append(phrase) }
-        arguments += filterArguments
-        arguments += [search.relevanceWeight, search.importanceWeight, search.recencyWeight, search.now,
-                      max(search.recencyHalfLife, 1), search.limit]
-        let boundArguments = arguments
-        return try read("searching memories for '\(search.text.prefix(60))'") { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(boundArguments))
-            let snippet = try db.cachedStatement(sql: """
-                SELECT snippet(memory_fts, 0, '**', '**', '…', 24) FROM memory_fts WHERE memory_fts MATCH ? AND rowid = ?
-                """)
-            return try rows.map { row in
-                let chunk: Int64 = row["chunk_id"]
-                let text = try String.fetchOne(snippet, arguments: [phrase ?? match, chunk])
-                    ?? String.fetchOne(snippet, arguments: [match, chunk]) ?? ""
-                return MemoryHit(memory: try MemoryRecord(row: row), snippet: text, score: row["score"], relevance: row["relevance"])
-            }
-        }
+        return (filters, arguments)
     }
 }
 

