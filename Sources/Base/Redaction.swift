@@ -36,9 +36,21 @@ public enum Redaction {
     /// `apikey`, `credential`, `cookie` or `passphrase`, or one of its words is exactly `auth`,
     /// `pass`, `pwd`, `jwt`, `dsn`, `otp`, `pin`, `sig` or `signature` (so `author` and `compass` are not).
     public static func isSecretKey(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        let normalized = lowered.filter { $0 != "_" && $0 != "-" && $0 != "." && $0 != " " }
-        if secretKeyFragments.contains(where: { normalized.contains($0) }) { return true }
+        if key.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (nearly every key): a byte scan. Foundation's substring search cost 2 µs a
+            // fragment, 150 µs for the four keys of one memory_write's trace.
+            let normalized = key.utf8.compactMap { byte -> UInt8? in
+                byte == 0x5F || byte == 0x2D || byte == 0x2E || byte == 0x20 ? nil : (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            }
+            let found = normalized.withUnsafeBufferPointer { bytes in
+                secretKeyFragmentBytes.contains { RedactionRule.find($0, in: bytes, folded: false) }
+            }
+            if found { return true }
+        } else {
+            // Other scripts lowercase to ASCII in places (the Kelvin sign to `k`): Unicode rules.
+            let normalized = key.lowercased().filter { $0 != "_" && $0 != "-" && $0 != "." && $0 != " " }
+            if secretKeyFragments.contains(where: { normalized.contains($0) }) { return true }
+        }
         return words(of: key).contains { secretKeyWords.contains($0) }
     }
 
@@ -46,6 +58,7 @@ public enum Redaction {
     static let secretKeyFragments = ["token", "password", "passwd", "secret", "apikey", "authorization", "credential",
                                      "privatekey", "cookie", "accesskey", "bearer", "passphrase", "sshkey",
                                      "authkey", "sessionkey", "signingkey", "encryptionkey", "connectionstring"]
+    static let secretKeyFragmentBytes = secretKeyFragments.map { Array($0.utf8) }
     /// Words that mark a secret only as a whole word of the key.
     static let secretKeyWords: Set<String> = ["auth", "pass", "pwd", "jwt", "dsn", "otp", "pin", "sig", "signature",
                                               "cred", "creds", "mfa", "totp"]

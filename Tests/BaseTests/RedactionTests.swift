@@ -17,6 +17,13 @@ import Testing
         }
     }
 
+    @Test func aKeyInAnotherScriptIsMatchedAfterUnicodeLowercasing() {
+        #expect(Redaction.isSecretKey("TO\u{212A}EN"))          // the Kelvin sign lowercases to k
+        #expect(Redaction.isSecretKey("Contraseña_password"))
+        #expect(Redaction.isSecretKey("ＡＰＩ_token"))
+        #expect(!Redaction.isSecretKey("café_name"))
+    }
+
     @Test func credentialsInsideLongerTextAreHidden() {
         let secrets = [
             "ghp_" + String(repeating: "a1", count: 18),
