@@ -46,8 +46,8 @@ extension HTTPAPI {
             let sessionId = request.headers[Self.sessionHeader]
             if sessionId == nil {
                 switch message {
-                case .request(let id, let method, let params) where Self.isStateless(params, request):
-                    return try await self.stateless(id, method, params, bytes: bytes, request: request, who: who, takesJSON: takesJSON, takesSSE: takesSSE)
+                case .request(_, _, let params) where Self.isStateless(params, request):
+                    return try await self.stateless(message, bytes: bytes.count, request: request, who: who, takesJSON: takesJSON, takesSSE: takesSSE)
                 case .notification where request.headers[Self.protocolHeader].map({ MCPServer.modernVersions.contains($0) }) ?? false:
                     // 2026-07-28 defines no client notifications on this wire: accepted and dropped.
                     return Response(status: .accepted)
@@ -66,7 +66,7 @@ extension HTTPAPI {
                 case .failure(let refusal): throw APIError.unavailable("\(refusal.message); end one or try later")
                 }
                 var answer: JSONRPCMessage?
-                for await m in session.request(bytes, id: id, progressToken: nil) { answer = m }
+                for await m in session.request(message, byteCount: bytes.count, id: id, progressToken: nil) { answer = m }
                 guard let answer else { throw APIError.unavailable("the host is shutting down") }
                 if case .error = answer { self.sessions.remove(session.id) }
                 var response = Self.rpc(.ok, answer)
@@ -74,10 +74,10 @@ extension HTTPAPI {
                 return response
             case .request(let id, _, let params):
                 let session = try self.session(sessionId, who, id: id)
-                return try await Self.exchange(session, id, params, bytes: bytes, asJSON: takesJSON, takesSSE: takesSSE) { $0 }
+                return try await Self.exchange(session, message, bytes: bytes.count, asJSON: takesJSON, takesSSE: takesSSE) { $0 }
             case .notification, .response, .error:
                 let session = try self.session(sessionId, who, id: nil)
-                session.deliver(bytes)
+                session.deliver(message, byteCount: bytes.count)
                 return Response(status: .accepted)
             }
         }
@@ -124,10 +124,11 @@ extension HTTPAPI {
     /// Sends one request to `session` and answers it: as JSON (progress dropped) when the client takes
     /// JSON and asked for no progress, else as an event stream of its progress and its answer. Each
     /// message is passed through `shape` (the 2026-07-28 stamp) first.
-    static func exchange(_ session: MCPSessions.Session, _ id: JSONRPCID, _ params: JSONValue?, bytes: [UInt8], asJSON takesJSON: Bool,
+    static func exchange(_ session: MCPSessions.Session, _ request: JSONRPCMessage, bytes: Int, asJSON takesJSON: Bool,
                          takesSSE: Bool, shape: @escaping @Sendable (JSONRPCMessage) -> JSONRPCMessage) async throws -> Response {
+        guard case .request(let id, _, let params) = request else { throw APIError.badRequest("only a request is exchanged for an answer") }
         let token = params?["_meta"]?["progressToken"].flatMap { JSONRPCID($0) != nil ? $0 : nil }
-        let messages = MessageQueue(session.request(bytes, id: id, progressToken: token))
+        let messages = MessageQueue(session.request(request, byteCount: bytes, id: id, progressToken: token))
         if takesJSON, !(takesSSE && token != nil) {
             // JSON, unless the server must say something first (an approval asked of the client):
             // then the answer becomes an event stream, when the client takes one.
@@ -136,8 +137,8 @@ extension HTTPAPI {
                 case .notification: continue
                 case .request(let requestId, let method, _):
                     if takesSSE { return streamed(session, messages, first: m, shape: shape) }
-                    session.deliver(JSONRPCMessage.error(id: requestId, JSONRPCError(JSONRPCError.internalErrorCode,
-                        "the client takes only JSON answers, so \(method) cannot reach it on this POST")).line)
+                    session.deliver(.error(id: requestId, JSONRPCError(JSONRPCError.internalErrorCode,
+                        "the client takes only JSON answers, so \(method) cannot reach it on this POST")))
                 case .error(_, let error):
                     return rpc(status(for: error, stateless: session.id.hasPrefix("once-")), m)
                 case .response:

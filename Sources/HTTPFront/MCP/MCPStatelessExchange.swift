@@ -78,8 +78,9 @@ extension HTTPAPI {
     }
 
     /// Answers one stateless request.
-    func stateless(_ id: JSONRPCID, _ method: String, _ params: JSONValue?, bytes: [UInt8], request: Request,
+    func stateless(_ message: JSONRPCMessage, bytes: Int, request: Request,
                    who: APIIdentity, takesJSON: Bool, takesSSE: Bool) async throws -> Response {
+        guard case .request(let id, let method, let params) = message else { throw APIError.badRequest("a stateless message must be a request") }
         let version: String
         switch Self.checkEnvelope(method, params, request) {
         case .failure(let error): return Self.rpc(Self.status(for: error), .error(id: id, error))
@@ -96,7 +97,7 @@ extension HTTPAPI {
             let error = JSONRPCError(JSONRPCError.invalidRequestCode, "initialize is not part of protocol \(version): send requests with their _meta envelope, or initialize without one")
             return Self.rpc(.badRequest, .error(id: id, error))
         }
-        return try await Self.exchange(session, id, params, bytes: bytes, asJSON: takesJSON, takesSSE: takesSSE) { message in
+        return try await Self.exchange(session, message, bytes: bytes, asJSON: takesJSON, takesSSE: takesSSE) { message in
             Self.stamped(message, method: method, serverInfo: serverInfo)
         }
     }

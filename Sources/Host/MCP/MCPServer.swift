@@ -157,15 +157,24 @@ public final class MCPServer: Sendable {
         case .failure(let failure):
             logger.debug("malformed message", metadata: ["host.mcp.error": "\(failure.error.message)"])
             if !failure.isNotification { send(.error(id: failure.id, failure.error)) }
-        case .success(.request(let id, let method, let params)):
-            handleRequest(id, method, params, bytes: line.count)
-        case .success(.notification(let method, let params)):
+        case .success(let message):
+            receive(message, byteCount: line.count)
+        }
+    }
+
+    /// A message a front has already decoded (the HTTP front reads each body once to route it);
+    /// `byteCount`: its size on the wire.
+    public func receive(_ message: JSONRPCMessage, byteCount: Int) {
+        switch message {
+        case .request(let id, let method, let params):
+            handleRequest(id, method, params, bytes: byteCount)
+        case .notification(let method, let params):
             handleNotification(method, params)
-        case .success(.response(let id, let result)):
+        case .response(let id, let result):
             answerArrived(.response(id: id, result: result), id: id)
-        case .success(.error(let id?, let error)):
+        case .error(let id?, let error):
             answerArrived(.error(id: id, error), id: id)
-        case .success(.error(nil, _)):
+        case .error(nil, _):
             break  // an error about a message of ours the client could not read: nothing to match
         }
     }

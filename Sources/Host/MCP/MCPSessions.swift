@@ -43,7 +43,7 @@ public final class MCPSessions: Sendable {
 
         /// Sends a request to the session's server; the stream yields the messages for it (progress,
         /// then its answer) and ends with the answer. A request id already waiting is refused.
-        public func request(_ line: [UInt8], id: JSONRPCID, progressToken: JSONValue?) -> AsyncStream<JSONRPCMessage> {
+        public func request(_ message: JSONRPCMessage, byteCount: Int, id: JSONRPCID, progressToken: JSONValue?) -> AsyncStream<JSONRPCMessage> {
             let (stream, continuation) = AsyncStream<JSONRPCMessage>.makeStream()
             let accepted = state.withLock { s -> Bool in
                 s.lastUsed = .now
@@ -62,18 +62,18 @@ public final class MCPSessions: Sendable {
                 guard case .cancelled = termination, let self else { return }
                 let waiting = self.state.withLock { s in s.waiters.removeValue(forKey: id) != nil }
                 if waiting {
-                    self.server.receive(line: JSONRPCMessage.notification(method: "notifications/cancelled",
-                                                                          params: ["requestId": id.json, "reason": "the HTTP client disconnected"]).line)
+                    self.server.receive(.notification(method: "notifications/cancelled",
+                                                      params: ["requestId": id.json, "reason": "the HTTP client disconnected"]), byteCount: 0)
                 }
             }
-            server.receive(line: line)
+            server.receive(message, byteCount: byteCount)
             return stream
         }
 
         /// Sends a notification or a response to the session's server (nothing comes back).
-        public func deliver(_ line: [UInt8]) {
+        public func deliver(_ message: JSONRPCMessage, byteCount: Int = 0) {
             state.withLock { s in s.lastUsed = .now }
-            server.receive(line: line)
+            server.receive(message, byteCount: byteCount)
         }
 
         /// The stream of messages the server sends on its own (`list_changed`); nil while another
