@@ -63,18 +63,18 @@ extension RegistryDatabase {
 
     /// Every agent's reported status.
     public func agentStatuses() throws(RegistryError) -> [AgentStatusRecord] {
-        try read("reading agent status") { db in try AgentStatusRecord.fetchAll(db, sql: "SELECT * FROM agent_status ORDER BY agent") }
+        try read("reading agent status") { db in try AgentStatusRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM agent_status ORDER BY agent")) }
     }
 
     /// When `agent` last left an event (reported or a tool call), as the event's `at`.
     public func lastEventTime(agent: String) throws(RegistryError) -> String? {
         try read("reading when agent \(agent) was last seen") { db in
-            try String.fetchOne(db, sql: "SELECT at FROM trace_events WHERE agent = ? ORDER BY id DESC LIMIT 1", arguments: [agent])
+            try String.fetchOne(db.cachedStatement(sql: "SELECT at FROM trace_events WHERE agent = ? ORDER BY id DESC LIMIT 1"), arguments: [agent])
         }
     }
 
     /// The newest event id (0 when there is none).
     public func lastTraceEventId() throws(RegistryError) -> Int64 {
-        try read("reading the newest event id") { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM trace_events") ?? 0 }
+        try read("reading the newest event id") { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM trace_events")) ?? 0 }
     }
 }

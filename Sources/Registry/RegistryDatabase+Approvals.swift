@@ -40,10 +40,10 @@ extension RegistryDatabase {
     }
 
     static func approval(_ db: Database, _ idOrPrefix: String) throws -> ApprovalRecord? {
-        if let exact = try ApprovalRecord.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [idOrPrefix]) { return exact }
+        if let exact = try ApprovalRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM approvals WHERE id = ?"), arguments: [idOrPrefix]) { return exact }
         guard idOrPrefix.count >= 6, !idOrPrefix.contains("%"), !idOrPrefix.contains("_") || idOrPrefix.hasPrefix("apr_") else { return nil }
         let escaped = idOrPrefix.replacingOccurrences(of: "_", with: "\\_")
-        let matches = try ApprovalRecord.fetchAll(db, sql: "SELECT * FROM approvals WHERE id LIKE ? ESCAPE '\\' LIMIT 2", arguments: [escaped + "%"])
+        let matches = try ApprovalRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM approvals WHERE id LIKE ? ESCAPE '\\' LIMIT 2"), arguments: [escaped + "%"])
         return matches.count == 1 ? matches[0] : nil
     }
 
@@ -56,7 +56,7 @@ extension RegistryDatabase {
             if let status { sql += " AND status = ?"; arguments += [status.rawValue] }
             if let agent { sql += " AND agent = ?"; arguments += [agent] }
             if let before {
-                guard let cursor = try ApprovalRecord.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [before]) else { return [] }
+                guard let cursor = try ApprovalRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM approvals WHERE id = ?"), arguments: [before]) else { return [] }
                 sql += " AND (created_at < ? OR (created_at = ? AND id > ?))"
                 arguments += [cursor.createdAt, cursor.createdAt, cursor.id]
             }
@@ -136,7 +136,7 @@ extension RegistryDatabase {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [grantId, record.id, record.tool, record.agent, scope == .session ? record.session : nil, scope.rawValue,
                                      record.rule, record.ruleKey, answer.by, now, answer.grantExpiresAt])
-                grant = try ApprovalGrantRecord.fetchOne(db, sql: "SELECT * FROM approval_grants WHERE id = ?", arguments: [grantId])
+                grant = try ApprovalGrantRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM approval_grants WHERE id = ?"), arguments: [grantId])
             }
             return .decided(try Self.approval(db, record.id) ?? record, grant: grant)
         }
@@ -177,7 +177,7 @@ extension RegistryDatabase {
     /// Ends every pending request past its expiry; returns them as they now are.
     public func expireApprovals(now: Date = Date()) throws(RegistryError) -> [ApprovalRecord] {
         let expired = try write("expiring approval requests") { db -> [ApprovalRecord] in
-            let due = try String.fetchAll(db, sql: "SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= ?", arguments: [now])
+            let due = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= ?"), arguments: [now])
             var expired: [ApprovalRecord] = []
             for id in due {
                 try Self.close(db, id, .expired, by: "host", via: "host", reason: "no answer before it expired", now: now)
@@ -241,7 +241,7 @@ extension RegistryDatabase {
             try db.execute(sql: "UPDATE approval_grants SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                            arguments: [now, by, reason, id])
             let changed = db.changesCount == 1
-            return (try ApprovalGrantRecord.fetchOne(db, sql: "SELECT * FROM approval_grants WHERE id = ?", arguments: [id]), changed)
+            return (try ApprovalGrantRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM approval_grants WHERE id = ?"), arguments: [id]), changed)
         }
         if revoked { approvalsChanged.touch() }
         return grant

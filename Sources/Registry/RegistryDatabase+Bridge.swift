@@ -28,7 +28,7 @@ extension RegistryDatabase {
     /// Every pin of `server`'s tools, by bridged tool name.
     public func toolPins(server: String) throws(RegistryError) -> [String: ToolPinRecord] {
         try read("reading the tool pins of \(server)") { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM bridge_tool_pins WHERE server = ?", arguments: [server])
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM bridge_tool_pins WHERE server = ?"), arguments: [server])
             return Dictionary(uniqueKeysWithValues: rows.map { row in
                 let pin = ToolPinRecord(tool: row["tool"], server: row["server"], digest: row["digest"], firstSeenAt: row["first_seen_at"],
                                         changedDigest: row["changed_digest"], changedAt: row["changed_at"])
@@ -78,7 +78,7 @@ extension RegistryDatabase {
     /// Whether any pin names `name` as a tool or a server.
     public func hasToolPins(named name: String) throws(RegistryError) -> Bool {
         try read("reading tool pins") { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bridge_tool_pins WHERE tool = ? OR server = ?)", arguments: [name, name]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM bridge_tool_pins WHERE tool = ? OR server = ?)"), arguments: [name, name]) ?? false
         }
     }
 
@@ -106,7 +106,7 @@ extension RegistryDatabase {
     /// Every recorded server status, newest first.
     public func bridgeServers() throws(RegistryError) -> [BridgeServerRecord] {
         try read("reading bridged server status") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM bridge_servers ORDER BY updated_at DESC").map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM bridge_servers ORDER BY updated_at DESC")).map {
                 BridgeServerRecord(owner: $0["owner"], server: $0["server"], status: $0["status"], updatedAt: $0["updated_at"])
             }
         }

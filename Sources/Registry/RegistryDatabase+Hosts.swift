@@ -110,14 +110,14 @@ extension RegistryDatabase {
     /// Every host recorded, oldest first (dead ones included: callers check the pid).
     public func hosts() throws(RegistryError) -> [HostRecord] {
         try read("reading the running hosts") { db in
-            try HostRecord.fetchAll(db, sql: "SELECT * FROM hosts ORDER BY started_at, id")
+            try HostRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM hosts ORDER BY started_at, id"))
         }
     }
 
     /// One host by id.
     public func host(_ id: String) throws(RegistryError) -> HostRecord? {
         try read("reading host \(id)") { db in
-            try HostRecord.fetchOne(db, sql: "SELECT * FROM hosts WHERE id = ?", arguments: [id])
+            try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM hosts WHERE id = ?"), arguments: [id])
         }
     }
 }

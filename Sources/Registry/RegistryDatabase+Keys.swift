@@ -52,7 +52,7 @@ extension RegistryDatabase {
     /// The key whose hash this is (one indexed lookup), revoked or not.
     public func apiKey(hash: Data) throws(RegistryError) -> APIKeyRecord? {
         try read("looking up an API key") { db in
-            try APIKeyRecord.fetchOne(db, sql: "SELECT * FROM api_keys WHERE hash = ?", arguments: [hash])
+            try APIKeyRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE hash = ?"), arguments: [hash])
         }
     }
 
@@ -60,9 +60,9 @@ extension RegistryDatabase {
     public func apiKeys(agent: String? = nil) throws(RegistryError) -> [APIKeyRecord] {
         try read("listing API keys") { db in
             if let agent {
-                return try APIKeyRecord.fetchAll(db, sql: "SELECT * FROM api_keys WHERE agent = ? ORDER BY created_at DESC, id", arguments: [agent])
+                return try APIKeyRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE agent = ? ORDER BY created_at DESC, id"), arguments: [agent])
             }
-            return try APIKeyRecord.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at DESC, id")
+            return try APIKeyRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM api_keys ORDER BY created_at DESC, id"))
         }
     }
 
@@ -70,13 +70,13 @@ extension RegistryDatabase {
     public func revokeAPIKey(_ idOrHint: String, at now: Date = Date()) throws(RegistryError) -> APIKeyRecord? {
         defer { keysChanged.touch() }
         return try write("revoking API key \(idOrHint)") { db in
-            guard let key = try APIKeyRecord.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ? OR hint = ?", arguments: [idOrHint, idOrHint]) else {
+            guard let key = try APIKeyRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE id = ? OR hint = ?"), arguments: [idOrHint, idOrHint]) else {
                 return nil
             }
             if key.revokedAt == nil {
                 try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now, key.id])
             }
-            return try APIKeyRecord.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [key.id])
+            return try APIKeyRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE id = ?"), arguments: [key.id])
         }
     }
 }

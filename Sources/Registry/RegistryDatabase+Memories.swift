@@ -35,7 +35,8 @@ extension RegistryDatabase {
 
     public func memory(id: Int64) throws(RegistryError) -> MemoryRecord? {
         try read("reading memory \(id)") { db in
-            try MemoryRecord.fetchOne(db, sql: "SELECT \(MemoryRecord.columns) FROM memories m WHERE m.id = ?", arguments: [id])
+            // A cached statement: preparing it (parse, authorizer) cost more than running it.
+            try MemoryRecord.fetchOne(db.cachedStatement(sql: "SELECT \(MemoryRecord.columns) FROM memories m WHERE m.id = ?"), arguments: [id])
         }
     }
 
@@ -50,7 +51,7 @@ extension RegistryDatabase {
     }
 
     public func memoryCount() throws(RegistryError) -> Int {
-        try read("counting memories") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memories") ?? 0 }
+        try read("counting memories") { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM memories")) ?? 0 }
     }
 
     /// The best memories for `search`, best first. Empty when the text has no words.

@@ -8,7 +8,7 @@ extension RegistryDatabase {
     public func declareSources(_ sources: [SourceDescriptor]) throws(RegistryError) {
         // Most opens change nothing: check with a read, so they never wait on a writer.
         let current = try read("reading the declared sources") { db in
-            try Row.fetchAll(db, sql: "SELECT name, kind, location, position, status FROM sources").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT name, kind, location, position, status FROM sources")).map { row in
                 (name: row["name"] as String, kind: row["kind"] as String, location: row["location"] as String,
                  position: row["position"] as Int, removed: (row["status"] as String) == "removed")
             }
@@ -46,7 +46,7 @@ extension RegistryDatabase {
     /// vanished skills are tombstoned, and a mass disappearance is held back (`PublishOptions`).
     public func publish(_ snapshot: SkillSnapshot, to source: String, options: PublishOptions = PublishOptions()) throws(RegistryError) -> PublishReport {
         let report = try write("publishing \(source)") { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sources WHERE name = ?", arguments: [source]) != nil else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sources WHERE name = ?"), arguments: [source]) != nil else {
                 throw RegistryError(.sourceNotFound, "source '\(source)' is not declared in the registry")
             }
             var publisher = SkillPublisher(db: db, source: source, options: options)

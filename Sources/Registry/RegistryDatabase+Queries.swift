@@ -72,7 +72,7 @@ extension RegistryDatabase {
     /// Every live skill row of a source (loadable or not), by path.
     public func skills(inSource source: String) throws(RegistryError) -> [SkillRecord] {
         try read("listing the skills of \(source)") { db in
-            try SkillRecord.fetchAll(db, sql: "SELECT * FROM skills WHERE source = ? AND deleted_at IS NULL ORDER BY path", arguments: [source])
+            try SkillRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM skills WHERE source = ? AND deleted_at IS NULL ORDER BY path"), arguments: [source])
         }
     }
 
@@ -80,7 +80,7 @@ extension RegistryDatabase {
     public func knownDigests(of source: String) throws(RegistryError) -> [String: String] {
         try read("reading digests of \(source)") { db in
             var result: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT path, digest FROM skills WHERE source = ? AND deleted_at IS NULL", arguments: [source]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT path, digest FROM skills WHERE source = ? AND deleted_at IS NULL"), arguments: [source]) {
                 result[row["path"]] = row["digest"]
             }
             return result
@@ -90,13 +90,13 @@ extension RegistryDatabase {
     /// The files of a skill, by path.
     public func files(ofSkill id: Int64) throws(RegistryError) -> [SkillFileRecord] {
         try read("listing skill files") { db in
-            try SkillFileRecord.fetchAll(db, sql: "SELECT * FROM skill_files WHERE skill_id = ? ORDER BY path", arguments: [id])
+            try SkillFileRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM skill_files WHERE skill_id = ? ORDER BY path"), arguments: [id])
         }
     }
 
     /// A skill row by id, tombstoned or not.
     public func skill(id: Int64) throws(RegistryError) -> SkillRecord? {
-        try read("looking up skill \(id)") { db in try SkillRecord.fetchOne(db, sql: "SELECT * FROM skills WHERE id = ?", arguments: [id]) }
+        try read("looking up skill \(id)") { db in try SkillRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM skills WHERE id = ?"), arguments: [id]) }
     }
 
     /// All sources, in manifest order (removed ones last).
@@ -126,7 +126,7 @@ extension RegistryDatabase {
     /// The most recent sync runs of a source, newest first.
     public func syncRuns(of source: String, limit: Int = 20) throws(RegistryError) -> [SyncRunRecord] {
         try read("listing sync runs of \(source)") { db in
-            try SyncRunRecord.fetchAll(db, sql: "SELECT * FROM sync_runs WHERE source = ? ORDER BY id DESC LIMIT ?", arguments: [source, limit])
+            try SyncRunRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM sync_runs WHERE source = ? ORDER BY id DESC LIMIT ?"), arguments: [source, limit])
         }
     }
 }

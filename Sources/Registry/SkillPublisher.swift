@@ -18,7 +18,7 @@ struct SkillPublisher {
         let now = options.now
         var report = PublishReport(source: source, revision: snapshot.revision, outcome: .published)
         var existing: [String: Existing] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, path, digest, deleted_at FROM skills WHERE source = ?", arguments: [source]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, path, digest, deleted_at FROM skills WHERE source = ?"), arguments: [source]) {
             existing[row["path"]] = Existing(id: row["id"], digest: row["digest"], live: row["deleted_at"] as Date? == nil)
         }
         let incoming = Set(snapshot.skills.map(\.path))
