@@ -72,7 +72,7 @@ extension HTTPAPI {
                 var response = Self.rpc(.ok, answer)
                 if case .response = answer { response.headers[Self.sessionHeader] = session.id }
                 return response
-            case .request(let id, _, let params):
+            case .request(let id, _, _):
                 let session = try self.session(sessionId, who, id: id)
                 return try await Self.exchange(session, message, bytes: bytes.count, asJSON: takesJSON, takesSSE: takesSSE) { $0 }
             case .notification, .response, .error:
