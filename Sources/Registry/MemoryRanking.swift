@@ -30,20 +30,18 @@ struct MemoryRanking {
     }
 
     let search: MemorySearch
-    private(set) var entries: [Int64: Entry] = [:]
+    private var entries: [Int64: Entry] = [:]
     private var best = 0.0
     private var phraseChunksUnread: Int
     private var bound = 0.0
-    private var read = 0
 
     init(_ search: MemorySearch, phraseChunks: Int) {
         self.search = search
         phraseChunksUnread = phraseChunks
     }
 
-    /// Counts a chunk read, visible or not (`isPhrase`: it holds the exact phrase).
+    /// A chunk read, visible or not (`isPhrase`: it holds the exact phrase): moves the bound on unread ones.
     mutating func read(rank: Double, isPhrase: Bool) {
-        read += 1
         if isPhrase { phraseChunksUnread -= 1 }
         bound = phraseChunksUnread > 0 ? 2 * rank : rank
     }

@@ -57,9 +57,9 @@ extension RegistryDatabase {
     /// The best memories for `search`, best first. Empty when the text has no words.
     ///
     /// FTS5 yields the matching chunks best-first by bm25; they are looked up in batches (their
-    /// memories, whether the caller sees them, the filters) until no chunk left could change the answer (see
-    /// `MemoryRanking`), so the answer is exact over every match while a typical search reads a few
-    /// dozen chunks. Snippets are cut from the exact phrase when the best chunk holds it.
+    /// memories, whether the caller sees them, the filters) until no chunk left could change the
+    /// answer (see `MemoryRanking`), so the answer is exact over every match while a typical search
+    /// reads 100-200 chunks. Snippets are cut from the exact phrase when the best chunk holds it.
     public func searchMemories(_ search: MemorySearch) throws(RegistryError) -> [MemoryHit] {
         let words = MemoryQuery.words(in: search.text)
         guard !words.isEmpty, search.limit > 0 else { return [] }

@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import Plugins
 
-// One routed call, in named stages: room (in the trace queue, see `TraceRecorder`), decide (policy), validate (arguments), admit (approval, then a
-// concurrency slot), run (the plugin, against the deadline), record (the trace, metrics and the
-// outcome). A stage that ends the call throws a `CallStop`; `record` turns it into the outcome.
+// One routed call, in named stages: room (in the trace queue, see `TraceRecorder`), decide
+// (policy), validate (arguments), admit (approval, then a concurrency slot), run (the plugin,
+// against the deadline), record (the trace, metrics and the outcome). A stage that ends the call throws a `CallStop`; `record` turns it into the outcome.
 
 extension ToolRouter {
     /// Runs one call. Never throws: every failure is an error result with a status.
