@@ -34,6 +34,27 @@ import Registry
         }
     }
 
+    @Test func headCountsLinesAcrossReadChunksAndStopsAtTheCap() async throws {
+        try await withTemporaryDirectory { root in
+            // 100,000 lines of 9 bytes: reads come in 64 KiB chunks, so the lines asked for end in a later chunk.
+            let lines = (0..<100_000).map { String(format: "l%07d", $0) }.joined(separator: "\n") + "\n"
+            try write(lines, to: "wide.log", in: root)
+            let p = plugin(root, maxBytes: 8 << 20)
+            let head = try await p.call("read_file", ["path": "wide.log", "head": 20_000])
+            #expect(head.text == lines.split(separator: "\n").prefix(20_000).map { $0 + "\n" }.joined())
+            #expect(head.structuredContent?["truncated"] == false)
+            // A cap that ends exactly on the last line asked for is not a cut; one byte short is.
+            let exact = try await p.call("read_file", ["path": "wide.log", "head": 3, "max_bytes": 27])
+            #expect(exact.text == "l0000000\nl0000001\nl0000002\n" && exact.structuredContent?["truncated"] == false)
+            let short = try await p.call("read_file", ["path": "wide.log", "head": 3, "max_bytes": 26])
+            #expect(short.text == "l0000000\nl0000001\nl0000002" && short.structuredContent?["truncated"] == true)
+            // More lines than the file has: all of it, not a cut.
+            try write("a\nb", to: "two.txt", in: root)
+            let all = try await p.call("read_file", ["path": "two.txt", "head": 5])
+            #expect(all.text == "a\nb" && all.structuredContent?["truncated"] == false)
+        }
+    }
+
     @Test func largeFilesAreCutAtTheCapAndSaySo() async throws {
         try await withTemporaryDirectory { root in
             try write(String(repeating: "é", count: 1000), to: "wide.txt", in: root)

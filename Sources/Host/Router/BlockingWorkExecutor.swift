@@ -10,8 +10,8 @@ import Foundation
 /// Threads are started as jobs need them, up to `maxThreads`, and wait for more work when idle.
 /// Sendable, unchecked: its job queue lives under an `NSCondition` its threads wait on (a `Mutex`
 /// cannot be waited on); every field is touched only with that condition held.
-final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = BlockingWorkExecutor(maxThreads: 64)
+public final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
+    public static let shared = BlockingWorkExecutor(maxThreads: 64)
 
     private let maxThreads: Int
     private let condition = NSCondition()
@@ -22,7 +22,7 @@ final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
 
     init(maxThreads: Int) { self.maxThreads = maxThreads }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)

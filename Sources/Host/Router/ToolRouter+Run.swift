@@ -35,11 +35,7 @@ extension ToolRouter {
                     }
                 }
                 let work = plugin.blocksThreads ? Task(executorPreference: BlockingWorkExecutor.shared, operation: body) : Task(operation: body)
-                let timer = Task {
-                    try? await Task.sleep(until: deadline, clock: .continuous)
-                    if !Task.isCancelled { race.finish(.timedOut) }
-                }
-                race.attach(work: work, timer: timer)
+                race.attach(work: work, deadline: CallDeadlines.shared.watch(until: deadline) { race.finish(.timedOut) })
             }
         } onCancel: {
             race.finish(.cancelled)
@@ -47,14 +43,14 @@ extension ToolRouter {
     }
 }
 
-/// The first of work, timer and cancellation to finish wins; the others are cancelled.
+/// The first of work, deadline and cancellation to finish wins; the others are cancelled.
 private final class Race: Sendable {
     private struct State {
         var continuation: CheckedContinuation<ToolRouter.RunOutcome, Never>?
         var outcome: ToolRouter.RunOutcome?
         var resumed = false
         var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+        var deadline: CallDeadlines.Watch?
     }
     private let state = Mutex(State())
 
@@ -70,28 +66,28 @@ private final class Race: Sendable {
         if let ready { continuation.resume(returning: ready) }
     }
 
-    func attach(work: Task<Void, Never>, timer: Task<Void, Never>) {
+    func attach(work: Task<Void, Never>, deadline: CallDeadlines.Watch) {
         let done = state.withLock { s in
             s.work = work
-            s.timer = timer
+            s.deadline = deadline
             return s.resumed || s.outcome != nil
         }
         if done {
+            CallDeadlines.shared.cancel(deadline)
             work.cancel()
-            timer.cancel()
         }
     }
 
     func finish(_ result: ToolRouter.RunOutcome) {
-        let taken = state.withLock { s -> (CheckedContinuation<ToolRouter.RunOutcome, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
+        let taken = state.withLock { s -> (CheckedContinuation<ToolRouter.RunOutcome, Never>?, Task<Void, Never>?, CallDeadlines.Watch?)? in
             guard s.outcome == nil else { return nil }
             s.outcome = result
             if s.continuation != nil { s.resumed = true }
-            return (s.continuation, s.work, s.timer)
+            return (s.continuation, s.work, s.deadline)
         }
-        guard let (continuation, work, timer) = taken else { return }
+        guard let (continuation, work, deadline) = taken else { return }
         continuation?.resume(returning: result)
-        timer?.cancel()
+        if let deadline { CallDeadlines.shared.cancel(deadline) }
         switch result {
         case .timedOut, .cancelled: work?.cancel()
         case .value, .error: break

@@ -43,19 +43,37 @@ extension FilePlugin {
     func readHead(_ fd: Int32, lines: Int?, cap: Int, path: String) throws(ToolError) -> ([UInt8], Bool) {
         var out: [UInt8] = []
         var newlines = 0
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let size = min(64 * 1024, cap + 1)
+        var buffer = [UInt8](unsafeUninitializedCapacity: size) { _, count in count = size }
         while out.count < cap {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, min($0.count, cap - out.count + 1)) }
             if n < 0 { throw FileRoots.error(errno, path) }
             if n == 0 { return (out, false) }
-            for byte in buffer[0..<n] {
-                if out.count == cap { return (out, true) }
-                out.append(byte)
-                if byte == 0x0A, let lines {
-                    newlines += 1
-                    if newlines == lines { return (out, false) }
+            // How much of this chunk to keep: all of it, or up to the line that completes `lines`.
+            var keep = n
+            var complete = false
+            if let lines {
+                buffer.withUnsafeBytes { raw in
+                    guard let base = raw.baseAddress else { return }
+                    var offset = 0
+                    while offset < n, let hit = memchr(base + offset, 0x0A, n - offset) {
+                        newlines += 1
+                        offset = base.distance(to: UnsafeRawPointer(hit)) + 1
+                        if newlines == lines {
+                            keep = offset
+                            complete = true
+                            return
+                        }
+                    }
                 }
             }
+            let room = cap - out.count
+            if keep > room {
+                out.append(contentsOf: buffer[0..<room])
+                return (out, true)
+            }
+            out.append(contentsOf: buffer[0..<keep])
+            if complete { return (out, false) }
         }
         var probe: UInt8 = 0
         return (out, Glibc.read(fd, &probe, 1) == 1)

@@ -145,6 +145,15 @@ for (stage, cost) in [("plugin: memory_get itself (the direct call)", budgetDire
     print("\(pad(stage, 58)) \(lpad(f(cost * 1e6), 8)) \(lpad(f(cost / budgetRouted * 100, 0) + "%", 7))")
 }
 print("\(pad("routed total", 58)) \(lpad(f(budgetRouted * 1e6), 8))")
+// A tool that blocks threads (read_file) is handed to the plugin threads and its caller resumed
+// afterwards: two wake-ups of a parked thread, whatever the tool does. Its floor, timed alone:
+for _ in 0..<500 { await Task(executorPreference: BlockingWorkExecutor.shared) {}.value }
+let hopStart = ContinuousClock.now
+for _ in 0..<calls { await Task(executorPreference: BlockingWorkExecutor.shared) {}.value }
+let hopTime = seconds(ContinuousClock.now - hopStart) / Double(calls)
+let (_, fileDirect, fileRouted) = overhead[1]
+print("A handed-off call (read_file): its overhead beyond memory_get's is \(f((fileRouted - fileDirect - (budgetRouted - budgetDirect)) * 1e6)) µs; "
+      + "an empty job sent to the plugin threads and awaited costs \(f(hopTime * 1e6)) µs")
 print()
 
 // MARK: - Approvals: what asking costs a call.
