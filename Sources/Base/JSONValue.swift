@@ -114,13 +114,34 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
 
     private static func escapedByteCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var count = 2 + bytes.count
-        for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            switch byte {
-            case 0x22, 0x5C, 0x0A, 0x0D, 0x09: count += 1
-            default: count += 5
+        guard let base = bytes.baseAddress else { return count }
+        // Eight bytes at a time: a word with no control byte, quote or backslash (most of any text)
+        // adds nothing beyond its length; only the others are looked at byte by byte.
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+        var i = 0
+        while i + 8 <= bytes.count {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let below32 = (w &- ones &* 0x20) & ~w & highs != 0
+            if below32 || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C)) {
+                for byte in UnsafeBufferPointer(start: base + i, count: 8) { count += extra(byte) }
             }
+            i += 8
+        }
+        while i < bytes.count {
+            count += extra(base[i])
+            i += 1
         }
         return count
+    }
+
+    /// What escaping adds to one byte: `\"`, `\\`, `\n`, `\r`, `\t` one, other controls `\u00XX` five.
+    @inline(__always) private static func extra(_ byte: UInt8) -> Int {
+        guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { return 0 }
+        switch byte {
+        case 0x22, 0x5C, 0x0A, 0x0D, 0x09: return 1
+        default: return 5
+        }
     }
 
     public static func parse(_ text: String?) -> JSONValue? {

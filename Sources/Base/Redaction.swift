@@ -13,6 +13,11 @@ public enum Redaction {
     /// `text` with every credential in it replaced by `[redacted]` (or `***` for URL user-info).
     public static func text(_ text: String) -> String {
         guard text.utf8.count >= 6 else { return text }
+        // One scan for the common case: no rule's trigger appears, so nothing is replaced.
+        var scanned = text
+        let rules = RedactionRules.all
+        let any = scanned.withUTF8 { bytes in rules.indices.contains { rules[$0].applies(to: bytes) } }
+        guard any else { return text }
         var out = text
         for rule in RedactionRules.all {
             var copy = out
@@ -51,6 +56,7 @@ public enum Redaction {
             let normalized = key.lowercased().filter { $0 != "_" && $0 != "-" && $0 != "." && $0 != " " }
             if secretKeyFragments.contains(where: { normalized.contains($0) }) { return true }
         }
+        if key.utf8.allSatisfy({ $0 < 0x80 }) { return hasSecretWord(ascii: key) }
         return words(of: key).contains { secretKeyWords.contains($0) }
     }
 
@@ -62,6 +68,35 @@ public enum Redaction {
     /// Words that mark a secret only as a whole word of the key.
     static let secretKeyWords: Set<String> = ["auth", "pass", "pwd", "jwt", "dsn", "otp", "pin", "sig", "signature",
                                               "cred", "creds", "mfa", "totp"]
+
+    static let secretKeyWordBytes = secretKeyWords.map { Array($0.utf8) }
+
+    /// `words(of:)` for an ASCII key, over its bytes: whether one of its words is a secret word.
+    static func hasSecretWord(ascii key: String) -> Bool {
+        var word: [UInt8] = []
+        word.reserveCapacity(16)
+        var previousLower = false
+        func ends() -> Bool {
+            defer { word.removeAll(keepingCapacity: true) }
+            return !word.isEmpty && secretKeyWordBytes.contains(word)
+        }
+        for byte in key.utf8 {
+            switch byte {
+            case 0x5F, 0x2D, 0x2E, 0x20, 0x2F, 0x3A:   // _ - . space / :
+                if ends() { return true }
+                previousLower = false
+                continue
+            case 0x41...0x5A:   // A-Z
+                if previousLower, ends() { return true }
+                word.append(byte | 0x20)
+                previousLower = false
+            default:
+                word.append(byte)
+                previousLower = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+            }
+        }
+        return ends()
+    }
 
     /// `aB_c-dEf.g` → `a b c d ef g`: split at separators and lower-to-upper case changes.
     static func words(of key: String) -> [String] {

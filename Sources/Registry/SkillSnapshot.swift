@@ -59,13 +59,15 @@ public struct SkillSnapshot: Sendable {
 
 extension Sequence where Element == UInt8 {
     /// Lowercase hex (a table lookup: `String(format:)` is slow enough on Linux to dominate a sync).
-    public var hex: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Inlinable, so callers get a loop specialized for their sequence, not one element at a time
+    /// through a protocol witness.
+    @inlinable public var hex: String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
+        bytes.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0F)])
+            let high = byte >> 4, low = byte & 0x0F
+            bytes.append(high < 10 ? 0x30 + high : 0x57 + high)   // 0-9, a-f
+            bytes.append(low < 10 ? 0x30 + low : 0x57 + low)
         }
         return String(decoding: bytes, as: UTF8.self)
     }

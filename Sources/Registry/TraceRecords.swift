@@ -4,6 +4,8 @@ import Foundation
 import Glibc
 #endif
 import GRDB
+import GRDBSQLite
+import Synchronization
 
 /// One trace event: `tool.called`, then `tool.result`, `tool.failed` or `tool.blocked`.
 public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
@@ -111,8 +113,7 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
     /// (it runs twice per tool call).
     /// A new span id: 16 hex digits.
     public static func newSpanId() -> String {
-        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        withUnsafeBytes(of: SpanRandomness.shared.next()) { $0.hex }
     }
 
     public static func timestamp(_ date: Date = Date()) -> String {
@@ -158,10 +159,23 @@ extension RegistryDatabase {
                                           argument_bytes, result_bytes, detail, revision, trace_id, state, client_ts)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Bound through SQLite's C API: GRDB's `StatementArguments` boxed each of the 17 values and
+            // cost about as much as the insert itself (the writer's share of every routed call).
+            let handle = insert.sqliteStatement
             for e in events {
-                try insert.execute(arguments: [e.at, e.type, e.session, e.spanId, e.agent, e.role, e.group, e.tool, e.decision,
-                                               e.durationMs, e.argumentBytes, e.resultBytes, e.detail?.jsonText, e.revision,
-                                               e.traceId, e.state, e.clientTs])
+                let bind = TraceRowBinder(handle)
+                bind.text(1, e.at); bind.text(2, e.type); bind.text(3, e.session); bind.text(4, e.spanId); bind.text(5, e.agent)
+                bind.text(6, e.role); bind.text(7, e.group); bind.text(8, e.tool); bind.text(9, e.decision)
+                bind.double(10, e.durationMs); bind.int(11, e.argumentBytes); bind.int(12, e.resultBytes)
+                bind.text(13, e.detail?.jsonText); bind.text(14, e.revision); bind.text(15, e.traceId); bind.text(16, e.state)
+                bind.text(17, e.clientTs)
+                let code = sqlite3_step(handle)
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                                        sql: insert.sql)
+                }
             }
         }
     }
@@ -182,6 +196,59 @@ extension RegistryDatabase {
         let bound = arguments
         return try read("reading trace events") { db in
             try TraceEvent.fetchAll(db, sql: sql, arguments: StatementArguments(bound))
+        }
+    }
+}
+
+/// Binds one trace row's values to a prepared insert (nil binds NULL; text is copied by SQLite).
+private struct TraceRowBinder {
+    let handle: OpaquePointer
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+
+    func text(_ index: Int32, _ value: String?) {
+        guard var value else { sqlite3_bind_null(handle, index); return }
+        value.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                if let base = chars.baseAddress {
+                    _ = sqlite3_bind_text(handle, index, base, Int32(chars.count), traceTransient)
+                } else {
+                    _ = sqlite3_bind_text(handle, index, "", 0, traceTransient)   // empty, not NULL
+                }
+            }
+        }
+    }
+
+    func int(_ index: Int32, _ value: Int?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_int64(handle, index, Int64(value))
+    }
+
+    func double(_ index: Int32, _ value: Double?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_double(handle, index, value)
+    }
+}
+
+/// SQLite's SQLITE_TRANSIENT: copy the bytes before the bind returns.
+private let traceTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// Random 64-bit span ids from the system's generator, fetched 512 at a time: one `getrandom`
+/// call per id was a third of what naming a span cost.
+final class SpanRandomness: Sendable {
+    static let shared = SpanRandomness()
+    private let pool = Mutex<(values: [UInt64], next: Int)>(([], 0))
+
+    func next() -> UInt64 {
+        pool.withLock { pool in
+            if pool.next == pool.values.count {
+                var values = [UInt64](repeating: 0, count: 512)
+                values.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }   // glibc: getrandom underneath
+                pool.values = values
+                pool.next = 0
+            }
+            defer { pool.next += 1 }
+            return pool.values[pool.next]
         }
     }
 }

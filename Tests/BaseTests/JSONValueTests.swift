@@ -16,6 +16,16 @@ import Testing
         #expect(value.jsonByteCount == text.utf8.count)
     }
 
+    @Test func theEscapedSizeOfAnyStringIsTheSizeOfItsEncoding() {
+        // The count skips eight bytes at a time: quotes, backslashes and controls at every offset and length.
+        let pieces = ["a", "\"", "\\", "\n", "\t", "\r", "\u{01}", "\u{1F}", " ", "~", "é", "😀", "\u{7F}", "0123456"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let string = (0..<Int.random(in: 0...40, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            #expect(JSONValue.string(string).jsonByteCount == JSONValue.string(string).jsonText.utf8.count, "\(string.debugDescription)")
+        }
+    }
+
 }
 
 extension JSONValue {

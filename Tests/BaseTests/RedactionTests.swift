@@ -17,6 +17,15 @@ import Testing
         }
     }
 
+    @Test func theByteScanOfAnASCIIKeyFindsTheSameWordsAsTheUnicodeSplit() {
+        let parts = ["auth", "Auth", "AUTH", "pin", "Pin", "sig", "x", "2", "author", "Pass", "pwd", "id", "_", "-", ".", " ", "/", ":", "$", "9a"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let key = (0..<Int.random(in: 1...5, using: &generator)).map { _ in parts.randomElement(using: &generator)! }.joined()
+            #expect(Redaction.hasSecretWord(ascii: key) == Redaction.words(of: key).contains { Redaction.secretKeyWords.contains($0) }, "\(key)")
+        }
+    }
+
     @Test func aKeyInAnotherScriptIsMatchedAfterUnicodeLowercasing() {
         #expect(Redaction.isSecretKey("TO\u{212A}EN"))          // the Kelvin sign lowercases to k
         #expect(Redaction.isSecretKey("Contraseña_password"))

@@ -27,9 +27,9 @@ public enum TraceRedaction {
 
     /// `{bytes, sha256}` of a value's text (a string's own bytes; other JSON as its text).
     static func digest(_ value: JSONValue) -> JSONValue {
-        let bytes = Data((value.stringValue ?? value.jsonText).utf8)
-        let hash = SHA256.hash(data: bytes).hex
-        return ["bytes": .int(bytes.count), "sha256": .string(hash)]
+        var text = value.stringValue ?? value.jsonText
+        let (count, hash) = text.withUTF8 { bytes in (bytes.count, SHA256.hash(data: UnsafeRawBufferPointer(bytes)).withUnsafeBytes { Array($0) }) }
+        return ["bytes": .int(count), "sha256": .string(hash.hex)]
     }
 
     /// A caller-given name as stored: at most `maxNameBytes`, with the cut marked.
