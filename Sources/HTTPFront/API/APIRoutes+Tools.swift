@@ -61,6 +61,8 @@ extension APIContext {
     /// A path parameter, percent-decoded.
     func pathParameter(_ name: String) throws -> String {
         guard let raw = parameters.get(name) else { throw APIError.badRequest("missing \(name) in the path") }
+        // Tool names rarely carry escapes: Foundation's decoding was a fifth of a tool route's own time.
+        if !raw.isEmpty, !raw.utf8.contains(UInt8(ascii: "%")), !raw.utf8.contains(0) { return String(raw) }
         guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty, !decoded.utf8.contains(0) else {
             throw APIError.badRequest("\(name) in the path is not valid percent-encoded text")
         }

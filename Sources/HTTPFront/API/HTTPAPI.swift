@@ -74,11 +74,22 @@ final class HTTPAPI: Sendable {
         guard let header = request.headers[.authorization] else {
             throw APIError.unauthorized("no API key: send Authorization: Bearer ah_… (agenthub keys create --agent NAME makes one)")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard let key = Self.bearerKey(header) else {
             throw APIError.unauthorized("the Authorization header must be Bearer KEY")
         }
-        return try identify(key: parts[1].trimmingCharacters(in: .whitespaces))
+        return try identify(key: key)
+    }
+
+    /// The key of `Bearer KEY` (the scheme in any case, blanks around the key ignored), over bytes.
+    static func bearerKey(_ header: String) -> String? {
+        let bytes = Array(header.utf8)
+        let scheme = Array("bearer".utf8)
+        guard bytes.count > scheme.count, bytes[scheme.count] == 0x20,
+              zip(bytes, scheme).allSatisfy({ ($0 | 0x20) == $1 }) else { return nil }
+        var start = scheme.count + 1, end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// The identity a key stands for, under the snapshot as of now (the console's session keeps the
