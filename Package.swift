@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -56,6 +58,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The registry in PostgreSQL, for several hosts on one database: the schema, its migrations
+        // under an advisory lock, and the connection checks at start.
+        .target(
+            name: "RegistryPostgres",
+            dependencies: [
+                "Registry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The core services every front calls: the skill catalog (who sees which copy, decided once),
@@ -128,6 +143,11 @@ let package = Package(
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
+        .testTarget(name: "RegistryPostgresTests", dependencies: [
+            "Registry", "RegistryPostgres", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "CoreTests", dependencies: ["Base", "Core", "Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Plugins", "Registry", "TestSupport"]),

@@ -34,6 +34,7 @@ public struct HostContext: Sendable {
                             environment: [String: String] = HostEnvironment.values) throws(HostError) -> HostContext {
         let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
         for warning in manifest.warnings { logger.warning("\(warning.located)") }
+        try refusePostgres(manifest.host.database)
         let databasePath = manifest.resolve(manifest.host.database)
         let registry: RegistryDatabase
         do { registry = try RegistryDatabase(path: databasePath, access: access, logger: logger) } catch {
@@ -53,8 +54,18 @@ public struct HostContext: Sendable {
 
     static func openRegistry(configPath: String, settings: HostSettings, logger: Logger,
                              access: RegistryDatabase.Access) throws(HostError) -> RegistryDatabase {
+        try refusePostgres(settings.database)
         let path = PathText.resolve(settings.database, against: PathText.folder(of: configPath), home: HostEnvironment.values["HOME"])
         do { return try RegistryDatabase(path: path, access: access, logger: logger) } catch { throw HostError(.registry, error.message) }
+    }
+
+    /// A PostgreSQL `host.database` is read and checked, but the host's state does not live there
+    /// yet: say so plainly instead of creating a file named after the URL.
+    static func refusePostgres(_ database: String) throws(HostError) {
+        guard PostgresLocation.hasScheme(database) else { return }
+        let shown = (try? PostgresLocation(url: database)).map { "\($0)" } ?? "a PostgreSQL URL"
+        throw HostError(.registry, "host.database names a PostgreSQL database (\(shown)); this agenthub checks such a URL and can migrate "
+                        + "its schema, but keeps a host's state only in a SQLite file so far: set host.database to a file path")
     }
 
     /// `host.database` and `host.http` read as plainly as they can be from a manifest that may not load

@@ -10,8 +10,19 @@ public enum ManifestKeys {
 
     static let host = SettingsSection("host", defaults: HostSettings(), [
         .custom("database", .text, \.database, restartOnly: true,
-                "SQLite registry file (WAL), relative to the manifest; `${VAR}` expands; created `0600` (with its WAL) in a `0700` folder, since it holds memories and traces") { r, node, path in
+                "SQLite registry file (WAL), relative to the manifest; `${VAR}` expands; created `0600` (with its WAL) in a `0700` folder, since it holds memories and traces. A `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…` URL is checked and its schema can be migrated (`RegistryPostgres`); hosts do not run on it yet") { r, node, path in
             guard let v = r.string(node, path, expand: true) else { return nil }
+            if PostgresLocation.hasScheme(v) {
+                // Checked here so `agenthub check` names the line; the message never repeats the URL (it may hold a password).
+                do throws(RegistryError) {
+                    let location = try PostgresLocation(url: v)
+                    r.warning(node, "\(path) names a PostgreSQL database (\(location)): its URL is valid, but hosts keep their state only in a SQLite file so far and will not start on it")
+                } catch {
+                    r.error(node, error.message)
+                    return nil
+                }
+                return v
+            }
             let name = PathText.lastComponent(v)
             guard !(v.isEmpty || v.hasSuffix("/") || name == "." || name == ".." || v.utf8.contains(0)) else {
                 r.error(node, "\(path) must name a file, found '\(v)'")

@@ -16,4 +16,6 @@ public enum RegistryErrorCode: String, Sendable {
     case limit
     /// What was asked would change something that is not the asker's (a span the router recorded).
     case conflict
+    /// `host.database` does not name a usable place (a malformed PostgreSQL URL).
+    case location
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Plugins
 import Testing
 @testable import Host
@@ -68,6 +69,37 @@ import Testing
         #expect(found.contains { $0.contains("a root must name a folder") })
         #expect(found.contains { $0.contains("nowhere does not exist") })
         #expect(!found.contains { $0.contains("there") })
+    }
+
+    @Test func aPostgreSQLDatabaseURLIsCheckedAtItsLineAndItsPasswordIsNeverRepeated() throws {
+        let bad = try problems("""
+            version: 1
+            host:
+              database: "postgres://app:${PGPASS}@db.internal:70000/agenthub"
+            """, environment: ["PGPASS": "hunter2-secret"])
+        #expect(bad.contains { $0.hasPrefix("3:") && $0.contains("port must be 1-65535") }, "\(bad)")
+        #expect(!bad.joined().contains("hunter2"), "\(bad)")
+        let good = try problems("""
+            version: 1
+            host:
+              database: "postgresql://app:${PGPASS}@db.internal:5432/agenthub?sslmode=verify-full"
+            """, environment: ["PGPASS": "hunter2-secret"])
+        #expect(good.contains { $0.hasPrefix("3:") && $0.contains("warning") && $0.contains("@db.internal:5432/agenthub") }, "\(good)")
+        #expect(!good.joined().contains("hunter2"), "\(good)")
+    }
+
+    @Test func aHostOnAPostgreSQLURLSaysItCannotRunThereYetAndCreatesNoFile() throws {
+        try withTemporaryDirectory { dir in
+            try write("version: 1\nhost: { database: \"postgres://app:pw-123@127.0.0.1:5432/agenthub\" }\n", to: "registry.yaml", in: dir)
+            do throws(HostError) {
+                _ = try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "test"))
+                Issue.record("a host opened a PostgreSQL registry")
+            } catch {
+                #expect(error.message.contains("PostgreSQL database (postgres://app@127.0.0.1:5432/agenthub)"), "\(error.message)")
+                #expect(!error.message.contains("pw-123"))
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["registry.yaml"])
+        }
     }
 
     @Test func aFileRootMayAllowHardLinksForItselfOnly() throws {

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Registry
+
+/// The registry in PostgreSQL, for several hosts on one database: a pooled `PostgresClient` and the
+/// schema (`PostgresSchema`), migrated at open under an advisory lock so hosts starting together
+/// migrate once.
+///
+/// Opening checks the server first with one direct connection, so a host that cannot reach it says
+/// why at start (host, port, database and the server's own words, never the password) instead of
+/// waiting on a pool that retries quietly.
+public final class PostgresRegistry: Sendable {
+    public let location: PostgresLocation
+    let client: PostgresClient
+    private let running: Task<Void, Never>
+    let logger: Logger
+
+    /// Connects, migrates and returns the registry; its pool runs until `close`.
+    public static func open(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresRegistry {
+        try await probe(location, logger: logger)
+        let registry = PostgresRegistry(location: location, logger: logger)
+        do {
+            try await PostgresSchema.migrate(registry.client, logger: logger, host: ProcessInfo.processInfo.hostName)
+        } catch let error as RegistryError {
+            registry.close()
+            throw error
+        } catch {
+            registry.close()
+            throw RegistryError(.migration, "\(location): migrating the schema failed: \(Self.describe(error))")
+        }
+        return registry
+    }
+
+    private init(location: PostgresLocation, logger: Logger) {
+        self.location = location
+        self.logger = logger
+        client = PostgresClient(configuration: Self.clientConfiguration(location), backgroundLogger: logger)
+        let client = self.client
+        running = Task { await client.run() }
+    }
+
+    /// Stops the pool (its connections close).
+    public func close() {
+        running.cancel()
+    }
+
+    /// The schema versions applied, oldest first.
+    public func schemaVersions() async throws(RegistryError) -> [Int] {
+        do {
+            var versions: [Int] = []
+            for try await version in try await client.query("SELECT version FROM agenthub_migrations ORDER BY version", logger: logger).decode(Int.self) {
+                versions.append(version)
+            }
+            return versions
+        } catch {
+            throw RegistryError(.database, "\(location): reading the schema version failed: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: Connecting
+
+    /// One connection, opened and closed: the server is there and takes these credentials.
+    static func probe(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) {
+        let configuration: PostgresConnection.Configuration
+        do { configuration = try connectionConfiguration(location) } catch {
+            throw RegistryError(.location, "\(location): cannot set up TLS for sslmode=\(location.sslMode.rawValue): \(error)")
+        }
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let attempt = Task {
+            try await PostgresConnection.connect(on: eventLoop, configuration: configuration, id: 0, logger: logger).get()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(location.connectTimeout))
+            attempt.cancel()
+        }
+        defer { timer.cancel() }
+        do {
+            let connection = try await attempt.value
+            try? await connection.close().get()
+        } catch {
+            let why = attempt.isCancelled && !(error is PSQLError && (error as? PSQLError)?.serverInfo != nil)
+                ? "no answer within \(location.connectTimeout) s (connect_timeout)" : describe(error)
+            throw RegistryError(.database, "cannot reach the registry database \(location): \(why)")
+        }
+    }
+
+    static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
+        if let socket = location.socketPath {
+            return PostgresConnection.Configuration(unixSocketPath: socket, username: location.user, password: location.password, database: location.database)
+        }
+        let tls: PostgresConnection.Configuration.TLS
+        switch location.sslMode {
+        case .disable: tls = .disable
+        case .allow, .prefer: tls = .prefer(try NIOSSLContext(configuration: tlsConfiguration(location.sslMode)))
+        case .require, .verifyCA, .verifyFull: tls = .require(try NIOSSLContext(configuration: tlsConfiguration(location.sslMode)))
+        }
+        var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: location.password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout))
+        return configuration
+    }
+
+    static func clientConfiguration(_ location: PostgresLocation) -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        if let socket = location.socketPath {
+            configuration = PostgresClient.Configuration(unixSocketPath: socket, username: location.user, password: location.password,
+                                                         database: location.database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch location.sslMode {
+            case .disable: tls = .disable
+            case .allow, .prefer: tls = .prefer(tlsConfiguration(location.sslMode))
+            case .require, .verifyCA, .verifyFull: tls = .require(tlsConfiguration(location.sslMode))
+            }
+            configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: location.password, database: location.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout))
+        return configuration
+    }
+
+    /// libpq's modes: `prefer`/`allow`/`require` encrypt without checking the certificate,
+    /// `verify-ca` checks the chain, `verify-full` the chain and the host name.
+    static func tlsConfiguration(_ mode: PostgresLocation.SSLMode) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch mode {
+        case .verifyFull: break
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        default: tls.certificateVerification = .none
+        }
+        return tls
+    }
+
+    /// What went wrong, in the server's words when it gave any; never the password (PostgresNIO's
+    /// own description hides everything, so the parts are taken one by one).
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let info = error.serverInfo, let message = info[.message] {
+            let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return "the server said: \(message)\(state)"
+        }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// A PostgreSQL server of a test's own (Debian's `postgresql` package, which `make test` installs):
+/// `initdb` in a temporary folder, a password-protected superuser, listening on 127.0.0.1 at a free
+/// port and on a socket in that folder. `stop` ends it by its postmaster's PID; a watchdog shell
+/// ends it too if the test process dies first, however it dies.
+public final class PrivatePostgres: @unchecked Sendable {
+    public let folder: String
+    public let port: Int
+    public let user = "agenthub"
+    public let password = "s3cret-pw-\(UUID().uuidString.prefix(8))"
+    private var postmaster: Int32 = 0
+
+    /// The server's binaries, or nil when PostgreSQL is not installed.
+    public static var binaries: String? {
+        let root = "/usr/lib/postgresql"
+        guard let versions = try? FileManager.default.contentsOfDirectory(atPath: root) else { return nil }
+        return versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "\(root)/\($0)/bin" }
+            .first { FileManager.default.isExecutableFile(atPath: "\($0)/postgres") }
+    }
+
+    /// `postgres://USER:PASSWORD@127.0.0.1:PORT/DATABASE` for this server.
+    public func url(database: String = "agenthub", password: String? = nil, query: String = "sslmode=disable") -> String {
+        "postgres://\(user):\(password ?? self.password)@127.0.0.1:\(port)/\(database)?\(query)"
+    }
+
+    public init() throws {
+        guard let bin = Self.binaries else { throw Problem("PostgreSQL is not installed (apt-get install postgresql)") }
+        folder = NSTemporaryDirectory() + "agenthub-pg-" + UUID().uuidString.prefix(8)
+        port = Self.freePort()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(password.utf8).write(to: URL(fileURLWithPath: folder + "/pw"))
+        let asRoot = getuid() == 0
+        if asRoot { _ = try run("/bin/chown", ["-R", "postgres:postgres", folder]) }
+        let prefix = asRoot ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : []
+        let data = folder + "/data"
+        let initdb = prefix + ["\(bin)/initdb", "-D", data, "-U", user, "--pwfile=\(folder)/pw", "--auth=scram-sha-256", "-E", "UTF8",
+                               "--locale=C.UTF-8", "--no-sync"]
+        let made = try run(initdb[0], Array(initdb.dropFirst()))
+        guard made.status == 0 else { throw Problem("initdb failed: \(made.stderr)") }
+        // The watchdog: starts the server, then waits for this process or the server to end, and
+        // stops the server (fast shutdown) when this process is gone.
+        let server = (prefix + ["\(bin)/postgres", "-D", data, "-p", "\(port)", "-k", folder, "-c", "listen_addresses=127.0.0.1",
+                                "-c", "fsync=off", "-c", "max_connections=60"]).map { "'\($0)'" }.joined(separator: " ")
+        let script = "\(server) >\(folder)/log 2>&1 & pg=$!; while kill -0 \(getpid()) 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.2; done; kill -INT $pg 2>/dev/null; wait"
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = ["-c", script]
+        try watchdog.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8),
+               text.split(separator: "\n").count >= 8, text.contains("ready") {
+                postmaster = Int32(text.split(separator: "\n")[0]) ?? 0
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        guard postmaster > 0 else {
+            let log = (try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""
+            throw Problem("the test PostgreSQL server did not start: \(log)")
+        }
+        let created = try run("\(bin)/psql", ["-h", folder, "-p", "\(port)", "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                                              "-c", "CREATE DATABASE agenthub"], environment: ["PGPASSWORD": password])
+        guard created.status == 0 else { throw Problem("creating the database failed: \(created.stderr)") }
+    }
+
+    /// Runs SQL as the superuser with psql; returns its output (unaligned, tuples only).
+    public func psql(_ sql: String, database: String = "agenthub") throws -> String {
+        guard let bin = Self.binaries else { throw Problem("PostgreSQL is not installed") }
+        let result = try run("\(bin)/psql", ["-h", folder, "-p", "\(port)", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                             environment: ["PGPASSWORD": password])
+        guard result.status == 0 else { throw Problem("psql failed: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the server (fast shutdown) and removes its folder.
+    public func stop() {
+        if postmaster > 0 {
+            kill(postmaster, SIGINT)
+            let deadline = Date().addingTimeInterval(20)
+            while kill(postmaster, 0) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            postmaster = 0
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    deinit { stop() }
+
+    public struct Problem: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    private static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        nonisolated(unsafe) var errData = Data()
+        let drained = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            drained.signal()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
