@@ -66,6 +66,7 @@ let package = Package(
             name: "RegistryPostgres",
             dependencies: [
                 "Registry",
+                "Core",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,7 +145,7 @@ let package = Package(
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
         .testTarget(name: "RegistryPostgresTests", dependencies: [
-            "Registry", "RegistryPostgres", "TestSupport",
+            "Core", "Registry", "RegistryPostgres", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

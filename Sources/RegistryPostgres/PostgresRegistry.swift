@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Registry
+import Core
 
 /// The registry in PostgreSQL, for several hosts on one database: a pooled `PostgresClient` and the
 /// schema (`PostgresSchema`), migrated at open under an advisory lock so hosts starting together
@@ -18,6 +19,8 @@ public final class PostgresRegistry: Sendable {
     let client: PostgresClient
     private let running: Task<Void, Never>
     let logger: Logger
+    /// The change feed every host on this database shares (LISTEN/NOTIFY).
+    public let changes: PostgresChangeFeed
 
     /// Connects, migrates and returns the registry; its pool runs until `close`.
     public static func open(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresRegistry {
@@ -32,6 +35,7 @@ public final class PostgresRegistry: Sendable {
             registry.close()
             throw RegistryError(.migration, "\(location): migrating the schema failed: \(Self.describe(error))")
         }
+        registry.changes.start()
         return registry
     }
 
@@ -41,10 +45,12 @@ public final class PostgresRegistry: Sendable {
         client = PostgresClient(configuration: Self.clientConfiguration(location), backgroundLogger: logger)
         let client = self.client
         running = Task { await client.run() }
+        changes = PostgresChangeFeed(client: client, location: location, logger: logger)
     }
 
-    /// Stops the pool (its connections close).
+    /// Stops the pool (its connections close) and the change feed's listener.
     public func close() {
+        changes.stop()
         running.cancel()
     }
 

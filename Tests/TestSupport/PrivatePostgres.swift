@@ -39,10 +39,11 @@ public final class PrivatePostgres: @unchecked Sendable {
         let made = try run(initdb[0], Array(initdb.dropFirst()))
         guard made.status == 0 else { throw Problem("initdb failed: \(made.stderr)") }
         // The watchdog: starts the server, then waits for this process or the server to end, and
-        // stops the server (fast shutdown) when this process is gone.
+        // stops the server (fast shutdown) when this process is gone (or a zombie: a killed test
+        // runner may wait unreaped, and a zombie still answers `kill -0`).
         let server = (prefix + ["\(bin)/postgres", "-D", data, "-p", "\(port)", "-k", folder, "-c", "listen_addresses=127.0.0.1",
                                 "-c", "fsync=off", "-c", "max_connections=60"]).map { "'\($0)'" }.joined(separator: " ")
-        let script = "\(server) >\(folder)/log 2>&1 & pg=$!; while kill -0 \(getpid()) 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.2; done; kill -INT $pg 2>/dev/null; wait"
+        let script = "\(server) >\(folder)/log 2>&1 & pg=$!; while [ -d /proc/\(getpid()) ] && ! grep -q '^State:[[:space:]]*Z' /proc/\(getpid())/status 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.2; done; kill -INT $pg 2>/dev/null; wait"
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
         watchdog.arguments = ["-c", script]
