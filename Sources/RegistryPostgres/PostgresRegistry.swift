@@ -28,11 +28,9 @@ public final class PostgresRegistry: Sendable {
         let registry = PostgresRegistry(location: location, logger: logger)
         do {
             try await PostgresSchema.migrate(registry.client, logger: logger, host: ProcessInfo.processInfo.hostName)
-        } catch let error as RegistryError {
-            registry.close()
-            throw error
         } catch {
             registry.close()
+            if let error = unwrapped(error) as? RegistryError { throw error }
             throw RegistryError(.migration, "\(location): migrating the schema failed: \(Self.describe(error))")
         }
         registry.changes.start()
@@ -144,6 +142,8 @@ public final class PostgresRegistry: Sendable {
     /// What went wrong, in the server's words when it gave any; never the password (PostgresNIO's
     /// own description hides everything, so the parts are taken one by one).
     static func describe(_ error: any Error) -> String {
+        let error = unwrapped(error)
+        if let error = error as? RegistryError { return error.message }
         guard let error = error as? PSQLError else { return "\(error)" }
         if let info = error.serverInfo, let message = info[.message] {
             let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
@@ -151,5 +151,11 @@ public final class PostgresRegistry: Sendable {
         }
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
+    }
+
+    /// The error inside a failed transaction: what its body threw, else why it could not begin or commit.
+    static func unwrapped(_ error: any Error) -> any Error {
+        guard let failed = error as? PostgresTransactionError else { return error }
+        return failed.closureError ?? failed.beginError ?? failed.commitError ?? failed.rollbackError ?? error
     }
 }
