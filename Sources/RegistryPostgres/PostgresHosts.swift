@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Registry
+
+/// The hosts on one database, as `agenthub status` and `GET /v1/hosts` list them: each host's row,
+/// its machine, and whether it is still heartbeating. Liveness is the database server's clock: a
+/// host whose last heartbeat is older than `goneAfter` is gone, whatever its own clock says (on
+/// one machine the SQLite registry asks the kernel whether the pid still runs; across machines only
+/// the heartbeat can tell). Listing releases the sync leases gone hosts still hold, so a source a
+/// dead host was syncing is synced again at once rather than when the lease runs out.
+public struct HostPresence: Sendable, Equatable {
+    public var record: HostRecord
+    public var machine: String
+    public var alive: Bool
+}
+
+extension PostgresRegistry {
+    /// Adds (or replaces) this host's row; its heartbeat starts now.
+    public func registerHost(_ host: HostRecord, machine: String) async throws(RegistryError) {
+        try await execute("registering host \(host.id)", """
+            INSERT INTO hosts (id, machine, pid, start_ticks, kind, config, started_at, heartbeat_at, revision, http, reloads)
+            VALUES (\(host.id), \(machine), \(Int(host.pid)), \(host.startTicks), \(host.kind), \(host.config), \(host.startedAt), now(),
+                    \(host.revision), \(host.http), 0)
+            ON CONFLICT (id) DO UPDATE SET machine = excluded.machine, pid = excluded.pid, start_ticks = excluded.start_ticks,
+              kind = excluded.kind, config = excluded.config, started_at = excluded.started_at, heartbeat_at = now(),
+              revision = excluded.revision, http = excluded.http, reloads = 0
+            """)
+    }
+
+    /// This host is alive (and where it listens, if that changed).
+    public func heartbeat(host id: String, http: String? = nil) async throws(RegistryError) {
+        try await execute("the heartbeat of host \(id)", "UPDATE hosts SET heartbeat_at = now(), http = coalesce(\(http), http) WHERE id = \(id)")
+    }
+
+    /// A reload this host attempted, with its outcome.
+    public func recordReload(host id: String, revision: String, trigger: String, result: String, message: String, errors: [String]) async throws(RegistryError) {
+        let errorsJSON = errors.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(errors)) ?? Data("[]".utf8), as: UTF8.self)
+        try await execute("recording a reload of host \(id)", """
+            UPDATE hosts SET revision = \(revision), reloads = reloads + 1, last_reload_at = now(), last_reload_trigger = \(trigger),
+              last_reload_result = \(result), last_reload_message = \(message), last_reload_errors = \(errorsJSON)::jsonb
+            WHERE id = \(id)
+            """)
+    }
+
+    /// The host stopped cleanly: its row goes, and the leases it held are released.
+    public func removeHost(_ id: String) async throws(RegistryError) {
+        try await execute("removing host \(id)", "DELETE FROM hosts WHERE id = \(id)")
+        try await execute("releasing the leases of host \(id)", "UPDATE sync_leases SET owner = NULL, expires_at = NULL WHERE owner = \(id)")
+    }
+
+    /// Every host on the database, newest first, alive when it heartbeat within `goneAfter`; the
+    /// leases of the gone ones are released.
+    public func hosts(goneAfter: Duration) async throws(RegistryError) -> [HostPresence] {
+        let millis = Int64(goneAfter.components.seconds * 1000 + goneAfter.components.attoseconds / 1_000_000_000_000_000)
+        try await execute("releasing the leases of gone hosts", """
+            UPDATE sync_leases SET owner = NULL, expires_at = NULL
+            WHERE owner IN (SELECT id FROM hosts WHERE heartbeat_at < now() - \(millis) * interval '1 millisecond')
+            """)
+        do {
+            let rows = try await client.query("""
+                SELECT id, machine, pid, start_ticks, kind, config, started_at, heartbeat_at, revision, http, reloads, last_reload_at,
+                       last_reload_trigger, last_reload_result, last_reload_message, last_reload_errors::text,
+                       heartbeat_at >= now() - \(millis) * interval '1 millisecond'
+                FROM hosts ORDER BY started_at DESC, id
+                """, logger: logger)
+            var out: [HostPresence] = []
+            for try await row in rows {
+                let c = try row.decode((String, String, Int, String, String, String, Date, Date, String, String?, Int, Date?, String?, String?,
+                                        String?, String?, Bool).self)
+                let errors = c.15.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                var record = HostRecord(id: c.0, pid: Int32(c.2), startTicks: c.3, kind: c.4, config: c.5, startedAt: c.6, revision: c.8, http: c.9)
+                record.heartbeatAt = c.7
+                record.reloads = c.10
+                record.lastReloadAt = c.11
+                record.lastReloadTrigger = c.12
+                record.lastReloadResult = c.13
+                record.lastReloadMessage = c.14
+                record.lastReloadErrors = errors
+                out.append(HostPresence(record: record, machine: c.1, alive: c.16))
+            }
+            return out
+        } catch {
+            throw RegistryError(.database, "\(location): listing hosts failed: \(Self.describe(error))")
+        }
+    }
+
+    private func execute(_ what: String, _ query: PostgresQuery) async throws(RegistryError) {
+        do { try await client.query(query, logger: logger) } catch {
+            throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import Registry
+import RegistryPostgres
+import Testing
+import TestSupport
+
+/// Hosts on one database: listed with their revision and last reload, and gone once they stop
+/// heartbeating, their leases released.
+@Suite(.serialized) struct PostgresHostsTests {
+    static let logger = Logger(label: "test")
+
+    @Test func aHostThatStopsHeartbeatingIsShownGoneAndItsLeaseIsFreed() async throws {
+        let server = try PrivatePostgres()
+        defer { server.stop() }
+        guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
+        let a = try await PostgresRegistry.open(location, logger: Self.logger), b = try await PostgresRegistry.open(location, logger: Self.logger)
+        defer { a.close(); b.close() }
+        try await a.registerHost(HostRecord(id: "101@1", pid: 101, startTicks: "1", kind: "serve", config: "registry.yaml", startedAt: Date(),
+                                            revision: "aaaaaaaaaaaa", http: "10.0.0.1:8080"), machine: "machine-a")
+        try await b.registerHost(HostRecord(id: "202@2", pid: 202, startTicks: "2", kind: "serve", config: "registry.yaml", startedAt: Date(),
+                                            revision: "aaaaaaaaaaaa", http: "10.0.0.2:8080"), machine: "machine-b")
+        try await a.recordReload(host: "101@1", revision: "bbbbbbbbbbbb", trigger: "file", result: "rejected", message: "kept aaaaaaaaaaaa",
+                                 errors: ["registry.yaml:3:5: unknown key"])
+        #expect(try await b.acquireLease("team", owner: "202@2", for: .seconds(3600)) != nil)
+        var listed = try await a.hosts(goneAfter: .seconds(30))
+        #expect(listed.count == 2 && listed.allSatisfy(\.alive))
+        let first = try #require(listed.first { $0.record.id == "101@1" })
+        #expect(first.machine == "machine-a" && first.record.revision == "bbbbbbbbbbbb" && first.record.reloads == 1)
+        #expect(first.record.lastReloadErrors == ["registry.yaml:3:5: unknown key"])
+        // Host B stops (killed: no clean removal); A keeps heartbeating.
+        try await Task.sleep(for: .milliseconds(600))
+        try await a.heartbeat(host: "101@1")
+        listed = try await a.hosts(goneAfter: .milliseconds(400))
+        #expect(listed.first { $0.record.id == "202@2" }?.alive == false)
+        #expect(listed.first { $0.record.id == "101@1" }?.alive == true)
+        // Its hour-long lease did not wait for the hour.
+        #expect(try await a.acquireLease("team", owner: "101@1", for: .seconds(60)) != nil)
+        // A clean stop removes the row and what it held.
+        try await a.removeHost("101@1")
+        #expect(try await b.hosts(goneAfter: .seconds(30)).map(\.record.id) == ["202@2"])
+        #expect(try server.psql("SELECT count(*) FROM sync_leases WHERE owner IS NOT NULL") == "0")
+    }
+}
