@@ -118,4 +118,11 @@ public struct MemoryHit: Sendable, Equatable {
     public var score: Double
     /// bm25 of the best chunk, normalised so the best hit of the search is 1.
     public var relevance: Double
+
+    public init(memory: MemoryRecord, snippet: String, score: Double, relevance: Double) {
+        self.memory = memory
+        self.snippet = snippet
+        self.score = score
+        self.relevance = relevance
+    }
 }
