@@ -49,6 +49,9 @@ public final class PostgresChangeFeed: ChangeFeed, Sendable {
     /// Whether the listening connection is up now; why not when it is not.
     public var listening: (up: Bool, problem: String?) { state.withLock { ($0.listening, $0.problem) } }
 
+    /// Why the database cannot be reached, while the listener finds it so (nil before it first tried).
+    var unreachable: String? { state.withLock { $0.listening ? nil : $0.problem } }
+
     public func mark(_ topic: ChangeTopic) -> String {
         state.withLock { "\($0.epoch).\($0.counters[topic, default: 0])" }
     }
@@ -83,6 +86,16 @@ public final class PostgresChangeFeed: ChangeFeed, Sendable {
                 let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
                                                                       id: 1, logger: logger).get()
                 defer { Task { try? await connection.close().get() } }
+                // A connection the server closes may leave the notification sequence waiting: its
+                // close is what says the database went away.
+                connection.closeFuture.whenComplete { [self] _ in
+                    state.withLock { s in
+                        guard s.listening else { return }
+                        s.listening = false
+                        s.problem = "the server closed the connection"
+                        s.epoch += 1
+                    }
+                }
                 try await connection.listen(on: Self.channel) { notifications in
                     // Listening now: anything announced while we were not is unknown, so every mark moves.
                     state.withLock { s in
@@ -94,6 +107,14 @@ public final class PostgresChangeFeed: ChangeFeed, Sendable {
                     failures = 0
                     for try await notification in notifications {
                         if let topic = ChangeTopic(rawValue: notification.payload) { moved(topic) }
+                    }
+                }
+                // The server ended the connection (a shutdown, a restart, an administrator).
+                if !Task.isCancelled {
+                    state.withLock { s in
+                        s.listening = false
+                        s.problem = "the server closed the connection"
+                        s.epoch += 1
                     }
                 }
             } catch {

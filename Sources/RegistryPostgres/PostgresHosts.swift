@@ -57,7 +57,7 @@ extension PostgresRegistry {
             UPDATE sync_leases SET owner = NULL, expires_at = NULL
             WHERE owner IN (SELECT id FROM hosts WHERE heartbeat_at < now() - \(millis) * interval '1 millisecond')
             """)
-        do {
+        return try await guarded("listing hosts") { [self] in
             let rows = try await client.query("""
                 SELECT id, machine, pid, start_ticks, kind, config, started_at, heartbeat_at, revision, http, reloads, last_reload_at,
                        last_reload_trigger, last_reload_result, last_reload_message, last_reload_errors::text,
@@ -80,14 +80,10 @@ extension PostgresRegistry {
                 out.append(HostPresence(record: record, machine: c.1, alive: c.16))
             }
             return out
-        } catch {
-            throw RegistryError(.database, "\(location): listing hosts failed: \(Self.describe(error))")
         }
     }
 
     private func execute(_ what: String, _ query: PostgresQuery) async throws(RegistryError) {
-        do { try await client.query(query, logger: logger) } catch {
-            throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
-        }
+        try await guarded(what) { [self] in try await client.query(query, logger: logger) }
     }
 }

@@ -42,13 +42,11 @@ extension PostgresRegistry {
 
     /// Gives a lease back, recording when the source was last checked. A lease already lost is left alone.
     public func releaseLease(_ lease: SyncLease, checkedAt: Date?) async throws(RegistryError) {
-        do {
+        try await guarded("releasing the sync lease of \(lease.source)") { [self] in
             try await client.query("""
                 UPDATE sync_leases SET owner = NULL, expires_at = NULL, last_checked_at = coalesce(\(checkedAt), last_checked_at)
                 WHERE source = \(lease.source) AND owner = \(lease.owner) AND fence = \(lease.fence)
                 """, logger: logger)
-        } catch {
-            throw RegistryError(.database, "\(location): releasing the sync lease of \(lease.source) failed: \(Self.describe(error))")
         }
     }
 
@@ -77,13 +75,11 @@ extension PostgresRegistry {
     }
 
     private func leaseRow(_ what: String, _ query: PostgresQuery) async throws(RegistryError) -> SyncLease? {
-        do {
+        try await guarded(what) { [self] in
             for try await (source, owner, fence, expiresAt) in try await client.query(query, logger: logger).decode((String, String, Int64, Date).self) {
                 return SyncLease(source: source, owner: owner, fence: fence, expiresAt: expiresAt)
             }
             return nil
-        } catch {
-            throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
         }
     }
 }

@@ -17,7 +17,7 @@ extension PostgresRegistry {
     /// Stores a memory and its chunks in one transaction; its id.
     public func insertMemory(_ memory: MemoryRecord, chunker: MemoryChunker = MemoryChunker()) async throws(RegistryError) -> Int64 {
         let logger = self.logger
-        do {
+        return try await guarded("storing a memory") { [self] in
             return try await client.withTransaction(logger: logger) { connection in
                 var id: Int64 = 0
                 for try await value in try await connection.query("""
@@ -31,32 +31,26 @@ extension PostgresRegistry {
                 }
                 return id
             }
-        } catch {
-            throw RegistryError(.database, "\(location): storing a memory failed: \(Self.describe(error))")
         }
     }
 
     public func memory(id: Int64) async throws(RegistryError) -> MemoryRecord? {
-        do {
+        return try await guarded("reading memory \(id)") { [self] in
             let rows = try await client.query("""
                 SELECT id, type, scope, owner, text, metadata::text, importance, created_at, agent, role FROM memories WHERE id = \(id)
                 """, logger: logger)
             for try await row in rows { return try Self.memoryRecord(row) }
             return nil
-        } catch {
-            throw RegistryError(.database, "\(location): reading memory \(id) failed: \(Self.describe(error))")
         }
     }
 
     /// Deletes a memory (its chunks go with it); false when there was none.
     @discardableResult
     public func deleteMemory(id: Int64) async throws(RegistryError) -> Bool {
-        do {
+        return try await guarded("deleting memory \(id)") { [self] in
             var deleted = false
             for try await _ in try await client.query("DELETE FROM memories WHERE id = \(id) RETURNING id", logger: logger) { deleted = true }
             return deleted
-        } catch {
-            throw RegistryError(.database, "\(location): deleting memory \(id) failed: \(Self.describe(error))")
         }
     }
 
@@ -85,7 +79,7 @@ extension PostgresRegistry {
               AND (\(scope)::text IS NULL OR m.scope = \(scope))
               AND (\(filter)::jsonb IS NULL OR m.metadata @> \(filter)::jsonb)
             """
-        do {
+        return try await guarded("searching memories") { [self] in
             var found: [(MemoryRecord, Double, String)] = []
             for try await row in try await client.query(query, logger: logger) {
                 let c = try row.decode((Int64, String, String, String, String, String?, Double, Double, String, String?, Double, String).self)
@@ -105,8 +99,6 @@ extension PostgresRegistry {
             }
             hits.sort { (a: MemoryHit, b: MemoryHit) -> Bool in a.score != b.score ? a.score > b.score : a.memory.id < b.memory.id }
             return Array(hits.prefix(search.limit))
-        } catch {
-            throw RegistryError(.database, "\(location): searching memories failed: \(Self.describe(error))")
         }
     }
 

@@ -54,14 +54,12 @@ public final class PostgresRegistry: Sendable {
 
     /// The schema versions applied, oldest first.
     public func schemaVersions() async throws(RegistryError) -> [Int] {
-        do {
+        try await guarded("reading the schema version") { [self] in
             var versions: [Int] = []
             for try await version in try await client.query("SELECT version FROM agenthub_migrations ORDER BY version", logger: logger).decode(Int.self) {
                 versions.append(version)
             }
             return versions
-        } catch {
-            throw RegistryError(.database, "\(location): reading the schema version failed: \(Self.describe(error))")
         }
     }
 
@@ -152,6 +150,36 @@ public final class PostgresRegistry: Sendable {
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
     }
+
+    /// Runs one database operation so that it fails fast: within a second while the change feed's
+    /// connection finds the database unreachable (it may be back already, so the call still tries),
+    /// within `limit` (`connect_timeout` unless given) otherwise; the pool alone would keep a call
+    /// waiting for a connection for a minute. Every error becomes a `RegistryError` naming the
+    /// database and the operation.
+    func guarded<T: Sendable>(_ what: String, within limit: Duration? = nil,
+                              _ body: @escaping @Sendable () async throws -> T) async throws(RegistryError) -> T {
+        let problem = changes.unreachable
+        let limit = problem == nil ? limit ?? .seconds(location.connectTimeout) : .seconds(1)
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else { throw DeadlinePassed() }
+                return value
+            }
+        } catch is DeadlinePassed {
+            throw RegistryError(.database, "\(location): \(what) failed: " + (problem.map { "the database is unreachable (\($0))" } ?? "no answer within \(limit)"))
+        } catch {
+            if let error = Self.unwrapped(error) as? RegistryError { throw error }
+            throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
+        }
+    }
+
+    private struct DeadlinePassed: Error {}
 
     /// The error inside a failed transaction: what its body threw, else why it could not begin or commit.
     static func unwrapped(_ error: any Error) -> any Error {

@@ -95,7 +95,7 @@ extension PostgresRegistry {
         if !query.includeDeleted { filters += " AND s.deleted_at IS NULL" }
         if !query.includeShadowed { filters += " AND s.shadowed_by IS NULL" }
         if !query.includeUnloadable { filters += " AND s.loadable" }
-        var sql: PostgresQuery
+        let sql: PostgresQuery
         let source = query.source ?? ""
         let anySource = query.source == nil
         if let text = query.text {
@@ -113,14 +113,12 @@ extension PostgresRegistry {
                 ORDER BY s.name, src.position, s.path LIMIT \(limit) OFFSET \(offset)
                 """
         }
-        do {
+        return try await guarded("searching skills") { [self] in
             var hits: [(name: String, source: String, rank: Double)] = []
             for try await (name, source, rank) in try await client.query(sql, logger: logger).decode((String, String, Double).self) {
                 hits.append((name, source, rank))
             }
             return hits
-        } catch {
-            throw RegistryError(.database, "\(location): searching skills failed: \(Self.describe(error))")
         }
     }
 }

@@ -38,6 +38,18 @@ public final class PrivatePostgres: @unchecked Sendable {
                                "--locale=C.UTF-8", "--no-sync"]
         let made = try run(initdb[0], Array(initdb.dropFirst()))
         guard made.status == 0 else { throw Problem("initdb failed: \(made.stderr)") }
+        try start()
+        let created = try run("\(bin)/psql", ["-h", folder, "-p", "\(port)", "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                                              "-c", "CREATE DATABASE agenthub"], environment: ["PGPASSWORD": password])
+        guard created.status == 0 else { throw Problem("creating the database failed: \(created.stderr)") }
+    }
+
+    /// Starts the server on its folder and port (again, after `halt`).
+    public func start() throws {
+        guard let bin = Self.binaries else { throw Problem("PostgreSQL is not installed") }
+        let asRoot = getuid() == 0
+        let prefix = asRoot ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : []
+        let data = folder + "/data"
         // The watchdog: starts the server, then waits for this process or the server to end, and
         // stops the server (fast shutdown) when this process is gone (or a zombie: a killed test
         // runner may wait unreaped, and a zombie still answers `kill -0`).
@@ -61,9 +73,16 @@ public final class PrivatePostgres: @unchecked Sendable {
             let log = (try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""
             throw Problem("the test PostgreSQL server did not start: \(log)")
         }
-        let created = try run("\(bin)/psql", ["-h", folder, "-p", "\(port)", "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-                                              "-c", "CREATE DATABASE agenthub"], environment: ["PGPASSWORD": password])
-        guard created.status == 0 else { throw Problem("creating the database failed: \(created.stderr)") }
+    }
+
+    /// Stops the server (fast shutdown), keeping its data: `start` brings it back.
+    public func halt() {
+        guard postmaster > 0 else { return }
+        kill(postmaster, SIGINT)
+        let deadline = Date().addingTimeInterval(20)
+        while kill(postmaster, 0) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        postmaster = 0
+        try? FileManager.default.removeItem(atPath: folder + "/data/postmaster.pid")
     }
 
     /// Runs SQL as the superuser with psql; returns its output (unaligned, tuples only).
@@ -77,12 +96,7 @@ public final class PrivatePostgres: @unchecked Sendable {
 
     /// Stops the server (fast shutdown) and removes its folder.
     public func stop() {
-        if postmaster > 0 {
-            kill(postmaster, SIGINT)
-            let deadline = Date().addingTimeInterval(20)
-            while kill(postmaster, 0) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            postmaster = 0
-        }
+        halt()
         try? FileManager.default.removeItem(atPath: folder)
     }
 
