@@ -178,6 +178,21 @@ public struct ApprovalGrantRecord: Codable, Sendable, Equatable, FetchableRecord
     public var revokedBy: String?
     public var revokeReason: String?
 
+    public init(id: String, approvalId: String, tool: String, agent: String, session: String?, scope: ApprovalScope, rule: String,
+                ruleKey: String, grantedBy: String, createdAt: Date, expiresAt: Date?) {
+        self.id = id
+        self.approvalId = approvalId
+        self.tool = tool
+        self.agent = agent
+        self.session = session
+        self.scope = scope
+        self.rule = rule
+        self.ruleKey = ruleKey
+        self.grantedBy = grantedBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
     public init(row: Row) throws {
         id = row["id"]
         approvalId = row["approval_id"]
@@ -252,4 +267,25 @@ public enum ApprovalDecision: Sendable, Equatable {
     /// This answer may not decide it (`reason` says why: who may answer, which scopes); nothing changed.
     case refused(ApprovalRecord, reason: String)
     case notFound
+}
+
+extension ApprovalRecord {
+    /// Why `answer` may not decide this request (who may answer it, which scopes it may grant, a
+    /// lasting grant's end), or nil when it may: the one rule every store applies.
+    public func refusal(of answer: ApprovalAnswer, now: Date) -> String? {
+        if !approvers.admits(client: answer.isClient) {
+            return "approval request \(id) is answered by \(approvers.description) (\(rule))"
+        }
+        if answer.granted, !scopes(client: answer.isClient).contains(answer.scope) {
+            let allowed = scopes(client: answer.isClient).map(\.rawValue).joined(separator: ", ")
+            let why = answer.scope == .session && !sessionEnds
+                ? "the call came without a session that ends (REST, stateless MCP, a one-shot CLI call)"
+                : "the rule that asked (\(rule)) lets \(answer.isClient ? "the caller's client" : "an operator") grant at most \(clientScope.rawValue)"
+            return "scope \(answer.scope.rawValue) cannot be granted for approval request \(id): \(why); allowed: \(allowed)"
+        }
+        if answer.granted, answer.scope != .call, answer.grantExpiresAt.map({ $0 > now }) != true {
+            return "a lasting grant needs an end in the future"
+        }
+        return nil
+    }
 }

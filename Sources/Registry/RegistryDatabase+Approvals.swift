@@ -110,19 +110,7 @@ extension RegistryDatabase {
                 try Self.close(db, record.id, .expired, by: "host", via: "host", reason: "no answer before it expired", now: now)
                 return .alreadyResolved(try Self.approval(db, record.id) ?? record)
             }
-            if !record.approvers.admits(client: answer.isClient) {
-                return .refused(record, reason: "approval request \(record.id) is answered by \(record.approvers.description) (\(record.rule))")
-            }
-            if answer.granted, !record.scopes(client: answer.isClient).contains(answer.scope) {
-                let allowed = record.scopes(client: answer.isClient).map(\.rawValue).joined(separator: ", ")
-                let why = answer.scope == .session && !record.sessionEnds
-                    ? "the call came without a session that ends (REST, stateless MCP, a one-shot CLI call)"
-                    : "the rule that asked (\(record.rule)) lets \(answer.isClient ? "the caller's client" : "an operator") grant at most \(record.clientScope.rawValue)"
-                return .refused(record, reason: "scope \(answer.scope.rawValue) cannot be granted for approval request \(record.id): \(why); allowed: \(allowed)")
-            }
-            if answer.granted, answer.scope != .call, answer.grantExpiresAt.map({ $0 > now }) != true {
-                return .refused(record, reason: "a lasting grant needs an end in the future")
-            }
+            if let reason = record.refusal(of: answer, now: now) { return .refused(record, reason: reason) }
             let scope = answer.granted ? answer.scope : nil
             try db.execute(sql: """
                 UPDATE approvals SET status = ?, scope = ?, decided_at = ?, decided_by = ?, decided_via = ?, decision_reason = ?
