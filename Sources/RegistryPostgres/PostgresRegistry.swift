@@ -24,15 +24,17 @@ public final class PostgresRegistry: Sendable {
 
     /// Connects, migrates and returns the registry; its pool runs until `close`.
     public static func open(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresRegistry {
-        try await probe(location, logger: logger)
-        let registry = PostgresRegistry(location: location, logger: logger)
+        // The probe's connection also migrates: the pool starts only once the schema is in place.
+        let connection = try await probe(location, logger: logger)
         do {
-            try await PostgresSchema.migrate(registry.client, logger: logger, host: ProcessInfo.processInfo.hostName)
+            try await PostgresSchema.migrate(connection, logger: logger, host: ProcessInfo.processInfo.hostName)
+            try? await connection.close().get()
         } catch {
-            registry.close()
+            try? await connection.close().get()
             if let error = unwrapped(error) as? RegistryError { throw error }
             throw RegistryError(.migration, "\(location): migrating the schema failed: \(Self.describe(error))")
         }
+        let registry = PostgresRegistry(location: location, logger: logger)
         registry.changes.start()
         return registry
     }
@@ -65,8 +67,8 @@ public final class PostgresRegistry: Sendable {
 
     // MARK: Connecting
 
-    /// One connection, opened and closed: the server is there and takes these credentials.
-    static func probe(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) {
+    /// One connection: the server is there and takes these credentials (the caller closes it).
+    static func probe(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresConnection {
         let configuration: PostgresConnection.Configuration
         do { configuration = try connectionConfiguration(location) } catch {
             throw RegistryError(.location, "\(location): cannot set up TLS for sslmode=\(location.sslMode.rawValue): \(error)")
@@ -81,8 +83,7 @@ public final class PostgresRegistry: Sendable {
         }
         defer { timer.cancel() }
         do {
-            let connection = try await attempt.value
-            try? await connection.close().get()
+            return try await attempt.value
         } catch {
             let why = attempt.isCancelled && !(error is PSQLError && (error as? PSQLError)?.serverInfo != nil)
                 ? "no answer within \(location.connectTimeout) s (connect_timeout)" : describe(error)

@@ -329,8 +329,8 @@ enum PostgresSchema {
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer
     /// than this build knows is refused: an older host must not write to it.
-    static func migrate(_ client: PostgresClient, logger: Logger, host: String) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+    static func migrate(_ connection: PostgresConnection, logger: Logger, host: String) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS agenthub_migrations (
