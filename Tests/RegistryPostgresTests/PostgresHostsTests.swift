@@ -28,10 +28,10 @@ import TestSupport
         let first = try #require(listed.first { $0.record.id == "101@1" })
         #expect(first.machine == "machine-a" && first.record.revision == "bbbbbbbbbbbb" && first.record.reloads == 1)
         #expect(first.record.lastReloadErrors == ["registry.yaml:3:5: unknown key"])
-        // Host B stops (killed: no clean removal); A keeps heartbeating.
-        try await Task.sleep(for: .milliseconds(600))
+        // Host B stops (killed: no clean removal) and its last heartbeat ages past the limit; A keeps heartbeating.
+        _ = try server.psql("UPDATE hosts SET heartbeat_at = now() - interval '10 minutes' WHERE id = '202@2'")
         try await a.heartbeat(host: "101@1")
-        listed = try await a.hosts(goneAfter: .milliseconds(400))
+        listed = try await a.hosts(goneAfter: .seconds(60))
         #expect(listed.first { $0.record.id == "202@2" }?.alive == false)
         #expect(listed.first { $0.record.id == "101@1" }?.alive == true)
         // Its hour-long lease did not wait for the hour.

@@ -39,9 +39,10 @@ import TestSupport
         defer { server.stop() }
         let a = try await open(server), b = try await open(server)
         defer { a.close(); b.close() }
-        let first = try #require(try await a.acquireLease("team", owner: "host-a", for: .milliseconds(300)))
+        let first = try #require(try await a.acquireLease("team", owner: "host-a", for: .seconds(30)))
         #expect(try await b.acquireLease("team", owner: "host-b", for: .seconds(30)) == nil, "held and unexpired")
-        try await Task.sleep(for: .milliseconds(500))   // host A stalls past its lease
+        // Host A stalls past its lease (aged on the server's clock rather than slept through).
+        _ = try server.psql("UPDATE sync_leases SET expires_at = now() - interval '1 second' WHERE source = 'team'")
         let second = try #require(try await b.acquireLease("team", owner: "host-b", for: .seconds(30)))
         #expect(second.fence == first.fence + 1)
         #expect(try await a.renewLease(first, for: .seconds(30)) == nil, "a lost lease cannot be renewed")
