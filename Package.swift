@@ -65,6 +65,7 @@ let package = Package(
         .target(
             name: "RegistryPostgres",
             dependencies: [
+                "Base",
                 "Registry",
                 "Core",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -145,7 +146,7 @@ let package = Package(
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
         .testTarget(name: "RegistryPostgresTests", dependencies: [
-            "Core", "Registry", "RegistryPostgres", "TestSupport",
+            "Base", "Core", "Registry", "RegistryPostgres", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

@@ -78,6 +78,16 @@ public final class PostgresChangeFeed: ChangeFeed, Sendable {
         state.withLock { $0.counters[topic, default: 0] += 1 }
     }
 
+    /// The listener is down (and may have missed announcements, so every mark moves).
+    private func lost(_ why: String, onlyIfListening: Bool = false) {
+        state.withLock { s in
+            if onlyIfListening, !s.listening { return }
+            s.listening = false
+            s.problem = why
+            s.epoch += 1
+        }
+    }
+
     private func listen() async {
         var failures = 0
         while !Task.isCancelled {
@@ -88,14 +98,7 @@ public final class PostgresChangeFeed: ChangeFeed, Sendable {
                 defer { Task { try? await connection.close().get() } }
                 // A connection the server closes may leave the notification sequence waiting: its
                 // close is what says the database went away.
-                connection.closeFuture.whenComplete { [self] _ in
-                    state.withLock { s in
-                        guard s.listening else { return }
-                        s.listening = false
-                        s.problem = "the server closed the connection"
-                        s.epoch += 1
-                    }
-                }
+                connection.closeFuture.whenComplete { [self] _ in lost("the server closed the connection", onlyIfListening: true) }
                 try await connection.listen(on: Self.channel) { notifications in
                     // Listening now: anything announced while we were not is unknown, so every mark moves.
                     state.withLock { s in
@@ -110,22 +113,12 @@ public final class PostgresChangeFeed: ChangeFeed, Sendable {
                     }
                 }
                 // The server ended the connection (a shutdown, a restart, an administrator).
-                if !Task.isCancelled {
-                    state.withLock { s in
-                        s.listening = false
-                        s.problem = "the server closed the connection"
-                        s.epoch += 1
-                    }
-                }
+                if !Task.isCancelled { lost("the server closed the connection") }
             } catch {
                 if Task.isCancelled { break }
                 failures += 1
                 let why = PostgresRegistry.describe(error)
-                state.withLock { s in
-                    s.listening = false
-                    s.problem = why
-                    s.epoch += 1
-                }
+                lost(why)
                 if failures == 1 || failures % 10 == 0 {
                     logger.warning("not listening for changes from other hosts; retrying", metadata: [
                         "registry.database": "\(location)", "registry.error": "\(why)", "registry.failures": "\(failures)"])

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Logging
 import NIOCore
@@ -85,7 +86,7 @@ public final class PostgresRegistry: Sendable {
         do {
             return try await attempt.value
         } catch {
-            let why = attempt.isCancelled && !(error is PSQLError && (error as? PSQLError)?.serverInfo != nil)
+            let why = attempt.isCancelled && (error as? PSQLError)?.serverInfo == nil
                 ? "no answer within \(location.connectTimeout) s (connect_timeout)" : describe(error)
             throw RegistryError(.database, "cannot reach the registry database \(location): \(why)")
         }
@@ -161,26 +162,23 @@ public final class PostgresRegistry: Sendable {
                               _ body: @escaping @Sendable () async throws -> T) async throws(RegistryError) -> T {
         let problem = changes.unreachable
         let limit = problem == nil ? limit ?? .seconds(location.connectTimeout) : .seconds(1)
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else { throw DeadlinePassed() }
-                return value
-            }
-        } catch is DeadlinePassed {
+        // The work is not awaited past the limit: a call blocked inside the driver on a connection
+        // that will never answer must not hold its caller (a task group would wait for it).
+        let ended = OneShot<Result<T, any Error>>()
+        let work = Task {
+            do { ended.set(.success(try await body())) } catch { ended.set(.failure(error)) }
+        }
+        guard let result = await ended.wait(timeout: limit) else {
+            work.cancel()
             throw RegistryError(.database, "\(location): \(what) failed: " + (problem.map { "the database is unreachable (\($0))" } ?? "no answer within \(limit)"))
-        } catch {
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
             if let error = Self.unwrapped(error) as? RegistryError { throw error }
             throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
         }
     }
-
-    private struct DeadlinePassed: Error {}
 
     /// The error inside a failed transaction: what its body threw, else why it could not begin or commit.
     static func unwrapped(_ error: any Error) -> any Error {

@@ -25,7 +25,7 @@ import TestSupport
     ]
 
     @Test func theSameMemoriesAreFoundForTheSameCallerAndTheBestHitMostlyAgrees() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         try await withTemporaryDirectory { root in
             let sqlite = try RegistryDatabase(path: root + "/registry.db")

@@ -26,7 +26,7 @@ import TestSupport
     }
 
     @Test func anAnswerOnHostBReachesTheCallWaitingOnHostAAndTheFirstAnswerWins() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let a = try await open(server), b = try await open(server), c = try await open(server)
         defer { a.close(); b.close(); c.close() }
@@ -53,7 +53,7 @@ import TestSupport
     }
 
     @Test func theSameRulesDecideWhoMayAnswerAndPendingRequestsAreCapped() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let a = try await open(server)
         defer { a.close() }

@@ -26,7 +26,7 @@ import TestSupport
     }
 
     @Test func aChangeOnOneHostMovesTheMarkOnTheOtherAndOnlyThatTopics() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let a = try await open(server), b = try await open(server)
         defer { a.close(); b.close() }
@@ -44,7 +44,7 @@ import TestSupport
     }
 
     @Test func aListenerCutOffByTheServerListensAgainAndMovesEveryMark() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let a = try await open(server), b = try await open(server)
         defer { a.close(); b.close() }

@@ -12,7 +12,7 @@ import TestSupport
     static let logger = Logger(label: "test")
 
     @Test func whileTheServerIsDownCallsFailFastAndTheyWorkAgainOnceItIsBack() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
         let registry = try await PostgresRegistry.open(location, logger: Self.logger)
@@ -20,8 +20,10 @@ import TestSupport
         let record = MemoryRecord(type: .core, scope: .global, owner: "", text: "kept across a restart", metadata: nil, importance: 0.5,
                                   createdAt: Date().timeIntervalSince1970, agent: "ada", role: nil)
         let id = try await registry.insertMemory(record)
+        let listening = ContinuousClock.now   // the change feed's connection is what notices the loss first
+        while !registry.changes.listening.up, ContinuousClock.now - listening < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
 
-        server.halt()
+        await server.halted()
         let started = ContinuousClock.now
         let error = await #expect(throws: RegistryError.self) { try await registry.memory(id: id) }
         let took = ContinuousClock.now - started
@@ -33,7 +35,7 @@ import TestSupport
         while registry.changes.listening.up, ContinuousClock.now - feedDown < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!registry.changes.listening.up && registry.changes.listening.problem != nil)
 
-        try server.start()
+        try await server.started()
         let back = ContinuousClock.now
         var text: String?
         while text == nil, ContinuousClock.now - back < .seconds(20) {

@@ -11,7 +11,7 @@ import TestSupport
     static let logger = Logger(label: "test")
 
     @Test func aHostThatStopsHeartbeatingIsShownGoneAndItsLeaseIsFreed() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
         let a = try await PostgresRegistry.open(location, logger: Self.logger), b = try await PostgresRegistry.open(location, logger: Self.logger)

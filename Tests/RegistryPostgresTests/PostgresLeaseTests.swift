@@ -16,7 +16,7 @@ import TestSupport
     }
 
     @Test func hostsRacingForASourceGiveItToExactlyOne() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let hosts = try await [open(server), open(server), open(server)]
         defer { hosts.forEach { $0.close() } }
@@ -35,7 +35,7 @@ import TestSupport
     }
 
     @Test func aLeaseThatExpiredGoesToTheNextHostWithAHigherFenceAndTheStaleHolderCannotPublish() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let a = try await open(server), b = try await open(server)
         defer { a.close(); b.close() }

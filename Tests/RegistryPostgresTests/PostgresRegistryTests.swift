@@ -16,7 +16,7 @@ import TestSupport
     }
 
     @Test func hostsOpeningAFreshDatabaseAtOnceMigrateItOnce() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let where_ = try location(server.url())
         let registries = try await withThrowingTaskGroup(of: PostgresRegistry.self) { group in
@@ -39,7 +39,7 @@ import TestSupport
     }
 
     @Test func aServerThatIsNotThereIsNamedAndThePasswordIsNot() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         let url = server.url()
         server.stop()   // nothing listens on its port now
         let started = ContinuousClock.now
@@ -51,7 +51,7 @@ import TestSupport
     }
 
     @Test func aWrongPasswordGetsTheServersOwnWordsAndIsNotRepeated() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let error = await #expect(throws: RegistryError.self) {
             try await PostgresRegistry.open(try location(server.url(password: "not-the-password")), logger: Self.logger)
@@ -62,7 +62,7 @@ import TestSupport
     }
 
     @Test func aDatabaseMigratedByANewerAgenthubIsRefused() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         let where_ = try location(server.url())
         try await PostgresRegistry.open(where_, logger: Self.logger).close()
@@ -72,7 +72,7 @@ import TestSupport
     }
 
     @Test func theUnixSocketFolderIsAWayIn() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         // As libpq reads it: the socket folder in ?host=, the port (which names the socket file) in the authority.
         let registry = try await PostgresRegistry.open(try location("postgres://\(server.user):\(server.password)@localhost:\(server.port)/agenthub?host=\(server.folder)"),

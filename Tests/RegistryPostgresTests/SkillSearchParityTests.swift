@@ -32,7 +32,7 @@ import TestSupport
                           "errors", "tables", "pdf forms", "char", "translate", "notes", "data"]
 
     @Test func theSameSkillsMatchInBothAndTheBestHitMostlyAgrees() async throws {
-        let server = try PrivatePostgres()
+        let server = try await PrivatePostgres.make()
         defer { server.stop() }
         try await withTemporaryDirectory { root in
             for skill in Self.skills {

@@ -19,6 +19,28 @@ public final class PrivatePostgres: @unchecked Sendable {
             .first { FileManager.default.isExecutableFile(atPath: "\($0)/postgres") }
     }
 
+    /// A new server, set up on a thread of its own: `initdb` and the start take seconds, which a
+    /// test must not spend holding one of the cooperative pool's two threads.
+    public static func make() async throws -> PrivatePostgres {
+        try await onOwnThread { try PrivatePostgres() }
+    }
+
+    /// `halt`, off the cooperative pool.
+    public func halted() async {
+        _ = try? await Self.onOwnThread { self.halt() }
+    }
+
+    /// `start`, off the cooperative pool.
+    public func started() async throws {
+        try await Self.onOwnThread { try self.start() }
+    }
+
+    private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     /// `postgres://USER:PASSWORD@127.0.0.1:PORT/DATABASE` for this server.
     public func url(database: String = "agenthub", password: String? = nil, query: String = "sslmode=disable") -> String {
         "postgres://\(user):\(password ?? self.password)@127.0.0.1:\(port)/\(database)?\(query)"
@@ -118,26 +140,5 @@ public final class PrivatePostgres: @unchecked Sendable {
         _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let drained = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            drained.signal()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        drained.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }

@@ -46,10 +46,11 @@ public func agenthubBinary() -> String {
 /// Runs a program to completion; returns its status, stdout and stderr.
 @discardableResult
 public func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+                stdin: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out
