@@ -64,8 +64,8 @@ public struct HostContext: Sendable {
     static func refusePostgres(_ database: String) throws(HostError) {
         guard PostgresLocation.hasScheme(database) else { return }
         let shown = (try? PostgresLocation(url: database)).map { "\($0)" } ?? "a PostgreSQL URL"
-        throw HostError(.registry, "host.database names a PostgreSQL database (\(shown)); this agenthub checks such a URL and can migrate "
-                        + "its schema, but keeps a host's state only in a SQLite file so far: set host.database to a file path")
+        throw HostError(.registry, "host.database names a PostgreSQL database (\(shown)); hosts keep their state only in a SQLite file so far "
+                        + "(the PostgreSQL backend is in progress: README, \"Several hosts on PostgreSQL\"): set host.database to a file path")
     }
 
     /// `host.database` and `host.http` read as plainly as they can be from a manifest that may not load

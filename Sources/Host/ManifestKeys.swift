@@ -10,7 +10,7 @@ public enum ManifestKeys {
 
     static let host = SettingsSection("host", defaults: HostSettings(), [
         .custom("database", .text, \.database, restartOnly: true,
-                "SQLite registry file (WAL), relative to the manifest; `${VAR}` expands; created `0600` (with its WAL) in a `0700` folder, since it holds memories and traces. A `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…` URL is checked and its schema can be migrated (`RegistryPostgres`); hosts do not run on it yet") { r, node, path in
+                "SQLite registry file (WAL), relative to the manifest; `${VAR}` expands; created `0600` (with its WAL) in a `0700` folder, since it holds memories and traces. A `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…` URL is checked, but hosts do not run on it yet (README: Several hosts on PostgreSQL)") { r, node, path in
             guard let v = r.string(node, path, expand: true) else { return nil }
             if PostgresLocation.hasScheme(v) {
                 // Checked here so `agenthub check` names the line; the message never repeats the URL (it may hold a password).

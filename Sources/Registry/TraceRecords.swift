@@ -170,12 +170,10 @@ extension RegistryDatabase {
                 bind.text(13, e.detail?.jsonText); bind.text(14, e.revision); bind.text(15, e.traceId); bind.text(16, e.state)
                 bind.text(17, e.clientTs)
                 let code = sqlite3_step(handle)
+                let failure = code == SQLITE_DONE ? nil : String(cString: sqlite3_errmsg(db.sqliteConnection))
                 sqlite3_reset(handle)
                 sqlite3_clear_bindings(handle)
-                guard code == SQLITE_DONE else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-                                        sql: insert.sql)
-                }
+                if let failure { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: failure, sql: insert.sql) }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Logging
 import PostgresNIO
@@ -52,7 +53,7 @@ extension PostgresRegistry {
     /// Every host on the database, newest first, alive when it heartbeat within `goneAfter`; the
     /// leases of the gone ones are released.
     public func hosts(goneAfter: Duration) async throws(RegistryError) -> [HostPresence] {
-        let millis = Int64(goneAfter.components.seconds * 1000 + goneAfter.components.attoseconds / 1_000_000_000_000_000)
+        let millis = goneAfter.wholeMilliseconds
         try await execute("releasing the leases of gone hosts", """
             UPDATE sync_leases SET owner = NULL, expires_at = NULL
             WHERE owner IN (SELECT id FROM hosts WHERE heartbeat_at < now() - \(millis) * interval '1 millisecond')

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Logging
 import PostgresNIO
@@ -19,7 +20,7 @@ public struct SyncLease: Sendable, Equatable {
 extension PostgresRegistry {
     /// Takes `source`'s lease for `ttl` unless another owner holds an unexpired one; nil when it does.
     public func acquireLease(_ source: String, owner: String, for ttl: Duration) async throws(RegistryError) -> SyncLease? {
-        let millis = Int64(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000)
+        let millis = ttl.wholeMilliseconds
         return try await leaseRow("taking the sync lease of \(source)", """
             INSERT INTO sync_leases (source, owner, fence, expires_at) VALUES (\(source), \(owner), 1, now() + \(millis) * interval '1 millisecond')
             ON CONFLICT (source) DO UPDATE SET owner = excluded.owner, fence = sync_leases.fence + 1, expires_at = excluded.expires_at
@@ -32,7 +33,7 @@ extension PostgresRegistry {
     /// Extends a lease still held; nil when it was lost (it expired and another owner took it, or
     /// it was released).
     public func renewLease(_ lease: SyncLease, for ttl: Duration) async throws(RegistryError) -> SyncLease? {
-        let millis = Int64(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000)
+        let millis = ttl.wholeMilliseconds
         return try await leaseRow("renewing the sync lease of \(lease.source)", """
             UPDATE sync_leases SET expires_at = now() + \(millis) * interval '1 millisecond'
             WHERE source = \(lease.source) AND owner = \(lease.owner) AND fence = \(lease.fence)

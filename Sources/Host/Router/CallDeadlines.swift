@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// Fires the deadlines of running calls from one thread. A timer task per call (a `Task.sleep`
@@ -135,8 +136,4 @@ final class CallDeadlines: @unchecked Sendable {
         heap = entries.map { (deadline: $0.value.deadline, id: $0.key) }
         for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

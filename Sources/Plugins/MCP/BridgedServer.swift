@@ -309,8 +309,6 @@ final class BridgedServer: Sendable {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-
     /// `2s`, `500ms`, `1.5s`.
     var text: String {
         let s = seconds
