@@ -153,15 +153,19 @@ public final class PostgresRegistry: Sendable {
         return "\(error.code)"
     }
 
+    /// How long an operation may take while the database is reachable: long enough that a loaded
+    /// server (or a loaded host) is not mistaken for a lost one, never shorter than `connect_timeout`.
+    var answerLimit: Duration { .seconds(max(30, location.connectTimeout)) }
+
     /// Runs one database operation so that it fails fast: within a second while the change feed's
     /// connection finds the database unreachable (it may be back already, so the call still tries),
-    /// within `limit` (`connect_timeout` unless given) otherwise; the pool alone would keep a call
+    /// within `limit` (`answerLimit` unless given) otherwise; the pool alone would keep a call
     /// waiting for a connection for a minute. Every error becomes a `RegistryError` naming the
     /// database and the operation.
     func guarded<T: Sendable>(_ what: String, within limit: Duration? = nil,
                               _ body: @escaping @Sendable () async throws -> T) async throws(RegistryError) -> T {
         let problem = changes.unreachable
-        let limit = problem == nil ? limit ?? .seconds(location.connectTimeout) : .seconds(1)
+        let limit = problem == nil ? limit ?? answerLimit : .seconds(1)
         // The work is not awaited past the limit: a call blocked inside the driver on a connection
         // that will never answer must not hold its caller (a task group would wait for it).
         let ended = OneShot<Result<T, any Error>>()

@@ -16,7 +16,7 @@ import TestSupport
     }
 
     /// Waits until `condition` holds (at most `limit`); how long it took, nil if it never did.
-    func waited(_ limit: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Duration? {
+    func waited(_ limit: Duration = .seconds(60), _ condition: () -> Bool) async throws -> Duration? {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < limit {
             if condition() { return ContinuousClock.now - start }

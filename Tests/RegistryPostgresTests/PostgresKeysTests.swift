@@ -27,7 +27,7 @@ import TestSupport
         let revoked = try #require(try await b.revokeAPIKey("ah_ab…yz"))
         #expect(revoked.revokedAt != nil && revoked.status() == "revoked")
         let start = ContinuousClock.now
-        while a.changes.mark(.keys) == mark, ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(2)) }
+        while a.changes.mark(.keys) == mark, ContinuousClock.now - start < .seconds(60) { try await Task.sleep(for: .milliseconds(2)) }
         #expect(a.changes.mark(.keys) != mark, "host A never heard of the revocation")
         #expect(try await a.apiKey(hash: hash)?.status() == "revoked")
         #expect(try await a.revokeAPIKey("nope") == nil)
