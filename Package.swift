@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "agenthub",
             dependencies: [
-                "Base", "Children", "CShims", "Core", "Host", "HTTPFront", "Registry", "Plugins", "GitSync",
+                "Base", "Children", "CShims", "Core", "Host", "HTTPFront", "Registry", "RegistryPostgres", "Plugins", "GitSync",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

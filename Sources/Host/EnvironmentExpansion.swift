@@ -1,3 +1,5 @@
+import Base
+
 /// `${VAR}` expansion from the host environment, used where the manifest allows it (commands,
 /// arguments and environment of bridged servers, git URLs, the database path).
 /// `${VAR:-default}` falls back to a default; `$$` is a literal `$`. An unset variable is an error
@@ -44,5 +46,17 @@ enum EnvironmentExpansion {
     static func isVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+}
+
+/// `${VAR}` expansion for what a command line names (`agenthub db copy --to 'postgres://u:${PGPASSWORD}@…'`),
+/// so a password can stay out of the process list and the shell history.
+public enum CommandLineExpansion {
+    public static func expand(_ text: String, what: String, environment: [String: String] = HostEnvironment.values) throws(HostError) -> String {
+        var problems: [String] = []
+        guard let expanded = EnvironmentExpansion.expand(text, environment: environment, onError: { problems.append($0) }), problems.isEmpty else {
+            throw HostError(.registry, "\(what): " + problems.joined(separator: "; "))
+        }
+        return expanded
     }
 }
