@@ -157,30 +157,46 @@ public final class PostgresRegistry: Sendable {
     /// server (or a loaded host) is not mistaken for a lost one, never shorter than `connect_timeout`.
     var answerLimit: Duration { .seconds(max(30, location.connectTimeout)) }
 
-    /// Runs one database operation so that it fails fast: within a second while the change feed's
-    /// connection finds the database unreachable (it may be back already, so the call still tries),
-    /// within `limit` (`answerLimit` unless given) otherwise; the pool alone would keep a call
-    /// waiting for a connection for a minute. Every error becomes a `RegistryError` naming the
-    /// database and the operation.
+    /// Runs one database operation so that it fails fast: a second after the change feed's
+    /// connection finds the database unreachable (before the call or while it waits; it may be back
+    /// already, so the call still tries), after `limit` (`answerLimit` unless given) otherwise; the
+    /// pool alone would keep a call waiting for a connection for a minute. Every error becomes a
+    /// `RegistryError` naming the database and the operation.
     func guarded<T: Sendable>(_ what: String, within limit: Duration? = nil,
                               _ body: @escaping @Sendable () async throws -> T) async throws(RegistryError) -> T {
-        let problem = changes.unreachable
-        let limit = problem == nil ? limit ?? answerLimit : .seconds(1)
+        let limit = limit ?? answerLimit
         // The work is not awaited past the limit: a call blocked inside the driver on a connection
         // that will never answer must not hold its caller (a task group would wait for it).
         let ended = OneShot<Result<T, any Error>>()
         let work = Task {
             do { ended.set(.success(try await body())) } catch { ended.set(.failure(error)) }
         }
-        guard let result = await ended.wait(timeout: limit) else {
-            work.cancel()
-            throw RegistryError(.database, "\(location): \(what) failed: " + (problem.map { "the database is unreachable (\($0))" } ?? "no answer within \(limit)"))
-        }
-        switch result {
-        case .success(let value): return value
-        case .failure(let error):
-            if let error = Self.unwrapped(error) as? RegistryError { throw error }
-            throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
+        let start = ContinuousClock.now
+        var lostSince: ContinuousClock.Instant?
+        while true {
+            if let result = await ended.wait(timeout: .milliseconds(250)) {
+                switch result {
+                case .success(let value): return value
+                case .failure(let error):
+                    if let error = Self.unwrapped(error) as? RegistryError { throw error }
+                    throw RegistryError(.database, "\(location): \(what) failed: \(Self.describe(error))")
+                }
+            }
+            let now = ContinuousClock.now
+            if let problem = changes.unreachable {
+                let since = lostSince ?? now
+                lostSince = since
+                if now - since >= .seconds(1) {
+                    work.cancel()
+                    throw RegistryError(.database, "\(location): \(what) failed: the database is unreachable (\(problem))")
+                }
+            } else {
+                lostSince = nil
+            }
+            if now - start >= limit {
+                work.cancel()
+                throw RegistryError(.database, "\(location): \(what) failed: no answer within \(limit)")
+            }
         }
     }
 
