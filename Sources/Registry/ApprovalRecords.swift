@@ -43,6 +43,12 @@ public enum ApprovalStatus: String, Sendable, Codable {
 /// arguments are stored redacted; the caller, the rule that asked, and (once decided) who answered,
 /// how, and for how long.
 public struct ApprovalRecord: Codable, Sendable, Equatable, FetchableRecord {
+    /// Whether `text` may name a request by the start of its id: six characters at least, so a
+    /// guess cannot pick one out of many, and nothing a LIKE pattern would read as a wildcard.
+    public static func mayBePrefix(_ text: String) -> Bool {
+        text.count >= 6 && !text.contains("%") && (!text.contains("_") || text.hasPrefix("apr_"))
+    }
+
     public var id: String
     public var tool: String
     /// The call's arguments, redacted and capped as traces store them (JSON text).

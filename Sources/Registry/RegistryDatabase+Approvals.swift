@@ -41,7 +41,7 @@ extension RegistryDatabase {
 
     static func approval(_ db: Database, _ idOrPrefix: String) throws -> ApprovalRecord? {
         if let exact = try ApprovalRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM approvals WHERE id = ?"), arguments: [idOrPrefix]) { return exact }
-        guard idOrPrefix.count >= 6, !idOrPrefix.contains("%"), !idOrPrefix.contains("_") || idOrPrefix.hasPrefix("apr_") else { return nil }
+        guard ApprovalRecord.mayBePrefix(idOrPrefix) else { return nil }
         let escaped = idOrPrefix.replacingOccurrences(of: "_", with: "\\_")
         let matches = try ApprovalRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM approvals WHERE id LIKE ? ESCAPE '\\' LIMIT 2"), arguments: [escaped + "%"])
         return matches.count == 1 ? matches[0] : nil

@@ -20,6 +20,13 @@ public struct BridgeServerRecord: Sendable, Equatable {
     public let status: String
     public let updatedAt: Date
 
+    public init(owner: String, server: String, status: String, updatedAt: Date) {
+        self.owner = owner
+        self.server = server
+        self.status = status
+        self.updatedAt = updatedAt
+    }
+
     /// Whether the host that wrote it may still be running.
     public var ownerMayBeAlive: Bool { SyncOwner.mayBeAlive(owner) }
 }

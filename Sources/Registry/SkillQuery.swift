@@ -48,4 +48,9 @@ public struct SkillQuery: Sendable, Equatable {
 public struct SkillHit: Sendable, Equatable {
     public var skill: SkillRecord
     public var rank: Double
+
+    public init(skill: SkillRecord, rank: Double) {
+        self.skill = skill
+        self.rank = rank
+    }
 }

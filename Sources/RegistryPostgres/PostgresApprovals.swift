@@ -90,8 +90,9 @@ extension PostgresRegistry {
 
     /// One request by id or unique prefix, locked for the transaction when `lock`.
     static func approval(_ connection: PostgresConnection, _ idOrPrefix: String, lock: Bool, logger: Logger) async throws -> ApprovalRecord? {
-        let pattern = idOrPrefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + "%"
+        // A prefix follows the SQLite registry's rule; an exact id is always looked up.
+        let pattern = !ApprovalRecord.mayBePrefix(idOrPrefix) ? "" : idOrPrefix.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
         let rows = try await connection.query("""
             SELECT \(unescaped: approvalColumns) FROM approvals WHERE id = \(idOrPrefix)
                OR (NOT EXISTS (SELECT 1 FROM approvals WHERE id = \(idOrPrefix)) AND id LIKE \(pattern))

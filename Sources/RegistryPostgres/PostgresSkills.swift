@@ -89,34 +89,37 @@ extension PostgresRegistry {
 
     /// Skills matching a query: best first when searching (rank is the negated `ts_rank`, so lower
     /// is better as with bm25), by name when listing; the same filters as the SQLite registry.
-    public func skills(_ query: SkillQuery) async throws(RegistryError) -> [(name: String, source: String, rank: Double)] {
+    public func skills(_ query: SkillQuery) async throws(RegistryError) -> [SkillHit] {
         let limit = max(0, min(query.limit, 10_000)), offset = max(0, query.offset)
         var filters = "src.status <> 'removed'"
         if !query.includeDeleted { filters += " AND s.deleted_at IS NULL" }
         if !query.includeShadowed { filters += " AND s.shadowed_by IS NULL" }
         if !query.includeUnloadable { filters += " AND s.loadable" }
+        var columns = PostgresRecords.selectList("skills", alias: "s")
+        if query.withoutBody { columns = columns.replacingOccurrences(of: "s.\"body\"", with: "'' AS body") }
         let sql: PostgresQuery
         let source = query.source ?? ""
         let anySource = query.source == nil
         if let text = query.text {
             guard let expression = Self.tsquery(text) else { return [] }
             sql = """
-                SELECT s.name, s.source, -ts_rank('{0.0, 0.1, 0.4, 1.0}', s.search, q, 1)::float8 AS rank
+                SELECT \(unescaped: columns), -ts_rank('{0.0, 0.1, 0.4, 1.0}', s.search, q, 1)::float8 AS rank
                 FROM skills s JOIN sources src ON src.name = s.source, to_tsquery('english', \(expression)) q
                 WHERE s.search @@ q AND (\(anySource) OR s.source = \(source)) AND \(unescaped: filters)
                 ORDER BY rank, s.name LIMIT \(limit) OFFSET \(offset)
                 """
         } else {
             sql = """
-                SELECT s.name, s.source, 0.0::float8 AS rank FROM skills s JOIN sources src ON src.name = s.source
+                SELECT \(unescaped: columns), 0.0::float8 AS rank FROM skills s JOIN sources src ON src.name = s.source
                 WHERE (\(anySource) OR s.source = \(source)) AND \(unescaped: filters)
                 ORDER BY s.name, src.position, s.path LIMIT \(limit) OFFSET \(offset)
                 """
         }
         return try await guarded("searching skills") { [self] in
-            var hits: [(name: String, source: String, rank: Double)] = []
-            for try await (name, source, rank) in try await client.query(sql, logger: logger).decode((String, String, Double).self) {
-                hits.append((name, source, rank))
+            var hits: [SkillHit] = []
+            for try await row in try await client.query(sql, logger: logger) {
+                let values = try PostgresRecords.row(row)
+                hits.append(SkillHit(skill: try SkillRecord(row: values), rank: values["rank"]))
             }
             return hits
         }

@@ -52,7 +52,7 @@ import TestSupport
             for text in Self.queries {
                 let query = SkillQuery(text: text, limit: 100)
                 let ours = try sqlite.skills(query).map(\.skill.name)
-                let theirs = try await postgres.skills(query).map(\.name)
+                let theirs = try await postgres.skills(query).map(\.skill.name)
                 #expect(!ours.isEmpty, "\(text): no match at all")
                 #expect(Set(ours) == Set(theirs), "\(text): SQLite \(ours), PostgreSQL \(theirs)")
                 if ours.first == theirs.first { bestAgrees += 1 }
@@ -63,7 +63,7 @@ import TestSupport
             #expect(bestAgrees * 5 >= Self.queries.count * 4, "the best hit agrees for only \(bestAgrees) of \(Self.queries.count): \(differentOrder)")
             for line in differentOrder { print("  \(line)") }
             // Listing and the filters agree too.
-            #expect(try await postgres.skills(SkillQuery(limit: 100)).map(\.name) == (try sqlite.skills(SkillQuery(limit: 100)).map(\.skill.name)))
+            #expect(try await postgres.skills(SkillQuery(limit: 100)).map(\.skill.name) == (try sqlite.skills(SkillQuery(limit: 100)).map(\.skill.name)))
             #expect(try await postgres.skills(SkillQuery(text: "pdf", source: "elsewhere")).isEmpty)
             #expect(try await postgres.skills(SkillQuery(text: "!!! ???")).isEmpty)
         }

@@ -1,0 +1,135 @@
+import Core
+import Foundation
+import Logging
+import Registry
+import RegistryPostgres
+import Testing
+import TestSupport
+
+/// The core's stores asked the same questions on both backends: one populated SQLite registry,
+/// copied into PostgreSQL, and every read and write of `CoreStores` answered alike (the same rows
+/// in the same order, the same refusals), so the services above them cannot tell which they run on.
+@Suite(.serialized) struct StorageSuiteTests {
+    static let logger = Logger(label: "test")
+    typealias Stores = SkillStore & SourceStore & ApprovalStore & EventStore & PresenceStore
+
+    /// A record as JSON with sorted keys, JSON held in strings parsed (jsonb reformats it) and
+    /// times to the millisecond (what SQLite keeps).
+    func shape<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode((date.timeIntervalSince1970 * 1000).rounded())
+        }
+        func normalized(_ any: Any) -> Any {
+            if let text = any as? String, text.hasPrefix("{") || text.hasPrefix("["),
+               let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)) { return normalized(parsed) }
+            if let object = any as? [String: Any] { return object.mapValues(normalized) }
+            if let array = any as? [Any] { return array.map(normalized) }
+            return any
+        }
+        let object = normalized(try JSONSerialization.jsonObject(with: encoder.encode(value), options: [.fragmentsAllowed]))
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+    }
+
+    /// Asks both, checks `check` on each answer, and that the answers are the same.
+    func ask<T: Encodable>(_ what: String, _ stores: [(String, any Stores)], _ question: (any Stores) async throws -> T,
+                           check: (T) -> Bool = { _ in true }, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        var answers: [(String, String)] = []
+        for (name, store) in stores {
+            let answer = try await question(store)
+            #expect(check(answer), "\(what) on \(name): \(answer)", sourceLocation: sourceLocation)
+            answers.append((name, try shape(answer)))
+        }
+        #expect(answers[0].1 == answers[1].1, "\(what): \(answers[0].0) answered \(answers[0].1)\n\(answers[1].0) answered \(answers[1].1)",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func bothBackendsAnswerEveryStoreQuestionAlike() async throws {
+        let server = try await PrivatePostgres.make()
+        defer { server.stop() }
+        try await withTemporaryDirectory { root in
+            let sqlite = try RegistryFixture.populate(root)
+            guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
+            let postgres = try await PostgresRegistry.open(location, logger: Self.logger)
+            defer { postgres.close() }
+            let report = try await postgres.copy(from: try sqlite.snapshot(), replace: false)
+            #expect(report.matches)
+            let stores: [(String, any Stores)] = [("SQLite", sqlite), ("PostgreSQL", postgres)]
+
+            // Skills: listing, searching, the filters, shadowed and unloadable copies, files.
+            try await ask("listing", stores, { try await $0.skills(SkillQuery(limit: 50)).map(\.skill) }, check: { $0.count == 3 })
+            var everything = SkillQuery(limit: 50)
+            everything.includeShadowed = true
+            everything.includeUnloadable = true
+            everything.withoutBody = true
+            try await ask("listing everything without bodies", stores, { try await $0.skills(everything).map(\.skill) },
+                          check: { $0.count == 5 && $0.allSatisfy { $0.body.isEmpty } })
+            try await ask("searching", stores, { try await $0.skills(SkillQuery(text: "pdf documents")).map(\.skill.name) }, check: { $0 == ["pdf-tools"] })
+            try await ask("one source", stores, { try await $0.skills(SkillQuery(source: "extra")).map(\.skill.name) }, check: { $0.isEmpty })
+            try await ask("a page", stores, { try await $0.skills(SkillQuery(limit: 1, offset: 1)).map(\.skill.name) }, check: { $0 == ["csv-cleaner"] })
+            try await ask("copies of a name", stores, { try await $0.skills(named: "pdf-tools").map(\.source) }, check: { $0 == ["main", "extra"] })
+            try await ask("live copies", stores, { try await $0.liveSkills(named: "chart-maker").map { "\($0.source):\($0.loadable)" } },
+                          check: { $0 == ["main:true", "extra:false"] })
+            let pdf = try #require(try await sqlite.skills(named: "pdf-tools").last)
+            try await ask("a skill by id", stores, { try await $0.skill(id: pdf.id) }, check: { $0?.source == "extra" })
+            try await ask("an unknown id", stores, { try await $0.skill(id: 999_999) }, check: { $0 == nil })
+            try await ask("files in byte order", stores, { try await $0.files(ofSkill: pdf.id).map(\.path) },
+                          check: { $0 == ["SKILL.md", "Zeta.md", "alpha.md"] })
+            try await ask("file listings", stores, { try await $0.fileListings(ofSkills: [pdf.id, pdf.id + 1_000]).mapValues { $0.map(\.path) } },
+                          check: { $0.count == 1 })
+
+            // Sources with their counts.
+            try await ask("sources", stores, { try await $0.sources() }, check: { $0.map(\.name) == ["main", "extra"] })
+            try await ask("one source", stores, { try await $0.source(named: "extra") }, check: { $0?.shadowedCount == 1 && $0?.loadableCount == 1 })
+            try await ask("an unknown source", stores, { try await $0.source(named: "nowhere") }, check: { $0 == nil })
+
+            // Approvals: listing, paging, prefixes, grants.
+            try await ask("requests", stores, { try await $0.approvalRequests(status: nil, agent: nil, before: nil, limit: 10).map(\.id) },
+                          check: { $0 == ["apr_copy1", "apr_copy2"] })
+            try await ask("the next page", stores, { try await $0.approvalRequests(status: nil, agent: nil, before: "apr_copy1", limit: 10).map(\.id) },
+                          check: { $0 == ["apr_copy2"] })
+            try await ask("pending of one agent", stores, { try await $0.approvalRequests(status: .pending, agent: "bob", before: nil, limit: 10) },
+                          check: { $0.count == 1 })
+            try await ask("a request by prefix", stores, { try await $0.approvalRequest(matching: "apr_copy2")?.id }, check: { $0 == "apr_copy2" })
+            try await ask("an ambiguous prefix", stores, { try await $0.approvalRequest(matching: "apr_copy") }, check: { $0 == nil })
+            try await ask("a prefix too short", stores, { try await $0.approvalRequest(matching: "apr_c") }, check: { $0 == nil })
+            try await ask("an exact id however short", stores, { try await $0.approvalRequest(matching: "apr_copy1")?.id }, check: { $0 == "apr_copy1" })
+            try await ask("grants", stores, { try await $0.approvalGrants(agent: nil, includingEnded: false) }, check: { $0.count == 1 })
+            try await ask("revoking", stores, { try await $0.revokeGrant("grant-copy", by: "cli:ops", reason: "left")?.revokedBy }, check: { $0 == "cli:ops" })
+            try await ask("revoking again keeps the first", stores, { try await $0.revokeGrant("grant-copy", by: "cli:other", reason: nil)?.revokedBy },
+                          check: { $0 == "cli:ops" })
+            try await ask("active grants after", stores, { try await $0.approvalGrants(agent: "ada", includingEnded: false) }, check: { $0.isEmpty })
+            try await ask("all grants after", stores, { try await $0.approvalGrants(agent: "ada", includingEnded: true).count }, check: { $0 == 1 })
+
+            // Events: reading by session, agent, type and page; reports and their refusals.
+            var bySession = TraceQuery(session: "s3", limit: 5)
+            try await ask("a session's events", stores, { try await $0.events(bySession) }, check: { $0.count == 5 })
+            bySession.newestFirst = true
+            try await ask("newest first", stores, { try await $0.events(bySession).map(\.id) }, check: { $0 == $0.sorted(by: >) })
+            try await ask("of a type after a cursor", stores, { try await $0.events(TraceQuery(afterId: 1_190, types: ["tool.call"], limit: 50)).count },
+                          check: { $0 == 10 })
+            var reported = TraceEvent(at: "2026-12-07T07:00:00Z", type: "model.switch", session: "s9", spanId: "abababababababab", agent: "eve",
+                                      role: nil, group: nil, tool: "", detail: .object(["model": .string("m-2")]))
+            reported.state = "thinking"
+            try await ask("a report", stores, { try await $0.appendReported([reported], reportedTypes: ["model.switch"]).count }, check: { $0 == 1 })
+            try await ask("what agents reported", stores, { try await $0.agentReports().map { "\($0.agent):\($0.state ?? "-"):\($0.model ?? "-")" } },
+                          check: { $0 == ["ada:working:-", "eve:thinking:m-2"] })
+            try await ask("when an agent was last seen", stores, { try await $0.newestEventTime(ofAgent: "eve") }, check: { $0 == "2026-12-07T07:00:00Z" })
+            var hijack = reported
+            hijack.spanId = String(format: "%016x", 3)   // a span the router recorded for ada
+            hijack.agent = "ada"
+            for (name, store) in stores {
+                let refused = await #expect(throws: RegistryError.self, "\(name)") { try await store.appendReported([hijack], reportedTypes: ["model.switch"]) }
+                #expect(refused?.code == .conflict && refused?.message.contains("a call the router recorded") == true, "\(name): \(refused?.message ?? "")")
+            }
+
+            // Pins.
+            try await ask("pins of a server", stores, { try await $0.pinsExist(named: "time") }, check: { $0 })
+            try await ask("no pins", stores, { try await $0.pinsExist(named: "git") }, check: { !$0 })
+            try await ask("accepting a changed definition", stores, { try await $0.acceptChangedDefinitions(["time"]) }, check: { $0 == ["time__convert"] })
+            try await ask("nothing left to accept", stores, { try await $0.acceptChangedDefinitions(["time"]) }, check: { $0.isEmpty })
+        }
+    }
+}
