@@ -153,7 +153,8 @@ let package = Package(
         ]),
         .testTarget(name: "CoreTests", dependencies: ["Base", "Core", "Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
-        .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Plugins", "Registry", "TestSupport"]),
+        .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Core", "Plugins", "Registry", "RegistryPostgres", "TestSupport",
+                                                      .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HostTests", dependencies: ["Base", "Core", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
         .testTarget(name: "HTTPFrontTests", dependencies: [
             "Base", "Host", "HTTPFront", "TestSupport",

@@ -63,3 +63,18 @@ public protocol PresenceStore: Sendable {
     /// Whether any pin names `name` as a tool or a server.
     func pinsExist(named name: String) async throws(RegistryError) -> Bool
 }
+
+/// What the memory tools read and write.
+public protocol MemoryStore: Sendable {
+    /// Whether these calls block the calling thread (SQLite does; a network database awaits): the
+    /// router runs a plugin whose store blocks on threads of their own.
+    var blocksThreads: Bool { get }
+    /// Stores a memory and its search chunks; its id.
+    func storeMemory(_ memory: MemoryRecord) async throws(RegistryError) -> Int64
+    /// A memory by id.
+    func storedMemory(id: Int64) async throws(RegistryError) -> MemoryRecord?
+    /// Deletes a memory and its chunks; whether it existed.
+    func forgetMemory(id: Int64) async throws(RegistryError) -> Bool
+    /// The memories a search finds among those visible, best first.
+    func findMemories(_ search: MemorySearch) async throws(RegistryError) -> [MemoryHit]
+}

@@ -45,6 +45,20 @@ extension RegistryDatabase: EventStore {
     }
 }
 
+// Memory calls run on the caller's thread: the memory plugin runs on the router's plugin threads
+// (`blocksThreads`), so a hop here would be a second one.
+extension RegistryDatabase: MemoryStore {
+    public var blocksThreads: Bool { true }
+
+    public func storeMemory(_ memory: MemoryRecord) async throws(RegistryError) -> Int64 { try insertMemory(memory) }
+
+    public func storedMemory(id: Int64) async throws(RegistryError) -> MemoryRecord? { try memory(id: id) }
+
+    public func forgetMemory(id: Int64) async throws(RegistryError) -> Bool { try deleteMemory(id: id) }
+
+    public func findMemories(_ search: MemorySearch) async throws(RegistryError) -> [MemoryHit] { try searchMemories(search) }
+}
+
 extension RegistryDatabase: PresenceStore {
     public func hostRecords() async throws(RegistryError) -> [HostRecord] {
         try await offPool { () throws(RegistryError) in try self.hosts() }

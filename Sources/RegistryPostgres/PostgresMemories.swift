@@ -71,7 +71,7 @@ extension PostgresRegistry {
               SELECT c.memory_id, max(ts_rank(c.search, q.anyq, 1) * CASE WHEN c.search @@ q.phraseq THEN 2 ELSE 1 END) AS rank
               FROM memory_chunks c, q WHERE c.search @@ q.anyq GROUP BY c.memory_id)
             SELECT m.id, m.type, m.scope, m.owner, m.text, m.metadata::text, m.importance, m.created_at, m.agent, m.role, best.rank::float8,
-                   ts_headline('english', m.text, q.anyq, 'MaxWords=24, MinWords=8, ShortWord=2')
+                   ts_headline('english', m.text, q.anyq, 'MaxWords=24, MinWords=8, ShortWord=2, StartSel=**, StopSel=**')
             FROM best JOIN memories m ON m.id = best.memory_id, q
             WHERE ((m.scope = 'agent' AND m.owner = \(v.agent)) OR (m.scope = 'role' AND m.owner = \(v.role))
                    OR (m.scope = 'group' AND m.owner = \(v.group)) OR m.scope = 'global')
@@ -95,7 +95,7 @@ extension PostgresRegistry {
                 let age: Double = max(0, search.now - memory.createdAt) / max(search.recencyHalfLife, 1)
                 let recency: Double = pow(0.5, age)
                 let score: Double = search.relevanceWeight * relevance + search.importanceWeight * memory.importance + search.recencyWeight * recency
-                hits.append(MemoryHit(memory: memory, snippet: snippet, score: score, relevance: relevance))
+                hits.append(MemoryHit(memory: memory, snippet: Self.snippet(snippet, of: memory.text), score: score, relevance: relevance))
             }
             hits.sort { (a: MemoryHit, b: MemoryHit) -> Bool in a.score != b.score ? a.score > b.score : a.memory.id < b.memory.id }
             return Array(hits.prefix(search.limit))
@@ -106,5 +106,15 @@ extension PostgresRegistry {
         let c = try row.decode((Int64, String, String, String, String, String?, Double, Double, String, String?).self)
         return MemoryRecord(id: c.0, type: MemoryType(rawValue: c.1) ?? .episodic, scope: MemoryScope(rawValue: c.2) ?? .agent, owner: c.3,
                             text: c.4, metadata: c.5, importance: c.6, createdAt: c.7, agent: c.8, role: c.9)
+    }
+
+    /// A headline in the SQLite registry's form: matched words in `**`, neighbours joined into one
+    /// mark (`**zanzibar protocol**`), and `…` where it cuts the text.
+    static func snippet(_ headline: String, of text: String) -> String {
+        var marked = headline.replacingOccurrences(of: "** **", with: " ")
+        let plain = headline.replacingOccurrences(of: "**", with: "")
+        if !text.hasPrefix(plain) { marked = "…" + marked }
+        if !text.hasSuffix(plain) { marked += "…" }
+        return marked
     }
 }

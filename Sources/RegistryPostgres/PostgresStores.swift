@@ -228,3 +228,15 @@ extension PostgresRegistry: PresenceStore {
         }
     }
 }
+
+extension PostgresRegistry: MemoryStore {
+    public var blocksThreads: Bool { false }
+
+    public func storeMemory(_ memory: MemoryRecord) async throws(RegistryError) -> Int64 { try await insertMemory(memory) }
+
+    public func storedMemory(id: Int64) async throws(RegistryError) -> MemoryRecord? { try await memory(id: id) }
+
+    public func forgetMemory(id: Int64) async throws(RegistryError) -> Bool { try await deleteMemory(id: id) }
+
+    public func findMemories(_ search: MemorySearch) async throws(RegistryError) -> [MemoryHit] { try await searchMemories(search) }
+}

@@ -1,8 +1,12 @@
 import Base
+import Core
 import Foundation
+import Logging
 import Testing
 @testable import Plugins
 import Registry
+import RegistryPostgres
+import TestSupport
 
 /// A clock tests move by hand.
 final class TestClock: @unchecked Sendable {
@@ -12,13 +16,27 @@ final class TestClock: @unchecked Sendable {
     func advance(days: Double) { lock.withLock { seconds += days * 86400 } }
 }
 
-/// memory: who reads and writes which scope, how results rank, long texts, bad input.
+/// Where the memories are kept: every test here runs on both.
+enum MemoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// memory: who reads and writes which scope, how results rank, long texts, bad input; the same on
+/// SQLite and on PostgreSQL.
 @Suite struct MemoryPluginTests {
-    func withMemory(_ body: (MemoryPlugin, TestClock) async throws -> Void) async throws {
+    func withMemory(_ backend: MemoryBackend, _ body: (MemoryPlugin, TestClock) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let clock = TestClock()
-            let plugin = MemoryPlugin(registry: try RegistryDatabase(path: dir + "/registry.db"), now: { clock.now })
-            try await body(plugin, clock)
+            switch backend {
+            case .sqlite:
+                try await body(MemoryPlugin(store: try RegistryDatabase(path: dir + "/registry.db"), now: { clock.now }), clock)
+            case .postgres:
+                guard case .postgres(let location) = try RegistryLocation.parse(try await PrivatePostgres.sharedDatabase()) else { return }
+                let registry = try await PostgresRegistry.open(location, logger: Logger(label: "test"))
+                defer { registry.close() }
+                try await body(MemoryPlugin(store: registry, now: { clock.now }), clock)
+            }
         }
     }
 
@@ -33,8 +51,8 @@ final class TestClock: @unchecked Sendable {
     let erin = context(agent: "erin", role: "editor", group: "writers", lead: true)
     let oscar = context(agent: "oscar", role: "ops")
 
-    @Test func agentMemoriesArePrivateAndRoleMemoriesAreSharedWithTheRole() async throws {
-        try await withMemory { memory, _ in
+    @Test(arguments: MemoryBackend.allCases) func agentMemoriesArePrivateAndRoleMemoriesAreSharedWithTheRole(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             let mine = id(try await memory.call("memory_write", ["type": "episodic", "text": "alice private note about kiwis"], alice))
             let shared = id(try await memory.call("memory_write", ["type": "archival", "text": "researchers share kiwis", "scope": "role"], alice))
             #expect(ids(try await memory.call("memory_search", ["query": "kiwis"], alice)).sorted() == [mine, shared].sorted())
@@ -50,8 +68,8 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func onlyTheGroupLeadWritesCoreMemoriesToTheBlackboard() async throws {
-        try await withMemory { memory, _ in
+    @Test(arguments: MemoryBackend.allCases) func onlyTheGroupLeadWritesCoreMemoriesToTheBlackboard(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             let note = id(try await memory.call("memory_write", ["type": "episodic", "text": "blackboard: release on friday", "scope": "group"], alice))
             await #expect { try await memory.call("memory_write", ["type": "core", "text": "we always ship on friday", "scope": "group"], alice) } throws: { error in
                 (error as? ToolError)?.code == .forbidden && (error as? ToolError)?.message.contains("only the lead of group 'writers'") == true
@@ -67,8 +85,8 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func globalWritesNeedARuleAndEveryoneReadsThem() async throws {
-        try await withMemory { memory, _ in
+    @Test(arguments: MemoryBackend.allCases) func globalWritesNeedARuleAndEveryoneReadsThem(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             await #expect { try await memory.call("memory_write", ["type": "core", "text": "the office is closed monday", "scope": "global"], alice) } throws: { error in
                 (error as? ToolError)?.message.contains("memory_write_global") == true
             }
@@ -83,8 +101,8 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func anExactPhraseBeatsTheSameWordsScattered() async throws {
-        try await withMemory { memory, clock in
+    @Test(arguments: MemoryBackend.allCases) func anExactPhraseBeatsTheSameWordsScattered(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, clock in
             let phrase = id(try await memory.call("memory_write", ["type": "episodic", "text": "Yesterday the deployment pipeline failed again during the nightly run."], alice))
             clock.advance(days: 1)
             let scattered = id(try await memory.call("memory_write", ["type": "episodic", "text": "The pipeline was quiet yesterday; deployment notes failed to load during the run."], alice))
@@ -92,8 +110,8 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func importanceAndRecencyBreakTiesInRelevance() async throws {
-        try await withMemory { memory, clock in
+    @Test(arguments: MemoryBackend.allCases) func importanceAndRecencyBreakTiesInRelevance(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, clock in
             let important = id(try await memory.call("memory_write", ["type": "archival", "text": "quarterly budget review", "importance": 0.9], alice))
             let minor = id(try await memory.call("memory_write", ["type": "archival", "text": "quarterly budget review", "importance": 0.1], alice))
             #expect(ids(try await memory.call("memory_search", ["query": "budget"], alice)) == [important, minor])
@@ -111,8 +129,8 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func aMatchDeepInsideALongTextIsFoundAndItsSnippetShowsIt() async throws {
-        try await withMemory { memory, _ in
+    @Test(arguments: MemoryBackend.allCases) func aMatchDeepInsideALongTextIsFoundAndItsSnippetShowsIt(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             let filler = (0..<3000).map { "word\($0 % 97)" }.joined(separator: " ")
             let long = id(try await memory.call("memory_write", ["type": "archival", "text": .string(filler + " the zanzibar protocol was chosen " + filler)], alice))
             let result = try await memory.call("memory_search", ["query": "zanzibar protocol"], alice)
@@ -124,21 +142,20 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func aVisibleMemoryIsFoundBehindHundredsOfBetterInvisibleMatches() async throws {
-        try await withMemory { memory, _ in
-            let registry = memory.registry
+    @Test(arguments: MemoryBackend.allCases) func aVisibleMemoryIsFoundBehindHundredsOfBetterInvisibleMatches(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             let others = (0..<700).map { _ in
                 MemoryRecord(type: .episodic, scope: .agent, owner: "bob", text: "walrus walrus walrus", metadata: nil, importance: 0.5,
                              createdAt: 1_800_000_000, agent: "bob", role: nil)
             }
-            _ = try registry.insertMemories(others)
+            for other in others { _ = try await memory.store.storeMemory(other) }
             let mine = id(try await memory.call("memory_write", ["type": "episodic", "text": "a long note that mentions a walrus only once among many other words"], alice))
             #expect(ids(try await memory.call("memory_search", ["query": "walrus"], alice)) == [mine])
         }
     }
 
-    @Test func filtersNarrowByTypeScopeAndMetadata() async throws {
-        try await withMemory { memory, _ in
+    @Test(arguments: MemoryBackend.allCases) func filtersNarrowByTypeScopeAndMetadata(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             let a = id(try await memory.call("memory_write", ["type": "core", "text": "tea preferences", "metadata": ["topic": "drinks", "rank": 1]], alice))
             let b = id(try await memory.call("memory_write", ["type": "episodic", "text": "tea party", "metadata": ["topic": "events"]], alice))
             let c = id(try await memory.call("memory_write", ["type": "archival", "text": "tea history", "scope": "role"], alice))
@@ -155,8 +172,8 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func badInputGetsAClearError() async throws {
-        try await withMemory { memory, _ in
+    @Test(arguments: MemoryBackend.allCases) func badInputGetsAClearError(backend: MemoryBackend) async throws {
+        try await withMemory(backend) { memory, _ in
             let cases: [(JSONValue, String)] = [
                 (["type": "core", "text": "   "], "text: must not be empty"),
                 (["type": "core", "text": .string(String(repeating: "x", count: 70_000))], "text: 70000 bytes is over the limit of 65536 (plugins.memory.max_text_bytes)"),

@@ -25,6 +25,19 @@ public final class PrivatePostgres: @unchecked Sendable {
         try await onOwnThread { try PrivatePostgres() }
     }
 
+    /// One server for the whole test process, started by the first caller; it stops (and its folder
+    /// goes) when the process ends, however it ends.
+    static let shared = Task { try await PrivatePostgres.make() }
+
+    /// The URL of a new, empty database of its own on the process's shared server: for suites that
+    /// run many tests against PostgreSQL without paying an `initdb` each.
+    public static func sharedDatabase() async throws -> String {
+        let server = try await shared.value
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        _ = try await onOwnThread { try server.psql("CREATE DATABASE \(name)", database: "postgres") }
+        return server.url(database: name)
+    }
+
     /// `halt`, off the cooperative pool.
     public func halted() async {
         _ = try? await Self.onOwnThread { self.halt() }
@@ -77,7 +90,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         // runner may wait unreaped, and a zombie still answers `kill -0`).
         let server = (prefix + ["\(bin)/postgres", "-D", data, "-p", "\(port)", "-k", folder, "-c", "listen_addresses=127.0.0.1",
                                 "-c", "fsync=off", "-c", "max_connections=60"]).map { "'\($0)'" }.joined(separator: " ")
-        let script = "\(server) >\(folder)/log 2>&1 & pg=$!; while [ -d /proc/\(getpid()) ] && ! grep -q '^State:[[:space:]]*Z' /proc/\(getpid())/status 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.2; done; kill -INT $pg 2>/dev/null; wait"
+        let script = "\(server) >\(folder)/log 2>&1 & pg=$!; while [ -d /proc/\(getpid()) ] && ! grep -q '^State:[[:space:]]*Z' /proc/\(getpid())/status 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.2; done; kill -INT $pg 2>/dev/null; wait; [ -d /proc/\(getpid()) ] || rm -rf '\(folder)'"
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
         watchdog.arguments = ["-c", script]

@@ -33,10 +33,10 @@ public struct ToolHost: Sendable {
             plugins.append(plugin)
         }
         if let settings = config.memory {
-            plugins.append(MemoryPlugin(registry: registry, settings: settings))
+            plugins.append(MemoryPlugin(store: registry, settings: settings))
         }
         if let settings = config.export {
-            plugins.append(ExportPlugin(registry: registry, settings: settings, flush: { await recorder.flush() }))
+            plugins.append(ExportPlugin(store: registry, settings: settings, flush: { await recorder.flush() }))
         }
         if config.skills != nil {
             plugins.append(SkillsPlugin(registry: registry))

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Registry
 
 /// `export`: `export_trace` pages through trace events by session or agent, by event id.
@@ -11,13 +12,13 @@ public struct ExportPlugin: ToolPlugin {
     }
 
     public let name = "export"
-    let registry: RegistryDatabase
+    let store: any EventStore
     let maxLimit: Int
     /// Runs before reading, so events still buffered by the trace recorder are included.
     let flush: @Sendable () async -> Void
 
-    public init(registry: RegistryDatabase, settings: Settings = Settings(), flush: @escaping @Sendable () async -> Void = {}) {
-        self.registry = registry
+    public init(store: any EventStore, settings: Settings = Settings(), flush: @escaping @Sendable () async -> Void = {}) {
+        self.store = store
         self.maxLimit = settings.maxLimit
         self.flush = flush
     }
@@ -64,7 +65,7 @@ public struct ExportPlugin: ToolPlugin {
         }
         await flush()
         try context.checkCancellation()
-        let events = try registry.traceEvents(query)
+        let events = try await store.events(query)
         let next: JSONValue = events.count == query.limit ? .int(Int(events.last!.id)) : .null
         if format == "jsonl" {
             let text = events.map { $0.json.jsonText + "\n" }.joined()

@@ -1,9 +1,11 @@
 import Base
 import Foundation
+import Core
 import Registry
 
 /// `memory`: `memory_write`, `memory_get`, `memory_search`, `memory_delete`. Memories live in the
-/// registry database; scopes decide who reads and writes them (see `MemoryAccess`).
+/// registry (a `MemoryStore`: SQLite or PostgreSQL); scopes decide who reads and writes them (see
+/// `MemoryAccess`).
 public struct MemoryPlugin: ToolPlugin {
     public struct Settings: Sendable {
         public var relevanceWeight = 0.7
@@ -16,33 +18,35 @@ public struct MemoryPlugin: ToolPlugin {
     }
 
     public let name = "memory"
-    let registry: RegistryDatabase
+    let store: any MemoryStore
     let settings: Settings
     let now: @Sendable () -> Double
 
-    public init(registry: RegistryDatabase, settings: Settings = Settings(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.registry = registry
+    public init(store: any MemoryStore, settings: Settings = Settings(), now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.store = store
         self.settings = settings
         self.now = now
     }
 
     public var tools: [ToolDescriptor] { MemoryTools.descriptors(maxTextBytes: settings.maxTextBytes) }
 
+    public var blocksThreads: Bool { store.blocksThreads }
+
     public func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult {
         let args = ToolArguments(arguments)
         let access = MemoryAccess(caller: context.caller, permissions: context.permissions)
         switch tool {
-        case "memory_write": return try write(args, access)
-        case "memory_get": return try get(args, access)
+        case "memory_write": return try await write(args, access)
+        case "memory_get": return try await get(args, access)
         case "memory_search":
             try context.checkCancellation()
-            return try search(args, access)
-        case "memory_delete": return try delete(args, access)
+            return try await search(args, access)
+        case "memory_delete": return try await delete(args, access)
         default: throw ToolError(.notFound, "memory has no tool '\(tool)'")
         }
     }
 
-    func write(_ args: ToolArguments, _ access: MemoryAccess) throws -> ToolResult {
+    func write(_ args: ToolArguments, _ access: MemoryAccess) async throws -> ToolResult {
         let typeName = try args.string("type")
         guard let type = MemoryType(rawValue: typeName) else {
             throw ToolError(.invalidArguments, "type: expected core, episodic or archival, got '\(typeName)'")
@@ -69,24 +73,24 @@ public struct MemoryPlugin: ToolPlugin {
         let owner = try access.owner(forWriting: scope, type: type)
         let record = MemoryRecord(type: type, scope: scope, owner: owner, text: text, metadata: metadata, importance: importance,
                                   createdAt: now(), agent: access.caller.agent, role: access.caller.role)
-        let id = try registry.insertMemory(record)
+        let id = try await store.storeMemory(record)
         let value: JSONValue = ["id": .string(MemoryTools.publicId(id)), "scope": .string(scope.rawValue), "type": .string(type.rawValue)]
         return .structured(value)
     }
 
-    func get(_ args: ToolArguments, _ access: MemoryAccess) throws -> ToolResult {
-        let memory = try visibleMemory(args, access)
+    func get(_ args: ToolArguments, _ access: MemoryAccess) async throws -> ToolResult {
+        let memory = try await visibleMemory(args, access)
         return .structured(MemoryTools.json(memory), text: memory.text)
     }
 
-    func delete(_ args: ToolArguments, _ access: MemoryAccess) throws -> ToolResult {
-        let memory = try visibleMemory(args, access)
+    func delete(_ args: ToolArguments, _ access: MemoryAccess) async throws -> ToolResult {
+        let memory = try await visibleMemory(args, access)
         try access.checkDelete(memory)
-        try registry.deleteMemory(id: memory.id)
+        _ = try await store.forgetMemory(id: memory.id)
         return .structured(["id": .string(MemoryTools.publicId(memory.id)), "deleted": true])
     }
 
-    func search(_ args: ToolArguments, _ access: MemoryAccess) throws -> ToolResult {
+    func search(_ args: ToolArguments, _ access: MemoryAccess) async throws -> ToolResult {
         let query = try args.string("query")
         if MemoryQuery.words(in: query).isEmpty { throw ToolError(.invalidArguments, "query: must contain at least one word") }
         var search = MemorySearch(text: query, visibility: access.visibility)
@@ -117,7 +121,7 @@ public struct MemoryPlugin: ToolPlugin {
                 search.metadata[key] = value
             }
         }
-        let hits = try registry.searchMemories(search)
+        let hits = try await store.findMemories(search)
         let results: [JSONValue] = hits.map { hit in
             ["id": .string(MemoryTools.publicId(hit.memory.id)), "type": .string(hit.memory.type.rawValue),
              "scope": .string(hit.memory.scope.rawValue), "snippet": .string(hit.snippet),
@@ -129,12 +133,12 @@ public struct MemoryPlugin: ToolPlugin {
 
     /// The memory named by `id`, if the caller may read it. An invisible memory is reported exactly
     /// like a missing one.
-    func visibleMemory(_ args: ToolArguments, _ access: MemoryAccess) throws -> MemoryRecord {
+    func visibleMemory(_ args: ToolArguments, _ access: MemoryAccess) async throws -> MemoryRecord {
         let text = try args.string("id")
         guard let id = MemoryTools.parseId(text) else {
             throw ToolError(.invalidArguments, "id: '\(text)' is not a memory id (they look like mem_42)")
         }
-        guard let memory = try registry.memory(id: id), access.visibility.contains(memory) else {
+        guard let memory = try await store.storedMemory(id: id), access.visibility.contains(memory) else {
             throw ToolError(.notFound, "no memory with id '\(text)'")
         }
         return memory
