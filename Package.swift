@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
         .testTarget(name: "RegistryPostgresTests", dependencies: [
-            "Base", "Core", "Registry", "RegistryPostgres", "TestSupport",
+            "Base", "Core", "Host", "Registry", "RegistryPostgres", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

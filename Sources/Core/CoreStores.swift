@@ -78,3 +78,10 @@ public protocol MemoryStore: Sendable {
     /// The memories a search finds among those visible, best first.
     func findMemories(_ search: MemorySearch) async throws(RegistryError) -> [MemoryHit]
 }
+
+/// Where the trace writer puts events: called on the writer's own thread, never on the cooperative
+/// pool, with a batch of up to `batchLimit` events; the batch is in the store, all of it, or the
+/// call throws and the writer tries it again.
+public protocol TraceSink: Sendable {
+    func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError)
+}

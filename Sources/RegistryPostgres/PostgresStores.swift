@@ -146,8 +146,8 @@ extension PostgresRegistry: EventStore {
                     }
                 }
                 var ids: [Int64] = []
-                for e in events {
-                    let detail = e.detail.map { PostgresText.storableJSON($0.jsonText).0 }
+                for e in events.map(Self.storable) {
+                    let detail = e.detail?.jsonText
                     for try await id in try await connection.query("""
                         INSERT INTO trace_events (at, type, session, span_id, agent, role, "group", tool, decision, duration_ms, argument_bytes,
                                                   result_bytes, detail, revision, trace_id, state, client_ts)

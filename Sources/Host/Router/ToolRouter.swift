@@ -61,7 +61,10 @@ public final class ToolRouter: Sendable {
     public init(plugins: [any ToolPlugin], policy: PolicyEngine, recorder: TraceRecorder, settings: Settings = Settings(),
                 limiter: ConcurrencyLimiter? = nil, metrics: HostMetrics = HostMetrics(), approvals: ApprovalDesk? = nil,
                 logger: Logger, permissions: @escaping @Sendable (ToolCaller) -> any CallerPermissions) throws(HostError) {
-        self.approvals = approvals ?? ApprovalDesk(registry: recorder.registry, recorder: recorder, logger: logger)
+        guard let approvals = approvals ?? recorder.registry.map({ ApprovalDesk(registry: $0, recorder: recorder, logger: logger) }) else {
+            throw HostError(.registry, "a router whose traces do not go to the SQLite registry needs its approval desk given")
+        }
+        self.approvals = approvals
         self.plugins = plugins
         self.policy = policy
         self.recorder = recorder

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Registry
 import Dispatch
 import Foundation
@@ -30,7 +31,10 @@ public final class TraceRecorder: Sendable {
 
         var unwritten: Int { recorded - written }
     }
-    let registry: RegistryDatabase
+    /// Where the events go (the SQLite registry, or PostgreSQL).
+    let sink: any TraceSink
+    /// The SQLite registry, when that is the sink.
+    var registry: RegistryDatabase? { sink as? RegistryDatabase }
     /// How many unwritten events make new calls wait (`room`).
     public let capacity: Int
     /// The most events one transaction writes.
@@ -41,8 +45,12 @@ public final class TraceRecorder: Sendable {
     /// Fired after each batch reaches the database (event streams wake on it).
     public let stored: ChangeSignal
 
-    public init(registry: RegistryDatabase, logger: Logger, stored: ChangeSignal = ChangeSignal(), capacity: Int = 8192, batchLimit: Int = 1024) {
-        self.registry = registry
+    public convenience init(registry: RegistryDatabase, logger: Logger, stored: ChangeSignal = ChangeSignal(), capacity: Int = 8192, batchLimit: Int = 1024) {
+        self.init(sink: registry, logger: logger, stored: stored, capacity: capacity, batchLimit: batchLimit)
+    }
+
+    public init(sink: any TraceSink, logger: Logger, stored: ChangeSignal = ChangeSignal(), capacity: Int = 8192, batchLimit: Int = 1024) {
+        self.sink = sink
         self.logger = logger
         self.stored = stored
         self.capacity = max(1, capacity)
@@ -113,7 +121,7 @@ public final class TraceRecorder: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                try registry.appendTraceEvents(Array(batch))
+                try sink.appendTraceEvents(Array(batch))
             } catch {
                 retryLater(batch.count, error)
                 return
