@@ -142,6 +142,14 @@ let package = Package(
             ],
             path: "bench/Sources/agenthub-bench"
         ),
+        .executableTarget(
+            name: "agenthub-pg-bench",
+            dependencies: [
+                "Base", "Core", "Host", "Registry", "RegistryPostgres", "Plugins", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/agenthub-pg-bench"
+        ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Base
 import Children
+import Core
 import Registry
 import Foundation
 import Logging
@@ -22,6 +23,15 @@ public struct ToolHost: Sendable {
                 environment: [String: String] = HostEnvironment.values,
                 parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
         let recorder = parts?.recorder ?? TraceRecorder(registry: registry, logger: logger)
+        try self.init(manifest: manifest, stores: ToolStores(registry: registry), recorder: recorder,
+                      approvals: parts?.approvals ?? ApprovalDesk(registry: registry, recorder: recorder, logger: logger),
+                      logger: logger, environment: environment, parts: parts, revision: revision)
+    }
+
+    /// The same over any backend's stores, with the recorder and approval desk given.
+    public init(manifest: Manifest, stores: ToolStores, recorder: TraceRecorder, approvals: ApprovalDesk, logger: Logger,
+                environment: [String: String] = HostEnvironment.values,
+                parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
         var plugins: [any ToolPlugin] = []
         let config = manifest.plugins
         if var settings = config.file {
@@ -33,19 +43,19 @@ public struct ToolHost: Sendable {
             plugins.append(plugin)
         }
         if let settings = config.memory {
-            plugins.append(MemoryPlugin(store: registry, settings: settings))
+            plugins.append(MemoryPlugin(store: stores.memory, settings: settings))
         }
         if let settings = config.export {
-            plugins.append(ExportPlugin(store: registry, settings: settings, flush: { await recorder.flush() }))
+            plugins.append(ExportPlugin(store: stores.events, settings: settings, flush: { await recorder.flush() }))
         }
         if config.skills != nil {
-            plugins.append(SkillsPlugin(registry: registry))
+            plugins.append(SkillsPlugin(store: stores.skills))
         }
         if let bridge = parts?.bridge {
             plugins.append(bridge)
         } else if let mcp = config.mcp, !mcp.servers.isEmpty {
             plugins.append(MCPBridge(servers: Self.bridgedServers(manifest, environment: environment),
-                                     settings: Self.bridgeSettings(mcp, environment: environment), registry: registry, logger: logger))
+                                     settings: Self.bridgeSettings(mcp, environment: environment), registry: stores.pins, logger: logger))
         }
         let policy = PolicyEngine(manifest: manifest)
         var settings = ToolRouter.Settings()
@@ -56,7 +66,6 @@ public struct ToolHost: Sendable {
         settings.approvalTimeout = manifest.policy.approvalTimeout
         settings.grantDuration = manifest.policy.grantDuration
         settings.maxPending = manifest.policy.maxPending
-        let approvals = parts?.approvals ?? ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
         let skillPatterns = ManifestPermissions.skillPatterns(manifest)
         router = try ToolRouter(plugins: plugins, policy: policy, recorder: recorder, settings: settings, limiter: parts?.limiter,
                                 metrics: parts?.metrics ?? HostMetrics(), approvals: approvals, logger: logger) { caller in
@@ -129,4 +138,24 @@ extension ToolHost {
 
     /// The bridge, when the manifest declares servers.
     public var bridge: MCPBridge? { plugins.lazy.compactMap { $0 as? MCPBridge }.first }
+}
+
+/// What the tools read and write: the SQLite registry's stores, or another backend's.
+public struct ToolStores: Sendable {
+    public var memory: any MemoryStore
+    public var events: any EventStore
+    public var skills: any SkillStore
+    /// Where bridged tool definitions are pinned (nil: not pinned; only SQLite keeps pins so far).
+    public var pins: RegistryDatabase?
+
+    public init(memory: any MemoryStore, events: any EventStore, skills: any SkillStore, pins: RegistryDatabase?) {
+        self.memory = memory
+        self.events = events
+        self.skills = skills
+        self.pins = pins
+    }
+
+    public init(registry: RegistryDatabase) {
+        self.init(memory: registry, events: registry, skills: registry, pins: registry)
+    }
 }

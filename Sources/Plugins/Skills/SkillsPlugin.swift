@@ -8,7 +8,9 @@ public struct SkillsPlugin: ToolPlugin {
     public let name = "skills"
     let catalog: SkillCatalog
 
-    public init(registry: RegistryDatabase) { self.catalog = SkillCatalog(store: registry) }
+    public init(registry: RegistryDatabase) { self.init(store: registry) }
+
+    public init(store: any SkillStore) { self.catalog = SkillCatalog(store: store) }
 
     public var tools: [ToolDescriptor] { SkillsTools.descriptors }
 
