@@ -22,6 +22,8 @@ let calls = option("--calls", 6_000)
 let clients = option("--clients", 16)
 let memories = option("--memories", 10_000)
 let rounds = option("--rounds", 2)
+/// `--only memory_get` (or another call) runs that call alone (for a profile).
+let only: String? = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 
 let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
 let workdir = NSTemporaryDirectory() + "agenthub-pg-bench-\(UUID().uuidString)"
@@ -124,13 +126,14 @@ func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f"
 print("SQLite and PostgreSQL behind the router (\(calls) calls per row, \(clients) clients, \(memories) memories, 300 skills; PostgreSQL \(server.port) on this machine)")
 let configurations: [(String, [ToolHost])] = [("1 host, SQLite", [sqliteHost]), ("1 host, PostgreSQL", [postgresHosts[0]]),
                                                ("3 hosts, one PostgreSQL", postgresHosts)]
-for operation in Operation.allCases {
+let operations = Operation.allCases.filter { only == nil || $0.rawValue == only }
+for operation in operations {
     for (_, hosts) in configurations { _ = await measure(hosts, operation, calls: 400) }   // warm: pools, statements, caches
 }
 for round in 1...rounds {
     print("\nround \(round)")
     print(pad("call", 15) + pad("setup", 26) + lpad("calls/s", 10) + lpad("p50 ms", 9) + lpad("x SQLite", 10) + lpad("x 1 host", 10) + lpad("failed", 8))
-    for operation in Operation.allCases {
+    for operation in operations {
         var rates: [Double] = []
         for (name, hosts) in configurations {
             let (rate, p50, failed) = await measure(hosts, operation, calls: calls)
