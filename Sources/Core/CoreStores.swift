@@ -85,3 +85,25 @@ public protocol MemoryStore: Sendable {
 public protocol TraceSink: Sendable {
     func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError)
 }
+
+/// What the approval desk writes and waits on: requests opened, adopted, answered, used, closed and
+/// expired, and the grants they leave. Called on threads of their own, never on the cooperative
+/// pool (SQLite blocks; PostgreSQL's implementation blocks the calling thread while it awaits).
+/// Every change moves the `approvals` mark of `changes`.
+public protocol ApprovalLedger: ApprovalStore {
+    var changes: any ChangeFeed { get }
+    func insertApproval(_ record: ApprovalRecord, maxPending: Int?) throws(RegistryError)
+    func approval(_ idOrPrefix: String) throws(RegistryError) -> ApprovalRecord?
+    func adoptableApproval(agent: String, tool: String, argumentsDigest: String, now: Date, isLive: (String) -> Bool) throws(RegistryError) -> ApprovalRecord?
+    func openDeferredApproval(agent: String, tool: String, argumentsDigest: String, ruleKey: String, now: Date,
+                              grantedSince: Date) throws(RegistryError) -> ApprovalRecord?
+    func adoptApproval(_ id: String, hostId: String, session: String, spanId: String) throws(RegistryError) -> Bool
+    func decideApproval(_ idOrPrefix: String, _ answer: ApprovalAnswer, grantId: String, now: Date) throws(RegistryError) -> ApprovalDecision
+    func consumeApproval(_ id: String, now: Date) throws(RegistryError) -> Bool
+    func closeApproval(_ id: String, _ status: ApprovalStatus, reason: String, now: Date) throws(RegistryError) -> Bool
+    func expireApprovals(now: Date) throws(RegistryError) -> [ApprovalRecord]
+    func activeGrant(tool: String, agent: String, session: String, ruleKey: String, now: Date) throws(RegistryError) -> ApprovalGrantRecord?
+    func revokeStaleGrants(by: String, reason: String, now: Date,
+                           stillAsks: (_ grant: ApprovalGrantRecord, _ role: String?, _ group: String?) -> Bool) throws(RegistryError) -> [ApprovalGrantRecord]
+    func revokeSessionGrants(_ session: String, reason: String, now: Date) throws(RegistryError) -> Int
+}

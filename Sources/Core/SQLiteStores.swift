@@ -9,7 +9,7 @@ import Registry
 
 extension RegistryDatabase: SkillStore, SourceStore, TraceSink {}
 
-extension RegistryDatabase: ApprovalStore {
+extension RegistryDatabase: ApprovalLedger {
     public func approvalRequests(status: ApprovalStatus?, agent: String?, before: String?, limit: Int) async throws(RegistryError) -> [ApprovalRecord] {
         try await offPool { () throws(RegistryError) in try self.approvals(status: status, agent: agent, before: before, limit: limit) }
     }

@@ -21,7 +21,7 @@ public final class PostgresRegistry: Sendable {
     private let running: Task<Void, Never>
     let logger: Logger
     /// The change feed every host on this database shares (LISTEN/NOTIFY).
-    public let changes: PostgresChangeFeed
+    public let feed: PostgresChangeFeed
 
     /// Connects, migrates and returns the registry; its pool runs until `close`.
     public static func open(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresRegistry {
@@ -36,7 +36,7 @@ public final class PostgresRegistry: Sendable {
             throw RegistryError(.migration, "\(location): migrating the schema failed: \(Self.describe(error))")
         }
         let registry = PostgresRegistry(location: location, logger: logger)
-        registry.changes.start()
+        registry.feed.start()
         return registry
     }
 
@@ -46,12 +46,12 @@ public final class PostgresRegistry: Sendable {
         client = PostgresClient(configuration: Self.clientConfiguration(location), backgroundLogger: logger)
         let client = self.client
         running = Task { await client.run() }
-        changes = PostgresChangeFeed(client: client, location: location, logger: logger)
+        feed = PostgresChangeFeed(client: client, location: location, logger: logger)
     }
 
     /// Stops the pool (its connections close) and the change feed's listener.
     public func close() {
-        changes.stop()
+        feed.stop()
         running.cancel()
     }
 
@@ -183,7 +183,7 @@ public final class PostgresRegistry: Sendable {
                 }
             }
             let now = ContinuousClock.now
-            if let problem = changes.unreachable {
+            if let problem = feed.unreachable {
                 let since = lostSince ?? now
                 lostSince = since
                 if now - since >= .seconds(1) {

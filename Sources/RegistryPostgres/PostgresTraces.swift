@@ -1,10 +1,8 @@
 import Base
 import Core
-import Dispatch
 import Foundation
 import PostgresNIO
 import Registry
-import Synchronization
 
 /// Trace events in PostgreSQL: the trace writer's batches, one multi-row INSERT and the `events`
 /// mark in one transaction, so the SSE streams and consoles of every host hear of them at commit.
@@ -16,14 +14,7 @@ extension PostgresRegistry: TraceSink {
     /// a queue of its own, never on the cooperative pool (the insert itself runs there).
     public func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError) {
         guard !events.isEmpty else { return }
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<RegistryError?>(nil)
-        Task {
-            do throws(RegistryError) { try await self.insertTraceEvents(events) } catch { outcome.withLock { $0 = error } }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.withLock({ $0 }) { throw error }
+        try blocking { () async throws(RegistryError) in try await self.insertTraceEvents(events) }
     }
 
     /// Appends a batch in one transaction and moves the `events` mark.

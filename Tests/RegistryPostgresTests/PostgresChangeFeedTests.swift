@@ -30,7 +30,7 @@ import TestSupport
         defer { server.stop() }
         let a = try await open(server), b = try await open(server)
         defer { a.close(); b.close() }
-        #expect(try await waited { a.changes.listening.up && b.changes.listening.up } != nil)
+        #expect(try await waited { a.feed.listening.up && b.feed.listening.up } != nil)
         let before = Dictionary(uniqueKeysWithValues: ChangeTopic.allCases.map { ($0, b.changes.mark($0)) })
         a.changes.touch(.approvals)
         let seen = try await waited { b.changes.mark(.approvals) != before[.approvals] }
@@ -48,12 +48,12 @@ import TestSupport
         defer { server.stop() }
         let a = try await open(server), b = try await open(server)
         defer { a.close(); b.close() }
-        #expect(try await waited { a.changes.listening.up && b.changes.listening.up } != nil)
+        #expect(try await waited { a.feed.listening.up && b.feed.listening.up } != nil)
         let skills = b.changes.mark(.skills)
         // The administrator (or a failover) ends every listening backend.
         _ = try server.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
         #expect(try await waited { b.changes.mark(.skills) != skills } != nil, "a lost listener must move every mark")
-        #expect(try await waited { b.changes.listening.up && a.changes.listening.up } != nil, "the listener did not come back")
+        #expect(try await waited { b.feed.listening.up && a.feed.listening.up } != nil, "the listener did not come back")
         let approvals = b.changes.mark(.approvals)
         a.changes.touch(.approvals)
         #expect(try await waited { b.changes.mark(.approvals) != approvals } != nil)

@@ -21,7 +21,7 @@ import TestSupport
                                   createdAt: Date().timeIntervalSince1970, agent: "ada", role: nil)
         let id = try await registry.insertMemory(record)
         let listening = ContinuousClock.now   // the change feed's connection is what notices the loss first
-        while !registry.changes.listening.up, ContinuousClock.now - listening < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
+        while !registry.feed.listening.up, ContinuousClock.now - listening < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
 
         await server.halted()
         let started = ContinuousClock.now
@@ -32,8 +32,8 @@ import TestSupport
         #expect(error?.message.contains("127.0.0.1:\(server.port)") == true, "\(error?.message ?? "")")
         #expect(error?.message.contains(server.password) == false)
         let feedDown = ContinuousClock.now
-        while registry.changes.listening.up, ContinuousClock.now - feedDown < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!registry.changes.listening.up && registry.changes.listening.problem != nil)
+        while registry.feed.listening.up, ContinuousClock.now - feedDown < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!registry.feed.listening.up && registry.feed.listening.problem != nil)
 
         try await server.started()
         let back = ContinuousClock.now
@@ -43,7 +43,7 @@ import TestSupport
             if text == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(text == "kept across a restart")
-        while !registry.changes.listening.up, ContinuousClock.now - back < .seconds(20) { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(registry.changes.listening.up, "the change feed did not listen again")
+        while !registry.feed.listening.up, ContinuousClock.now - back < .seconds(20) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(registry.feed.listening.up, "the change feed did not listen again")
     }
 }

@@ -14,7 +14,8 @@ import Registry
 /// answers (the change feed's `approvals` mark, read every `poll`), or when its request expires by
 /// the desk's clock.
 public final class ApprovalDesk: Sendable {
-    public let registry: RegistryDatabase
+    /// Where requests and grants are kept (the SQLite registry, or PostgreSQL).
+    public let ledger: any ApprovalLedger
     /// The requests and grants as stored: what the fronts list, through the desk.
     public let book: ApprovalBook
     let recorder: TraceRecorder
@@ -32,13 +33,18 @@ public final class ApprovalDesk: Sendable {
     /// Grant lookups as of an `approvals` mark: what `activeGrant` answered (nil: no grant) per caller, tool and rule.
     private let grants = LockedValue<(stamp: String, answers: [String: ApprovalGrantRecord?])>(("", [:]))
 
-    public init(registry: RegistryDatabase, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
+    public convenience init(registry: RegistryDatabase, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
+                            poll: Duration? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(ledger: registry, recorder: recorder, logger: logger, hostId: hostId, poll: poll, now: now)
+    }
+
+    public init(ledger: any ApprovalLedger, recorder: TraceRecorder, logger: Logger, hostId: String = ProcessIdentity.current.id,
                 poll: Duration? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.registry = registry
-        self.book = ApprovalBook(store: registry)
+        self.ledger = ledger
+        self.book = ApprovalBook(store: ledger)
         self.recorder = recorder
         self.hostId = hostId
-        self.changes = registry.changes
+        self.changes = ledger.changes
         self.poll = poll ?? changes.recheck(.approvals)
         self.now = now
         self.logger = logger
@@ -66,8 +72,8 @@ public final class ApprovalDesk: Sendable {
             return cache.answers[key]
         }
         if let cached, cached.map({ $0.expiresAt.map { $0 > at } ?? true }) ?? true { return cached }
-        let registry = self.registry
-        let found = await onThread { try? registry.activeGrant(tool: tool, agent: agent, session: session, ruleKey: ruleKey, now: at) }
+        let ledger = self.ledger
+        let found = await onThread { try? ledger.activeGrant(tool: tool, agent: agent, session: session, ruleKey: ruleKey, now: at) }
         grants.mutate { cache in
             if cache.stamp == stampNow, cache.answers.count < 10_000 { cache.answers[key] = .some(found) }
         }
@@ -77,19 +83,19 @@ public final class ApprovalDesk: Sendable {
     /// Stores a new request for a call (or adopts the same call's pending request left by a host
     /// that is gone), records `approval.requested`, and tells other processes.
     func open(_ draft: ApprovalRecord, maxPending: Int? = nil) async throws(RegistryError) -> (record: ApprovalRecord, adopted: Bool) {
-        let registry = self.registry, hostId = self.hostId, at = now()
+        let ledger = self.ledger, hostId = self.hostId, at = now()
         let result: Result<(ApprovalRecord, Bool), RegistryError> = await onThread {
             do throws(RegistryError) {
-                if let orphan = try registry.adoptableApproval(agent: draft.agent, tool: draft.tool, argumentsDigest: draft.argumentsDigest,
+                if let orphan = try ledger.adoptableApproval(agent: draft.agent, tool: draft.tool, argumentsDigest: draft.argumentsDigest,
                                                                now: at, isLive: { $0 == hostId || Self.isRunning($0) }),
-                   try registry.adoptApproval(orphan.id, hostId: hostId, session: draft.session, spanId: draft.spanId) {
+                   try ledger.adoptApproval(orphan.id, hostId: hostId, session: draft.session, spanId: draft.spanId) {
                     var adopted = orphan
                     adopted.hostId = hostId
                     adopted.session = draft.session
                     adopted.spanId = draft.spanId
                     return .success((adopted, true))
                 }
-                try registry.insertApproval(draft, maxPending: maxPending)
+                try ledger.insertApproval(draft, maxPending: maxPending)
                 return .success((draft, false))
             } catch {
                 return .failure(error)
@@ -107,9 +113,9 @@ public final class ApprovalDesk: Sendable {
     /// The same deferred call's request that can still let it run: pending, or granted and unused.
     /// A granted one stays usable for `keep` after its answer (the caller comes back to run it).
     func openDeferred(agent: String, tool: String, argumentsDigest: String, ruleKey: String, keep: Duration) async -> ApprovalRecord? {
-        let registry = self.registry, at = now(), since = at.addingTimeInterval(-Double(keep.components.seconds))
+        let ledger = self.ledger, at = now(), since = at.addingTimeInterval(-Double(keep.components.seconds))
         return await onThread {
-            try? registry.openDeferredApproval(agent: agent, tool: tool, argumentsDigest: argumentsDigest, ruleKey: ruleKey, now: at, grantedSince: since)
+            try? ledger.openDeferredApproval(agent: agent, tool: tool, argumentsDigest: argumentsDigest, ruleKey: ruleKey, now: at, grantedSince: since)
         }
     }
 
@@ -132,8 +138,8 @@ public final class ApprovalDesk: Sendable {
         while true {
             let generation = changed.generation
             if mustRead {
-                let registry = self.registry, id = record.id
-                if let read = await onThread({ try? registry.approval(id) }) { latest = read }
+                let ledger = self.ledger, id = record.id
+                if let read = await onThread({ try? ledger.approval(id) }) { latest = read }
                 mustRead = false
             }
             if latest.status != .pending { return latest }
@@ -161,23 +167,23 @@ public final class ApprovalDesk: Sendable {
 
     /// The request as stored now.
     func read(_ id: String) async -> ApprovalRecord? {
-        let registry = self.registry
-        return await onThread { try? registry.approval(id) }
+        let ledger = self.ledger
+        return await onThread { try? ledger.approval(id) }
     }
 
     /// Marks a granted request as used by its call; false when it was used already.
     func consume(_ id: String) async -> Bool {
-        let registry = self.registry, at = now()
-        return await onThread { (try? registry.consumeApproval(id, now: at)) ?? false }
+        let ledger = self.ledger, at = now()
+        return await onThread { (try? ledger.consumeApproval(id, now: at)) ?? false }
     }
 
     /// Answers a request (an operator, an admin key, the caller's client). The first answer wins;
     /// the winner records `approval.resolved`.
     public func decide(_ idOrPrefix: String, _ answer: ApprovalAnswer) async -> Result<ApprovalDecision, RegistryError> {
-        let registry = self.registry, at = now()
+        let ledger = self.ledger, at = now()
         let grantId = "grt_" + Self.randomId()
         let result: Result<ApprovalDecision, RegistryError> = await onThread {
-            do throws(RegistryError) { return .success(try registry.decideApproval(idOrPrefix, answer, grantId: grantId, now: at)) } catch { return .failure(error) }
+            do throws(RegistryError) { return .success(try ledger.decideApproval(idOrPrefix, answer, grantId: grantId, now: at)) } catch { return .failure(error) }
         }
         if case .success(.decided(let record, let grant)) = result {
             var detail: [String: JSONValue] = ["status": .string(record.status.rawValue), "by": .string(answer.by), "via": .string(answer.via)]
@@ -196,8 +202,8 @@ public final class ApprovalDesk: Sendable {
 
     /// Ends a pending request without an answer (expired or withdrawn) and records it.
     func close(_ record: ApprovalRecord, _ status: ApprovalStatus, reason: String) async {
-        let registry = self.registry, at = now(), id = record.id
-        let closed = await onThread { (try? registry.closeApproval(id, status, reason: reason, now: at)) ?? false }
+        let ledger = self.ledger, at = now(), id = record.id
+        let closed = await onThread { (try? ledger.closeApproval(id, status, reason: reason, now: at)) ?? false }
         guard closed else { return }
         trace("approval.resolved", record, ["status": .string(status.rawValue), "by": "host", "via": "host", "reason": .string(reason)])
         changed.fire()
@@ -206,8 +212,8 @@ public final class ApprovalDesk: Sendable {
     /// Expires every pending request past its time (their callers are gone, or never looked):
     /// what listing does first, so nothing shows pending that can no longer be answered.
     public func expireDue() async {
-        let registry = self.registry, at = now()
-        let expired = await onThread { (try? registry.expireApprovals(now: at)) ?? [] }
+        let ledger = self.ledger, at = now()
+        let expired = await onThread { (try? ledger.expireApprovals(now: at)) ?? [] }
         for record in expired {
             trace("approval.resolved", record, ["status": "expired", "by": "host", "via": "host", "reason": "no answer within policy.approval_timeout"])
             trace("approval.expired", record, ["reason": "no answer within policy.approval_timeout; the caller was gone"])
@@ -256,10 +262,10 @@ public final class ApprovalDesk: Sendable {
     /// After a reload: revokes the lasting grants whose rule no longer asks the same way (changed
     /// or removed), so a grant never outlives the rule that asked, and records why.
     public func revokeStaleGrants(under snapshot: HostSnapshot) async {
-        let registry = self.registry, router = snapshot.tools.router, agents = snapshot.manifest.agents
+        let ledger = self.ledger, router = snapshot.tools.router, agents = snapshot.manifest.agents
         let reason = "the rule that asked changed in revision \(snapshot.revision)"
         let revoked = await onThread {
-            (try? registry.revokeStaleGrants(by: "host", reason: reason, now: Date()) { grant, role, group in
+            (try? ledger.revokeStaleGrants(by: "host", reason: reason, now: Date()) { grant, role, group in
                 let declared = agents.first { $0.name == grant.agent }
                 let caller = ToolCaller(agent: grant.agent, role: declared?.role ?? role, group: declared.map { $0.group } ?? group)
                 let verdict = router.verdict(for: grant.tool, caller: caller)
