@@ -22,6 +22,12 @@ public struct PublishReport: Codable, Sendable, Equatable {
     public var rowsWritten = 0
     /// Why a publish was held, and names this source lost to an earlier source (shadowing).
     public var warnings: [String] = []
+
+    public init(source: String, revision: String, outcome: Outcome) {
+        self.source = source
+        self.revision = revision
+        self.outcome = outcome
+    }
 }
 
 /// Knobs of a publish.
