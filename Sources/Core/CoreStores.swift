@@ -107,3 +107,37 @@ public protocol ApprovalLedger: ApprovalStore {
                            stillAsks: (_ grant: ApprovalGrantRecord, _ role: String?, _ group: String?) -> Bool) throws(RegistryError) -> [ApprovalGrantRecord]
     func revokeSessionGrants(_ session: String, reason: String, now: Date) throws(RegistryError) -> Int
 }
+
+/// What the source syncer and its scheduler write: the declared sources, each sync's start, its
+/// failure or its publish, the lease that keeps hosts from syncing one source at once, and when it
+/// is due next. Called on threads of their own, never on the cooperative pool (SQLite blocks;
+/// PostgreSQL's implementation blocks the calling thread while it awaits).
+public protocol SyncLedger: Sendable {
+    func declareSources(_ sources: [SourceDescriptor]) throws(RegistryError)
+    func sources() throws(RegistryError) -> [SourceRecord]
+    func source(named name: String) throws(RegistryError) -> SourceRecord?
+    func knownDigests(of source: String) throws(RegistryError) -> [String: String]
+    /// Takes the lease for `seconds` unless another owner holds an unexpired one (or it is `replacing`'s, a gone process's).
+    func acquireLease(_ source: String, owner: String, seconds: Double, replacing: String?, now: Date) throws(RegistryError) -> Bool
+    func releaseLease(_ source: String, owner: String, checkedAt: Date?) throws(RegistryError)
+    func scheduleNextAttempt(_ source: String, at date: Date?) throws(RegistryError)
+    func markSyncing(_ source: String, owner: String, at now: Date) throws(RegistryError)
+    func markSuspended(_ source: String) throws(RegistryError)
+    func resume(_ source: String) throws(RegistryError)
+    func recordFailure(_ source: String, reason: String, startedAt: Date, at now: Date) throws(RegistryError)
+    func recordFailure(_ source: String, kind: SyncFailureKind, reason: String, configDigest: String?, startedAt: Date, at now: Date) throws(RegistryError)
+    func publish(_ snapshot: SkillSnapshot, to source: String, options: PublishOptions) throws(RegistryError) -> PublishReport
+}
+
+extension SyncLedger {
+    public func acquireLease(_ source: String, owner: String, seconds: Double, replacing: String? = nil) throws(RegistryError) -> Bool {
+        try acquireLease(source, owner: owner, seconds: seconds, replacing: replacing, now: Date())
+    }
+    public func markSyncing(_ source: String, owner: String) throws(RegistryError) { try markSyncing(source, owner: owner, at: Date()) }
+    public func recordFailure(_ source: String, reason: String, startedAt: Date) throws(RegistryError) {
+        try recordFailure(source, reason: reason, startedAt: startedAt, at: Date())
+    }
+    public func recordFailure(_ source: String, kind: SyncFailureKind, reason: String, configDigest: String?, startedAt: Date) throws(RegistryError) {
+        try recordFailure(source, kind: kind, reason: reason, configDigest: configDigest, startedAt: startedAt, at: Date())
+    }
+}

@@ -7,7 +7,7 @@ import Registry
 // The skill and source reads stay on the caller's thread: they are short, read-only and cached
 // statements, and the skill bench measures the hop.
 
-extension RegistryDatabase: SkillStore, SourceStore, TraceSink {}
+extension RegistryDatabase: SkillStore, SourceStore, TraceSink, SyncLedger {}
 
 extension RegistryDatabase: ApprovalLedger {
     public func approvalRequests(status: ApprovalStatus?, agent: String?, before: String?, limit: Int) async throws(RegistryError) -> [ApprovalRecord] {

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Registry
 import Foundation
 import Logging
@@ -37,7 +38,8 @@ public struct SourceSyncResult: Codable, Sendable {
 /// A failure leaves the last good revision published and records why.
 public struct SourceSyncer: Sendable {
     public private(set) var manifest: Manifest
-    public let registry: RegistryDatabase
+    /// Where sources, syncs, leases and skills are recorded (the SQLite registry, or PostgreSQL).
+    public let registry: any SyncLedger
     let logger: Logger
     /// Runs git fetches in a child process it can kill at the deadline.
     public var supervisor: FetchSupervisor
@@ -48,7 +50,7 @@ public struct SourceSyncer: Sendable {
     /// Told the pid of each fetch worker as it starts.
     public var onWorkerStarted: @Sendable (Int32) -> Void = { _ in }
 
-    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
+    public init(manifest: Manifest, registry: any SyncLedger, logger: Logger,
                 supervisor: FetchSupervisor = .current(), environment: [String: String] = HostEnvironment.values) {
         self.manifest = manifest
         self.registry = registry

@@ -48,9 +48,13 @@ public final class SyncService: Sendable {
             }
             return (Self.verdict(result.outcome), result)
         }, observer: { name, next in
-            try? registry.scheduleNextAttempt(name, at: next)
+            // Off the scheduler's thread (a cooperative one): a ledger call blocks its thread.
+            Self.schedules.async { try? registry.scheduleNextAttempt(name, at: next) }
         })
     }
+
+    /// Where the scheduler's "next due" writes run, in order.
+    static let schedules = DispatchQueue(label: "agenthub.sync-schedules")
 
     static func verdict(_ outcome: SourceSyncResult.Outcome) -> SyncRunVerdict {
         switch outcome {

@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Registry
+import Synchronization
 import Core
 
 /// The registry in PostgreSQL, for several hosts on one database: a pooled `PostgresClient` and the
@@ -22,6 +23,9 @@ public final class PostgresRegistry: Sendable {
     let logger: Logger
     /// The change feed every host on this database shares (LISTEN/NOTIFY).
     public let feed: PostgresChangeFeed
+    /// The sync leases this registry's syncers hold now, by source: a publish of a source whose lease
+    /// is held here is written under it (fenced).
+    let heldLeases = Mutex<[String: SyncLease]>([:])
 
     /// Connects, migrates and returns the registry; its pool runs until `close`.
     public static func open(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresRegistry {
