@@ -141,3 +141,16 @@ extension SyncLedger {
         try recordFailure(source, kind: kind, reason: reason, configDigest: configDigest, startedAt: startedAt, at: Date())
     }
 }
+
+/// Where API keys are kept: only their keyed hashes. Every key made or revoked moves the `keys`
+/// mark of `changes`, so every host's key cache drops what it holds.
+public protocol KeyLedger: Sendable {
+    var changes: any ChangeFeed { get }
+    func storeKey(_ record: APIKeyRecord, hash: Data) async throws(RegistryError)
+    /// The key whose hash this is, revoked or not (one indexed lookup).
+    func key(hash: Data) async throws(RegistryError) -> APIKeyRecord?
+    /// Keys, of one agent or all, newest first.
+    func keys(agent: String?) async throws(RegistryError) -> [APIKeyRecord]
+    /// Revokes a key by id or hint; the key as it now is, nil when none matches.
+    func revokeKey(_ idOrHint: String) async throws(RegistryError) -> APIKeyRecord?
+}

@@ -59,6 +59,24 @@ extension RegistryDatabase: MemoryStore {
     public func findMemories(_ search: MemorySearch) async throws(RegistryError) -> [MemoryHit] { try searchMemories(search) }
 }
 
+// A key lookup is one indexed read on the caller's thread (the HTTP front checks a key on every
+// request the key cache misses); making, listing and revoking keys run off the pool.
+extension RegistryDatabase: KeyLedger {
+    public func storeKey(_ record: APIKeyRecord, hash: Data) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.insertAPIKey(record, hash: hash) }
+    }
+
+    public func key(hash: Data) async throws(RegistryError) -> APIKeyRecord? { try apiKey(hash: hash) }
+
+    public func keys(agent: String?) async throws(RegistryError) -> [APIKeyRecord] {
+        try await offPool { () throws(RegistryError) in try self.apiKeys(agent: agent) }
+    }
+
+    public func revokeKey(_ idOrHint: String) async throws(RegistryError) -> APIKeyRecord? {
+        try await offPool { () throws(RegistryError) in try self.revokeAPIKey(idOrHint) }
+    }
+}
+
 extension RegistryDatabase: PresenceStore {
     public func hostRecords() async throws(RegistryError) -> [HostRecord] {
         try await offPool { () throws(RegistryError) in try self.hosts() }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Logging
 import PostgresNIO
@@ -53,4 +54,23 @@ extension PostgresRegistry {
         record.revokedAt = c.6
         return record
     }
+}
+
+extension PostgresRegistry: KeyLedger {
+    public func storeKey(_ record: APIKeyRecord, hash: Data) async throws(RegistryError) { try await insertAPIKey(record, hash: hash) }
+
+    public func key(hash: Data) async throws(RegistryError) -> APIKeyRecord? { try await apiKey(hash: hash) }
+
+    public func keys(agent: String?) async throws(RegistryError) -> [APIKeyRecord] {
+        try await guarded("listing API keys") { [self] in
+            var found: [APIKeyRecord] = []
+            for try await row in try await client.query("""
+                SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE (\(agent)::text IS NULL OR agent = \(agent))
+                ORDER BY created_at DESC, id COLLATE "C"
+                """, logger: logger) { found.append(try Self.keyRecord(row)) }
+            return found
+        }
+    }
+
+    public func revokeKey(_ idOrHint: String) async throws(RegistryError) -> APIKeyRecord? { try await revokeAPIKey(idOrHint) }
 }

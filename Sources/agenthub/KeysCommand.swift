@@ -40,7 +40,7 @@ struct KeysCommand: AsyncParsableCommand {
                 }
             }
             do {
-                let (key, record) = try APIKeys(context: context).create(agent: agent, manifest: context.manifest, label: label, expiresIn: lifetime)
+                let (key, record) = try await APIKeys(context: context).create(agent: agent, manifest: context.manifest, label: label, expiresIn: lifetime)
                 if global.json {
                     Output.json(["key": .string(key), "id": .string(record.id), "agent": .string(record.agent),
                                  "expires_at": record.expiresAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null] as JSONValue)
@@ -66,7 +66,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try global.context(readOnly: true)
             let keys: [APIKeyRecord]
-            do { keys = try APIKeys(context: context).list(agent: agent) } catch {
+            do { keys = try await APIKeys(context: context).list(agent: agent) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
             }
@@ -97,7 +97,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try global.context()
             do {
-                let record = try APIKeys(context: context).revoke(id)
+                let record = try await APIKeys(context: context).revoke(id)
                 Output.stderr("revoked \(record.id) (agent \(record.agent))")
             } catch {
                 Output.fail(error)

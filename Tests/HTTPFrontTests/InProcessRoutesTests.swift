@@ -53,8 +53,8 @@ import TestSupport
                 let runtime = try HostRuntime(context: context, configPath: config, kind: "test", syncing: false)
                 let keys = try APIKeys(context: context)
                 let clock = LockedValue(Date())
-                let reader = try keys.create(agent: "reader", manifest: context.manifest, label: nil, expiresIn: 3600, now: clock.value).key
-                let boss = try keys.create(agent: "boss", manifest: context.manifest, label: nil, expiresIn: nil, now: clock.value).key
+                let reader = try await keys.create(agent: "reader", manifest: context.manifest, label: nil, expiresIn: 3600, now: clock.value).key
+                let boss = try await keys.create(agent: "boss", manifest: context.manifest, label: nil, expiresIn: nil, now: clock.value).key
                 let api = HTTPAPI(runtime: runtime, keys: keys, listen: ("127.0.0.1", 0), logger: logger, now: { clock.value })
                 let app = Application(router: HTTPFront.router(runtime: runtime, api: api, metrics: PrometheusCollectorRegistry(), started: clock.value))
                 let host = Host(app: app, reader: reader, boss: boss, clock: clock)

@@ -19,60 +19,60 @@ struct APIKeysTests {
         return try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "test"), environment: [:])
     }
 
-    @Test func aKeyIsStoredOnlyAsAPepperedHashAndIsJudgedByIt() throws {
-        try withTemporaryDirectory { dir in
+    @Test func aKeyIsStoredOnlyAsAPepperedHashAndIsJudgedByIt() async throws {
+        try await withTemporaryDirectory { dir in
             let context = try context(dir)
             let keys = try APIKeys(context: context)
-            let (key, record) = try keys.create(agent: "bot", manifest: context.manifest, label: "ci", expiresIn: nil)
+            let (key, record) = try await keys.create(agent: "bot", manifest: context.manifest, label: "ci", expiresIn: nil)
             #expect(key.hasPrefix("ah_") && key.count == 46)
             #expect(record.hint == String(key.prefix(9)) + "…")
-            #expect(keys.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id))
-            #expect(keys.check(key + "x", environmentKeys: [:]) == .refused("the key is not valid"))
-            #expect(keys.check("", environmentKeys: [:]) == .refused("the key is not valid"))
+            #expect(await keys.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id))
+            #expect(await keys.check(key + "x", environmentKeys: [:]) == .refused("the key is not valid"))
+            #expect(await keys.check("", environmentKeys: [:]) == .refused("the key is not valid"))
             // The same key under another pepper is another hash: a stolen database alone proves nothing.
             let otherPepper = APIKeys(registry: context.registry, pepper: Data(repeating: 1, count: 32))
-            #expect(otherPepper.check(key, environmentKeys: [:]) == .refused("the key is not valid"))
+            #expect(await otherPepper.check(key, environmentKeys: [:]) == .refused("the key is not valid"))
             #expect(keys.hash(key) != otherPepper.hash(key))
 
-            _ = try keys.revoke(record.id)
-            #expect(keys.check(key, environmentKeys: [:]) == .refused("the key was revoked"))
-            #expect(throws: HostError.self) { try keys.revoke("key_nonexistent") }
+            _ = try await keys.revoke(record.id)
+            #expect(await keys.check(key, environmentKeys: [:]) == .refused("the key was revoked"))
+            await #expect(throws: HostError.self) { try await keys.revoke("key_nonexistent") }
         }
     }
 
-    @Test func aRevocationElsewhereIsSeenByTheNextCheckDespiteTheCache() throws {
-        try withTemporaryDirectory { dir in
+    @Test func aRevocationElsewhereIsSeenByTheNextCheckDespiteTheCache() async throws {
+        try await withTemporaryDirectory { dir in
             let context = try context(dir)
             let host = try APIKeys(context: context)
-            let (key, record) = try host.create(agent: "bot", manifest: context.manifest, label: nil, expiresIn: nil)
-            #expect(host.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id))
-            #expect(host.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id), "now from the cache")
+            let (key, record) = try await host.create(agent: "bot", manifest: context.manifest, label: nil, expiresIn: nil)
+            #expect(await host.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id))
+            #expect(await host.check(key, environmentKeys: [:]) == .agent("bot", keyId: record.id), "now from the cache")
             // Another process (its own cache) revokes it.
             let cli = try APIKeys(context: try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "cli"), environment: [:]))
-            _ = try cli.revoke(record.id)
-            #expect(host.check(key, environmentKeys: [:]) == .refused("the key was revoked"))
+            _ = try await cli.revoke(record.id)
+            #expect(await host.check(key, environmentKeys: [:]) == .refused("the key was revoked"))
         }
     }
 
-    @Test func anExpiredKeyAndAnUndeclaredAgentAreRefused() throws {
-        try withTemporaryDirectory { dir in
+    @Test func anExpiredKeyAndAnUndeclaredAgentAreRefused() async throws {
+        try await withTemporaryDirectory { dir in
             let context = try context(dir)
             let keys = try APIKeys(context: context)
-            let (key, _) = try keys.create(agent: "other", manifest: context.manifest, label: nil, expiresIn: 60, now: Date().addingTimeInterval(-120))
-            #expect(keys.check(key, environmentKeys: [:]) == .refused("the key expired"))
-            #expect { try keys.create(agent: "bott", manifest: context.manifest, label: nil, expiresIn: nil) } throws: { error in
+            let (key, _) = try await keys.create(agent: "other", manifest: context.manifest, label: nil, expiresIn: 60, now: Date().addingTimeInterval(-120))
+            #expect(await keys.check(key, environmentKeys: [:]) == .refused("the key expired"))
+            await #expect { try await keys.create(agent: "bott", manifest: context.manifest, label: nil, expiresIn: nil) } throws: { error in
                 "\(error)".contains("did you mean 'bot'?")
             }
         }
     }
 
-    @Test func keyEnvKeysStandForTheirAgent() throws {
-        try withTemporaryDirectory { dir in
+    @Test func keyEnvKeysStandForTheirAgent() async throws {
+        try await withTemporaryDirectory { dir in
             let context = try context(dir)
             let keys = try APIKeys(context: context)
             let environment = keys.environmentKeys(context.manifest, environment: ["BOT_KEY": "a-key-from-the-environment"])
-            #expect(keys.check("a-key-from-the-environment", environmentKeys: environment) == .agent("bot", keyId: "env"))
-            #expect(keys.check("another-key", environmentKeys: environment) == .refused("the key is not valid"))
+            #expect(await keys.check("a-key-from-the-environment", environmentKeys: environment) == .agent("bot", keyId: "env"))
+            #expect(await keys.check("another-key", environmentKeys: environment) == .refused("the key is not valid"))
             #expect(keys.environmentKeys(context.manifest, environment: [:]).isEmpty)
         }
     }

@@ -13,7 +13,7 @@ struct APIIdentity: Sendable {
     let snapshot: HostSnapshot
     /// Checks the key again as of now: nil while it still stands for this agent, else why not
     /// (revoked, expired, its agent gone). Long streams call it while they run.
-    var recheck: @Sendable () -> String? = { nil }
+    var recheck: @Sendable () async -> String? = { nil }
 }
 
 /// The request context of every route: Hummingbird's core, and the identity the gate found.

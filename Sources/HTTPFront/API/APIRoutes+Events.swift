@@ -114,7 +114,7 @@ extension HTTPAPI {
                 // stream ends with a final `end` event that says why, and delivers nothing after it.
                 if !page.isEmpty || ContinuousClock.now - checkedAt >= recheck {
                     checkedAt = ContinuousClock.now
-                    if let reason = who.recheck() {
+                    if let reason = await who.recheck() {
                         let end: JSONValue = ["reason": .string(reason)]
                         try await writer.write(ByteBuffer(string: "event: end\ndata: \(end.jsonText)\n\n"))
                         break

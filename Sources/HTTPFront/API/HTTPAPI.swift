@@ -70,14 +70,14 @@ final class HTTPAPI: Sendable {
     var desk: ApprovalDesk { runtime.state.parts.approvals }
 
     /// The identity a request's key stands for, under the snapshot as of now.
-    func identify(_ request: Request) throws -> APIIdentity {
+    func identify(_ request: Request) async throws -> APIIdentity {
         guard let header = request.headers[.authorization] else {
             throw APIError.unauthorized("no API key: send Authorization: Bearer ah_… (agenthub keys create --agent NAME makes one)")
         }
         guard let key = Self.bearerKey(header) else {
             throw APIError.unauthorized("the Authorization header must be Bearer KEY")
         }
-        return try identify(key: key)
+        return try await identify(key: key)
     }
 
     /// The key of `Bearer KEY` (the scheme in any case, blanks around the key ignored), over bytes.
@@ -94,9 +94,9 @@ final class HTTPAPI: Sendable {
 
     /// The identity a key stands for, under the snapshot as of now (the console's session keeps the
     /// key it signed in with, so a revoked or expired key ends its sessions at their next request).
-    func identify(key: String) throws -> APIIdentity {
+    func identify(key: String) async throws -> APIIdentity {
         let snapshot = state.snapshot
-        switch keys.check(key, environmentKeys: environmentKeys(of: snapshot), now: now()) {
+        switch await keys.check(key, environmentKeys: environmentKeys(of: snapshot), now: now()) {
         case .refused(let why):
             throw APIError.unauthorized(why)
         case .agent(let agent, let keyId):
@@ -113,7 +113,7 @@ final class HTTPAPI: Sendable {
             identity.recheck = { [weak self] in
                 guard let self else { return "the host stopped" }
                 do {
-                    let now = try self.identify(key: key)
+                    let now = try await self.identify(key: key)
                     return now.agent == agent ? nil : "the key now stands for another agent"
                 } catch let error as APIError { return error.message } catch { return "\(error)" }
             }
@@ -215,7 +215,7 @@ struct APIGate: RouterMiddleware {
         }
         var context = context
         let identity: APIIdentity
-        do { identity = try api.identify(request) } catch let error as APIError where error.status == .unauthorized {
+        do { identity = try await api.identify(request) } catch let error as APIError where error.status == .unauthorized {
             if let wait = api.admitFailedKey(from: context.remoteIP, settings) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many requests with no valid key from this address; retry after \(wait) s",
                                headers: [.retryAfter: "\(wait)"])

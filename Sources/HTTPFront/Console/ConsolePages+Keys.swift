@@ -28,8 +28,9 @@ extension WebConsole {
                 throw ConsoleError.badRequest("expires must be one of \(Self.keyLifetimes.map(\.value).joined(separator: ", ")).")
             }
             let keys = self.api.keys, manifest = who.snapshot.manifest
-            let made: Result<(key: String, record: APIKeyRecord), HostError> = await onThread {
-                do throws(HostError) { return .success(try keys.create(agent: agent, manifest: manifest, label: label, expiresIn: lifetime.seconds)) } catch { return .failure(error) }
+            let made: Result<(key: String, record: APIKeyRecord), HostError>
+            do throws(HostError) { made = .success(try await keys.create(agent: agent, manifest: manifest, label: label, expiresIn: lifetime.seconds)) } catch {
+                made = .failure(error)
             }
             switch made {
             case .success(let made):
@@ -44,9 +45,8 @@ extension WebConsole {
             try Self.requireAdmin(who, "revoke keys")
             let id = try context.pathParameter("id")
             let keys = self.api.keys
-            let revoked: Result<APIKeyRecord, HostError> = await onThread {
-                do throws(HostError) { return .success(try keys.revoke(id)) } catch { return .failure(error) }
-            }
+            let revoked: Result<APIKeyRecord, HostError>
+            do throws(HostError) { revoked = .success(try await keys.revoke(id)) } catch { revoked = .failure(error) }
             switch revoked {
             case .success(let record):
                 self.api.logger.info("console revoked key", metadata: ["key": "\(record.id)", "by": "\(who.agent)"])
@@ -60,9 +60,8 @@ extension WebConsole {
     func keysPage(_ viewer: ConsoleViewer, _ who: APIIdentity, created: (key: String, record: APIKeyRecord)? = nil, flash: ConsoleFlash? = nil,
                   revoked: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let keys = self.api.keys
-        let listed: Result<[APIKeyRecord], HostError> = await onThread {
-            do throws(HostError) { return .success(try keys.list()) } catch { return .failure(error) }
-        }
+        let listed: Result<[APIKeyRecord], HostError>
+        do throws(HostError) { listed = .success(try await keys.list()) } catch { listed = .failure(error) }
         guard case .success(let records) = listed else { throw ConsoleError(.internalServerError, "The registry could not list keys.") }
         var flash = flash
         // Said only of a key that is revoked: the query string cannot put words on the page.

@@ -70,7 +70,7 @@ final class WebConsole: Sendable {
         let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else { return loginPage(request, context, error: "Paste an API key (agenthub keys create --agent NAME makes one).", status: .unauthorized) }
         let identity: APIIdentity
-        do { identity = try api.identify(key: key) } catch let error as APIError {
+        do { identity = try await api.identify(key: key) } catch let error as APIError {
             if let wait = api.admitFailedKey(from: context.remoteIP, settings) {
                 return loginPage(request, context, error: "Too many failed sign-ins from this address; try again in \(wait) s.", status: .tooManyRequests)
             }
@@ -155,7 +155,7 @@ struct ConsoleGate: RouterMiddleware {
         }
         let api = console.api
         let identity: APIIdentity
-        do { identity = try api.identify(key: session.key) } catch {
+        do { identity = try await api.identify(key: session.key) } catch {
             console.sessions.close(key: session.key)
             if reading { return ConsoleView.redirect("/login?expired=1") }
             throw ConsoleError.forbidden("Your session ended (\((error as? APIError)?.message ?? "the key was refused")); sign in again.")
@@ -168,7 +168,7 @@ struct ConsoleGate: RouterMiddleware {
         var checked = identity
         let sessions = console.sessions, keyCheck = identity.recheck, now = api.now
         // A signed-out console session ends its live tail as a revoked key does.
-        checked.recheck = { sessions.session(token, now: now()) == nil ? "the console session ended" : keyCheck() }
+        checked.recheck = { sessions.session(token, now: now()) == nil ? "the console session ended" : await keyCheck() }
         context.identity = checked
         context.console = session
         var request = request

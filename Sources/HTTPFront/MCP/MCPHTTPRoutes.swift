@@ -224,7 +224,7 @@ extension HTTPAPI {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 if Task.isCancelled { return }
-                if who.recheck() != nil {
+                if await who.recheck() != nil {
                     sessions.remove(id)
                     return
                 }

@@ -14,17 +14,22 @@ public struct APIKeys: Sendable {
     public static let prefix = "ah_"
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
-    let registry: RegistryDatabase
+    /// Where the keys' hashes are kept (the SQLite registry, or PostgreSQL).
+    let ledger: any KeyLedger
     let pepper: Data
     let cache: KeyCache
     /// HMAC keyed with the pepper once: keying it (two SHA-256 blocks) was a third of every check.
     private let keyed: KeyedHash
 
-    public init(registry: RegistryDatabase, pepper: Data) {
-        self.registry = registry
+    public init(ledger: any KeyLedger, pepper: Data) {
+        self.ledger = ledger
         self.pepper = pepper
         keyed = KeyedHash(hmac: HMAC<SHA256>(key: SymmetricKey(data: pepper)))
-        cache = KeyCache(feed: registry.changes)
+        cache = KeyCache(feed: ledger.changes)
+    }
+
+    public init(registry: RegistryDatabase, pepper: Data) {
+        self.init(ledger: registry, pepper: pepper)
     }
 
     /// The keys of the registry `context` opens, with the pepper next to it (or from the environment).
@@ -43,7 +48,7 @@ public struct APIKeys: Sendable {
     /// Makes a key for `agent` (declared in `manifest`), stores its hash and returns the key: the only
     /// time it is ever shown.
     public func create(agent: String, manifest: Manifest, label: String?, expiresIn: TimeInterval?,
-                       now: Date = Date()) throws(HostError) -> (key: String, record: APIKeyRecord) {
+                       now: Date = Date()) async throws(HostError) -> (key: String, record: APIKeyRecord) {
         guard manifest.agents.contains(where: { $0.name == agent }) else {
             let names = manifest.agents.map(\.name)
             let hint = Suggestion.closest(to: agent, in: names).map { "; did you mean '\($0)'?" } ?? ""
@@ -56,18 +61,18 @@ public struct APIKeys: Sendable {
         let id = "key_" + Self.random(count: 12)
         let record = APIKeyRecord(id: id, agent: agent, label: label, hint: String(key.prefix(Self.prefix.count + 6)) + "…",
                                   createdAt: now, expiresAt: expiresIn.map { now.addingTimeInterval($0) })
-        do { try registry.insertAPIKey(record, hash: hash(key)) } catch { throw HostError(.keys, error.message) }
+        do { try await ledger.storeKey(record, hash: hash(key)) } catch { throw HostError(.keys, error.message) }
         return (key, record)
     }
 
-    public func list(agent: String? = nil) throws(HostError) -> [APIKeyRecord] {
-        do { return try registry.apiKeys(agent: agent) } catch { throw HostError(.keys, error.message) }
+    public func list(agent: String? = nil) async throws(HostError) -> [APIKeyRecord] {
+        do { return try await ledger.keys(agent: agent) } catch { throw HostError(.keys, error.message) }
     }
 
     /// Revokes a key by its id or hint; a running host refuses it from its next request.
-    public func revoke(_ idOrHint: String) throws(HostError) -> APIKeyRecord {
+    public func revoke(_ idOrHint: String) async throws(HostError) -> APIKeyRecord {
         let record: APIKeyRecord?
-        do { record = try registry.revokeAPIKey(idOrHint) } catch { throw HostError(.keys, error.message) }
+        do { record = try await ledger.revokeKey(idOrHint) } catch { throw HostError(.keys, error.message) }
         guard let record else { throw HostError(.keys, "no API key '\(idOrHint)' (agenthub keys list shows their ids)") }
         return record
     }
@@ -79,14 +84,14 @@ public struct APIKeys: Sendable {
     }
 
     /// Checks a presented key. `environmentKeys` maps the hashes of `key_env` keys to their agents.
-    public func check(_ key: String, environmentKeys: [Data: String], now: Date = Date()) -> Verdict {
+    public func check(_ key: String, environmentKeys: [Data: String], now: Date = Date()) async -> Verdict {
         guard key.hasPrefix(Self.prefix) || !environmentKeys.isEmpty, key.utf8.count <= 512 else { return .refused("the key is not valid") }
         let digest = hash(key)
         if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
         guard key.hasPrefix(Self.prefix) else { return .refused("the key is not valid") }
         var record = cache.lookup(digest)
         if record == nil {
-            do { record = try registry.apiKey(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
+            do { record = try await ledger.key(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
             if let record { cache.store(digest, record) }
         }
         guard let record else { return .refused("the key is not valid") }
