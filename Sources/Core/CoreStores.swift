@@ -154,3 +154,18 @@ public protocol KeyLedger: Sendable {
     /// Revokes a key by id or hint; the key as it now is, nil when none matches.
     func revokeKey(_ idOrHint: String) async throws(RegistryError) -> APIKeyRecord?
 }
+
+/// Where each host keeps its row (who it is, where it listens, its reloads) while it runs. Called
+/// on threads of their own, never on the cooperative pool.
+public protocol HostLedger: Sendable {
+    func registerHost(_ host: HostRecord) throws(RegistryError)
+    /// The host is alive (and where it listens, once it knows); `now` where the store has no clock of its own.
+    func heartbeat(host id: String, http: String?, at now: Date) throws(RegistryError)
+    func recordReload(host id: String, revision: String, trigger: String, result: String, message: String, errors: [String],
+                      at now: Date) throws(RegistryError)
+    func removeHost(_ id: String) throws(RegistryError)
+    /// Forgets the hosts that are gone and returns their ids. On one machine (SQLite) a host is gone
+    /// when `isRunning` says its process is; across machines (PostgreSQL) when it stopped heartbeating,
+    /// and the leases it held are released.
+    func removeGoneHosts(isRunning: (HostRecord) -> Bool) throws(RegistryError) -> [String]
+}

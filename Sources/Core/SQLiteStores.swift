@@ -77,6 +77,17 @@ extension RegistryDatabase: KeyLedger {
     }
 }
 
+extension RegistryDatabase: HostLedger {
+    public func removeGoneHosts(isRunning: (HostRecord) -> Bool) throws(RegistryError) -> [String] {
+        var gone: [String] = []
+        for host in try hosts() where !isRunning(host) {
+            try removeHost(host.id)
+            gone.append(host.id)
+        }
+        return gone
+    }
+}
+
 extension RegistryDatabase: PresenceStore {
     public func hostRecords() async throws(RegistryError) -> [HostRecord] {
         try await offPool { () throws(RegistryError) in try self.hosts() }

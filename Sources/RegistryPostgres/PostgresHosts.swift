@@ -1,4 +1,5 @@
 import Base
+import Core
 import Foundation
 import Logging
 import PostgresNIO
@@ -46,9 +47,16 @@ extension PostgresRegistry {
 
     /// The host stopped cleanly: its row goes, and the leases it held are released.
     public func removeHost(_ id: String) async throws(RegistryError) {
+        try await execute("releasing the leases of host \(id)", """
+            UPDATE sync_leases SET owner = NULL, expires_at = NULL
+            WHERE owner = \(id) OR EXISTS (SELECT 1 FROM hosts h WHERE h.id = \(id) AND \(unescaped: Self.heldBy))
+            """)
         try await execute("removing host \(id)", "DELETE FROM hosts WHERE id = \(id)")
-        try await execute("releasing the leases of host \(id)", "UPDATE sync_leases SET owner = NULL, expires_at = NULL WHERE owner = \(id)")
     }
+
+    /// A lease owner is `MACHINE:PID:NONCE` (`SyncOwner`), a host row's id `PID@TICKS`: a lease is
+    /// host `h`'s when its owner names h's machine and pid.
+    static let heldBy = "sync_leases.owner LIKE h.machine || ':' || h.pid || ':%'"
 
     /// Every host on the database, newest first, alive when it heartbeat within `goneAfter`; the
     /// leases of the gone ones are released.
@@ -57,6 +65,7 @@ extension PostgresRegistry {
         try await execute("releasing the leases of gone hosts", """
             UPDATE sync_leases SET owner = NULL, expires_at = NULL
             WHERE owner IN (SELECT id FROM hosts WHERE heartbeat_at < now() - \(millis) * interval '1 millisecond')
+               OR EXISTS (SELECT 1 FROM hosts h WHERE h.heartbeat_at < now() - \(millis) * interval '1 millisecond' AND \(unescaped: Self.heldBy))
             """)
         return try await guarded("listing hosts") { [self] in
             let rows = try await client.query("""
@@ -86,5 +95,40 @@ extension PostgresRegistry {
 
     private func execute(_ what: String, _ query: PostgresQuery) async throws(RegistryError) {
         try await guarded(what) { [self] in try await client.query(query, logger: logger) }
+    }
+}
+
+/// The host ledger on PostgreSQL (`HostLedger`): the host's own calls, blocking their thread. A
+/// host is gone when it has not heartbeat for `PostgresRegistry.goneAfter` by the server's clock.
+extension PostgresRegistry: HostLedger {
+    /// Six heartbeats (5 s apart) missed.
+    public static let goneAfter: Duration = .seconds(30)
+
+    public func registerHost(_ host: HostRecord) throws(RegistryError) {
+        let machine = ProcessInfo.processInfo.hostName
+        try blocking { () async throws(RegistryError) in try await self.registerHost(host, machine: machine) }
+    }
+
+    public func heartbeat(host id: String, http: String?, at now: Date) throws(RegistryError) {
+        try blocking { () async throws(RegistryError) in try await self.heartbeat(host: id, http: http) }
+    }
+
+    public func recordReload(host id: String, revision: String, trigger: String, result: String, message: String, errors: [String],
+                             at now: Date) throws(RegistryError) {
+        try blocking { () async throws(RegistryError) in
+            try await self.recordReload(host: id, revision: revision, trigger: trigger, result: result, message: message, errors: errors)
+        }
+    }
+
+    public func removeHost(_ id: String) throws(RegistryError) {
+        try blocking { () async throws(RegistryError) in try await self.removeHost(id) }
+    }
+
+    public func removeGoneHosts(isRunning: (HostRecord) -> Bool) throws(RegistryError) -> [String] {
+        try blocking { () async throws(RegistryError) -> [String] in
+            let gone = try await self.hosts(goneAfter: Self.goneAfter).filter { !$0.alive }.map(\.record.id)
+            for id in gone { try await self.removeHost(id) }
+            return gone
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Logging
 import Registry
@@ -22,7 +23,8 @@ import TestSupport
                                             revision: "aaaaaaaaaaaa", http: "10.0.0.2:8080"), machine: "machine-b")
         try await a.recordReload(host: "101@1", revision: "bbbbbbbbbbbb", trigger: "file", result: "rejected", message: "kept aaaaaaaaaaaa",
                                  errors: ["registry.yaml:3:5: unknown key"])
-        #expect(try await b.acquireLease("team", owner: "202@2", for: .seconds(3600)) != nil)
+        // Leases are owned as a syncer names itself: MACHINE:PID:NONCE, not by the host row's id.
+        #expect(try await b.acquireLease("team", owner: "machine-b:202:9f8e7d6c", for: .seconds(3600)) != nil)
         var listed = try await a.hosts(goneAfter: .seconds(30))
         #expect(listed.count == 2 && listed.allSatisfy(\.alive))
         let first = try #require(listed.first { $0.record.id == "101@1" })
@@ -35,10 +37,21 @@ import TestSupport
         #expect(listed.first { $0.record.id == "202@2" }?.alive == false)
         #expect(listed.first { $0.record.id == "101@1" }?.alive == true)
         // Its hour-long lease did not wait for the hour.
-        #expect(try await a.acquireLease("team", owner: "101@1", for: .seconds(60)) != nil)
+        #expect(try await a.acquireLease("team", owner: "machine-a:101:1a2b3c4d", for: .seconds(60)) != nil)
         // A clean stop removes the row and what it held.
         try await a.removeHost("101@1")
         #expect(try await b.hosts(goneAfter: .seconds(30)).map(\.record.id) == ["202@2"])
         #expect(try server.psql("SELECT count(*) FROM sync_leases WHERE owner IS NOT NULL") == "0")
+
+        // The host ledger forgets gone hosts by their heartbeat, never by a pid another machine's kernel knows nothing of.
+        #expect(try await onThread { try b.removeGoneHosts(isRunning: { _ in false }) } == ["202@2"])
+        try await onThread { try a.registerHost(HostRecord(id: "303@3", pid: 303, startTicks: "3", kind: "mcp", config: "registry.yaml",
+                                                           startedAt: Date(), revision: "cccccccccccc", http: nil)) }
+        #expect(try await onThread { try b.removeGoneHosts(isRunning: { _ in false }) }.isEmpty, "a host heartbeating is not gone, whatever its pid")
+        #expect(try await a.hosts(goneAfter: .seconds(30)).map(\.record.id) == ["303@3"])
+    }
+
+    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in Thread.detachNewThread { continuation.resume(with: Result { try body() }) } }
     }
 }
