@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Host",
             dependencies: [
-                "Base", "Children", "CShims", "Core", "Registry", "GitSync", "Plugins",
+                "Base", "Children", "CShims", "Core", "Registry", "RegistryPostgres", "GitSync", "Plugins",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

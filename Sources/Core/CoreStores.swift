@@ -169,3 +169,19 @@ public protocol HostLedger: Sendable {
     /// and the leases it held are released.
     func removeGoneHosts(isRunning: (HostRecord) -> Bool) throws(RegistryError) -> [String]
 }
+
+/// Everything a host keeps in its registry, as one value: the SQLite file, or PostgreSQL.
+public protocol RegistryStore: SkillStore, SourceStore, ApprovalLedger, EventStore, PresenceStore, MemoryStore, TraceSink, SyncLedger,
+                               KeyLedger, HostLedger {
+    /// Opened only to read (`agenthub status` and the like): it writes nothing.
+    var isReadOnly: Bool { get }
+    /// Where it is, for messages (a path, or a URL without its password).
+    var place: String { get }
+    /// Where bridged tool definitions are pinned: the SQLite registry (PostgreSQL does not pin yet).
+    var pins: RegistryDatabase? { get }
+    /// Where the key pepper file sits when `AGENTHUB_KEY_PEPPER` is not set (nil: the variable is required).
+    var pepperFolder: String? { get }
+    /// Whether every host on it runs on this machine (SQLite: a host is alive while its pid runs);
+    /// otherwise a host is alive while it heartbeats.
+    var hostsAreLocal: Bool { get }
+}

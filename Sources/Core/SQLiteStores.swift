@@ -124,3 +124,10 @@ extension RegistryDatabase {
         return try result.get()
     }
 }
+
+extension RegistryDatabase: RegistryStore {
+    public var place: String { path }
+    public var pins: RegistryDatabase? { self }
+    public var pepperFolder: String? { PathText.parent(path) }
+    public var hostsAreLocal: Bool { true }
+}

@@ -46,7 +46,7 @@ public enum HTTPFront {
                        "uptime_seconds": .int(Int(Date().timeIntervalSince(started)))])
         }
         router.get("/ready") { _, _ -> Response in
-            let readiness = HostReadiness.check(state)
+            let readiness = await HostReadiness.check(state)
             var body: [String: JSONValue] = [
                 "ready": .bool(readiness.ready),
                 "reasons": .array(readiness.reasons.map { .string($0) }),

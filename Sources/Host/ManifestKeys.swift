@@ -10,13 +10,12 @@ public enum ManifestKeys {
 
     static let host = SettingsSection("host", defaults: HostSettings(), [
         .custom("database", .text, \.database, restartOnly: true,
-                "SQLite registry file (WAL), relative to the manifest; `${VAR}` expands; created `0600` (with its WAL) in a `0700` folder, since it holds memories and traces. A `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…` URL is checked, but hosts do not run on it yet (README: Several hosts on PostgreSQL)") { r, node, path in
+                "SQLite registry file (WAL), relative to the manifest; `${VAR}` expands; created `0600` (with its WAL) in a `0700` folder, since it holds memories and traces. or a `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…` URL: several hosts on one PostgreSQL (README: Several hosts on PostgreSQL)") { r, node, path in
             guard let v = r.string(node, path, expand: true) else { return nil }
             if PostgresLocation.hasScheme(v) {
                 // Checked here so `agenthub check` names the line; the message never repeats the URL (it may hold a password).
                 do throws(RegistryError) {
-                    let location = try PostgresLocation(url: v)
-                    r.warning(node, "\(path) names a PostgreSQL database (\(location)): its URL is valid, but hosts keep their state only in a SQLite file so far and will not start on it")
+                    _ = try PostgresLocation(url: v)
                 } catch {
                     r.error(node, error.message)
                     return nil

@@ -325,6 +325,12 @@ enum PostgresSchema {
             """,
             "CREATE TRIGGER change_marks_announce AFTER UPDATE ON change_marks FOR EACH ROW EXECUTE FUNCTION announce_change()",
         ]),
+        // A trace batch the writer sends again (its first try may have committed after the host gave
+        // up on it) is stored once: each batch has a key, each of its events a place in it.
+        Migration(version: 2, name: "trace batches stored once", statements: [
+            "ALTER TABLE trace_events ADD COLUMN batch TEXT, ADD COLUMN batch_index INTEGER",
+            "CREATE UNIQUE INDEX trace_events_by_batch ON trace_events(batch, batch_index) WHERE batch IS NOT NULL",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer

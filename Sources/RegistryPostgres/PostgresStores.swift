@@ -240,3 +240,12 @@ extension PostgresRegistry: MemoryStore {
 
     public func findMemories(_ search: MemorySearch) async throws(RegistryError) -> [MemoryHit] { try await searchMemories(search) }
 }
+
+extension PostgresRegistry: RegistryStore {
+    public var isReadOnly: Bool { false }
+    public var place: String { "\(location)" }
+    public var pins: RegistryDatabase? { nil }
+    /// The pepper must come from `AGENTHUB_KEY_PEPPER`, the same on every host.
+    public var pepperFolder: String? { nil }
+    public var hostsAreLocal: Bool { false }
+}

@@ -12,15 +12,25 @@ extension PostgresRegistry: TraceSink {
 
     /// Appends a batch, blocking the calling thread until it is stored: the trace writer calls it on
     /// a queue of its own, never on the cooperative pool (the insert itself runs there).
+    /// A batch the writer sends again after a failure keeps the key of its first try: a first try
+    /// that committed after the host gave up on it (the server came back meanwhile) is not stored twice.
     public func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError) {
-        guard !events.isEmpty else { return }
-        try blocking { () async throws(RegistryError) in try await self.insertTraceEvents(events) }
+        guard let first = events.first, let last = events.last else { return }
+        let signature = "\(events.count)|\(first.spanId)|\(first.at)|\(first.type)|\(last.spanId)|\(last.type)"
+        let key = traceBatch.withLock { pending in
+            if let pending = pending, pending.signature == signature { return pending.key }
+            let key = UUID().uuidString
+            pending = (signature, key)
+            return key
+        }
+        try blocking { () async throws(RegistryError) in try await self.insertTraceEvents(events, batch: key) }
+        traceBatch.withLock { $0 = nil }
     }
 
     /// Appends a batch in one transaction and moves the `events` mark.
-    public func insertTraceEvents(_ events: [TraceEvent]) async throws(RegistryError) {
+    public func insertTraceEvents(_ events: [TraceEvent], batch: String? = nil) async throws(RegistryError) {
         guard !events.isEmpty else { return }
-        var bindings = PostgresBindings(capacity: events.count * 17)
+        var bindings = PostgresBindings(capacity: events.count * 19)
         var rows: [String] = []
         rows.reserveCapacity(events.count)
         for e in events.map(Self.storable) {
@@ -42,10 +52,13 @@ extension PostgresRegistry: TraceSink {
             bindings.append(e.traceId)
             bindings.append(e.state)
             bindings.append(e.clientTs)
-            let marks = (first..<(first + 17)).map { $0 == first + 12 ? "$\($0)::jsonb" : "$\($0)" }
+            bindings.append(batch)
+            bindings.append(batch == nil ? nil : Int64(rows.count))
+            let marks = (first..<(first + 19)).map { $0 == first + 12 ? "$\($0)::jsonb" : "$\($0)" }
             rows.append("(" + marks.joined(separator: ", ") + ")")
         }
-        let insert = PostgresQuery(unsafeSQL: "INSERT INTO trace_events (\(Self.traceColumns)) VALUES " + rows.joined(separator: ", "), binds: bindings)
+        let insert = PostgresQuery(unsafeSQL: "INSERT INTO trace_events (\(Self.traceColumns), batch, batch_index) VALUES " + rows.joined(separator: ", ")
+                                   + " ON CONFLICT (batch, batch_index) WHERE batch IS NOT NULL DO NOTHING", binds: bindings)
         try await guarded("recording \(events.count) trace events") { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(insert, logger: logger)

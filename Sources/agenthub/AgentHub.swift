@@ -91,10 +91,10 @@ struct GlobalOptions: ParsableArguments {
     /// The processes and sources on the registry the manifest names, read-only, even when the
     /// manifest has problems (the hosts serve their last good one); or prints why not and exits 1.
     /// The CLI's composition root: the one place a command's services meet the registry.
-    func hostDirectory() throws -> (hosts: HostDirectory, sources: SourceDirectory) {
+    func hostDirectory() async throws -> (hosts: HostDirectory, sources: SourceDirectory) {
         do {
-            let registry = try HostContext.openRegistry(configPath: config, logger: logger(), access: .readOnly)
-            return (HostDirectory(store: registry, isRunning: ProcessIdentity.isRunning), SourceDirectory(store: registry))
+            let registry = try await HostContext.connectRegistry(configPath: config, logger: logger(), access: .readOnly)
+            return (HostDirectory(registry: registry), SourceDirectory(store: registry))
         } catch {
             Output.fail(error)
             throw ExitCode(1)
@@ -103,8 +103,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the manifest and registry, or prints why not and exits 1.
     /// `readOnly` for commands that only read the registry: they never wait on a writer.
-    func context(readOnly: Bool = false, forHost: Bool = false) throws -> HostContext {
-        do { return try HostContext.open(configPath: config, logger: logger(forHost: forHost), access: readOnly ? .readOnly : .readWrite) } catch {
+    func context(readOnly: Bool = false, forHost: Bool = false) async throws -> HostContext {
+        do { return try await HostContext.connect(configPath: config, logger: logger(forHost: forHost), access: readOnly ? .readOnly : .readWrite) } catch {
             Output.fail(error)
             throw ExitCode(1)
         }

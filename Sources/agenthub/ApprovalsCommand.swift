@@ -39,7 +39,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var before: String?
 
         func run() async throws {
-            let desk = try open(global)
+            let desk = try await open(global)
             var wanted: ApprovalStatus? = all ? nil : .pending
             if let status {
                 if status == "all" { wanted = nil } else {
@@ -87,7 +87,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let desk = try open(global)
+            let desk = try await open(global)
             let record: ApprovalRecord
             do throws(CoreError) { record = try await desk.request(id, agent: nil) } catch {
                 await desk.flush()
@@ -167,7 +167,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var agent: String?
 
         func run() async throws {
-            let desk = try open(global), grants: [ApprovalGrantRecord]
+            let desk = try await open(global), grants: [ApprovalGrantRecord]
             do { grants = try await desk.book.grants(agent: agent, includingEnded: all) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
@@ -199,7 +199,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var reason: String?
 
         func run() async throws {
-            let desk = try open(global)
+            let desk = try await open(global)
             do throws(CoreError) {
                 let grant = try await desk.revokeGrant(id, by: ApprovalsCommand.operatorName, reason: reason)
                 Output.stderr("revoked \(grant.id) (\(grant.tool) for agent \(grant.agent)); its next call is asked again")
@@ -216,13 +216,13 @@ struct ApprovalsCommand: AsyncParsableCommand {
     }
 
     /// The approval desk of this command, on the manifest's registry.
-    static func open(_ global: GlobalOptions) throws -> ApprovalDesk {
-        try global.context().approvalDesk()
+    static func open(_ global: GlobalOptions) async throws -> ApprovalDesk {
+        try await global.context().approvalDesk()
     }
 
     /// Answers one request; exits 1 when someone answered first (and says who).
     static func answer(_ global: GlobalOptions, _ id: String, _ form: ApprovalAnswerForm) async throws {
-        let context = try global.context()
+        let context = try await global.context()
         let desk = context.approvalDesk()
         let answer: ApprovalAnswer
         do { answer = try form.answer(by: operatorName, via: "cli", manifest: context.manifest) } catch {

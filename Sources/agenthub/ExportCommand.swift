@@ -43,7 +43,7 @@ struct ExportCommand: AsyncParsableCommand {
     var types: [String] { type.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty } }
 
     func run() async throws {
-        let context = try global.context(readOnly: true)
+        let context = try await global.context(readOnly: true)
         var query = TraceQuery(session: session, agent: agent, afterId: since, types: types, limit: min(limit ?? 5000, 5000))
         var all: [TraceEvent] = []
         do {

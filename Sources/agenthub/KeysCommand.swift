@@ -31,7 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         var label: String?
 
         func run() async throws {
-            let context = try global.context()
+            let context = try await global.context()
             var lifetime: TimeInterval?
             if let expires {
                 do { lifetime = try ManifestDuration(parsing: expires).seconds } catch {
@@ -64,7 +64,7 @@ struct KeysCommand: AsyncParsableCommand {
         var agent: String?
 
         func run() async throws {
-            let context = try global.context(readOnly: true)
+            let context = try await global.context(readOnly: true)
             let keys: [APIKeyRecord]
             do { keys = try await APIKeys(context: context).list(agent: agent) } catch {
                 Output.fail(error)
@@ -95,7 +95,7 @@ struct KeysCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let context = try global.context()
+            let context = try await global.context()
             do {
                 let record = try await APIKeys(context: context).revoke(id)
                 Output.stderr("revoked \(record.id) (agent \(record.agent))")

@@ -37,7 +37,7 @@ struct MCPCommand: AsyncParsableCommand {
     var noSync = false
 
     func run() async throws {
-        let context = try global.context(forHost: true)
+        let context = try await global.context(forHost: true)
         let runtime: HostRuntime
         do { runtime = try HostRuntime(context: context, configPath: global.config, kind: "mcp", syncing: !noSync) } catch {
             Output.fail(error)

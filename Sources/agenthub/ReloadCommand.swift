@@ -33,7 +33,7 @@ struct ReloadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = try global.hostDirectory().hosts
+        let directory = try await global.hostDirectory().hosts
         let hosts: [HostRecord]
         do { hosts = try await directory.runningHosts() } catch {
             Output.fail(error)

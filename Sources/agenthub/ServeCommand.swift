@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = global.logger(forHost: true)
         let context: HostContext
         var loadError: HostError?
-        do { context = try HostContext.open(configPath: global.config, logger: logger) } catch where [.manifestInvalid, .manifestUnreadable].contains(error.code) {
+        do { context = try await HostContext.connect(configPath: global.config, logger: logger) } catch where [.manifestInvalid, .manifestUnreadable].contains(error.code) {
             // Serve anyway: /ready says why not ready, and the manifest loads as soon as it is fixed.
             Output.fail(error)
             Output.stderr("warning: \(global.config) did not load; serving nothing (GET /ready answers 503 with why) until it is fixed")

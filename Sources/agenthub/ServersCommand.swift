@@ -24,7 +24,7 @@ struct ServersCommand: AsyncParsableCommand {
     var stderr = false
 
     func run() async throws {
-        let context = try global.context(readOnly: true)
+        let context = try await global.context(readOnly: true)
         let records: [BridgeServerRecord]
         do { records = try await context.hosts.bridgeServers() } catch {
             Output.fail(error)

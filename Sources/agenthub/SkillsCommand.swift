@@ -79,7 +79,7 @@ struct ListSkills: AsyncParsableCommand {
     @Option(help: "Skills to skip.") var offset = 0
 
     func run() async throws {
-        let context = try options.context(readOnly: true)
+        let context = try await options.context(readOnly: true)
         let request = SkillSearch(source: source, limit: limit, offset: offset, copies: all ? .every(admits: { _ in true }) : .served)
         let skills = try await SkillRows.page(context, request).skills
         if options.json { Output.json(skills.map(\.summaryJSON)); return }
@@ -97,7 +97,7 @@ struct SearchSkills: AsyncParsableCommand {
     @Option(help: "Results to skip.") var offset = 0
 
     func run() async throws {
-        let context = try options.context(readOnly: true)
+        let context = try await options.context(readOnly: true)
         let hits = try await SkillRows.page(context, SkillSearch(text: query, source: source, limit: limit, offset: offset)).hits
         if options.json {
             Output.json(hits.map { hit -> JSONValue in
@@ -120,7 +120,7 @@ struct ShowSkill: AsyncParsableCommand {
     @Option(help: "Take the skill from this source, even if another source's skill wins the name.") var source: String?
 
     func run() async throws {
-        let catalog = try options.context(readOnly: true).catalog, everyone = EverySkillViewer()
+        let catalog = try await options.context(readOnly: true).catalog, everyone = EverySkillViewer()
         // The served copy; else (as `skills list --all` shows them) a shadowed or unloadable one.
         var found = try? await catalog.skill(named: name, source: source, as: everyone)
         if found == nil { found = try await catalog.copies(named: name, as: everyone).first { source == nil || $0.source == source } }

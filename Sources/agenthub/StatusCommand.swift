@@ -52,7 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let found = try global.hostDirectory()
+        let found = try await global.hostDirectory()
         var reports: [SourceReport] = []
         var status = Status(manifestRevision: nil, manifestErrors: [], hosts: [], sources: [], servers: [])
         do { status.manifestRevision = try ManifestLoader.loadWithRevision(path: global.config).revision } catch {

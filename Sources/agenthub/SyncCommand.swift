@@ -26,7 +26,7 @@ struct SyncCommand: AsyncParsableCommand {
     var acceptRemovals = false
 
     func run() async throws {
-        let context = try options.context()
+        let context = try await options.context()
         if let source {
             do { _ = try context.syncer.source(named: source) } catch {
                 Output.fail(error)
@@ -98,7 +98,7 @@ struct SourcesCommand: AsyncParsableCommand {
     @Flag(help: "Also list sources no longer in the manifest.") var all = false
 
     func run() async throws {
-        let context = try options.context(readOnly: true)
+        let context = try await options.context(readOnly: true)
         let reports: [SourceReport]
         do { reports = try await context.directory.sources(includingRemoved: all) } catch {
             Output.stderr(error.message)

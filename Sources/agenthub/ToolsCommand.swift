@@ -72,7 +72,7 @@ struct ListTools: AsyncParsableCommand {
     @OptionGroup var who: CallerOptions
 
     func run() async throws {
-        let context = try global.context(readOnly: true)
+        let context = try await global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let (visible, changes) = try await tools.withServers { (tools.router.tools(for: caller), tools.bridge?.definitionChanges ?? [:]) }
@@ -128,7 +128,7 @@ struct CallTool: AsyncParsableCommand {
             Output.stderr("error: --args \(problem), like '{\"query\": \"pdf\"}'")
             throw ExitCode(64)
         }
-        let context = try global.context()
+        let context = try await global.context()
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let session = self.session ?? "cli-\(UInt32.random(in: 0...UInt32.max))"
@@ -171,7 +171,7 @@ struct ExplainTool: AsyncParsableCommand {
     var name: String
 
     func run() async throws {
-        let context = try global.context(readOnly: true)
+        let context = try await global.context(readOnly: true)
         let tools = try global.toolHost(context)
         let caller = try who.caller(tools)
         let verdict = try await tools.withServers(for: name) { tools.router.verdict(for: name, caller: caller) }
@@ -230,7 +230,7 @@ struct AcceptTool: AsyncParsableCommand {
             Output.stderr("error: name at least one tool or server")
             throw ExitCode(64)
         }
-        let context = try global.context()
+        let context = try await global.context()
         let accepted: [String], unknown: [String]
         do { (accepted, unknown) = try await context.hosts.acceptChangedDefinitions(names) } catch {
             Output.fail(error)

@@ -14,7 +14,7 @@ struct OpenAPIDocumentTests {
             try write("version: 1\nhost: { database: registry.db, cache: cache }\n", to: "registry.yaml", in: dir)
             let context = try HostContext.open(configPath: dir + "/registry.yaml", logger: Logger(label: "test"))
             let runtime = try HostRuntime(context: context, configPath: dir + "/registry.yaml", kind: "serve", syncing: false)
-            let keys = APIKeys(registry: context.registry, pepper: Data(repeating: 7, count: 32))
+            let keys = APIKeys(registry: context.db, pepper: Data(repeating: 7, count: 32))
             let api = HTTPAPI(runtime: runtime, keys: keys, listen: ("127.0.0.1", 0), logger: context.logger)
             let router = HTTPFront.router(runtime: runtime, api: api, metrics: PrometheusCollectorRegistry(), started: Date())
             let served = Set(router.routes.map { route -> String in

@@ -30,7 +30,7 @@ struct APIKeysTests {
             #expect(await keys.check(key + "x", environmentKeys: [:]) == .refused("the key is not valid"))
             #expect(await keys.check("", environmentKeys: [:]) == .refused("the key is not valid"))
             // The same key under another pepper is another hash: a stolen database alone proves nothing.
-            let otherPepper = APIKeys(registry: context.registry, pepper: Data(repeating: 1, count: 32))
+            let otherPepper = APIKeys(registry: context.db, pepper: Data(repeating: 1, count: 32))
             #expect(await otherPepper.check(key, environmentKeys: [:]) == .refused("the key is not valid"))
             #expect(keys.hash(key) != otherPepper.hash(key))
 

@@ -47,10 +47,10 @@ import Glibc
     }
 
     func expectPreviousRevisionServed(_ context: HostContext, _ commit: String) throws {
-        let source = try #require(try context.registry.source(named: "team"))
+        let source = try #require(try context.db.source(named: "team"))
         #expect(source.revision?.hasSuffix("@\(commit)") == true)
-        #expect(try context.registry.servableSkills().map(\.name) == ["alpha"])
-        #expect(try context.registry.integrityCheck() == "ok")
+        #expect(try context.db.servableSkills().map(\.name) == ["alpha"])
+        #expect(try context.db.integrityCheck() == "ok")
     }
 
     @Test func aSourceSyncsOverGitDaemonAndAStoppedDaemonIsANetworkFailure() async throws {
@@ -68,7 +68,7 @@ import Glibc
             let refused = await context.syncer.syncTeam()
             #expect(refused.outcome == .failed)
             #expect(refused.failureKind == .network, "\(refused.message ?? "")")
-            #expect(try context.registry.source(named: "team")?.revision == "main@\(second)")
+            #expect(try context.db.source(named: "team")?.revision == "main@\(second)")
             _ = commit
         }
     }
@@ -92,7 +92,7 @@ import Glibc
             #expect(elapsed < 30, "a hung fetch must end at its deadline, not run on (took \(elapsed) s)")
             #expect(workers.pids.count == 1)
             #expect(workers.pids.allSatisfy { !processExists($0) })
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.status == .failed)
             #expect(source.failureKind == "timeout")
             try expectPreviousRevisionServed(context, commit)
@@ -107,8 +107,8 @@ import Glibc
             let (_, context, commit) = try await publishedOnce(root, url: { _ in "http://127.0.0.1:\(server.port)/remote.git" },
                                                               extra: "username: alice\ntoken_env: TEAM_TOKEN",
                                                               environment: ["TEAM_TOKEN": "s3cret-token-1"])
-            #expect(try context.registry.source(named: "team")?.commit == commit)
-            let dump = try await run("/usr/bin/env", ["sqlite3", context.registry.path, ".dump"])
+            #expect(try context.db.source(named: "team")?.commit == commit)
+            let dump = try await run("/usr/bin/env", ["sqlite3", context.db.path, ".dump"])
             #expect(dump.status == 0)
             #expect(!dump.stdout.contains("s3cret-token-1"))
         }
@@ -153,7 +153,7 @@ import Glibc
             #expect(result.message?.contains("wrong-password-xyz") == false)
             let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/stats.json"))) as? [String: Int]
             #expect((stats?["unauthorized"] ?? 99) <= 3, "the credential callback must not loop: \(stats ?? [:])")
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.failureKind == "auth")
             #expect(source.statusReason?.contains("wrong-password-xyz") == false)
         }
@@ -168,7 +168,7 @@ import Glibc
             let result = await context.syncer.syncTeam()
             #expect(result.outcome == .stalled)
             #expect(result.message == "sources.team.token_env names the environment variable NOT_SET_ANYWHERE_42, which is not set")
-            #expect(try context.registry.source(named: "team")?.status == .stalled)
+            #expect(try context.db.source(named: "team")?.status == .stalled)
         }
     }
 
@@ -241,7 +241,7 @@ import Glibc
             }
             #expect(left.isEmpty, "the fetch worker must die with its host")
             try expectPreviousRevisionServed(context, remote.first)
-            #expect(try context.registry.source(named: "team")?.leaseOwner != nil)  // left behind by the dead host
+            #expect(try context.db.source(named: "team")?.leaseOwner != nil)  // left behind by the dead host
             try remote.release()
             let next = await context.syncer.syncTeam()
             #expect(next.outcome == .published, "\(next.message ?? "")")
@@ -253,10 +253,10 @@ import Glibc
         try await withTemporaryDirectory { root in
             let (_, context, _) = try await publishedOnce(root, url: { $0.remote })
             let other = "\(ProcessInfo.processInfo.hostName):1:other"  // pid 1 is alive
-            #expect(try context.registry.acquireLease("team", owner: other, seconds: 60))
+            #expect(try context.db.acquireLease("team", owner: other, seconds: 60))
             let result = await context.syncer.syncTeam()
             #expect(result.outcome == .busy)
-            try context.registry.releaseLease("team", owner: other, checkedAt: nil)
+            try context.db.releaseLease("team", owner: other, checkedAt: nil)
             #expect(await context.syncer.syncTeam().outcome == .unchanged)
         }
     }

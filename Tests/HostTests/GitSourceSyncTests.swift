@@ -20,12 +20,12 @@ import TestSupport
             #expect(result.outcome == .published, "\(result.message ?? "")")
             #expect(result.revision == "main@\(commit)")
             #expect(result.downloaded == true)
-            let skills = try context.registry.skills(inSource: "team")
+            let skills = try context.db.skills(inSource: "team")
             #expect(skills.map(\.name).sorted() == ["alpha", "beta"])
             // The digest is the git tree id of the skill directory.
             let betaTree = try repo.git(["rev-parse", "HEAD:skills/beta"])
             #expect(skills.first { $0.name == "beta" }?.digest == betaTree)
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.status == .ready)
             #expect(source.commit == commit)
             #expect(source.revision == "main@\(commit)")
@@ -44,18 +44,18 @@ import TestSupport
             try repo.commitAndPush()
             let context = try gitContext(root: root, url: repo.remote)
             #expect(await context.syncer.syncTeam().outcome == .published)
-            let before = try context.registry.source(named: "team")
-            let runsBefore = try context.registry.syncRuns(of: "team").count
-            let skillsBefore = try context.registry.skills(inSource: "team")
+            let before = try context.db.source(named: "team")
+            let runsBefore = try context.db.syncRuns(of: "team").count
+            let skillsBefore = try context.db.skills(inSource: "team")
 
             let again = await context.syncer.syncTeam()
             #expect(again.outcome == .unchanged)
             #expect(again.downloaded == false)
-            let after = try context.registry.source(named: "team")
+            let after = try context.db.source(named: "team")
             #expect(after?.revision == before?.revision)
             #expect(after?.lastAttemptAt == before?.lastAttemptAt)
-            #expect(try context.registry.syncRuns(of: "team").count == runsBefore)
-            #expect(try context.registry.skills(inSource: "team") == skillsBefore)
+            #expect(try context.db.syncRuns(of: "team").count == runsBefore)
+            #expect(try context.db.skills(inSource: "team") == skillsBefore)
             #expect(after?.lastCheckedAt != nil)
         }
     }
@@ -76,10 +76,10 @@ import TestSupport
             #expect(result.report?.updated == 1)
             #expect(result.report?.removed == 1)
             #expect(result.report?.unchanged == 2)
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.revision == "main@\(second)")
             #expect(source.tombstonedCount == 1)
-            #expect(try context.registry.skill(named: "a")?.description == "Changed.")
+            #expect(try context.db.skill(named: "a")?.description == "Changed.")
         }
     }
 
@@ -98,14 +98,14 @@ import TestSupport
             try repo.commitAndPush("unrelated")
             let held = await context.syncer.syncTeam()
             #expect(held.outcome == .held)
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.status == .suspect)
             #expect(source.revision == "main@\(first)")
-            #expect(try context.registry.servableSkills().map(\.name).sorted() == ["a", "b", "c"])
+            #expect(try context.db.servableSkills().map(\.name).sorted() == ["a", "b", "c"])
 
             let accepted = await context.syncer.syncTeam(acceptRemovals: true)
             #expect(accepted.outcome == .published)
-            #expect(try context.registry.servableSkills().map(\.name) == ["z"])
+            #expect(try context.db.servableSkills().map(\.name) == ["z"])
         }
     }
 
@@ -122,7 +122,7 @@ import TestSupport
             try repo.file("README.md", "nothing here\n")
             try repo.commitAndPush()
             #expect(await context.syncer.syncTeam().outcome == .held)
-            #expect(try context.registry.servableSkills().count == 2)
+            #expect(try context.db.servableSkills().count == 2)
         }
     }
 
@@ -139,12 +139,12 @@ import TestSupport
             #expect(failed.outcome == .failed)
             #expect(failed.failureKind == .notFound)
             #expect(failed.message?.contains("branch 'release' not found") == true)
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.status == .failed)
             #expect(source.failureKind == "not found")
             #expect(source.consecutiveFailures == 1)
             #expect(source.revision == "release@\(commit)")
-            #expect(try context.registry.servableSkills().map(\.name) == ["a"])
+            #expect(try context.db.servableSkills().map(\.name) == ["a"])
         }
     }
 
@@ -159,7 +159,7 @@ import TestSupport
             #expect(result.outcome == .failed)
             #expect(result.failureKind == .notFound)
             #expect(result.message?.contains("HEAD") == true)
-            #expect(try context.registry.servableSkills().isEmpty)
+            #expect(try context.db.servableSkills().isEmpty)
         }
     }
 
@@ -174,16 +174,16 @@ import TestSupport
             #expect(stalled.outcome == .stalled)
             #expect(stalled.failureKind == .config)
             #expect(stalled.message?.contains("pinned commit \(absent) is not in") == true)
-            #expect(try context.registry.source(named: "team")?.status == .stalled)
+            #expect(try context.db.source(named: "team")?.status == .stalled)
 
             // The scheduler does not retry blindly: nothing is fetched, no run is recorded.
             let workers = WorkerLog()
             var syncer = context.syncer
             syncer.onWorkerStarted = workers.record
-            let runs = try context.registry.syncRuns(of: "team").count
+            let runs = try context.db.syncRuns(of: "team").count
             #expect(await syncer.syncTeam(force: false).outcome == .stalled)
             #expect(workers.pids.isEmpty)
-            #expect(try context.registry.syncRuns(of: "team").count == runs)
+            #expect(try context.db.syncRuns(of: "team").count == runs)
 
             // A changed entry (the right pin, abbreviated) is tried again and publishes.
             let fixed = try gitContext(root: root, url: repo.remote, extra: "ref: { commit: \(commit.prefix(10)) }")
@@ -209,7 +209,7 @@ import TestSupport
             let result = await context.syncer.syncTeam()
             #expect(result.outcome == .published, "\(result.message ?? "")")
             #expect(result.revision == "v1.4.2@\(commits["v1.4.2"]!)")
-            #expect(try context.registry.skill(named: "a")?.description == "Version one four.")
+            #expect(try context.db.skill(named: "a")?.description == "Version one four.")
         }
     }
 
@@ -230,21 +230,21 @@ import TestSupport
 
             let result = await context.syncer.syncTeam()
             #expect(result.outcome == .published, "\(result.message ?? "")")
-            let skills = try context.registry.skills(inSource: "team")
+            let skills = try context.db.skills(inSource: "team")
             #expect(skills.first { $0.path == "skills/good" }?.loadable == true)
             #expect(skills.first { $0.path == "skills/broken" }?.loadable == false)
             #expect(!skills.contains { $0.path.hasSuffix("deep") })  // past max_depth 6: not searched
-            let source = try #require(try context.registry.source(named: "team"))
+            let source = try #require(try context.db.source(named: "team"))
             #expect(source.shadowedCount == 1)
 
             let linked = try #require(skills.first { $0.path == "skills/linked" })
-            let link = try #require(try context.registry.files(ofSkill: linked.id).first { $0.path == "passwd" })
+            let link = try #require(try context.db.files(ofSkill: linked.id).first { $0.path == "passwd" })
             #expect(link.kind == .symlink)
             #expect(link.linkTarget == "/etc/passwd")
             #expect(link.content == nil)
 
             let huge = try #require(skills.first { $0.path == "skills/huge" })
-            let blob = try #require(try context.registry.files(ofSkill: huge.id).first { $0.path == "blob.bin" })
+            let blob = try #require(try context.db.files(ofSkill: huge.id).first { $0.path == "blob.bin" })
             #expect(blob.size == 60 << 20)
             #expect(blob.content == nil)
             #expect(huge.loadable)
@@ -266,15 +266,15 @@ import TestSupport
             syncer.onWorkerStarted = workers.record
             #expect(await syncer.syncTeam().outcome == .suspended)
             #expect(workers.pids.isEmpty)
-            let source = try #require(try suspended.registry.source(named: "team"))
+            let source = try #require(try suspended.db.source(named: "team"))
             #expect(source.status == .suspended)
             #expect(source.revision == "main@\(commit)")
-            #expect(try suspended.registry.servableSkills().map(\.name) == ["a"])
+            #expect(try suspended.db.servableSkills().map(\.name) == ["a"])
 
             // Lifting the suspension syncs again.
             let resumed = try gitContext(root: root, url: repo.remote)
             #expect(await resumed.syncer.syncTeam().outcome == .published)
-            #expect(try resumed.registry.servableSkills().map(\.name).sorted() == ["a", "b"])
+            #expect(try resumed.db.servableSkills().map(\.name).sorted() == ["a", "b"])
         }
     }
 }

@@ -137,7 +137,7 @@ final class SentMessages: @unchecked Sendable {
             }
             try FileManager.default.createDirectory(atPath: dir + "/x", withIntermediateDirectories: true)
             let sent = self.sent
-            let server = MCPServer(host: try host(manifest), registry: context.registry, caller: worker, logger: Logger(label: "test")) { sent.append($0) }
+            let server = MCPServer(host: try host(manifest), registry: context.db, caller: worker, logger: Logger(label: "test")) { sent.append($0) }
             await initialize(server)
 
             server.replace(host: try host(manifest))

@@ -84,11 +84,10 @@ import Testing
             host:
               database: "postgresql://app:${PGPASS}@db.internal:5432/agenthub?sslmode=verify-full"
             """, environment: ["PGPASS": "hunter2-secret"])
-        #expect(good.contains { $0.hasPrefix("3:") && $0.contains("warning") && $0.contains("@db.internal:5432/agenthub") }, "\(good)")
-        #expect(!good.joined().contains("hunter2"), "\(good)")
+        #expect(good.isEmpty, "\(good)")
     }
 
-    @Test func aHostOnAPostgreSQLURLSaysItCannotRunThereYetAndCreatesNoFile() throws {
+    @Test func theSynchronousOpenerRefusesAPostgreSQLURLAndCreatesNoFile() throws {
         try withTemporaryDirectory { dir in
             try write("version: 1\nhost: { database: \"postgres://app:pw-123@127.0.0.1:5432/agenthub\" }\n", to: "registry.yaml", in: dir)
             do throws(HostError) {

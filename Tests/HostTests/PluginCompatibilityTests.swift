@@ -167,7 +167,7 @@ import Testing
                 spans[outcome.spanId] = tool.name
             }
             await tools.router.recorder.flush()
-            let events = try context.registry.traceEvents(TraceQuery(session: "traced", limit: 1000))
+            let events = try context.db.traceEvents(TraceQuery(session: "traced", limit: 1000))
             for (span, tool) in spans {
                 let types = events.filter { $0.spanId == span }.map(\.type)
                 #expect(types.count == 2 && types[0] == "tool.called", "\(tool): \(types)")

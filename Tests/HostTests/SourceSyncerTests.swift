@@ -19,7 +19,7 @@ import Registry
             let results = try ctx.syncer.sync()
             #expect(results.map(\.outcome) == [.published])
             #expect(FileManager.default.fileExists(atPath: root + "/state/r.db"))
-            #expect(try ctx.registry.skill(named: "one")?.description == "First.")
+            #expect(try ctx.db.skill(named: "one")?.description == "First.")
         }
     }
 
@@ -32,9 +32,9 @@ import Registry
             let failed = try #require(try ctx.syncer.sync().first)
             #expect(failed.outcome == .failed)
             #expect(failed.message?.contains("skills does not exist") == true)
-            let source = try #require(try ctx.registry.source(named: "local"))
+            let source = try #require(try ctx.db.source(named: "local"))
             #expect(source.status == .failed && source.revision == good.revision)
-            #expect(try ctx.registry.skill(named: "one") != nil)
+            #expect(try ctx.db.skill(named: "one") != nil)
         }
     }
 

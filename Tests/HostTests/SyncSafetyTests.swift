@@ -23,7 +23,7 @@ import Testing
             try write(manifest(maxDirs: 100), to: "registry.yaml", in: dir)
             let first = try HostContext.open(configPath: dir + "/registry.yaml", logger: .init(label: "test"), environment: [:])
             #expect(try first.syncer.sync().first?.outcome == .published)
-            #expect(try first.registry.skills(inSource: "local").count == 6)
+            #expect(try first.db.skills(inSource: "local").count == 6)
 
             // The source grows past the bound: the re-sync removes nothing and says so.
             for i in 6..<12 { try write(skill("s\(i)"), to: "skills/g\(i)/s\(i)/SKILL.md", in: dir) }
@@ -31,8 +31,8 @@ import Testing
             let bounded = try HostContext.open(configPath: dir + "/registry.yaml", logger: .init(label: "test"), environment: [:])
             let result = try #require(try bounded.syncer.sync().first)
             #expect(result.outcome == .failed && result.failureKind == .truncated && result.isFailure)
-            #expect(try bounded.registry.skills(inSource: "local").count == 6)
-            let status = SourceReport(try #require(try bounded.registry.source(named: "local")))
+            #expect(try bounded.db.skills(inSource: "local").count == 6)
+            let status = SourceReport(try #require(try bounded.db.source(named: "local")))
             #expect(status.status == .failed && status.failureKind == "truncated")
 
             let cli = try run(agenthubBinary(), ["sync"], in: dir)
@@ -48,12 +48,12 @@ import Testing
             _ = try context.syncer.sync()
             // A process on this machine that no longer exists marked it syncing, then died.
             let dead = "\(ProcessInfo.processInfo.hostName):\(Int32.max - 7):dead"
-            try context.registry.markSyncing("local", owner: dead)
-            let status = SourceReport(try #require(try context.registry.source(named: "local")))
+            try context.db.markSyncing("local", owner: dead)
+            let status = SourceReport(try #require(try context.db.source(named: "local")))
             #expect(status.status == .failed && status.failureKind == "interrupted")
             let live = "\(ProcessInfo.processInfo.hostName):\(getpid()):live"
-            try context.registry.markSyncing("local", owner: live)
-            #expect(try context.registry.source(named: "local").map { SourceReport($0).status } == .syncing)
+            try context.db.markSyncing("local", owner: live)
+            #expect(try context.db.source(named: "local").map { SourceReport($0).status } == .syncing)
             let shown = try run(agenthubBinary(), ["sources", "--json"], in: dir)
             #expect(shown.stdout.contains("syncing"))
         }

@@ -30,7 +30,7 @@ import Testing
 
     func events(_ context: HostContext, _ tools: ToolHost) async throws -> [TraceEvent] {
         await tools.router.recorder.flush()
-        return try context.registry.traceEvents(TraceQuery(limit: 5000))
+        return try context.db.traceEvents(TraceQuery(limit: 5000))
     }
 
     @Test func aHugeToolNameIsStoredCappedAndNotEchoedInFull() async throws {

@@ -24,7 +24,7 @@ enum MemoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
 
 /// memory: who reads and writes which scope, how results rank, long texts, bad input; the same on
 /// SQLite and on PostgreSQL.
-@Suite struct MemoryPluginTests {
+@Suite(.serialized) struct MemoryPluginTests {
     func withMemory(_ backend: MemoryBackend, _ body: (MemoryPlugin, TestClock) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let clock = TestClock()

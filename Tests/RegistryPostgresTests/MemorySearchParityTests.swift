@@ -25,11 +25,10 @@ import TestSupport
     ]
 
     @Test func theSameMemoriesAreFoundForTheSameCallerAndTheBestHitMostlyAgrees() async throws {
-        let server = try await PrivatePostgres.make()
-        defer { server.stop() }
+        let server = try await PrivatePostgres.sharedHandle()
         try await withTemporaryDirectory { root in
             let sqlite = try RegistryDatabase(path: root + "/registry.db")
-            guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
+            guard case .postgres(let location) = try RegistryLocation.parse(server.url) else { return }
             let postgres = try await PostgresRegistry.open(location, logger: Self.logger)
             defer { postgres.close() }
             let now = Date().timeIntervalSince1970

@@ -11,8 +11,8 @@ import TestSupport
 @Suite(.serialized) struct PostgresApprovalTests {
     static let logger = Logger(label: "test")
 
-    func open(_ server: PrivatePostgres) async throws -> PostgresRegistry {
-        guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { throw PrivatePostgres.Problem("not a postgres URL") }
+    func open(_ server: PrivatePostgres.Database) async throws -> PostgresRegistry {
+        guard case .postgres(let location) = try RegistryLocation.parse(server.url) else { throw PrivatePostgres.Problem("not a postgres URL") }
         return try await PostgresRegistry.open(location, logger: Self.logger)
     }
 
@@ -26,8 +26,7 @@ import TestSupport
     }
 
     @Test func anAnswerOnHostBReachesTheCallWaitingOnHostAAndTheFirstAnswerWins() async throws {
-        let server = try await PrivatePostgres.make()
-        defer { server.stop() }
+        let server = try await PrivatePostgres.sharedHandle()
         let a = try await open(server), b = try await open(server), c = try await open(server)
         defer { a.close(); b.close(); c.close() }
         try await a.insertApproval(request("apr_0001"))
@@ -53,8 +52,7 @@ import TestSupport
     }
 
     @Test func theSameRulesDecideWhoMayAnswerAndPendingRequestsAreCapped() async throws {
-        let server = try await PrivatePostgres.make()
-        defer { server.stop() }
+        let server = try await PrivatePostgres.sharedHandle()
         let a = try await open(server)
         defer { a.close() }
         try await a.insertApproval(request("apr_ops", approvers: .operator))

@@ -11,9 +11,8 @@ import TestSupport
     static let logger = Logger(label: "test")
 
     @Test func aKeyMadeOnOneHostIsKnownOnAnotherAndItsRevocationIsHeardEverywhere() async throws {
-        let server = try await PrivatePostgres.make()
-        defer { server.stop() }
-        guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
+        let server = try await PrivatePostgres.sharedHandle()
+        guard case .postgres(let location) = try RegistryLocation.parse(server.url) else { return }
         let a = try await PostgresRegistry.open(location, logger: Self.logger), b = try await PostgresRegistry.open(location, logger: Self.logger)
         defer { a.close(); b.close() }
         let hash = Data((0..<32).map { UInt8($0) })

@@ -75,7 +75,7 @@ import TestSupport
             let local = try #require(try context.syncer.sync().first)
             #expect(local.outcome == .published)
             let theirs = try await a.skills(SkillQuery(limit: 50)).map { "\($0.skill.name)@\($0.skill.revision)" }
-            let ours = try context.registry.skills(SkillQuery(limit: 50)).map { "\($0.skill.name)@\($0.skill.revision)" }
+            let ours = try await context.registry.skills(SkillQuery(limit: 50)).map { "\($0.skill.name)@\($0.skill.revision)" }
             #expect(theirs == ours && theirs.count == 3, "PostgreSQL \(theirs), SQLite \(ours)")
             let record = try #require(try await a.source(named: "team"))
             #expect(record.status == .ready && record.skillCount == 3 && record.revision == local.revision)

@@ -32,8 +32,7 @@ import TestSupport
                           "errors", "tables", "pdf forms", "char", "translate", "notes", "data"]
 
     @Test func theSameSkillsMatchInBothAndTheBestHitMostlyAgrees() async throws {
-        let server = try await PrivatePostgres.make()
-        defer { server.stop() }
+        let server = try await PrivatePostgres.sharedHandle()
         try await withTemporaryDirectory { root in
             for skill in Self.skills {
                 try write("---\nname: \(skill.name)\ndescription: \(skill.description)\n---\n\n# \(skill.name)\n\n\(skill.body)\n",
@@ -42,7 +41,7 @@ import TestSupport
             let sqlite = try RegistryDatabase(path: root + "/db/registry.db")
             try sqlite.declareSources([SourceDescriptor(name: "main", kind: .local, location: root + "/main", position: 0)])
             _ = try sqlite.publish(SkillDiscovery().snapshot(of: try LocalSkillTree(root: root + "/main")), to: "main", options: PublishOptions())
-            guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
+            guard case .postgres(let location) = try RegistryLocation.parse(server.url) else { return }
             let postgres = try await PostgresRegistry.open(location, logger: Self.logger)
             defer { postgres.close() }
             #expect(try await postgres.copySkills(from: sqlite) == Self.skills.count)

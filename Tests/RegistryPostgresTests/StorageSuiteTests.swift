@@ -54,11 +54,10 @@ import TestSupport
     }
 
     @Test func bothBackendsAnswerEveryStoreQuestionAlike() async throws {
-        let server = try await PrivatePostgres.make()
-        defer { server.stop() }
+        let server = try await PrivatePostgres.sharedHandle()
         try await withTemporaryDirectory { root in
             let sqlite = try RegistryFixture.populate(root)
-            guard case .postgres(let location) = try RegistryLocation.parse(server.url()) else { return }
+            guard case .postgres(let location) = try RegistryLocation.parse(server.url) else { return }
             let postgres = try await PostgresRegistry.open(location, logger: Self.logger)
             defer { postgres.close() }
             let report = try await postgres.copy(from: try sqlite.snapshot(), replace: false)

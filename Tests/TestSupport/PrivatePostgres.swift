@@ -32,10 +32,22 @@ public final class PrivatePostgres: @unchecked Sendable {
     /// The URL of a new, empty database of its own on the process's shared server: for suites that
     /// run many tests against PostgreSQL without paying an `initdb` each.
     public static func sharedDatabase() async throws -> String {
+        try await sharedHandle().url
+    }
+
+    /// A new, empty database on the shared server, with `psql` into it.
+    public struct Database: Sendable {
+        public let server: PrivatePostgres
+        public let name: String
+        public var url: String { server.url(database: name) }
+        public func psql(_ sql: String) throws -> String { try server.psql(sql, database: name) }
+    }
+
+    public static func sharedHandle() async throws -> Database {
         let server = try await shared.value
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         _ = try await onOwnThread { try server.psql("CREATE DATABASE \(name)", database: "postgres") }
-        return server.url(database: name)
+        return Database(server: server, name: name)
     }
 
     /// `halt`, off the cooperative pool.
@@ -89,7 +101,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         // stops the server (fast shutdown) when this process is gone (or a zombie: a killed test
         // runner may wait unreaped, and a zombie still answers `kill -0`).
         let server = (prefix + ["\(bin)/postgres", "-D", data, "-p", "\(port)", "-k", folder, "-c", "listen_addresses=127.0.0.1",
-                                "-c", "fsync=off", "-c", "max_connections=60"]).map { "'\($0)'" }.joined(separator: " ")
+                                "-c", "fsync=off", "-c", "max_connections=300"]).map { "'\($0)'" }.joined(separator: " ")
         let script = "\(server) >\(folder)/log 2>&1 & pg=$!; while [ -d /proc/\(getpid()) ] && ! grep -q '^State:[[:space:]]*Z' /proc/\(getpid())/status 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.2; done; kill -INT $pg 2>/dev/null; wait; [ -d /proc/\(getpid()) ] || rm -rf '\(folder)'"
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")

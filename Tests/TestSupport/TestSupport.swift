@@ -83,10 +83,12 @@ public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async 
 /// `run`, on a thread of its own: async tests use this so a child process that takes seconds never
 /// holds one of the cooperative pool's few threads (timers and other tests need them).
 public func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                stdin: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+                stdin: String? = nil, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(with: Result { try run(executable, arguments, in: directory, stdin: stdin) as (status: Int32, stdout: String, stderr: String) })
+            continuation.resume(with: Result {
+                try run(executable, arguments, in: directory, stdin: stdin, environment: environment) as (status: Int32, stdout: String, stderr: String)
+            })
         }
     }
 }

@@ -64,6 +64,23 @@ extension HTTPAPI {
                 }
             }
         }
+        v1.get("hosts") { _, context -> Response in
+            let who = try context.who()
+            guard who.admin else { throw APIError.forbidden("only an admin agent (agents.NAME.admin: true) may list the hosts") }
+            let hosts = try await Self.core { () throws(CoreError) in try await self.hosts.runningHosts() }
+            let iso = ISO8601DateFormatter()
+            func time(_ date: Date?) -> JSONValue { date.map { .string(iso.string(from: $0)) } ?? .null }
+            let listed: [JSONValue] = hosts.map { host in
+                ["id": .string(host.id), "pid": .int(Int(host.pid)), "kind": .string(host.kind), "config": .string(host.config),
+                 "started_at": time(host.startedAt), "heartbeat_at": time(host.heartbeatAt), "revision": .string(host.revision),
+                 "http": host.http.map { .string($0) } ?? .null, "reloads": .int(host.reloads),
+                 "last_reload": host.lastReloadAt == nil ? .null : [
+                    "at": time(host.lastReloadAt), "trigger": host.lastReloadTrigger.map { .string($0) } ?? .null,
+                    "result": host.lastReloadResult.map { .string($0) } ?? .null, "message": host.lastReloadMessage.map { .string($0) } ?? .null,
+                    "errors": .array((host.lastReloadErrors ?? []).map { .string($0) })]]
+            }
+            return HTTPFront.json(.ok, ["hosts": .array(listed)])
+        }
         v1.get("agents") { _, context -> Response in
             let who = try context.who()
             let statuses = try await Self.core { () throws(CoreError) in try await self.events.agentReports() }

@@ -63,7 +63,7 @@ final class HTTPAPI: Sendable {
     /// The event log: traces and what agents report.
     var events: EventLog { EventLog(store: runtime.state.registry) }
     /// The processes on this registry (who holds a port, who else serves).
-    var hosts: HostDirectory { HostDirectory(store: runtime.state.registry, isRunning: ProcessIdentity.isRunning) }
+    var hosts: HostDirectory { HostDirectory(registry: runtime.state.registry) }
     /// What changed in the store, as every process sees it.
     var changes: any ChangeFeed { runtime.state.registry.changes }
     /// Approval requests and grants: listing, answering, revoking.

@@ -20,7 +20,7 @@ extension WebConsole {
                 pending = try await self.api.desk.book.requests(status: .pending, agent: agent, limit: 5)
                 failures = try await self.api.events.page(failed)
             } catch { throw ConsoleError(error) }
-            let readiness = HostReadiness.check(self.state)
+            let readiness = await HostReadiness.check(self.state)
             var host: [String: Any] = [
                 "uptime": ConsoleFormat.duration(Date().timeIntervalSince(self.started)), "started": ConsoleFormat.time(self.started),
                 "revision": ConsoleFormat.short(who.snapshot.revision), "config": self.state.configPath, "pid": Int(getpid()),

@@ -34,7 +34,8 @@ public struct APIKeys: Sendable {
 
     /// The keys of the registry `context` opens, with the pepper next to it (or from the environment).
     public init(context: HostContext) throws(HostError) {
-        self.init(registry: context.registry, pepper: try KeyPepper.load(databasePath: context.registry.path, environment: context.environment))
+        self.init(ledger: context.registry, pepper: try KeyPepper.load(folder: context.registry.pepperFolder, place: context.registry.place,
+                                                                       environment: context.environment))
     }
 
     /// The keyed hash of a presented key.

@@ -8,6 +8,17 @@ public enum KeyPepper {
     public static let environmentVariable = "AGENTHUB_KEY_PEPPER"
     public static let fileName = "key-pepper"
 
+    /// The pepper for a registry whose pepper file sits in `folder`; a registry without one (PostgreSQL,
+    /// several hosts) needs the variable, the same on every host.
+    public static func load(folder: String?, place: String, environment: [String: String]) throws(HostError) -> Data {
+        if let folder { return try load(databasePath: folder + "/registry", environment: environment) }
+        if let value = environment[environmentVariable], !value.isEmpty { return try load(databasePath: "/", environment: environment) }
+        _ = value(in: environment)
+        throw HostError(.keys, "\(place): set \(environmentVariable) (at least 32 characters, the same on every host on this database): it keys every API key hash")
+    }
+
+    private static func value(in environment: [String: String]) -> String? { environment[environmentVariable] }
+
     /// The pepper for the registry at `databasePath`.
     public static func load(databasePath: String, environment: [String: String]) throws(HostError) -> Data {
         if let value = environment[environmentVariable], !value.isEmpty {

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Registry
 import Foundation
 import Logging
@@ -26,7 +27,7 @@ public final class MCPServer: Sendable {
 
     enum Phase { case awaitingInitialize, initialized }
 
-    let registry: RegistryDatabase
+    let registry: any RegistryStore
     let settings: Settings
     let logger: Logger
     let session: String
@@ -75,7 +76,7 @@ public final class MCPServer: Sendable {
     /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
     /// `outputRoom` returns once answers have room to be queued: a request starts only then, so
     /// requests waiting for a slot never pile their answers up for a client that does not read.
-    public init(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool = false,
+    public init(host: ToolHost, registry: any RegistryStore, caller: ToolCaller, agentFromClient: Bool = false,
                 settings: Settings = Settings(), logger: Logger, outputRoom: @escaping @Sendable () async -> Void = {},
                 send: @escaping @Sendable (JSONRPCMessage) -> Void) {
         self.outputRoom = outputRoom
@@ -301,7 +302,7 @@ public final class MCPServer: Sendable {
         if !state.withLock({ s in s.stateless }) {
             // A session grant lasts no longer than its session.
             let registry = self.registry, session = self.session
-            _ = await onThread { try? registry.revokeSessionGrants(session, reason: "the session ended") }
+            _ = await onThread { try? registry.revokeSessionGrants(session, reason: "the session ended", now: Date()) }
         }
         let (tasks, waiting) = state.withLock { s -> ([Task<Void, Never>], [JSONRPCID]) in
             if !answer { for id in s.inFlight.keys { s.cancelled.insert(id) } }

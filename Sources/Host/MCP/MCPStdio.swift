@@ -1,4 +1,5 @@
 import Base
+import Core
 import Registry
 import Dispatch
 import Core
@@ -29,7 +30,7 @@ public enum MCPStdio {
 
     /// `attach` is given the session's server before the first line is read (the runtime keeps it up
     /// to date across reloads).
-    public static func serve(host: ToolHost, registry: RegistryDatabase, caller: ToolCaller, agentFromClient: Bool,
+    public static func serve(host: ToolHost, registry: any RegistryStore, caller: ToolCaller, agentFromClient: Bool,
                              options: Options, logger: Logger, attach: @Sendable (MCPServer) -> Void = { _ in }) async {
         signal(SIGPIPE, SIG_IGN)
         let loop = LoopHandle()

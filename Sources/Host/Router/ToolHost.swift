@@ -19,12 +19,12 @@ public struct ToolHost: Sendable {
     /// `parts`, when given, are what a running host keeps across reloads: the trace recorder, the
     /// concurrency limit and the bridge (whose servers the caller updates with `MCPBridge.apply`).
     /// Without them (one-shot commands) the host has parts of its own. `revision` goes into every trace.
-    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger,
+    public init(manifest: Manifest, registry: any RegistryStore, logger: Logger,
                 environment: [String: String] = HostEnvironment.values,
                 parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
-        let recorder = parts?.recorder ?? TraceRecorder(registry: registry, logger: logger)
+        let recorder = parts?.recorder ?? TraceRecorder(sink: registry, logger: logger)
         try self.init(manifest: manifest, stores: ToolStores(registry: registry), recorder: recorder,
-                      approvals: parts?.approvals ?? ApprovalDesk(registry: registry, recorder: recorder, logger: logger),
+                      approvals: parts?.approvals ?? ApprovalDesk(ledger: registry, recorder: recorder, logger: logger),
                       logger: logger, environment: environment, parts: parts, revision: revision)
     }
 
@@ -155,7 +155,7 @@ public struct ToolStores: Sendable {
         self.pins = pins
     }
 
-    public init(registry: RegistryDatabase) {
-        self.init(memory: registry, events: registry, skills: registry, pins: registry)
+    public init(registry: any RegistryStore) {
+        self.init(memory: registry, events: registry, skills: registry, pins: registry.pins)
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Logging
 import Plugins
@@ -15,13 +16,13 @@ public final class HostParts: Sendable {
     /// Where calls needing approval wait (their requests and grants are in the registry).
     public let approvals: ApprovalDesk
 
-    public init(manifest: Manifest, registry: RegistryDatabase, logger: Logger, environment: [String: String]) {
-        recorder = TraceRecorder(registry: registry, logger: logger)
+    public init(manifest: Manifest, registry: any RegistryStore, logger: Logger, environment: [String: String]) {
+        recorder = TraceRecorder(sink: registry, logger: logger)
         limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
         metrics = HostMetrics(namesTools: manifest.http.metricsToolNames)
-        approvals = ApprovalDesk(registry: registry, recorder: recorder, logger: logger)
+        approvals = ApprovalDesk(ledger: registry, recorder: recorder, logger: logger)
         bridge = MCPBridge(servers: ToolHost.bridgedServers(manifest, environment: environment),
-                           settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry, logger: logger)
+                           settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry.pins, logger: logger)
         let metrics = self.metrics
         bridge.onRestart = { metrics.bridgeRestart(server: $0) }
     }

@@ -1,4 +1,5 @@
 import Base
+import Core
 import Foundation
 import Logging
 import Registry
@@ -57,11 +58,13 @@ public final class HostPresence: Service, Sendable {
         let registry = state.registry
         let id = identity.id
         state.onReport { report in
-            do throws(RegistryError) {
-                try registry.recordReload(host: id, revision: report.revision, trigger: report.trigger.rawValue,
-                                          result: report.result.rawValue, message: report.message, errors: report.errors, at: report.at)
-            } catch {
-                logger.warning("could not record the reload", metadata: ["host.error": "\(error.message)"])
+            Self.writes.async {
+                do throws(RegistryError) {
+                    try registry.recordReload(host: id, revision: report.revision, trigger: report.trigger.rawValue,
+                                              result: report.result.rawValue, message: report.message, errors: report.errors, at: report.at)
+                } catch {
+                    logger.warning("could not record the reload", metadata: ["host.error": "\(error.message)"])
+                }
             }
         }
     }
@@ -69,26 +72,33 @@ public final class HostPresence: Service, Sendable {
     /// Where the HTTP listener listens, once it does.
     public func listening(at address: String) {
         http.value = address
-        try? state.registry.heartbeat(host: identity.id, http: address)
+        let registry = state.registry, id = identity.id
+        Self.writes.async { try? registry.heartbeat(host: id, http: address, at: Date()) }
     }
+
+    /// Where presence writes run when their caller cannot wait (a ledger call blocks its thread).
+    static let writes = DispatchQueue(label: "agenthub.host-presence")
 
     public func run() async throws {
         let registry = state.registry
         guard !registry.isReadOnly else { try? await gracefulShutdown(); return }
         let record = HostRecord(id: identity.id, pid: identity.pid, startTicks: identity.startTicks, kind: kind, config: state.configPath,
                                 startedAt: Date(), revision: state.snapshot.revision, http: http.value)
-        do { try registry.registerHost(record) } catch {
+        let registered: RegistryError? = await onThread {
+            do throws(RegistryError) { try registry.registerHost(record); return nil } catch { return error }
+        }
+        if let registered {
             logger.warning("could not record this host in the registry; agenthub reload and status will not see it",
-                           metadata: ["host.error": "\(error.message)"])
+                           metadata: ["host.error": "\(registered.message)"])
         }
         // Rows of hosts that died without removing themselves.
-        for host in (try? registry.hosts()) ?? [] where !ProcessIdentity.isRunning(host) { try? registry.removeHost(host.id) }
+        _ = await onThread { try? registry.removeGoneHosts(isRunning: ProcessIdentity.isRunning) }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { [heartbeat] in try await Task.sleep(for: heartbeat) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let id = identity.id
             let http = self.http.value
-            await Self.write(within: .seconds(1)) { try? registry.heartbeat(host: id, http: http) }
+            await Self.write(within: .seconds(1)) { try? registry.heartbeat(host: id, http: http, at: Date()) }
         }
         // Another process may hold the registry: wait a moment, not its busy timeout (a row left behind
         // is recognised as a dead host by the next reader).
@@ -101,5 +111,15 @@ public final class HostPresence: Service, Sendable {
     /// or fails, on its own).
     static func write(within limit: Duration, _ body: @escaping @Sendable () -> Void) async {
         _ = await finishes(within: limit) { await onThread(body) }
+    }
+}
+
+extension HostDirectory {
+    /// The hosts on `registry`: on one machine alive while their pid runs, across machines while they
+    /// heartbeat (six missed beats make a host gone).
+    public init(registry: any RegistryStore) {
+        let heartbeating: @Sendable (HostRecord) -> Bool = { host in Date().timeIntervalSince(host.heartbeatAt) < 30 }
+        let local: @Sendable (HostRecord) -> Bool = { host in ProcessIdentity.isRunning(host) }
+        self.init(store: registry, isRunning: registry.hostsAreLocal ? local : heartbeating)
     }
 }

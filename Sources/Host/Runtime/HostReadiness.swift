@@ -17,7 +17,7 @@ public struct HostReadiness: Sendable {
     /// A bridged server that restarted this many times in a row without settling is crash-looping.
     static let crashLoopRestarts = 3
 
-    public static func check(_ state: HostState) -> HostReadiness {
+    public static func check(_ state: HostState) async -> HostReadiness {
         let snapshot = state.snapshot
         var reasons: [String] = []
         if !state.isLoaded {
@@ -25,15 +25,19 @@ public struct HostReadiness: Sendable {
             reasons.append("the manifest has not loaded (\(errors.count) problem\(errors.count == 1 ? "" : "s"); it is watched, and loads once fixed): "
                            + errors.joined(separator: "; "))
         }
-        if let sources = try? state.registry.sources() {
+        let read: Result<[SourceRecord], RegistryError>
+        do throws(RegistryError) { read = .success(try await state.registry.sources()) } catch { read = .failure(error) }
+        switch read {
+        case .success(let sources):
             let declared = Set(snapshot.manifest.sources.map(\.name))
             for report in sources.map({ SourceReport($0) }) where declared.contains(report.name) && report.record.revision == nil && report.status != .suspended {
                 // The status every front shows: a sync whose process died reads as failed (interrupted), not syncing.
                 let why = report.reason.map { ": \(report.statusText): \($0)" } ?? " yet"
                 reasons.append("source \(report.name) has never synced\(why)")
             }
-        } else {
-            reasons.append("the registry cannot be read")
+        case .failure(let error):
+            // A database that is down or unreachable makes the host unready, with its words.
+            reasons.append("the registry cannot be read: \(error.message)")
         }
         for status in state.parts.bridge.statuses {
             switch status.state {

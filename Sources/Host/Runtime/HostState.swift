@@ -1,3 +1,4 @@
+import Core
 import Base
 import Foundation
 import Logging
@@ -58,7 +59,7 @@ public final class HostState: Sendable {
     public typealias Observer = @Sendable (_ old: HostSnapshot, _ new: HostSnapshot) async -> Void
 
     public let configPath: String
-    public let registry: RegistryDatabase
+    public let registry: any RegistryStore
     public let parts: HostParts
     let logger: Logger
     let environment: [String: String]

@@ -47,6 +47,7 @@ try """
     """.write(toFile: workdir + "/registry.yaml", atomically: true, encoding: .utf8)
 
 let context = try HostContext.open(configPath: workdir + "/registry.yaml", logger: logger, environment: [:])
+guard let sqlite = context.registry as? RegistryDatabase else { fatalError("the bench's manifest names a SQLite registry") }
 let tools = try context.tools()
 let router = tools.router
 let memoryPlugin = tools.plugins.first { $0.name == "memory" }!
@@ -217,7 +218,7 @@ func timedWrites(_ texts: [String], turns: Int) async throws -> [Double] {
         let slice = texts[(turn * texts.count / turns)..<((turn + 1) * texts.count / turns)]
         var start = ContinuousClock.now
         for t in slice {
-            try context.registry.insertMemory(MemoryRecord(type: .episodic, scope: .agent, owner: "bench", text: t, metadata: nil,
+            try sqlite.insertMemory(MemoryRecord(type: .episodic, scope: .agent, owner: "bench", text: t, metadata: nil,
                                                            importance: 0.5, createdAt: Date().timeIntervalSince1970, agent: "bench", role: nil))
         }
         times[0] += seconds(ContinuousClock.now - start)
@@ -247,7 +248,7 @@ for (label, rate) in [("registry insert (storage floor)", storageRate), ("memory
 print()
 
 // MARK: - memory_search over a large store.
-let existing = try context.registry.memoryCount()
+let existing = try sqlite.memoryCount()
 var batch: [MemoryRecord] = []
 let now = Date().timeIntervalSince1970
 for i in existing..<max(existing, memories) {
@@ -255,9 +256,9 @@ for i in existing..<max(existing, memories) {
     batch.append(MemoryRecord(type: [MemoryType.core, .episodic, .archival][i % 3], scope: i % 4 == 0 ? .global : .agent,
                               owner: i % 4 == 0 ? "" : "bench", text: text(words: long ? 600 : Int.random(in: 12...60)), metadata: nil,
                               importance: Double(i % 10) / 10, createdAt: now - Double(i % 1000) * 3600, agent: "bench", role: nil))
-    if batch.count == 5000 { _ = try context.registry.insertMemories(batch); batch.removeAll() }
+    if batch.count == 5000 { _ = try sqlite.insertMemories(batch); batch.removeAll() }
 }
-if !batch.isEmpty { _ = try context.registry.insertMemories(batch) }
+if !batch.isEmpty { _ = try sqlite.insertMemories(batch) }
 let queryWords: [[String]] = (0..<queries).map { i in
     // Mostly mid-frequency words, as people search for specific things; some common ones.
     (0..<(2 + i % 2)).map { _ in i % 5 == 0 ? vocabulary[Int.random(in: 0..<50)] : vocabulary[Int.random(in: 50..<1500)] }
@@ -269,7 +270,7 @@ var inProcessLatencies: [Double] = []
 // plugin's calls (so it meets the same page cache the trace writer's commits keep invalidating).
 var rawConfig = Configuration()
 rawConfig.readonly = true
-let rawReader = try DatabaseQueue(path: context.registry.path, configuration: rawConfig)
+let rawReader = try DatabaseQueue(path: sqlite.path, configuration: rawConfig)
 for words in queryWords {
     let args: [String: JSONValue] = ["query": .string(words.joined(separator: " ")), "top_k": 8]
     var t = ContinuousClock.now
@@ -298,7 +299,7 @@ for words in queryWords {
 }
 let process = Process()
 process.executableURL = URL(fileURLWithPath: sqlite3)
-process.arguments = [context.registry.path]
+process.arguments = [sqlite.path]
 let input = Pipe(), output = Pipe()
 process.standardInput = input
 process.standardOutput = output
@@ -316,7 +317,7 @@ guard rawLatencies.count == queryWords.count else {
     print("sqlite3 did not time every query (\(rawLatencies.count) of \(queryWords.count)): \(raw.prefix(300))")
     exit(1)
 }
-let total = try context.registry.memoryCount()
+let total = try sqlite.memoryCount()
 print("memory_search over \(total) memories (\(queries) queries of 2-3 words, top_k 8)")
 print("\(pad("path", 44)) \(lpad("p50 ms", 8)) \(lpad("p99 ms", 8)) \(lpad("x raw p50", 10)) \(lpad("x raw p99", 10))")
 let rawSorted = rawLatencies.sorted()

@@ -53,7 +53,8 @@ try """
 let context = try HostContext.open(configPath: workdir + "/registry.yaml", logger: logger, environment: [:])
 _ = try context.syncer.sync()
 let now = Date().timeIntervalSince1970
-_ = try context.registry.insertMemories((0..<memories).map { n in
+guard let sqlite = context.registry as? RegistryDatabase else { fatalError("the bench's manifest names a SQLite registry") }
+_ = try sqlite.insertMemories((0..<memories).map { n in
     MemoryRecord(type: .episodic, scope: .global, owner: "", text: "note \(n) about \(words[n % words.count]) and \(words[(n / 7) % words.count])",
                  metadata: nil, importance: 0.5, createdAt: now - Double(n), agent: "bench", role: nil)
 })
@@ -63,14 +64,13 @@ guard case .postgres(let location) = try RegistryLocation.parse(server.url()) el
 var postgres: [PostgresRegistry] = []
 for _ in 0..<3 { postgres.append(try await PostgresRegistry.open(location, logger: logger)) }
 defer { for registry in postgres { registry.close() } }
-let report = try await postgres[0].copy(from: try context.registry.snapshot(), replace: false)
+let report = try await postgres[0].copy(from: try sqlite.snapshot(), replace: false)
 guard report.matches else { fatalError("the copy does not match") }
 
 let sqliteHost = try context.tools()
 func postgresHost(_ registry: PostgresRegistry) throws -> ToolHost {
     let recorder = TraceRecorder(sink: registry, logger: logger)
-    // No call here asks for approval; the desk still keeps its requests in SQLite (PostgreSQL's desk is not wired yet).
-    let desk = ApprovalDesk(registry: context.registry, recorder: recorder, logger: logger)
+    let desk = ApprovalDesk(ledger: registry, recorder: recorder, logger: logger)
     return try ToolHost(manifest: context.manifest, stores: ToolStores(memory: registry, events: registry, skills: registry, pins: nil),
                         recorder: recorder, approvals: desk, logger: logger)
 }

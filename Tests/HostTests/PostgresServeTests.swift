@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Host
+
+/// `agenthub serve` on PostgreSQL: two hosts on one database share keys, memories and traces, list
+/// each other, and answer `/ready`; the password comes from the environment and reaches no log.
+@Suite(.serialized) struct PostgresServeTests {
+    @Test func twoServeProcessesOnOnePostgreSQLShareKeysMemoryAndTraces() async throws {
+        let url = try await PrivatePostgres.sharedDatabase()
+        // The manifest names the password by variable; the test hands it over in the environment.
+        let password = try #require(url.split(separator: ":")[2].split(separator: "@").first.map(String.init))
+        let database = url.replacingOccurrences(of: ":\(password)@", with: ":${AGENTHUB_TEST_PG_PASSWORD}@")
+        try await withTemporaryDirectory { dir in
+            try write("---\nname: public-guide\ndescription: A guide anyone may read.\n---\nRead the guide.\n", to: "skills/public-guide/SKILL.md", in: dir)
+            try write("""
+                version: 1
+                host: { database: "\(database)", cache: cache }
+                sources:
+                  - { name: local, path: ./skills }
+                policy:
+                  default: deny
+                  rules:
+                    - allow: [skills_search, memory_get, memory_search, memory_write]
+                plugins:
+                  memory: {}
+                  skills: {}
+                agents:
+                  writer: { role: researcher }
+                  boss: { role: editor, admin: true }
+                roles:
+                  researcher: { skills: ["*"] }
+                  editor: { skills: ["*"] }
+                """, to: "registry.yaml", in: dir)
+            var env = ProcessInfo.processInfo.environment
+            env["AGENTHUB_TEST_PG_PASSWORD"] = password
+            env["AGENTHUB_KEY_PEPPER"] = "a-pepper-every-host-on-this-database-shares"
+            env["AGENTHUB_BINARY"] = agenthubBinary()
+            var keys: [String: String] = [:]
+            for agent in ["writer", "boss"] {
+                let made = try await run(agenthubBinary(), ["keys", "create", "--agent", agent], in: dir, environment: env)
+                #expect(made.status == 0, "\(made.stderr)")
+                keys[agent] = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            var hosts: [(process: RunningProcess, port: Int)] = []
+            for _ in 0..<2 {
+                let process = try RunningProcess(agenthubBinary(), ["serve", "--http", "127.0.0.1:0"], in: dir, environment: env)
+                guard let text = await process.waitForStderr("listening on http://127.0.0.1:"),
+                      let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                      let port = Int(text[range].split(separator: ":").last ?? "") else {
+                    Issue.record("serve did not start: \(process.stderr)")
+                    return
+                }
+                hosts.append((process, port))
+            }
+            defer { for host in hosts { host.process.signal(SIGTERM) } }
+            func call(_ host: Int, _ method: String, _ path: String, as agent: String, body: String? = nil) async -> HTTPAnswer {
+                await http(hosts[host].port, method, path, headers: ["Authorization": "Bearer \(keys[agent] ?? "")"], body: body)
+                    ?? HTTPAnswer(status: 0, headers: [:], body: "no answer")
+            }
+            for host in 0..<2 {
+                var ready = await http(hosts[host].port, "GET", "/ready")
+                for _ in 0..<300 where ready?.status != 200 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    ready = await http(hosts[host].port, "GET", "/ready")
+                }
+                #expect(ready?.status == 200, "host \(host): \(ready?.body ?? "no answer")")
+            }
+
+            // A memory written through host 0 is found through host 1; the skill synced once is served by both.
+            let wrote = await call(0, "POST", "/v1/tools/memory_write/call", as: "writer",
+                                   body: #"{"arguments":{"type":"core","text":"the shared notebook lives in PostgreSQL"}}"#)
+            #expect(wrote.status == 200, "\(wrote.body)")
+            let found = await call(1, "POST", "/v1/tools/memory_search/call", as: "writer", body: #"{"arguments":{"query":"shared notebook"}}"#)
+            #expect(found.status == 200 && found.body.contains("notebook"), "\(found.body)")
+            let skills = await call(1, "GET", "/v1/skills?q=guide", as: "writer")
+            #expect(skills.status == 200 && skills.body.contains("public-guide"), "\(skills.body)")
+
+            // Each host sees both; the trace of host 0's call is read through host 1.
+            let listed = await call(1, "GET", "/v1/hosts", as: "boss")
+            #expect(listed.status == 200 && listed.body.components(separatedBy: "\"pid\"").count - 1 == 2, "\(listed.body)")
+            #expect(await call(1, "GET", "/v1/hosts", as: "writer").status == 403)
+            var traced = false
+            for _ in 0..<100 where !traced {
+                traced = await call(1, "GET", "/v1/events?limit=100", as: "boss").body.contains("memory_write")
+                if !traced { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(traced, "host 0's trace was not read through host 1")
+
+            for host in hosts {
+                host.process.signal(SIGTERM)
+                #expect(await host.process.waitExit(timeout: 30))
+                #expect(!host.process.stderr.contains(password), "a host logged the database password")
+            }
+        }
+    }
+}
