@@ -95,3 +95,68 @@ import TestSupport
         }
     }
 }
+
+/// The database going away under a running host: `/ready` turns 503 and says why, calls fail with a
+/// clear error instead of hanging, and both recover once the server is back, without a restart.
+@Suite(.serialized) struct PostgresServeFaultTests {
+    @Test func aHostOnAStoppedDatabaseIsUnreadyAndRecoversOnItsOwn() async throws {
+        let server = try await PrivatePostgres.make()
+        defer { server.stop() }
+        try await withTemporaryDirectory { dir in
+            try write("""
+                version: 1
+                host: { database: "\(server.url())", cache: cache }
+                policy:
+                  default: deny
+                  rules:
+                    - allow: [memory_write, memory_search]
+                plugins:
+                  memory: {}
+                agents:
+                  writer: { role: researcher }
+                roles:
+                  researcher: {}
+                """, to: "registry.yaml", in: dir)
+            var env = ProcessInfo.processInfo.environment
+            env["AGENTHUB_KEY_PEPPER"] = "a-pepper-every-host-on-this-database-shares"
+            env["AGENTHUB_BINARY"] = agenthubBinary()
+            let made = try await run(agenthubBinary(), ["keys", "create", "--agent", "writer"], in: dir, environment: env)
+            #expect(made.status == 0, "\(made.stderr)")
+            let key = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let process = try RunningProcess(agenthubBinary(), ["serve", "--http", "127.0.0.1:0"], in: dir, environment: env)
+            defer { process.signal(SIGTERM) }
+            guard let text = await process.waitForStderr("listening on http://127.0.0.1:"),
+                  let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                  let port = Int(text[range].split(separator: ":").last ?? "") else {
+                Issue.record("serve did not start: \(process.stderr)")
+                return
+            }
+            func ready() async -> HTTPAnswer? { await http(port, "GET", "/ready") }
+            func remember(_ text: String) async -> HTTPAnswer? {
+                await http(port, "POST", "/v1/tools/memory_write/call", headers: ["Authorization": "Bearer \(key)"],
+                           body: #"{"arguments":{"type":"core","text":"\#(text)"}}"#)
+            }
+            var answer = await ready()
+            for _ in 0..<300 where answer?.status != 200 { try await Task.sleep(for: .milliseconds(100)); answer = await ready() }
+            #expect(answer?.status == 200, "\(answer?.body ?? "no answer")")
+            #expect(await remember("before the outage")?.status == 200)
+
+            await server.halted()
+            answer = await ready()
+            for _ in 0..<300 where answer?.status != 503 { try await Task.sleep(for: .milliseconds(100)); answer = await ready() }
+            #expect(answer?.status == 503 && answer?.body.contains("the registry cannot be read") == true, "\(answer?.body ?? "no answer")")
+            let started = ContinuousClock.now
+            let during = await remember("during the outage")
+            #expect(during != nil && during?.status != 200, "a call with the database down: \(during?.body ?? "no answer")")
+            #expect(ContinuousClock.now - started < .seconds(25), "the call waited for the limit, not for the change feed")
+
+            try await server.started()
+            answer = await ready()
+            for _ in 0..<300 where answer?.status != 200 { try await Task.sleep(for: .milliseconds(100)); answer = await ready() }
+            #expect(answer?.status == 200, "not ready again: \(answer?.body ?? "no answer")")
+            #expect(await remember("after the outage")?.status == 200)
+            #expect(process.process.isRunning, "the host stopped during the outage: \(process.stderr)")
+            #expect(!process.stderr.contains(server.password))
+        }
+    }
+}
