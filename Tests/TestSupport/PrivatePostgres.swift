@@ -27,7 +27,14 @@ public final class PrivatePostgres: @unchecked Sendable {
 
     /// One server for the whole test process, started by the first caller; it stops (and its folder
     /// goes) when the process ends, however it ends.
-    static let shared = Task { try await PrivatePostgres.make() }
+    static let shared = Task {
+        let server = try await PrivatePostgres.make()
+        sharedServer = server
+        // The watchdog stops it if this process dies; on a normal exit it is stopped and its folder removed here.
+        atexit { PrivatePostgres.sharedServer?.stop() }
+        return server
+    }
+    nonisolated(unsafe) static var sharedServer: PrivatePostgres?
 
     /// The URL of a new, empty database of its own on the process's shared server: for suites that
     /// run many tests against PostgreSQL without paying an `initdb` each.
