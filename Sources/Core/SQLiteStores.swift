@@ -128,6 +128,6 @@ extension RegistryDatabase {
 extension RegistryDatabase: RegistryStore {
     public var place: String { path }
     public var pins: RegistryDatabase? { self }
-    public var pepperFolder: String? { PathText.parent(path) }
+    public var pepperFolder: String? { URL(fileURLWithPath: path).deletingLastPathComponent().path }
     public var hostsAreLocal: Bool { true }
 }

@@ -35,6 +35,12 @@ public struct HostContext: Sendable {
     public static func open(configPath: String, logger: Logger, access: RegistryDatabase.Access = .readWrite,
                             environment: [String: String] = HostEnvironment.values) throws(HostError) -> HostContext {
         let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
+        return try open(manifest, revision: revision, logger: logger, access: access, environment: environment)
+    }
+
+    /// The SQLite side of `open` and `connect`, over a manifest already loaded.
+    static func open(_ manifest: Manifest, revision: String, logger: Logger, access: RegistryDatabase.Access,
+                     environment: [String: String]) throws(HostError) -> HostContext {
         for warning in manifest.warnings { logger.warning("\(warning.located)") }
         try refusePostgres(manifest.host.database)
         let databasePath = manifest.resolve(manifest.host.database)
@@ -55,7 +61,7 @@ public struct HostContext: Sendable {
                                environment: [String: String] = HostEnvironment.values) async throws(HostError) -> HostContext {
         let (manifest, revision) = try ManifestLoader.loadWithRevision(path: configPath, environment: environment)
         guard PostgresLocation.hasScheme(manifest.host.database) else {
-            return try open(configPath: configPath, logger: logger, access: access, environment: environment)
+            return try open(manifest, revision: revision, logger: logger, access: access, environment: environment)
         }
         for warning in manifest.warnings { logger.warning("\(warning.located)") }
         let registry = try await openPostgres(manifest.host.database, logger: logger)
@@ -96,8 +102,9 @@ public struct HostContext: Sendable {
         do { return try RegistryDatabase(path: path, access: access, logger: logger) } catch { throw HostError(.registry, error.message) }
     }
 
-    /// A PostgreSQL `host.database` is opened by `connect` (it awaits the server): the synchronous
-    /// openers say so instead of creating a file named after the URL.
+    /// A PostgreSQL `host.database` is opened by `connect` (it awaits the server); every command goes
+    /// through it. The synchronous openers (tests, benches) say so instead of creating a file named
+    /// after the URL.
     static func refusePostgres(_ database: String) throws(HostError) {
         guard PostgresLocation.hasScheme(database) else { return }
         let shown = (try? PostgresLocation(url: database)).map { "\($0)" } ?? "a PostgreSQL URL"
@@ -126,10 +133,10 @@ public struct HostContext: Sendable {
     /// everything denied) with the `host` settings read leniently, and the registry they name. It
     /// serves until a reload brings a good one.
     public static func unloaded(configPath: String, logger: Logger,
-                                environment: [String: String] = HostEnvironment.values) throws(HostError) -> HostContext {
+                                environment: [String: String] = HostEnvironment.values) async throws(HostError) -> HostContext {
         var manifest = Manifest()
-        manifest.host = lenientHostSettings(configPath: configPath)
-        let registry = try openRegistry(configPath: configPath, settings: manifest.host, logger: logger, access: .readWrite)
+        manifest.host = lenientHostSettings(configPath: configPath, expanding: true)
+        let registry = try await connectRegistry(configPath: configPath, logger: logger, access: .readWrite)
         manifest.file = configPath
         manifest.directory = PathText.folder(of: configPath)
         var context = HostContext(manifest: manifest, registry: registry, logger: logger, environment: environment)

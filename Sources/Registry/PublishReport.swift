@@ -28,6 +28,11 @@ public struct PublishReport: Codable, Sendable, Equatable {
         self.revision = revision
         self.outcome = outcome
     }
+
+    /// The warning for a skill of `source` that loses its name to an earlier source or path.
+    public static func shadowed(_ name: String, source: String, path: String, by winner: String, at winnerPath: String) -> String {
+        "skill '\(name)' at \(source)/\(path) is shadowed by \(winner)/\(winnerPath), which comes first in the manifest"
+    }
 }
 
 /// Knobs of a publish.
@@ -50,5 +55,14 @@ public struct PublishOptions: Sendable {
         self.now = now
         self.commit = commit
         self.configDigest = configDigest
+    }
+}
+
+extension PublishOptions {
+    /// Why a publish that would make `vanished` of a source's `live` skills disappear is held; nil
+    /// when it may go ahead (the guard is off, accepted, or not reached).
+    public func holdReason(vanished: Int, live: Int, revision: String) -> String? {
+        guard live > 0, !acceptRemovals, Double(vanished) / Double(live) > maxVanishedFraction else { return nil }
+        return "\(vanished) of \(live) skills would vanish at once (more than \(Int(maxVanishedFraction * 100))%); the publish of \(revision) is held and the previous revision is still served (sync with --accept-removals to publish it)"
     }
 }

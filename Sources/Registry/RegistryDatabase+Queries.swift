@@ -113,7 +113,7 @@ extension RegistryDatabase {
     }
 
     /// A source row with its skill counts and the scheduler's lease columns.
-    static let sourceStatusSelect = """
+    public static let sourceStatusSelect = """
         SELECT s.*,
           (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.loadable) AS loadable_count,
           (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.strict) AS strict_count,

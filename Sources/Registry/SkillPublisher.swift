@@ -25,9 +25,7 @@ struct SkillPublisher {
         let vanished = existing.filter { $0.value.live && !incoming.contains($0.key) }
         let liveCount = existing.values.filter(\.live).count
 
-        if liveCount > 0, !options.acceptRemovals,
-           Double(vanished.count) / Double(liveCount) > options.maxVanishedFraction {
-            let reason = "\(vanished.count) of \(liveCount) skills would vanish at once (more than \(Int(options.maxVanishedFraction * 100))%); the publish of \(snapshot.revision) is held and the previous revision is still served (sync with --accept-removals to publish it)"
+        if let reason = options.holdReason(vanished: vanished.count, live: liveCount, revision: snapshot.revision) {
             try db.execute(sql: "UPDATE sources SET status = 'suspect', status_reason = ?, last_attempt_at = ? WHERE name = ?",
                            arguments: [reason, now, source])
             report.outcome = .held
@@ -142,7 +140,7 @@ struct SkillPublisher {
             let winner: String = row["wsource"]
             let winnerPath: String = row["wpath"]
             let path: String = row["path"]
-            return "skill '\(row["name"] as String)' at \(source)/\(path) is shadowed by \(winner)/\(winnerPath), which comes first in the manifest"
+            return PublishReport.shadowed(row["name"], source: source, path: path, by: winner, at: winnerPath)
         }
     }
 

@@ -59,8 +59,7 @@ extension PostgresRegistry {
         let vanished = existing.filter { $0.value.live && !incoming.contains($0.key) }
         let liveCount = existing.values.filter(\.live).count
 
-        if liveCount > 0, !options.acceptRemovals, Double(vanished.count) / Double(liveCount) > options.maxVanishedFraction {
-            let reason = "\(vanished.count) of \(liveCount) skills would vanish at once (more than \(Int(options.maxVanishedFraction * 100))%); the publish of \(snapshot.revision) is held and the previous revision is still served (sync with --accept-removals to publish it)"
+        if let reason = options.holdReason(vanished: vanished.count, live: liveCount, revision: snapshot.revision) {
             try await connection.query("UPDATE sources SET status = 'suspect', status_reason = \(reason), last_attempt_at = \(now) WHERE name = \(source)",
                                        logger: logger)
             report.outcome = .held
@@ -134,7 +133,7 @@ extension PostgresRegistry {
             SELECT s.name, s.path, w.source, w.path FROM skills s JOIN skills w ON w.id = s.shadowed_by
             WHERE s.source = \(source) AND s.deleted_at IS NULL ORDER BY s.path COLLATE "C"
             """, logger: logger).decode((String, String, String, String).self) {
-            report.warnings.append("skill '\(name)' at \(source)/\(path) is shadowed by \(winner)/\(winnerPath), which comes first in the manifest")
+            report.warnings.append(PublishReport.shadowed(name, source: source, path: path, by: winner, at: winnerPath))
         }
         try await connection.query("""
             UPDATE sources SET status = 'ready', status_reason = NULL, failure_kind = NULL, revision = \(snapshot.revision), "commit" = \(options.commit),

@@ -48,15 +48,9 @@ extension PostgresRegistry: SkillStore {
 }
 
 extension PostgresRegistry: SourceStore {
-    static let sourceStatusSelect = """
-        SELECT s.*,
-          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.loadable) AS loadable_count,
-          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.strict) AS strict_count,
-          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NULL AND k.shadowed_by IS NOT NULL) AS shadowed_count,
-          (SELECT count(*) FROM skills k WHERE k.source = s.name AND k.deleted_at IS NOT NULL) AS tombstoned_count,
-          l.owner AS lease_owner, l.expires_at AS lease_expires_at, l.last_checked_at, l.next_attempt_at
-        FROM sources s LEFT JOIN sync_leases l ON l.source = s.name
-        """
+    /// A source row with its skill counts and the scheduler's lease columns: SQLite's query, which
+    /// PostgreSQL reads alike.
+    static var sourceStatusSelect: String { RegistryDatabase.sourceStatusSelect }
 
     public func sources() async throws(RegistryError) -> [SourceRecord] {
         try await records(SourceRecord.self, "reading the sources",

@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
             Output.fail(error)
             Output.stderr("warning: \(global.config) did not load; serving nothing (GET /ready answers 503 with why) until it is fixed")
             loadError = error
-            do { context = try HostContext.unloaded(configPath: global.config, logger: logger) } catch {
+            do { context = try await HostContext.unloaded(configPath: global.config, logger: logger) } catch {
                 Output.fail(error)
                 throw ExitCode(1)
             }

@@ -44,14 +44,11 @@ import TestSupport
         #expect(try server.psql("SELECT count(*) FROM sync_leases WHERE owner IS NOT NULL") == "0")
 
         // The host ledger forgets gone hosts by their heartbeat, never by a pid another machine's kernel knows nothing of.
-        #expect(try await onThread { try b.removeGoneHosts(isRunning: { _ in false }) } == ["202@2"])
-        try await onThread { try a.registerHost(HostRecord(id: "303@3", pid: 303, startTicks: "3", kind: "mcp", config: "registry.yaml",
+        #expect(try await onOwnThread { try b.removeGoneHosts(isRunning: { _ in false }) } == ["202@2"])
+        try await onOwnThread { try a.registerHost(HostRecord(id: "303@3", pid: 303, startTicks: "3", kind: "mcp", config: "registry.yaml",
                                                            startedAt: Date(), revision: "cccccccccccc", http: nil)) }
-        #expect(try await onThread { try b.removeGoneHosts(isRunning: { _ in false }) }.isEmpty, "a host heartbeating is not gone, whatever its pid")
+        #expect(try await onOwnThread { try b.removeGoneHosts(isRunning: { _ in false }) }.isEmpty, "a host heartbeating is not gone, whatever its pid")
         #expect(try await a.hosts(goneAfter: .seconds(30)).map(\.record.id) == ["303@3"])
     }
 
-    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in Thread.detachNewThread { continuation.resume(with: Result { try body() }) } }
-    }
 }

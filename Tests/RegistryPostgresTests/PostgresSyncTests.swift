@@ -50,9 +50,6 @@ import TestSupport
         return syncer
     }
 
-    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in Thread.detachNewThread { continuation.resume(with: Result { try body() }) } }
-    }
 
     @Test func twoHostsRacingForAGitSourcePublishItOnceAndAsSQLiteDoes() async throws {
         guard case .postgres(let location) = try RegistryLocation.parse(try await PrivatePostgres.sharedDatabase()) else { return }
@@ -61,10 +58,10 @@ import TestSupport
         try await withTemporaryDirectory { root in
             let context = try fixture(root)
             let hostA = syncer(context, a, owner: "host-a:1:x"), hostB = syncer(context, b, owner: "host-b:2:y")
-            try await onThread { try hostA.declareSources() }
+            try await onOwnThread { try hostA.declareSources() }
             let source = try #require(context.manifest.sources.first)
-            async let first = onThread { hostA.sync(source, force: true) }
-            async let second = onThread { hostB.sync(source, force: true) }
+            async let first = onOwnThread { hostA.sync(source, force: true) }
+            async let second = onOwnThread { hostB.sync(source, force: true) }
             let outcomes = try await [first, second].map(\.outcome)
             #expect(outcomes.filter { $0 == .published }.count == 1 && outcomes.filter { $0 == .busy }.count <= 1, "\(outcomes)")
             if !outcomes.contains(.busy) {   // one finished before the other started: the second found nothing new
@@ -81,11 +78,11 @@ import TestSupport
             #expect(record.status == .ready && record.skillCount == 3 && record.revision == local.revision)
 
             // A holder whose lease was taken over publishes nothing.
-            #expect(try await onThread { try a.acquireLease("team", owner: "host-a:1:x", seconds: 0.001) })
+            #expect(try await onOwnThread { try a.acquireLease("team", owner: "host-a:1:x", seconds: 0.001) })
             try await Task.sleep(for: .milliseconds(50))
-            #expect(try await onThread { try b.acquireLease("team", owner: "host-b:2:y", seconds: 600) })
+            #expect(try await onOwnThread { try b.acquireLease("team", owner: "host-b:2:y", seconds: 600) })
             let snapshot = try SkillDiscovery().snapshot(of: try LocalSkillTree(root: root + "/work/skills"))
-            let stale = await #expect(throws: RegistryError.self) { try await onThread { try a.publish(snapshot, to: "team", options: PublishOptions()) } }
+            let stale = await #expect(throws: RegistryError.self) { try await onOwnThread { try a.publish(snapshot, to: "team", options: PublishOptions()) } }
             #expect(stale?.code == .conflict && stale?.message.contains("no longer host-a:1:x's") == true, "\(stale?.message ?? "")")
             #expect(try await a.skills(SkillQuery(limit: 50)).count == 3, "the stale publish changed nothing")
         }

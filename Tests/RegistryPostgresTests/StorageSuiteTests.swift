@@ -13,12 +13,6 @@ import TestSupport
     static let logger = Logger(label: "test")
     typealias Stores = SkillStore & SourceStore & ApprovalLedger & EventStore & PresenceStore
 
-    /// A ledger call, which blocks its thread, on a thread of its own (as the approval desk makes them).
-    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
-    }
 
     /// A record as JSON with sorted keys, JSON held in strings parsed (jsonb reformats it) and
     /// times to the millisecond (what SQLite keeps).
@@ -120,43 +114,43 @@ import TestSupport
                 return record
             }
             for (_, store) in stores {
-                try await blocking { try store.insertApproval(draft("apr_ledger1"), maxPending: 5) }
-                try await blocking { try store.insertApproval(draft("apr_ledger2", deferred: true), maxPending: nil) }
-                try await blocking { try store.insertApproval(draft("apr_ledger3", expiresIn: -5), maxPending: nil) }
+                try await onOwnThread { try store.insertApproval(draft("apr_ledger1"), maxPending: 5) }
+                try await onOwnThread { try store.insertApproval(draft("apr_ledger2", deferred: true), maxPending: nil) }
+                try await onOwnThread { try store.insertApproval(draft("apr_ledger3", expiresIn: -5), maxPending: nil) }
             }
-            try await ask("adoptable after its host is gone", stores, { s in try await blocking {
+            try await ask("adoptable after its host is gone", stores, { s in try await onOwnThread {
                 try s.adoptableApproval(agent: "cy", tool: "write_file", argumentsDigest: "dc", now: now, isLive: { $0 != "gone-host" })?.id } },
                 check: { $0 == "apr_ledger1" })
-            try await ask("adopting", stores, { s in try await blocking { try s.adoptApproval("apr_ledger1", hostId: "new-host", session: "s8", spanId: "00dd") } },
+            try await ask("adopting", stores, { s in try await onOwnThread { try s.adoptApproval("apr_ledger1", hostId: "new-host", session: "s8", spanId: "00dd") } },
                           check: { $0 })
-            try await ask("nothing adoptable from a live host", stores, { s in try await blocking {
+            try await ask("nothing adoptable from a live host", stores, { s in try await onOwnThread {
                 try s.adoptableApproval(agent: "cy", tool: "write_file", argumentsDigest: "dc", now: now, isLive: { $0 == "new-host" })?.id } },
                 check: { $0 == "apr_ledger2" })
-            try await ask("the open deferred request", stores, { s in try await blocking {
+            try await ask("the open deferred request", stores, { s in try await onOwnThread {
                 try s.openDeferredApproval(agent: "cy", tool: "write_file", argumentsDigest: "dc", ruleKey: "k9", now: now, grantedSince: now.addingTimeInterval(-60))?.id } },
                 check: { $0 == "apr_ledger2" })
-            try await ask("answering for the session", stores, { s in try await DecidedPair(try blocking {
+            try await ask("answering for the session", stores, { s in try await DecidedPair(try onOwnThread {
                 try s.decideApproval("apr_ledger1", ApprovalAnswer(granted: true, by: "cli:ops", via: "cli", scope: .session,
                                                                    grantExpiresAt: now.addingTimeInterval(3600)), grantId: "grant-s8", now: now) }) },
                 check: { $0.record?.status == .granted && $0.grant?.session == "s8" })
-            try await ask("the session's grant", stores, { s in try await blocking {
+            try await ask("the session's grant", stores, { s in try await onOwnThread {
                 try s.activeGrant(tool: "write_file", agent: "cy", session: "s8", ruleKey: "k9", now: now)?.id } }, check: { $0 == "grant-s8" })
-            try await ask("no grant in another session", stores, { s in try await blocking {
+            try await ask("no grant in another session", stores, { s in try await onOwnThread {
                 try s.activeGrant(tool: "write_file", agent: "cy", session: "s9", ruleKey: "k9", now: now)?.id } }, check: { $0 == nil })
-            try await ask("using the approval", stores, { s in try await blocking { try s.consumeApproval("apr_ledger1", now: now) } }, check: { $0 })
-            try await ask("using it twice", stores, { s in try await blocking { try s.consumeApproval("apr_ledger1", now: now) } }, check: { !$0 })
-            try await ask("closing a pending request", stores, { s in try await blocking {
+            try await ask("using the approval", stores, { s in try await onOwnThread { try s.consumeApproval("apr_ledger1", now: now) } }, check: { $0 })
+            try await ask("using it twice", stores, { s in try await onOwnThread { try s.consumeApproval("apr_ledger1", now: now) } }, check: { !$0 })
+            try await ask("closing a pending request", stores, { s in try await onOwnThread {
                 try s.closeApproval("apr_ledger2", .withdrawn, reason: "the caller left", now: now) } }, check: { $0 })
-            try await ask("closing it again", stores, { s in try await blocking {
+            try await ask("closing it again", stores, { s in try await onOwnThread {
                 try s.closeApproval("apr_ledger2", .withdrawn, reason: "again", now: now) } }, check: { !$0 })
-            try await ask("expiring what is due", stores, { s in try await blocking { try s.expireApprovals(now: now).map(\.id) } },
+            try await ask("expiring what is due", stores, { s in try await onOwnThread { try s.expireApprovals(now: now).map(\.id) } },
                           check: { $0 == ["apr_ledger3"] })
-            try await ask("the session ends", stores, { s in try await blocking { try s.revokeSessionGrants("s8", reason: "session ended", now: now) } },
+            try await ask("the session ends", stores, { s in try await onOwnThread { try s.revokeSessionGrants("s8", reason: "session ended", now: now) } },
                           check: { $0 == 1 })
-            try await ask("a rule the manifest dropped", stores, { s in try await blocking {
+            try await ask("a rule the manifest dropped", stores, { s in try await onOwnThread {
                 try s.revokeStaleGrants(by: "host", reason: "reloaded", now: now) { grant, _, _ in grant.ruleKey != "k" }.map(\.id) } },
                 check: { $0.isEmpty })   // grant-copy was revoked above, grant-s8 by its session: none active is left
-            try await ask("the requests as they ended", stores, { s in try await blocking {
+            try await ask("the requests as they ended", stores, { s in try await onOwnThread {
                 try ["apr_ledger1", "apr_ledger2", "apr_ledger3"].map { try s.approval($0).map { "\($0.status.rawValue):\($0.usedAt != nil)" } ?? "-" } } },
                 check: { $0 == ["granted:true", "withdrawn:false", "expired:false"] })
 

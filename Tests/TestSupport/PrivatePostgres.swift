@@ -59,18 +59,12 @@ public final class PrivatePostgres: @unchecked Sendable {
 
     /// `halt`, off the cooperative pool.
     public func halted() async {
-        _ = try? await Self.onOwnThread { self.halt() }
+        _ = try? await onOwnThread { self.halt() }
     }
 
     /// `start`, off the cooperative pool.
     public func started() async throws {
-        try await Self.onOwnThread { try self.start() }
-    }
-
-    private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
+        try await onOwnThread { try self.start() }
     }
 
     /// `postgres://USER:PASSWORD@127.0.0.1:PORT/DATABASE` for this server.

@@ -92,3 +92,11 @@ public func run(_ executable: String, _ arguments: [String], in directory: Strin
         }
     }
 }
+
+/// Runs `body` on a thread of its own and awaits it: for work that blocks (a server's `initdb`, a
+/// registry ledger call) and must not hold one of the cooperative pool's few threads.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}

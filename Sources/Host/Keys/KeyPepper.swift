@@ -11,24 +11,25 @@ public enum KeyPepper {
     /// The pepper for a registry whose pepper file sits in `folder`; a registry without one (PostgreSQL,
     /// several hosts) needs the variable, the same on every host.
     public static func load(folder: String?, place: String, environment: [String: String]) throws(HostError) -> Data {
-        if let folder { return try load(databasePath: folder + "/registry", environment: environment) }
-        if let value = environment[environmentVariable], !value.isEmpty { return try load(databasePath: "/", environment: environment) }
-        _ = value(in: environment)
-        throw HostError(.keys, "\(place): set \(environmentVariable) (at least 32 characters, the same on every host on this database): it keys every API key hash")
+        if let pepper = try fromEnvironment(environment) { return pepper }
+        guard let folder else {
+            throw HostError(.keys, "\(place): set \(environmentVariable) (at least 32 characters, the same on every host on this database): it keys every API key hash")
+        }
+        return try loadFile(URL(fileURLWithPath: folder).appendingPathComponent(fileName).path)
     }
-
-    private static func value(in environment: [String: String]) -> String? { environment[environmentVariable] }
 
     /// The pepper for the registry at `databasePath`.
     public static func load(databasePath: String, environment: [String: String]) throws(HostError) -> Data {
-        if let value = environment[environmentVariable], !value.isEmpty {
-            guard value.utf8.count >= 32 else {
-                throw HostError(.keys, "\(environmentVariable) must be at least 32 characters (it keys every API key hash); it has \(value.utf8.count)")
-            }
-            return Data(value.utf8)
+        try load(folder: URL(fileURLWithPath: databasePath).deletingLastPathComponent().path, place: databasePath, environment: environment)
+    }
+
+    /// `AGENTHUB_KEY_PEPPER`, when set.
+    static func fromEnvironment(_ environment: [String: String]) throws(HostError) -> Data? {
+        guard let value = environment[environmentVariable], !value.isEmpty else { return nil }
+        guard value.utf8.count >= 32 else {
+            throw HostError(.keys, "\(environmentVariable) must be at least 32 characters (it keys every API key hash); it has \(value.utf8.count)")
         }
-        let path = URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent(fileName).path
-        return try loadFile(path)
+        return Data(value.utf8)
     }
 
     static func loadFile(_ path: String) throws(HostError) -> Data {
