@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a run of one source's sync went, as far as scheduling is concerned.
-public enum SyncRunVerdict: String, Sendable {
+public enum SyncRunVerdict: Sendable, Equatable {
     /// Published or unchanged: the next run is one interval (plus jitter) away; backoff resets.
     case succeeded
     /// Retried after a backoff that doubles with each consecutive failure, up to a cap.
@@ -10,6 +10,10 @@ public enum SyncRunVerdict: String, Sendable {
     case stalled
     /// Not run (suspended, or another process held the lease): try again after an interval.
     case skipped
+    /// Not run because another process checked the source at `at`, less than an interval ago (hosts
+    /// sharing one database): the next run is one interval (plus jitter) after that check, so the
+    /// hosts fall into step and the source is fetched once per interval among them.
+    case checkedElsewhere(at: Date)
 }
 
 /// What the scheduler knows of one source from the manifest.
@@ -250,8 +254,15 @@ public actor SyncScheduler<Outcome: Sendable> {
             entry.lastDelay = jittered(min(cap, settings.backoff * pow(2, Double(min(entry.failures - 1, 30)))))
         case .skipped:
             entry.lastDelay = jittered(entry.source.interval)
+        case .checkedElsewhere:
+            entry.failures = 0
+            entry.stalled = false
+            entry.lastDelay = jittered(entry.source.interval)
         }
-        entry.nextDue = entry.lastDelay.map { now.addingTimeInterval($0) }
+        entry.nextDue = entry.lastDelay.map { delay in
+            if case .checkedElsewhere(let at) = verdict { return max(now, min(now, at).addingTimeInterval(delay)) }
+            return now.addingTimeInterval(delay)
+        }
         if entry.followUp {
             entry.followUp = false
             entry.queued = true

@@ -134,6 +134,13 @@ extension SourceSyncer {
         }
         var checked: Date?
         defer { try? registry.releaseLease(name, owner: leaseOwner, checkedAt: checked) }
+        if !force, let elsewhere = checkedElsewhere(name, digest: plan.configDigest, interval: (source.interval ?? manifest.sync.interval).seconds, now: started) {
+            var r = result(.recent, "fetched by another process at \(elsewhere.formatted(.iso8601))")
+            r.checkedAt = elsewhere
+            r.revision = record?.revision
+            r.skills = record?.skillCount ?? 0
+            return r
+        }
 
         do {
             let fetched = try supervisor.fetch(plan.request, timeout: plan.timeout, progress: progress, started: onWorkerStarted)
@@ -178,6 +185,17 @@ extension SourceSyncer {
             try? registry.recordFailure(name, kind: kind, reason: message, configDigest: plan.configDigest, startedAt: started)
             return result(kind == .config ? .stalled : .failed, message, kind: kind)
         }
+    }
+
+    /// When another process fetched the source, if that was recently enough (under 90% of its
+    /// interval ago) that a scheduled run has nothing to add: hosts on one database each schedule
+    /// every source, and only the first of them in each interval fetches. Read under the lease, so
+    /// the check a host just finished is seen. A source whose last run failed, or whose manifest
+    /// entry differs, is fetched anyway.
+    func checkedElsewhere(_ name: String, digest: String, interval: Double, now: Date) -> Date? {
+        guard let record = try? registry.source(named: name), record.status == .ready, record.configDigest == digest,
+              let checked = record.lastCheckedAt, now.timeIntervalSince(checked) < interval * 0.9 else { return nil }
+        return checked
     }
 
     /// Takes the source's lease; a lease whose owner was a process on this machine that no longer

@@ -16,6 +16,9 @@ public struct SourceSyncResult: Codable, Sendable {
         /// Another process holds the source's sync lease.
         case busy
         case skipped
+        /// A scheduled run that found the source fetched by another process (a host on the same
+        /// database) less than an interval ago: not fetched again (`checkedAt` says when it was).
+        case recent
     }
     public var source: String
     public var outcome: Outcome
@@ -29,6 +32,8 @@ public struct SourceSyncResult: Codable, Sendable {
     /// For git sources: whether objects were downloaded, and how many bytes.
     public var downloaded: Bool?
     public var receivedBytes: Int?
+    /// For `recent`: when the other process last fetched the source.
+    public var checkedAt: Date?
 
     /// Whether `agenthub sync` should exit non-zero for it.
     public var isFailure: Bool { [.failed, .held, .stalled].contains(outcome) }

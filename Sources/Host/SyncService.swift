@@ -46,7 +46,7 @@ public final class SyncService: Sendable {
                     "host.source": "\(name)", "host.was": "\(before.status.rawValue)", "host.failures": "\(before.consecutiveFailures)",
                     "host.revision": "\(result.revision ?? "-")"])
             }
-            return (Self.verdict(result.outcome), result)
+            return (Self.verdict(result), result)
         }, observer: { name, next in
             // Off the scheduler's thread (a cooperative one): a ledger call blocks its thread.
             Self.schedules.async { try? registry.scheduleNextAttempt(name, at: next) }
@@ -56,12 +56,13 @@ public final class SyncService: Sendable {
     /// Where the scheduler's "next due" writes run, in order.
     static let schedules = DispatchQueue(label: "agenthub.sync-schedules")
 
-    static func verdict(_ outcome: SourceSyncResult.Outcome) -> SyncRunVerdict {
-        switch outcome {
+    static func verdict(_ result: SourceSyncResult) -> SyncRunVerdict {
+        switch result.outcome {
         case .published, .unchanged, .held: .succeeded
         case .failed: .failed
         case .stalled: .stalled
         case .suspended, .busy, .skipped: .skipped
+        case .recent: result.checkedAt.map { .checkedElsewhere(at: $0) } ?? .skipped
         }
     }
 

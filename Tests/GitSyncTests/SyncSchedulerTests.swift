@@ -67,6 +67,20 @@ final class ScriptedRunner: @unchecked Sendable {
         #expect(await s.schedule()["synced"]?.next == later)
     }
 
+    @Test func aSourceAnotherHostJustCheckedIsNextDueOneIntervalAfterThatCheckNotAfterThisRun() async throws {
+        let checked = Date().addingTimeInterval(-200)
+        let runner = ScriptedRunner(verdicts: [.failed, .checkedElsewhere(at: checked)], delayMilliseconds: 1)
+        let s = scheduler(runner, backoff: 30)
+        await s.update([ScheduledSource(name: "a", interval: 600, configDigest: "1")])
+        _ = await s.trigger("a")
+        #expect(await s.schedule()["a"]?.failures == 1)
+        _ = await s.trigger("a")
+        let entry = try #require(await s.schedule()["a"])
+        // In step with the host that fetched: due 600 s after its check, and the failure is forgotten.
+        #expect(entry.next == checked.addingTimeInterval(600))
+        #expect(entry.failures == 0 && !entry.stalled)
+    }
+
     @Test func triggersDuringARunCoalesceIntoExactlyOneFollowUp() async {
         let runner = ScriptedRunner(delayMilliseconds: 1, gated: true)
         let s = scheduler(runner)

@@ -135,6 +135,35 @@ import Glibc
         }
     }
 
+    @Test func aScheduledRunRightAfterAnotherHostFetchedDoesNotFetchAgainAndAnAskedForOneDoes() async throws {
+        try await withTemporaryDirectory { root in
+            try FileManager.default.createDirectory(atPath: root + "/origin", withIntermediateDirectories: true)
+            let server = try ServerProcess.gitHTTP(root: root + "/origin", stats: root + "/stats.json")
+            defer { server.stop() }
+            let repo = try GitRemoteFixture(root: root + "/origin")
+            try repo.skill("alpha")
+            try repo.commitAndPush()
+            let context = try gitContext(root: root, url: "http://127.0.0.1:\(server.port)/remote.git", sync: "  interval: 1h")
+            func fetches() throws -> Int {
+                let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/stats.json"))) as? [String: Int]
+                return stats?["fetches"] ?? -1
+            }
+            #expect(await context.syncer.syncTeam(force: false).outcome == .published)
+            #expect(try fetches() == 1)
+            // Another host on the same registry: its scheduled run finds the check a moment old.
+            var other = context.syncer
+            other.leaseOwner = "other-machine:4242:abcdef12"
+            let skipped = await other.syncTeam(force: false)
+            #expect(skipped.outcome == .recent, "\(skipped)")
+            #expect(skipped.checkedAt != nil && skipped.skills == 1)
+            #expect(SyncService.verdict(skipped) == .checkedElsewhere(at: skipped.checkedAt!))
+            #expect(try fetches() == 1)
+            // Someone asking for a sync gets one.
+            #expect(await other.syncTeam(force: true).outcome == .unchanged)
+            #expect(try fetches() == 2)
+        }
+    }
+
     @Test func aRefusedTokenFailsAsAuthWithoutLoopingAndWithoutShowingTheToken() async throws {
         try await withTemporaryDirectory { root in
             try write("right-password\n", to: "password", in: root)

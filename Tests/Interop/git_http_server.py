@@ -2,7 +2,8 @@
 """Smart HTTP git server for the GitSync tests: `git http-backend` behind a small CGI server on
 127.0.0.1, with optional basic auth (the password file is re-read on every request, so a test can
 rotate it), optional TLS (--tls-cert/--tls-key), an optional delay per request, and a --silent mode that accepts connections and never
-answers. Prints "PORT <n>" once listening; counts requests in --stats (JSON) after each one."""
+answers. Prints "PORT <n>" once listening; counts requests, refusals and fetches (ref advertisements
+asked for) in --stats (JSON) after each one."""
 import argparse, base64, json, os, socket, ssl, subprocess, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,7 +36,7 @@ def main():
                 return float(f.read().strip() or 0)
         return a.delay
 
-    stats = {"requests": 0, "unauthorized": 0}
+    stats = {"requests": 0, "unauthorized": 0, "fetches": 0}
     lock = threading.Lock()
 
     def count(key):
@@ -86,6 +87,8 @@ def main():
                 self.end_headers()
                 return
             path, _, query = self.path.partition("?")
+            if self.command == "GET" and path.endswith("/info/refs"):
+                count("fetches")  # every fetch starts by asking for the refs
             env = dict(os.environ, GIT_PROJECT_ROOT=a.root, GIT_HTTP_EXPORT_ALL="1", REQUEST_METHOD=self.command,
                        PATH_INFO=path, QUERY_STRING=query, CONTENT_TYPE=self.headers.get("Content-Type", ""),
                        CONTENT_LENGTH=str(len(data)), REMOTE_USER=a.user or "", REMOTE_ADDR="127.0.0.1",
