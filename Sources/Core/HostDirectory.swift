@@ -20,6 +20,14 @@ public struct HostDirectory: Sendable {
         }
     }
 
+    /// Every process on record, oldest first, with whether it still runs: a host that stopped
+    /// heartbeating (or whose pid is gone) is listed as gone until its row is forgotten.
+    public func hosts() async throws(CoreError) -> [(record: HostRecord, running: Bool)] {
+        do { return try await store.hostRecords().map { ($0, isRunning($0)) } } catch {
+            throw CoreError(.storage, "the registry could not list hosts (\(error.code.rawValue))")
+        }
+    }
+
     /// One process's row as it is now (nil when it is gone).
     public func host(_ id: String) async throws(CoreError) -> HostRecord? {
         do { return try await store.hostRecord(id: id) } catch {

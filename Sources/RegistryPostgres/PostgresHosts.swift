@@ -124,11 +124,17 @@ extension PostgresRegistry: HostLedger {
         try blocking { () async throws(RegistryError) in try await self.removeHost(id) }
     }
 
+    /// Releases the leases of gone hosts at once (`hosts(goneAfter:)` does), and forgets the rows of
+    /// hosts gone for `forgetAfter`: until then listings show them as gone.
     public func removeGoneHosts(isRunning: (HostRecord) -> Bool) throws(RegistryError) -> [String] {
         try blocking { () async throws(RegistryError) -> [String] in
-            let gone = try await self.hosts(goneAfter: Self.goneAfter).filter { !$0.alive }.map(\.record.id)
-            for id in gone { try await self.removeHost(id) }
-            return gone
+            let forgotten = try await self.hosts(goneAfter: Self.goneAfter)
+                .filter { !$0.alive && Date().timeIntervalSince($0.record.heartbeatAt) > Self.forgetAfter.seconds }.map(\.record.id)
+            for id in forgotten { try await self.removeHost(id) }
+            return forgotten
         }
     }
+
+    /// How long a gone host is still listed (as gone).
+    public static let forgetAfter: Duration = .seconds(600)
 }

@@ -31,7 +31,7 @@ import TestSupport
         #expect(first.machine == "machine-a" && first.record.revision == "bbbbbbbbbbbb" && first.record.reloads == 1)
         #expect(first.record.lastReloadErrors == ["registry.yaml:3:5: unknown key"])
         // Host B stops (killed: no clean removal) and its last heartbeat ages past the limit; A keeps heartbeating.
-        _ = try server.psql("UPDATE hosts SET heartbeat_at = now() - interval '10 minutes' WHERE id = '202@2'")
+        _ = try server.psql("UPDATE hosts SET heartbeat_at = now() - interval '20 minutes' WHERE id = '202@2'")
         try await a.heartbeat(host: "101@1")
         listed = try await a.hosts(goneAfter: .seconds(60))
         #expect(listed.first { $0.record.id == "202@2" }?.alive == false)
@@ -49,6 +49,14 @@ import TestSupport
                                                            startedAt: Date(), revision: "cccccccccccc", http: nil)) }
         #expect(try await onOwnThread { try b.removeGoneHosts(isRunning: { _ in false }) }.isEmpty, "a host heartbeating is not gone, whatever its pid")
         #expect(try await a.hosts(goneAfter: .seconds(30)).map(\.record.id) == ["303@3"])
+
+        // What every host does at each heartbeat: a host gone a minute loses its lease at once and
+        // stays listed, as gone, until it has been gone for `forgetAfter`.
+        #expect(try await a.acquireLease("team", owner: "\(ProcessInfo.processInfo.hostName):303:5e6f7a8b", for: .seconds(3600)) != nil)
+        _ = try server.psql("UPDATE hosts SET heartbeat_at = now() - interval '1 minute' WHERE id = '303@3'")
+        #expect(try await onOwnThread { try b.removeGoneHosts(isRunning: { _ in true }) }.isEmpty)
+        #expect(try server.psql("SELECT count(*) FROM sync_leases WHERE owner IS NOT NULL") == "0")
+        #expect(try await a.hosts(goneAfter: .seconds(30)).map { "\($0.record.id) \($0.alive)" } == ["303@3 false"])
     }
 
 }

@@ -67,11 +67,11 @@ extension HTTPAPI {
         v1.get("hosts") { _, context -> Response in
             let who = try context.who()
             guard who.admin else { throw APIError.forbidden("only an admin agent (agents.NAME.admin: true) may list the hosts") }
-            let hosts = try await Self.core { () throws(CoreError) in try await self.hosts.runningHosts() }
+            let hosts = try await Self.core { () throws(CoreError) in try await self.hosts.hosts() }
             let iso = ISO8601DateFormatter()
             func time(_ date: Date?) -> JSONValue { date.map { .string(iso.string(from: $0)) } ?? .null }
-            let listed: [JSONValue] = hosts.map { host in
-                ["id": .string(host.id), "pid": .int(Int(host.pid)), "kind": .string(host.kind), "config": .string(host.config),
+            let listed: [JSONValue] = hosts.map { (host, running) in
+                ["id": .string(host.id), "state": .string(running ? "running" : "gone"), "pid": .int(Int(host.pid)), "kind": .string(host.kind), "config": .string(host.config),
                  "started_at": time(host.startedAt), "heartbeat_at": time(host.heartbeatAt), "revision": .string(host.revision),
                  "http": host.http.map { .string($0) } ?? .null, "reloads": .int(host.reloads),
                  "last_reload": host.lastReloadAt == nil ? .null : [

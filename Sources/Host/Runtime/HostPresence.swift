@@ -99,6 +99,11 @@ public final class HostPresence: Service, Sendable {
             let id = identity.id
             let http = self.http.value
             await Self.write(within: .seconds(1)) { try? registry.heartbeat(host: id, http: http, at: Date()) }
+            // Across machines no pid can be asked: every host, at each beat, releases the leases of
+            // hosts that stopped heartbeating, so a source a killed host was syncing is synced again.
+            if !registry.hostsAreLocal {
+                await Self.write(within: .seconds(1)) { _ = try? registry.removeGoneHosts(isRunning: ProcessIdentity.isRunning) }
+            }
         }
         // Another process may hold the registry: wait a moment, not its busy timeout (a row left behind
         // is recognised as a dead host by the next reader).
