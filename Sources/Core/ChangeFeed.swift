@@ -11,6 +11,8 @@ public enum ChangeTopic: String, Sendable, CaseIterable {
     /// Trace and reported events. Their writers do not move a mark (it would cost every batch a
     /// write): a reader re-reads the log every `recheck(.events)` instead.
     case events
+    /// MCP sessions over HTTP ended (deleted, or their key revoked): hosts holding one look again.
+    case sessions
 }
 
 /// The one cross-process "this changed" every reader uses: each topic has a mark that moves when a

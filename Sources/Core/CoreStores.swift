@@ -171,8 +171,20 @@ public protocol HostLedger: Sendable {
 }
 
 /// Everything a host keeps in its registry, as one value: the SQLite file, or PostgreSQL.
+/// Where MCP sessions over HTTP are kept, so that any host on the store can serve a session
+/// another host opened (a load balancer may send each request elsewhere).
+public protocol SessionStore: Sendable {
+    func saveSession(_ record: MCPSessionRecord) async throws(RegistryError)
+    func session(id: String) async throws(RegistryError) -> MCPSessionRecord?
+    /// Records that the session was used at `date` (never moves its last use back).
+    func touchSession(id: String, at date: Date) async throws(RegistryError)
+    func endSession(id: String) async throws(RegistryError)
+    /// Forgets sessions not used since `date`; how many.
+    func forgetSessions(seenBefore date: Date) async throws(RegistryError) -> Int
+}
+
 public protocol RegistryStore: SkillStore, SourceStore, ApprovalLedger, EventStore, PresenceStore, MemoryStore, TraceSink, SyncLedger,
-                               KeyLedger, HostLedger {
+                               KeyLedger, HostLedger, SessionStore {
     /// Opened only to read (`agenthub status` and the like): it writes nothing.
     var isReadOnly: Bool { get }
     /// Where it is, for messages (a path, or a URL without its password).

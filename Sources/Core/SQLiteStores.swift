@@ -113,7 +113,7 @@ extension RegistryDatabase: PresenceStore {
 extension RegistryDatabase {
     /// The registry's change feed: its stamp files.
     public var changes: any ChangeFeed {
-        StampFeed(stamps: [.skills: skillsChanged, .approvals: approvalsChanged, .keys: keysChanged])
+        StampFeed(stamps: [.skills: skillsChanged, .approvals: approvalsChanged, .keys: keysChanged, .sessions: sessionsChanged])
     }
 
     /// Runs a blocking registry call on a thread of its own and awaits it.
@@ -130,4 +130,26 @@ extension RegistryDatabase: RegistryStore {
     public var pins: RegistryDatabase? { self }
     public var pepperFolder: String? { URL(fileURLWithPath: path).deletingLastPathComponent().path }
     public var hostsAreLocal: Bool { true }
+}
+
+extension RegistryDatabase: SessionStore {
+    public func saveSession(_ record: MCPSessionRecord) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.saveMCPSessionRecord(record) }
+    }
+
+    public func session(id: String) async throws(RegistryError) -> MCPSessionRecord? {
+        try await offPool { () throws(RegistryError) in try self.mcpSessionRecord(id: id) }
+    }
+
+    public func touchSession(id: String, at date: Date) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.touchMCPSessionRecord(id: id, at: date) }
+    }
+
+    public func endSession(id: String) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.deleteMCPSessionRecord(id: id) }
+    }
+
+    public func forgetSessions(seenBefore date: Date) async throws(RegistryError) -> Int {
+        try await offPool { () throws(RegistryError) in try self.deleteMCPSessionRecords(seenBefore: date) }
+    }
 }

@@ -273,6 +273,19 @@ enum RegistryMigrations {
                 UPDATE approval_grants SET expires_at = datetime(created_at, '+1 hour') WHERE expires_at IS NULL;
                 """)
         }
+        migrator.registerMigration("v9: MCP sessions over HTTP, so another host can serve them") { db in
+            try db.execute(sql: """
+                CREATE TABLE mcp_sessions (
+                  id TEXT PRIMARY KEY,
+                  agent TEXT NOT NULL,
+                  trace_session TEXT NOT NULL,
+                  protocol_version TEXT NOT NULL,
+                  capabilities TEXT,
+                  created_at DATETIME NOT NULL,
+                  seen_at DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

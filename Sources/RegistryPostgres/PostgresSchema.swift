@@ -331,6 +331,16 @@ enum PostgresSchema {
             "ALTER TABLE trace_events ADD COLUMN batch TEXT, ADD COLUMN batch_index INTEGER",
             "CREATE UNIQUE INDEX trace_events_by_batch ON trace_events(batch, batch_index) WHERE batch IS NOT NULL",
         ]),
+        // An MCP session another host opened is served under the name its calls are traced and
+        // granted under; a session ended is deleted, not marked.
+        Migration(version: 3, name: "MCP sessions served by any host", statements: [
+            "ALTER TABLE mcp_sessions ADD COLUMN trace_session TEXT NOT NULL DEFAULT '', DROP COLUMN client, DROP COLUMN ended_at",
+            "ALTER TABLE mcp_sessions ALTER COLUMN capabilities TYPE TEXT USING capabilities::text",
+            "CREATE INDEX mcp_sessions_by_use ON mcp_sessions(seen_at)",
+            "ALTER TABLE change_marks DROP CONSTRAINT change_marks_kind_check",
+            "ALTER TABLE change_marks ADD CONSTRAINT change_marks_kind_check CHECK (kind IN ('skills', 'approvals', 'keys', 'events', 'sessions'))",
+            "INSERT INTO change_marks (kind) VALUES ('sessions')",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer

@@ -87,6 +87,28 @@ import TestSupport
             }
             #expect(traced, "host 0's trace was not read through host 1")
 
+            // An MCP session (2025-11-25) opened on host 0 goes on on host 1, as a load balancer would
+            // send it; ended on host 1, neither host serves it any more.
+            var mcp = ["Accept": "application/json, text/event-stream", "Authorization": "Bearer \(keys["writer"] ?? "")"]
+            let opened = await http(hosts[0].port, "POST", "/mcp", headers: mcp, body: #"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}"#)
+            let session = try #require(opened?.headers["mcp-session-id"], "\(opened?.body ?? "no answer")")
+            mcp["Mcp-Session-Id"] = session
+            mcp["MCP-Protocol-Version"] = "2025-11-25"
+            let search = #"{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "memory_search", "arguments": {"query": "shared notebook"}}}"#
+            let elsewhere = await http(hosts[1].port, "POST", "/mcp", headers: mcp, body: search)
+            #expect(elsewhere?.status == 200 && elsewhere?.body.contains("notebook") == true, "\(elsewhere?.body ?? "no answer")")
+            #expect(await http(hosts[0].port, "POST", "/mcp", headers: mcp, body: search)?.status == 200)
+            var theirs = mcp
+            theirs["Authorization"] = "Bearer \(keys["boss"] ?? "")"
+            #expect(await http(hosts[1].port, "POST", "/mcp", headers: theirs, body: search)?.status == 404, "another agent's key used the session")
+            #expect(await http(hosts[1].port, "DELETE", "/mcp", headers: mcp)?.status == 204)
+            var ended = await http(hosts[0].port, "POST", "/mcp", headers: mcp, body: search)
+            for _ in 0..<50 where ended?.status != 404 {
+                try await Task.sleep(for: .milliseconds(100))
+                ended = await http(hosts[0].port, "POST", "/mcp", headers: mcp, body: search)
+            }
+            #expect(ended?.status == 404, "a session ended on host 1 still served on host 0: \(ended?.body ?? "no answer")")
+
             for host in hosts {
                 host.process.signal(SIGTERM)
                 #expect(await host.process.waitExit(timeout: 30))

@@ -11,7 +11,7 @@ import TestSupport
 /// in the same order, the same refusals), so the services above them cannot tell which they run on.
 @Suite(.serialized) struct StorageSuiteTests {
     static let logger = Logger(label: "test")
-    typealias Stores = SkillStore & SourceStore & ApprovalLedger & EventStore & PresenceStore
+    typealias Stores = SkillStore & SourceStore & ApprovalLedger & EventStore & PresenceStore & SessionStore
 
 
     /// A record as JSON with sorted keys, JSON held in strings parsed (jsonb reformats it) and
@@ -181,6 +181,26 @@ import TestSupport
             try await ask("no pins", stores, { try await $0.pinsExist(named: "git") }, check: { !$0 })
             try await ask("accepting a changed definition", stores, { try await $0.acceptChangedDefinitions(["time"]) }, check: { $0 == ["time__convert"] })
             try await ask("nothing left to accept", stores, { try await $0.acceptChangedDefinitions(["time"]) }, check: { $0.isEmpty })
+
+            // MCP sessions over HTTP: recorded, found, used (never back in time), forgotten when idle, ended.
+            let opened = Date(timeIntervalSince1970: 1_800_000_000)
+            let session = MCPSessionRecord(id: "sess-1", agent: "ada", traceSession: "mcp-1f", protocolVersion: "2025-11-25",
+                                           capabilities: #"{"elicitation":{"form":{}}}"#, createdAt: opened, seenAt: opened)
+            try await ask("a session recorded", stores, { try await $0.saveSession(session); return try await $0.session(id: "sess-1") },
+                          check: { $0 == session })
+            try await ask("an unknown session", stores, { try await $0.session(id: "sess-0") }, check: { $0 == nil })
+            try await ask("a session used", stores, { s in
+                try await s.touchSession(id: "sess-1", at: opened.addingTimeInterval(60))
+                try await s.touchSession(id: "sess-1", at: opened.addingTimeInterval(30))
+                return try await s.session(id: "sess-1")?.seenAt
+            }, check: { $0 == opened.addingTimeInterval(60) })
+            var idle = session
+            idle.id = "sess-2"
+            idle.seenAt = opened.addingTimeInterval(-3600)
+            try await ask("idle sessions forgotten", stores, { s in try await s.saveSession(idle); return try await s.forgetSessions(seenBefore: opened) },
+                          check: { $0 == 1 })
+            try await ask("a session ended", stores, { s in try await s.endSession(id: "sess-1"); return try await s.session(id: "sess-1") },
+                          check: { $0 == nil })
         }
     }
 }

@@ -69,14 +69,20 @@ extension HTTPAPI {
                 for await m in session.request(message, byteCount: bytes.count, id: id, progressToken: nil) { answer = m }
                 guard let answer else { throw APIError.unavailable("the host is shutting down") }
                 if case .error = answer { self.sessions.remove(session.id) }
+                // Recorded before the client learns the id, so its next request may go to any host.
+                if case .response = answer, case .request(_, _, let params) = message,
+                   await !self.sessions.record(session, capabilities: params?["capabilities"]) {
+                    self.sessions.remove(session.id)
+                    throw APIError.unavailable("the registry could not record the session; try again")
+                }
                 var response = Self.rpc(.ok, answer)
                 if case .response = answer { response.headers[Self.sessionHeader] = session.id }
                 return response
             case .request(let id, _, _):
-                let session = try self.session(sessionId, who, id: id)
+                let session = try await self.session(sessionId, who, id: id)
                 return try await Self.exchange(session, message, bytes: bytes.count, asJSON: takesJSON, takesSSE: takesSSE) { $0 }
             case .notification, .response, .error:
-                let session = try self.session(sessionId, who, id: nil)
+                let session = try await self.session(sessionId, who, id: nil)
                 session.deliver(message, byteCount: bytes.count)
                 return Response(status: .accepted)
             }
@@ -87,7 +93,7 @@ extension HTTPAPI {
                 throw APIError(.notAcceptable, "not_acceptable", "GET /mcp is a stream: Accept must include text/event-stream")
             }
             try Self.checkProtocolHeader(request)
-            let session = try self.session(request.headers[Self.sessionHeader], who, id: nil)
+            let session = try await self.session(request.headers[Self.sessionHeader], who, id: nil)
             guard let stream = session.listen() else { throw APIError.conflict("this session already has a GET stream open") }
             let slot = try self.openStream(for: who.agent)
             let keepAlive = who.snapshot.manifest.http.keepAlive.duration
@@ -98,6 +104,8 @@ extension HTTPAPI {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: keepAlive)
                         session.keepAlive()
+                        // An open stream is a session in use, for the hosts that judge it by the registry.
+                        self.sessions.used(session)
                     }
                 }
                 defer { pinger.cancel() }
@@ -115,8 +123,8 @@ extension HTTPAPI {
         }
         mcp.delete { request, context -> Response in
             let who = try context.who()
-            let session = try self.session(request.headers[Self.sessionHeader], who, id: nil)
-            self.sessions.remove(session.id)
+            let session = try await self.session(request.headers[Self.sessionHeader], who, id: nil)
+            await self.sessions.end(session.id)
             return Response(status: .noContent)
         }
     }
@@ -163,11 +171,11 @@ extension HTTPAPI {
     }
 
     /// The session a request names: 400 without one, 404 when unknown, ended, expired or another agent's.
-    func session(_ id: String?, _ who: APIIdentity, id requestId: JSONRPCID?) throws -> MCPSessions.Session {
+    func session(_ id: String?, _ who: APIIdentity, id requestId: JSONRPCID?) async throws -> MCPSessions.Session {
         guard let id, !id.isEmpty else {
             throw MCPHTTPError(status: .badRequest, message: .error(id: requestId, .invalidRequest("no Mcp-Session-Id: send initialize first, then the session id it returns")))
         }
-        guard let session = sessions.session(id: id, agent: who.agent) else {
+        guard let session = await sessions.session(id: id, caller: who.caller, snapshot: who.snapshot) else {
             throw MCPHTTPError(status: .notFound, message: .error(id: requestId, JSONRPCError(-32001, "Session not found: it ended or expired; initialize a new one")))
         }
         return session

@@ -33,6 +33,20 @@ extension MCPServer {
         if listening { rememberLists() }
     }
 
+    /// Takes up a session whose `initialize` another host answered (a load balancer sent this
+    /// request here): initialized at the version agreed then, with the client's capabilities; the
+    /// client is taken to have listed what it needs, so later changes reach it as `list_changed`.
+    public func resume(version: String, capabilities: JSONValue?) {
+        state.withLock { s in
+            s.phase = .initialized
+            s.protocolVersion = version
+            s.elicits = Self.elicitsForms(capabilities)
+            s.listedTools = true
+            s.toolsListAnswered = true
+        }
+        rememberLists()
+    }
+
     /// `server/discover`: the versions, capabilities and instructions, as `initialize` would give them.
     public func discoverResult() -> JSONValue {
         [

@@ -76,8 +76,10 @@ public final class MCPServer: Sendable {
     /// `caller` is who the client acts as; when `agentFromClient`, its agent becomes `mcp:<clientInfo.name>`.
     /// `outputRoom` returns once answers have room to be queued: a request starts only then, so
     /// requests waiting for a slot never pile their answers up for a client that does not read.
+    /// `session` names the session in traces and approvals (a new `mcp-…` name when nil; a session
+    /// resumed on another host keeps its own).
     public init(host: ToolHost, registry: any RegistryStore, caller: ToolCaller, agentFromClient: Bool = false,
-                settings: Settings = Settings(), logger: Logger, outputRoom: @escaping @Sendable () async -> Void = {},
+                settings: Settings = Settings(), logger: Logger, session: String? = nil, outputRoom: @escaping @Sendable () async -> Void = {},
                 send: @escaping @Sendable (JSONRPCMessage) -> Void) {
         self.outputRoom = outputRoom
         self.state = Mutex(State(host: host, baseCaller: caller))
@@ -86,7 +88,7 @@ public final class MCPServer: Sendable {
         self.settings = settings
         self.logger = logger
         self.send = send
-        self.session = "mcp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        self.session = session ?? "mcp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         observe(host.router)
     }
 

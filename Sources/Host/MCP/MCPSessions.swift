@@ -10,6 +10,11 @@ import Registry
 /// the session's GET stream. Transport-free: the HTTP front parses requests and writes responses.
 /// A session belongs to the agent whose key opened it; it follows every reload like a stdio
 /// session, and ends when deleted or unused for `http.session_idle`.
+///
+/// Sessions are recorded in the registry (`SessionStore`): a request naming a session this host
+/// does not hold (a load balancer sent it here; on PostgreSQL another host opened it) takes the
+/// session up where `initialize` left it. What is live (streams, requests in flight) stays with
+/// the host that holds it; a session's last use is written at most every `touchEvery`.
 public final class MCPSessions: Sendable {
     /// One client's session.
     public final class Session: Sendable {
@@ -23,6 +28,10 @@ public final class MCPSessions: Sendable {
             var progressTokens: [String: JSONRPCID] = [:]
             var listener: AsyncStream<JSONRPCMessage>.Continuation?
             var lastUsed = ContinuousClock.now
+            /// When the last use was written to the registry.
+            var lastRecorded = ContinuousClock.now
+            /// The `sessions` mark the session was last found in the registry under.
+            var checkedMark: String?
             var closed = false
         }
         let state = Mutex(State())
@@ -163,6 +172,7 @@ public final class MCPSessions: Sendable {
     private struct Table {
         var sessions: [String: Session] = [:]
         var lastSweep = ContinuousClock.now
+        var lastForget = ContinuousClock.now - .seconds(3600)
     }
     private let table = Mutex(Table())
 
@@ -183,7 +193,7 @@ public final class MCPSessions: Sendable {
     /// open, or the agent holds its `http.max_sessions_per_agent`.
     public func create(caller: ToolCaller, snapshot: HostSnapshot) -> Result<Session, SessionRefusal> {
         sweep(force: true)
-        let session = makeSession(caller: caller, snapshot: snapshot, prefix: "")
+        let session = makeSession(caller: caller, snapshot: snapshot, id: Self.newID())
         let limits = snapshot.manifest.http
         let refusal = table.withLock { s -> SessionRefusal? in
             if s.sessions.count >= limits.maxSessions { return SessionRefusal(message: "\(limits.maxSessions) MCP sessions are open (http.max_sessions)") }
@@ -202,45 +212,147 @@ public final class MCPSessions: Sendable {
         public let message: String
     }
 
+    static func newID(prefix: String = "") -> String {
+        prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
     /// A session with its own server for `caller`, under `snapshot`'s settings.
-    private func makeSession(caller: ToolCaller, snapshot: HostSnapshot, prefix: String) -> Session {
+    private func makeSession(caller: ToolCaller, snapshot: HostSnapshot, id: String, traceSession: String? = nil) -> Session {
         var settings = MCPServer.Settings()
         settings.pageSize = snapshot.manifest.mcp.pageSize
         settings.startupWait = snapshot.manifest.plugins.mcp?.shared.startupWait ?? settings.startupWait
         // The server sends through its session, which owns it: the session is held weakly.
         let owner = WeakReference<Session>()
         let server = MCPServer(host: snapshot.tools, registry: state.registry, caller: caller, settings: settings,
-                               logger: logger) { message in owner.object?.route(message) }
-        let session = Session(id: prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), agent: caller.agent,
-                              server: server)
+                               logger: logger, session: traceSession) { message in owner.object?.route(message) }
+        let session = Session(id: id, agent: caller.agent, server: server)
         owner.object = session
         return session
+    }
+
+    /// Records a session `initialize` opened, so every host on the registry can serve it; false
+    /// (and the session is not kept) when the registry cannot record it.
+    public func record(_ session: Session, capabilities: JSONValue?) async -> Bool {
+        let now = Date()
+        let record = MCPSessionRecord(id: session.id, agent: session.agent, traceSession: session.server.session,
+                                      protocolVersion: session.protocolVersion, capabilities: capabilities?.jsonText,
+                                      createdAt: now, seenAt: now)
+        session.state.withLock { $0.checkedMark = state.registry.changes.mark(.sessions) }
+        do throws(RegistryError) {
+            try await state.registry.saveSession(record)
+            return true
+        } catch {
+            logger.error("could not record an MCP session; it is not opened", metadata: ["host.error": "\(error.message)"])
+            return false
+        }
     }
 
     /// A session for one stateless (2026-07-28) exchange: not kept, unless `listening` (a
     /// `subscriptions/listen` stream), which follows reloads like any session until `remove`.
     public func stateless(caller: ToolCaller, snapshot: HostSnapshot, version: String, listening: Bool,
                           capabilities: JSONValue? = nil) -> Session {
-        let session = makeSession(caller: caller, snapshot: snapshot, prefix: listening ? "listen-" : "once-")
+        let session = makeSession(caller: caller, snapshot: snapshot, id: Self.newID(prefix: listening ? "listen-" : "once-"))
         session.server.adoptStateless(version: version, listening: listening, capabilities: capabilities)
         if listening { table.withLock { s in s.sessions[session.id] = session } }
         return session
     }
 
-    /// The session `id` of `agent`: nil when unknown, ended, expired, or another agent's.
-    public func session(id: String, agent: String) -> Session? {
+    /// The session `id` of `caller`'s agent: nil when unknown, ended, expired, or another agent's.
+    /// A session this host does not hold is taken up from the registry (another host opened it, or
+    /// this one let it go while another host served it).
+    public func session(id: String, caller: ToolCaller, snapshot: HostSnapshot) async -> Session? {
         sweep(force: false)
-        guard let session = table.withLock({ s in s.sessions[id] }), session.agent == agent else { return nil }
         let idle = state.snapshot.manifest.http.sessionIdle.duration
-        if session.expired(idle: idle, now: .now) {
-            remove(id)
-            return nil
+        if let session = table.withLock({ s in s.sessions[id] }) {
+            guard session.agent == caller.agent else { return nil }
+            if !session.expired(idle: idle, now: .now) {
+                // A session ended on another host (DELETE there, a revoked key) moves the mark.
+                let mark = state.registry.changes.mark(.sessions)
+                if session.state.withLock({ $0.checkedMark }) != mark {
+                    if case .success(nil) = await lookUp(id) {
+                        drop(id)
+                        return nil
+                    }
+                    session.state.withLock { $0.checkedMark = mark }
+                }
+                used(session)
+                return session
+            }
+            // Idle here; it may have been busy elsewhere.
+            drop(id)
         }
+        guard !id.hasPrefix("listen-"), !id.hasPrefix("once-") else { return nil }
+        let mark = state.registry.changes.mark(.sessions)
+        guard case .success(let record?) = await lookUp(id), record.agent == caller.agent,
+              Date().timeIntervalSince(record.seenAt) < idle.seconds else { return nil }
+        let adopted = makeSession(caller: caller, snapshot: snapshot, id: record.id, traceSession: record.traceSession)
+        adopted.server.resume(version: record.protocolVersion, capabilities: record.capabilities.flatMap { try? JSONValue.parse($0) })
+        adopted.state.withLock { $0.checkedMark = mark }
+        let (session, fresh) = table.withLock { s -> (Session, Bool) in
+            if let raced = s.sessions[id] { return (raced, false) }
+            s.sessions[id] = adopted
+            return (adopted, true)
+        }
+        if fresh {
+            logger.info("MCP session taken up from the registry", metadata: [
+                "host.agent": "\(record.agent)", "host.session": "\(record.traceSession)", "host.mcp.protocol": "\(record.protocolVersion)"])
+        } else {
+            adopted.close()
+        }
+        used(session)
         return session
     }
 
-    /// Ends a session (DELETE, or a failed `initialize`).
+    /// The registry's record of session `id` (a failure to read is logged: the caller decides).
+    private func lookUp(_ id: String) async -> Result<MCPSessionRecord?, RegistryError> {
+        do throws(RegistryError) { return .success(try await state.registry.session(id: id)) } catch {
+            logger.warning("could not look up an MCP session in the registry", metadata: ["host.error": "\(error.message)"])
+            return .failure(error)
+        }
+    }
+
+    /// How often a session's use is written to the registry (other hosts judge its idleness by it).
+    var touchEvery: Duration { min(.seconds(10), state.snapshot.manifest.http.sessionIdle.duration / 4) }
+
+    /// Marks `session` used; writes the use to the registry when the last write is `touchEvery` old.
+    public func used(_ session: Session) {
+        let now = ContinuousClock.now
+        let due = session.state.withLock { s -> Bool in
+            s.lastUsed = now
+            guard now - s.lastRecorded >= touchEvery else { return false }
+            s.lastRecorded = now
+            return true
+        }
+        guard due else { return }
+        let registry = state.registry, id = session.id, logger = self.logger
+        Task {
+            do throws(RegistryError) { try await registry.touchSession(id: id, at: Date()) } catch {
+                logger.debug("could not record an MCP session's use", metadata: ["host.error": "\(error.message)"])
+            }
+        }
+    }
+
+    /// Ends a session everywhere (DELETE, a failed `initialize`, a revoked key): this host closes
+    /// it and the registry forgets it, so no host serves it again.
     public func remove(_ id: String) {
+        drop(id)
+        guard !id.hasPrefix("listen-"), !id.hasPrefix("once-") else { return }
+        let registry = state.registry
+        Task { try? await registry.endSession(id: id) }
+    }
+
+    /// `remove`, returning once the registry has forgotten the session (a DELETE answered means no
+    /// host serves it any more).
+    public func end(_ id: String) async {
+        drop(id)
+        do throws(RegistryError) { try await state.registry.endSession(id: id) } catch {
+            logger.warning("could not end an MCP session in the registry; it ends when idle", metadata: ["host.error": "\(error.message)"])
+        }
+    }
+
+    /// Lets go of this host's part of a session (idle here, or the host stops); the session itself
+    /// lives on in the registry while another host uses it.
+    func drop(_ id: String) {
         let session = table.withLock { s in s.sessions.removeValue(forKey: id) }
         session?.close()
     }
@@ -254,18 +366,25 @@ public final class MCPSessions: Sendable {
         for session in all { session.close() }
     }
 
-    /// Ends sessions idle past `http.session_idle` (at most once a second unless forced).
+    /// Lets go of sessions idle here past `http.session_idle` (at most once a second unless forced),
+    /// and has the registry forget sessions no host used for that long (at most once a minute).
     private func sweep(force: Bool) {
         let now = ContinuousClock.now
         let idle = state.snapshot.manifest.http.sessionIdle.duration
-        let expired = table.withLock { s -> [Session] in
-            guard force || now - s.lastSweep > .seconds(1) else { return [] }
+        let (expired, forget) = table.withLock { s -> ([Session], Bool) in
+            guard force || now - s.lastSweep > .seconds(1) else { return ([], false) }
             s.lastSweep = now
             let gone = s.sessions.values.filter { $0.expired(idle: idle, now: now) }
             for session in gone { s.sessions[session.id] = nil }
-            return gone
+            let forget = now - s.lastForget > .seconds(60)
+            if forget { s.lastForget = now }
+            return (gone, forget)
         }
         for session in expired { session.close() }
+        if forget, !state.registry.isReadOnly {
+            let registry = state.registry, before = Date().addingTimeInterval(-idle.seconds)
+            Task { _ = try? await registry.forgetSessions(seenBefore: before) }
+        }
     }
 
     /// Moves every session to a new snapshot: its next call runs under it; a session whose agent
