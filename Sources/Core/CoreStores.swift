@@ -181,6 +181,14 @@ public protocol SessionStore: Sendable {
     func endSession(id: String) async throws(RegistryError)
     /// Forgets sessions not used since `date`; how many.
     func forgetSessions(seenBefore date: Date) async throws(RegistryError) -> Int
+
+    /// Console sign-ins, by the hash of their cookie token.
+    func saveConsoleSession(_ record: ConsoleSessionRecord) async throws(RegistryError)
+    func consoleSession(tokenHash: Data) async throws(RegistryError) -> ConsoleSessionRecord?
+    func touchConsoleSession(tokenHash: Data, at date: Date) async throws(RegistryError)
+    /// Ends the sign-in with this token, or every sign-in made with this key (moves the `sessions` mark).
+    func endConsoleSessions(tokenHash: Data?, keyHash: Data?) async throws(RegistryError)
+    func forgetConsoleSessions(seenBefore date: Date) async throws(RegistryError) -> Int
 }
 
 public protocol RegistryStore: SkillStore, SourceStore, ApprovalLedger, EventStore, PresenceStore, MemoryStore, TraceSink, SyncLedger,

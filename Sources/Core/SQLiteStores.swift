@@ -152,4 +152,24 @@ extension RegistryDatabase: SessionStore {
     public func forgetSessions(seenBefore date: Date) async throws(RegistryError) -> Int {
         try await offPool { () throws(RegistryError) in try self.deleteMCPSessionRecords(seenBefore: date) }
     }
+
+    public func saveConsoleSession(_ record: ConsoleSessionRecord) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.saveConsoleSessionRecord(record) }
+    }
+
+    public func consoleSession(tokenHash: Data) async throws(RegistryError) -> ConsoleSessionRecord? {
+        try await offPool { () throws(RegistryError) in try self.consoleSessionRecord(tokenHash: tokenHash) }
+    }
+
+    public func touchConsoleSession(tokenHash: Data, at date: Date) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.touchConsoleSessionRecord(tokenHash: tokenHash, at: date) }
+    }
+
+    public func endConsoleSessions(tokenHash: Data?, keyHash: Data?) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.deleteConsoleSessionRecords(tokenHash: tokenHash, keyHash: keyHash) }
+    }
+
+    public func forgetConsoleSessions(seenBefore date: Date) async throws(RegistryError) -> Int {
+        try await offPool { () throws(RegistryError) in try self.deleteConsoleSessionRecords(seenBefore: date) }
+    }
 }

@@ -273,7 +273,7 @@ enum RegistryMigrations {
                 UPDATE approval_grants SET expires_at = datetime(created_at, '+1 hour') WHERE expires_at IS NULL;
                 """)
         }
-        migrator.registerMigration("v9: MCP sessions over HTTP, so another host can serve them") { db in
+        migrator.registerMigration("v9: MCP sessions over HTTP and console sessions, so another host can serve them") { db in
             try db.execute(sql: """
                 CREATE TABLE mcp_sessions (
                   id TEXT PRIMARY KEY,
@@ -284,6 +284,15 @@ enum RegistryMigrations {
                   created_at DATETIME NOT NULL,
                   seen_at DATETIME NOT NULL
                 );
+                CREATE TABLE console_sessions (
+                  token_hash BLOB PRIMARY KEY,
+                  agent TEXT NOT NULL,
+                  key_hash BLOB NOT NULL,
+                  csrf TEXT NOT NULL,
+                  created_at DATETIME NOT NULL,
+                  seen_at DATETIME NOT NULL
+                );
+                CREATE INDEX console_sessions_by_key ON console_sessions(key_hash);
                 """)
         }
         return migrator

@@ -169,17 +169,4 @@ import Testing
         #expect(!ConsoleSessions.same(token, String(token.dropLast())))
         #expect(!ConsoleSessions.same("", ""))
     }
-
-    @Test func sessionsEndWhenIdleAndTheOldestGoesFirstAtCapacity() {
-        let sessions = ConsoleSessions(idle: 60, lifetime: 3600, capacity: 2)
-        let start = Date()
-        let a = sessions.open(key: "k1", now: start)
-        let b = sessions.open(key: "k2", now: start.addingTimeInterval(1))
-        #expect(sessions.session(a.token, now: start.addingTimeInterval(30)) != nil)
-        _ = sessions.open(key: "k3", now: start.addingTimeInterval(31))
-        #expect(sessions.session(b.token, now: start.addingTimeInterval(32)) == nil, "b was least recently used")
-        #expect(sessions.session(a.token, now: start.addingTimeInterval(200)) == nil, "idle for over a minute")
-        sessions.close(key: "k3")
-        #expect(sessions.count == 0)
-    }
 }

@@ -109,6 +109,25 @@ import TestSupport
             }
             #expect(ended?.status == 404, "a session ended on host 1 still served on host 0: \(ended?.body ?? "no answer")")
 
+            // A console sign-in on host 0 is good on host 1; signed out on host 1, host 0 asks to sign in again.
+            var browser = ConsoleClient(port: hosts[0].port)
+            let signedIn = await browser.signIn(keys["boss"] ?? "")
+            #expect(signedIn.status == 303 && browser.cookies["agenthub_session"] != nil, "\(signedIn.status) \(signedIn.body)")
+            #expect(await browser.get("/").status == 200)
+            var sameBrowser = ConsoleClient(port: hosts[1].port)
+            sameBrowser.cookies = browser.cookies
+            let there = await sameBrowser.get("/")
+            #expect(there.status == 200, "host 1 did not know host 0's sign-in: \(there.status) \(there.headers["location"] ?? "")")
+            #expect(await sameBrowser.post("/logout").status == 303)
+            sameBrowser.cookies = browser.cookies
+            #expect(await sameBrowser.get("/").status == 303, "signed out, still let in on host 1")
+            var back = await browser.get("/")
+            for _ in 0..<50 where back.status != 303 {
+                try await Task.sleep(for: .milliseconds(100))
+                back = await browser.get("/")
+            }
+            #expect(back.status == 303 && back.headers["location"]?.hasPrefix("/login") == true, "signed out on host 1, still in on host 0")
+
             for host in hosts {
                 host.process.signal(SIGTERM)
                 #expect(await host.process.waitExit(timeout: 30))

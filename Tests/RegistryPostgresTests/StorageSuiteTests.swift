@@ -201,6 +201,29 @@ import TestSupport
                           check: { $0 == 1 })
             try await ask("a session ended", stores, { s in try await s.endSession(id: "sess-1"); return try await s.session(id: "sess-1") },
                           check: { $0 == nil })
+
+            // Console sign-ins: by the hash of their token; ended by token or by key; forgotten when idle.
+            let signIn = ConsoleSessionRecord(tokenHash: Data([0xAA, 0x01]), agent: "ada", keyHash: Data([0xBB, 0x00, 0x02]), csrf: "csrf-1",
+                                              createdAt: opened, seenAt: opened)
+            var other = signIn
+            other.tokenHash = Data([0xAA, 0x02])
+            try await ask("a sign-in recorded", stores, { s in
+                try await s.saveConsoleSession(signIn)
+                try await s.saveConsoleSession(other)
+                return try await s.consoleSession(tokenHash: Data([0xAA, 0x01]))
+            }, check: { $0 == signIn })
+            try await ask("a sign-in used", stores, { s in
+                try await s.touchConsoleSession(tokenHash: Data([0xAA, 0x01]), at: opened.addingTimeInterval(90))
+                return try await s.consoleSession(tokenHash: Data([0xAA, 0x01]))?.seenAt
+            }, check: { $0 == opened.addingTimeInterval(90) })
+            try await ask("sign-ins of a refused key ended", stores, { s -> [Bool] in
+                try await s.endConsoleSessions(tokenHash: nil, keyHash: Data([0xBB, 0x00, 0x02]))
+                return [try await s.consoleSession(tokenHash: Data([0xAA, 0x01])) == nil, try await s.consoleSession(tokenHash: Data([0xAA, 0x02])) == nil]
+            }, check: { $0 == [true, true] })
+            try await ask("idle sign-ins forgotten", stores, { s in
+                try await s.saveConsoleSession(signIn)
+                return try await s.forgetConsoleSessions(seenBefore: opened.addingTimeInterval(1))
+            }, check: { $0 == 1 })
         }
     }
 }

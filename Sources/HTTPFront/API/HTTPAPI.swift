@@ -96,7 +96,20 @@ final class HTTPAPI: Sendable {
     /// key it signed in with, so a revoked or expired key ends its sessions at their next request).
     func identify(key: String) async throws -> APIIdentity {
         let snapshot = state.snapshot
-        switch await keys.check(key, environmentKeys: environmentKeys(of: snapshot), now: now()) {
+        let verdict = await keys.check(key, environmentKeys: environmentKeys(of: snapshot), now: now())
+        return try identity(verdict, snapshot: snapshot) { [weak self] in try await self?.identify(key: key) }
+    }
+
+    /// The identity of a key known by its hash (a console session's).
+    func identify(keyHash: Data) async throws -> APIIdentity {
+        let snapshot = state.snapshot
+        let verdict = await keys.check(hash: keyHash, environmentKeys: environmentKeys(of: snapshot), now: now())
+        return try identity(verdict, snapshot: snapshot) { [weak self] in try await self?.identify(keyHash: keyHash) }
+    }
+
+    /// What a key's verdict makes of its caller under `snapshot`; `again` checks the key anew (nil: the host stopped).
+    private func identity(_ verdict: APIKeys.Verdict, snapshot: HostSnapshot, again: @escaping @Sendable () async throws -> APIIdentity?) throws -> APIIdentity {
+        switch verdict {
         case .refused(let why):
             throw APIError.unauthorized(why)
         case .agent(let agent, let keyId):
@@ -110,10 +123,9 @@ final class HTTPAPI: Sendable {
             let seenAt = now()
             lastSeen.mutate { $0[agent] = seenAt }
             var identity = APIIdentity(agent: agent, keyId: keyId == "env" ? "env:\(agent)" : keyId, caller: caller, admin: declared.admin, snapshot: snapshot)
-            identity.recheck = { [weak self] in
-                guard let self else { return "the host stopped" }
+            identity.recheck = {
                 do {
-                    let now = try await self.identify(key: key)
+                    guard let now = try await again() else { return "the host stopped" }
                     return now.agent == agent ? nil : "the key now stands for another agent"
                 } catch let error as APIError { return error.message } catch { return "\(error)" }
             }

@@ -14,10 +14,10 @@ final class WebConsole: Sendable {
     let markdown: MarkdownWorker
     let started: Date
 
-    init(api: HTTPAPI, started: Date, sessions: ConsoleSessions = ConsoleSessions()) {
+    init(api: HTTPAPI, started: Date, sessions: ConsoleSessions? = nil) {
         self.api = api
         self.started = started
-        self.sessions = sessions
+        self.sessions = sessions ?? ConsoleSessions(store: api.state.registry, changes: api.state.registry.changes)
         markdown = MarkdownWorker.standard(environment: api.runtime.context.environment, logger: api.logger)
     }
 
@@ -32,7 +32,7 @@ final class WebConsole: Sendable {
 
         let pages = router.group().add(middleware: ConsoleHeaders()).add(middleware: ConsoleGate(console: self))
         pages.post("logout") { request, context in
-            if let session = context.console { self.sessions.close(session.token) }
+            if let session = context.console { await self.sessions.close(session.token) }
             return ConsoleView.redirect("/login?signed_out=1", headers: [.setCookie: Self.cookie(ConsoleSessions.cookie, "", request, maxAge: 0)])
         }
         addOverview(pages)
@@ -76,7 +76,10 @@ final class WebConsole: Sendable {
             }
             return loginPage(request, context, error: "That key was refused: \(error.message).", status: .unauthorized)
         }
-        let session = sessions.open(key: key, now: api.now())
+        let session: ConsoleSession
+        do { session = try await sessions.open(keyHash: api.keys.hash(key), agent: identity.agent, now: api.now()) } catch {
+            return loginPage(request, context, error: "The sign-in could not be recorded (\(error.message)); try again.", status: .serviceUnavailable)
+        }
         api.logger.info("console sign-in", metadata: ["agent": "\(identity.agent)", "key": "\(identity.keyId)"])
         var response = ConsoleView.redirect(Self.safeNext(form["next"]))
         response.headers[values: .setCookie] = [Self.cookie(ConsoleSessions.cookie, session.token, request, maxAge: Int(sessions.lifetime)),
@@ -146,7 +149,7 @@ struct ConsoleGate: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let reading = request.method == .get || request.method == .head
-        guard let token = request.cookies[ConsoleSessions.cookie]?.value, let session = console.sessions.session(token, now: console.api.now()) else {
+        guard let token = request.cookies[ConsoleSessions.cookie]?.value, let session = await console.sessions.session(token, now: console.api.now()) else {
             if reading {
                 let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
                 return ConsoleView.redirect("/login?next=" + ConsoleFormat.encode(target))
@@ -155,8 +158,8 @@ struct ConsoleGate: RouterMiddleware {
         }
         let api = console.api
         let identity: APIIdentity
-        do { identity = try await api.identify(key: session.key) } catch {
-            console.sessions.close(key: session.key)
+        do { identity = try await api.identify(keyHash: session.keyHash) } catch {
+            await console.sessions.close(keyHash: session.keyHash)
             if reading { return ConsoleView.redirect("/login?expired=1") }
             throw ConsoleError.forbidden("Your session ended (\((error as? APIError)?.message ?? "the key was refused")); sign in again.")
         }
@@ -168,7 +171,7 @@ struct ConsoleGate: RouterMiddleware {
         var checked = identity
         let sessions = console.sessions, keyCheck = identity.recheck, now = api.now
         // A signed-out console session ends its live tail as a revoked key does.
-        checked.recheck = { sessions.session(token, now: now()) == nil ? "the console session ended" : await keyCheck() }
+        checked.recheck = { await sessions.session(token, now: now()) == nil ? "the console session ended" : await keyCheck() }
         context.identity = checked
         context.console = session
         var request = request

@@ -90,6 +90,12 @@ public struct APIKeys: Sendable {
         let digest = hash(key)
         if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
         guard key.hasPrefix(Self.prefix) else { return .refused("the key is not valid") }
+        return await check(hash: digest, environmentKeys: [:], now: now)
+    }
+
+    /// Checks a key by its hash (what a console session keeps of the key it signed in with).
+    public func check(hash digest: Data, environmentKeys: [Data: String], now: Date = Date()) async -> Verdict {
+        if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
         var record = cache.lookup(digest)
         if record == nil {
             do { record = try await ledger.key(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
