@@ -84,6 +84,16 @@ public protocol MemoryStore: Sendable {
 /// call throws and the writer tries it again.
 public protocol TraceSink: Sendable {
     func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError)
+    /// Appends events that `writer` numbers in order from `firstIndex` on: a writer that sends
+    /// events again (its earlier try may have been stored after it gave up on it) has each stored
+    /// once, whatever batch it comes in. A store without that guarantee appends them.
+    func appendTraceEvents(_ events: [TraceEvent], writer: String, firstIndex: Int) throws(RegistryError)
+}
+
+extension TraceSink {
+    public func appendTraceEvents(_ events: [TraceEvent], writer: String, firstIndex: Int) throws(RegistryError) {
+        try appendTraceEvents(events)
+    }
 }
 
 /// What the approval desk writes and waits on: requests opened, adopted, answered, used, closed and

@@ -26,8 +26,6 @@ public final class PostgresRegistry: Sendable {
     /// The sync leases this registry's syncers hold now, by source: a publish of a source whose lease
     /// is held here is written under it (fenced).
     let heldLeases = Mutex<[String: SyncLease]>([:])
-    /// The trace batch the writer is trying to store, and its key (kept across its retries).
-    let traceBatch = Mutex<(signature: String, key: String)?>(nil)
 
     /// Connects, migrates and returns the registry; its pool runs until `close`.
     public static func open(_ location: PostgresLocation, logger: Logger) async throws(RegistryError) -> PostgresRegistry {

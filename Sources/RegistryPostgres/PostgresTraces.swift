@@ -12,23 +12,19 @@ extension PostgresRegistry: TraceSink {
 
     /// Appends a batch, blocking the calling thread until it is stored: the trace writer calls it on
     /// a queue of its own, never on the cooperative pool (the insert itself runs there).
-    /// A batch the writer sends again after a failure keeps the key of its first try: a first try
-    /// that committed after the host gave up on it (the server came back meanwhile) is not stored twice.
     public func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError) {
-        guard let first = events.first, let last = events.last else { return }
-        let signature = "\(events.count)|\(first.spanId)|\(first.at)|\(first.type)|\(last.spanId)|\(last.type)"
-        let key = traceBatch.withLock { pending in
-            if let pending = pending, pending.signature == signature { return pending.key }
-            let key = UUID().uuidString
-            pending = (signature, key)
-            return key
-        }
-        try blocking { () async throws(RegistryError) in try await self.insertTraceEvents(events, batch: key) }
-        traceBatch.withLock { $0 = nil }
+        try blocking { () async throws(RegistryError) in try await self.insertTraceEvents(events) }
+    }
+
+    /// Appends events the writer numbered: each is stored under (writer, its number), so an event
+    /// sent again (a try that committed after the writer gave up on it, sent again with the events
+    /// recorded since) is stored once.
+    public func appendTraceEvents(_ events: [TraceEvent], writer: String, firstIndex: Int) throws(RegistryError) {
+        try blocking { () async throws(RegistryError) in try await self.insertTraceEvents(events, batch: writer, firstIndex: firstIndex) }
     }
 
     /// Appends a batch in one transaction and moves the `events` mark.
-    public func insertTraceEvents(_ events: [TraceEvent], batch: String? = nil) async throws(RegistryError) {
+    public func insertTraceEvents(_ events: [TraceEvent], batch: String? = nil, firstIndex: Int = 0) async throws(RegistryError) {
         guard !events.isEmpty else { return }
         var bindings = PostgresBindings(capacity: events.count * 19)
         var rows: [String] = []
@@ -53,7 +49,7 @@ extension PostgresRegistry: TraceSink {
             bindings.append(e.state)
             bindings.append(e.clientTs)
             bindings.append(batch)
-            bindings.append(batch == nil ? nil : Int64(rows.count))
+            bindings.append(batch == nil ? nil : Int64(firstIndex + rows.count))
             let marks = (first..<(first + 19)).map { $0 == first + 12 ? "$\($0)::jsonb" : "$\($0)" }
             rows.append("(" + marks.joined(separator: ", ") + ")")
         }

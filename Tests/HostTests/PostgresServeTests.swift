@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -101,6 +102,25 @@ import TestSupport
             var theirs = mcp
             theirs["Authorization"] = "Bearer \(keys["boss"] ?? "")"
             #expect(await http(hosts[1].port, "POST", "/mcp", headers: theirs, body: search)?.status == 404, "another agent's key used the session")
+            // A skill published through host 0 reaches the session's stream on host 1 as list_changed.
+            var streamHeaders = mcp
+            streamHeaders["Accept"] = nil
+            let port1 = hosts[1].port, headers1 = streamHeaders
+            let stream = try #require(await onThread { () -> SSEStream? in
+                guard let stream = SSEStream(port1, "/mcp", headers: headers1), stream.head(), stream.status == 200 else { return nil }
+                return stream
+            }, "no GET stream on host 1")
+            try write("---\nname: second-guide\ndescription: Published while a session listens elsewhere.\n---\nRead it too.\n",
+                      to: "skills/second-guide/SKILL.md", in: dir)
+            #expect(await call(0, "POST", "/v1/sources/local/sync?wait=true", as: "boss").status == 200)
+            let told = await onThread { () -> [String] in
+                var methods: [String] = []
+                while !methods.contains("notifications/resources/list_changed"), let event = stream.next(timeout: 30) {
+                    methods.append(jsonObject(event.data)["method"] as? String ?? "?")
+                }
+                return methods
+            }
+            #expect(told.contains("notifications/resources/list_changed"), "host 1's session heard \(told)")
             #expect(await http(hosts[1].port, "DELETE", "/mcp", headers: mcp)?.status == 204)
             var ended = await http(hosts[0].port, "POST", "/mcp", headers: mcp, body: search)
             for _ in 0..<50 where ended?.status != 404 {
@@ -188,7 +208,8 @@ import TestSupport
             #expect(answer?.status == 503 && answer?.body.contains("the registry cannot be read") == true, "\(answer?.body ?? "no answer")")
             let started = ContinuousClock.now
             let during = await remember("during the outage")
-            #expect(during != nil && during?.status != 200, "a call with the database down: \(during?.body ?? "no answer")")
+            // The key cannot be checked: 503 with the reason, not 401 (the key is not at fault).
+            #expect(during?.status == 503 && during?.body.contains("the registry cannot be read") == true, "a call with the database down: \(during?.body ?? "no answer")")
             #expect(ContinuousClock.now - started < .seconds(25), "the call waited for the limit, not for the change feed")
 
             try await server.started()
@@ -196,6 +217,23 @@ import TestSupport
             for _ in 0..<300 where answer?.status != 200 { try await Task.sleep(for: .milliseconds(100)); answer = await ready() }
             #expect(answer?.status == 200, "not ready again: \(answer?.body ?? "no answer")")
             #expect(await remember("after the outage")?.status == 200)
+            // What waited in the writer's queue through the outage is in the log now, each event once;
+            // /metrics shows the backlog drained.
+            func logged() async -> [[String: Any]] {
+                await http(port, "GET", "/v1/events?limit=100", headers: ["Authorization": "Bearer \(key)"])?.json["events"] as? [[String: Any]] ?? []
+            }
+            var events = await logged()
+            for _ in 0..<100 where events.filter({ $0["type"] as? String == "tool.result" }).count < 2 {
+                try await Task.sleep(for: .milliseconds(100))
+                events = await logged()
+            }
+            let results = events.filter { $0["type"] as? String == "tool.result" && $0["tool"] as? String == "memory_write" }
+            #expect(results.count == 2, "the calls before and after the outage: \(results)")
+            let kinds = events.map { "\($0["span_id"] ?? "")/\($0["type"] ?? "")" }
+            #expect(Set(kinds).count == kinds.count, "an event was stored twice: \(kinds)")
+            let metrics = await http(port, "GET", "/metrics")?.body ?? ""
+            #expect(metrics.contains("agenthub_trace_write_failures_total"), "\(metrics.prefix(3000))")
+            #expect(metrics.contains("agenthub_trace_unwritten_events 0"), "\(metrics.prefix(3000))")
             #expect(process.process.isRunning, "the host stopped during the outage: \(process.stderr)")
             #expect(!process.stderr.contains(server.password))
         }

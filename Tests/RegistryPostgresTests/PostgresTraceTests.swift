@@ -40,6 +40,22 @@ import TestSupport
         #expect(registry.changes.mark(.events) != mark, "the events mark did not move")
     }
 
+    @Test func eventsSentAgainInALargerBatchAreStoredOnce() async throws {
+        let url = try await PrivatePostgres.sharedDatabase()
+        guard case .postgres(let location) = try RegistryLocation.parse(url) else { return }
+        let registry = try await PostgresRegistry.open(location, logger: Self.logger)
+        defer { registry.close() }
+        // The first try was stored though the writer heard of a failure; the retry carries what was
+        // recorded since as well, and a later one starts further on.
+        try await onOwnThread { try registry.appendTraceEvents([Self.event(0), Self.event(1)], writer: "w1", firstIndex: 0) }
+        try await onOwnThread { try registry.appendTraceEvents([Self.event(0), Self.event(1), Self.event(2)], writer: "w1", firstIndex: 0) }
+        try await onOwnThread { try registry.appendTraceEvents([Self.event(2), Self.event(3)], writer: "w1", firstIndex: 2) }
+        // Another writer numbers its own events.
+        try await onOwnThread { try registry.appendTraceEvents([Self.event(9)], writer: "w2", firstIndex: 0) }
+        let stored = try await registry.events(TraceQuery(limit: 100))
+        #expect(stored.map(\.tool) == ["tool0", "tool1", "tool2", "tool3", "tool9"])
+    }
+
     @Test func eventsRecordedWhileTheDatabaseIsDownAreWrittenOnceItIsBack() async throws {
         let server = try await PrivatePostgres.make()
         defer { server.stop() }

@@ -112,6 +112,8 @@ final class HTTPAPI: Sendable {
         switch verdict {
         case .refused(let why):
             throw APIError.unauthorized(why)
+        case .unavailable(let why):
+            throw APIError.unavailable(why)
         case .agent(let agent, let keyId):
             guard let declared = snapshot.manifest.agents.first(where: { $0.name == agent }) else {
                 throw APIError.unauthorized("the key's agent '\(agent)' is no longer declared in agents:")

@@ -158,7 +158,10 @@ struct ConsoleGate: RouterMiddleware {
         }
         let api = console.api
         let identity: APIIdentity
-        do { identity = try await api.identify(keyHash: session.keyHash) } catch {
+        do { identity = try await api.identify(keyHash: session.keyHash) } catch let error as APIError where error.status == .serviceUnavailable {
+            // The registry cannot be read: the session stands, this request cannot be served.
+            throw ConsoleError(.serviceUnavailable, error.message)
+        } catch {
             await console.sessions.close(keyHash: session.keyHash)
             if reading { return ConsoleView.redirect("/login?expired=1") }
             throw ConsoleError.forbidden("Your session ended (\((error as? APIError)?.message ?? "the key was refused")); sign in again.")

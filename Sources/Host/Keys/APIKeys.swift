@@ -82,6 +82,8 @@ public struct APIKeys: Sendable {
     public enum Verdict: Sendable, Equatable {
         case agent(String, keyId: String)
         case refused(String)
+        /// The registry could not be asked: neither accepted nor refused (try again).
+        case unavailable(String)
     }
 
     /// Checks a presented key. `environmentKeys` maps the hashes of `key_env` keys to their agents.
@@ -98,7 +100,8 @@ public struct APIKeys: Sendable {
         if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
         var record = cache.lookup(digest)
         if record == nil {
-            do { record = try await ledger.key(hash: digest) } catch { return .refused("the key could not be checked (the registry: \(error.code.rawValue))") }
+            // Fail closed, and say it is the registry: a key is not taken on trust while no revocation can be read.
+            do { record = try await ledger.key(hash: digest) } catch { return .unavailable("the key could not be checked: the registry cannot be read now (\(error.code.rawValue)); try again") }
             if let record { cache.store(digest, record) }
         }
         guard let record else { return .refused("the key is not valid") }

@@ -175,6 +175,9 @@ public final class MCPSessions: Sendable {
         var lastForget = ContinuousClock.now - .seconds(3600)
     }
     private let table = Mutex(Table())
+    /// Watches the registry's `skills` mark: a publish by any process on the registry (this host's
+    /// sync, another host's) makes every session compare its lists and send `list_changed`.
+    private let skillsWatch = Mutex<Task<Void, Never>?>(nil)
 
     public init(state: HostState, logger: Logger) {
         self.state = state
@@ -183,7 +186,22 @@ public final class MCPSessions: Sendable {
         state.observe { [weak self] _, _ in
             for session in self?.all ?? [] { session.server.listsMayHaveChanged() }
         }
+        let changes = state.registry.changes
+        let watch = Task { [weak self] in
+            var mark = changes.mark(.skills)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: changes.recheck(.skills))
+                let now = changes.mark(.skills)
+                guard now != mark else { continue }
+                mark = now
+                guard let sessions = self?.all else { return }
+                for session in sessions { session.server.listsMayHaveChanged() }
+            }
+        }
+        skillsWatch.withLock { $0 = watch }
     }
+
+    deinit { skillsWatch.withLock { $0?.cancel() } }
 
     var all: [Session] { table.withLock { s in Array(s.sessions.values) } }
 
@@ -359,6 +377,7 @@ public final class MCPSessions: Sendable {
 
     /// Ends every session (the host shuts down).
     public func closeAll() {
+        skillsWatch.withLock { $0?.cancel() }
         let all = table.withLock { s -> [Session] in
             defer { s.sessions.removeAll() }
             return Array(s.sessions.values)

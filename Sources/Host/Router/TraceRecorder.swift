@@ -49,8 +49,15 @@ public final class TraceRecorder: Sendable {
         self.init(sink: registry, logger: logger, stored: stored, capacity: capacity, batchLimit: batchLimit)
     }
 
-    public init(sink: any TraceSink, logger: Logger, stored: ChangeSignal = ChangeSignal(), capacity: Int = 8192, batchLimit: Int = 1024) {
+    /// This writer's name in the store, with which it numbers its events (`appendTraceEvents(_:writer:firstIndex:)`).
+    let writer = SyncOwner.thisProcess + ":" + UUID().uuidString.prefix(8)
+    /// Told the backlog after each batch and each refusal (`/metrics`).
+    let metrics: HostMetrics?
+
+    public init(sink: any TraceSink, logger: Logger, stored: ChangeSignal = ChangeSignal(), capacity: Int = 8192, batchLimit: Int = 1024,
+                metrics: HostMetrics? = nil) {
         self.sink = sink
+        self.metrics = metrics
         self.logger = logger
         self.stored = stored
         self.capacity = max(1, capacity)
@@ -114,14 +121,15 @@ public final class TraceRecorder: Sendable {
 
     private func drain() {
         while true {
-            let batch = state.withLock { s -> ArraySlice<TraceEvent> in
+            let (batch, firstIndex) = state.withLock { s -> (ArraySlice<TraceEvent>, Int) in
                 let batch = s.pending.prefix(batchLimit)
                 if batch.isEmpty { s.draining = false }
-                return batch
+                return (batch, s.written)
             }
             if batch.isEmpty { return }
             do {
-                try sink.appendTraceEvents(Array(batch))
+                // The head of the queue is event number `written`: a batch sent again numbers its events alike.
+                try sink.appendTraceEvents(Array(batch), writer: writer, firstIndex: firstIndex)
             } catch {
                 retryLater(batch.count, error)
                 return
@@ -143,6 +151,7 @@ public final class TraceRecorder: Sendable {
                 return (ready, recovered)
             }
             if recovered > 0 { logger.notice("trace writer recovered", metadata: ["host.trace.failures": "\(recovered)"]) }
+            metrics?.traceBacklog(unwritten)
             for waiter in ready { waiter.resume() }
         }
     }
@@ -155,6 +164,8 @@ public final class TraceRecorder: Sendable {
             s.lastError = error.message
             return s.failures
         }
+        metrics?.traceWriteFailed()
+        metrics?.traceBacklog(unwritten)
         if failures == 1 || failures % 10 == 0 {
             logger.error("trace writer cannot write; the events wait and are retried", metadata: [
                 "host.trace.count": "\(count)", "host.trace.unwritten": "\(unwritten)", "host.trace.failures": "\(failures)",

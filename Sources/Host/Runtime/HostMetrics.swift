@@ -32,6 +32,17 @@ public struct HostMetrics: Sendable {
         Counter(label: "agenthub_reloads_total", dimensions: [("result", result)]).increment()
     }
 
+    /// Trace events recorded and not yet in the database (the writer's backlog, bounded by the
+    /// recorder's capacity: past it new calls wait, then fail; no event is dropped).
+    public func traceBacklog(_ unwritten: Int) {
+        Gauge(label: "agenthub_trace_unwritten_events").record(unwritten)
+    }
+
+    /// A batch of trace events the database refused (it stays queued and is retried).
+    public func traceWriteFailed() {
+        Counter(label: "agenthub_trace_write_failures_total").increment()
+    }
+
     /// A bridged server restarted after it ended.
     public func bridgeRestart(server: String) {
         Counter(label: "agenthub_bridge_restarts_total", dimensions: [("server", server)]).increment()

@@ -17,9 +17,9 @@ public final class HostParts: Sendable {
     public let approvals: ApprovalDesk
 
     public init(manifest: Manifest, registry: any RegistryStore, logger: Logger, environment: [String: String]) {
-        recorder = TraceRecorder(sink: registry, logger: logger)
-        limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
         metrics = HostMetrics(namesTools: manifest.http.metricsToolNames)
+        recorder = TraceRecorder(sink: registry, logger: logger, metrics: metrics)
+        limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
         approvals = ApprovalDesk(ledger: registry, recorder: recorder, logger: logger)
         bridge = MCPBridge(servers: ToolHost.bridgedServers(manifest, environment: environment),
                            settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry.pins, logger: logger)
