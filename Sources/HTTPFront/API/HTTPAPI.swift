@@ -66,6 +66,8 @@ final class HTTPAPI: Sendable {
     var hosts: HostDirectory { HostDirectory(registry: runtime.state.registry) }
     /// What changed in the store, as every process sees it.
     var changes: any ChangeFeed { runtime.state.registry.changes }
+    /// Where console sign-ins are kept (the registry, so every host knows them).
+    var consoleSessions: ConsoleSessions { ConsoleSessions(store: runtime.state.registry, changes: runtime.state.registry.changes) }
     /// Approval requests and grants: listing, answering, revoking.
     var desk: ApprovalDesk { runtime.state.parts.approvals }
 
@@ -92,15 +94,15 @@ final class HTTPAPI: Sendable {
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
-    /// The identity a key stands for, under the snapshot as of now (the console's session keeps the
-    /// key it signed in with, so a revoked or expired key ends its sessions at their next request).
+    /// The identity a key stands for, under the snapshot as of now.
     func identify(key: String) async throws -> APIIdentity {
         let snapshot = state.snapshot
         let verdict = await keys.check(key, environmentKeys: environmentKeys(of: snapshot), now: now())
         return try identity(verdict, snapshot: snapshot) { [weak self] in try await self?.identify(key: key) }
     }
 
-    /// The identity of a key known by its hash (a console session's).
+    /// The identity of a key known by its hash (a console session keeps only that, so a revoked or
+    /// expired key ends its sessions at their next request).
     func identify(keyHash: Data) async throws -> APIIdentity {
         let snapshot = state.snapshot
         let verdict = await keys.check(hash: keyHash, environmentKeys: environmentKeys(of: snapshot), now: now())

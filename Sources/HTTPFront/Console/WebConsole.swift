@@ -17,7 +17,7 @@ final class WebConsole: Sendable {
     init(api: HTTPAPI, started: Date, sessions: ConsoleSessions? = nil) {
         self.api = api
         self.started = started
-        self.sessions = sessions ?? ConsoleSessions(store: api.state.registry, changes: api.state.registry.changes)
+        self.sessions = sessions ?? api.consoleSessions
         markdown = MarkdownWorker.standard(environment: api.runtime.context.environment, logger: api.logger)
     }
 
