@@ -207,8 +207,8 @@ public protocol RegistryStore: SkillStore, SourceStore, ApprovalLedger, EventSto
     var isReadOnly: Bool { get }
     /// Where it is, for messages (a path, or a URL without its password).
     var place: String { get }
-    /// Where bridged tool definitions are pinned: the SQLite registry (PostgreSQL does not pin yet).
-    var pins: RegistryDatabase? { get }
+    /// Where bridged tool definitions are pinned and their servers' status recorded (the store itself).
+    var pins: (any BridgeLedger)? { get }
     /// Where the key pepper file sits when `AGENTHUB_KEY_PEPPER` is not set (nil: the variable is required).
     var pepperFolder: String? { get }
     /// Whether every host on it runs on this machine (SQLite: a host is alive while its pid runs);

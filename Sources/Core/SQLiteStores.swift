@@ -127,7 +127,7 @@ extension RegistryDatabase {
 
 extension RegistryDatabase: RegistryStore {
     public var place: String { path }
-    public var pins: RegistryDatabase? { self }
+    public var pins: (any BridgeLedger)? { self }
     public var pepperFolder: String? { URL(fileURLWithPath: path).deletingLastPathComponent().path }
     public var hostsAreLocal: Bool { true }
 }

@@ -10,6 +10,15 @@ public struct ToolPinRecord: Sendable, Equatable {
     /// A definition that differs from the pinned one, not yet accepted.
     public let changedDigest: String?
     public let changedAt: Date?
+
+    public init(tool: String, server: String, digest: String, firstSeenAt: Date, changedDigest: String?, changedAt: Date?) {
+        self.tool = tool
+        self.server = server
+        self.digest = digest
+        self.firstSeenAt = firstSeenAt
+        self.changedDigest = changedDigest
+        self.changedAt = changedAt
+    }
 }
 
 /// One running host's view of one bridged server (`status` is JSON the bridge writes and reads).
@@ -30,6 +39,42 @@ public struct BridgeServerRecord: Sendable, Equatable {
     /// Whether the host that wrote it may still be running.
     public var ownerMayBeAlive: Bool { SyncOwner.mayBeAlive(owner) }
 }
+
+/// Where the bridge pins its tools' definitions and records what it sees of its servers: the SQLite
+/// registry, or PostgreSQL (every host on it then shares the pins). Called on a queue of the
+/// bridge's own, never on the cooperative pool (PostgreSQL's answers block the calling thread).
+public protocol BridgeLedger: Sendable {
+    /// Opened only to read: nothing is pinned or recorded (pins then live in memory).
+    var isReadOnly: Bool { get }
+    /// Every pin of `server`'s tools, by bridged tool name.
+    func toolPins(server: String) throws(RegistryError) -> [String: ToolPinRecord]
+    /// Pins `tool` to `digest` unless it is pinned already (the first host to see it wins). Whether it was new.
+    @discardableResult
+    func pinTool(_ tool: String, server: String, digest: String, at now: Date) throws(RegistryError) -> Bool
+    /// Records that `tool` now shows `digest` (nil: its pinned definition again).
+    func recordChangedDefinition(_ tool: String, digest: String?, at now: Date) throws(RegistryError)
+    /// Records what this host sees of `server`.
+    func recordBridgeServer(owner: String, server: String, status: String, at now: Date) throws(RegistryError)
+    /// Forgets the status rows of hosts that are gone (the newest of each server kept).
+    func pruneBridgeServers() throws(RegistryError)
+    /// Records bridge events (a definition changed, a look-alike name) in the trace.
+    func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError)
+}
+
+extension BridgeLedger {
+    @discardableResult
+    public func pinTool(_ tool: String, server: String, digest: String) throws(RegistryError) -> Bool {
+        try pinTool(tool, server: server, digest: digest, at: Date())
+    }
+    public func recordChangedDefinition(_ tool: String, digest: String?) throws(RegistryError) {
+        try recordChangedDefinition(tool, digest: digest, at: Date())
+    }
+    public func recordBridgeServer(owner: String, server: String, status: String) throws(RegistryError) {
+        try recordBridgeServer(owner: owner, server: server, status: status, at: Date())
+    }
+}
+
+extension RegistryDatabase: BridgeLedger {}
 
 extension RegistryDatabase {
     /// Every pin of `server`'s tools, by bridged tool name.

@@ -238,7 +238,7 @@ extension PostgresRegistry: MemoryStore {
 extension PostgresRegistry: RegistryStore {
     public var isReadOnly: Bool { false }
     public var place: String { "\(location)" }
-    public var pins: RegistryDatabase? { nil }
+    public var pins: (any BridgeLedger)? { self }
     /// The pepper must come from `AGENTHUB_KEY_PEPPER`, the same on every host.
     public var pepperFolder: String? { nil }
     public var hostsAreLocal: Bool { false }

@@ -45,7 +45,7 @@ import Testing
             #expect(await second.call("t__cwd").status == .succeeded)
             // `agenthub tools accept t__echo` (here: the registry call it makes) lets it through.
             #expect(try second.registry.acceptToolDefinitions(["t__echo"]) == ["t__echo"])
-            second.router.refresh()
+            await second.router.refresh()
             #expect(second.bridge.definitionChanges["t__echo"] == nil)
             #expect(await second.call("t__echo", ["text": "hi"]).result.text == "hi")
             await second.stop()
@@ -74,7 +74,7 @@ import Testing
             #expect(try second.registry.traceEvents(TraceQuery(types: ["tool.name_collision"])).count == 1)
             // Reviewed and accepted, they run (the look-alike name stays reported).
             #expect(Set(try second.registry.acceptToolDefinitions(["t__echo2", "t__Echo"])) == ["t__echo2", "t__Echo"])
-            second.router.refresh()
+            await second.router.refresh()
             #expect(await second.call("t__echo2", ["text": "hi"]).result.text == "hi")
             await second.stop()
         }

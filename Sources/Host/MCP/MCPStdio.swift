@@ -71,7 +71,7 @@ public enum MCPStdio {
                     try? await Task.sleep(for: interval)
                     let now = changes.mark(.skills)
                     if now != mark { mark = now; server.listsMayHaveChanged() }
-                    server.current.host.router.refresh()  // a tool definition accepted by `agenthub tools accept`
+                    await server.current.host.router.refresh()  // a tool definition accepted by `agenthub tools accept`
                 }
             }
         }

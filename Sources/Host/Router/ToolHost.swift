@@ -145,10 +145,10 @@ public struct ToolStores: Sendable {
     public var memory: any MemoryStore
     public var events: any EventStore
     public var skills: any SkillStore
-    /// Where bridged tool definitions are pinned (nil: not pinned; only SQLite keeps pins so far).
-    public var pins: RegistryDatabase?
+    /// Where bridged tool definitions are pinned and server status recorded (nil: pins live in memory).
+    public var pins: (any BridgeLedger)?
 
-    public init(memory: any MemoryStore, events: any EventStore, skills: any SkillStore, pins: RegistryDatabase?) {
+    public init(memory: any MemoryStore, events: any EventStore, skills: any SkillStore, pins: (any BridgeLedger)?) {
         self.memory = memory
         self.events = events
         self.skills = skills

@@ -17,7 +17,13 @@ extension ToolRouter {
     public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String, sessionEnds: Bool = false,
                      progress: ToolProgressSink? = nil, approval: ApprovalMode = .operators) async -> ToolCallOutcome {
         let arguments = arguments ?? .object([:])
-        let route = self.route(name)
+        var route = self.route(name)
+        if route == nil {
+            // A tool held until accepted is not offered; one accepted since (`agenthub tools accept`,
+            // on any host) is looked for. Costs nothing unless a plugin holds a tool.
+            await refresh()
+            route = self.route(name)
+        }
         var call = CallInFlight(name: name, caller: caller, session: session, route: route)
         do throws(CallStop) {
             let roomy = await recorder.room(within: settings.timeout)

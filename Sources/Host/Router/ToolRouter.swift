@@ -144,8 +144,8 @@ public final class ToolRouter: Sendable {
     }
 
     /// Re-reads what another process may have changed (accepted tool definitions).
-    public func refresh() {
-        for plugin in plugins { (plugin as? any ChangingToolPlugin)?.refresh() }
+    public func refresh() async {
+        for plugin in plugins { await (plugin as? any ChangingToolPlugin)?.refresh() }
     }
 
     /// The tools `caller` may see (allowed or asking), with each one's verdict.

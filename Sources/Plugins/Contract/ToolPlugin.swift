@@ -37,6 +37,7 @@ public protocol ChangingToolPlugin: ToolPlugin {
     func removeToolsChangedHandler(_ token: Int)
     /// Returns once the tools have settled (every server ready or failed), or after `timeout`.
     func settle(timeout: Duration) async
-    /// Re-reads what another process may have changed (an accepted tool definition).
-    func refresh()
+    /// Re-reads what another process may have changed (an accepted tool definition), returning once
+    /// the plugin's tools reflect it.
+    func refresh() async
 }

@@ -24,7 +24,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
     public var settings: BridgeSettings { state.withLock { $0.bridgeSettings } }
     /// Its servers, in manifest order (a reload may add, remove or replace them).
     var servers: [BridgedServer] { state.withLock { $0.running } }
-    let registry: RegistryDatabase?
+    let registry: (any BridgeLedger)?
     let logger: Logger
     struct State {
         var bridgeSettings: BridgeSettings
@@ -46,6 +46,9 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
         var recorded: [String: String] = [:]
     }
     let state: Mutex<State>
+    /// Where every read and write of the pins and status runs, in order: off the cooperative pool,
+    /// since a ledger on PostgreSQL blocks its thread for each answer.
+    let ledgerQueue = DispatchQueue(label: "agenthub.bridge-ledger")
     private let box = WeakReference<MCPBridge>()
     /// Told the name of a server each time it restarts after ending (the host counts them).
     public var onRestart: (@Sendable (String) -> Void)? {
@@ -55,7 +58,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
     private let restartHandler = LockedValue<(@Sendable (String) -> Void)?>(nil)
 
     /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
-    public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: RegistryDatabase?, logger: Logger) {
+    public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: (any BridgeLedger)?, logger: Logger) {
         state = Mutex(State(bridgeSettings: settings))
         self.registry = registry
         self.logger = logger
@@ -102,7 +105,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
 
     /// Starts every server in the background and returns at once: a slow server delays nobody.
     public func start() async throws {
-        if let registry, !registry.isReadOnly { try? registry.pruneBridgeServers() }
+        if let registry, !registry.isReadOnly { await onLedger { try? registry.pruneBridgeServers() } }
         state.withLock { s in
             s.started = true
             for server in s.running where s.tasks[server.name] == nil {
@@ -119,7 +122,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
         }
         for task in stopping { task.cancel() }
         for task in stopping { await task.value }
-        recordStatus()
+        await onLedger { self.recordStatus() }
     }
 
     /// Takes a reloaded manifest's servers: a server whose entry is unchanged keeps running untouched;
@@ -166,7 +169,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
             logger.info("bridged servers changed by a reload", metadata: [
                 "plugins.mcp.started": "\(startedNames.joined(separator: ","))",
                 "plugins.mcp.stopped": "\(toStop.map(\.0.name).joined(separator: ","))", "plugins.mcp.shared_settings_changed": "\(sharedChanged)"])
-            serverChanged()
+            await onLedger { self.applyChanges() }
         }
         return (startedNames, toStop.map(\.0.name))
     }
@@ -175,20 +178,32 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
         await withTaskGroup(of: Void.self) { group in
             for server in servers { group.addTask { _ = await server.settled.wait(timeout: timeout) } }
         }
+        // What the servers told before they settled is applied (it waits on the ledger queue).
+        await onLedger {}
+    }
+
+    /// Runs `body` on the ledger queue and waits for it.
+    func onLedger(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            ledgerQueue.async {
+                body()
+                continuation.resume()
+            }
+        }
     }
 
     /// Re-reads the pins when a tool's definition differs from its pin (an `agenthub tools accept`
     /// in another process can only change those); otherwise there is nothing to re-read.
-    public func refresh() {
+    public func refresh() async {
         guard state.withLock({ !$0.changes.isEmpty }) else { return }
-        serverChanged()
+        await onLedger { self.applyChanges() }
     }
 
     public func call(_ tool: String, arguments: [String: JSONValue], context: ToolCallContext) async throws -> ToolResult {
         let (route, change) = state.withLock { ($0.routes[tool], $0.changes[tool]) }
         guard let route else { throw ToolError(.notFound, "no bridged server offers \(tool)") }
         if change == .blocked {
-            refresh()  // it may have been accepted since
+            await refresh()  // it may have been accepted since
             if state.withLock({ $0.changes[tool] }) == .blocked {
                 throw ToolError(.forbidden, "\(tool) is new or changed since its server's tools were pinned, and is held (pin: strict, or a name that differs only in case from another tool); "
                                 + "review it, then run `agenthub tools accept \(tool)`")
@@ -197,9 +212,14 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
         return try await route.server.call(route.tool.downstreamName, arguments: arguments, progress: context.progress)
     }
 
-    /// Re-reads every server's tools, applies the pins, records status, and tells the handlers when
-    /// the tools offered changed.
+    /// A server's tools or state changed: `applyChanges` on the ledger queue.
     func serverChanged() {
+        ledgerQueue.async { self.applyChanges() }
+    }
+
+    /// Re-reads every server's tools, applies the pins, records status, and tells the handlers when
+    /// the tools offered changed. On the ledger queue only.
+    func applyChanges() {
         var newRoutes: [String: (server: BridgedServer, tool: BridgedTool)] = [:]
         var newVisible: [ToolDescriptor] = []
         var newChanges: [String: DefinitionChange] = [:]
