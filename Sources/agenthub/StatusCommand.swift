@@ -5,18 +5,20 @@ import Core
 import Host
 import Plugins
 
-/// `agenthub status`: the hosts running on this registry, then a summary of the sources and the
-/// bridged servers.
+/// `agenthub status`: the hosts on this registry (running, or gone without removing themselves), then
+/// a summary of the sources and the bridged servers.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the running hosts (pid, uptime, manifest revision, last reload and its errors), the sources and the bridged servers.",
+        abstract: "Show the hosts, running or gone (pid, uptime, manifest revision, last reload and its errors), the sources and the bridged servers.",
         discussion: "Exit 0, or 1 when a running host's last reload was rejected or a source has failed."
     )
 
     @OptionGroup var global: GlobalOptions
 
     struct HostLine: Encodable {
+        /// `running`, or `gone`: it stopped heartbeating (or its pid is gone) without removing itself.
+        var state: String
         var pid: Int32
         var kind: String
         var config: String
@@ -60,8 +62,8 @@ struct StatusCommand: AsyncParsableCommand {
         }
         do {
             let now = Date()
-            status.hosts = try await found.hosts.runningHosts().map { host in
-                HostLine(pid: host.pid, kind: host.kind, config: host.config, startedAt: host.startedAt,
+            status.hosts = try await found.hosts.hosts().map { host, running in
+                HostLine(state: running ? "running" : "gone", pid: host.pid, kind: host.kind, config: host.config, startedAt: host.startedAt,
                          uptimeSeconds: Int(now.timeIntervalSince(host.startedAt)), revision: host.revision, http: host.http, reloads: host.reloads,
                          lastReload: host.lastReloadAt.map { at in
                              LastReload(at: at, trigger: host.lastReloadTrigger, result: host.lastReloadResult, message: host.lastReloadMessage,
@@ -80,7 +82,7 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if global.json { Output.json(status) } else { printTables(status, reports) }
-        let rejected = status.hosts.contains { $0.lastReload?.result == "rejected" }
+        let rejected = status.hosts.contains { $0.state == "running" && $0.lastReload?.result == "rejected" }
         if rejected || reports.contains(where: \.isFailing) { throw ExitCode(1) }
     }
 
@@ -88,12 +90,13 @@ struct StatusCommand: AsyncParsableCommand {
         print("manifest \(global.config): \(status.manifestRevision.map { "revision \($0)" } ?? "has problems")")
         for error in status.manifestErrors { print("  \(error)") }
         print("")
-        if status.hosts.isEmpty { print("no host is running on this registry") } else {
-            Output.table(["PID", "KIND", "UP", "REVISION", "HTTP", "RELOADS", "LAST RELOAD"], status.hosts.map { h in
-                [String(h.pid), h.kind, Self.duration(h.uptimeSeconds), h.revision, h.http ?? "-", String(h.reloads),
+        if !status.hosts.contains(where: { $0.state == "running" }) { print("no host is running on this registry") }
+        if !status.hosts.isEmpty {
+            Output.table(["PID", "STATE", "KIND", "UP", "REVISION", "HTTP", "RELOADS", "LAST RELOAD"], status.hosts.map { h in
+                [String(h.pid), h.state, h.kind, Self.duration(h.uptimeSeconds), h.revision, h.http ?? "-", String(h.reloads),
                  h.lastReload.map { "\($0.result ?? "-") (\($0.trigger ?? "-"), \(Output.date($0.at)))" } ?? "-"]
             })
-            for host in status.hosts {
+            for host in status.hosts where host.state == "running" {
                 guard let reload = host.lastReload, !reload.errors.isEmpty else { continue }
                 print("pid \(host.pid) rejected the last reload; it serves revision \(host.revision):")
                 for error in reload.errors { print("  \(error)") }

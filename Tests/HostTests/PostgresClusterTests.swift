@@ -216,6 +216,10 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
         let now = await c.hosts(on: survivors[0])
         #expect(listed != nil, "the killed host was not listed as gone: \(now)")
         #expect(now.filter { $0["state"] as? String == "running" }.count == 2, "\(now)")
+        // `agenthub status`, from any machine's folder, says the same.
+        let status = try await run(agenthubBinary(), ["status", "--json"], in: c.folder(survivors[0]), environment: c.environment)
+        let listedHosts = jsonObject(status.stdout)["hosts"] as? [[String: Any]] ?? []
+        #expect(listedHosts.contains { $0["pid"] as? Int == Int(holder) && $0["state"] as? String == "gone" }, "\(status.stdout) \(status.stderr)")
         for host in survivors {
             c.hosts[host].signal(SIGTERM)
             #expect(await c.hosts[host].waitExit(timeout: 30))
