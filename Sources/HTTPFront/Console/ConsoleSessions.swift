@@ -63,6 +63,8 @@ final class ConsoleSessions: Sendable {
     /// The live session for a cookie's token, its use recorded; nil when unknown or ended. A token
     /// this host has not seen (another host signed it in) is looked up in the registry.
     func session(_ token: String, now: Date = Date()) async -> ConsoleSession? {
+        // A token this host never made cannot be one: no registry read for a made-up cookie.
+        guard Self.wellFormed(token) else { return nil }
         let mark = changes.mark(.sessions)
         var session = sessions.value[token]
         if session == nil || session?.checkedMark != mark {
@@ -136,6 +138,13 @@ final class ConsoleSessions: Sendable {
 
     private func alive(_ session: ConsoleSession, _ now: Date) -> Bool {
         now.timeIntervalSince(session.lastUsedAt) < idle && now.timeIntervalSince(session.createdAt) < lifetime
+    }
+
+    /// Whether `token` has the shape `token()` gives (43 URL-safe base64 characters).
+    static func wellFormed(_ token: String) -> Bool {
+        token.utf8.count == 43 && token.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+        }
     }
 
     /// What the registry keeps of a cookie token.

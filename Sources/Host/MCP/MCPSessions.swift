@@ -234,6 +234,11 @@ public final class MCPSessions: Sendable {
         prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
+    /// Whether `id` has the shape of a session `initialize` opened (32 lowercase hex digits).
+    static func wellFormed(_ id: String) -> Bool {
+        id.utf8.count == 32 && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
     /// A session with its own server for `caller`, under `snapshot`'s settings.
     private func makeSession(caller: ToolCaller, snapshot: HostSnapshot, id: String, traceSession: String? = nil) -> Session {
         var settings = MCPServer.Settings()
@@ -299,7 +304,8 @@ public final class MCPSessions: Sendable {
             // Idle here; it may have been busy elsewhere.
             drop(id)
         }
-        guard !id.hasPrefix("listen-"), !id.hasPrefix("once-") else { return nil }
+        // Only an id this host (or another) could have made is looked up: no registry read for a made-up one.
+        guard Self.wellFormed(id) else { return nil }
         let mark = state.registry.changes.mark(.sessions)
         guard case .success(let record?) = await lookUp(id), record.agent == caller.agent,
               Date().timeIntervalSince(record.seenAt) < idle.seconds else { return nil }
