@@ -88,8 +88,12 @@ def bad_input():
     try:
         started = time.monotonic()
         reply = s.request("server/discover", {"supportedVersions": ["2026-07-28"]})
-        check(error_code(reply) == -32601, f"server/discover must be -32601: {reply}")
+        versions = (reply or {}).get("result", {}).get("supportedVersions", [])
+        check("2026-07-28" in versions and "2025-11-25" in versions, f"server/discover names both eras: {reply}")
         check(time.monotonic() - started < 2, "server/discover must be answered at once")
+        meta = {"io.modelcontextprotocol/protocolVersion": "1999-01-01", "io.modelcontextprotocol/clientCapabilities": {}}
+        reply = s.request("server/discover", {"_meta": meta})
+        check(error_code(reply) == -32022 and "2025-11-25" in json.dumps(reply), f"an unknown version is -32022 naming what is spoken: {reply}")
         reply = s.request("tools/list")
         check(error_code(reply) == -32600 and "initialize" in reply["error"]["message"], f"a request before initialize: {reply}")
         check(s.request("ping") == {"jsonrpc": "2.0", "id": s.next_id, "result": {}}, "ping works before initialize")

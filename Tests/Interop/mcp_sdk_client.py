@@ -1,11 +1,14 @@
 """Drives `agenthub mcp` with the Python `mcp` SDK as the client, the way MCP hosts use it.
 
 usage: mcp_sdk_client.py MODE AGENTHUB WORKDIR
-MODE is `auto` (server/discover probe, then fallback to initialize) or `legacy` (initialize only).
+MODE is `auto` (the SDK's default: the server/discover probe, then 2026-07-28 without a handshake) or
+`legacy` (initialize only).
 Runs every scenario, then prints one JSON object: {"checks": N, "failures": [...], "connect_seconds": S}.
 """
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -63,11 +66,21 @@ async def editor_session(binary, workdir, mode):
     async with Client(server(binary, workdir, "editor", "--group", "writers", "--agent", "interop-editor"), mode=mode,
                       elicitation_callback=decline) as client:
         connect_seconds = time.monotonic() - started
-        check(client.session.initialize_result is not None, "the session should have used the initialize handshake")
-        init = client.session.initialize_result
-        check(init.server_info.name == "agenthub", f"serverInfo.name: {init.server_info.name}")
-        check(init.protocol_version == "2025-11-25", f"negotiated {init.protocol_version}, expected 2025-11-25")
-        check(init.capabilities.tools is not None and init.capabilities.resources is not None and init.capabilities.prompts is not None,
+        if mode == "legacy":
+            check(client.session.initialize_result is not None, "the session should have used the initialize handshake")
+            init = client.session.initialize_result
+            check(init.server_info.name == "agenthub", f"serverInfo.name: {init.server_info.name}")
+            check(init.protocol_version == "2025-11-25", f"negotiated {init.protocol_version}, expected 2025-11-25")
+            capabilities = init.capabilities
+        else:
+            # auto: the SDK's default probes server/discover and speaks the stateless 2026-07-28 revision.
+            check(client.session.discover_result is not None and client.session.initialize_result is None,
+                  "auto mode should speak 2026-07-28 over stdio, without the handshake")
+            check(client.protocol_version == "2026-07-28", f"negotiated {client.protocol_version}, expected 2026-07-28")
+            info = client.session.server_info
+            check(info is not None and info.name == "agenthub", f"serverInfo: {info}")
+            capabilities = client.session.discover_result.capabilities
+        check(capabilities.tools is not None and capabilities.resources is not None and capabilities.prompts is not None,
               "tools, resources and prompts capabilities")
 
         # tools/list, a page at a time (the test manifest sets mcp.page_size: 3)
@@ -155,6 +168,28 @@ async def researcher_session(binary, workdir, mode):
               f"researcher must not see memory_delete, export_trace or write_file: {sorted(names)}")
         check({"read_file", "memory_write", "skills_get"} <= names, f"researcher tools: {sorted(names)}")
         await expect_error(client.call_tool("export_trace", {}), -32602, "Unknown tool", "researcher calling export_trace")
+        if mode == "auto":
+            # 2026-07-28 over stdio: list changes arrive on a subscriptions/listen stream. A skill
+            # published by `agenthub sync` in another process reaches it.
+            async with client.listen(resources_list_changed=True) as subscription:
+                check(bool(subscription.honored.resources_list_changed), f"listen honored: {subscription.honored}")
+                folder = os.path.join(workdir, "skills", "listen-probe")
+                os.makedirs(folder, exist_ok=True)
+                with open(os.path.join(folder, "SKILL.md"), "w") as f:
+                    f.write("---\nname: listen-probe\ndescription: Published while a client listens.\n---\nRead me.\n")
+                synced = subprocess.run([binary, "sync"], cwd=workdir, capture_output=True, text=True)
+                check(synced.returncode == 0, f"agenthub sync: {synced.stderr[-500:]}")
+
+                async def first_event():
+                    async for event in subscription:
+                        return type(event).__name__
+                try:
+                    event = await asyncio.wait_for(first_event(), timeout=30)
+                except asyncio.TimeoutError:
+                    event = None
+                check(event is not None and "Resource" in event, f"a publish should reach the listen stream: {event}")
+            resources, _ = await all_pages(lambda c: client.list_resources(cursor=c), "resources")
+            check(any("listen-probe" in str(r.uri) for r in resources), "the published skill is listed after the change")
 
 
 async def main():

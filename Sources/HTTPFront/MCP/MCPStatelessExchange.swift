@@ -14,7 +14,6 @@ extension HTTPAPI {
     static let nameHeader = HeaderName("Mcp-Name")!
     /// The params field each named method mirrors in `Mcp-Name`.
     static let namedParams = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"]
-    static let cacheableMethods: Set<String> = ["server/discover", "tools/list", "resources/list", "resources/templates/list", "prompts/list"]
 
     /// Whether a session-less POST speaks 2026-07-28 (its envelope or its version header says so).
     static func isStateless(_ params: JSONValue?, _ request: Request) -> Bool {
@@ -24,13 +23,10 @@ extension HTTPAPI {
 
     /// The envelope ladder: the version to serve, or the error to answer with.
     static func checkEnvelope(_ method: String, _ params: JSONValue?, _ request: Request) -> Result<String, JSONRPCError> {
-        guard case .object(let meta)? = params?["_meta"] else {
-            return .failure(.invalidParams("params._meta must be an object carrying '\(MCPServer.versionMetaKey)' and '\(MCPServer.capabilitiesMetaKey)'"))
-        }
-        let missing = [MCPServer.versionMetaKey, MCPServer.capabilitiesMetaKey].filter { meta[$0] == nil }
-        if !missing.isEmpty { return .failure(.invalidParams("params._meta is missing \(missing.joined(separator: ", "))")) }
-        guard case .string(let version) = meta[MCPServer.versionMetaKey]! else {
-            return .failure(.invalidParams("params._meta['\(MCPServer.versionMetaKey)'] must be a string"))
+        let version: String
+        switch MCPServer.modernEnvelope(params) {
+        case .failure(let error): return .failure(error)
+        case .success(let v): version = v
         }
         guard let header = request.headers[protocolHeader] else {
             return .failure(JSONRPCError(MCPServer.headerMismatchCode, "MCP-Protocol-Version header is missing; it must equal params._meta's protocol version '\(version)'"))
@@ -44,10 +40,7 @@ extension HTTPAPI {
         if let field = namedParams[method], let named = request.headers[nameHeader], named != params?[field]?.stringValue {
             return .failure(JSONRPCError(MCPServer.headerMismatchCode, "Mcp-Name '\(named)' does not match params.\(field)"))
         }
-        guard MCPServer.modernVersions.contains(version) else {
-            return .failure(JSONRPCError(MCPServer.unsupportedVersionCode, "Unsupported protocol version '\(version)'",
-                                         data: ["supported": .array(MCPServer.modernVersions.map { .string($0) }), "requested": .string(version)]))
-        }
+        guard MCPServer.modernVersions.contains(version) else { return .failure(MCPServer.unsupported(version, supported: MCPServer.modernVersions)) }
         return .success(version)
     }
 
@@ -63,18 +56,10 @@ extension HTTPAPI {
         }
     }
 
-    /// A result as the revision wants it: `resultType`, the server's info, and cache hints on lists.
+    /// A result as the revision wants it (`MCPServer.stamped`).
     static func stamped(_ message: JSONRPCMessage, method: String, serverInfo: JSONValue) -> JSONRPCMessage {
-        guard case .response(let id, .object(var result)) = message else { return message }
-        if result["resultType"] == nil { result["resultType"] = "complete" }
-        var meta = result["_meta"]?.objectValue ?? [:]
-        meta[MCPServer.serverInfoMetaKey] = serverInfo
-        result["_meta"] = .object(meta)
-        if cacheableMethods.contains(method) {
-            if result["ttlMs"] == nil { result["ttlMs"] = 0 }
-            if result["cacheScope"] == nil { result["cacheScope"] = "private" }
-        }
-        return .response(id: id, result: .object(result))
+        guard case .response(let id, let result) = message else { return message }
+        return .response(id: id, result: MCPServer.stamped(result, method: method, serverInfo: serverInfo))
     }
 
     /// Answers one stateless request.

@@ -9,8 +9,11 @@ extension MCPServer {
     /// handling it travels on that request's own stream (Streamable HTTP).
     @TaskLocal static var handling: JSONRPCID?
 
-    /// Whether the client said in `initialize` that it answers form elicitations.
-    var clientElicits: Bool { state.withLock { s in s.elicits } }
+    /// Whether the client of the request being handled answers form elicitations: as its 2026-07-28
+    /// envelope says (each request carries its own capabilities), else as it said in `initialize`.
+    @TaskLocal static var requestElicits: Bool?
+
+    var clientElicits: Bool { Self.requestElicits ?? state.withLock { s in s.elicits } }
 
     /// Reads the client's `capabilities.elicitation`: `{}` (form mode, 2025-06-18) or `{form: {}, …}`.
     static func elicitsForms(_ capabilities: JSONValue?) -> Bool {

@@ -96,10 +96,10 @@ extension MCPServer {
             return (before, !waiting)
         }
         guard let before else { return }
-        if toolsShown, before.tools != now.tools { send(.notification(method: "notifications/tools/list_changed", params: nil)) }
+        if toolsShown, before.tools != now.tools { tellListChanged("notifications/tools/list_changed") }
         if before.skills != now.skills {
-            send(.notification(method: "notifications/resources/list_changed", params: nil))
-            send(.notification(method: "notifications/prompts/list_changed", params: nil))
+            tellListChanged("notifications/resources/list_changed")
+            tellListChanged("notifications/prompts/list_changed")
         }
     }
 }

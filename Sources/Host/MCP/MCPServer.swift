@@ -70,6 +70,11 @@ public final class MCPServer: Sendable {
         var outgoingClosed = false
         /// The router observer that turns a change of bridged tools into `list_changed`.
         var observer: (router: ToolRouter, token: Int)?
+        /// A 2026-07-28 client's open `subscriptions/listen` (one connection, one stream of messages):
+        /// its request id, which tags each change, and the kinds of change it asked for.
+        var subscription: (id: JSONRPCID, kinds: Set<String>)?
+        /// A front's listen stream (HTTP `subscriptions/listen`) that filters and tags changes itself.
+        var relaysChanges = false
     }
     let state: Mutex<State>
 
@@ -193,17 +198,23 @@ public final class MCPServer: Sendable {
         switch method {
         case "initialize": respond(id) { () throws(JSONRPCError) in try self.initialize(params) }; return
         case "ping": send(.response(id: id, result: [:])); return
-        case "server/discover":
-            // The 2026-07-28 stateless probe: answer at once so clients fall back to `initialize`.
-            send(.error(id: id, JSONRPCError(JSONRPCError.methodNotFoundCode,
-                                             "Method not found: server/discover (this server uses the initialize handshake, protocol \(MCPProtocol.versions.joined(separator: ", ")))")))
-            return
         default: break
+        }
+        // 2026-07-28: `server/discover`, or any request carrying its envelope, needs no handshake.
+        if method == "server/discover" || params?["_meta"]?[Self.versionMetaKey] != nil {
+            handleModern(id, method, params, bytes: bytes)
+            return
         }
         guard state.withLock({ s in s.phase == .initialized }) else {
             send(.error(id: id, .invalidRequest("\(method) before initialize; send initialize first")))
             return
         }
+        guard let handler = handler(for: method, params) else { send(.error(id: id, .methodNotFound(method))); return }
+        start(id, bytes: bytes, handler)
+    }
+
+    /// What answers `method`, once past the handshake (nil: no such method).
+    func handler(for method: String, _ params: JSONValue?) -> (@Sendable () async throws(JSONRPCError) -> JSONValue)? {
         let handler: (@Sendable () async throws(JSONRPCError) -> JSONValue)?
         switch method {
         case "tools/list": handler = { () async throws(JSONRPCError) in try await self.listTools(params) }
@@ -215,13 +226,12 @@ public final class MCPServer: Sendable {
         case "prompts/get": handler = { () async throws(JSONRPCError) in try await self.getPrompt(params) }
         default: handler = nil
         }
-        guard let handler else { send(.error(id: id, .methodNotFound(method))); return }
-        start(id, bytes: bytes, handler)
+        return handler
     }
 
     /// Runs a request as a task that `notifications/cancelled` can cancel; a cancelled request is not
     /// answered. When `maxInFlight` requests run, it waits in order for a slot.
-    private func start(_ id: JSONRPCID, bytes: Int, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
+    func start(_ id: JSONRPCID, bytes: Int, _ handler: @escaping @Sendable () async throws(JSONRPCError) -> JSONValue) {
         let accepted = state.withLock { s -> Bool in
             guard s.inFlight[id] == nil, !s.queued.contains(where: { $0.id == id }) else { return false }
             s.unanswered += 1
@@ -271,6 +281,8 @@ public final class MCPServer: Sendable {
         switch method {
         case "notifications/cancelled":
             guard let raw = params?["requestId"], let id = JSONRPCID(raw) else { return }
+            // The client left its `subscriptions/listen` stream: no more changes go to it.
+            if state.withLock({ s in s.subscription?.id == id ? { s.subscription = nil; return true }() : false }) { return }
             let task: Task<Void, Never>? = state.withLock { s in
                 if let index = s.queued.firstIndex(where: { $0.id == id }) {
                     // Not started yet: it never will be, and is not answered.
@@ -301,6 +313,7 @@ public final class MCPServer: Sendable {
     /// with its own result when it ends in time, else with an error saying the server shut down.
     public func shutdown(grace: Duration = .milliseconds(500), answer: Bool = false) async {
         closeOutgoing()
+        endSubscription()
         if !state.withLock({ s in s.stateless }) {
             // A session grant lasts no longer than its session.
             let registry = self.registry, session = self.session
