@@ -8,8 +8,9 @@ public enum ChangeTopic: String, Sendable, CaseIterable {
     case approvals
     /// API keys created or revoked.
     case keys
-    /// Trace and reported events. Their writers do not move a mark (it would cost every batch a
-    /// write): a reader re-reads the log every `recheck(.events)` instead.
+    /// Trace and reported events. On SQLite their writers move no mark (a stamp per batch would cost
+    /// every batch a write): a reader re-reads the log every `recheck(.events)`. PostgreSQL moves it
+    /// in each batch's transaction, so a reader there re-reads when it moves.
     case events
     /// MCP sessions over HTTP ended (deleted, or their key revoked): hosts holding one look again.
     case sessions

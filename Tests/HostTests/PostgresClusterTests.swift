@@ -171,7 +171,8 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
         let released = await waiting.value
         print("approval on host 1 released the call on host 0 after \(ContinuousClock.now - answeredAt)")
         #expect(released.status == 200 && released.json["isError"] as? Bool == false, "\(released.body)")
-        let streamed = await events.value
+        let (streamed, resolvedAt) = await events.value
+        print("the answer reached host 2's event stream after \(resolvedAt - answeredAt)")
         #expect(streamed.contains("approval.requested") && streamed.contains("approval.resolved"), "host 2 streamed \(streamed)")
     }
 
@@ -227,15 +228,16 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
     }
 }
 
-/// The types of the events a host streams (`GET /v1/events/stream`), until one of type `last`.
-func streamedTypes(port: Int, key: String, until last: String) async -> [String] {
+/// The types of the events a host streams (`GET /v1/events/stream`), until one of type `last`, and
+/// when that one arrived.
+func streamedTypes(port: Int, key: String, until last: String) async -> (types: [String], at: ContinuousClock.Instant) {
     await onThread {
-        guard let stream = SSEStream(port, "/v1/events/stream", headers: ["Authorization": "Bearer \(key)"]), stream.head() else { return [] }
+        guard let stream = SSEStream(port, "/v1/events/stream", headers: ["Authorization": "Bearer \(key)"]), stream.head() else { return ([], .now) }
         var types: [String] = []
         while !types.contains(last), let event = stream.next(timeout: 60) {
             types.append(jsonObject(event.data)["type"] as? String ?? "?")
         }
-        return types
+        return (types, .now)
     }
 }
 

@@ -115,18 +115,35 @@ extension HTTPAPI {
         let signal = self.state.parts.recorder.stored
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration
         let api = self
-        // How often an idle stream reads the log again for events other processes recorded.
+        // How often an idle stream looks for events other processes recorded: a store that moves the
+        // `events` mark with every write (PostgreSQL, announced by NOTIFY) is read again only when it
+        // moved (and each second regardless); one without (SQLite) is read again each time.
+        let changes = self.changes
         let recheck = changes.recheck(.events)
+        let marked = !changes.mark(.events).isEmpty
         let start = query
         let body = ResponseBody { writer in
             defer { slot.release() }
             var query = start
             var quietSince = ContinuousClock.now
             var checkedAt = ContinuousClock.now
+            var readAt = ContinuousClock.now
+            var seenMark = changes.mark(.events)
+            var mustRead = true
             try await writer.write(ByteBuffer(string: "retry: 2000\n: events after \(query.afterId)\n\n"))
             while !Task.isCancelled, !api.isStopping {
                 let generation = signal.generation
-                let page = try await api.events.page(query)
+                let mark = changes.mark(.events)
+                if mark != seenMark {
+                    seenMark = mark
+                    mustRead = true
+                }
+                var page: [TraceEvent] = []
+                if mustRead || !marked || ContinuousClock.now - readAt >= .seconds(1) {
+                    page = try await api.events.page(query)
+                    readAt = ContinuousClock.now
+                    mustRead = false
+                }
                 // The key is checked again before every page and each idle second: a revoked key's
                 // stream ends with a final `end` event that says why, and delivers nothing after it.
                 if !page.isEmpty || ContinuousClock.now - checkedAt >= recheck {
@@ -146,11 +163,13 @@ extension HTTPAPI {
                     try await writer.write(ByteBuffer(string: text))
                     query.afterId = last.id
                     quietSince = ContinuousClock.now
+                    mustRead = true  // a full page may have more behind it
                     continue
                 }
                 // The recorder's signal wakes the stream for this process's events; another process's
-                // (an `agenthub mcp` beside this host) are found by reading the store again each second.
+                // (an `agenthub mcp` beside this host, another host) by the mark, or the read each second.
                 await signal.wait(since: generation, timeout: min(keepAlive, recheck))
+                if signal.generation != generation { mustRead = true }
                 if signal.generation == generation, !api.isStopping, ContinuousClock.now - quietSince >= keepAlive {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     quietSince = ContinuousClock.now
