@@ -26,6 +26,8 @@ final class HTTPAPI: Sendable {
     let lastSeen = LockedValue<[String: Date]>([:])
     let syncRuns = SyncRuns()
     let sessions: MCPSessions
+    /// Where console sign-ins are kept (the registry, so every host knows them).
+    let consoleSessions: ConsoleSessions
     /// Skill answers, until the registry's skills change.
     let answers: AnswerCache
     private let environmentKeys = LockedValue<(revision: String, keys: [Data: String])>(("", [:]))
@@ -41,6 +43,7 @@ final class HTTPAPI: Sendable {
         self.listen = LockedValue(listen)
         self.logger = logger
         sessions = MCPSessions(state: runtime.state, logger: logger)
+        consoleSessions = ConsoleSessions(store: runtime.state.registry, changes: runtime.state.registry.changes)
         answers = AnswerCache(feed: runtime.state.registry.changes)
     }
 
@@ -66,8 +69,6 @@ final class HTTPAPI: Sendable {
     var hosts: HostDirectory { HostDirectory(registry: runtime.state.registry) }
     /// What changed in the store, as every process sees it.
     var changes: any ChangeFeed { runtime.state.registry.changes }
-    /// Where console sign-ins are kept (the registry, so every host knows them).
-    var consoleSessions: ConsoleSessions { ConsoleSessions(store: runtime.state.registry, changes: runtime.state.registry.changes) }
     /// Approval requests and grants: listing, answering, revoking.
     var desk: ApprovalDesk { runtime.state.parts.approvals }
 

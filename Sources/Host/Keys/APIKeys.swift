@@ -90,9 +90,9 @@ public struct APIKeys: Sendable {
     public func check(_ key: String, environmentKeys: [Data: String], now: Date = Date()) async -> Verdict {
         guard key.hasPrefix(Self.prefix) || !environmentKeys.isEmpty, key.utf8.count <= 512 else { return .refused("the key is not valid") }
         let digest = hash(key)
-        if let agent = environmentKeys[digest] { return .agent(agent, keyId: "env") }
-        guard key.hasPrefix(Self.prefix) else { return .refused("the key is not valid") }
-        return await check(hash: digest, environmentKeys: [:], now: now)
+        // Only a key_env key may lack the prefix; anything else without it is not looked up.
+        guard key.hasPrefix(Self.prefix) || environmentKeys[digest] != nil else { return .refused("the key is not valid") }
+        return await check(hash: digest, environmentKeys: environmentKeys, now: now)
     }
 
     /// Checks a key by its hash (what a console session keeps of the key it signed in with).
