@@ -84,6 +84,14 @@ public final class ApprovalDesk: Sendable {
     /// that is gone), records `approval.requested`, and tells other processes.
     func open(_ draft: ApprovalRecord, maxPending: Int? = nil) async throws(RegistryError) -> (record: ApprovalRecord, adopted: Bool) {
         let ledger = self.ledger, hostId = self.hostId, at = now()
+        // `approval.requested` is queued on the same thread, the moment the request is stored: an
+        // answer given as soon as it is visible (another task, another host) is queued after it.
+        let requested: @Sendable (ApprovalRecord, Bool) -> Void = { [self] record, adopted in
+            trace("approval.requested", record, [
+                "rule": .string(record.rule), "expires_at": .string(TraceEvent.timestamp(record.expiresAt)),
+                "policy_reason": .string(record.policyReason), "adopted": .bool(adopted),
+            ])
+        }
         let result: Result<(ApprovalRecord, Bool), RegistryError> = await onThread {
             do throws(RegistryError) {
                 if let orphan = try ledger.adoptableApproval(agent: draft.agent, tool: draft.tool, argumentsDigest: draft.argumentsDigest,
@@ -93,19 +101,17 @@ public final class ApprovalDesk: Sendable {
                     adopted.hostId = hostId
                     adopted.session = draft.session
                     adopted.spanId = draft.spanId
+                    requested(adopted, true)
                     return .success((adopted, true))
                 }
                 try ledger.insertApproval(draft, maxPending: maxPending)
+                requested(draft, false)
                 return .success((draft, false))
             } catch {
                 return .failure(error)
             }
         }
         let (record, adopted) = try result.get()
-        trace("approval.requested", record, [
-            "rule": .string(record.rule), "expires_at": .string(TraceEvent.timestamp(record.expiresAt)),
-            "policy_reason": .string(record.policyReason), "adopted": .bool(adopted),
-        ])
         changed.fire()
         return (record, adopted)
     }
