@@ -17,6 +17,8 @@ public protocol SkillStore: Sendable {
     func skill(id: Int64) async throws(RegistryError) -> SkillRecord?
     /// The files of a skill with their content, by path.
     func files(ofSkill id: Int64) async throws(RegistryError) -> [SkillFileRecord]
+    /// One file of a skill with its content and bytes, or nil when the skill has no such path.
+    func file(ofSkill id: Int64, path: String) async throws(RegistryError) -> SkillFileRecord?
     /// The files of the given skills without their content.
     func fileListings(ofSkills ids: [Int64]) async throws(RegistryError) -> [Int64: [SkillFileRecord]]
 }

@@ -26,6 +26,7 @@ extension SourceSyncer {
             url, source.ref.map { "\($0)" } ?? "HEAD", source.paths.joined(separator: "\u{1}"), "\(source.includeHidden)",
             "\(source.maxDepth)", "\(source.maxDirs)", source.tokenEnv ?? "", source.tokenFile ?? "", source.username ?? "",
             source.sshKey ?? "", source.knownHosts ?? "", "\(source.strictHostKeys)", source.caFile ?? "",
+            SkillDiscovery.storageFormat,
         ]
         return String(SHA256.hash(data: Data(fields.joined(separator: "\u{0}").utf8)).hex.prefix(32))
     }

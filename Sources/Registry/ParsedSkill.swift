@@ -22,6 +22,9 @@ public struct ParsedSkill: Sendable, Equatable {
     public var loadErrors: [String]
     public var warnings: [String]
     public var strictErrors: [String]
+    /// Every frontmatter field as the author wrote it, as JSON (a repeated key: its last value):
+    /// what the Skills extension serves as a skill's `frontmatter`. Nil when there is no mapping.
+    public var frontmatter: JSONValue? = nil
 
     public var loadable: Bool { loadErrors.isEmpty }
     public var strict: Bool { strictErrors.isEmpty }
@@ -75,6 +78,7 @@ public struct ParsedSkill: Sendable, Equatable {
         var fields: [(String, Node)] = []
         for (key, value) in mapping { fields.append((key.string ?? "\(key)", value)) }
         let byName = Dictionary(fields, uniquingKeysWith: { _, last in last })
+        frontmatter = .object(byName.mapValues { JSONValue(yaml: $0) })
 
         switch byName["description"] {
         case .scalar(let s)? where !s.string.pythonStripped.isEmpty:

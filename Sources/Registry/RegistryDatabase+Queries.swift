@@ -94,6 +94,13 @@ extension RegistryDatabase {
         }
     }
 
+    /// One file of a skill with its content and bytes.
+    public func file(ofSkill id: Int64, path: String) throws(RegistryError) -> SkillFileRecord? {
+        try read("reading a skill file") { db in
+            try SkillFileRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM skill_files WHERE skill_id = ? AND path = ?"), arguments: [id, path])
+        }
+    }
+
     /// A skill row by id, tombstoned or not.
     public func skill(id: Int64) throws(RegistryError) -> SkillRecord? {
         try read("looking up skill \(id)") { db in try SkillRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM skills WHERE id = ?"), arguments: [id]) }
@@ -166,7 +173,7 @@ extension RegistryDatabase {
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try SkillFileRecord.fetchAll(db, sql: """
-                    SELECT skill_id, path, kind, size, is_binary, NULL AS content, link_target, note
+                    SELECT skill_id, path, kind, size, is_binary, NULL AS content, link_target, note, digest
                     FROM skill_files WHERE skill_id IN (\(marks)) ORDER BY skill_id, path
                     """, arguments: StatementArguments(Array(chunk)))
                 for row in rows { result[row.skillId, default: []].append(row) }

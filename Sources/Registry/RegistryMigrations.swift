@@ -295,6 +295,15 @@ enum RegistryMigrations {
                 CREATE INDEX console_sessions_by_key ON console_sessions(key_hash);
                 """)
         }
+        migrator.registerMigration("v10: each skill file's digest and exact bytes, each skill's frontmatter as written") { db in
+            // Skills published before this have neither; their digests lack the new storage format,
+            // so each source's next sync reads and publishes them again.
+            try db.execute(sql: """
+                ALTER TABLE skill_files ADD COLUMN digest TEXT;
+                ALTER TABLE skill_files ADD COLUMN data BLOB;
+                ALTER TABLE skills ADD COLUMN frontmatter TEXT;
+                """)
+        }
         return migrator
     }
 }

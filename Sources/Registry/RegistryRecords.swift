@@ -100,6 +100,8 @@ public struct SkillRecord: Codable, Sendable, Equatable, FetchableRecord, TableR
     public var metadata: String?
     /// JSON object text of frontmatter fields outside the spec.
     public var extraFields: String?
+    /// JSON object text of every frontmatter field as written (nil for a registry written before it was kept).
+    public var frontmatter: String?
     public var body: String
     public var loadable: Bool
     public var strict: Bool
@@ -127,6 +129,7 @@ public struct SkillRecord: Codable, Sendable, Equatable, FetchableRecord, TableR
         allowedTools = row["allowed_tools"]
         metadata = row["metadata"]
         extraFields = row["extra_fields"]
+        frontmatter = row["frontmatter"]
         body = row["body"]
         loadable = row["loadable"]
         strict = row["strict"]
@@ -156,6 +159,7 @@ public struct SkillRecord: Codable, Sendable, Equatable, FetchableRecord, TableR
         try c.encodeIfPresent(allowedTools, forKey: .allowedTools)
         try c.encodeIfPresent(metadata.flatMap { JSONValue.parse($0) }, forKey: .metadata)
         try c.encodeIfPresent(extraFields.flatMap { JSONValue.parse($0) }, forKey: .extraFields)
+        try c.encodeIfPresent(frontmatter.flatMap { JSONValue.parse($0) }, forKey: .frontmatter)
         try c.encode(body, forKey: .body)
         try c.encode(loadable, forKey: .loadable)
         try c.encode(strict, forKey: .strict)
@@ -189,6 +193,13 @@ public struct SkillFileRecord: Codable, Sendable, Equatable, FetchableRecord, Ta
     public var content: String?
     public var linkTarget: String?
     public var note: String?
+    /// `sha256:` and the hex digest of the raw bytes (nil when they were never read).
+    public var digest: String?
+    /// The raw bytes, when `content` cannot give them back exactly (never read by listings).
+    public var data: Data?
+
+    /// The file's exact bytes, when the registry keeps them.
+    public var bytes: Data? { data ?? content.map { Data($0.utf8) } }
 
     public init(row: Row) throws {
         skillId = row["skill_id"]
@@ -199,6 +210,8 @@ public struct SkillFileRecord: Codable, Sendable, Equatable, FetchableRecord, Ta
         content = row["content"]
         linkTarget = row["link_target"]
         note = row["note"]
+        digest = row["digest"]
+        data = row["data"]
     }
 }
 

@@ -50,12 +50,12 @@ public struct RegistryTable: Sendable {
         RegistryTable("skills", key: ["id"], serial: "id", secondPass: "shadowed_by", [
             ("id", .integer), ("source", .text), ("path", .text), ("file_name", .text), ("revision", .text), ("digest", .text), ("name", .text),
             ("description", .text), ("license", .text), ("compatibility", .text), ("allowed_tools", .text), ("metadata", .json),
-            ("extra_fields", .json), ("body", .text), ("loadable", .boolean), ("strict", .boolean), ("load_errors", .json),
+            ("extra_fields", .json), ("frontmatter", .json), ("body", .text), ("loadable", .boolean), ("strict", .boolean), ("load_errors", .json),
             ("strict_errors", .json), ("warnings", .json), ("shadowed_by", .integer), ("first_seen_at", .time), ("updated_at", .time),
             ("deleted_at", .time)]),
         RegistryTable("skill_files", key: ["skill_id", "path"], [
             ("skill_id", .integer), ("path", .text), ("kind", .text), ("size", .integer), ("is_binary", .boolean), ("content", .text),
-            ("link_target", .text), ("note", .text)]),
+            ("link_target", .text), ("note", .text), ("digest", .text), ("data", .blob)]),
         RegistryTable("sync_runs", key: ["id"], serial: "id", [
             ("id", .integer), ("source", .text), ("started_at", .time), ("finished_at", .time), ("outcome", .text), ("revision", .text),
             ("added", .integer), ("updated", .integer), ("removed", .integer), ("unchanged", .integer), ("rows_written", .integer),

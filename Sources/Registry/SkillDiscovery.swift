@@ -77,13 +77,13 @@ public struct SkillDiscovery: Sendable {
     func readSkill(at directory: String, marker: TreeEntry, entries: [TreeEntry], tree: some SkillTree,
                    directoryName: String? = nil, known: String? = nil) -> DiscoveredSkill {
         let directoryName = directoryName ?? directory.split(separator: "/").last.map(String.init) ?? tree.displayName.split(separator: "/").last.map(String.init) ?? ""
-        let identity = tree.directoryIdentity(directory)
+        let identity = tree.directoryIdentity(directory).map { Self.storageFormat + $0 }
         if let identity, let known, known == identity {
             return DiscoveredSkill(path: directory, fileName: marker.name, parsed: .unreadable(directoryName, "not parsed: unchanged"),
                                    files: [], digest: identity, reused: true)
         }
         let files = SkillFileLister(options: options, tree: tree, skillDirectory: directory, markerName: marker.name).list(entries: entries)
-        let digest = identity ?? Self.contentDigest(marker: marker.name, files: files.files)
+        let digest = identity ?? Self.storageFormat + Self.contentDigest(marker: marker.name, files: files.files)
         if let known, known == digest {
             return DiscoveredSkill(path: directory, fileName: marker.name, parsed: .unreadable(directoryName, "not parsed: unchanged"),
                                    files: [], digest: digest, reused: true)
@@ -115,13 +115,22 @@ public struct SkillDiscovery: Sendable {
             parsed.warnings.append("the skill has more than \(options.maxFilesPerSkill) files; only the first are listed")
         }
         if files.capped {
-            parsed.warnings.append("the skill's text files exceed \(options.maxSkillBytes) bytes; later files are listed but not stored")
+            parsed.warnings.append("the skill's files exceed \(options.maxSkillBytes) bytes; later files are listed but not stored")
+        }
+        let regular = files.files.filter { $0.file.kind == .file }
+        if let excess = SkillLimits.excess(files: files.files.count, bytes: regular.reduce(Int64(0)) { $0 + $1.file.size }) {
+            parsed.warnings.append("the skill is over the Skills extension's limits (\(excess)); it is served, but MCP hosts may refuse to load it")
         }
         return DiscoveredSkill(path: directory, fileName: marker.name, parsed: parsed, files: files.files.map(\.file), digest: digest)
     }
 }
 
 extension SkillDiscovery {
+    /// Leads every skill digest: a registry written by an agenthub that stored less of each skill
+    /// (before files kept their digests and bytes) holds digests without it, so its skills are read
+    /// and published again at their next sync instead of being taken as unchanged.
+    public static let storageFormat = "f2:"
+
     /// SHA-256 over the marker's name and every listed file's path, kind, size and content identity.
     static func contentDigest(marker: String, files: [SkillFileLister<some SkillTree>.Listed]) -> String {
         var hasher = SHA256()

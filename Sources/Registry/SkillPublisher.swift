@@ -81,8 +81,8 @@ struct SkillPublisher {
         try db.execute(sql: """
             INSERT INTO skills (source, path, file_name, revision, digest, name, description, license, compatibility,
               allowed_tools, metadata, extra_fields, body, loadable, strict, load_errors, strict_errors, warnings,
-              first_seen_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              frontmatter, first_seen_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [source, skill.path, skill.fileName, revision, skill.digest] + fieldArguments(p) + [now, now])
         try writeContent(db.lastInsertedRowID, skill, replacing: false)
     }
@@ -92,7 +92,7 @@ struct SkillPublisher {
         try db.execute(sql: """
             UPDATE skills SET file_name = ?, revision = ?, digest = ?, name = ?, description = ?, license = ?,
               compatibility = ?, allowed_tools = ?, metadata = ?, extra_fields = ?, body = ?, loadable = ?, strict = ?,
-              load_errors = ?, strict_errors = ?, warnings = ?, updated_at = ?, deleted_at = NULL
+              load_errors = ?, strict_errors = ?, warnings = ?, frontmatter = ?, updated_at = ?, deleted_at = NULL
             WHERE id = ?
             """, arguments: [skill.fileName, revision, skill.digest] + fieldArguments(p) + [now, id])
         try writeContent(id, skill, replacing: true)
@@ -101,7 +101,7 @@ struct SkillPublisher {
     private func fieldArguments(_ p: ParsedSkill) -> StatementArguments {
         [p.name, p.description, p.license, p.compatibility, p.allowedTools, p.metadata?.jsonText,
          p.extraFields.isEmpty ? nil : JSONValue.object(p.extraFields).jsonText, p.body,
-         p.loadable, p.strict, jsonText(p.loadErrors), jsonText(p.strictErrors), jsonText(p.warnings)]
+         p.loadable, p.strict, jsonText(p.loadErrors), jsonText(p.strictErrors), jsonText(p.warnings), p.frontmatter?.jsonText]
     }
 
     /// Files and the search index row of one skill.
@@ -111,11 +111,12 @@ struct SkillPublisher {
             try db.execute(sql: "DELETE FROM skills_fts WHERE rowid = ?", arguments: [id])
         }
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO skill_files (skill_id, path, kind, size, is_binary, content, link_target, note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO skill_files (skill_id, path, kind, size, is_binary, content, link_target, note, digest, data)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for file in skill.files {
-            try statement.execute(arguments: [id, file.path, file.kind, file.size, file.isBinary, file.text, file.linkTarget, file.note])
+            try statement.execute(arguments: [id, file.path, file.kind, file.size, file.isBinary, file.text, file.linkTarget, file.note,
+                                              file.digest, file.data])
         }
         if skill.parsed.loadable {
             try db.execute(sql: "INSERT INTO skills_fts (rowid, name, description, body) VALUES (?, ?, ?, ?)",

@@ -18,7 +18,7 @@ public struct SkillQuery: Sendable, Equatable {
     var columns: String {
         guard withoutBody else { return "s.*" }
         return ["id", "source", "path", "file_name", "revision", "digest", "name", "description", "license", "compatibility",
-                "allowed_tools", "metadata", "extra_fields", "loadable", "strict", "load_errors", "strict_errors", "warnings",
+                "allowed_tools", "metadata", "extra_fields", "frontmatter", "loadable", "strict", "load_errors", "strict_errors", "warnings",
                 "shadowed_by", "first_seen_at", "updated_at", "deleted_at"].map { "s.\($0)" }.joined(separator: ", ") + ", '' AS body"
     }
 

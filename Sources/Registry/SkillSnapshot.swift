@@ -13,6 +13,28 @@ public struct SkillFile: Sendable, Equatable {
     public var linkTarget: String?
     /// Why the content was not stored, when it was not.
     public var note: String?
+    /// `sha256:` and the hex SHA-256 of the file's raw bytes, when the registry keeps them (as text
+    /// or as `data`): a file with a digest can be served exactly.
+    public var digest: String? = nil
+    /// The raw bytes, when they are kept but `text` cannot give them back exactly (binaries, files
+    /// over the text cap, text that is not byte-for-byte its UTF-8), so every file within the
+    /// skill's cap can be served exactly as its digest says.
+    public var data: Data? = nil
+}
+
+/// The Skills extension's per-skill limits (`io.modelcontextprotocol/skills`): what every
+/// conforming host must accept. A skill over them is served, and warned about.
+public enum SkillLimits {
+    public static let maxFiles = 512
+    public static let maxBytes: Int64 = 16 << 20
+
+    /// Why a skill of `files` files totalling `bytes` is over the limits, or nil.
+    public static func excess(files: Int, bytes: Int64) -> String? {
+        var reasons: [String] = []
+        if files > maxFiles { reasons.append("\(files) files, over the Skills extension's limit of \(maxFiles)") }
+        if bytes > maxBytes { reasons.append("\(bytes) bytes, over the Skills extension's limit of \(maxBytes)") }
+        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
 }
 
 /// A skill found in a source: where, what its SKILL.md says, its files, and a digest of all of it.

@@ -81,6 +81,7 @@ extension PostgresRegistry {
             let p = skill.parsed
             let metadata = p.metadata.map { PostgresText.storableJSON($0.jsonText).0 }
             let extra = p.extraFields.isEmpty ? nil : PostgresText.storableJSON(JSONValue.object(p.extraFields).jsonText).0
+            let frontmatter = p.frontmatter.map { PostgresText.storableJSON($0.jsonText).0 }
             let body = PostgresText.storable(p.body).0, description = PostgresText.storable(p.description).0
             let loadErrors = list(p.loadErrors), strictErrors = list(p.strictErrors), warnings = list(p.warnings)
             let id: Int64
@@ -91,7 +92,7 @@ extension PostgresRegistry {
                       description = \(description), license = \(p.license), compatibility = \(p.compatibility), allowed_tools = \(p.allowedTools),
                       metadata = \(metadata)::jsonb, extra_fields = \(extra)::jsonb, body = \(body), loadable = \(p.loadable), strict = \(p.strict),
                       load_errors = \(loadErrors)::jsonb, strict_errors = \(strictErrors)::jsonb, warnings = \(warnings)::jsonb,
-                      updated_at = \(now), deleted_at = NULL
+                      frontmatter = \(frontmatter)::jsonb, updated_at = \(now), deleted_at = NULL
                     WHERE id = \(id)
                     """, logger: logger)
                 try await connection.query("DELETE FROM skill_files WHERE skill_id = \(id)", logger: logger)
@@ -100,10 +101,10 @@ extension PostgresRegistry {
                 var inserted: Int64 = 0
                 for try await new in try await connection.query("""
                     INSERT INTO skills (source, path, file_name, revision, digest, name, description, license, compatibility, allowed_tools,
-                      metadata, extra_fields, body, loadable, strict, load_errors, strict_errors, warnings, first_seen_at, updated_at)
+                      metadata, extra_fields, body, loadable, strict, load_errors, strict_errors, warnings, frontmatter, first_seen_at, updated_at)
                     VALUES (\(source), \(skill.path), \(skill.fileName), \(snapshot.revision), \(skill.digest), \(p.name), \(description), \(p.license),
                       \(p.compatibility), \(p.allowedTools), \(metadata)::jsonb, \(extra)::jsonb, \(body), \(p.loadable), \(p.strict),
-                      \(loadErrors)::jsonb, \(strictErrors)::jsonb, \(warnings)::jsonb, \(now), \(now))
+                      \(loadErrors)::jsonb, \(strictErrors)::jsonb, \(warnings)::jsonb, \(frontmatter)::jsonb, \(now), \(now))
                     RETURNING id
                     """, logger: logger).decode(Int64.self) { inserted = new }
                 id = inserted
@@ -112,9 +113,9 @@ extension PostgresRegistry {
             rows += 1
             for file in skill.files {
                 try await connection.query("""
-                    INSERT INTO skill_files (skill_id, path, kind, size, is_binary, content, link_target, note)
+                    INSERT INTO skill_files (skill_id, path, kind, size, is_binary, content, link_target, note, digest, data)
                     VALUES (\(id), \(file.path), \(file.kind.rawValue), \(file.size), \(file.isBinary), \(file.text.map { PostgresText.storable($0).0 }),
-                            \(file.linkTarget), \(file.note))
+                            \(file.linkTarget), \(file.note), \(file.digest), \(file.data.map { ByteBuffer(bytes: $0) }))
                     """, logger: logger)
                 rows += 1
             }

@@ -341,6 +341,13 @@ enum PostgresSchema {
             "ALTER TABLE change_marks ADD CONSTRAINT change_marks_kind_check CHECK (kind IN ('skills', 'approvals', 'keys', 'events', 'sessions'))",
             "INSERT INTO change_marks (kind) VALUES ('sessions')",
         ]),
+        // What the Skills extension serves: each file's digest and exact bytes, each skill's
+        // frontmatter as written. Skills published before have none; their digests lack the new
+        // storage format, so each source's next sync publishes them again.
+        Migration(version: 4, name: "skill file digests and bytes, skill frontmatter", statements: [
+            "ALTER TABLE skill_files ADD COLUMN digest TEXT, ADD COLUMN data BYTEA",
+            "ALTER TABLE skills ADD COLUMN frontmatter JSONB",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer

@@ -54,15 +54,16 @@ extension PostgresRegistry {
                     try await connection.query("""
                         INSERT INTO skills (id, source, path, file_name, revision, digest, name, description, license, compatibility, allowed_tools,
                                             metadata, extra_fields, body, loadable, strict, load_errors, strict_errors, warnings,
-                                            first_seen_at, updated_at, deleted_at)
+                                            frontmatter, first_seen_at, updated_at, deleted_at)
                         VALUES (\(k.id), \(k.source), \(k.path), \(k.fileName), \(k.revision), \(k.digest), \(k.name), \(k.description), \(k.license),
                                 \(k.compatibility), \(k.allowedTools), \(k.metadata)::jsonb, \(k.extraFields)::jsonb, \(k.body), \(k.loadable), \(k.strict),
-                                \(k.loadErrors)::jsonb, \(k.strictErrors)::jsonb, \(k.warnings)::jsonb, \(k.firstSeenAt), \(k.updatedAt), \(k.deletedAt))
+                                \(k.loadErrors)::jsonb, \(k.strictErrors)::jsonb, \(k.warnings)::jsonb, \(k.frontmatter)::jsonb, \(k.firstSeenAt), \(k.updatedAt), \(k.deletedAt))
                         """, logger: logger)
                     for f in files[k.id] ?? [] {
                         try await connection.query("""
-                            INSERT INTO skill_files (skill_id, path, kind, size, is_binary, content, link_target, note)
-                            VALUES (\(k.id), \(f.path), \(f.kind.rawValue), \(f.size), \(f.isBinary), \(f.content), \(f.linkTarget), \(f.note))
+                            INSERT INTO skill_files (skill_id, path, kind, size, is_binary, content, link_target, note, digest, data)
+                            VALUES (\(k.id), \(f.path), \(f.kind.rawValue), \(f.size), \(f.isBinary), \(f.content), \(f.linkTarget), \(f.note),
+                                    \(f.digest), \(f.data.map { ByteBuffer(bytes: $0) }))
                             """, logger: logger)
                     }
                 }

@@ -37,10 +37,15 @@ extension PostgresRegistry: SkillStore {
                           "SELECT * FROM skill_files WHERE skill_id = \(id) ORDER BY path COLLATE \"C\"")
     }
 
+    public func file(ofSkill id: Int64, path: String) async throws(RegistryError) -> SkillFileRecord? {
+        try await records(SkillFileRecord.self, "reading \(path) of skill \(id)",
+                          "SELECT * FROM skill_files WHERE skill_id = \(id) AND path = \(path)").first
+    }
+
     public func fileListings(ofSkills ids: [Int64]) async throws(RegistryError) -> [Int64: [SkillFileRecord]] {
         guard !ids.isEmpty else { return [:] }
         let files = try await records(SkillFileRecord.self, "listing the files of \(ids.count) skills", """
-            SELECT skill_id, path, kind, size, is_binary, NULL::text AS content, link_target, note FROM skill_files
+            SELECT skill_id, path, kind, size, is_binary, NULL::text AS content, link_target, note, digest FROM skill_files
             WHERE skill_id = ANY(\(ids)) ORDER BY skill_id, path COLLATE "C"
             """)
         return Dictionary(grouping: files, by: \.skillId)

@@ -55,38 +55,47 @@ public enum MCPProtocol {
     }
 }
 
-/// `skill://NAME` (the SKILL.md) and `skill://NAME/PATH` (a file of the skill).
+/// A `skill://` URI as segments. The Skills extension's form is `skill://SOURCE/NAME/PATH`
+/// (`PATH` is `SKILL.md` for the skill itself; `skill://SOURCE/NAME` is the skill's root
+/// directory); the deprecated form `skill://NAME[/PATH]` is still read.
 struct SkillURI: Equatable {
     static let scheme = "skill://"
-    var name: String
-    var path: String?
+    /// The decoded segments after the scheme, none empty.
+    var segments: [String]
 
-    init(name: String, path: String? = nil) {
-        self.name = name
-        self.path = path
+    init(_ segments: [String]) { self.segments = segments }
+
+    /// The extension's URI of `path` in skill `name` of `source` (nil or empty: the skill's root directory).
+    init(source: String, name: String, path: String? = nil) {
+        segments = [source, name] + (path.map { $0.split(separator: "/").map(String.init) } ?? [])
     }
 
     init?(_ uri: String) {
         guard uri.hasPrefix(Self.scheme) else { return nil }
-        let rest = uri.dropFirst(Self.scheme.count)
-        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let first = parts.first, !first.isEmpty, let name = String(first).removingPercentEncoding else { return nil }
-        self.name = name
-        if parts.count == 2 {
-            guard !parts[1].isEmpty, let path = String(parts[1]).removingPercentEncoding else { return nil }
-            self.path = path
+        var segments: [String] = []
+        for part in uri.dropFirst(Self.scheme.count).split(separator: "/", omittingEmptySubsequences: false) {
+            guard !part.isEmpty, let decoded = String(part).removingPercentEncoding, !decoded.isEmpty else { return nil }
+            segments.append(decoded)
         }
+        guard !segments.isEmpty else { return nil }
+        self.segments = segments
     }
 
     var text: String {
-        guard let path else { return Self.scheme + name }
-        let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
-            .map { $0.addingPercentEncoding(withAllowedCharacters: Self.segment) ?? String($0) }.joined(separator: "/")
-        return Self.scheme + name + "/" + encoded
+        Self.scheme + segments.enumerated().map { index, segment in
+            segment.addingPercentEncoding(withAllowedCharacters: index == 0 ? Self.authority : Self.segment) ?? segment
+        }.joined(separator: "/")
     }
 
+    /// What the first segment (the URI's authority, a reg-name) keeps unencoded.
+    private static let authority: CharacterSet = {
+        var set = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        set.insert(charactersIn: "-._~!$&'()*+,;=")
+        return set
+    }()
+
     private static let segment: CharacterSet = {
-        var set = CharacterSet.alphanumerics
+        var set = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         set.insert(charactersIn: "-._~!$&'()*+,;=:@")
         return set
     }()

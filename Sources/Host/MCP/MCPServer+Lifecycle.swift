@@ -41,6 +41,7 @@ extension MCPServer {
         "tools": ["listChanged": true],
         "resources": ["listChanged": true, "subscribe": false],
         "prompts": ["listChanged": true],
+        "extensions": [.init(stringLiteral: skillsExtension): ["directoryRead": true]],
     ]
 
     /// How the client should use this server, for `caller`'s role.
@@ -48,8 +49,9 @@ extension MCPServer {
         let role = caller.role.map { "role '\($0)'" } ?? "no role"
         return """
             AgentHub tools and skills for \(role). Tools run under the host's policy; every call is traced. \
-            Each skill is a resource (skill://NAME is its SKILL.md, skill://NAME/PATH one of its files) and a prompt \
-            named after it that loads its instructions; skills_search finds skills by topic.
+            Skills follow the Skills extension: skills/list and skills/get give each skill's entry, \
+            skill://SOURCE/NAME/SKILL.md is its instructions and skill://SOURCE/NAME/PATH one of its files; \
+            each skill is also a prompt named after it, and skills_search finds skills by topic.
             """
     }
 }

@@ -89,7 +89,8 @@ extension MCPServer {
     }
 
     /// Lists a 2026-07-28 client may cache (`ttlMs`, `cacheScope`).
-    public static let cacheableMethods: Set<String> = ["server/discover", "tools/list", "resources/list", "resources/templates/list", "prompts/list"]
+    public static let cacheableMethods: Set<String> = ["server/discover", "tools/list", "resources/list", "resources/templates/list", "prompts/list",
+                                                          "skills/list", "skills/get"]
 
     /// A result as the revision wants it: `resultType`, the server's info, and cache hints on lists.
     public static func stamped(_ result: JSONValue, method: String, serverInfo: JSONValue) -> JSONValue {

@@ -222,6 +222,9 @@ public final class MCPServer: Sendable {
         case "resources/list": handler = { () async throws(JSONRPCError) in try await self.listResources(params) }
         case "resources/templates/list": handler = { () throws(JSONRPCError) in try self.listResourceTemplates(params) }
         case "resources/read": handler = { () async throws(JSONRPCError) in try await self.readResource(params) }
+        case "skills/list": handler = { () async throws(JSONRPCError) in try await self.listSkills(params) }
+        case "skills/get": handler = { () async throws(JSONRPCError) in try await self.getSkill(params) }
+        case "resources/directory/read": handler = { () async throws(JSONRPCError) in try await self.readDirectory(params) }
         case "prompts/list": handler = { () async throws(JSONRPCError) in try await self.listPrompts(params) }
         case "prompts/get": handler = { () async throws(JSONRPCError) in try await self.getPrompt(params) }
         default: handler = nil
