@@ -153,7 +153,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "RegistryPostgresTests", dependencies: [
             "Base", "Core", "Host", "Registry", "RegistryPostgres", "TestSupport",
             .product(name: "Logging", package: "swift-log"),

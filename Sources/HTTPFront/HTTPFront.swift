@@ -75,6 +75,7 @@ public enum HTTPFront {
         let v1 = router.group("v1").add(middleware: gate)
         api.addToolRoutes(v1)
         api.addSkillRoutes(v1)
+        api.addSkillEntryRoutes(v1)
         api.addSourceRoutes(v1)
         api.addEventRoutes(v1)
         api.addApprovalRoutes(v1)

@@ -22,9 +22,9 @@ import TestSupport
             #expect(result.downloaded == true)
             let skills = try context.db.skills(inSource: "team")
             #expect(skills.map(\.name).sorted() == ["alpha", "beta"])
-            // The digest is the git tree id of the skill directory.
+            // The digest is the git tree id of the skill directory, after the storage format.
             let betaTree = try repo.git(["rev-parse", "HEAD:skills/beta"])
-            #expect(skills.first { $0.name == "beta" }?.digest == betaTree)
+            #expect(skills.first { $0.name == "beta" }?.digest == SkillDiscovery.storageFormat + betaTree)
             let source = try #require(try context.db.source(named: "team"))
             #expect(source.status == .ready)
             #expect(source.commit == commit)

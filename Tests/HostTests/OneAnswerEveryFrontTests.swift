@@ -152,7 +152,7 @@ import Testing
         let hits = ((searched["result"] as? [String: Any])?["structuredContent"] as? [String: Any])?["results"] as? [[String: Any]] ?? []
         let listed = await ask("resources/list", "{}")
         let resources = (listed["result"] as? [String: Any])?["resources"] as? [[String: Any]] ?? []
-        let shared = resources.first { $0["uri"] as? String == "skill://shared-skill" }
+        let shared = resources.first { ($0["uri"] as? String)?.hasSuffix("/shared-skill/SKILL.md") == true }
         let read = await ask("resources/read", #"{"uri": "skill://shared-skill"}"#)
         let text = (((read["result"] as? [String: Any])?["contents"] as? [[String: Any]])?.first)?["text"] as? String
         return Answer(search: sharedSource(in: hits), list: shared.flatMap { sourceInText($0["description"] as? String) },

@@ -127,19 +127,25 @@ async def editor_session(binary, workdir, mode):
         unknown = await expect_error(client.call_tool("no_such_tool", {}), -32602, "Unknown tool", "unknown tool")
         check(denied.replace("write_file", "T") == unknown.replace("no_such_tool", "T"), f"denied and unknown must read alike: {denied!r} vs {unknown!r}")
 
-        # resources: skills as skill://NAME and skill://NAME/PATH
+        # resources: skills as skill://SOURCE/NAME/SKILL.md and skill://SOURCE/NAME/PATH (the Skills extension)
         resources, _ = await all_pages(lambda c: client.list_resources(cursor=c), "resources")
         uris = [str(r.uri) for r in resources]
-        check("skill://incident-review" in uris and "skill://incident-review/references/timeline-template.md" in uris,
+        check("skill://local/incident-review/SKILL.md" in uris and "skill://local/incident-review/references/timeline-template.md" in uris,
               f"resources: {uris}")
-        read = await client.read_resource("skill://incident-review")
-        check("name: incident-review" in read.contents[0].text, f"skill://incident-review should be its SKILL.md: {str(read)[:200]}")
-        read = await client.read_resource("skill://incident-review/references/timeline-template.md")
+        read = await client.read_resource("skill://local/incident-review/SKILL.md")
+        check("name: incident-review" in read.contents[0].text, f"skill://local/incident-review/SKILL.md: {str(read)[:200]}")
+        read = await client.read_resource("skill://local/incident-review/references/timeline-template.md")
         check("Timeline template" in read.contents[0].text, f"a skill file as a resource: {str(read)[:200]}")
-        await expect_error(client.read_resource("skill://no-such-skill"), -32002, "no-such-skill", "a missing resource")
+        # The deprecated form still reads, for one release.
+        read = await client.read_resource("skill://incident-review")
+        check("name: incident-review" in read.contents[0].text, f"skill://incident-review (deprecated) should be its SKILL.md: {str(read)[:200]}")
+        missing_code = -32002 if mode == "legacy" else -32602
+        await expect_error(client.read_resource("skill://local/no-such-skill/SKILL.md"), missing_code, "no-such-skill", "a missing resource")
         templates = await client.list_resource_templates()
-        check({t.uri_template for t in templates.resource_templates} == {"skill://{name}", "skill://{name}/{+path}"},
+        check({t.uri_template for t in templates.resource_templates} == {"skill://{source}/{name}/SKILL.md", "skill://{source}/{name}/{+path}"},
               f"templates: {templates}")
+        check((client.server_capabilities.extensions or {}).get("io.modelcontextprotocol/skills") == {"directoryRead": True},
+              f"the Skills extension capability: {client.server_capabilities.extensions}")
 
         # prompts: each visible skill
         prompts, _ = await all_pages(lambda c: client.list_prompts(cursor=c), "prompts")

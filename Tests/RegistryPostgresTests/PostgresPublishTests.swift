@@ -27,10 +27,13 @@ import TestSupport
         let skills = try await store.skills(query).map(\.skill)
         var lines: [String] = []
         for skill in skills.sorted(by: { ($0.source, $0.path) < ($1.source, $1.path) }) {
-            let files = try await store.files(ofSkill: skill.id).map { "\($0.path):\($0.size):\($0.content?.count ?? -1)" }
+            let files = try await store.files(ofSkill: skill.id).map {
+                "\($0.path):\($0.size):\($0.content?.count ?? -1):\($0.digest?.suffix(8) ?? "-"):\($0.data?.count ?? -1):\($0.bytes?.count ?? -1)"
+            }
             let shadow = skills.first { $0.id == skill.shadowedBy }.map { "\($0.source)/\($0.path)" } ?? "-"
             lines.append("\(skill.source)/\(skill.path) \(skill.name) loadable=\(skill.loadable) deleted=\(skill.deletedAt != nil) shadowed_by=\(shadow) "
-                         + "digest=\(skill.digest.prefix(8)) metadata=\(skill.metadata.flatMap(JSONValue.parse).map(\.jsonText) ?? "-") files=\(files)")
+                         + "digest=\(skill.digest.prefix(8)) metadata=\(skill.metadata.flatMap(JSONValue.parse).map(\.jsonText) ?? "-") "
+                         + "frontmatter=\(skill.frontmatter.flatMap(JSONValue.parse).map(\.jsonText) ?? "-") files=\(files)")
         }
         for source in try await store.sources() {
             lines.append("source \(source.name) \(source.status.rawValue) revision=\(source.revision ?? "-") count=\(source.skillCount) "
@@ -54,6 +57,8 @@ import TestSupport
                 try write("reference for \(name)\n", to: "\(source)/\(name)/reference.md", in: root)
             }
             try write("---\nname: broken\n---\n\nNo description.\n", to: "extra/broken/SKILL.md", in: root)
+            try write(Data([0x00, 0x01, 0xFE, 0xFF]), to: "extra/broken/blob.bin", in: root)
+            try write(Data([0xEF, 0xBB, 0xBF]) + Data("bom\r\n".utf8), to: "extra/broken/bom.txt", in: root)
             let sqlite = try RegistryDatabase(path: root + "/db/registry.db")
             let sources = [SourceDescriptor(name: "main", kind: .local, location: root + "/main", position: 0),
                            SourceDescriptor(name: "extra", kind: .local, location: root + "/extra", position: 1)]

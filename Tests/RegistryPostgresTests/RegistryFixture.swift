@@ -19,6 +19,7 @@ enum RegistryFixture {
         try write("---\nname: chart-maker\n---\n\nNo description, so it does not load.\n", to: "extra/chart-maker/SKILL.md", in: root)
         try write("extra file\n", to: "extra/pdf-tools/Zeta.md", in: root)
         try write("extra file\n", to: "extra/pdf-tools/alpha.md", in: root)
+        try write(Data([0x89, 0x50, 0x00, 0xFF, 0x0A]), to: "extra/pdf-tools/logo.bin", in: root)
         let sqlite = try RegistryDatabase(path: root + "/db/registry.db")
         try sqlite.declareSources([SourceDescriptor(name: "main", kind: .local, location: root + "/main", position: 0),
                                    SourceDescriptor(name: "extra", kind: .local, location: root + "/extra", position: 1)])

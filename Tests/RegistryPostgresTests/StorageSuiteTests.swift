@@ -1,3 +1,4 @@
+import Base
 import Core
 import Foundation
 import Logging
@@ -76,7 +77,16 @@ import TestSupport
             try await ask("a skill by id", stores, { try await $0.skill(id: pdf.id) }, check: { $0?.source == "extra" })
             try await ask("an unknown id", stores, { try await $0.skill(id: 999_999) }, check: { $0 == nil })
             try await ask("files in byte order", stores, { try await $0.files(ofSkill: pdf.id).map(\.path) },
-                          check: { $0 == ["SKILL.md", "Zeta.md", "alpha.md"] })
+                          check: { $0 == ["SKILL.md", "Zeta.md", "alpha.md", "logo.bin"] })
+            try await ask("a binary file's exact bytes and digest", stores, { try await $0.file(ofSkill: pdf.id, path: "logo.bin") },
+                          check: { $0?.bytes == Data([0x89, 0x50, 0x00, 0xFF, 0x0A]) && $0?.digest?.hasPrefix("sha256:") == true && $0?.isBinary == true })
+            try await ask("a text file's bytes", stores, { try await $0.file(ofSkill: pdf.id, path: "alpha.md") },
+                          check: { $0?.bytes == Data("extra file\n".utf8) && $0?.data == nil && $0?.digest != nil })
+            try await ask("a file a skill lacks", stores, { try await $0.file(ofSkill: pdf.id, path: "nope.md") }, check: { $0 == nil })
+            try await ask("digests in listings", stores, { try await $0.fileListings(ofSkills: [pdf.id])[pdf.id]?.map { "\($0.path) \($0.digest ?? "-")" } },
+                          check: { $0?.count == 4 && $0?.allSatisfy { !$0.hasSuffix(" -") } == true })
+            try await ask("frontmatter as written", stores, { try await $0.skill(id: pdf.id)?.frontmatter.flatMap { JSONValue.parse($0) } },
+                          check: { $0?["description"] == .string("An older copy.") })
             try await ask("file listings", stores, { try await $0.fileListings(ofSkills: [pdf.id, pdf.id + 1_000]).mapValues { $0.map(\.path) } },
                           check: { $0.count == 1 })
 

@@ -1,4 +1,5 @@
 import Base
+import Crypto
 import Foundation
 import Testing
 @testable import Registry
@@ -99,7 +100,7 @@ import Testing
         }
     }
 
-    @Test func largeAndBinaryFilesAreListedButNotStoredAsText() throws {
+    @Test func largeAndBinaryFilesAreKeptAsBytesWithTheirDigestsNotAsText() throws {
         try withTemporaryDirectory { root in
             try write(skillMarkdown("files"), to: "files/SKILL.md", in: root)
             try write(Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0x01]), to: "files/assets/logo.png", in: root)
@@ -108,9 +109,52 @@ import Testing
             let skill = try #require(try discover(root) { $0.maxFileBytes = 4096 }.skills.first)
             let logo = try #require(skill.files.first { $0.path == "assets/logo.png" })
             #expect(logo.isBinary && logo.text == nil && logo.size == 6)
+            #expect(logo.data == Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0x01]))
+            #expect(logo.digest == "sha256:" + SHA256.hash(data: Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0x01])).hex)
             let big = try #require(skill.files.first { $0.path == "references/big.md" })
-            #expect(big.text == nil && big.size == 5000 && big.note?.contains("file cap") == true)
-            #expect(skill.files.first { $0.path == "references/small.md" }?.text == "small text")
+            #expect(big.text == nil && big.size == 5000 && big.note?.contains("text cap") == true && !big.isBinary)
+            #expect(big.data?.count == 5000 && big.digest?.hasPrefix("sha256:") == true)
+            let small = try #require(skill.files.first { $0.path == "references/small.md" })
+            #expect(small.text == "small text" && small.data == nil)
+            #expect(small.digest == "sha256:" + SHA256.hash(data: Data("small text".utf8)).hex)
+        }
+    }
+
+    @Test func aSkillOverTheSkillsExtensionsLimitsIsKeptWithAWarning() throws {
+        try withTemporaryDirectory { root in
+            try write(skillMarkdown("many"), to: "many/SKILL.md", in: root)
+            for index in 0..<SkillLimits.maxFiles { try write("\(index)\n", to: "many/refs/\(index).md", in: root) }
+            let skill = try #require(try discover(root).skills.first)
+            #expect(skill.files.count == SkillLimits.maxFiles + 1 && skill.parsed.loadable)
+            #expect(skill.parsed.warnings.contains { $0.contains("over the Skills extension's limits") && $0.contains("513 files") })
+        }
+    }
+
+    @Test func textThatItsUTF8WouldNotGiveBackIsAlsoKeptAsBytes() throws {
+        try withTemporaryDirectory { root in
+            try write(skillMarkdown("bom"), to: "bom/SKILL.md", in: root)
+            let withBOM = Data([0xEF, 0xBB, 0xBF]) + Data("hello\r\n".utf8)
+            try write(withBOM, to: "bom/notes.txt", in: root)
+            let skill = try #require(try discover(root).skills.first)
+            let notes = try #require(skill.files.first { $0.path == "notes.txt" })
+            #expect(!notes.isBinary && notes.digest == "sha256:" + SHA256.hash(data: withBOM).hex)
+            #expect(notes.data == nil || notes.data == withBOM)
+            #expect(notes.data ?? Data((notes.text ?? "").utf8) == withBOM)
+        }
+    }
+
+    @Test func filesPastTheSkillsCapAreListedWithoutDigestOrBytes() throws {
+        try withTemporaryDirectory { root in
+            try write(skillMarkdown("capped"), to: "capped/SKILL.md", in: root)
+            try write(Data(repeating: 0, count: 3000), to: "capped/a.bin", in: root)
+            try write(Data(repeating: 0, count: 3000), to: "capped/b.bin", in: root)
+            let skill = try #require(try discover(root) { $0.maxSkillBytes = 4000 }.skills.first)
+            // Whichever is read first fits; the other is past the cap.
+            let blobs = skill.files.filter { $0.path.hasSuffix(".bin") }
+            let kept = blobs.filter { $0.data != nil }, dropped = blobs.filter { $0.data == nil }
+            #expect(kept.count == 1 && kept[0].data?.count == 3000 && kept[0].digest != nil)
+            #expect(dropped.count == 1 && dropped[0].digest == nil && dropped[0].note?.contains("cap") == true)
+            #expect(skill.parsed.warnings.contains { $0.contains("not stored") })
         }
     }
 

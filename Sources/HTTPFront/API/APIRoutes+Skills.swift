@@ -7,8 +7,10 @@ import Hummingbird
 import Plugins
 
 extension HTTPAPI {
-    /// `GET /v1/skills`, `GET /v1/skills/{name}`, `GET /v1/skills/{name}/files/{path}`: only what
-    /// the key's role may see, at the synced revision, with `ETag` and `If-None-Match`.
+    /// `GET /v1/skills`, `GET /v1/skills/{name}`, `GET /v1/skills/{name}/files/{path}`, and the Skills
+    /// extension's entry and exact bytes, `GET /v1/skills/{source}/{name}` and
+    /// `GET /v1/skills/{source}/{name}/files/{path}`: only what the key's role may see, at the synced
+    /// revision, with `ETag` and `If-None-Match`.
     func addSkillRoutes(_ v1: RouterGroup<APIContext>) {
         v1.get("skills") { request, context -> Response in
             let who = try context.who()
@@ -76,6 +78,49 @@ extension HTTPAPI {
                 .contentType: "\(type); charset=utf-8", .eTag: etag, .xContentTypeOptions: "nosniff",
                 .contentSecurityPolicy: "default-src 'none'; sandbox", .contentDisposition: "attachment; filename=\"\(name.isEmpty ? "file" : name)\"",
             ], body: ResponseBody(byteBuffer: ByteBuffer(string: content)))
+        }
+    }
+
+    /// The Skills extension's routes: the entry MCP's `skills/get` gives, and a file's exact bytes
+    /// with its digest as a strong ETag.
+    func addSkillEntryRoutes(_ v1: RouterGroup<APIContext>) {
+        v1.get("skills/:name/:skill") { request, context -> Response in
+            let who = try context.who()
+            let skill = try await self.sourceSkill(context, who)
+            let entry: SkillEntry
+            do throws(CoreError) { entry = try await self.catalog.entry(of: skill) } catch { throw APIError(error) }
+            let etag = Self.etag([skill.digest, String(skill.id), skill.revision, "entry"])
+            if Self.matches(request, etag) { return Self.notModified(etag) }
+            return Self.withETag(HTTPFront.json(.ok, MCPServer.entryJSON(entry)), etag)
+        }
+        v1.get("skills/:name/:skill/files/**") { request, context -> Response in
+            let who = try context.who()
+            let skill = try await self.sourceSkill(context, who)
+            let path = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
+            guard !path.isEmpty else { throw APIError.badRequest("name a file: /v1/skills/\(skill.source)/\(skill.name)/files/PATH") }
+            let file: SkillFileRecord, bytes: Data
+            do throws(CoreError) { (file, bytes) = try await self.catalog.bytes(of: path, in: skill) } catch { throw APIError(error) }
+            let digest = file.digest ?? "sha256:" + SHA256.hash(data: bytes).hex
+            let etag = "\"\(digest)\""
+            if Self.matches(request, etag) { return Self.notModified(etag) }
+            var type = skillFileMIMEType(path, binary: file.isBinary)
+            if Self.activeTypes.contains(type) || PathText.pathExtension(path).lowercased().hasPrefix("svg") || PathText.pathExtension(path).lowercased().hasPrefix("xht") { type = "text/plain" }
+            let name = PathText.lastComponent(path).filter { $0.isLetter || $0.isNumber || "._-".contains($0) }
+            return Response(status: .ok, headers: [
+                .contentType: type.hasPrefix("text/") ? "\(type); charset=utf-8" : type, .eTag: etag, .xContentTypeOptions: "nosniff",
+                .contentSecurityPolicy: "default-src 'none'; sandbox", .contentDisposition: "attachment; filename=\"\(name.isEmpty ? "file" : name)\"",
+            ], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    /// The skill `{source}/{name}` names, as the key's role may see it (a shadowed copy too).
+    func sourceSkill(_ context: APIContext, _ who: APIIdentity) async throws -> SkillRecord {
+        // The router names the first segment alike in every skills route: here it is the source.
+        let source = try context.pathParameter("name"), name = try context.pathParameter("skill")
+        do throws(CoreError) {
+            return try await catalog.skill(named: name, source: source, as: who.snapshot.tools.router.permissions(for: who.caller))
+        } catch {
+            throw error.code == .notFound ? APIError.notFound("no skill '\(TraceRedaction.name(name))' in source '\(TraceRedaction.name(source))'") : APIError(error)
         }
     }
 

@@ -22,6 +22,7 @@ extension MCPServer {
               case .array(let picked)? = page["skills"] else { throw .internalError("skills/list: paging failed") }
         let chosen = picked.compactMap { $0.intValue.map { skills[$0] } }
         page["skills"] = .array(try await entries(of: chosen).map(Self.entryJSON))
+        page["resultType"] = "complete"
         page["ttlMs"] = .int(Self.skillsTTL)
         page["cacheScope"] = "private"
         return .object(page)
@@ -38,7 +39,8 @@ extension MCPServer {
             throw JSONRPCError(JSONRPCError.invalidParamsCode, "No skill is served at \(uri) (a skill is named skill://SOURCE/NAME/SKILL.md)",
                                data: ["uri": .string(uri)])
         }
-        return ["skill": Self.entryJSON(try await entries(of: [skill])[0]), "ttlMs": .int(Self.skillsTTL), "cacheScope": "private"]
+        return ["resultType": "complete", "skill": Self.entryJSON(try await entries(of: [skill])[0]),
+                "ttlMs": .int(Self.skillsTTL), "cacheScope": "private"]
     }
 
     /// `resources/directory/read`: the direct children of a skill's root or one of its folders.
@@ -78,7 +80,8 @@ extension MCPServer {
 
     /// A `Skill` of the extension. Files the extension has no place for (symlinks, files past the
     /// skill's cap) and a skill over the extension's limits are named under `_meta`.
-    static func entryJSON(_ entry: SkillEntry) -> JSONValue {
+    /// `GET /v1/skills/SOURCE/NAME` answers with this same object.
+    public static func entryJSON(_ entry: SkillEntry) -> JSONValue {
         let skill = entry.skill
         var json: [String: JSONValue] = [
             "uri": .string(uri(skill, skill.fileName)),
