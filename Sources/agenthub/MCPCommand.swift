@@ -10,7 +10,7 @@ struct MCPCommand: AsyncParsableCommand {
         commandName: "mcp",
         abstract: "Serve MCP over stdin/stdout to one client (Claude Desktop, Claude Code, any MCP client).",
         discussion: """
-            The client sees the tools, skills (resources skill://NAME and prompts) its role may use. \
+            The client sees the tools, skills (the Skills extension: skills/list, skill://SOURCE/NAME/SKILL.md resources, and prompts) its role may use. \
             Give the role with --role, or name an agent that agents: in the manifest binds to a role. \
             Without --agent, traces and memories belong to the agent mcp:<client name>. Logs go to stderr; \
             stdout carries only protocol messages. The manifest is reloaded live when it changes (or on SIGHUP, \
