@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Core", "Plugins", "Registry", "RegistryPostgres", "TestSupport",
                                                       .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "HostTests", dependencies: ["Base", "Core", "Host", "GitSync", "Registry", "Plugins", "TestSupport"]),
+        .testTarget(name: "HostTests", dependencies: ["Base", "Core", "Host", "GitSync", "Registry", "Plugins", "TestSupport",
+                                                   .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "HTTPFrontTests", dependencies: [
             "Base", "Host", "HTTPFront", "TestSupport",
             .product(name: "Logging", package: "swift-log"),

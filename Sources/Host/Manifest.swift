@@ -123,6 +123,9 @@ public struct SourceConfig: Codable, Sendable {
     public enum Location: Codable, Sendable, Equatable {
         case path(String)
         case git(String)
+        /// A bridged MCP server (`plugins.mcp.servers` entry) that publishes skills through the
+        /// Skills extension.
+        case mcp(String)
     }
     public enum GitRef: Codable, Sendable, Equatable {
         case branch(String), tag(String), semver(String), commit(String)
@@ -155,6 +158,8 @@ public struct SourceConfig: Codable, Sendable {
     public var caFile: String?
     /// Keep serving what the source has, but do not sync it.
     public var suspend = false
+    /// For `mcp` sources: the skills to take by URI (`skills/get`) instead of the server's `skills/list`.
+    public var uris: [String] = []
     public var position: SourceLocation
     static var keys: [String] { ManifestKeys.known("sources[]") }
 }

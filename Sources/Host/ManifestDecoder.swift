@@ -61,13 +61,15 @@ struct ManifestDecoder {
             r.error(n, "source name '\(name)' must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         var location: SourceConfig.Location?
-        switch (map["path"], map["git"]) {
-        case (let p?, nil): location = r.string(p, "\(label).path").map(SourceConfig.Location.path)
-        case (nil, let g?):
-            location = r.string(g, "\(label).git", expand: true).map(SourceConfig.Location.git)
-            if case .git(let url)? = location { checkGitURL(url, g, label) }
-        case (_?, _?): r.error(node, "\(label) has both 'path' and 'git'; a source is one or the other")
-        case (nil, nil): r.error(node, "\(label) needs 'path' (a local folder) or 'git' (a repository URL)")
+        let given = ["path", "git", "mcp"].filter { map[$0] != nil }
+        switch (given.count, given.first) {
+        case (1, "path"): location = r.string(map["path"], "\(label).path").map(SourceConfig.Location.path)
+        case (1, "git"):
+            location = r.string(map["git"], "\(label).git", expand: true).map(SourceConfig.Location.git)
+            if case .git(let url)? = location, let g = map["git"] { checkGitURL(url, g, label) }
+        case (1, _): location = r.string(map["mcp"], "\(label).mcp").map(SourceConfig.Location.mcp)
+        case (0, _): r.error(node, "\(label) needs 'path' (a local folder), 'git' (a repository URL) or 'mcp' (a bridged server)")
+        default: r.error(node, "\(label) has \(given.map { "'\($0)'" }.joined(separator: " and ")); a source is one of them")
         }
         var source = SourceConfig(name: name ?? "", location: location ?? .path(""), position: ManifestReader.location(node))
         if let refNode = map["ref"] {
@@ -97,9 +99,22 @@ struct ManifestDecoder {
         if let v = r.bool(map["strict_host_keys"], "\(label).strict_host_keys") { source.strictHostKeys = v }
         source.caFile = r.string(map["ca_file"], "\(label).ca_file", expand: true)
         if let v = r.bool(map["suspend"], "\(label).suspend") { source.suspend = v }
-        if case .path = location {
+        if case .git? = location {} else {
             for key in ["token_env", "token_file", "username", "ssh_key", "known_hosts", "strict_host_keys", "ca_file"] {
                 if let n = map[key] { r.error(n, "\(label).\(key) only applies to git sources") }
+            }
+        }
+        for (uri, item) in r.stringList(map["uris"], "\(label).uris") {
+            if case .mcp? = location {} else { r.error(item, "\(label).uris only applies to mcp sources"); break }
+            guard uri.contains("://"), uri.hasSuffix("/SKILL.md") else {
+                r.error(item, "\(label).uris: '\(uri)' is not the URI of a SKILL.md (like skill://NAME/SKILL.md)")
+                continue
+            }
+            source.uris.append(uri)
+        }
+        if case .mcp? = location {
+            for key in ["paths", "include_hidden", "max_depth", "max_dirs", "ref"] {
+                if let n = map[key] { r.error(n, "\(label).\(key) does not apply to mcp sources") }
             }
         }
         if let a = map["token_env"], map["token_file"] != nil {

@@ -156,10 +156,14 @@ public enum ManifestKeys {
 
     static let sources: [ManifestKey] = [
         ManifestKey("sources", .schema(["type": "array"]), "the skill sources, in order: the first that holds a name serves it"),
-        ManifestKey("sources[]", .schema(["type": "object", "oneOf": [["required": ["path"]], ["required": ["git"]]]]), "one source: `path` or `git`"),
+        ManifestKey("sources[]", .schema(["type": "object", "oneOf": [["required": ["path"]], ["required": ["git"]], ["required": ["mcp"]]]]),
+                    "one source: `path`, `git` or `mcp`"),
         ManifestKey("sources[].name", .text(pattern: "^[a-z0-9][a-z0-9._-]*$"), default: "required", "lowercase letters, digits, `.`, `_`, `-`"),
         ManifestKey("sources[].path", .text, "a local folder of skills, relative to the manifest (this or `git`)"),
         ManifestKey("sources[].git", .text, "a repository URL; `${VAR}` expands (this or `path`)"),
+        ManifestKey("sources[].mcp", .text, "a `plugins.mcp.servers` entry whose skills (the MCP Skills extension) this source takes"),
+        ManifestKey("sources[].uris", .schema(["type": "array", "items": ["type": "string"]]), default: "the server's skills/list",
+                    "for `mcp` sources: the skills to take, by the URI of each SKILL.md"),
         ManifestKey("sources[].ref", .schema(["type": "object", "minProperties": 1, "maxProperties": 1]), default: "remote HEAD",
                     "exactly one of `branch`, `tag`, `semver`, `commit`"),
         ManifestKey("sources[].ref.branch", .text, "a branch"),

@@ -9,6 +9,12 @@ struct ManifestValidator {
         let groups = m.groups.map(\.name)
         let sources = m.sources.map(\.name)
 
+        let bridged = m.plugins.mcp?.servers.map(\.name) ?? []
+        for source in m.sources {
+            if case .mcp(let server) = source.location, !bridged.contains(server) {
+                r.report(.error, source.position, "sources.\(source.name).mcp: '\(server)' is not a server in plugins.mcp.servers\(hint(server, bridged))")
+            }
+        }
         var seen: [String: SourceLocation] = [:]
         for source in m.sources {
             if let first = seen[source.name] {

@@ -54,6 +54,10 @@ public struct SourceSyncer: Sendable {
     public var leaseOwner: String
     /// Told the pid of each fetch worker as it starts.
     public var onWorkerStarted: @Sendable (Int32) -> Void = { _ in }
+    /// The bridged servers `mcp` sources take skills from (nil: none running in this process).
+    public var skillServers: (any SkillServers)?
+    /// Where `mcp` sources rank among sources: after every other.
+    static let bridgedPosition = 1_000_000
 
     public init(manifest: Manifest, registry: any SyncLedger, logger: Logger,
                 supervisor: FetchSupervisor = .current(), environment: [String: String] = HostEnvironment.values) {
@@ -82,6 +86,9 @@ public struct SourceSyncer: Sendable {
             switch source.location {
             case .path(let path): SourceDescriptor(name: source.name, kind: .local, location: manifest.resolve(path), position: index)
             case .git(let url): SourceDescriptor(name: source.name, kind: .git, location: Redaction.url(url), position: index)
+            // After every git and local source, whatever the manifest order: a skill a bridged
+            // server publishes never shadows one from another origin (the warning says it lost).
+            case .mcp(let server): SourceDescriptor(name: source.name, kind: .mcp, location: "mcp:" + server, position: Self.bridgedPosition + index)
             }
         }
         do { try registry.declareSources(descriptors) } catch { throw HostError(.registry, error.message) }
@@ -120,6 +127,7 @@ public struct SourceSyncer: Sendable {
         switch source.location {
         case .git(let url): syncGit(source, url: url, acceptRemovals: acceptRemovals, force: force) { progress(source.name, $0) }
         case .path(let path): syncLocal(source, path: path, acceptRemovals: acceptRemovals)
+        case .mcp(let server): syncBridged(source, server: server, acceptRemovals: acceptRemovals)
         }
     }
 

@@ -74,6 +74,7 @@ public final class SyncService: Sendable {
             let location: String = switch source.location {
             case .git(let url): url
             case .path(let path): "path:" + manifest.resolve(path)
+            case .mcp(let server): "mcp:" + server + "\u{1}" + source.uris.joined(separator: "\u{1}")
             }
             let record = known[source.name]
             // A source that never published is due now, whatever an earlier process scheduled.

@@ -31,7 +31,7 @@ public struct PublishReport: Codable, Sendable, Equatable {
 
     /// The warning for a skill of `source` that loses its name to an earlier source or path.
     public static func shadowed(_ name: String, source: String, path: String, by winner: String, at winnerPath: String) -> String {
-        "skill '\(name)' at \(source)/\(path) is shadowed by \(winner)/\(winnerPath), which comes first in the manifest"
+        "skill '\(name)' at \(source)/\(path) is shadowed by \(winner)/\(winnerPath), which ranks first (manifest order, with sources of bridged servers after every git and local source)"
     }
 }
 

@@ -304,6 +304,35 @@ enum RegistryMigrations {
                 ALTER TABLE skills ADD COLUMN frontmatter TEXT;
                 """)
         }
+        migrator.registerMigration("v11: sources of kind mcp (skills a bridged server publishes)") { db in
+            // SQLite cannot change a CHECK: the table is rebuilt (foreign keys are off while a
+            // migration runs, and checked before it commits).
+            try db.execute(sql: """
+                CREATE TABLE sources_v11 (
+                  name TEXT PRIMARY KEY NOT NULL,
+                  kind TEXT NOT NULL CHECK (kind IN ('local', 'git', 'mcp')),
+                  location TEXT NOT NULL,
+                  position INTEGER NOT NULL,
+                  status TEXT NOT NULL DEFAULT 'new'
+                    CHECK (status IN ('new', 'ready', 'syncing', 'failed', 'stalled', 'suspended', 'suspect', 'removed')),
+                  status_reason TEXT,
+                  revision TEXT,
+                  last_attempt_at DATETIME,
+                  last_success_at DATETIME,
+                  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                  skill_count INTEGER NOT NULL DEFAULT 0,
+                  "commit" TEXT,
+                  config_digest TEXT,
+                  failure_kind TEXT
+                );
+                INSERT INTO sources_v11 (name, kind, location, position, status, status_reason, revision, last_attempt_at, last_success_at,
+                                         consecutive_failures, skill_count, "commit", config_digest, failure_kind)
+                  SELECT name, kind, location, position, status, status_reason, revision, last_attempt_at, last_success_at,
+                         consecutive_failures, skill_count, "commit", config_digest, failure_kind FROM sources;
+                DROP TABLE sources;
+                ALTER TABLE sources_v11 RENAME TO sources;
+                """)
+        }
         return migrator
     }
 }

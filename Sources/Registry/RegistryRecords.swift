@@ -5,6 +5,8 @@ import GRDB
 /// Where a source's skills come from.
 public enum SourceKind: String, Codable, Sendable {
     case local, git
+    /// Skills a bridged MCP server publishes through the Skills extension.
+    case mcp
 }
 
 /// A source's stored sync status. Readers never see `syncing` from a process that is gone: the

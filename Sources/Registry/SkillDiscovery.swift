@@ -151,7 +151,7 @@ func join(_ directory: String, _ name: String) -> String {
 
 extension ParsedSkill {
     /// A skill whose SKILL.md could not be read at all: not loadable, not strict, with one reason.
-    static func unreadable(_ directoryName: String, _ reason: String) -> ParsedSkill {
+    public static func unreadable(_ directoryName: String, _ reason: String) -> ParsedSkill {
         ParsedSkill(name: directoryName, description: "", license: nil, compatibility: nil, allowedTools: nil,
                     metadata: nil, extraFields: [:], body: "", loadErrors: [reason], warnings: [], strictErrors: [reason])
     }

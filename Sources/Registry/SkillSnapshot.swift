@@ -20,6 +20,19 @@ public struct SkillFile: Sendable, Equatable {
     /// over the text cap, text that is not byte-for-byte its UTF-8), so every file within the
     /// skill's cap can be served exactly as its digest says.
     public var data: Data? = nil
+
+    public init(path: String, kind: TreeEntryKind, size: Int64, isBinary: Bool, text: String?, linkTarget: String? = nil,
+                note: String? = nil, digest: String? = nil, data: Data? = nil) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.isBinary = isBinary
+        self.text = text
+        self.linkTarget = linkTarget
+        self.note = note
+        self.digest = digest
+        self.data = data
+    }
 }
 
 /// The Skills extension's per-skill limits (`io.modelcontextprotocol/skills`): what every
@@ -49,6 +62,15 @@ public struct DiscoveredSkill: Sendable, Equatable {
     /// True when the digest matched what the registry already holds, so the skill was not parsed
     /// again (`parsed` and `files` are then empty and must not be published).
     public var reused = false
+
+    public init(path: String, fileName: String, parsed: ParsedSkill, files: [SkillFile], digest: String, reused: Bool = false) {
+        self.path = path
+        self.fileName = fileName
+        self.parsed = parsed
+        self.files = files
+        self.digest = digest
+        self.reused = reused
+    }
 }
 
 /// Everything discovery found in one source at one revision.

@@ -348,6 +348,10 @@ enum PostgresSchema {
             "ALTER TABLE skill_files ADD COLUMN digest TEXT, ADD COLUMN data BYTEA",
             "ALTER TABLE skills ADD COLUMN frontmatter JSONB",
         ]),
+        Migration(version: 5, name: "sources of kind mcp", statements: [
+            "ALTER TABLE sources DROP CONSTRAINT sources_kind_check",
+            "ALTER TABLE sources ADD CONSTRAINT sources_kind_check CHECK (kind IN ('local', 'git', 'mcp'))",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer

@@ -42,8 +42,13 @@ struct CheckCommand: ParsableCommand {
         for source in manifest.sources {
             var check = SourceCheck(source: source.name, kind: "local")
             guard case .path(let path) = source.location else {
-                check.kind = "git"
-                check.warnings.append("git source: checked when it syncs")
+                if case .mcp(let server) = source.location {
+                    check.kind = "mcp"
+                    check.warnings.append("skills of bridged server '\(server)': checked when it syncs")
+                } else {
+                    check.kind = "git"
+                    check.warnings.append("git source: checked when it syncs")
+                }
                 checks.append(check)
                 continue
             }

@@ -4,15 +4,17 @@ import GitSync
 import Base
 import Core
 import Host
+import Plugins
 import Synchronization
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Sync sources into the registry now and wait (git repositories and local folders).",
+        abstract: "Sync sources into the registry now and wait (git repositories, local folders, bridged servers' skills).",
         discussion: """
             Sources sync at most sync.max_concurrent at a time; each git fetch ends at its timeout. A stalled \
             source (a configuration error) is retried when named here. Shows fetch progress on a terminal. \
+            The bridged servers that mcp sources name are started for the sync and stopped after it. \
             Exit 1 when a source failed or stalled, or its publish was held back.
             """
     )
@@ -34,10 +36,23 @@ struct SyncCommand: AsyncParsableCommand {
             }
         }
         let display = ProgressDisplay(enabled: !options.json && isatty(STDERR_FILENO) == 1)
-        let service = SyncService(syncer: context.syncer, acceptRemovals: acceptRemovals, logsWarnings: false) { name, event in
+        var syncer = context.syncer
+        // The servers mcp sources take skills from run for this sync only.
+        let chosen = context.manifest.sources.filter { source == nil || $0.name == source }
+        let needed = Set(chosen.compactMap { s -> String? in if case .mcp(let server) = s.location { server } else { nil } })
+        let bridge: MCPBridge? = needed.isEmpty ? nil : MCPBridge(
+            servers: ToolHost.bridgedServers(context.manifest, environment: context.environment).filter { needed.contains($0.name) },
+            settings: ToolHost.bridgeSettings(context.manifest, environment: context.environment), registry: nil, logger: context.logger)
+        if let bridge {
+            try await bridge.start()
+            await bridge.settle(timeout: bridge.longestStartTimeout + .seconds(1))
+            syncer.skillServers = bridge
+        }
+        let service = SyncService(syncer: syncer, acceptRemovals: acceptRemovals, logsWarnings: false) { name, event in
             display.show(name, event)
         }
         let results = await service.syncNow(source.map { [$0] })
+        await bridge?.stop()
         display.clear()
         if options.json {
             Output.json(results)

@@ -38,8 +38,18 @@ public final class HostRuntime: Sendable {
         self.state = state
         let environment = context.environment
         if syncing {
-            let sync = SyncService(syncer: context.syncer, metrics: parts.metrics)
+            var syncer = context.syncer
+            syncer.skillServers = parts.bridge
+            let sync = SyncService(syncer: syncer, metrics: parts.metrics)
             state.observe { _, new in await sync.apply(new.manifest) }
+            // A bridged server that publishes skills syncs its sources when it becomes ready and
+            // each time it says its resources changed, not only on their interval.
+            parts.bridge.onSkillsChanged = { server in
+                Task {
+                    let names = sync.syncer.manifest.sources.filter { $0.location == .mcp(server) }.map(\.name)
+                    if !names.isEmpty { _ = await sync.syncNow(names) }
+                }
+            }
             self.sync = sync
         } else {
             sync = nil

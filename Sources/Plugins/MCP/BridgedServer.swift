@@ -22,11 +22,15 @@ final class BridgedServer: Sendable {
     let settled = OneShot<Void>()
     private let changed: @Sendable () -> Void
     private let restarted: @Sendable (String) -> Void
+    /// Told when the server may serve other skills: it became ready, or said its resources changed.
+    let skillsChanged: @Sendable (String) -> Void
     private struct State {
         var status: BridgedServerStatus
         var tools: [BridgedTool] = []
         var connection: MCPClientConnection?
         var retryAt: Date?
+        /// What the server declared in `initialize` (for the Skills extension).
+        var capabilities: JSONValue?
     }
     private let state: Mutex<State>
 
@@ -34,8 +38,10 @@ final class BridgedServer: Sendable {
 
     /// `changed` runs after its tools or its status changed.
     init(settings: BridgedServerSettings, bridge: BridgeSettings, logger: Logger,
-         restarted: @escaping @Sendable (String) -> Void = { _ in }, changed: @escaping @Sendable () -> Void) {
+         restarted: @escaping @Sendable (String) -> Void = { _ in }, skillsChanged: @escaping @Sendable (String) -> Void = { _ in },
+         changed: @escaping @Sendable () -> Void) {
         self.restarted = restarted
+        self.skillsChanged = skillsChanged
         self.settings = settings
         self.bridge = bridge
         self.logger = logger.with("plugins.mcp.server", settings.name)
@@ -110,6 +116,7 @@ final class BridgedServer: Sendable {
                 s.tools = tools
                 s.connection = connection
                 s.retryAt = nil
+                s.capabilities = handshake.capabilities
             }
             update {
                 $0.state = .ready
@@ -120,6 +127,7 @@ final class BridgedServer: Sendable {
             }
             logger.info("bridged server ready", metadata: ["plugins.mcp.tools": "\(tools.count)", "plugins.mcp.protocol": "\(handshake.version)",
                                                            "plugins.mcp.pid": "\(child.pid)"])
+            if handshake.capabilities?["extensions"]?[Self.skillsExtension] != nil { skillsChanged(name) }
         }
         settled.set(())
 
@@ -145,7 +153,10 @@ final class BridgedServer: Sendable {
         let version: String
         let serverInfo: String?
         let tools: [JSONValue]
+        let capabilities: JSONValue?
     }
+
+    static let skillsExtension = "io.modelcontextprotocol/skills"
 
     /// `initialize`, `notifications/initialized` and every page of `tools/list`, within the start
     /// timeout and racing the child's exit.
@@ -167,7 +178,8 @@ final class BridgedServer: Sendable {
                     }
                     connection.notify("notifications/initialized")
                     let info = result["serverInfo"].map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")" }
-                    return .success(Handshake(version: version, serverInfo: info.map { $0.utf8Prefix(128) }, tools: try await Self.listTools(connection, name)))
+                    return .success(Handshake(version: version, serverInfo: info.map { $0.utf8Prefix(128) }, tools: try await Self.listTools(connection, name),
+                                              capabilities: result["capabilities"]))
                 } catch let error as BridgeError {
                     return .failure(error)
                 } catch {
@@ -215,6 +227,8 @@ final class BridgedServer: Sendable {
         switch method {
         case "notifications/tools/list_changed":
             Task { await self.relist() }
+        case "notifications/resources/list_changed":
+            if state.withLock({ $0.capabilities?["extensions"]?[Self.skillsExtension] }) != nil { skillsChanged(name) }
         case "notifications/message":
             let text = params?["data"].map { $0.stringValue ?? $0.jsonText } ?? ""
             logger.info("[\(name)] \(Redaction.text(text).utf8Prefix(2000))")
@@ -258,6 +272,21 @@ final class BridgedServer: Sendable {
     }
 
     var readyConnection: MCPClientConnection? { state.withLock { $0.connection } }
+
+    /// What the running server declared in `initialize`, or nil while it is not running.
+    var capabilities: JSONValue? { state.withLock { $0.connection == nil ? nil : $0.capabilities } }
+
+    /// One request to the running server (a server that is down fails at once with why).
+    func request(_ method: String, _ params: JSONValue?) async throws(BridgeError) -> JSONValue {
+        guard let connection = readyConnection else {
+            throw BridgeError(.exited, unavailableReason() ?? "\(name) is not running")
+        }
+        do { return try await connection.request(method, params) } catch let error as BridgeError {
+            throw error
+        } catch {
+            throw BridgeError(.protocolViolation, "\(name): \(error)")
+        }
+    }
 
     private func endedMessage(_ exit: ChildExit?, during phase: String) -> String {
         let how = exit.map { "\($0)" } ?? "ended"

@@ -56,6 +56,13 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
         set { restartHandler.value = newValue }
     }
     private let restartHandler = LockedValue<(@Sendable (String) -> Void)?>(nil)
+    /// Told the name of a server that declares the Skills extension when it becomes ready or says
+    /// its resources changed: the sources that take its skills sync again.
+    public var onSkillsChanged: (@Sendable (String) -> Void)? {
+        get { skillsHandler.value }
+        set { skillsHandler.value = newValue }
+    }
+    private let skillsHandler = LockedValue<(@Sendable (String) -> Void)?>(nil)
 
     /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
     public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: (any BridgeLedger)?, logger: Logger) {
@@ -70,7 +77,8 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
     private func makeServer(_ server: BridgedServerSettings) -> BridgedServer {
         let box = self.box
         return BridgedServer(settings: server, bridge: state.withLock { $0.bridgeSettings }, logger: logger,
-                             restarted: { name in box.object?.onRestart?(name) }) { box.object?.serverChanged() }
+                             restarted: { name in box.object?.onRestart?(name) },
+                             skillsChanged: { name in box.object?.onSkillsChanged?(name) }) { box.object?.serverChanged() }
     }
 
     public var tools: [ToolDescriptor] { state.withLock { $0.visible } }
@@ -80,6 +88,26 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
 
     /// The longest start timeout of its servers: how long a one-shot command waits for them.
     public var longestStartTimeout: Duration { servers.map(\.settings.startTimeout).max() ?? .seconds(10) }
+
+    /// What the running server `name` declared in `initialize`; nil when it is not running (or not bridged).
+    public func capabilities(ofServer name: String) -> JSONValue? {
+        servers.first { $0.name == name }?.capabilities
+    }
+
+    /// One request to the running server `name` (for the Skills extension: `skills/list`,
+    /// `skills/get`, `resources/read`). Fails at once, with why, when it is not running.
+    public func request(server name: String, _ method: String, _ params: JSONValue?) async throws(BridgeError) -> JSONValue {
+        guard let server = servers.first(where: { $0.name == name }) else {
+            throw BridgeError(.exited, "no bridged server named '\(name)'")
+        }
+        return try await server.request(method, params)
+    }
+
+    /// Whether the server `name` is known, and if it is not running, why.
+    public func unavailableReason(ofServer name: String) -> String? {
+        guard let server = servers.first(where: { $0.name == name }) else { return "no bridged server named '\(name)'" }
+        return server.unavailableReason()
+    }
 
     /// The status of every server, in manifest order.
     public var statuses: [BridgedServerStatus] { servers.map(\.currentStatus) }
