@@ -46,7 +46,9 @@ public struct SkillEntry: Sendable {
             if file.kind == .file, let digest = file.digest {
                 files.append(File(path: file.path, digest: digest, size: file.size, binary: file.isBinary))
             } else {
-                unserved.append((file.path, file.note ?? "a \(file.kind.rawValue), not a regular file"))
+                let why = file.kind != .file ? "a \(file.kind.rawValue), not a regular file"
+                    : file.note ?? "published before files kept their digests: the source's next sync adds it"
+                unserved.append((file.path, why))
             }
         }
         self.files = files

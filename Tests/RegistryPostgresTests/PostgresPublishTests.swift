@@ -36,7 +36,7 @@ import TestSupport
                          + "frontmatter=\(skill.frontmatter.flatMap(JSONValue.parse).map(\.jsonText) ?? "-") files=\(files)")
         }
         for source in try await store.sources() {
-            lines.append("source \(source.name) \(source.status.rawValue) revision=\(source.revision ?? "-") count=\(source.skillCount) "
+            lines.append("source \(source.name) \(source.kind.rawValue) \(source.status.rawValue) revision=\(source.revision ?? "-") count=\(source.skillCount) "
                          + "loadable=\(source.loadableCount) shadowed=\(source.shadowedCount) tombstoned=\(source.tombstonedCount)")
         }
         return lines.joined(separator: "\n")
@@ -61,7 +61,8 @@ import TestSupport
             try write(Data([0xEF, 0xBB, 0xBF]) + Data("bom\r\n".utf8), to: "extra/broken/bom.txt", in: root)
             let sqlite = try RegistryDatabase(path: root + "/db/registry.db")
             let sources = [SourceDescriptor(name: "main", kind: .local, location: root + "/main", position: 0),
-                           SourceDescriptor(name: "extra", kind: .local, location: root + "/extra", position: 1)]
+                           // A source of a bridged server's skills: kind mcp on both backends.
+                           SourceDescriptor(name: "extra", kind: .mcp, location: "mcp:vendor", position: 1)]
             try sqlite.declareSources(sources)
             try await postgres.declareSources(sources)
             let mark = postgres.changes.mark(.skills)
