@@ -12,6 +12,8 @@ public protocol SkillServers: Sendable {
     func unavailableReason(ofServer name: String) -> String?
     /// One request to the running server.
     func request(server name: String, _ method: String, _ params: JSONValue?) async throws(BridgeError) -> JSONValue
+    /// Returns once every server's first start has settled (ready, or given up on), or at `timeout`.
+    func settle(timeout: Duration) async
 }
 
 extension MCPBridge: SkillServers {}
@@ -50,6 +52,8 @@ struct BridgedSkillImport {
     }
 
     func snapshot(uris: [String]) async throws(Failure) -> SkillSnapshot {
+        // A host that just started syncs while its servers start: wait for the first start.
+        if servers.capabilities(ofServer: server) == nil { await servers.settle(timeout: .seconds(60)) }
         guard let capabilities = servers.capabilities(ofServer: server) else {
             throw Failure(message: "bridged server '\(server)' is not running: " + (servers.unavailableReason(ofServer: server) ?? "unknown"))
         }

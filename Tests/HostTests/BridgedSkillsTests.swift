@@ -114,6 +114,11 @@ import Testing
             let bytes = await api.call("GET", "/v1/skills/vendor/good-one/files/assets/logo.png", as: "reader")
             #expect(bytes.status == 200 && bytes.headers["etag"] == "\"sha256:" + SHA256.hash(data: Self.logo).hex + "\"", "\(bytes.headers)")
             #expect((good.json["frontmatter"] as? [String: Any])?["license"] as? String == "MIT")
+            // The first sync waited for the server to start instead of failing while it started.
+            let sources = await api.call("GET", "/v1/sources", as: "reader").json["sources"] as? [[String: Any]] ?? []
+            let vendor = sources.first { $0["name"] as? String == "vendor" }
+            #expect(vendor?["kind"] as? String == "mcp" && vendor?["status"] as? String == "ready", "\(vendor ?? [:])")
+            #expect(vendor?["consecutive_failures"] as? Int == 0 && !api.host.stderr.contains("sync failed"), "\(api.host.stderr.suffix(2000))")
 
             // A new skill on the server: it says list_changed, and the source syncs (its interval is an hour).
             try write("---\nname: fresh\ndescription: Published later.\n---\nFresh.\n", to: "vendor/fresh/SKILL.md", in: dir)
