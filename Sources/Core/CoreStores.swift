@@ -203,8 +203,27 @@ public protocol SessionStore: Sendable {
     func forgetConsoleSessions(seenBefore date: Date) async throws(RegistryError) -> Int
 }
 
+/// Tool calls that outlive their request (tasks): the task runner writes them, every front reads them.
+public protocol TaskStore: Sendable {
+    /// Stores a new task; `.limit` when the agent already has `maxActive` running.
+    func insertTask(_ record: TaskRecord, maxActive: Int?) async throws(RegistryError)
+    func task(id: String) async throws(RegistryError) -> TaskRecord?
+    /// Tasks newest first, of one agent and one status when given.
+    func tasks(agent: String?, status: TaskStatus?, limit: Int) async throws(RegistryError) -> [TaskRecord]
+    /// Changes a task that has not ended; false when it had.
+    func changeTask(id: String, _ change: TaskChange, now: Date) async throws(RegistryError) -> Bool
+    /// Marks a running task to be cancelled; the task as it now is (nil: unknown).
+    func requestTaskCancel(id: String, now: Date) async throws(RegistryError) -> TaskRecord?
+    /// Which of `ids` someone asked to cancel.
+    func cancelRequestedTasks(_ ids: [String]) async throws(RegistryError) -> [String]
+    /// Fails every running task whose host is not among `liveHosts`; how many.
+    func failOrphanedTasks(liveHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int
+    /// Forgets tasks past their TTL; how many.
+    func forgetExpiredTasks(now: Date) async throws(RegistryError) -> Int
+}
+
 public protocol RegistryStore: SkillStore, SourceStore, ApprovalLedger, EventStore, PresenceStore, MemoryStore, TraceSink, SyncLedger,
-                               KeyLedger, HostLedger, SessionStore {
+                               KeyLedger, HostLedger, SessionStore, TaskStore {
     /// Opened only to read (`agenthub status` and the like): it writes nothing.
     var isReadOnly: Bool { get }
     /// Where it is, for messages (a path, or a URL without its password).

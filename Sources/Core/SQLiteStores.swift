@@ -132,6 +132,40 @@ extension RegistryDatabase: RegistryStore {
     public var hostsAreLocal: Bool { true }
 }
 
+extension RegistryDatabase: TaskStore {
+    public func insertTask(_ record: TaskRecord, maxActive: Int?) async throws(RegistryError) {
+        try await offPool { () throws(RegistryError) in try self.insertTaskRecord(record, maxActive: maxActive) }
+    }
+
+    public func task(id: String) async throws(RegistryError) -> TaskRecord? {
+        try await offPool { () throws(RegistryError) in try self.taskRecord(id: id) }
+    }
+
+    public func tasks(agent: String?, status: TaskStatus?, limit: Int) async throws(RegistryError) -> [TaskRecord] {
+        try await offPool { () throws(RegistryError) in try self.taskRecords(agent: agent, status: status, limit: limit) }
+    }
+
+    public func changeTask(id: String, _ change: TaskChange, now: Date) async throws(RegistryError) -> Bool {
+        try await offPool { () throws(RegistryError) in try self.changeTaskRecord(id: id, change, now: now) }
+    }
+
+    public func requestTaskCancel(id: String, now: Date) async throws(RegistryError) -> TaskRecord? {
+        try await offPool { () throws(RegistryError) in try self.requestTaskRecordCancel(id: id, now: now) }
+    }
+
+    public func cancelRequestedTasks(_ ids: [String]) async throws(RegistryError) -> [String] {
+        try await offPool { () throws(RegistryError) in try self.cancelRequestedTaskIds(ids) }
+    }
+
+    public func failOrphanedTasks(liveHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int {
+        try await offPool { () throws(RegistryError) in try self.failOrphanedTaskRecords(liveHosts: liveHosts, message: message, error: error, now: now) }
+    }
+
+    public func forgetExpiredTasks(now: Date) async throws(RegistryError) -> Int {
+        try await offPool { () throws(RegistryError) in try self.forgetExpiredTaskRecords(now: now) }
+    }
+}
+
 extension RegistryDatabase: SessionStore {
     public func saveSession(_ record: MCPSessionRecord) async throws(RegistryError) {
         try await offPool { () throws(RegistryError) in try self.saveMCPSessionRecord(record) }

@@ -106,7 +106,29 @@ public struct RouterSettings: Codable, Sendable {
     public var maxConcurrent = 16
     /// Arguments recorded in traces are cut to this many bytes of JSON.
     public var maxTraceArgumentBytes = 4096
+    /// Which calls become tasks for a client that declares the Tasks extension (a bridged server's `tasks` overrides it).
+    public var tasks = TaskMode.auto
+    /// An `auto` call still running after this long becomes a task.
+    public var taskAfter = ManifestDuration(seconds: 2, text: "2s")
+    /// How long a task is kept after it was created.
+    public var taskTTL = ManifestDuration(seconds: 3600, text: "1h")
+    /// How long a task's call may run (a bridged server's `task_timeout` overrides it).
+    public var taskTimeout = ManifestDuration(seconds: 3600, text: "1h")
+    /// Tasks one agent may have running at once.
+    public var maxTasksPerAgent = 100
+    /// A task's result over this many bytes of JSON is not kept (the task says so).
+    public var taskResultBytes = 1 << 20
     static var keys: [String] { ManifestKeys.known("router") }
+}
+
+/// Whether a tool's calls become tasks (for clients that declare the Tasks extension).
+public enum TaskMode: String, Codable, Sendable, CaseIterable {
+    /// Every call is a task.
+    case always
+    /// A call still running after `router.task_after` becomes a task; a quicker one is answered inline.
+    case auto
+    /// Calls are answered inline, as for clients without the extension.
+    case never
 }
 
 /// `mcp:`: the MCP stdio front (`agenthub mcp`).

@@ -73,6 +73,12 @@ public enum ManifestKeys {
         .duration("timeout", \.timeout, "a tool call running longer is cancelled and answered with a timeout error"),
         .integer("max_concurrent", \.maxConcurrent, 1...4096, "tool calls at once; more wait for a slot (within their timeout), then get a \"busy\" error"),
         .integer("max_trace_argument_bytes", \.maxTraceArgumentBytes, 0...(1 << 20), "arguments stored in traces are cut to this many bytes (after redaction)"),
+        .choice("tasks", \.tasks, "which calls become tasks for a client that declares the MCP Tasks extension: `always`, `auto` (those still running after `task_after`) or `never`"),
+        .duration("task_after", \.taskAfter, "an `auto` call still running after this long is answered with a task"),
+        .duration("task_ttl", \.taskTTL, "how long a task and its result are kept after it was created"),
+        .duration("task_timeout", \.taskTimeout, "how long a task's call may run (instead of `timeout`)"),
+        .integer("max_tasks_per_agent", \.maxTasksPerAgent, 1...100_000, "tasks one agent may have running; past it a call is refused with why"),
+        .integer("task_result_bytes", \.taskResultBytes, 1024...(64 << 20), "a task result larger than this (JSON) is not kept; the task completes with an error saying so"),
     ])
 
     static let mcp = SettingsSection("mcp", defaults: MCPSettings(), [
@@ -250,6 +256,9 @@ public enum ManifestKeys {
         ManifestKey("plugins.mcp.servers.*.risk", .schema(["$ref": "#/definitions/risk"]), default: "medium", value: "medium", "the risk of its tools"),
         ManifestKey("plugins.mcp.servers.*.tools", .schema(["type": "array", "items": ["type": "string"]]), default: "all", "bridge only these tools"),
         ManifestKey("plugins.mcp.servers.*.timeout", .duration, default: "`router.timeout`", "how long one call may run"),
+        ManifestKey("plugins.mcp.servers.*.tasks", .choice(TaskMode.allCases.map(\.rawValue)), default: "`router.tasks`",
+                    "which of its calls become tasks for clients that declare the Tasks extension"),
+        ManifestKey("plugins.mcp.servers.*.task_timeout", .duration, default: "`router.task_timeout`", "how long one of its calls may run as a task"),
         ManifestKey("plugins.mcp.servers.*.start_timeout", .duration, default: "10s", value: "10s", "how long `initialize` and the first `tools/list` may take"),
         ManifestKey("plugins.mcp.servers.*.pin", .choice(PinChoice.allCases.map(\.rawValue)), default: "warn", value: "warn",
                     "`strict`: a changed tool definition is blocked until `agenthub tools accept`"),

@@ -37,6 +37,10 @@ public struct MCPServerConfig: Codable, Sendable {
     public var tools: [String]?
     /// How long one call may run (default: router.timeout).
     public var timeout: ManifestDuration?
+    /// Which of its calls become tasks (default: router.tasks).
+    public var tasks: TaskMode?
+    /// How long one of its calls may run as a task (default: router.task_timeout).
+    public var taskTimeout: ManifestDuration?
     /// How long initialize and the first tools/list may take before the server is killed.
     public var startTimeout = ManifestDuration(seconds: 10, text: "10s")
     /// `warn` (default): a changed tool definition is logged, traced and marked; `strict`: it is also

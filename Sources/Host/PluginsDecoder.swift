@@ -131,6 +131,8 @@ struct PluginsDecoder {
                 }
             }
             server.timeout = r.duration(m["timeout"], "\(path).timeout")
+            server.tasks = r.choice(m["tasks"], "\(path).tasks", TaskMode.self)
+            server.taskTimeout = r.duration(m["task_timeout"], "\(path).task_timeout")
             if let v = r.duration(m["start_timeout"], "\(path).start_timeout") { server.startTimeout = v }
             if let v = r.choice(m["pin"], "\(path).pin", PinChoice.self) { server.pin = v.rawValue }
             c.servers.append(server)

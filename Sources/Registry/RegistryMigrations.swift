@@ -333,6 +333,33 @@ enum RegistryMigrations {
                 ALTER TABLE sources_v11 RENAME TO sources;
                 """)
         }
+        migrator.registerMigration("v12: tool calls as tasks") { db in
+            try db.execute(sql: """
+                CREATE TABLE tasks (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  tool TEXT NOT NULL,
+                  arguments TEXT NOT NULL,
+                  arguments_complete BOOLEAN NOT NULL,
+                  agent TEXT NOT NULL,
+                  role TEXT,
+                  grp TEXT,
+                  session TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('working', 'input_required', 'completed', 'failed', 'cancelled')),
+                  status_message TEXT,
+                  result TEXT,
+                  error TEXT,
+                  approval_id TEXT,
+                  retry_of TEXT,
+                  host_id TEXT NOT NULL,
+                  created_at DATETIME NOT NULL,
+                  updated_at DATETIME NOT NULL,
+                  expires_at DATETIME NOT NULL,
+                  cancel_requested BOOLEAN NOT NULL DEFAULT 0
+                );
+                CREATE INDEX tasks_by_agent ON tasks(agent, created_at);
+                CREATE INDEX tasks_running ON tasks(status) WHERE status IN ('working', 'input_required');
+                """)
+        }
         return migrator
     }
 }

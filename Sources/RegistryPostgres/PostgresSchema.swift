@@ -352,6 +352,33 @@ enum PostgresSchema {
             "ALTER TABLE sources DROP CONSTRAINT sources_kind_check",
             "ALTER TABLE sources ADD CONSTRAINT sources_kind_check CHECK (kind IN ('local', 'git', 'mcp'))",
         ]),
+        Migration(version: 6, name: "tool calls as tasks", statements: [
+            """
+            CREATE TABLE tasks (
+              id TEXT PRIMARY KEY,
+              tool TEXT NOT NULL,
+              arguments TEXT NOT NULL,
+              arguments_complete BOOLEAN NOT NULL,
+              agent TEXT NOT NULL,
+              role TEXT,
+              grp TEXT,
+              session TEXT NOT NULL,
+              status TEXT NOT NULL CHECK (status IN ('working', 'input_required', 'completed', 'failed', 'cancelled')),
+              status_message TEXT,
+              result TEXT,
+              error TEXT,
+              approval_id TEXT,
+              retry_of TEXT,
+              host_id TEXT NOT NULL,
+              created_at TIMESTAMPTZ NOT NULL,
+              updated_at TIMESTAMPTZ NOT NULL,
+              expires_at TIMESTAMPTZ NOT NULL,
+              cancel_requested BOOLEAN NOT NULL DEFAULT false
+            )
+            """,
+            "CREATE INDEX tasks_by_agent ON tasks(agent, created_at)",
+            "CREATE INDEX tasks_running ON tasks(status) WHERE status IN ('working', 'input_required')",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer

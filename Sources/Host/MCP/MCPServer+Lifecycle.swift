@@ -18,6 +18,7 @@ extension MCPServer {
             s.phase = .initialized
             s.protocolVersion = version
             s.elicits = elicits
+            s.clientCapabilities = p["capabilities"]
             if fixedAgent == nil, let client, !client.isEmpty { s.baseCaller.agent = "mcp:" + String(client.prefix(60)) }
             return s.baseCaller
         }
@@ -41,7 +42,7 @@ extension MCPServer {
         "tools": ["listChanged": true],
         "resources": ["listChanged": true, "subscribe": false],
         "prompts": ["listChanged": true],
-        "extensions": [.init(stringLiteral: skillsExtension): ["directoryRead": true]],
+        "extensions": [.init(stringLiteral: skillsExtension): ["directoryRead": true], .init(stringLiteral: tasksExtension): [:]],
     ]
 
     /// How the client should use this server, for `caller`'s role.

@@ -24,6 +24,7 @@ extension MCPServer {
             s.protocolVersion = version
             s.stateless = true
             s.elicits = Self.elicitsForms(capabilities)
+            s.clientCapabilities = capabilities
             if listening {
                 s.listedTools = true
                 s.toolsListAnswered = true
@@ -42,6 +43,7 @@ extension MCPServer {
             s.phase = .initialized
             s.protocolVersion = version
             s.elicits = Self.elicitsForms(capabilities)
+            s.clientCapabilities = capabilities
             s.listedTools = true
             s.toolsListAnswered = true
         }
@@ -132,6 +134,7 @@ extension MCPServer {
             s.protocolVersion = version
             s.stateless = true
             s.elicits = Self.elicitsForms(capabilities)
+            s.clientCapabilities = capabilities
             // What the client may list from now on is what the lists are now: only changes are news.
             s.listedTools = true
             s.toolsListAnswered = true
@@ -156,8 +159,10 @@ extension MCPServer {
         guard let handler = handler(for: method, params) else { send(.error(id: id, .methodNotFound(method))); return }
         let elicits = Self.elicitsForms(capabilities)
         start(id, bytes: bytes) { () async throws(JSONRPCError) -> JSONValue in
-            let result: Result<JSONValue, JSONRPCError> = await Self.$requestElicits.withValue(elicits) {
-                do throws(JSONRPCError) { return .success(try await handler()) } catch { return .failure(error) }
+            let result: Result<JSONValue, JSONRPCError> = await Self.$requestCapabilities.withValue(capabilities ?? [:]) {
+                await Self.$requestElicits.withValue(elicits) {
+                    do throws(JSONRPCError) { return .success(try await handler()) } catch { return .failure(error) }
+                }
             }
             return Self.stamped(try result.get(), method: method, serverInfo: serverInfo)
         }

@@ -49,6 +49,9 @@ extension MCPServer {
             throw JSONRPCError(JSONRPCError.invalidRequestCode, "\(reason); no call is accepted until the role is back in the manifest")
         }
         let (host, caller) = current
+        // A tool no plugin offers yet may be a bridged server's that is still starting (a 2026-07-28
+        // client calls without listing first): wait for the servers' first start, as a first list does.
+        if host.router.descriptor(named: name) == nil { await host.router.settle(timeout: settings.startupWait) }
         var progress: ToolProgressSink?
         if let token = p["_meta"]?["progressToken"], JSONRPCID(token) != nil {
             let send = self.send
@@ -73,9 +76,20 @@ extension MCPServer {
         // (W3C `traceparent`) when they carry one, and `session` is never an approval scope for them.
         let stateless = state.withLock { s in s.stateless }
         let session = stateless ? (Self.traceSession(p["_meta"]) ?? self.session) : self.session
-        let outcome = await host.router.call(name, arguments: ToolArguments.given(arguments), caller: caller, session: session,
+        // A client that declared the Tasks extension may get a task instead (never for an approval it answers inline).
+        var asTask: TaskStart?
+        if deferred?.requestState == nil {
+            asTask = try await callAsTask(name, arguments: arguments, caller: caller, session: session, sessionEnds: !stateless)
+            if case .task(let record)? = asTask { return await createTaskResult(record) }
+        }
+        let outcome: ToolCallOutcome
+        if case .inline(let ended)? = asTask {
+            outcome = ended
+        } else {
+            outcome = await host.router.call(name, arguments: ToolArguments.given(arguments), caller: caller, session: session,
                                              sessionEnds: !stateless, progress: progress,
                                              approval: deferred.map { .resume($0) } ?? .wait(asking: approver(for: caller)))
+        }
         if outcome.ending == .inputRequired, let prompt = outcome.approval {
             return [
                 "resultType": "input_required",

@@ -64,6 +64,8 @@ public final class MCPServer: Sendable {
         var revoked: String?
         /// Whether the client answers form elicitations (approvals are then asked of it).
         var elicits = false
+        /// The client's capabilities (from `initialize`, or a 2026-07-28 exchange's envelope).
+        var clientCapabilities: JSONValue?
         /// Requests sent to the client, waiting for its answers.
         var outgoing: [JSONRPCID: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
         var nextOutgoing = 0
@@ -222,6 +224,9 @@ public final class MCPServer: Sendable {
         case "resources/list": handler = { () async throws(JSONRPCError) in try await self.listResources(params) }
         case "resources/templates/list": handler = { () throws(JSONRPCError) in try self.listResourceTemplates(params) }
         case "resources/read": handler = { () async throws(JSONRPCError) in try await self.readResource(params) }
+        case "tasks/get": handler = { () async throws(JSONRPCError) in try await self.getTask(params) }
+        case "tasks/update": handler = { () async throws(JSONRPCError) in try await self.updateTask(params) }
+        case "tasks/cancel": handler = { () async throws(JSONRPCError) in try await self.cancelTask(params) }
         case "skills/list": handler = { () async throws(JSONRPCError) in try await self.listSkills(params) }
         case "skills/get": handler = { () async throws(JSONRPCError) in try await self.getSkill(params) }
         case "resources/directory/read": handler = { () async throws(JSONRPCError) in try await self.readDirectory(params) }

@@ -12,6 +12,12 @@ public struct ToolHost: Sendable {
     public let router: ToolRouter
     public let identity: CallerIdentity
     public let plugins: [any ToolPlugin]
+    /// Where calls run as tasks (the running host's, kept across reloads); nil: no tasks here.
+    public let tasks: TaskRunner?
+    /// The manifest's `router` section (the task settings among it).
+    public let routerSettings: RouterSettings
+    /// Each bridged server's `tasks` and `task_timeout`, by server name.
+    let bridgedTaskSettings: [String: (mode: TaskMode?, timeout: ManifestDuration?)]
 
     /// `environment` is the host's: bridged servers inherit only its PATH, HOME and locale, and
     /// `AGENTHUB_BINARY` names the `agenthub` that ties them to the host (else this executable).
@@ -23,15 +29,16 @@ public struct ToolHost: Sendable {
                 environment: [String: String] = HostEnvironment.values,
                 parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
         let recorder = parts?.recorder ?? TraceRecorder(sink: registry, logger: logger)
-        try self.init(manifest: manifest, stores: ToolStores(registry: registry), recorder: recorder,
-                      approvals: parts?.approvals ?? ApprovalDesk(ledger: registry, recorder: recorder, logger: logger),
-                      logger: logger, environment: environment, parts: parts, revision: revision)
+        let approvals = parts?.approvals ?? ApprovalDesk(ledger: registry, recorder: recorder, logger: logger)
+        try self.init(manifest: manifest, stores: ToolStores(registry: registry), recorder: recorder, approvals: approvals,
+                      logger: logger, environment: environment, parts: parts, revision: revision,
+                      tasks: parts?.tasks ?? TaskRunner(store: registry, approvals: approvals, logger: logger))
     }
 
     /// The same over any backend's stores, with the recorder and approval desk given.
     public init(manifest: Manifest, stores: ToolStores, recorder: TraceRecorder, approvals: ApprovalDesk, logger: Logger,
                 environment: [String: String] = HostEnvironment.values,
-                parts: HostParts? = nil, revision: String? = nil) throws(HostError) {
+                parts: HostParts? = nil, revision: String? = nil, tasks: TaskRunner? = nil) throws(HostError) {
         var plugins: [any ToolPlugin] = []
         let config = manifest.plugins
         if var settings = config.file {
@@ -73,6 +80,11 @@ public struct ToolHost: Sendable {
         }
         identity = CallerIdentity(manifest: manifest)
         self.plugins = plugins
+        self.tasks = tasks ?? parts?.tasks
+        routerSettings = manifest.router
+        var bridged: [String: (mode: TaskMode?, timeout: ManifestDuration?)] = [:]
+        for server in config.mcp?.servers ?? [] { bridged[server.name] = (server.tasks, server.taskTimeout) }
+        bridgedTaskSettings = bridged
     }
 }
 
@@ -82,6 +94,22 @@ extension ToolHost {
         self.router = router
         self.identity = identity
         self.plugins = plugins
+        tasks = nil
+        routerSettings = RouterSettings()
+        bridgedTaskSettings = [:]
+    }
+
+    /// Whether calls of `tool` become tasks, and the settings they run under: a bridged server's
+    /// `tasks` and `task_timeout` over the `router` section's.
+    public func taskPlan(for tool: String) -> (mode: TaskMode, settings: TaskRunner.Settings) {
+        let server = tool.range(of: "__").map { String(tool[..<$0.lowerBound]) }
+        let bridged = server.flatMap { bridgedTaskSettings[$0] }
+        var settings = TaskRunner.Settings()
+        settings.ttl = routerSettings.taskTTL.duration
+        settings.timeout = (bridged?.timeout ?? routerSettings.taskTimeout).duration
+        settings.maxPerAgent = routerSettings.maxTasksPerAgent
+        settings.resultBytes = routerSettings.taskResultBytes
+        return (bridged?.mode ?? routerSettings.tasks, settings)
     }
 
     /// Starts the plugins that do background work (in manifest order).

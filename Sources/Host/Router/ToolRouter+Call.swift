@@ -14,8 +14,9 @@ extension ToolRouter {
     /// call whose decision is `ask` gets its answer (wait, asking the caller's client or not; or
     /// resume a deferred request). `sessionEnds`: the caller's session is one that ends (an MCP
     /// session), so `session` can be an approval scope.
+    /// `timeout`, when given, is the call's deadline instead of its tool's (a task's: `task_timeout`).
     public func call(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String, sessionEnds: Bool = false,
-                     progress: ToolProgressSink? = nil, approval: ApprovalMode = .operators) async -> ToolCallOutcome {
+                     progress: ToolProgressSink? = nil, approval: ApprovalMode = .operators, timeout: Duration? = nil) async -> ToolCallOutcome {
         let arguments = arguments ?? .object([:])
         var route = self.route(name)
         if route == nil {
@@ -25,6 +26,7 @@ extension ToolRouter {
             route = self.route(name)
         }
         var call = CallInFlight(name: name, caller: caller, session: session, route: route)
+        call.timeout = timeout
         do throws(CallStop) {
             let roomy = await recorder.room(within: settings.timeout)
             let verdict = try decide(&call, arguments)
@@ -51,6 +53,15 @@ extension ToolRouter {
         var trace = TraceEvent(at: "", type: "tool.called", session: "", spanId: "", agent: "", role: nil, group: nil, tool: "", decision: nil)
         /// In permissive mode, what enforce mode would have blocked (kept in every later event).
         var permissiveNote: JSONValue?
+        /// A deadline other than the tool's (a task's).
+        var timeout: Duration?
+
+        /// How long it may run, and which setting says so.
+        func limit(_ settings: ToolRouter.Settings) -> (Duration, String) {
+            if let timeout { return (timeout, "the task's timeout") }
+            if let own = route?.descriptor.timeout { return (own, "its server's timeout") }
+            return (settings.timeout, "router.timeout")
+        }
 
         var plainRoute: Route { route! }
     }
@@ -146,7 +157,7 @@ extension ToolRouter {
     /// Admit, second half: a concurrency slot (`router.max_concurrent`) within the call's timeout.
     /// Returns the call's deadline; the slot is released when the plugin really returns.
     private func slot(_ call: CallInFlight) async throws(CallStop) -> ContinuousClock.Instant {
-        let timeout = call.plainRoute.descriptor.timeout ?? settings.timeout
+        let timeout = call.limit(settings).0
         let deadline = ContinuousClock.now + timeout
         guard await limiter.acquire(timeout: timeout) else {
             if Task.isCancelled {
@@ -182,8 +193,7 @@ extension ToolRouter {
             logger.error("tool failed", metadata: ["host.tool": "\(call.trace.tool)", "host.error": "\(TraceRedaction.message("\(error)"))"])
             throw failure(call, .failed, "\(name) failed: \(error)", traced: "\(error)")
         case .timedOut:
-            let which = route.descriptor.timeout == nil ? "router.timeout" : "its server's timeout"
-            let timeout = route.descriptor.timeout ?? settings.timeout
+            let (timeout, which) = call.limit(settings)
             throw failure(call, .timeout, "\(name) did not finish within \(timeout) (\(which)) and was cancelled.")
         }
     }

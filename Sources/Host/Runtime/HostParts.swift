@@ -15,12 +15,15 @@ public final class HostParts: Sendable {
     public let metrics: HostMetrics
     /// Where calls needing approval wait (their requests and grants are in the registry).
     public let approvals: ApprovalDesk
+    /// Calls that outlive their request (MCP tasks, `Prefer: respond-async`).
+    public let tasks: TaskRunner
 
     public init(manifest: Manifest, registry: any RegistryStore, logger: Logger, environment: [String: String]) {
         metrics = HostMetrics(namesTools: manifest.http.metricsToolNames)
         recorder = TraceRecorder(sink: registry, logger: logger, metrics: metrics)
         limiter = ConcurrencyLimiter(limit: manifest.router.maxConcurrent)
         approvals = ApprovalDesk(ledger: registry, recorder: recorder, logger: logger)
+        tasks = TaskRunner(store: registry, approvals: approvals, logger: logger)
         bridge = MCPBridge(servers: ToolHost.bridgedServers(manifest, environment: environment),
                            settings: ToolHost.bridgeSettings(manifest, environment: environment), registry: registry.pins, logger: logger)
         let metrics = self.metrics

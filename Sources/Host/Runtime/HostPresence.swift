@@ -91,8 +91,11 @@ public final class HostPresence: Service, Sendable {
             logger.warning("could not record this host in the registry; agenthub reload and status will not see it",
                            metadata: ["host.error": "\(registered.message)"])
         }
-        // Rows of hosts that died without removing themselves.
+        // Rows of hosts that died without removing themselves, and the tasks they were running.
         _ = await onThread { try? registry.removeGoneHosts(isRunning: ProcessIdentity.isRunning) }
+        let tasks = state.parts.tasks
+        await tasks.sweep()
+        var beats = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { [heartbeat] in try await Task.sleep(for: heartbeat) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
@@ -104,7 +107,10 @@ public final class HostPresence: Service, Sendable {
             if !registry.hostsAreLocal {
                 await Self.write(within: .seconds(1)) { _ = try? registry.removeGoneHosts(isRunning: ProcessIdentity.isRunning) }
             }
+            beats += 1
+            if beats % 6 == 0 { _ = await finishes(within: .seconds(2)) { await tasks.sweep() } }
         }
+        tasks.stopAll()
         // Another process may hold the registry: wait a moment, not its busy timeout (a row left behind
         // is recognised as a dead host by the next reader).
         let id = identity.id

@@ -1,0 +1,179 @@
+import Foundation
+import Registry
+import TestSupport
+import Testing
+@testable import Host
+
+/// Long tool calls as tasks (the MCP Tasks extension) over `agenthub mcp`, with raw JSON-RPC in the
+/// 2026-07-28 envelope (the Python SDK has no client for the extension): a bridged server that knows
+/// nothing of tasks is called through them, polled to completion past `router.timeout`, cancelled
+/// (the server sees it), and a host killed mid-task leaves the task `failed`, not `working`.
+@Suite(.serialized) struct TasksTests {
+    static func manifest(_ dir: String) -> String {
+        """
+        version: 1
+        host: { database: registry.db, cache: cache }
+        router: { timeout: 2s, task_after: 300ms }
+        policy:
+          default: deny
+          approval_timeout: 2m
+          rules:
+            - allow: [t__sleep, t__fail]
+            - ask: [t__echo]
+        roles:
+          worker: {}
+        plugins:
+          mcp:
+            servers:
+        \(BridgeHost.testServer("t", extra: "        env: { MARKER_DIR: \(dir) }"))
+        """
+    }
+
+    /// One `agenthub mcp` client speaking 2026-07-28 with every request's own envelope.
+    final class Client: @unchecked Sendable {
+        let process: RunningProcess
+        var nextId = 0
+        let tasks: Bool
+
+        init(_ dir: String, agent: String, tasks: Bool = true) throws {
+            process = try RunningProcess(agenthubBinary(), ["mcp", "--role", "worker", "--agent", agent, "--no-sync"], in: dir)
+            self.tasks = tasks
+        }
+
+        func ask(_ method: String, _ params: [String: Any] = [:], timeout: Double = 60) async -> [String: Any] {
+            nextId += 1
+            var params = params
+            var capabilities: [String: Any] = [:]
+            if tasks { capabilities["extensions"] = ["io.modelcontextprotocol/tasks": [String: Any]()] }
+            params["_meta"] = ["io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": capabilities]
+            let line = String(decoding: try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": nextId, "method": method, "params": params]), as: UTF8.self)
+            process.send(line + "\n")
+            while true {
+                let message = await process.nextJSON(timeout: timeout)
+                if message["id"] as? Int == nextId || message["missing"] != nil { return message }
+            }
+        }
+
+        /// Lists the tools once: the first list waits for bridged servers still starting.
+        func ready() async -> Self {
+            _ = await ask("tools/list")
+            return self
+        }
+
+        func call(_ tool: String, _ arguments: [String: Any]) async -> [String: Any] {
+            await ask("tools/call", ["name": tool, "arguments": arguments])["result"] as? [String: Any] ?? [:]
+        }
+
+        /// Polls `tasks/get` until the task ends (or `limit` seconds pass).
+        func finished(_ id: String, limit: Double = 60) async -> [String: Any] {
+            let start = Date()
+            while Date().timeIntervalSince(start) < limit {
+                let task = await ask("tasks/get", ["taskId": id])["result"] as? [String: Any] ?? [:]
+                if let status = task["status"] as? String, !["working", "input_required"].contains(status) { return task }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            return [:]
+        }
+    }
+
+    @Test func aSlowBridgedCallBecomesATaskThatOutlivesTheRouterTimeoutAndCanBeCancelled() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(dir), to: "registry.yaml", in: dir)
+            let client = try await Client(dir, agent: "ada").ready()
+            defer { client.process.closeInput() }
+            // Quick calls are answered inline even for a client that declared tasks.
+            let quick = await client.call("t__sleep", ["seconds": 0.05])
+            #expect(quick["resultType"] as? String == "complete" && (quick["content"] as? [[String: Any]])?.first?["text"] as? String == "slept", "\(quick)")
+            // A call still running after task_after is a task; it runs past router.timeout (2s).
+            let started = await client.call("t__sleep", ["seconds": 3.5])
+            #expect(started["resultType"] as? String == "task" && started["status"] as? String == "working", "\(started)")
+            let id = try #require(started["taskId"] as? String)
+            let done = await client.finished(id)
+            #expect(done["status"] as? String == "completed", "\(done)")
+            #expect(((done["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "slept", "\(done)")
+            // Cancelled: the server that knows nothing of tasks sees the cancellation.
+            let long = await client.call("t__sleep", ["seconds": 30])
+            let longId = try #require(long["taskId"] as? String)
+            let ack = await client.ask("tasks/cancel", ["taskId": longId])
+            #expect(ack["result"] != nil, "\(ack)")
+            let cancelled = await client.finished(longId, limit: 20)
+            #expect(cancelled["status"] as? String == "cancelled", "\(cancelled)")
+            var marked = false
+            for _ in 0..<100 where !marked {
+                marked = FileManager.default.fileExists(atPath: dir + "/cancelled")
+                if !marked { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(marked, "the bridged server never saw the cancellation")
+            // Unknown ids, and a client without the extension.
+            let unknown = await client.ask("tasks/get", ["taskId": "tsk_nope"])
+            #expect((unknown["error"] as? [String: Any])?["code"] as? Int == -32602, "\(unknown)")
+        }
+    }
+
+    @Test func aTaskIsItsAgentsAloneAndAClientWithoutTheExtensionGetsTodaysBehaviour() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(dir), to: "registry.yaml", in: dir)
+            let ada = try await Client(dir, agent: "ada").ready()
+            defer { ada.process.closeInput() }
+            let started = await ada.call("t__sleep", ["seconds": 1.5])
+            let id = try #require(started["taskId"] as? String, "\(started)")
+            let bob = try await Client(dir, agent: "bob").ready()
+            defer { bob.process.closeInput() }
+            let theirs = await bob.ask("tasks/get", ["taskId": id])
+            let mine = await ada.ask("tasks/get", ["taskId": "tsk_" + String(repeating: "0", count: 32)])
+            #expect((theirs["error"] as? [String: Any])?["code"] as? Int == -32602, "\(theirs)")
+            #expect((theirs["error"] as? [String: Any])?["message"] as? String == (mine["error"] as? [String: Any])?["message"] as? String)
+            let plain = try await Client(dir, agent: "ada", tasks: false).ready()
+            defer { plain.process.closeInput() }
+            let refused = await plain.ask("tasks/get", ["taskId": id])
+            #expect((refused["error"] as? [String: Any])?["code"] as? Int == -32021, "\(refused)")
+            // Without the extension a call is answered inline, and router.timeout still ends it.
+            let inline = await plain.call("t__sleep", ["seconds": 3])
+            #expect(inline["resultType"] as? String == "complete" && inline["isError"] as? Bool == true, "\(inline)")
+        }
+    }
+
+    @Test func aTaskWhoseHostIsKilledEndsFailedNotWorking() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(dir), to: "registry.yaml", in: dir)
+            let first = try await Client(dir, agent: "ada").ready()
+            let started = await first.call("t__sleep", ["seconds": 60])
+            let id = try #require(started["taskId"] as? String, "\(started)")
+            first.process.signal(SIGKILL)
+            _ = await first.process.waitExit()
+            let second = try await Client(dir, agent: "ada").ready()
+            defer { second.process.closeInput() }
+            let ended = await second.finished(id, limit: 30)
+            #expect(ended["status"] as? String == "failed", "\(ended)")
+            #expect((ended["error"] as? [String: Any])?["message"] as? String == TaskRunner.stoppedMessage, "\(ended)")
+        }
+    }
+
+    @Test func anAskToolAsATaskWaitsForInputAndCompletesWhenApprovedFromAnotherProcess() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(dir), to: "registry.yaml", in: dir)
+            let client = try await Client(dir, agent: "ada").ready()
+            defer { client.process.closeInput() }
+            let started = await client.call("t__echo", ["text": "approve me"])
+            #expect(started["resultType"] as? String == "task", "\(started)")
+            let id = try #require(started["taskId"] as? String)
+            var waiting: [String: Any] = [:]
+            for _ in 0..<100 {
+                waiting = await client.ask("tasks/get", ["taskId": id])["result"] as? [String: Any] ?? [:]
+                if waiting["status"] as? String == "input_required" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(waiting["status"] as? String == "input_required", "\(waiting)")
+            let request = ((waiting["inputRequests"] as? [String: Any])?["approval"] as? [String: Any])
+            #expect(request?["method"] as? String == "elicitation/create", "\(waiting)")
+            let pending = try await run(agenthubBinary(), ["approvals", "list", "--json"], in: dir)
+            let approvals = (try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [[String: Any]]) ?? []
+            let approval = try #require(approvals.first?["id"] as? String, "\(pending.stdout) \(pending.stderr)")
+            let approved = try await run(agenthubBinary(), ["approvals", "approve", approval], in: dir)
+            #expect(approved.status == 0, "\(approved.stderr)")
+            let done = await client.finished(id)
+            #expect(done["status"] as? String == "completed", "\(done)")
+            #expect(((done["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "approve me", "\(done)")
+        }
+    }
+}
