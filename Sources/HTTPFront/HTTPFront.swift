@@ -76,6 +76,7 @@ public enum HTTPFront {
         api.addToolRoutes(v1)
         api.addSkillRoutes(v1)
         api.addSkillEntryRoutes(v1)
+        api.addTaskRoutes(v1)
         api.addSourceRoutes(v1)
         api.addEventRoutes(v1)
         api.addApprovalRoutes(v1)

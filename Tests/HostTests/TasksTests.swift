@@ -24,6 +24,7 @@ import Testing
           worker: {}
         plugins:
           mcp:
+            startup_wait: 60s
             servers:
         \(BridgeHost.testServer("t", extra: "        env: { MARKER_DIR: \(dir) }"))
         """
@@ -156,7 +157,7 @@ import Testing
             defer { client.process.closeInput() }
             let started = await client.call("t__echo", ["text": "approve me"])
             #expect(started["resultType"] as? String == "task", "\(started)")
-            let id = try #require(started["taskId"] as? String)
+            let id = try #require(started["taskId"] as? String, "\(started)")
             var waiting: [String: Any] = [:]
             for _ in 0..<100 {
                 waiting = await client.ask("tasks/get", ["taskId": id])["result"] as? [String: Any] ?? [:]
@@ -174,6 +175,68 @@ import Testing
             let done = await client.finished(id)
             #expect(done["status"] as? String == "completed", "\(done)")
             #expect(((done["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "approve me", "\(done)")
+        }
+    }
+}
+
+/// Tasks outside MCP: `Prefer: respond-async` over HTTP, the task routes, and `agenthub tasks`.
+@Suite(.serialized) struct TasksHTTPTests {
+    static func manifest(_ dir: String) -> String {
+        TasksTests.manifest(dir).replacingOccurrences(of: "roles:\n  worker: {}", with: """
+            roles:
+              worker: {}
+            agents:
+              ada: { role: worker }
+              bob: { role: worker }
+              boss: { role: worker, admin: true }
+            """)
+    }
+
+    func finished(_ api: APIHost, _ location: String, as agent: String) async -> [String: Any] {
+        for _ in 0..<300 {
+            let task = await api.call("GET", location, as: agent).json
+            if let status = task["status"] as? String, !["working", "input_required"].contains(status) { return task }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return [:]
+    }
+
+    @Test func respondAsyncGivesATaskURLThatCompletesAndTheRoutesListCancelAndRetryIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir, manifest: Self.manifest(dir), agents: ["ada", "bob", "boss"])
+            let prefer = ["Prefer": "respond-async"]
+            // The bridged server may still be starting: a call that finds no tool yet is retried.
+            var started = HTTPAnswer(status: 0, headers: [:], body: "")
+            for _ in 0..<300 {
+                started = await api.call("POST", "/v1/tools/t__sleep/call", as: "ada", body: #"{"arguments": {"seconds": 2.5}}"#, headers: prefer)
+                if started.status != 404 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(started.status == 202, "\(started.body)")
+            let location = try #require(started.headers["location"], "\(started.headers)")
+            #expect(location.hasPrefix("/v1/tasks/tsk_") && started.json["status"] as? String == "working")
+            let done = await finished(api, location, as: "ada")
+            #expect(done["status"] as? String == "completed", "\(done)")
+            #expect(((done["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "slept")
+            // Another agent's task is not there for it; an admin sees it.
+            #expect(await api.call("GET", location, as: "bob").status == 404)
+            #expect(await api.call("GET", location, as: "boss").status == 200)
+            let listed = await api.call("GET", "/v1/tasks?status=completed", as: "ada").json["tasks"] as? [[String: Any]] ?? []
+            #expect(listed.contains { "/v1/tasks/" + ($0["id"] as? String ?? "") == location })
+
+            // Retry: a new task linked to the old one.
+            let retried = await api.call("POST", location + "/retry", as: "ada")
+            #expect(retried.status == 202 && retried.json["retry_of"] as? String == String(location.dropFirst("/v1/tasks/".count)), "\(retried.body)")
+
+            // Cancel from another process (`agenthub tasks cancel`): the serving host stops the call.
+            let long = await api.call("POST", "/v1/tools/t__sleep/call", as: "ada", body: #"{"arguments": {"seconds": 60}}"#, headers: prefer)
+            let longId = try #require(long.json["id"] as? String, "\(long.body)")
+            let cancelled = try await run(agenthubBinary(), ["tasks", "cancel", longId], in: dir)
+            #expect(cancelled.status == 0, "\(cancelled.stderr)")
+            let ended = await finished(api, "/v1/tasks/\(longId)", as: "ada")
+            #expect(ended["status"] as? String == "cancelled", "\(ended)")
+            let shown = try await run(agenthubBinary(), ["tasks", "show", longId, "--json"], in: dir)
+            #expect(jsonObject(shown.stdout)["status"] as? String == "cancelled", "\(shown.stdout)")
         }
     }
 }

@@ -34,6 +34,10 @@ extension HTTPAPI {
                 guard case .string(let s) = value, !s.isEmpty, s.utf8.count <= 256 else { throw APIError.badRequest("\"session\" must be a string of 1 to 256 bytes") }
                 session = s
             }
+            // `Prefer: respond-async` (RFC 7240): the call runs as a task, answered 202 with where to follow it.
+            if request.headers[values: .prefer].contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" } }) {
+                return try await self.startTask(name, arguments: ToolArguments.given(arguments), who: who, session: session)
+            }
             let outcome = await who.snapshot.tools.router.call(name, arguments: ToolArguments.given(arguments), caller: who.caller, session: session)
             switch outcome.ending {
             case .succeeded, .failed: break
@@ -55,6 +59,10 @@ extension HTTPAPI {
             return HTTPFront.json(.ok, result)
         }
     }
+}
+
+extension HeaderName {
+    static let prefer = Self("Prefer")!
 }
 
 extension APIContext {

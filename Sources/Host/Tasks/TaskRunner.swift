@@ -152,6 +152,18 @@ public final class TaskRunner: Sendable {
             throw CoreError(.storage, "the registry could not store the task (\(error.code.rawValue))")
         }
         logger.info("task started", metadata: ["host.task": "\(record.id)", "host.tool": "\(record.tool)", "host.agent": "\(record.agent)"])
+        trace("task.created", record, ["status": .string(record.status.rawValue)])
+    }
+
+    /// A task event in the trace (the event log, `/v1/events` and its stream).
+    func trace(_ type: String, _ record: TaskRecord, _ detail: [String: JSONValue]) {
+        var detail = detail
+        detail["task_id"] = .string(record.id)
+        if let retryOf = record.retryOf { detail["retry_of"] = .string(retryOf) }
+        let event = TraceEvent(at: TraceEvent.timestamp(), type: type, session: TraceRedaction.name(record.session), spanId: TraceEvent.newSpanId(),
+                               agent: TraceRedaction.name(record.agent), role: record.role, group: record.group,
+                               tool: TraceRedaction.name(record.tool), decision: nil, detail: .object(detail))
+        approvals.recorder.record(event)
     }
 
     /// Which came first: the call's end, a wait for approval, or the deadline.
@@ -190,6 +202,9 @@ public final class TaskRunner: Sendable {
             }
         }
         await self.change(record.id, change, life: life)
+        var detail: [String: JSONValue] = ["status": .string(change.status.rawValue)]
+        if let message = change.statusMessage { detail["message"] = .string(TraceRedaction.message(message)) }
+        trace("task.ended", record, detail)
         logger.info("task ended", metadata: ["host.task": "\(record.id)", "host.tool": "\(record.tool)", "host.status": "\(change.status.rawValue)"])
     }
 
@@ -268,12 +283,25 @@ public final class TaskRunner: Sendable {
     /// Fails the running tasks of hosts that are gone (`the host stopped while the task ran`) and
     /// forgets expired ones.
     public func sweep() async {
-        let hosts = (try? await HostDirectory(registry: store).hosts()) ?? []
-        let live = hosts.filter(\.running).map(\.record.id) + [hostId]
-        let error: JSONValue = ["code": .int(JSONRPCError.internalErrorCode), "message": .string(Self.stoppedMessage)]
-        if let failed = try? await store.failOrphanedTasks(liveHosts: Array(Set(live)), message: Self.stoppedMessage, error: error.jsonText, now: Date()),
-           failed > 0 {
-            logger.notice("failed the tasks of stopped hosts", metadata: ["host.tasks": "\(failed)"])
+        let running = ((try? await store.tasks(agent: nil, status: .working, limit: 10_000)) ?? [])
+            + ((try? await store.tasks(agent: nil, status: .inputRequired, limit: 10_000)) ?? [])
+        let owners = Set(running.map(\.hostId))
+        if !owners.isEmpty {
+            // On one machine a host is alive while its process runs (a one-shot command's too); across
+            // machines while it heartbeats.
+            let live: Set<String>
+            if store.hostsAreLocal {
+                live = owners.filter { $0 == hostId || ApprovalDesk.isRunning($0) }
+            } else {
+                let hosts = (try? await HostDirectory(registry: store).hosts()) ?? []
+                live = Set(hosts.filter(\.running).map(\.record.id)).union([hostId]).intersection(owners.union([hostId]))
+            }
+            let error: JSONValue = ["code": .int(JSONRPCError.internalErrorCode), "message": .string(Self.stoppedMessage)]
+            if live.count < owners.count,
+               let failed = try? await store.failOrphanedTasks(liveHosts: Array(live.union([hostId])), message: Self.stoppedMessage, error: error.jsonText, now: Date()),
+               failed > 0 {
+                logger.notice("failed the tasks of stopped hosts", metadata: ["host.tasks": "\(failed)"])
+            }
         }
         _ = try? await store.forgetExpiredTasks(now: Date())
     }
