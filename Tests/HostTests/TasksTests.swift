@@ -218,6 +218,14 @@ import Testing
             let done = await finished(api, location, as: "ada")
             #expect(done["status"] as? String == "completed", "\(done)")
             #expect(((done["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "slept")
+            // The event log has the task's start and end.
+            var events: [[String: Any]] = []
+            for _ in 0..<50 {
+                events = await api.events(as: "ada", query: "&type=task.ended")
+                if !events.isEmpty { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(events.contains { ($0["detail"] as? [String: Any])?["task_id"] as? String == String(location.dropFirst("/v1/tasks/".count)) }, "\(events)")
             // Another agent's task is not there for it; an admin sees it.
             #expect(await api.call("GET", location, as: "bob").status == 404)
             #expect(await api.call("GET", location, as: "boss").status == 200)

@@ -96,11 +96,18 @@ public final class TaskRunner: Sendable {
                                 retryOf: call.retryOf, hostId: hostId, createdAt: now, updatedAt: now,
                                 expiresAt: now.addingTimeInterval(settings.ttl.seconds))
         let life = TaskLife(record: record)
-        if inlineWithin == nil { try await insert(record, settings: settings) }
+        if inlineWithin == nil {
+            // A task from the start: stored, and one before its call can end.
+            try await insert(record, settings: settings)
+            life.makeTask()
+            life.inserted.set(())
+        }
         // The call runs detached: it outlives the request that started it.
         let work = Task.detached { [self] in
             let progress: ToolProgressSink = { [self] value, total, message in
-                guard life.isTask else { return }
+                // Progress goes into the status message at most once a second: a server reporting every
+                // few milliseconds must not turn into as many writes.
+                guard life.isTask, life.mayReportProgress(at: ContinuousClock.now) else { return }
                 let text = message ?? (total.map { "\(Self.number(value)) of \(Self.number($0))" } ?? Self.number(value))
                 Task { await self.change(record.id, TaskChange(status: .working, statusMessage: text), life: life) }
             }
@@ -122,6 +129,8 @@ public final class TaskRunner: Sendable {
             self.running.withLock { _ = $0.removeValue(forKey: record.id) }
         }
         running.withLock { $0[record.id] = Running(task: work) }
+        // A call that ended before it was registered removed nothing: remove it now.
+        if life.ended.current != nil { running.withLock { _ = $0.removeValue(forKey: record.id) } }
 
         if let within = inlineWithin {
             let decided = await Self.first(within, life)
@@ -137,10 +146,8 @@ public final class TaskRunner: Sendable {
                 logger.notice("a call goes on inline: \(error.message)", metadata: ["host.tool": "\(call.tool)"])
                 return .inline(await life.ended.wait()!)
             }
-        } else {
-            _ = life.becomeTask()
+            life.inserted.set(())
         }
-        life.inserted.set(())
         watchCancellations()
         let stored: TaskRecord? = try? await store.task(id: record.id)
         return .task(stored ?? record)
@@ -340,6 +347,16 @@ final class TaskLife: Sendable {
     let inserted = OneShot<Void>()
     private enum State { case undecided, task, inline }
     private let state = Mutex(State.undecided)
+    private let lastProgress = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Whether progress seen `now` is written (a second after the last that was).
+    func mayReportProgress(at now: ContinuousClock.Instant) -> Bool {
+        lastProgress.withLock { last in
+            if let last, now - last < .seconds(1) { return false }
+            last = now
+            return true
+        }
+    }
 
     init(record: TaskRecord) { self.record = record }
 
@@ -353,6 +370,9 @@ final class TaskLife: Sendable {
             return true
         }
     }
+
+    /// Makes it a task before its call starts.
+    func makeTask() { state.withLock { $0 = .task } }
 
     /// It could not be stored: it is answered inline after all.
     func abandonTask() {
