@@ -12,7 +12,7 @@ import TestSupport
 /// in the same order, the same refusals), so the services above them cannot tell which they run on.
 @Suite(.serialized) struct StorageSuiteTests {
     static let logger = Logger(label: "test")
-    typealias Stores = SkillStore & SourceStore & ApprovalLedger & EventStore & PresenceStore & SessionStore
+    typealias Stores = SkillStore & SourceStore & ApprovalLedger & EventStore & PresenceStore & SessionStore & TaskStore
 
 
     /// A record as JSON with sorted keys, JSON held in strings parsed (jsonb reformats it) and
@@ -234,6 +234,45 @@ import TestSupport
                 try await s.saveConsoleSession(signIn)
                 return try await s.forgetConsoleSessions(seenBefore: opened.addingTimeInterval(1))
             }, check: { $0 == 1 })
+
+            // Tasks: stored, read, listed by agent and status, changed until they end (a terminal
+            // status never moves), cancellations asked and seen, a stopped host's tasks failed,
+            // the agent's limit, and the expired forgotten.
+            let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+            func task(_ id: String, agent: String, host: String, at offset: Double) -> TaskRecord {
+                TaskRecord(id: id, tool: "t__sleep", arguments: #"{"seconds":1}"#, argumentsComplete: true, agent: agent, role: "worker", group: nil,
+                           session: "s", hostId: host, createdAt: t0.addingTimeInterval(offset), updatedAt: t0.addingTimeInterval(offset),
+                           expiresAt: t0.addingTimeInterval(offset + 3600))
+            }
+            for (name, store) in stores {
+                try await store.insertTask(task("tsk_a_\(name.count)", agent: "ada", host: "live", at: 0), maxActive: 2)
+                try await store.insertTask(task("tsk_b_\(name.count)", agent: "ada", host: "dead", at: 1), maxActive: 2)
+                try await store.insertTask(task("tsk_c_\(name.count)", agent: "bob", host: "live", at: 2), maxActive: 2)
+                do {
+                    try await store.insertTask(task("tsk_d_\(name.count)", agent: "ada", host: "live", at: 3), maxActive: 2)
+                    Issue.record("\(name): a third running task of ada passed max_tasks_per_agent 2")
+                } catch let error as RegistryError { #expect(error.code == .limit, "\(name): \(error.message)") }
+            }
+            func ids(_ records: [TaskRecord]) -> [String] { records.map { String($0.id.prefix(6)) } }
+            try await ask("tasks of an agent, newest first", stores, { ids(try await $0.tasks(agent: "ada", status: nil, limit: 10)) },
+                          check: { $0 == ["tsk_b_", "tsk_a_"] })
+            try await ask("a task completed", stores, { s in
+                let id = try await s.tasks(agent: "ada", status: nil, limit: 10).last!.id
+                let changed = try await s.changeTask(id: id, TaskChange(status: .completed, result: #"{"content":[],"isError":false}"#), now: t0.addingTimeInterval(5))
+                let again = try await s.changeTask(id: id, TaskChange(status: .working), now: t0.addingTimeInterval(6))
+                return [changed, again]
+            }, check: { $0 == [true, false] })
+            try await ask("a cancellation asked and seen", stores, { s in
+                let id = try await s.tasks(agent: "bob", status: nil, limit: 10)[0].id
+                let asked = try await s.requestTaskCancel(id: id, now: t0.addingTimeInterval(7))
+                return [asked?.cancelRequested == true, try await s.cancelRequestedTasks([id, "tsk_none"]) == [id]]
+            }, check: { $0 == [true, true] })
+            try await ask("a stopped host's tasks failed", stores, { s in
+                try await s.failOrphanedTasks(liveHosts: ["live"], message: "the host stopped while the task ran", error: #"{"code":-32603}"#, now: t0.addingTimeInterval(8))
+            }, check: { $0 == 1 })
+            try await ask("statuses after", stores, { s in try await s.tasks(agent: nil, status: nil, limit: 10).map { "\($0.id.prefix(6)) \($0.status.rawValue)" } },
+                          check: { $0 == ["tsk_c_ working", "tsk_b_ failed", "tsk_a_ completed"] })
+            try await ask("expired tasks forgotten", stores, { s in try await s.forgetExpiredTasks(now: t0.addingTimeInterval(3602)) }, check: { $0 == 2 })
         }
     }
 }
