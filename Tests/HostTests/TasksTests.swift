@@ -247,4 +247,34 @@ import Testing
             #expect(jsonObject(shown.stdout)["status"] as? String == "cancelled", "\(shown.stdout)")
         }
     }
+
+    @Test func aStatelessHTTPClientGetsATaskAndFollowsItWithMcpName() async throws {
+        try await withTemporaryDirectory { dir in
+            let api = try await APIHost.start(dir, manifest: Self.manifest(dir), agents: ["ada"])
+            var headers = MCPHTTPTests.accept
+            headers["MCP-Protocol-Version"] = "2026-07-28"
+            let meta = #""_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}}}"#
+            var started: [String: Any] = [:]
+            for _ in 0..<300 {
+                let answer = await api.call("POST", "/mcp", as: "ada", body: #"{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "t__sleep", "arguments": {"seconds": 1.5}, \#(meta)}}"#,
+                                            headers: headers.merging(["Mcp-Method": "tools/call", "Mcp-Name": "t__sleep"]) { $1 })
+                started = answer.json["result"] as? [String: Any] ?? [:]
+                if started["resultType"] != nil { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(started["resultType"] as? String == "task", "\(started)")
+            let id = try #require(started["taskId"] as? String, "\(started)")
+            var status = ""
+            for _ in 0..<100 where status != "completed" {
+                let got = await api.call("POST", "/mcp", as: "ada", body: #"{"jsonrpc": "2.0", "id": 2, "method": "tasks/get", "params": {"taskId": "\#(id)", \#(meta)}}"#,
+                                         headers: headers.merging(["Mcp-Method": "tasks/get", "Mcp-Name": id]) { $1 })
+                status = (got.json["result"] as? [String: Any])?["status"] as? String ?? "?"
+                if status != "completed" { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(status == "completed")
+            let mismatched = await api.call("POST", "/mcp", as: "ada", body: #"{"jsonrpc": "2.0", "id": 3, "method": "tasks/get", "params": {"taskId": "\#(id)", \#(meta)}}"#,
+                                            headers: headers.merging(["Mcp-Method": "tasks/get", "Mcp-Name": "tsk_other"]) { $1 })
+            #expect((mismatched.json["error"] as? [String: Any])?["code"] as? Int == -32020, "\(mismatched.body)")
+        }
+    }
 }
