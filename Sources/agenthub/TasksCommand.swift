@@ -131,11 +131,10 @@ struct TasksCommand: AsyncParsableCommand {
 
     static func find(_ global: GlobalOptions, _ id: String) async throws -> TaskRecord {
         let runner = try await runner(global)
-        guard let record = try? await runner.tasks(agent: nil, status: nil, limit: 1_000).first(where: { $0.id == id }) else {
-            Output.stderr("error: no task '\(id)' (tasks are kept for router.task_ttl)")
+        do { return try await runner.task(id, agent: nil) } catch {
+            Output.stderr("error: no task '\(id)' (tasks are kept for router.task_ttl): \(error.message)")
             throw ExitCode(1)
         }
-        return record
     }
 
     static func describe(_ r: TaskRecord) -> String {

@@ -60,15 +60,7 @@ extension HTTPAPI {
     func visibleTask(_ context: APIContext, _ who: APIIdentity) async throws -> TaskRecord {
         let runner = try Self.runner(who)
         let id = try context.pathParameter("id")
-        return try await Self.core { () throws(CoreError) in
-            if who.admin {
-                guard let record = try await runner.tasks(agent: nil, status: nil, limit: 1_000).first(where: { $0.id == id }) else {
-                    throw CoreError(.notFound, "no task '\(TraceRedaction.name(id))'")
-                }
-                return record
-            }
-            return try await runner.task(id, agent: who.agent)
-        }
+        return try await Self.core { () throws(CoreError) in try await runner.task(id, agent: who.admin ? nil : who.agent) }
     }
 
     /// Starts `tool` as a task for the key's agent: `202 Accepted` with `Location: /v1/tasks/{id}`.

@@ -48,8 +48,6 @@ public final class TaskRunner: Sendable {
         public var timeout: Duration = .seconds(3600)
         public var maxPerAgent = 100
         public var resultBytes = 1 << 20
-        /// What clients are told to wait between polls.
-        public var pollInterval: Duration = .seconds(1)
         public init() {}
     }
 
@@ -109,7 +107,7 @@ public final class TaskRunner: Sendable {
                 // few milliseconds must not turn into as many writes.
                 guard life.isTask, life.mayReportProgress(at: ContinuousClock.now) else { return }
                 let text = message ?? (total.map { "\(Self.number(value)) of \(Self.number($0))" } ?? Self.number(value))
-                Task { await self.change(record.id, TaskChange(status: .working, statusMessage: text), life: life) }
+                Task { await self.change(record.id, TaskChange(status: .working, statusMessage: text)) }
             }
             let announce: @Sendable (ApprovalPrompt) -> Void = { [self] prompt in
                 life.wantsTask.set(())
@@ -117,14 +115,14 @@ public final class TaskRunner: Sendable {
                 Task {
                     await life.inserted.wait()
                     await self.change(record.id, TaskChange(status: .inputRequired, statusMessage: "waiting for approval \(prompt.id) of \(call.tool)",
-                                                            approvalId: prompt.id), life: life)
+                                                            approvalId: prompt.id))
                 }
             }
             let outcome = await call.run(.wait(asking: nil, announce: announce), progress, settings.timeout)
             life.ended.set(outcome)
             if life.isTask {
                 await life.inserted.wait()
-                await self.finish(record, outcome, settings: settings, life: life)
+                await self.finish(record, outcome, settings: settings)
             }
             self.running.withLock { _ = $0.removeValue(forKey: record.id) }
         }
@@ -149,8 +147,7 @@ public final class TaskRunner: Sendable {
             life.inserted.set(())
         }
         watchCancellations()
-        let stored: TaskRecord? = try? await store.task(id: record.id)
-        return .task(stored ?? record)
+        return .task(record)
     }
 
     private func insert(_ record: TaskRecord, settings: Settings) async throws(CoreError) {
@@ -191,7 +188,7 @@ public final class TaskRunner: Sendable {
     }
 
     /// Stores how the call ended.
-    private func finish(_ record: TaskRecord, _ outcome: ToolCallOutcome, settings: Settings, life: TaskLife) async {
+    private func finish(_ record: TaskRecord, _ outcome: ToolCallOutcome, settings: Settings) async {
         var change: TaskChange
         switch outcome.ending {
         case .unavailable:
@@ -208,7 +205,7 @@ public final class TaskRunner: Sendable {
                 change = TaskChange(status: .completed, statusMessage: outcome.result.isError ? "the tool reported an error" : nil, result: json)
             }
         }
-        await self.change(record.id, change, life: life)
+        await self.change(record.id, change)
         var detail: [String: JSONValue] = ["status": .string(change.status.rawValue)]
         if let message = change.statusMessage { detail["message"] = .string(TraceRedaction.message(message)) }
         trace("task.ended", record, detail)
@@ -216,7 +213,7 @@ public final class TaskRunner: Sendable {
     }
 
     /// Stores a change of a running task and tells the observers.
-    func change(_ id: String, _ change: TaskChange, life: TaskLife? = nil) async {
+    func change(_ id: String, _ change: TaskChange) async {
         let changed: Bool
         do { changed = try await store.changeTask(id: id, change, now: Date()) } catch {
             logger.error("could not store a task's change", metadata: ["host.task": "\(id)", "host.error": "\(error.message)"])
@@ -228,11 +225,11 @@ public final class TaskRunner: Sendable {
 
     // MARK: Reading and cancelling
 
-    /// The task `id` if it is `agent`'s (another agent's reads as unknown).
-    public func task(_ id: String, agent: String) async throws(CoreError) -> TaskRecord {
+    /// The task `id` if it is `agent`'s (any agent's when nil; another agent's reads as unknown).
+    public func task(_ id: String, agent: String?) async throws(CoreError) -> TaskRecord {
         let found: TaskRecord?
         do { found = try await store.task(id: id) } catch { throw CoreError(.storage, "the registry could not read task \(id.prefix(16)) (\(error.code.rawValue))") }
-        guard let found, found.agent == agent else { throw CoreError(.notFound, "Failed to retrieve task: Task not found") }
+        guard let found, agent == nil || found.agent == agent else { throw CoreError(.notFound, "Failed to retrieve task: Task not found") }
         guard found.expiresAt > Date() else { throw CoreError(.notFound, "Failed to retrieve task: Task has expired") }
         return found
     }
@@ -248,17 +245,11 @@ public final class TaskRunner: Sendable {
     /// host runs it, else by its host within a second. Returns the task as it now is.
     @discardableResult
     public func cancel(_ id: String, agent: String?) async throws(CoreError) -> TaskRecord {
-        let found: TaskRecord?
-        do { found = try await store.task(id: id) } catch { throw CoreError(.storage, "the registry could not read task \(id.prefix(16))") }
-        guard let found, agent == nil || found.agent == agent else { throw CoreError(.notFound, "Failed to retrieve task: Task not found") }
+        let found = try await task(id, agent: agent)
         guard !found.status.isTerminal else { return found }
-        _ = try? await store.requestTaskCancel(id: id, now: Date())
-        if let local = running.withLock({ $0[id]?.task }) {
-            local.cancel()
-        } else if found.hostId == hostId {
-            // Ours but no longer running (its end is being stored): nothing to stop.
-        }
-        return (try? await store.task(id: id)) ?? found
+        let marked = try? await store.requestTaskCancel(id: id, now: Date())
+        running.withLock { $0[id]?.task }?.cancel()
+        return marked ?? found
     }
 
     /// Cancels the calls of local tasks someone asked to cancel (from another process), and moves a
