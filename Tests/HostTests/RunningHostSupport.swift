@@ -250,13 +250,15 @@ final class SSEStream: @unchecked Sendable {
     /// Whether the stream ended (EOF, or the last chunk).
     private(set) var atEnd = false
 
-    /// Opens `GET path` with `headers`; nil when the connection fails.
-    init?(_ port: Int, _ path: String, headers: [String: String]) {
+    /// Opens `GET path` (or `method` with a JSON `body`) with `headers`; nil when the connection fails.
+    init?(_ port: Int, _ path: String, method: String = "GET", headers: [String: String], body: String? = nil) {
         guard let fd = connectLocal(port, timeout: 1) else { return nil }
         self.fd = fd
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+        if headers["Accept"] == nil { request += "Accept: text/event-stream\r\n" }
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        request += "\r\n"
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        request += "\r\n" + (body ?? "")
         _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 

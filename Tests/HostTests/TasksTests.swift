@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Registry
 import TestSupport
@@ -42,6 +43,16 @@ import Testing
         }
 
         func ask(_ method: String, _ params: [String: Any] = [:], timeout: Double = 60) async -> [String: Any] {
+            let id = post(method, params)
+            while true {
+                let message = await process.nextJSON(timeout: timeout)
+                if message["id"] as? Int == id || message["missing"] != nil { return message }
+            }
+        }
+
+        /// Sends a request without waiting for its answer; its id.
+        @discardableResult
+        func post(_ method: String, _ params: [String: Any] = [:]) -> Int {
             nextId += 1
             var params = params
             var capabilities: [String: Any] = [:]
@@ -49,10 +60,7 @@ import Testing
             params["_meta"] = ["io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": capabilities]
             let line = String(decoding: try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": nextId, "method": method, "params": params]), as: UTF8.self)
             process.send(line + "\n")
-            while true {
-                let message = await process.nextJSON(timeout: timeout)
-                if message["id"] as? Int == nextId || message["missing"] != nil { return message }
-            }
+            return nextId
         }
 
         /// Lists the tools once: the first list waits for bridged servers still starting.
@@ -131,6 +139,47 @@ import Testing
             // Without the extension a call is answered inline, and router.timeout still ends it.
             let inline = await plain.call("t__sleep", ["seconds": 3])
             #expect(inline["resultType"] as? String == "complete" && inline["isError"] as? Bool == true, "\(inline)")
+        }
+    }
+
+    @Test func aListenerIsToldOfItsOwnTasksChangesUntilTheyEnd() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(dir), to: "registry.yaml", in: dir)
+            let ada = try await Client(dir, agent: "ada").ready()
+            defer { ada.process.closeInput() }
+            let started = await ada.call("t__sleep", ["seconds": 1.5])
+            let id = try #require(started["taskId"] as? String, "\(started)")
+            let listen = ada.post("subscriptions/listen", ["notifications": ["taskIds": [id, "tsk_unknown"], "toolsListChanged": true]])
+            let ack = await ada.process.nextJSON(timeout: 30)
+            let honored = (ack["params"] as? [String: Any])?["notifications"] as? [String: Any]
+            #expect(ack["method"] as? String == "notifications/subscriptions/acknowledged" && honored?["taskIds"] as? [String] == [id], "\(ack)")
+            #expect(honored?["toolsListChanged"] as? Bool == true)
+            // Its state now, then each change until it ends, tagged with the subscription, in the tasks/get shape.
+            var seen: [[String: Any]] = []
+            while seen.last?["status"] as? String != "completed" {
+                let message = await ada.process.nextJSON(timeout: 30)
+                guard message["method"] as? String == "notifications/tasks", let params = message["params"] as? [String: Any] else {
+                    Issue.record("expected notifications/tasks, got \(message)")
+                    break
+                }
+                #expect(params["taskId"] as? String == id && (params["_meta"] as? [String: Any])?["io.modelcontextprotocol/subscriptionId"] as? Int == listen)
+                seen.append(params)
+            }
+            #expect(seen.first?["status"] as? String == "working", "\(seen)")
+            #expect(((seen.last?["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "slept", "\(seen)")
+            // Another agent cannot follow it: its acknowledgement names no task.
+            let bob = try await Client(dir, agent: "bob").ready()
+            defer { bob.process.closeInput() }
+            bob.post("subscriptions/listen", ["notifications": ["taskIds": [id]]])
+            let refused = await bob.process.nextJSON(timeout: 30)
+            #expect(refused["method"] as? String == "notifications/subscriptions/acknowledged", "\(refused)")
+            #expect(((refused["params"] as? [String: Any])?["notifications"] as? [String: Any])?["taskIds"] as? [String] == [], "\(refused)")
+
+            // A client that did not declare the extension may not ask for task notifications.
+            let plain = try await Client(dir, agent: "ada", tasks: false).ready()
+            defer { plain.process.closeInput() }
+            let error = await plain.ask("subscriptions/listen", ["notifications": ["taskIds": [id]]])
+            #expect((error["error"] as? [String: Any])?["code"] as? Int == -32021, "\(error)")
         }
     }
 
@@ -272,6 +321,17 @@ import Testing
                 if status != "completed" { try await Task.sleep(for: .milliseconds(200)) }
             }
             #expect(status == "completed")
+            // A listen stream asked for the task is acknowledged with it, then told of its (ended) state.
+            let stream = try #require(SSEStream(api.port, "/mcp", method: "POST",
+                                                headers: headers.merging(["Mcp-Method": "subscriptions/listen", "Authorization": "Bearer \(api.keys["ada"] ?? "")"]) { $1 },
+                                                body: #"{"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": {"notifications": {"taskIds": ["\#(id)"]}, \#(meta)}}"#))
+            let acknowledged = await onThread { stream.next(timeout: 30) }
+            #expect(((jsonObject(acknowledged?.data)["params"] as? [String: Any])?["notifications"] as? [String: Any])?["taskIds"] as? [String] == [id],
+                    "\(acknowledged?.data ?? "nothing")")
+            let told = jsonObject(await onThread { stream.next(timeout: 30) }?.data)
+            let params = told["params"] as? [String: Any]
+            #expect(told["method"] as? String == "notifications/tasks" && params?["status"] as? String == "completed" && params?["result"] != nil, "\(told)")
+            #expect((params?["_meta"] as? [String: Any])?["io.modelcontextprotocol/subscriptionId"] as? Int == 9)
             let mismatched = await api.call("POST", "/mcp", as: "ada", body: #"{"jsonrpc": "2.0", "id": 3, "method": "tasks/get", "params": {"taskId": "\#(id)", \#(meta)}}"#,
                                             headers: headers.merging(["Mcp-Method": "tasks/get", "Mcp-Name": "tsk_other"]) { $1 })
             #expect((mismatched.json["error"] as? [String: Any])?["code"] as? Int == -32020, "\(mismatched.body)")

@@ -72,7 +72,7 @@ extension HTTPAPI {
         case .failure(let error): return Self.rpc(Self.status(for: error), .error(id: id, error))
         case .success(let v): version = v
         }
-        if method == "subscriptions/listen" { return try listen(id, params, who: who, version: version) }
+        if method == "subscriptions/listen" { return try await listen(id, params, who: who, version: version) }
         let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: false,
                                          capabilities: params?["_meta"]?[MCPServer.capabilitiesMetaKey])
         let serverInfo = session.serverInfo
@@ -88,9 +88,10 @@ extension HTTPAPI {
         }
     }
 
-    /// `subscriptions/listen`: acknowledged first, then `list_changed` for the kinds asked for (each
-    /// frame tagged with the subscription id), until the client leaves or the host stops.
-    func listen(_ id: JSONRPCID, _ params: JSONValue?, who: APIIdentity, version: String) throws -> Response {
+    /// `subscriptions/listen`: acknowledged first, then `list_changed` for the kinds asked for and
+    /// `notifications/tasks` for the caller's tasks asked for (each frame tagged with the
+    /// subscription id), until the client leaves or the host stops.
+    func listen(_ id: JSONRPCID, _ params: JSONValue?, who: APIIdentity, version: String) async throws -> Response {
         let asked = params?["notifications"]?.objectValue ?? [:]
         var honored: [String: JSONValue] = [:]
         for kind in ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] where asked[kind] == .bool(true) {
@@ -99,10 +100,23 @@ extension HTTPAPI {
         let methods: [String: String] = ["notifications/tools/list_changed": "toolsListChanged",
                                          "notifications/prompts/list_changed": "promptsListChanged",
                                          "notifications/resources/list_changed": "resourcesListChanged"]
-        let kinds = honored
         let slot = try openStream(for: who.agent)
-        let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: true)
-        guard let stream = session.listen() else { throw APIError.unavailable("the host is shutting down") }
+        let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: true,
+                                         capabilities: params?["_meta"]?[MCPServer.capabilitiesMetaKey])
+        guard let stream = session.listen() else {
+            slot.release()
+            throw APIError.unavailable("the host is shutting down")
+        }
+        // Tasks asked for are checked (the caller's own) before the acknowledgement names them.
+        switch await session.followTasks(params, subscription: id) {
+        case .failure(let error):
+            slot.release()
+            sessions.remove(session.id)
+            return Self.rpc(.ok, .error(id: id, error))
+        case .success(let agreed?): honored["taskIds"] = .array(agreed.map { .string($0) })
+        case .success(nil): break
+        }
+        let kinds = honored
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration
         let sessions = self.sessions
         let tag: JSONValue = [MCPServer.subscriptionMetaKey: id.json]
@@ -127,6 +141,11 @@ extension HTTPAPI {
                 guard case .notification(let method, _) = m else { continue }
                 if method.isEmpty {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    continue
+                }
+                // A task's change is tagged already (the session follows only the tasks acknowledged).
+                if method == "notifications/tasks" {
+                    try await writer.write(ByteBuffer(string: Self.sse(m)))
                     continue
                 }
                 guard let kind = methods[method], kinds[kind] != nil else { continue }

@@ -152,7 +152,7 @@ extension MCPServer {
             send(.error(id: id, .invalidRequest("initialize is not part of protocol \(version): send requests with their _meta envelope, or initialize without one")))
             return
         case "subscriptions/listen":
-            listen(id, params)
+            Self.$requestCapabilities.withValue(capabilities ?? [:]) { listen(id, params) }
             return
         default: break
         }
@@ -168,25 +168,39 @@ extension MCPServer {
         }
     }
 
-    /// `subscriptions/listen`: acknowledged at once with the kinds honored; the request stays open
+    /// `subscriptions/listen`: acknowledged with the kinds and tasks honored; the request stays open
     /// (answered when the server stops; a client that leaves cancels it) and each change of a kind
-    /// asked for is sent tagged with its id. A new listen replaces the previous one.
+    /// asked for, and each change of a task asked for, is sent tagged with its id. A new listen
+    /// replaces the previous one.
     func listen(_ id: JSONRPCID, _ params: JSONValue?) {
         let asked = params?["notifications"]?.objectValue ?? [:]
         let kinds = Set(["toolsListChanged", "promptsListChanged", "resourcesListChanged"].filter { asked[$0] == .bool(true) })
-        let previous = state.withLock { s -> JSONRPCID? in
-            defer { s.subscription = (id, kinds) }
-            return s.subscription?.id
+        let taskIds: [String]?
+        do throws(JSONRPCError) { taskIds = try askedTaskIds(params) } catch { send(.error(id: id, error)); return }
+        let (previous, previousWatch) = state.withLock { s -> (JSONRPCID?, Task<Void, Never>?) in
+            defer { s.subscription = (id, kinds); s.taskWatch = nil }
+            return (s.subscription?.id, s.taskWatch)
         }
+        previousWatch?.cancel()
         if let previous { send(.response(id: previous, result: ["resultType": "complete", "_meta": [Self.subscriptionMetaKey: previous.json]])) }
-        send(.notification(method: "notifications/subscriptions/acknowledged",
-                           params: ["notifications": .object(Dictionary(uniqueKeysWithValues: kinds.map { ($0, JSONValue.bool(true)) })),
-                                    "_meta": [Self.subscriptionMetaKey: id.json]]))
+        let tag: JSONValue = [Self.subscriptionMetaKey: id.json]
+        let acknowledge: @Sendable ([String]?) -> Void = { [send] agreed in
+            var honored = Dictionary(uniqueKeysWithValues: kinds.map { ($0, JSONValue.bool(true)) })
+            if let agreed { honored["taskIds"] = .array(agreed.map { .string($0) }) }
+            send(.notification(method: "notifications/subscriptions/acknowledged", params: ["notifications": .object(honored), "_meta": tag]))
+        }
+        guard let taskIds else { acknowledge(nil); return }
+        Task { [weak self] in await self?.watchTasks(taskIds, tag: tag, subscription: id, acknowledge: acknowledge) }
     }
 
     /// Ends an open subscription with its result (the server stops).
     func endSubscription() {
-        guard let id = state.withLock({ s -> JSONRPCID? in defer { s.subscription = nil }; return s.subscription?.id }) else { return }
+        let (id, watch) = state.withLock { s -> (JSONRPCID?, Task<Void, Never>?) in
+            defer { s.subscription = nil; s.taskWatch = nil }
+            return (s.subscription?.id, s.taskWatch)
+        }
+        watch?.cancel()
+        guard let id else { return }
         send(.response(id: id, result: ["resultType": "complete", "_meta": [Self.subscriptionMetaKey: id.json]]))
     }
 

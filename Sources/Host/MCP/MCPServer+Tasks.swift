@@ -78,10 +78,7 @@ extension MCPServer {
 
     /// The task `params.taskId` names, if it is the caller's; the extension's errors otherwise.
     func callerTask(_ params: JSONValue?, _ method: String) async throws(JSONRPCError) -> (TaskRunner, TaskRecord) {
-        guard clientDeclaresTasks else {
-            throw JSONRPCError(Self.missingCapabilityCode, "Missing required client capability",
-                               data: ["requiredCapabilities": ["extensions": [.init(stringLiteral: Self.tasksExtension): [:]]]])
-        }
+        guard clientDeclaresTasks else { throw Self.missingTasksCapability }
         let p = try MCPProtocol.object(params, method)
         let id = try MCPProtocol.string(p, "taskId", method)
         guard let runner = current.host.tasks else { throw .invalidParams("Failed to retrieve task: Task not found") }
@@ -123,5 +120,90 @@ extension MCPServer {
         let (runner, record) = try await callerTask(params, "tasks/cancel")
         do { try await runner.cancel(record.id, agent: record.agent) } catch { throw .internalError(error.message) }
         return ["resultType": "complete"]
+    }
+
+    // MARK: notifications/tasks
+
+    /// The most tasks one subscription follows.
+    static let maxWatchedTasks = 100
+
+    /// The task ids a `subscriptions/listen` asks to follow (`notifications.taskIds`), nil when it
+    /// asks for none; `-32021` when the client did not declare the extension on the request.
+    func askedTaskIds(_ params: JSONValue?) throws(JSONRPCError) -> [String]? {
+        guard let raw = params?["notifications"]?["taskIds"] else { return nil }
+        guard case .array(let items) = raw, items.allSatisfy({ $0.stringValue != nil }) else {
+            throw .invalidParams("subscriptions/listen: notifications.taskIds must be an array of task id strings")
+        }
+        guard clientDeclaresTasks else { throw Self.missingTasksCapability }
+        var seen = Set<String>()
+        return items.compactMap(\.stringValue).filter { seen.insert($0).inserted }
+    }
+
+    static var missingTasksCapability: JSONRPCError {
+        JSONRPCError(missingCapabilityCode, "Missing required client capability",
+                     data: ["requiredCapabilities": ["extensions": [.init(stringLiteral: tasksExtension): [:]]]])
+    }
+
+    /// Follows `ids` for subscription `subscription`: the caller's own tasks among them (at most
+    /// `maxWatchedTasks`; another agent's, unknown and expired ones are left out) are acknowledged,
+    /// then each is sent as `notifications/tasks` (the `tasks/get` shape, tagged with `tag`) now and
+    /// whenever it changes, until it ends. A change on this host is sent at once; one made by
+    /// another host (a shared registry) within a second.
+    @discardableResult
+    func watchTasks(_ ids: [String], tag: JSONValue, subscription: JSONRPCID,
+                    acknowledge: @escaping @Sendable ([String]) -> Void = { _ in }) async -> [String] {
+        let (host, caller) = current
+        guard let runner = host.tasks else { acknowledge([]); return [] }
+        var mine: [String] = []
+        for id in ids where mine.count < Self.maxWatchedTasks {
+            if (try? await runner.task(id, agent: caller.agent)) != nil { mine.append(id) }
+        }
+        let agreed = mine
+        let signal = ChangeSignal()
+        let followed = Set(agreed)
+        let token = runner.observe { record in if followed.contains(record.id) { signal.fire() } }
+        let follow: @Sendable () async -> Void = { [weak self] in
+            defer { runner.unobserve(token) }
+            acknowledge(agreed)
+            var open = agreed
+            var sent: [String: String] = [:]
+            while !open.isEmpty, !Task.isCancelled, let self {
+                let generation = signal.generation
+                var still: [String] = []
+                for id in open {
+                    guard let record = try? await runner.task(id, agent: caller.agent) else { continue }
+                    let seen = "\(record.status.rawValue) \(record.updatedAt.timeIntervalSince1970) \(record.statusMessage ?? "")"
+                    if sent[id] != seen {
+                        sent[id] = seen
+                        guard case .object(var params) = await self.taskJSON(record, detailed: true) else { continue }
+                        params["_meta"] = tag
+                        guard !Task.isCancelled else { return }
+                        self.send(.notification(method: "notifications/tasks", params: .object(params)))
+                    }
+                    if !record.status.isTerminal { still.append(id) }
+                }
+                open = still
+                if !open.isEmpty { await signal.wait(since: generation, timeout: .seconds(1)) }
+            }
+        }
+        let started = state.withLock { s -> Bool in
+            guard s.subscription?.id == subscription else { return false }
+            s.taskWatch?.cancel()
+            s.taskWatch = Task { await follow() }
+            return true
+        }
+        if !started { runner.unobserve(token) }
+        return agreed
+    }
+
+    /// For a front's listen stream (HTTP `subscriptions/listen`, whose acknowledgement the front
+    /// writes): follows the tasks `params` asks for, as `watchTasks`; the ids agreed, nil when none
+    /// were asked for, or the extension's error.
+    public func followTasks(_ params: JSONValue?, subscription: JSONRPCID) async -> Result<[String]?, JSONRPCError> {
+        let ids: [String]?
+        do throws(JSONRPCError) { ids = try askedTaskIds(params) } catch { return .failure(error) }
+        guard let ids else { return .success(nil) }
+        state.withLock { s in s.subscription = (subscription, []) }
+        return .success(await watchTasks(ids, tag: [Self.subscriptionMetaKey: subscription.json], subscription: subscription))
     }
 }

@@ -75,6 +75,8 @@ public final class MCPServer: Sendable {
         /// A 2026-07-28 client's open `subscriptions/listen` (one connection, one stream of messages):
         /// its request id, which tags each change, and the kinds of change it asked for.
         var subscription: (id: JSONRPCID, kinds: Set<String>)?
+        /// What sends `notifications/tasks` for the tasks the open subscription asked for.
+        var taskWatch: Task<Void, Never>?
         /// A front's listen stream (HTTP `subscriptions/listen`) that filters and tags changes itself.
         var relaysChanges = false
     }
@@ -290,7 +292,14 @@ public final class MCPServer: Sendable {
         case "notifications/cancelled":
             guard let raw = params?["requestId"], let id = JSONRPCID(raw) else { return }
             // The client left its `subscriptions/listen` stream: no more changes go to it.
-            if state.withLock({ s in s.subscription?.id == id ? { s.subscription = nil; return true }() : false }) { return }
+            if let left = state.withLock({ s -> Task<Void, Never>?? in
+                guard s.subscription?.id == id else { return nil }
+                defer { s.subscription = nil; s.taskWatch = nil }
+                return .some(s.taskWatch)
+            }) {
+                left?.cancel()
+                return
+            }
             let task: Task<Void, Never>? = state.withLock { s in
                 if let index = s.queued.firstIndex(where: { $0.id == id }) {
                     // Not started yet: it never will be, and is not answered.

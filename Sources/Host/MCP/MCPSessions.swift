@@ -106,6 +106,11 @@ public final class MCPSessions: Sendable {
             return stream
         }
 
+        /// Follows the tasks a `subscriptions/listen` asks for (`MCPServer.followTasks`).
+        public func followTasks(_ params: JSONValue?, subscription: JSONRPCID) async -> Result<[String]?, JSONRPCError> {
+            await server.followTasks(params, subscription: subscription)
+        }
+
         /// Marks the GET stream's keep-alive: the stream yields a notification with an empty method.
         public func keepAlive() {
             let target = state.withLock { s in s.listener }
