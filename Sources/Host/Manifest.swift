@@ -1,6 +1,7 @@
 import Base
 import Foundation
 import Registry
+import Plugins
 
 /// `registry.yaml`, decoded and validated. Relative paths in it are relative to `directory`.
 public struct Manifest: Sendable {
@@ -106,8 +107,12 @@ public struct RouterSettings: Codable, Sendable {
     public var maxConcurrent = 16
     /// Arguments recorded in traces are cut to this many bytes of JSON.
     public var maxTraceArgumentBytes = 4096
-    /// Which calls become tasks for a client that declares the Tasks extension (a bridged server's `tasks` overrides it).
+    /// Which calls become tasks for a client that declares the Tasks extension (a tool's descriptor,
+    /// a bridged server's `tasks` and `taskTools` override it).
     public var tasks = TaskMode.auto
+    /// Per tool (a name or glob; the most specific pattern wins): which of its calls become tasks,
+    /// over every other setting.
+    public var taskTools: [String: TaskMode] = [:]
     /// An `auto` call still running after this long becomes a task.
     public var taskAfter = ManifestDuration(seconds: 2, text: "2s")
     /// How long a task is kept after it was created.
@@ -119,16 +124,6 @@ public struct RouterSettings: Codable, Sendable {
     /// A task's result over this many bytes of JSON is not kept (the task says so).
     public var taskResultBytes = 1 << 20
     static var keys: [String] { ManifestKeys.known("router") }
-}
-
-/// Whether a tool's calls become tasks (for clients that declare the Tasks extension).
-public enum TaskMode: String, Codable, Sendable, CaseIterable {
-    /// Every call is a task.
-    case always
-    /// A call still running after `router.task_after` becomes a task; a quicker one is answered inline.
-    case auto
-    /// Calls are answered inline, as for clients without the extension.
-    case never
 }
 
 /// `mcp:`: the MCP stdio front (`agenthub mcp`).

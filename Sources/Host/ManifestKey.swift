@@ -1,5 +1,6 @@
 import Base
 import Yams
+import Plugins
 
 /// One key of the manifest, defined once: its path, what it holds, its default, whether a running
 /// host applies a change to it only after a restart, and one line of documentation. The decoder
@@ -127,6 +128,25 @@ struct Setting<Root>: Sendable {
         Setting(name: name, type: .choice(T.allCases.map(\.rawValue)), restartOnly: restartOnly, doc: doc,
                 read: { r, node, path, root in if let v = r.choice(node, path, T.self) { root[keyPath: field] = v } },
                 value: { .string($0[keyPath: field].rawValue) })
+    }
+
+    /// A mapping of tool names or globs to task modes (`router.task_tools`); a bad pattern or mode is
+    /// an error at its line, and the rest are kept.
+    static func taskModes(_ name: String, _ field: WritableKeyPath<Root, [String: TaskMode]> & Sendable, _ doc: String) -> Setting {
+        let modes = TaskMode.allCases.map { JSONValue.string($0.rawValue) }
+        return Setting(name: name, type: .schema(["type": "object", "additionalProperties": ["enum": .array(modes)]]), restartOnly: false, doc: doc,
+                read: { r, node, path, root in
+                    var read: [String: TaskMode] = [:]
+                    for (pattern, key, value) in r.namedEntries(node, path) {
+                        do throws(GlobError) { _ = try Glob(pattern) } catch {
+                            r.error(key, "\(path) has a bad pattern: \(error.description)")
+                            continue
+                        }
+                        if let mode = r.choice(value, "\(path).\(pattern)", TaskMode.self) { read[pattern] = mode }
+                    }
+                    root[keyPath: field] = read
+                },
+                value: { root in .object(root[keyPath: field].mapValues { .string($0.rawValue) }) })
     }
 
     /// A key whose reading checks more than its type (a file name, an address): `read` says how.

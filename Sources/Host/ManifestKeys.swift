@@ -74,6 +74,8 @@ public enum ManifestKeys {
         .integer("max_concurrent", \.maxConcurrent, 1...4096, "tool calls at once; more wait for a slot (within their timeout), then get a \"busy\" error"),
         .integer("max_trace_argument_bytes", \.maxTraceArgumentBytes, 0...(1 << 20), "arguments stored in traces are cut to this many bytes (after redaction)"),
         .choice("tasks", \.tasks, "which calls become tasks for a client that declares the MCP Tasks extension: `always`, `auto` (those still running after `task_after`) or `never`"),
+        .taskModes("task_tools", \.taskTools,
+                    "per tool name or glob (`export_trace`, `github__*`; the most specific wins): `always`, `auto` or `never`, over the tool's own say, its bridged server's `tasks` and `tasks`"),
         .duration("task_after", \.taskAfter, "an `auto` call still running after this long is answered with a task"),
         .duration("task_ttl", \.taskTTL, "how long a task and its result are kept after it was created"),
         .duration("task_timeout", \.taskTimeout, "how long a task's call may run (instead of `timeout`)"),

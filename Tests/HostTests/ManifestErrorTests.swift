@@ -22,6 +22,12 @@ import Testing
             == ["5:21: sources.a.include_hidden must be true or false, found a string ('maybe')"])
     }
 
+    @Test func aBadTaskToolsEntryNamesItsPlaceAndTheRestAreKept() {
+        #expect(problems("version: 1\nrouter:\n  task_tools: { \"a[\": always, b: sometimes, c: never }\n")
+            == ["3:17: router.task_tools has a bad pattern: pattern 'a[' has an unclosed '['",
+                "3:34: router.task_tools.b must be one of always, auto, never, found 'sometimes'"])
+    }
+
     @Test func anUnknownKeySuggestsTheClosestKnownOne() {
         #expect(problems("version: 1\nhots:\n  http: 127.0.0.1:1\n") == ["2:1: unknown key 'hots' in the manifest; did you mean 'host'?"])
         #expect(problems("version: 1\nroles:\n  r:\n    alow: [x]\n") == ["4:5: unknown key 'alow' in roles.r; did you mean 'allow'?"])

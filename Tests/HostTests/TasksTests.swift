@@ -183,6 +183,22 @@ import Testing
         }
     }
 
+    @Test func routerTaskToolsDecidesPerToolTheMostSpecificPatternWinning() async throws {
+        try await withTemporaryDirectory { dir in
+            let manifest = Self.manifest(dir).replacingOccurrences(of: "router: { timeout: 2s, task_after: 300ms }",
+                                                                   with: #"router: { timeout: 2s, task_after: 300ms, task_tools: { "t__*": never, t__sleep: always } }"#)
+            try write(manifest, to: "registry.yaml", in: dir)
+            let client = try await Client(dir, agent: "ada").ready()
+            defer { client.process.closeInput() }
+            // `always` by name: even a quick call is a task.
+            let quick = await client.call("t__sleep", ["seconds": 0.01])
+            #expect(quick["resultType"] as? String == "task", "\(quick)")
+            // `never` by pattern: answered inline, as for a client without the extension.
+            let failed = await client.call("t__fail", [:])
+            #expect(failed["resultType"] as? String == "complete" && failed["isError"] as? Bool == true, "\(failed)")
+        }
+    }
+
     @Test func aTaskWhoseHostIsKilledEndsFailedNotWorking() async throws {
         try await withTemporaryDirectory { dir in
             try write(Self.manifest(dir), to: "registry.yaml", in: dir)

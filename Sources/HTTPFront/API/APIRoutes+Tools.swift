@@ -35,7 +35,9 @@ extension HTTPAPI {
                 session = s
             }
             // `Prefer: respond-async` (RFC 7240): the call runs as a task, answered 202 with where to follow it.
-            if request.headers[values: .prefer].contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" } }) {
+            // A tool whose calls are never tasks (`router.task_tools`, the tool's own say) is answered inline.
+            if request.headers[values: .prefer].contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" } }),
+               who.snapshot.tools.taskPlan(for: name).mode != .never {
                 return try await self.startTask(name, arguments: ToolArguments.given(arguments), who: who, session: session)
             }
             let outcome = await who.snapshot.tools.router.call(name, arguments: ToolArguments.given(arguments), caller: who.caller, session: session)

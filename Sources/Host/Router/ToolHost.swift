@@ -109,7 +109,23 @@ extension ToolHost {
         settings.timeout = (bridged?.timeout ?? routerSettings.taskTimeout).duration
         settings.maxPerAgent = routerSettings.maxTasksPerAgent
         settings.resultBytes = routerSettings.taskResultBytes
-        return (bridged?.mode ?? routerSettings.tasks, settings)
+        // The most specific says: router.task_tools, the bridged server's entry, the tool itself, router.tasks.
+        let mode = taskToolMode(tool) ?? bridged?.mode ?? router.descriptor(named: tool)?.tasks ?? routerSettings.tasks
+        return (mode, settings)
+    }
+
+    /// `router.task_tools`' say for `tool`: its exact name, else the matching pattern with the most
+    /// literal characters (ties: the longer pattern, then the first in name order).
+    func taskToolMode(_ tool: String) -> TaskMode? {
+        let patterns = routerSettings.taskTools
+        guard !patterns.isEmpty else { return nil }
+        if let exact = patterns[tool] { return exact }
+        let matching = patterns.keys.filter { (try? Glob($0))?.matches(tool) == true }
+        let best = matching.max { a, b in
+            let (la, lb) = (a.filter { !"*?[]".contains($0) }.count, b.filter { !"*?[]".contains($0) }.count)
+            return la != lb ? la < lb : (a.count != b.count ? a.count < b.count : a > b)
+        }
+        return best.flatMap { patterns[$0] }
     }
 
     /// Starts the plugins that do background work (in manifest order).

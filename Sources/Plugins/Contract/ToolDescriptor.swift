@@ -35,6 +35,16 @@ public struct ToolAnnotations: Sendable, Equatable, Codable {
     }
 }
 
+/// Whether a tool's calls become tasks (for clients that declare the Tasks extension).
+public enum TaskMode: String, Codable, Sendable, CaseIterable {
+    /// Every call is a task.
+    case always
+    /// A call still running after `router.task_after` becomes a task; a quicker one is answered inline.
+    case auto
+    /// Calls are answered inline, as for clients without the extension.
+    case never
+}
+
 /// What a tool is, as `tools/list` shows it: name, title, description, JSON Schemas, annotations, risk.
 public struct ToolDescriptor: Sendable, Equatable {
     public var name: String
@@ -56,11 +66,15 @@ public struct ToolDescriptor: Sendable, Equatable {
     /// with no hand-off to the blocking executor and no race with its deadline (it cannot overrun
     /// it by much); a cancelled caller still cancels it. Everything else is handed off.
     public var runsInline: Bool
+    /// Whether its calls become tasks for a client that declares the Tasks extension; nil means
+    /// `router.tasks` (a bridged server's `tasks` and `router.task_tools` override it).
+    public var tasks: TaskMode?
 
     public init(name: String, title: String, description: String, inputSchema: JSONValue,
                 outputSchema: JSONValue? = nil, annotations: ToolAnnotations = .init(), risk: ToolRisk = .low,
-                contentArguments: Set<String> = [], timeout: Duration? = nil, runsInline: Bool = false) {
+                contentArguments: Set<String> = [], timeout: Duration? = nil, runsInline: Bool = false, tasks: TaskMode? = nil) {
         self.contentArguments = contentArguments
+        self.tasks = tasks
         self.timeout = timeout
         self.runsInline = runsInline
         self.name = name

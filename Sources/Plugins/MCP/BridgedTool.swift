@@ -52,7 +52,7 @@ public struct BridgedTool: Sendable, Equatable {
             let descriptor = ToolDescriptor(
                 name: full, title: title, description: object["description"]?.stringValue ?? "",
                 inputSchema: schema, outputSchema: object["outputSchema"].flatMap { $0.objectValue != nil ? $0 : nil },
-                annotations: annotations, risk: risk, timeout: server.timeout)
+                annotations: annotations, risk: risk, timeout: server.timeout, tasks: Self.taskMode(object["execution"]?["taskSupport"]))
             tools.append(BridgedTool(downstreamName: name, descriptor: descriptor, digest: digest(of: item)))
         }
         if let allowed = server.tools {
@@ -69,6 +69,16 @@ public struct BridgedTool: Sendable, Equatable {
             if let value = definition[key] { fields[key] = value }
         }
         return "sha256:" + SHA256.hash(data: Data(JSONValue.object(fields).jsonText.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// What a tool says of tasks (`execution.taskSupport`, MCP 2025-11-25): one that requires them
+    /// is always a task, one that forbids them never is; an optional one follows the manifest.
+    static func taskMode(_ value: JSONValue?) -> TaskMode? {
+        switch value?.stringValue {
+        case "required": .always
+        case "forbidden": .never
+        default: nil
+        }
     }
 
     static func annotations(_ value: JSONValue?) -> ToolAnnotations {
