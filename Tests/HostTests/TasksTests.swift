@@ -199,6 +199,47 @@ import Testing
         }
     }
 
+    @Test func aBridgedServerThatServesTasksHasItsTaskFollowedCancelledAndDeclinedThrough() async throws {
+        try await withTemporaryDirectory { dir in
+            let python = testPython() ?? "python3"
+            let server = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Interop/tasks_server.py").path
+            let manifest = Self.manifest(dir)
+                .replacingOccurrences(of: "- allow: [t__sleep, t__fail]", with: "- allow: [t__sleep, t__fail, \"p__*\"]")
+                + "\n      p:\n        command: \(python)\n        args: [\(server), \(dir)]\n        start_timeout: 60s\n"
+            try write(manifest, to: "registry.yaml", in: dir)
+            let client = try await Client(dir, agent: "ada").ready()
+            defer { client.process.closeInput() }
+            // Our task follows the server's task: its result, and its status messages on the way.
+            let started = await client.call("p__build", ["seconds": 1.5])
+            let id = try #require(started["taskId"] as? String, "\(started)")
+            let done = await client.finished(id)
+            #expect(((done["result"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String == "built in 1.5 s", "\(done)")
+            let requests = try String(contentsOfFile: dir + "/requests", encoding: .utf8)
+            #expect(requests.contains("tools/call tasks") && requests.contains("tasks/get tasks"), "\(requests)")
+            // Cancelling ours cancels theirs.
+            let long = await client.call("p__build", ["seconds": 30])
+            let longId = try #require(long["taskId"] as? String, "\(long)")
+            _ = await client.ask("tasks/cancel", ["taskId": longId])
+            #expect((await client.finished(longId, limit: 20))["status"] as? String == "cancelled")
+            var marked = false
+            for _ in 0..<100 where !marked {
+                marked = FileManager.default.fileExists(atPath: dir + "/cancelled")
+                if !marked { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(marked, "the server never saw tasks/cancel")
+            // Its JSON-RPC error is the call's error, naming the server; an input it asks for is declined.
+            let broken = await client.call("p__broken", [:])
+            #expect(broken["isError"] as? Bool == true && ((broken["content"] as? [[String: Any]])?.first?["text"] as? String)?.contains("the build exploded") == true, "\(broken)")
+            let asked = await client.call("p__ask_name", [:])
+            #expect((asked["content"] as? [[String: Any]])?.first?["text"] as? String == "declined", "\(asked)")
+            // A client without the extension is answered inline: AgentHub follows the server's task itself.
+            let plain = try await Client(dir, agent: "ada", tasks: false).ready()
+            defer { plain.process.closeInput() }
+            let inline = await plain.call("p__build", ["seconds": 0.5])
+            #expect((inline["content"] as? [[String: Any]])?.first?["text"] as? String == "built in 0.5 s", "\(inline)")
+        }
+    }
+
     @Test func aTaskWhoseHostIsKilledEndsFailedNotWorking() async throws {
         try await withTemporaryDirectory { dir in
             try write(Self.manifest(dir), to: "registry.yaml", in: dir)

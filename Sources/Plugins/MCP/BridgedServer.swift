@@ -167,7 +167,9 @@ final class BridgedServer: Sendable {
             group.addTask {
                 do {
                     let result = try await connection.request("initialize", [
-                        "protocolVersion": .string(Self.protocolVersions[0]), "capabilities": [:],
+                        "protocolVersion": .string(Self.protocolVersions[0]),
+                        // Tasks: a server that serves them may answer a long call with one (followed to its end).
+                        "capabilities": ["extensions": [.init(stringLiteral: Self.tasksExtension): [:]]],
                         "clientInfo": ["name": "agenthub", "title": "AgentHub", "version": .string(AgentHubVersion.current)],
                     ])
                     guard case .string(let version)? = result["protocolVersion"] else {
