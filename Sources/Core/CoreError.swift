@@ -14,4 +14,8 @@ public enum CoreErrorCode: String, Sendable {
     case storage
     /// The change conflicts with what is stored (an event joining a span it does not own).
     case conflict
+    /// The caller may see it but not do this to it (retry another agent's task).
+    case forbidden
+    /// This host cannot do it at all (it runs no tasks).
+    case unavailable
 }

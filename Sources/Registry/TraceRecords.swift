@@ -14,6 +14,7 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
         "tool.called", "tool.result", "tool.failed", "tool.blocked", "tool.awaiting_approval",
         "approval.requested", "approval.resolved", "approval.granted", "approval.denied", "approval.expired", "approval.withdrawn", "approval.used",
         "tool.definition_changed", "tool.added", "tool.name_collision",
+        "task.created", "task.ended",
         "session.start", "session.end", "tool.start", "tool.end", "error", "status", "model.switch",
     ]
 

@@ -92,31 +92,30 @@ struct TasksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let old = try await TasksCommand.find(global, id)
-            guard old.argumentsComplete, let arguments = JSONValue.parse(old.arguments) else {
-                Output.stderr("error: task \(old.id) cannot be retried: its stored arguments were redacted or cut (they held secrets or were large); call the tool again")
-                throw ExitCode(1)
-            }
             let context = try await global.context()
             let tools = try global.toolHost(context)
-            guard let runner = tools.tasks else { Output.stderr("error: no task runner"); throw ExitCode(1) }
-            let caller = ToolCaller(agent: old.agent, role: old.role, group: old.group)
-            guard tools.router.verdict(for: old.tool, caller: caller).isVisible else {
-                Output.stderr("error: \(old.agent) may no longer call \(old.tool) under today's policy; not retried")
+            // A declared agent runs as today's manifest declares it (its role may have changed); another as the task recorded it.
+            let declared = context.manifest.agents.contains { $0.name == old.agent }
+            let caller: ToolCaller
+            do { caller = try tools.identity.caller(agent: old.agent, role: declared ? nil : old.role, group: declared ? nil : old.group) } catch {
+                Output.stderr("error: \(error.message); not retried")
                 throw ExitCode(1)
             }
-            let router = tools.router, session = old.session, name = old.tool
-            let call = TaskCall(tool: name, arguments: arguments, caller: caller, session: session, retryOf: old.id) { approval, progress, timeout in
-                await router.call(name, arguments: arguments, caller: caller, session: session, progress: progress, approval: approval, timeout: timeout)
-            }
-            let ended: TaskRecord = try await tools.withServers(for: name) {
-                let started = try await runner.start(call, settings: tools.taskPlan(for: name).settings, inlineWithin: nil)
-                guard case .task(let record) = started else { throw CoreError(.storage, "the task did not start") }
-                Output.stderr("retrying \(old.id) as \(record.id)")
-                while true {
-                    let now = try await runner.task(record.id, agent: record.agent)
-                    if now.status.isTerminal { return now }
-                    try await Task.sleep(for: .milliseconds(200))
+            guard let runner = tools.tasks else { Output.stderr("error: no task runner"); throw ExitCode(1) }
+            let ended: TaskRecord
+            do {
+                ended = try await tools.withServers(for: old.tool) {
+                    let record = try await tools.retryTask(old, caller: caller)
+                    Output.stderr("retrying \(old.id) as \(record.id)")
+                    while true {
+                        let now = try await runner.task(record.id, agent: record.agent)
+                        if now.status.isTerminal { return now }
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
                 }
+            } catch let error as CoreError {
+                Output.stderr("error: \(error.message)")
+                throw ExitCode(1)
             }
             await tools.router.recorder.flush()
             print(global.json ? ended.json.jsonText : TasksCommand.describe(ended))

@@ -292,6 +292,48 @@ import TestSupport
         return (call, boss, pending, request)
     }
 
+    @Test func theTasksPagesShowAgentsTasksLiveAndCancelAndRetryThem() async throws {
+        try await withTemporaryDirectory { dir in
+            let host = try await Self.start(dir)
+            let prefer = ["Prefer": "respond-async"]
+            let done = await host.call("POST", "/v1/tools/memory_write/call", as: "writer", body: #"{"arguments":{"type":"core","text":"from a task"}}"#, headers: prefer)
+            let doneId = try #require(done.json["id"] as? String, "\(done.body)")
+            // An `ask` call as a task waits for its approval.
+            let waiting = await host.call("POST", "/v1/tools/memory_delete/call", as: "writer", body: #"{"arguments":{"id":"mem_1"}}"#, headers: prefer)
+            let waitingId = try #require(waiting.json["id"] as? String, "\(waiting.body)")
+            var writer = ConsoleClient(port: host.port)
+            _ = await writer.signIn(host.keys["writer"]!)
+            let list = await writer.get("/tasks", until: { $0.contains("input required") && $0.contains(">completed<") })
+            #expect(list.body.contains(doneId) && list.body.contains(waitingId) && list.body.contains("memory_delete"), "\(list.body.prefix(3000))")
+            #expect(list.body.contains(#"data-poll="2""#), "a page with a running task polls")
+            let detail = await writer.get("/tasks/\(doneId)")
+            #expect(detail.body.contains("mem_") && detail.body.contains("Retry as a new task") && !detail.body.contains(">Cancel<"), "\(detail.body.prefix(3000))")
+            let asking = await writer.get("/tasks/\(waitingId)")
+            #expect(asking.body.contains("/approvals#apr_") && asking.body.contains(">Cancel<"), "\(asking.body.prefix(3000))")
+            // Cancel the waiting one; retry the finished one as a new task linked to it.
+            let cancelled = await writer.post("/tasks/\(waitingId)/cancel")
+            #expect(cancelled.status == 303)
+            let ended = await writer.get("/tasks/\(waitingId)", until: { $0.contains(">cancelled<") })
+            #expect(ended.body.contains(">cancelled<"), "\(ended.body.prefix(3000))")
+            let retried = await writer.post("/tasks/\(doneId)/retry")
+            let location = retried.headers["location"] ?? ""
+            #expect(retried.status == 303 && location.hasPrefix("/tasks/tsk_") && !location.hasPrefix("/tasks/\(doneId)"), "\(retried.status) \(location)")
+            let fresh = await writer.get(location)
+            #expect(fresh.body.contains("It retries") && fresh.body.contains(doneId), "\(fresh.body.prefix(3000))")
+            // Another agent's task is not there for a non-admin; an admin sees it.
+            var reader = ConsoleClient(port: host.port)
+            _ = await reader.signIn(host.keys["reader"]!)
+            #expect(await reader.get("/tasks/\(doneId)").status == 404)
+            #expect(!(await reader.get("/tasks")).body.contains(doneId))
+            #expect(await reader.post("/tasks/\(doneId)/retry").status == 404)
+            var boss = ConsoleClient(port: host.port)
+            _ = await boss.signIn(host.keys["boss"]!)
+            #expect((await boss.get("/tasks")).body.contains(doneId))
+            // Retrying is its own agent's: an admin may look and cancel, not run another agent's call.
+            #expect(await boss.post("/tasks/\(doneId)/retry").status == 403)
+        }
+    }
+
     @Test func anAdminApprovesForTheAgentForAsLongAsTheFormSays() async throws {
         try await withTemporaryDirectory { dir in
             let host = try await Self.start(dir)

@@ -32,9 +32,9 @@ def check(ok, what):
     return ok
 
 
-def api(method, path, key, body=None, cookie=None, form=None, timeout=60):
+def api(method, path, key, body=None, cookie=None, form=None, timeout=60, headers=None):
     """A request outside the browser: the API with a key, or a console route with a cookie."""
-    headers = {}
+    headers = dict(headers or {})
     data = None
     if key:
         headers["Authorization"] = f"Bearer {key}"
@@ -189,6 +189,34 @@ try:
     caller.join(60)
     check(not caller.is_alive() and result.get("status") == 200, f"the waiting call completed after approval ({result})")
     check("granted" in driver.find_element(By.CSS_SELECTOR, "p.flash.ok").text, "the page says the request was granted")
+
+    # Tasks: a task started elsewhere appears without a reload, waits for its approval, and turns
+    # completed on the open page once an admin approves it.
+    driver.get(base + "/tasks")
+    driver.execute_script("window.__stay = 8")
+    status, started = api("POST", "/v1/tools/memory_delete/call", writer_key, {"arguments": {"id": "mem_888888"}},
+                          headers={"Prefer": "respond-async"})
+    started = json.loads(started) if status == 202 else {}
+    check(status == 202 and started.get("id", "").startswith("tsk_"), f"Prefer: respond-async starts a task ({status} {started})")
+    task_id = started.get("id", "")
+    # The region is redrawn as the task moves: read the row by script, never hold an element across a redraw.
+    def row_text(d):
+        return d.execute_script("var r = document.querySelector('#tasks tr[data-id=\"' + arguments[0] + '\"]'); return r ? r.textContent : '';", task_id)
+    row = wait(driver, lambda d: "input required" in row_text(d), 30)
+    check(bool(row), "the new task appears on the open page, waiting for input")
+    check(driver.execute_script("return window.__stay") == 8, "the tasks page updated without a reload")
+    screenshot(driver, "tasks")
+    _, task = api("GET", f"/v1/tasks/{task_id}", writer_key)
+    task = json.loads(task)
+    status, _ = api("POST", f"/v1/approvals/{task.get('approval_id')}/approve", boss_key, {})
+    check(status == 200, f"the task's approval is granted ({status})")
+    done = wait(driver, lambda d: "completed" in row_text(d), 30)
+    check(bool(done) and driver.execute_script("return window.__stay") == 8, "the task turns completed on the open page")
+    driver.get(base + f"/tasks/{task_id}")
+    wait(driver, EC.presence_of_element_located((By.ID, "task-result")))
+    check("mem_888888" in driver.find_element(By.ID, "task-result").text or "No memory" in driver.find_element(By.ID, "task-result").text,
+          "the task's page shows its result")
+    screenshot(driver, "task")
 
     # The rest of the pages, as the admin.
     for path, name in [("/", "overview"), ("/skills", "skills"), ("/tools", "tools")]:

@@ -27,13 +27,16 @@ struct APIError: Error, HTTPResponseError {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.jsonText + "\n")))
     }
 
-    /// A core service's answer: not found is 404, a bad request 400, a conflict 409, the store failing 500.
+    /// A core service's answer: not found is 404, a bad request 400, forbidden 403, a conflict 409,
+    /// the store failing 500, a host that cannot 503.
     init(_ error: CoreError) {
         switch error.code {
         case .notFound: self.init(.notFound, "not_found", error.message)
         case .invalid: self.init(.badRequest, "bad_request", error.message)
+        case .forbidden: self.init(.forbidden, "forbidden", error.message)
         case .conflict: self.init(.conflict, "conflict", error.message)
         case .storage: self.init(.internalServerError, "internal", error.message)
+        case .unavailable: self.init(.serviceUnavailable, "unavailable", error.message)
         }
     }
 

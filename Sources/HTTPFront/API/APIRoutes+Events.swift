@@ -60,7 +60,7 @@ extension HTTPAPI {
                 switch error.code {
                 case .conflict: throw APIError(.conflict, "span_taken", error.message + "; nothing was recorded")
                 case .invalid: throw APIError.badRequest(error.message + "; nothing was recorded")
-                case .notFound, .storage: throw APIError.unavailable(error.message + "; nothing was recorded, send them again")
+                case .notFound, .storage, .forbidden, .unavailable: throw APIError.unavailable(error.message + "; nothing was recorded, send them again")
                 }
             }
         }

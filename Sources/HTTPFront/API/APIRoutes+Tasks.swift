@@ -43,11 +43,8 @@ extension HTTPAPI {
                 let now = try await Self.core { () throws(CoreError) in try await runner.cancel(record.id, agent: nil) }
                 return HTTPFront.json(.ok, now.json)
             }
-            guard record.agent == who.agent else { throw APIError.forbidden("a task is retried by its own agent's key") }
-            guard record.argumentsComplete, let arguments = JSONValue.parse(record.arguments) else {
-                throw APIError.conflict("task \(record.id) cannot be retried: its stored arguments were redacted or cut (they held secrets or were large); call the tool again")
-            }
-            return try await self.startTask(record.tool, arguments: arguments, who: who, session: record.session, retryOf: record.id)
+            let retried = try await Self.core { () throws(CoreError) in try await who.snapshot.tools.retryTask(record, caller: who.caller) }
+            return Self.accepted(retried)
         }
     }
 
@@ -65,19 +62,15 @@ extension HTTPAPI {
 
     /// Starts `tool` as a task for the key's agent: `202 Accepted` with `Location: /v1/tasks/{id}`.
     /// A tool the caller may not use is refused here, as the call itself would be.
-    func startTask(_ tool: String, arguments: JSONValue?, who: APIIdentity, session: String, retryOf: String? = nil) async throws -> Response {
-        let runner = try Self.runner(who)
-        let host = who.snapshot.tools
-        guard host.router.verdict(for: tool, caller: who.caller).isVisible, host.router.descriptor(named: tool) != nil else {
-            throw APIError.notFound("no tool '\(TraceRedaction.name(tool))'")
-        }
-        let settings = host.taskPlan(for: tool).settings
-        let router = host.router, caller = who.caller
-        let call = TaskCall(tool: tool, arguments: arguments ?? [:], caller: caller, session: session, retryOf: retryOf) { approval, progress, timeout in
-            await router.call(tool, arguments: arguments, caller: caller, session: session, progress: progress, approval: approval, timeout: timeout)
-        }
-        let started = try await Self.core { () throws(CoreError) in try await runner.start(call, settings: settings, inlineWithin: nil) }
-        guard case .task(let record) = started else { throw APIError(.internalServerError, "internal", "the task did not start") }
+    func startTask(_ tool: String, arguments: JSONValue?, who: APIIdentity, session: String) async throws -> Response {
+        let host = who.snapshot.tools, caller = who.caller
+        return Self.accepted(try await Self.core { () throws(CoreError) in
+            try await host.startTask(tool, arguments: arguments, caller: caller, session: session)
+        })
+    }
+
+    /// `202 Accepted` for a task started, with where to follow it.
+    static func accepted(_ record: TaskRecord) -> Response {
         var response = HTTPFront.json(.accepted, record.json)
         response.headers[.location] = "/v1/tasks/\(record.id)"
         response.headers[.preferenceApplied] = "respond-async"

@@ -46,6 +46,7 @@ enum ConsoleAssets {
         code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .88em; }
         pre { background: #f1f3f7; padding: .7em; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
         .detail code { word-break: break-all; color: var(--muted); }
+        h1, .crumbs, #task-live p { overflow-wrap: anywhere; }
         .pill { display: inline-block; border-radius: 1em; padding: 0 .6em; font-size: .8em; font-weight: 600; border: 1px solid currentColor; }
         .good { color: var(--good); } .warn { color: var(--warn); } .bad { color: var(--bad); }
         tr.failed td:nth-child(3), tr.blocked td:nth-child(3) { color: var(--bad); font-weight: 600; }
@@ -147,10 +148,11 @@ enum ConsoleAssets {
               while (body.rows.length > 500) body.deleteRow(body.rows.length - 1);
             }, state);
           }
-          function approvalsLive() {
-            var region = document.getElementById("approvals-live");
-            if (!region || !region.dataset.stream) return;
-            var pending = false, timer = null;
+          // A region that reloads itself (the approvals page, the tasks pages): when an event of its
+          // stream arrives, and every data-poll seconds while the page says something still runs.
+          function liveRegion(region) {
+            if (!region || (!region.dataset.stream && !region.dataset.poll)) return;
+            var timer = null;
             function busy() {
               var a = document.activeElement;
               if (a && region.contains(a) && (a.tagName === "INPUT" || a.tagName === "SELECT")) return true;
@@ -158,23 +160,33 @@ enum ConsoleAssets {
             }
             function refresh() {
               timer = null;
-              if (busy()) { pending = true; timer = setTimeout(refresh, 2000); return; }
-              pending = false;
-              fetch(location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+              if (busy()) { timer = setTimeout(refresh, 2000); return; }
+              fetch(location.pathname + location.search, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
                 if (!html) return;
                 var doc = new DOMParser().parseFromString(html, "text/html");
-                var fresh = doc.getElementById("approvals-live");
+                var fresh = doc.getElementById(region.id);
                 if (!fresh) return;
                 region.innerHTML = fresh.innerHTML;
+                region.dataset.poll = fresh.dataset.poll || "";
                 var badge = doc.querySelector("nav .badge"), current = document.querySelector("nav .badge");
                 var link = document.querySelector('nav a[href="/approvals"]');
                 if (current) current.remove();
                 if (badge && link) link.appendChild(badge);
+                poll();
               });
             }
-            follow(region.dataset.stream, function () { if (!timer) timer = setTimeout(refresh, 150); }, null);
+            function poll() {
+              var seconds = parseFloat(region.dataset.poll || "");
+              if (seconds > 0 && !timer) timer = setTimeout(refresh, seconds * 1000);
+            }
+            if (region.dataset.stream) follow(region.dataset.stream, function () { if (!timer) timer = setTimeout(refresh, 150); }, null);
+            poll();
           }
-          document.addEventListener("DOMContentLoaded", function () { eventsTail(); approvalsLive(); });
+          function liveRegions() {
+            liveRegion(document.getElementById("approvals-live"));
+            Array.prototype.forEach.call(document.querySelectorAll("[data-live]"), liveRegion);
+          }
+          document.addEventListener("DOMContentLoaded", function () { eventsTail(); liveRegions(); });
         })();
         """
 }

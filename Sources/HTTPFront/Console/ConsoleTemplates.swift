@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static var all: [(String, String)] {
         [("layout", layout), ("login", login), ("error", error), ("overview", overview), ("skills", skills), ("skill", skill),
          ("file", file), ("sources", sources), ("tools", tools), ("events", events), ("timeline", timeline),
-         ("approvals", approvals), ("keys", keys)]
+         ("approvals", approvals), ("tasks", tasks), ("task", task), ("keys", keys)]
     }
 
     static let head = """
@@ -263,6 +263,43 @@ enum ConsoleTemplates {
         {{#recent}}<tr><td><code>{{id}}</code></td><td><code>{{tool}}</code></td><td>{{agent}}</td><td>{{status}}{{#scope}} ({{scope}}){{/scope}}</td><td>{{decidedBy}} {{decided}}</td><td>{{decisionReason}}</td></tr>{{/recent}}
         </tbody></table></div>{{/noneRecent}}
         </div>
+        """
+
+    static let tasks = """
+        <h1>Tasks</h1>
+        <form method="get" action="/tasks" class="filters">
+          <label for="status">Status</label><select id="status" name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/statuses}}</select>
+          <button type="submit">Filter</button>
+        </form>
+        <div id="tasks-live" data-live data-stream="{{stream}}" data-poll="{{poll}}">
+        <p class="muted">Long tool calls that outlive their request{{#admin}}, every agent's{{/admin}}; newest first, kept until their TTL (<code>router.task_ttl</code>).{{#full}} The newest {{pageSize}}.{{/full}}</p>
+        {{#none}}<p class="empty" id="no-tasks">No tasks.</p>{{/none}}
+        {{^none}}<div class="scroll"><table id="tasks"><thead><tr><th>Task</th><th>Tool</th><th>Agent</th><th>Status</th><th>Message</th><th>Started</th><th>Updated</th></tr></thead><tbody>
+        {{#tasks}}<tr data-id="{{id}}" data-status="{{status}}"><td><a href="{{href}}"><code>{{id}}</code></a></td><td><code>{{tool}}</code></td><td>{{agent}}</td>
+          <td><span class="pill {{statusClass}}">{{status}}</span>{{#cancelAsked}} <small>cancelling</small>{{/cancelAsked}}</td><td>{{message}}</td>
+          <td title="{{createdAt}}">{{created}}</td><td title="{{updatedAt}}">{{updated}}</td></tr>{{/tasks}}
+        </tbody></table></div>{{/none}}
+        </div>
+        """
+
+    static let task = """
+        {{#task}}<p class="crumbs"><a href="/tasks">Tasks</a> / {{id}}</p>
+        <h1>Task <code>{{id}}</code></h1>
+        <div id="task-live" data-live data-stream="{{stream}}" data-poll="{{poll}}">
+        <p><code>{{tool}}</code> for <strong>{{agent}}</strong>, session <code>{{session}}</code>. Started <span title="{{createdAt}}">{{created}}</span>, updated <span title="{{updatedAt}}">{{updated}}</span>; forgotten {{expires}} (router.task_ttl).</p>
+        <p>Status <span class="pill {{statusClass}}" id="task-status">{{status}}</span>{{#cancelAsked}} <small>cancellation asked</small>{{/cancelAsked}}{{#detailMessage}} · <span id="task-message">{{detailMessage}}</span>{{/detailMessage}}</p>
+        {{#approval}}<p>It waits for <a href="/approvals#{{approval}}">approval {{approval}}</a>.</p>{{/approval}}
+        {{#retryOf}}<p>It retries <a href="/tasks/{{retryOf}}">{{retryOf}}</a>.</p>{{/retryOf}}
+        <div class="answer">
+          {{#mayCancel}}<form method="post" action="/tasks/{{id}}/cancel" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="bad">Cancel</button></form>{{/mayCancel}}
+          {{#mayRetry}}<form method="post" action="/tasks/{{id}}/retry" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Retry as a new task</button></form>{{/mayRetry}}
+        </div>
+        {{#result}}<h2>Result</h2><pre class="arguments" id="task-result">{{result}}</pre>{{/result}}
+        {{#error}}<h2>Error</h2><pre class="arguments" id="task-error">{{error}}</pre>{{/error}}
+        </div>
+        <h2>Arguments</h2>
+        {{#argumentsCut}}<p class="muted">Redacted or cut as stored (they held secrets or were large): this task cannot be retried.</p>{{/argumentsCut}}
+        <pre class="arguments" aria-label="Arguments">{{arguments}}</pre>{{/task}}
         """
 
     static let keys = """

@@ -22,7 +22,8 @@ struct ConsoleView: Sendable {
     /// The console's sections, in navigation order; `admin` ones are shown to admins only.
     static let sections: [(path: String, label: String, admin: Bool)] = [
         ("/", "Overview", false), ("/skills", "Skills", false), ("/sources", "Sources", false), ("/tools", "Tools", false),
-        ("/events", "Events", false), ("/approvals", "Approvals", false), ("/keys", "Keys", true),
+        ("/events", "Events", false), ("/approvals", "Approvals", false), ("/tasks", "Tasks", false),
+        ("/keys", "Keys", true),
     ]
 
     /// A whole page: `template` rendered with `data`, inside the layout.
@@ -93,13 +94,16 @@ struct ConsoleError: Error, HTTPResponseError {
         self.message = message
     }
 
-    /// A core service's answer: not found is 404, a bad request 400, a conflict 409, the store failing 500.
+    /// A core service's answer: not found is 404, a bad request 400, forbidden 403, a conflict 409,
+    /// the store failing 500, a host that cannot 503.
     init(_ error: CoreError) {
         switch error.code {
         case .notFound: self.init(.notFound, error.message)
         case .invalid: self.init(.badRequest, error.message)
+        case .forbidden: self.init(.forbidden, error.message)
         case .conflict: self.init(.conflict, error.message)
         case .storage: self.init(.internalServerError, error.message)
+        case .unavailable: self.init(.serviceUnavailable, error.message)
         }
     }
 

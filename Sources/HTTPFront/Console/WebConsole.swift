@@ -41,6 +41,7 @@ final class WebConsole: Sendable {
         addToolPages(pages)
         addEventPages(pages)
         addApprovalPages(pages)
+        addTaskPages(pages)
         addKeyPages(pages)
     }
 
