@@ -216,8 +216,8 @@ public protocol TaskStore: Sendable {
     func requestTaskCancel(id: String, now: Date) async throws(RegistryError) -> TaskRecord?
     /// Which of `ids` someone asked to cancel.
     func cancelRequestedTasks(_ ids: [String]) async throws(RegistryError) -> [String]
-    /// Fails every running task whose host is not among `liveHosts`; how many.
-    func failOrphanedTasks(liveHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int
+    /// Fails every running task of `stoppedHosts`; how many.
+    func failTasks(ofStoppedHosts stoppedHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int
     /// Forgets tasks past their TTL; how many.
     func forgetExpiredTasks(now: Date) async throws(RegistryError) -> Int
 }

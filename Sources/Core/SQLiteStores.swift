@@ -157,8 +157,8 @@ extension RegistryDatabase: TaskStore {
         try await offPool { () throws(RegistryError) in try self.cancelRequestedTaskIds(ids) }
     }
 
-    public func failOrphanedTasks(liveHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int {
-        try await offPool { () throws(RegistryError) in try self.failOrphanedTaskRecords(liveHosts: liveHosts, message: message, error: error, now: now) }
+    public func failTasks(ofStoppedHosts stoppedHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int {
+        try await offPool { () throws(RegistryError) in try self.failTaskRecords(ofStoppedHosts: stoppedHosts, message: message, error: error, now: now) }
     }
 
     public func forgetExpiredTasks(now: Date) async throws(RegistryError) -> Int {

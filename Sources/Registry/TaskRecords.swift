@@ -184,14 +184,16 @@ extension RegistryDatabase {
         }
     }
 
-    /// Fails every running task whose host is not among `liveHosts`; how many.
-    public func failOrphanedTaskRecords(liveHosts: [String], message: String, error: String, now: Date) throws(RegistryError) -> Int {
-        try write("failing tasks of stopped hosts") { db in
-            let marks = Array(repeating: "?", count: max(1, liveHosts.count)).joined(separator: ",")
+    /// Fails every running task of `stoppedHosts`; how many. (Named, not "all but the live ones": a
+    /// host that starts a task while another looks must never see it failed.)
+    public func failTaskRecords(ofStoppedHosts stoppedHosts: [String], message: String, error: String, now: Date) throws(RegistryError) -> Int {
+        guard !stoppedHosts.isEmpty else { return 0 }
+        return try write("failing tasks of stopped hosts") { db in
+            let marks = Array(repeating: "?", count: stoppedHosts.count).joined(separator: ",")
             try db.execute(sql: """
                 UPDATE tasks SET status = 'failed', status_message = ?, error = ?, updated_at = ?
-                WHERE status IN ('working', 'input_required') AND host_id NOT IN (\(marks))
-                """, arguments: [message, error, now] + StatementArguments(liveHosts.isEmpty ? [""] : liveHosts))
+                WHERE status IN ('working', 'input_required') AND host_id IN (\(marks))
+                """, arguments: [message, error, now] + StatementArguments(stoppedHosts))
             return db.changesCount
         }
     }

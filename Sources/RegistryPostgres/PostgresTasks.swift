@@ -77,12 +77,13 @@ extension PostgresRegistry: TaskStore {
         }
     }
 
-    public func failOrphanedTasks(liveHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int {
-        try await guarded("failing tasks of stopped hosts") { [self] in
+    public func failTasks(ofStoppedHosts stoppedHosts: [String], message: String, error: String, now: Date) async throws(RegistryError) -> Int {
+        guard !stoppedHosts.isEmpty else { return 0 }
+        return try await guarded("failing tasks of stopped hosts") { [self] in
             var count = 0
             for try await _ in try await client.query("""
                 UPDATE tasks SET status = 'failed', status_message = \(message), error = \(error), updated_at = \(now)
-                WHERE status IN ('working', 'input_required') AND NOT (host_id = ANY(\(liveHosts))) RETURNING id
+                WHERE status IN ('working', 'input_required') AND host_id = ANY(\(stoppedHosts)) RETURNING id
                 """, logger: logger) { count += 1 }
             return count
         }

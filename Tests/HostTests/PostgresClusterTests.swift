@@ -93,8 +93,8 @@ struct Cluster: Sendable {
         git.stop()
     }
 
-    func call(_ host: Int, _ method: String, _ path: String, as agent: String, body: String? = nil) async -> HTTPAnswer {
-        await http(ports[host], method, path, headers: ["Authorization": "Bearer \(keys[agent] ?? "")"], body: body)
+    func call(_ host: Int, _ method: String, _ path: String, as agent: String, body: String? = nil, headers: [String: String] = [:]) async -> HTTPAnswer {
+        await http(ports[host], method, path, headers: headers.merging(["Authorization": "Bearer \(keys[agent] ?? "")"]) { $1 }, body: body)
             ?? HTTPAnswer(status: 0, headers: [:], body: "no answer")
     }
 
@@ -142,6 +142,7 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
             try await cluster.start(3)
             try await everyHostServesTheFirstSyncAndTheSourceIsFetchedOncePerInterval(cluster)
             try await anApprovalOnOneHostReleasesACallOnAnotherAndAThirdStreamsBoth(cluster)
+            try await aTaskOnOneHostIsFollowedAnsweredAndCancelledFromAnother(cluster)
             try await aDatabaseRestartMidCallsStopsNoHostAndLosesNoEvent(cluster)
             try await aHostKilledMidSyncLosesItsLeaseAndIsListedAsGone(cluster)
             for host in cluster.hosts { #expect(!host.stderr.contains(server.password), "a host logged the database password") }
@@ -194,6 +195,39 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
         #expect(answered > 0 && (logged ?? 0) >= answered, "\(answered) calls answered, \(logged ?? 0) logged")
     }
 
+    /// Starts `memory_write` (an `ask` tool) as a task on `host`: it waits for its approval.
+    func askTask(_ c: Cluster, on host: Int, _ text: String) async throws -> String {
+        let started = await c.call(host, "POST", "/v1/tools/memory_write/call", as: "writer", body: #"{"arguments":{"type":"core","text":"\#(text)"}}"#,
+                                   headers: ["Prefer": "respond-async"])
+        #expect(started.status == 202, "\(started.body)")
+        return try #require(started.json["id"] as? String, "\(started.body)")
+    }
+
+    /// The task's status as `host` reads it, once it is one of `statuses`.
+    func taskStatus(_ c: Cluster, _ id: String, on host: Int, becomes statuses: Set<String>, seconds: Double = 30) async -> [String: Any]? {
+        await eventually(seconds: seconds) { () -> [String: Any]? in
+            let task = await c.call(host, "GET", "/v1/tasks/\(id)", as: "writer").json
+            return statuses.contains(task["status"] as? String ?? "") ? task : nil
+        }
+    }
+
+    func aTaskOnOneHostIsFollowedAnsweredAndCancelledFromAnother(_ c: Cluster) async throws {
+        // Started on host 0, read on host 1, its approval answered on host 2: host 0 runs it to its end.
+        let answered = try await askTask(c, on: 0, "a task asked on host 0")
+        let waiting = await taskStatus(c, answered, on: 1, becomes: ["input_required"])
+        let approval = try #require(waiting?["approval_id"] as? String, "\(String(describing: waiting))")
+        let approved = await c.call(2, "POST", "/v1/approvals/\(approval)/approve", as: "boss", body: #"{"scope":"call"}"#)
+        #expect(approved.status == 200, "\(approved.body)")
+        let done = await taskStatus(c, answered, on: 1, becomes: ["completed", "failed", "cancelled"])
+        #expect(done?["status"] as? String == "completed" && (done?["result"] as? [String: Any])?["isError"] as? Bool == false, "\(String(describing: done))")
+        // Cancelled on host 1: host 0, which runs it, stops it.
+        let cancelled = try await askTask(c, on: 0, "a task cancelled on host 1")
+        _ = await taskStatus(c, cancelled, on: 1, becomes: ["input_required"])
+        #expect(await c.call(1, "POST", "/v1/tasks/\(cancelled)/cancel", as: "writer").status == 200)
+        let ended = await taskStatus(c, cancelled, on: 2, becomes: ["completed", "failed", "cancelled"])
+        #expect(ended?["status"] as? String == "cancelled", "\(String(describing: ended))")
+    }
+
     func aHostKilledMidSyncLosesItsLeaseAndIsListedAsGone(_ c: Cluster) async throws {
         // Fetches hang while a new commit waits: whoever holds the lease is killed mid-fetch.
         try write("30", to: "git-delay", in: c.root)
@@ -201,6 +235,9 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
         try c.repo.commitAndPush()
         let holder = try #require(await eventually(seconds: 60) { try? c.leaseHolder() }, "nobody took the lease")
         let victim = try #require(c.hosts.firstIndex { $0.process.processIdentifier == holder }, "lease held by \(holder)")
+        // A task it runs (waiting for its approval) when it dies.
+        let orphan = try await askTask(c, on: victim, "a task whose host is killed")
+        _ = await taskStatus(c, orphan, on: victim, becomes: ["input_required"])
         kill(holder, SIGKILL)
         try write("0", to: "git-delay", in: c.root)
         let survivors = (0..<3).filter { $0 != victim }
@@ -217,6 +254,9 @@ func eventually<T>(seconds: Double = 30, _ body: () async -> T?) async -> T? {
         let now = await c.hosts(on: survivors[0])
         #expect(listed != nil, "the killed host was not listed as gone: \(now)")
         #expect(now.filter { $0["state"] as? String == "running" }.count == 2, "\(now)")
+        // Its task ends failed on the others, never `working` or `input_required` forever.
+        let failed = await taskStatus(c, orphan, on: survivors[1], becomes: ["failed", "completed", "cancelled"], seconds: 90)
+        #expect(failed?["status"] as? String == "failed" && failed?["status_message"] as? String == "the host stopped while the task ran", "\(String(describing: failed))")
         // `agenthub status`, from any machine's folder, says the same.
         let status = try await run(agenthubBinary(), ["status", "--json"], in: c.folder(survivors[0]), environment: c.environment)
         let listedHosts = jsonObject(status.stdout)["hosts"] as? [[String: Any]] ?? []

@@ -268,7 +268,7 @@ import TestSupport
                 return [asked?.cancelRequested == true, try await s.cancelRequestedTasks([id, "tsk_none"]) == [id]]
             }, check: { $0 == [true, true] })
             try await ask("a stopped host's tasks failed", stores, { s in
-                try await s.failOrphanedTasks(liveHosts: ["live"], message: "the host stopped while the task ran", error: #"{"code":-32603}"#, now: t0.addingTimeInterval(8))
+                try await s.failTasks(ofStoppedHosts: ["dead", "never-was"], message: "the host stopped while the task ran", error: #"{"code":-32603}"#, now: t0.addingTimeInterval(8))
             }, check: { $0 == 1 })
             try await ask("statuses after", stores, { s in try await s.tasks(agent: nil, status: nil, limit: 10).map { "\($0.id.prefix(6)) \($0.status.rawValue)" } },
                           check: { $0 == ["tsk_c_ working", "tsk_b_ failed", "tsk_a_ completed"] })

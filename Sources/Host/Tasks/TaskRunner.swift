@@ -292,11 +292,13 @@ public final class TaskRunner: Sendable {
                 live = owners.filter { $0 == hostId || ApprovalDesk.isRunning($0) }
             } else {
                 let hosts = (try? await HostDirectory(registry: store).hosts()) ?? []
-                live = Set(hosts.filter(\.running).map(\.record.id)).union([hostId]).intersection(owners.union([hostId]))
+                live = Set(hosts.filter(\.running).map(\.record.id)).union([hostId]).intersection(owners)
             }
             let error: JSONValue = ["code": .int(JSONRPCError.internalErrorCode), "message": .string(Self.stoppedMessage)]
-            if live.count < owners.count,
-               let failed = try? await store.failOrphanedTasks(liveHosts: Array(live.union([hostId])), message: Self.stoppedMessage, error: error.jsonText, now: Date()),
+            // Only the owners that are gone, by name: a host that starts a task meanwhile keeps it.
+            let stopped = owners.subtracting(live).subtracting([hostId])
+            if !stopped.isEmpty,
+               let failed = try? await store.failTasks(ofStoppedHosts: Array(stopped), message: Self.stoppedMessage, error: error.jsonText, now: Date()),
                failed > 0 {
                 logger.notice("failed the tasks of stopped hosts", metadata: ["host.tasks": "\(failed)"])
             }
