@@ -57,7 +57,10 @@ import Testing
             var params = params
             var capabilities: [String: Any] = [:]
             if tasks { capabilities["extensions"] = ["io.modelcontextprotocol/tasks": [String: Any]()] }
-            params["_meta"] = ["io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": capabilities]
+            var meta = params["_meta"] as? [String: Any] ?? [:]
+            meta["io.modelcontextprotocol/protocolVersion"] = "2026-07-28"
+            meta["io.modelcontextprotocol/clientCapabilities"] = capabilities
+            params["_meta"] = meta
             let line = String(decoding: try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": nextId, "method": method, "params": params]), as: UTF8.self)
             process.send(line + "\n")
             return nextId
@@ -90,9 +93,18 @@ import Testing
             try write(Self.manifest(dir), to: "registry.yaml", in: dir)
             let client = try await Client(dir, agent: "ada").ready()
             defer { client.process.closeInput() }
-            // Quick calls are answered inline even for a client that declared tasks.
-            let quick = await client.call("t__sleep", ["seconds": 0.05])
+            // Quick calls are answered inline even for a client that declared tasks, with their progress.
+            let asked = client.post("tools/call", ["name": "t__sleep", "arguments": ["seconds": 0.1], "_meta": ["progressToken": "p-1"]])
+            var notes: [[String: Any]] = []
+            var quick: [String: Any] = [:]
+            while quick.isEmpty {
+                let message = await client.process.nextJSON(timeout: 30)
+                if message["missing"] != nil { break }
+                if message["id"] as? Int == asked { quick = message["result"] as? [String: Any] ?? ["error": message] }
+                else if message["method"] as? String == "notifications/progress" { notes.append(message["params"] as? [String: Any] ?? [:]) }
+            }
             #expect(quick["resultType"] as? String == "complete" && (quick["content"] as? [[String: Any]])?.first?["text"] as? String == "slept", "\(quick)")
+            #expect(!notes.isEmpty && notes.allSatisfy { $0["progressToken"] as? String == "p-1" }, "\(notes)")
             // A call still running after task_after is a task; it runs past router.timeout (2s).
             let started = await client.call("t__sleep", ["seconds": 3.5])
             #expect(started["resultType"] as? String == "task" && started["status"] as? String == "working", "\(started)")
@@ -237,6 +249,34 @@ import Testing
             defer { plain.process.closeInput() }
             let inline = await plain.call("p__build", ["seconds": 0.5])
             #expect((inline["content"] as? [[String: Any]])?.first?["text"] as? String == "built in 0.5 s", "\(inline)")
+        }
+    }
+
+    @Test func aHandshakeSessionThatDeclaredTheExtensionInInitializeGetsTasksToo() async throws {
+        try await withTemporaryDirectory { dir in
+            try write(Self.manifest(dir), to: "registry.yaml", in: dir)
+            let process = try RunningProcess(agenthubBinary(), ["mcp", "--role", "worker", "--agent", "ada", "--no-sync"], in: dir)
+            defer { process.closeInput() }
+            func ask(_ id: Int, _ method: String, _ params: String) async -> [String: Any] {
+                process.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"# + "\n")
+                while true {
+                    let message = await process.nextJSON(timeout: 60)
+                    if message["id"] as? Int == id || message["missing"] != nil { return message }
+                }
+            }
+            let opened = await ask(1, "initialize", #"{"protocolVersion":"2025-11-25","capabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}},"clientInfo":{"name":"raw","version":"1"}}"#)
+            #expect(((opened["result"] as? [String: Any])?["capabilities"] as? [String: Any])?["extensions"] != nil, "\(opened)")
+            process.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"# + "\n")
+            _ = await ask(2, "tools/list", "{}")
+            let started = (await ask(3, "tools/call", #"{"name":"t__sleep","arguments":{"seconds":1}}"#))["result"] as? [String: Any] ?? [:]
+            #expect(started["resultType"] as? String == "task", "\(started)")
+            let id = try #require(started["taskId"] as? String)
+            var status = ""
+            for n in 4..<200 where status != "completed" {
+                status = ((await ask(n, "tasks/get", #"{"taskId":"\#(id)"}"#))["result"] as? [String: Any])?["status"] as? String ?? "?"
+                if status != "completed" { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(status == "completed")
         }
     }
 

@@ -24,18 +24,21 @@ extension MCPServer {
 
     /// `tools/call` as a task, when the client declared the extension and the tool's calls become
     /// tasks; nil when the call is to be answered as without tasks (by the caller, as usual).
-    func callAsTask(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String, sessionEnds: Bool)
-        async throws(JSONRPCError) -> TaskStart? {
+    /// `progress` (the request's own notifications) is told of progress while the call may still be
+    /// answered inline; once it is a task, progress goes into the task's status message instead.
+    func callAsTask(_ name: String, arguments: JSONValue?, caller: ToolCaller, session: String, sessionEnds: Bool,
+                    progress: ToolProgressSink? = nil) async throws(JSONRPCError) -> TaskStart? {
         let host = current.host
         guard clientDeclaresTasks, let runner = host.tasks else { return nil }
         let (mode, settings) = host.taskPlan(for: name)
         guard mode != .never, host.router.verdict(for: name, caller: caller).isVisible else { return nil }
         let router = host.router
         let given = ToolArguments.given(arguments)
-        let call = TaskCall(tool: name, arguments: given ?? [:], caller: caller, session: session) { approval, progress, timeout in
+        var call = TaskCall(tool: name, arguments: given ?? [:], caller: caller, session: session) { approval, progress, timeout in
             await router.call(name, arguments: given, caller: caller, session: session, sessionEnds: sessionEnds, progress: progress,
                               approval: approval, timeout: timeout)
         }
+        call.inlineProgress = progress
         do {
             return try await runner.start(call, settings: settings, inlineWithin: mode == .auto ? host.routerSettings.taskAfter.duration : nil)
         } catch {

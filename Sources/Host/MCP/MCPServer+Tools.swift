@@ -79,7 +79,7 @@ extension MCPServer {
         // A client that declared the Tasks extension may get a task instead (never for an approval it answers inline).
         var asTask: TaskStart?
         if deferred?.requestState == nil {
-            asTask = try await callAsTask(name, arguments: arguments, caller: caller, session: session, sessionEnds: !stateless)
+            asTask = try await callAsTask(name, arguments: arguments, caller: caller, session: session, sessionEnds: !stateless, progress: progress)
             if case .task(let record)? = asTask { return await createTaskResult(record) }
         }
         let outcome: ToolCallOutcome

@@ -23,6 +23,9 @@ public struct TaskCall: Sendable {
     /// Runs the call through the router: with how approvals are asked, where progress goes, and
     /// the task's deadline.
     public var run: @Sendable (_ approval: ApprovalMode, _ progress: ToolProgressSink?, _ timeout: Duration) async -> ToolCallOutcome
+    /// Told of progress while the call may still be answered inline (the request's own progress
+    /// notifications); a task's progress goes into its status message instead.
+    public var inlineProgress: ToolProgressSink?
 
     public init(tool: String, arguments: JSONValue, caller: ToolCaller, session: String, retryOf: String? = nil,
                 run: @escaping @Sendable (ApprovalMode, ToolProgressSink?, Duration) async -> ToolCallOutcome) {
@@ -105,7 +108,11 @@ public final class TaskRunner: Sendable {
             let progress: ToolProgressSink = { [self] value, total, message in
                 // Progress goes into the status message at most once a second: a server reporting every
                 // few milliseconds must not turn into as many writes.
-                guard life.isTask, life.mayReportProgress(at: ContinuousClock.now) else { return }
+                guard life.isTask else {
+                    if life.isUndecided { call.inlineProgress?(value, total, message) }
+                    return
+                }
+                guard life.mayReportProgress(at: ContinuousClock.now) else { return }
                 let text = message ?? (total.map { "\(Self.number(value)) of \(Self.number($0))" } ?? Self.number(value))
                 Task { await self.change(record.id, TaskChange(status: .working, statusMessage: text)) }
             }
@@ -354,6 +361,8 @@ final class TaskLife: Sendable {
     init(record: TaskRecord) { self.record = record }
 
     var isTask: Bool { state.withLock { $0 == .task } }
+    /// Whether it may still be answered inline.
+    var isUndecided: Bool { state.withLock { $0 == .undecided } }
 
     /// Makes it a task unless its call already ended (then it is answered inline): true when it is one.
     func becomeTask() -> Bool {
