@@ -28,14 +28,30 @@ public enum BridgedCommandCheck {
         }
         if command.contains("/") {
             let path = command.hasPrefix("/") ? command : PathText.resolve(command, against: cwd)
-            return unusable(path).map { "'\(command)' (\(path)) \($0)" }
+            if let problem = unusable(path) { return "'\(command)' (\(path)) \(problem)" }
+        } else {
+            let searchPath = server.env["PATH"] ?? environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+            if locate(command, searchPath: searchPath, cwd: cwd) == nil { return "'\(command)' is not found on the server's PATH (\(searchPath))" }
         }
-        let searchPath = server.env["PATH"] ?? environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        // A sandbox needs bubblewrap on the host's PATH.
+        if server.sandbox != nil, locate("bwrap", searchPath: environment["PATH"] ?? "/usr/bin:/bin", cwd: "/") == nil {
+            return "its sandbox needs bubblewrap ('bwrap'), which is not on the host's PATH (Debian: apt-get install bubblewrap)"
+        }
+        return nil
+    }
+
+    /// Where `command` is: a path with a `/` (against `cwd`) or the first match on `searchPath`; nil
+    /// when it is not there or cannot be executed.
+    public static func locate(_ command: String, searchPath: String, cwd: String) -> String? {
+        if command.contains("/") {
+            let path = command.hasPrefix("/") ? command : PathText.resolve(command, against: cwd)
+            return unusable(path) == nil ? path : nil
+        }
         for folder in searchPath.split(separator: ":") where !folder.isEmpty {
             let candidate = PathText.resolve(command, against: folder.hasPrefix("/") ? String(folder) : PathText.resolve(String(folder), against: cwd))
-            if unusable(candidate) == nil { return nil }
+            if unusable(candidate) == nil { return candidate }
         }
-        return "'\(command)' is not found on the server's PATH (\(searchPath))"
+        return nil
     }
 
     /// Why `path` cannot be executed, or nil when it can.

@@ -264,6 +264,14 @@ public enum ManifestKeys {
         ManifestKey("plugins.mcp.servers.*.start_timeout", .duration, default: "10s", value: "10s", "how long `initialize` and the first `tools/list` may take"),
         ManifestKey("plugins.mcp.servers.*.pin", .choice(PinChoice.allCases.map(\.rawValue)), default: "warn", value: "warn",
                     "`strict`: a changed tool definition is blocked until `agenthub tools accept`"),
+        ManifestKey("plugins.mcp.servers.*.sandbox", .section(), default: "off",
+                    "run it under bubblewrap: its own files and the system's read-only, nothing else of the machine (README: Sandboxed servers)"),
+        ManifestKey("plugins.mcp.servers.*.sandbox.network", .choice(SandboxNetwork.allCases.map(\.rawValue)), default: "none", value: "none",
+                    "`none`: a network of its own with nothing on it; `full`: the host's network"),
+        ManifestKey("plugins.mcp.servers.*.sandbox.read", .schema(["type": "array", "items": ["type": "string"]]), default: "[]",
+                    "more files or folders it may read (relative to the manifest; `${VAR}` expands)"),
+        ManifestKey("plugins.mcp.servers.*.sandbox.write", .schema(["type": "array", "items": ["type": "string"]]), default: "[]",
+                    "files or folders it may write (relative to the manifest; `${VAR}` expands)"),
     ]
     static let allowedOrigins = ManifestKey("http.allowed_origins", .schema(["type": "array", "items": ["type": "string", "pattern": "^https?://"]]), default: "[]",
                                             "browser origins allowed besides the host's own address (any other `Origin` gets 403: DNS rebinding)")

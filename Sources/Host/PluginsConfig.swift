@@ -43,6 +43,8 @@ public struct MCPServerConfig: Codable, Sendable {
     public var taskTimeout: ManifestDuration?
     /// How long initialize and the first tools/list may take before the server is killed.
     public var startTimeout = ManifestDuration(seconds: 10, text: "10s")
+    /// Run under bubblewrap, when given.
+    public var sandbox: SandboxConfig?
     /// `warn` (default): a changed tool definition is logged, traced and marked; `strict`: it is also
     /// blocked until `agenthub tools accept`.
     public var pin = "warn"
@@ -55,4 +57,23 @@ public struct MCPServerConfig: Codable, Sendable {
     public static let separator = "__"
     /// Tool names longer than this are cut by clients and LLM APIs.
     public static let maxToolNameLength = 64
+}
+
+/// `plugins.mcp.servers.NAME.sandbox`: the server runs under bubblewrap with a private view of the
+/// machine (README: Sandboxed servers).
+public struct SandboxConfig: Codable, Sendable, Equatable {
+    public var network = SandboxNetwork.none
+    /// More paths it may read, and paths it may write (absolute, resolved against the manifest).
+    public var read: [String] = []
+    public var write: [String] = []
+    public var location: SourceLocation
+    static var keys: [String] { ManifestKeys.known("plugins.mcp.servers.*.sandbox") }
+}
+
+/// What network a sandboxed server has.
+public enum SandboxNetwork: String, Codable, Sendable, CaseIterable {
+    /// A network namespace of its own: its own loopback, no route to the host's or anyone's addresses.
+    case none
+    /// The host's network.
+    case full
 }

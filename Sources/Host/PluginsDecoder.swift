@@ -135,9 +135,37 @@ struct PluginsDecoder {
             server.taskTimeout = r.duration(m["task_timeout"], "\(path).task_timeout")
             if let v = r.duration(m["start_timeout"], "\(path).start_timeout") { server.startTimeout = v }
             if let v = r.choice(m["pin"], "\(path).pin", PinChoice.self) { server.pin = v.rawValue }
+            if let node = m["sandbox"] { server.sandbox = Self.sandbox(node, "\(path).sandbox", r) }
             c.servers.append(server)
         }
         return c
+    }
+}
+
+extension PluginsDecoder {
+    /// `sandbox:`: its network, and the paths it may read and write, each of which must exist.
+    static func sandbox(_ node: Node, _ path: String, _ r: ManifestReader) -> SandboxConfig? {
+        guard let m = r.mapping(node, path, known: SandboxConfig.keys) else { return nil }
+        var sandbox = SandboxConfig(location: ManifestReader.location(node))
+        if let v = r.choice(m["network"], "\(path).network", SandboxNetwork.self) { sandbox.network = v }
+        for key in ["read", "write"] {
+            var paths: [String] = []
+            for (text, item) in r.stringList(m[key], "\(path).\(key)", expand: true) {
+                guard !text.isEmpty, !text.utf8.contains(0) else {
+                    r.error(item, "\(path).\(key) must name files or folders, found '\(text)'")
+                    continue
+                }
+                let full = r.resolved(text) ?? text
+                // A path that is not there cannot be bound: the server would never start.
+                guard r.resolved(text) == nil || FileManager.default.fileExists(atPath: full) else {
+                    r.error(item, "\(path).\(key): \(full) does not exist")
+                    continue
+                }
+                paths.append(full)
+            }
+            if key == "read" { sandbox.read = paths } else { sandbox.write = paths }
+        }
+        return sandbox
     }
 }
 

@@ -42,6 +42,12 @@ import Testing
             self.tasks = tasks
         }
 
+        /// A client over an `agenthub mcp` the caller started.
+        init(process: RunningProcess, tasks: Bool) {
+            self.process = process
+            self.tasks = tasks
+        }
+
         func ask(_ method: String, _ params: [String: Any] = [:], timeout: Double = 60) async -> [String: Any] {
             let id = post(method, params)
             while true {

@@ -161,9 +161,12 @@ extension ToolHost {
 
     /// A manifest server entry as the bridge runs it: its environment filtered, its folder resolved.
     static func bridged(_ entry: MCPServerConfig, manifest: Manifest, environment: [String: String]) -> BridgedServerSettings {
-        let command = ChildCommand(executable: entry.command, arguments: entry.args,
+        var command = ChildCommand(executable: entry.command, arguments: entry.args,
                                    environment: ChildEnvironment.filtered(environment, adding: entry.env),
                                    workingDirectory: manifest.resolve(entry.cwd ?? "."))
+        if let sandbox = entry.sandbox {
+            command = BridgedSandbox.wrap(command, sandbox, protected: protectedPaths(manifest), hostPath: environment["PATH"] ?? "/usr/bin:/bin")
+        }
         var settings = BridgedServerSettings(name: entry.name, command: command)
         settings.risk = ToolRisk(rawValue: entry.risk.rawValue) ?? .medium
         settings.tools = entry.tools
@@ -172,6 +175,17 @@ extension ToolHost {
         settings.pin = BridgedServerSettings.PinMode(rawValue: entry.pin) ?? .warn
         settings.location = "\(manifest.file):\(entry.location.line):\(entry.location.column)"
         return settings
+    }
+
+    /// What no sandbox may see: the SQLite registry with its journals and key pepper, and the git cache.
+    static func protectedPaths(_ manifest: Manifest) -> BridgedSandbox.Protected {
+        var protected = BridgedSandbox.Protected(folders: [manifest.resolve(manifest.host.cache)])
+        if !PostgresLocation.hasScheme(manifest.host.database) {
+            let database = manifest.resolve(manifest.host.database)
+            protected.files = ["", "-wal", "-shm", "-journal"].map { database + $0 }
+                + [PathText.resolve(KeyPepper.fileName, against: PathText.parent(database))]
+        }
+        return protected
     }
 
     static func bridgeSettings(_ config: MCPPluginConfig, environment: [String: String]) -> BridgeSettings {
