@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-APT_PACKAGES := libgit2-dev libsqlite3-dev sqlite3 pkg-config git openssl chromium chromium-driver postgresql
+APT_PACKAGES := libgit2-dev libsqlite3-dev sqlite3 pkg-config git openssl chromium chromium-driver postgresql bubblewrap
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= registry.yaml
 HTTP ?=
