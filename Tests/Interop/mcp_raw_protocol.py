@@ -90,7 +90,9 @@ def bad_input():
         reply = s.request("server/discover", {"supportedVersions": ["2026-07-28"]})
         versions = (reply or {}).get("result", {}).get("supportedVersions", [])
         check("2026-07-28" in versions and "2025-11-25" in versions, f"server/discover names both eras: {reply}")
-        check(time.monotonic() - started < 2, "server/discover must be answered at once")
+        # Not a timing test: on a loaded machine the host's own start takes seconds; a discover that
+        # waited for the bridged server (start_timeout 30 s) or a sync would take far longer.
+        check(time.monotonic() - started < 15, "server/discover must not wait for bridged servers or a sync")
         meta = {"io.modelcontextprotocol/protocolVersion": "1999-01-01", "io.modelcontextprotocol/clientCapabilities": {}}
         reply = s.request("server/discover", {"_meta": meta})
         check(error_code(reply) == -32022 and "2025-11-25" in json.dumps(reply), f"an unknown version is -32022 naming what is spoken: {reply}")
