@@ -12,6 +12,8 @@ public struct HostError: Error, CustomStringConvertible, Sendable {
         case caller
         /// An API key could not be made, stored or checked (a bad pepper, an undeclared agent).
         case keys
+        /// A client's MCP configuration could not be read or written (`agenthub client setup`).
+        case clientSetup
     }
 
     public let code: Code

@@ -48,7 +48,7 @@ struct AgentHub: AsyncParsableCommand {
             exists); 64 the command line was wrong.
             """,
         version: AgentHubVersion.current,
-        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self, ToolsCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self, ReloadCommand.self, StatusCommand.self, GitFetchWorkerCommand.self, RenderMarkdownCommand.self, ChildExecCommand.self, ServersCommand.self, KeysCommand.self, ApprovalsCommand.self, TasksCommand.self, SchemaCommand.self, DatabaseCommand.self]
+        subcommands: [CheckCommand.self, SyncCommand.self, SourcesCommand.self, SkillsCommand.self, ToolsCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self, ReloadCommand.self, StatusCommand.self, GitFetchWorkerCommand.self, RenderMarkdownCommand.self, ChildExecCommand.self, ServersCommand.self, KeysCommand.self, ApprovalsCommand.self, TasksCommand.self, SchemaCommand.self, DatabaseCommand.self, ClientCommand.self]
     )
 }
 
