@@ -1,5 +1,5 @@
 """Tool calls as tasks (the MCP Tasks extension) in `agenthub mcp` (release build), over stdio in the
-2026-07-28 envelope. Two measurements, each against a peer in the same run; asserts nothing about time.
+2026-07-28 envelope. Three measurements, each against a peer in the same run; asserts nothing about time.
 
 1. The cost of a task: `memory_search` answered inline (a client without the extension) against the same
    call as a task (`router.tasks: always`): the `tools/call` that creates it, then `tasks/get` until it
@@ -8,8 +8,11 @@
    of tasks) started as tasks at once, all running; the host's resident memory before and with them
    running (per task), and the time to create them all, against the same N calls made inline in one
    window (each holding its request open).
+3. Knowing a task ended: a bridged 0.3 s `sleep` as a task, followed by polling `tasks/get` at the
+   `pollIntervalMs` the task gives against `notifications/tasks` on a `subscriptions/listen`, with the
+   same call inline as the floor. Median time from the call to knowing its result.
 
-usage: tasks.py --binary .build/release/agenthub [--calls 300] [--tasks 500]
+usage: tasks.py --binary .build/release/agenthub [--calls 300] [--tasks 500] [--rounds 20]
 """
 import argparse
 import os
@@ -149,15 +152,54 @@ def held(binary, count):
           f"({(inline_held - inline_before) / count:.1f} KiB per call); all answered in {inline_s:.2f} s")
 
 
+def knowing(binary, rounds):
+    with tempfile.TemporaryDirectory() as work:
+        client = Client(binary, work, "always")
+        client.ask("tools/call", {"name": "t__sleep", "arguments": {"seconds": 0.01}}, tasks=False)
+        call = {"name": "t__sleep", "arguments": {"seconds": 0.3}}
+        inline, polled, told = [], [], []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            client.ask("tools/call", call, tasks=False)
+            inline.append(time.perf_counter() - start)
+
+            start = time.perf_counter()
+            task = client.ask("tools/call", call)
+            while task["status"] not in ("completed", "failed", "cancelled"):
+                time.sleep(task.get("pollIntervalMs", 1000) / 1000)
+                task = client.ask("tasks/get", {"taskId": task["taskId"]})
+            polled.append(time.perf_counter() - start)
+
+            start = time.perf_counter()
+            task = client.ask("tools/call", call)
+            client.send("subscriptions/listen", {"notifications": {"taskIds": [task["taskId"]]}}, True)
+            while True:
+                message = client.c.read()
+                if "id" in message:
+                    client.answers[message["id"]] = message
+                    continue
+                if message.get("method") == "notifications/tasks" and message["params"]["status"] in ("completed", "failed", "cancelled"):
+                    break
+            told.append(time.perf_counter() - start)
+        client.close()
+    floor = statistics.median(inline)
+    print(f"\n3. knowing a task ended (a bridged 0.3 s sleep, {rounds} rounds each)")
+    print(f"   {'':34} {'median ms':>10} {'x inline':>9}")
+    for label, values in [("inline (no extension)", inline), ("task, polled at pollIntervalMs", polled), ("task, notifications/tasks", told)]:
+        print(f"   {label:34} {statistics.median(values) * 1000:10.1f} {statistics.median(values) / floor:9.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--tasks", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     cost(binary, args.calls)
     held(binary, args.tasks)
+    knowing(binary, args.rounds)
 
 
 if __name__ == "__main__":

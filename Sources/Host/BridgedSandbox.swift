@@ -60,12 +60,17 @@ public enum BridgedSandbox {
         let pythonEtc = ((try? FileManager.default.contentsOfDirectory(atPath: "/etc")) ?? []).filter { $0.hasPrefix("python") }.sorted().map { "/etc/" + $0 }
         for path in etcPaths + pythonEtc where FileManager.default.fileExists(atPath: path) { readOnly(path) }
         // The command's own files: where its program (and a script's interpreter) was installed, and the files it is given.
-        for folder in ownFolders(program) { readOnly(folder) }
-        for argument in command.arguments where argument.hasPrefix("/") && isFile(argument) { readOnly(argument) }
-        for path in sandbox.read { readOnly(path) }
-        for path in sandbox.write where !bound.contains(path) {
+        // What it is given, outer folders first: a path inside another is mounted over it and keeps
+        // its own mode (a read-only install folder under a writable one stays read-only).
+        var given: [String: Bool] = [:]  // path: writable (a path both read and written is writable)
+        for path in ownFolders(program) + command.arguments.filter({ $0.hasPrefix("/") && isFile($0) }) + sandbox.read where !bound.contains(path) {
+            given[path] = given[path] ?? false
+        }
+        for path in sandbox.write { given[path] = true }
+        let depth = { (path: String) in path.split(separator: "/").count }
+        for (path, writable) in given.sorted(by: { depth($0.key) != depth($1.key) ? depth($0.key) < depth($1.key) : $0.key < $1.key }) {
             bound.append(path)
-            arguments += ["--bind", path, path]
+            arguments += writable ? ["--bind", path, path] : ["--ro-bind-try", path, path]
         }
         // Nothing of the registry, even inside a path given.
         for file in protected.files where isFile(file) && bound.contains(where: { inside(file, $0) }) {

@@ -12,7 +12,7 @@ import TestSupport
     static let probe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop/sandbox_probe_server.py").path
 
-    static func manifest(python: String, box: String = #"{ network: none, read: ["."], write: [./out] }"#) -> String {
+    static func manifest(python: String, box: String = #"{ network: none, read: [".", ./out/kept], write: [./out] }"#) -> String {
         """
         version: 1
         host: { database: registry.db, cache: cache }
@@ -65,7 +65,7 @@ import TestSupport
             try await withTemporaryDirectory { dir in
                 try write(Self.manifest(python: python), to: "registry.yaml", in: dir)
                 try write("shared notes\n", to: "shared/notes.txt", in: dir)
-                try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: dir + "/out/kept", withIntermediateDirectories: true)
                 let (fd, port) = Self.listener()
                 defer { close(fd) }
                 let process = try RunningProcess(agenthubBinary(), ["mcp", "--role", "worker", "--agent", "ada", "--no-sync"], in: dir,
@@ -81,6 +81,7 @@ import TestSupport
                 #expect(text(await client.call("box__write", ["path": dir + "/out/made.txt", "text": "from the sandbox"])) == "written")
                 #expect((try? String(contentsOfFile: dir + "/out/made.txt", encoding: .utf8)) == "from the sandbox")
                 #expect(text(await client.call("box__write", ["path": dir + "/shared/notes.txt", "text": "x"])).hasPrefix("DENIED"), "a read path is read-only")
+                #expect(text(await client.call("box__write", ["path": dir + "/out/kept/x.txt", "text": "x"])).hasPrefix("DENIED"), "a read path inside a write path stays read-only")
                 // What it was not: the registry (inside its read folder), the user's home, /etc/shadow, the host's network.
                 let registry = text(await client.call("box__read", ["path": dir + "/registry.db"]))
                 #expect(registry.isEmpty || registry.hasPrefix("DENIED"), "the registry database leaked: \(registry.prefix(40))")
@@ -102,7 +103,7 @@ import TestSupport
             #expect(missing.status != 0 && missing.stderr.contains("plugins.mcp.servers.box.sandbox.read:") && missing.stderr.contains("nowhere does not exist"),
                     "\(missing.stderr)")
             try write(Self.manifest(python: python), to: "registry.yaml", in: dir)
-            try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: dir + "/out/kept", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: dir + "/empty-bin", withIntermediateDirectories: true)
             let noBwrap = try await run(agenthubBinary(), ["check"], in: dir, environment: ["PATH": dir + "/empty-bin"])
             #expect(noBwrap.status != 0 && noBwrap.stderr.contains("needs bubblewrap"), "\(noBwrap.stdout) \(noBwrap.stderr)")
