@@ -168,9 +168,10 @@ public final class HostState: Sendable {
                 logger.warning("manifest rejected: \(line)", metadata: ["host.reload.trigger": "\(trigger.rawValue)", "host.revision": "\(old.revision)"])
             }
         case .success(let snapshot?):
+            // Served from now on; "loaded" (what /ready says) only once the reload is reported below,
+            // so /ready never shows a loaded host beside the report of the load that had failed.
             let (watchers, observers) = state.withLock { s -> ([@Sendable (HostSnapshot, HostSnapshot) -> Void], [Observer]) in
                 s.current = snapshot
-                s.loaded = true
                 return (s.watchers, s.observers)
             }
             parts.limiter.resize(to: snapshot.manifest.router.maxConcurrent)
@@ -193,6 +194,7 @@ public final class HostState: Sendable {
         parts.metrics.reload(result: report.result.rawValue)
         let handlers = state.withLock { s -> [@Sendable (ReloadReport) -> Void] in
             s.report = report
+            if report.result == .applied { s.loaded = true }
             return s.reportHandlers
         }
         for handler in handlers { handler(report) }
