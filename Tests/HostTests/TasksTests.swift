@@ -297,13 +297,20 @@ import Testing
         }
     }
 
-    @Test func aTaskWhoseHostIsKilledEndsFailedNotWorking() async throws {
+    /// However the host goes (killed, asked to stop, its client gone), its task ends `failed` with
+    /// why: never `working`, never `cancelled` or a tool error from its bridged server stopping.
+    @Test(arguments: ["SIGKILL", "SIGTERM", "EOF"])
+    func aTaskWhoseHostStopsEndsFailedNotWorking(how: String) async throws {
         try await withTemporaryDirectory { dir in
             try write(Self.manifest(dir), to: "registry.yaml", in: dir)
             let first = try await Client(dir, agent: "ada").ready()
             let started = await first.call("t__sleep", ["seconds": 60])
             let id = try #require(started["taskId"] as? String, "\(started)")
-            first.process.signal(SIGKILL)
+            switch how {
+            case "SIGKILL": first.process.signal(SIGKILL)
+            case "SIGTERM": first.process.signal(SIGTERM)
+            default: first.process.closeInput()
+            }
             _ = await first.process.waitExit()
             let second = try await Client(dir, agent: "ada").ready()
             defer { second.process.closeInput() }

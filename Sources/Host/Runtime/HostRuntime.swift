@@ -77,6 +77,7 @@ public final class HostRuntime: Sendable {
         if let sync { services.append(.init(service: SyncSchedulerService(sync: sync), serviceName: "sync-scheduler")) }
         services.append(.init(service: ReloadService(state: state, settings: reload, logger: logger), serviceName: "reload"))
         services += fronts
+        services.append(.init(service: TaskStopService(tasks: state.parts.tasks), serviceName: "tasks"))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownLimit
         configuration.maximumCancellationDuration = .seconds(3)

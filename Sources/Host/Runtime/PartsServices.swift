@@ -39,3 +39,16 @@ struct BridgeService: Service {
         await bridge.stop()
     }
 }
+
+/// The tasks this host runs, as a service: last in the group, so it is the first told of shutdown.
+/// Their calls are stopped while the fronts, the bridge and the trace writer still run, and each
+/// ends `failed` with "the host stopped while the task ran" (never `cancelled`, never a tool error
+/// from a bridge going away), written before the host goes.
+struct TaskStopService: Service {
+    let tasks: TaskRunner
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await tasks.stopAll(within: .seconds(3))
+    }
+}

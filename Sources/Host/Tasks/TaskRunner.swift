@@ -64,6 +64,8 @@ public final class TaskRunner: Sendable {
     }
     private let running = Mutex<[String: Running]>([:])
     private let watching = Mutex<Task<Void, Never>?>(nil)
+    /// The host is stopping: a call that ends now without a result ended because of it.
+    private let stopping = Mutex(false)
     /// Told of every change of a task this host runs (for `notifications/tasks` and event streams).
     private let observers = Mutex<[Int: @Sendable (TaskRecord) -> Void]>([:])
     private let nextObserver = Mutex(0)
@@ -197,7 +199,12 @@ public final class TaskRunner: Sendable {
     /// Stores how the call ended.
     private func finish(_ record: TaskRecord, _ outcome: ToolCallOutcome, settings: Settings) async {
         var change: TaskChange
+        let hostStopping = stopping.withLock { $0 }
         switch outcome.ending {
+        case let ending where hostStopping && ending != .succeeded:
+            // Cut short by the host going away (cancelled, or a bridge that stopped): not the tool's answer.
+            let error: JSONValue = ["code": .int(JSONRPCError.internalErrorCode), "message": .string(Self.stoppedMessage)]
+            change = TaskChange(status: .failed, statusMessage: Self.stoppedMessage, error: error.jsonText)
         case .unavailable:
             let error: JSONValue = ["code": .int(JSONRPCError.invalidParamsCode), "message": .string("Unknown tool: \(TraceRedaction.name(record.tool))")]
             change = TaskChange(status: .failed, statusMessage: "the tool is not available to the caller", error: error.jsonText)
@@ -313,9 +320,16 @@ public final class TaskRunner: Sendable {
         _ = try? await store.forgetExpiredTasks(now: Date())
     }
 
-    /// Stops every task this host runs (the host is shutting down); their rows are failed by `sweep`.
-    public func stopAll() {
-        for entry in running.withLock({ Array($0.values) }) { entry.task.cancel() }
+    /// Stops every task this host runs (the host is shutting down) and waits, at most `limit`, for
+    /// each to be stored `failed` with `stoppedMessage` (one that completed meanwhile keeps its
+    /// result). What is not stored by then is failed by the next host's `sweep`.
+    public func stopAll(within limit: Duration = .seconds(3)) async {
+        stopping.withLock { $0 = true }
+        let entries = running.withLock { Array($0.values) }
+        for entry in entries { entry.task.cancel() }
+        _ = await finishes(within: limit) {
+            for entry in entries { await entry.task.value }
+        }
     }
 
     // MARK: Helpers
