@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Plugins
 import Yams
@@ -156,6 +157,10 @@ extension PluginsDecoder {
                     continue
                 }
                 let full = r.resolved(text) ?? text
+                guard PathText.normalize(full) != "/" else {
+                    r.error(item, "\(path).\(key) names / (the whole machine: no sandbox at all); list the folders it needs")
+                    continue
+                }
                 // A path that is not there cannot be bound: the server would never start.
                 guard r.resolved(text) == nil || FileManager.default.fileExists(atPath: full) else {
                     r.error(item, "\(path).\(key): \(full) does not exist")

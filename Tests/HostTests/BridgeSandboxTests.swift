@@ -99,6 +99,10 @@ import TestSupport
         let python = try #require(testPython(), "no test virtualenv: run `make test`")
         try await withTemporaryDirectory { dir in
             try write(Self.manifest(python: python, box: #"{ read: [./nowhere] }"#), to: "registry.yaml", in: dir)
+            try write(Self.manifest(python: python, box: #"{ read: ["/"] }"#), to: "registry.yaml", in: dir)
+            let everything = try await run(agenthubBinary(), ["check"], in: dir)
+            #expect(everything.status != 0 && everything.stderr.contains("names / (the whole machine"), "\(everything.stderr)")
+            try write(Self.manifest(python: python, box: #"{ read: [./nowhere] }"#), to: "registry.yaml", in: dir)
             let missing = try await run(agenthubBinary(), ["check"], in: dir)
             #expect(missing.status != 0 && missing.stderr.contains("plugins.mcp.servers.box.sandbox.read:") && missing.stderr.contains("nowhere does not exist"),
                     "\(missing.stderr)")

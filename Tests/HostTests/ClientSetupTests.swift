@@ -119,6 +119,13 @@ import TestSupport
             let config = json(try String(contentsOfFile: dir + "/home/.claude.json", encoding: .utf8))
             #expect(config["numStartups"] as? Int == 3 && (config["mcpServers"] as? [String: Any])?["other"] != nil)
             let entry = try #require((config["mcpServers"] as? [String: Any])?["agenthub"] as? [String: Any])
+            // A configuration kept as a link is written where it points, and stays a link.
+            try write("{}", to: "dotfiles/cursor.json", in: dir)
+            try FileManager.default.createDirectory(atPath: dir + "/home/.cursor", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/home/.cursor/mcp.json", withDestinationPath: dir + "/dotfiles/cursor.json")
+            #expect(try await run(agenthubBinary(), ["client", "setup", "cursor", "--role", "worker"], in: dir, environment: environment).status == 0)
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/home/.cursor/mcp.json")) == dir + "/dotfiles/cursor.json")
+            #expect((try String(contentsOfFile: dir + "/dotfiles/cursor.json", encoding: .utf8)).contains("\"agenthub\""))
             // What the client would run answers initialize.
             let process = try RunningProcess(try #require(entry["command"] as? String), try #require(entry["args"] as? [String]), in: dir + "/home")
             defer { process.closeInput() }

@@ -204,6 +204,13 @@ import Testing
             #expect(refused["method"] as? String == "notifications/subscriptions/acknowledged", "\(refused)")
             #expect(((refused["params"] as? [String: Any])?["notifications"] as? [String: Any])?["taskIds"] as? [String] == [], "\(refused)")
 
+            // A listen naming thousands of ids looks at the first 100 only.
+            let flood = ["tsk_x"] + (0..<5000).map { "tsk_\($0)" } + [id]
+            bob.post("subscriptions/listen", ["notifications": ["taskIds": flood]])
+            var bounded = await bob.process.nextJSON(timeout: 30)
+            // (The listen it replaces is answered first.)
+            if bounded["id"] != nil { bounded = await bob.process.nextJSON(timeout: 30) }
+            #expect(((bounded["params"] as? [String: Any])?["notifications"] as? [String: Any])?["taskIds"] as? [String] == [], "\(bounded)")
             // A client that did not declare the extension may not ask for task notifications.
             let plain = try await Client(dir, agent: "ada", tasks: false).ready()
             defer { plain.process.closeInput() }

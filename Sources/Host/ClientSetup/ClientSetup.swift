@@ -120,6 +120,11 @@ public enum ClientSetup {
     @discardableResult
     public static func write(_ text: String, to path: String) throws(HostError) -> String? {
         let files = FileManager.default
+        // A file kept as a link (a dotfiles repository) is written where the link points, and stays a link.
+        var path = path
+        if let target = try? files.destinationOfSymbolicLink(atPath: path) {
+            path = target.hasPrefix("/") ? target : PathText.resolve(target, against: PathText.parent(path))
+        }
         let folder = PathText.parent(path)
         do { try files.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw HostError(.clientSetup, "cannot make \(folder): \(error.localizedDescription)")

@@ -147,8 +147,8 @@ extension MCPServer {
                      data: ["requiredCapabilities": ["extensions": [.init(stringLiteral: tasksExtension): [:]]]])
     }
 
-    /// Follows `ids` for subscription `subscription`: the caller's own tasks among them (at most
-    /// `maxWatchedTasks`; another agent's, unknown and expired ones are left out) are acknowledged,
+    /// Follows `ids` for subscription `subscription`: the caller's own tasks among the first
+    /// `maxWatchedTasks` (another agent's, unknown and expired ones are left out) are acknowledged,
     /// then each is sent as `notifications/tasks` (the `tasks/get` shape, tagged with `tag`) now and
     /// whenever it changes, until it ends. A change on this host is sent at once; one made by
     /// another host (a shared registry) within a second.
@@ -157,8 +157,9 @@ extension MCPServer {
                     acknowledge: @escaping @Sendable ([String]) -> Void = { _ in }) async -> [String] {
         let (host, caller) = current
         guard let runner = host.tasks else { acknowledge([]); return [] }
+        // At most `maxWatchedTasks` ids are looked at (a listen naming thousands costs no more reads).
         var mine: [String] = []
-        for id in ids where mine.count < Self.maxWatchedTasks {
+        for id in ids.prefix(Self.maxWatchedTasks) where id.utf8.count <= 128 {
             if (try? await runner.task(id, agent: caller.agent)) != nil { mine.append(id) }
         }
         let agreed = mine
