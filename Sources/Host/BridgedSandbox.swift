@@ -59,9 +59,9 @@ public enum BridgedSandbox {
         }
         let pythonEtc = ((try? FileManager.default.contentsOfDirectory(atPath: "/etc")) ?? []).filter { $0.hasPrefix("python") }.sorted().map { "/etc/" + $0 }
         for path in etcPaths + pythonEtc where FileManager.default.fileExists(atPath: path) { readOnly(path) }
-        // The command's own files: where its program (and a script's interpreter) was installed, and the files it is given.
-        // What it is given, outer folders first: a path inside another is mounted over it and keeps
-        // its own mode (a read-only install folder under a writable one stays read-only).
+        // What it is given (where its program and a script's interpreter were installed, the files
+        // named in its arguments, `read:` and `write:`), outer folders first: a path inside another
+        // is mounted over it and keeps its own mode (read-only under a writable folder stays read-only).
         var given: [String: Bool] = [:]  // path: writable (a path both read and written is writable)
         for path in ownFolders(program) + command.arguments.filter({ $0.hasPrefix("/") && isFile($0) }) + sandbox.read where !bound.contains(path) {
             given[path] = given[path] ?? false

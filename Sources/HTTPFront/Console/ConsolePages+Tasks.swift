@@ -109,7 +109,6 @@ extension WebConsole {
             "statusClass": Self.statusClass(t.status), "message": t.statusMessage ?? "", "href": "/tasks/" + ConsoleFormat.encode(t.id),
             "created": ConsoleFormat.relative(t.createdAt), "createdAt": ConsoleFormat.time(t.createdAt),
             "updated": ConsoleFormat.relative(t.updatedAt), "updatedAt": ConsoleFormat.time(t.updatedAt),
-            "running": !t.status.isTerminal,
         ]
         if t.cancelRequested && !t.status.isTerminal { row["cancelAsked"] = true }
         return row

@@ -1,3 +1,5 @@
+import Base
+
 /// JSON that keeps its objects' key order, for editing a file a person wrote (a client's MCP
 /// configuration): parsed, changed in one place, and written back with every other entry where it was.
 /// Comments and trailing commas (JSONC) are refused with where they are, never dropped.
@@ -56,21 +58,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONValue.string(s).jsonText }
 
     // MARK: Reading
 
@@ -95,6 +83,8 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         let bytes: [UInt8]
         var at = 0
 
+        static let comment = "a comment: this file is JSON with comments, which would be lost; add the entry by hand"
+
         func failure(_ reason: String) -> ParseError {
             var line = 1, column = 1
             for byte in bytes[..<min(at, bytes.count)] {
@@ -118,7 +108,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
             skipSpace()
             guard at < bytes.count else { throw failure("the file ends inside a value") }
             switch bytes[at] {
-            case UInt8(ascii: "/"): throw failure("a comment: this file is JSON with comments, which would be lost; add the entry by hand")
+            case UInt8(ascii: "/"): throw failure(Self.comment)
             case UInt8(ascii: "{"):
                 at += 1
                 var fields: [(String, OrderedJSON)] = []
@@ -127,7 +117,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
                 while true {
                     skipSpace()
                     if at < bytes.count, bytes[at] == UInt8(ascii: "}") { throw failure("a trailing comma") }
-                    guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw failure(at < bytes.count && bytes[at] == UInt8(ascii: "/") ? "a comment: this file is JSON with comments, which would be lost; add the entry by hand" : "expected a key in quotes") }
+                    guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw failure(at < bytes.count && bytes[at] == UInt8(ascii: "/") ? Self.comment : "expected a key in quotes") }
                     let key = try string()
                     try expect(UInt8(ascii: ":"), "':'")
                     fields.append((key, try value(depth: depth + 1)))
@@ -135,7 +125,7 @@ public indirect enum OrderedJSON: Equatable, Sendable {
                     guard at < bytes.count else { throw failure("the file ends inside an object") }
                     if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
                     if bytes[at] == UInt8(ascii: "}") { at += 1; return .object(fields) }
-                    throw failure(bytes[at] == UInt8(ascii: "/") ? "a comment: this file is JSON with comments, which would be lost; add the entry by hand" : "expected ',' or '}'")
+                    throw failure(bytes[at] == UInt8(ascii: "/") ? Self.comment : "expected ',' or '}'")
                 }
             case UInt8(ascii: "["):
                 at += 1

@@ -18,6 +18,8 @@ public struct ToolHost: Sendable {
     public let routerSettings: RouterSettings
     /// Each bridged server's `tasks` and `task_timeout`, by server name.
     let bridgedTaskSettings: [String: (mode: TaskMode?, timeout: ManifestDuration?)]
+    /// `router.task_tools`' patterns, compiled once, most specific first.
+    let taskToolPatterns: [(glob: Glob, mode: TaskMode)]
 
     /// `environment` is the host's: bridged servers inherit only its PATH, HOME and locale, and
     /// `AGENTHUB_BINARY` names the `agenthub` that ties them to the host (else this executable).
@@ -85,6 +87,7 @@ public struct ToolHost: Sendable {
         var bridged: [String: (mode: TaskMode?, timeout: ManifestDuration?)] = [:]
         for server in config.mcp?.servers ?? [] { bridged[server.name] = (server.tasks, server.taskTimeout) }
         bridgedTaskSettings = bridged
+        taskToolPatterns = Self.taskToolPatterns(manifest.router.taskTools)
     }
 }
 
@@ -97,6 +100,7 @@ extension ToolHost {
         tasks = nil
         routerSettings = RouterSettings()
         bridgedTaskSettings = [:]
+        taskToolPatterns = []
     }
 
     /// Whether calls of `tool` become tasks, and the settings they run under: a bridged server's
@@ -114,18 +118,22 @@ extension ToolHost {
         return (mode, settings)
     }
 
-    /// `router.task_tools`' say for `tool`: its exact name, else the matching pattern with the most
-    /// literal characters (ties: the longer pattern, then the first in name order).
+    /// `router.task_tools`' say for `tool`: the first of its patterns that matches (see `taskToolPatterns`).
     func taskToolMode(_ tool: String) -> TaskMode? {
-        let patterns = routerSettings.taskTools
-        guard !patterns.isEmpty else { return nil }
-        if let exact = patterns[tool] { return exact }
-        let matching = patterns.keys.filter { (try? Glob($0))?.matches(tool) == true }
-        let best = matching.max { a, b in
-            let (la, lb) = (a.filter { !"*?[]".contains($0) }.count, b.filter { !"*?[]".contains($0) }.count)
-            return la != lb ? la < lb : (a.count != b.count ? a.count < b.count : a > b)
+        taskToolPatterns.first { $0.glob.matches(tool) }?.mode
+    }
+
+    /// The patterns in the order they decide: an exact name first, then the most literal
+    /// characters, then the longer pattern, then name order. (The manifest checked each one.)
+    static func taskToolPatterns(_ patterns: [String: TaskMode]) -> [(glob: Glob, mode: TaskMode)] {
+        let literal = { (p: String) in p.filter { !"*?[]".contains($0) }.count }
+        let ordered = patterns.keys.sorted { a, b in
+            let (ea, eb) = (!a.contains(where: { "*?[".contains($0) }), !b.contains(where: { "*?[".contains($0) }))
+            if ea != eb { return ea }
+            if literal(a) != literal(b) { return literal(a) > literal(b) }
+            return a.count != b.count ? a.count > b.count : a < b
         }
-        return best.flatMap { patterns[$0] }
+        return ordered.compactMap { pattern in (try? Glob(pattern)).map { ($0, patterns[pattern]!) } }
     }
 
     /// Starts the plugins that do background work (in manifest order).

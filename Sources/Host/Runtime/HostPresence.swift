@@ -110,7 +110,6 @@ public final class HostPresence: Service, Sendable {
             beats += 1
             if beats % 6 == 0 { _ = await finishes(within: .seconds(2)) { await tasks.sweep() } }
         }
-        await tasks.stopAll(within: .seconds(1))
         // Another process may hold the registry: wait a moment, not its busy timeout (a row left behind
         // is recognised as a dead host by the next reader).
         let id = identity.id
