@@ -10,7 +10,7 @@ import Glibc
 /// manifest does not (a command installed later is the bridge's business, like a remote that is down).
 public enum BridgedCommandCheck {
     public static func problems(in manifest: Manifest, environment: [String: String] = HostEnvironment.values) -> [ManifestDiagnostic] {
-        (manifest.plugins.mcp?.servers ?? []).compactMap { server in
+        (manifest.plugins.mcp?.servers ?? []).filter { $0.remote == nil }.compactMap { server in
             guard let problem = problem(server, manifest: manifest, environment: environment) else { return nil }
             return ManifestDiagnostic(file: manifest.file, location: server.commandLocation ?? server.location, severity: .error,
                                       message: "plugins.mcp.servers.\(server.name).command: \(problem)")

@@ -45,6 +45,8 @@ public struct MCPServerConfig: Codable, Sendable {
     public var startTimeout = ManifestDuration(seconds: 10, text: "10s")
     /// Run under bubblewrap, when given.
     public var sandbox: SandboxConfig?
+    /// A remote server (`url:`) instead of a command.
+    public var remote: RemoteServerConfig?
     /// `warn` (default): a changed tool definition is logged, traced and marked; `strict`: it is also
     /// blocked until `agenthub tools accept`.
     public var pin = "warn"
@@ -57,6 +59,30 @@ public struct MCPServerConfig: Codable, Sendable {
     public static let separator = "__"
     /// Tool names longer than this are cut by clients and LLM APIs.
     public static let maxToolNameLength = 64
+}
+
+/// A remote server's entry: `url:`, `transport:`, `protocol:` and `headers:` (values `${VAR}`-expanded, secrets).
+public struct RemoteServerConfig: Codable, Sendable, Equatable {
+    public var url: String
+    public var transport = RemoteEndpoint.Transport.streamableHTTP
+    public var revision = RemoteEndpoint.Revision.auto
+    public var headers: [String: String] = [:]
+    static let keys = ["url", "transport", "protocol", "headers"]
+
+    /// What the transport sets itself, and what HTTP forbids a client to choose.
+    static let reservedHeaders: Set<String> = ["accept", "content-type", "content-length", "host", "connection", "transfer-encoding",
+                                               "mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id",
+                                               "upgrade", "te", "trailer", "keep-alive", "expect"]
+
+    /// Why `name` cannot be a header of its own, or nil.
+    static func headerProblem(_ name: String) -> String? {
+        let token = name.utf8.allSatisfy { byte in
+            (0x21...0x7E).contains(byte) && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)
+        }
+        guard !name.isEmpty, token else { return "is not an HTTP header name" }
+        if reservedHeaders.contains(name.lowercased()) { return "is set by the transport itself" }
+        return nil
+    }
 }
 
 /// `plugins.mcp.servers.NAME.sandbox`: the server runs under bubblewrap with a private view of the

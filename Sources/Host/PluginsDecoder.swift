@@ -93,10 +93,11 @@ struct PluginsDecoder {
             if prefix >= MCPServerConfig.maxToolNameLength {
                 r.error(key, "server name '\(name)' is \(name.count) characters: every bridged tool name '\(name)__<tool>' would exceed \(MCPServerConfig.maxToolNameLength) characters")
             }
-            guard let m = r.mapping(value, path, known: MCPServerConfig.keys, required: ManifestKeys.required("plugins.mcp.servers.*")),
-                  let command = r.string(m["command"], "\(path).command", expand: true) else { continue }
-            var server = MCPServerConfig(name: name, command: command, location: ManifestReader.location(key))
+            guard let m = r.mapping(value, path, known: MCPServerConfig.keys) else { continue }
+            guard let endpoint = Self.endpoint(m, path, value, r) else { continue }
+            var server = MCPServerConfig(name: name, command: endpoint.command ?? "", location: ManifestReader.location(key))
             server.commandLocation = ManifestReader.location(m["command"])
+            server.remote = endpoint.remote
             server.args = r.stringList(m["args"], "\(path).args", expand: true).map(\.0)
             if let env = m["env"] {
                 for (variable, varKey, valueNode) in r.namedEntries(env, "\(path).env") {
@@ -144,6 +145,54 @@ struct PluginsDecoder {
 }
 
 extension PluginsDecoder {
+    /// `command:` (a local server) or `url:` (a remote one), exactly one, with the keys only the other takes refused.
+    static func endpoint(_ m: [String: Node], _ path: String, _ node: Node, _ r: ManifestReader) -> (command: String?, remote: RemoteServerConfig?)? {
+        switch (m["command"], m["url"]) {
+        case (nil, nil):
+            r.error(node, "\(path) needs `command:` (a program to start) or `url:` (a remote MCP server)")
+            return nil
+        case (let command?, nil):
+            for key in RemoteServerConfig.keys where m[key] != nil {
+                r.error(m[key], "\(path).\(key) is for a remote server (`url:`); this one runs `command:`")
+            }
+            return r.string(command, "\(path).command", expand: true).map { ($0, nil) }
+        case (_?, let url?):
+            r.error(url, "\(path) has both `command:` and `url:`; a server is either started here or reached there")
+            return nil
+        case (nil, let urlNode?):
+            for key in ["args", "env", "cwd", "sandbox"] where m[key] != nil {
+                r.error(m[key], "\(path).\(key) is for a server started here (`command:`); this one is remote (`url:`)")
+            }
+            guard let url = r.string(urlNode, "\(path).url", expand: true) else { return nil }
+            guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                  let host = parts.host, !host.isEmpty else {
+                r.error(urlNode, "\(path).url must be an http:// or https:// URL with a host, found '\(url.utf8Prefix(200))'")
+                return nil
+            }
+            var remote = RemoteServerConfig(url: url)
+            if let v = r.choice(m["transport"], "\(path).transport", RemoteEndpoint.Transport.self) { remote.transport = v }
+            if let v = r.choice(m["protocol"], "\(path).protocol", RemoteEndpoint.Revision.self) { remote.revision = v }
+            if remote.transport == .sse, remote.revision == .stateless, let node = m["protocol"] {
+                r.error(node, "\(path).protocol: the HTTP+SSE transport predates the stateless revision; use `transport: streamable_http`")
+            }
+            if let headers = m["headers"] {
+                for (header, headerKey, valueNode) in r.namedEntries(headers, "\(path).headers") {
+                    if let problem = RemoteServerConfig.headerProblem(header) {
+                        r.error(headerKey, "\(path).headers: '\(header.utf8Prefix(80))' \(problem)")
+                        continue
+                    }
+                    guard let v = r.string(valueNode, "\(path).headers.\(header)", expand: true) else { continue }
+                    if v.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+                        r.error(valueNode, "\(path).headers.\(header) must be one line")
+                        continue
+                    }
+                    remote.headers[header] = v
+                }
+            }
+            return (nil, remote)
+        }
+    }
+
     /// `sandbox:`: its network, and the paths it may read and write, each of which must exist.
     static func sandbox(_ node: Node, _ path: String, _ r: ManifestReader) -> SandboxConfig? {
         guard let m = r.mapping(node, path, known: SandboxConfig.keys) else { return nil }

@@ -70,10 +70,11 @@ struct ServersCommand: AsyncParsableCommand {
             Output.table(["SERVER", "STATE", "PID", "HOST", "PROTOCOL", "TOOLS", "RESTARTS", "LAST EXIT"], rows.map { row in
                 let s = row.status
                 let state = row.running ? s.state.rawValue : (s.since == .distantPast ? "not started" : "stopped")
-                return [s.server, state, s.pid.map(String.init) ?? "-", row.host ?? "-", s.protocolVersion ?? "-",
+                return [s.server, state, s.pid.map(String.init) ?? (s.url != nil ? "remote" : "-"), row.host ?? "-", s.protocolVersion ?? "-",
                         String(s.toolCount), String(s.restarts), s.lastExit.map { $0.count > 60 ? String($0.prefix(57)) + "..." : $0 } ?? "-"]
             })
             for row in rows {
+                if let url = row.status.url { print("  \(row.status.server): \(url) (\(row.status.transport ?? "HTTP"))") }
                 // The whole message, cause included, when the table had to cut it.
                 if let exit = row.status.lastExit, exit.count > 60 { print("  \(row.status.server): last exit: \(exit)") }
                 for problem in row.status.problems { print("  \(row.status.server): \(problem)") }

@@ -65,7 +65,7 @@ extension WebConsole {
 
     static func serverRow(_ s: BridgedServerStatus, admin: Bool) -> [String: Any] {
         var row: [String: Any] = [
-            "server": s.server, "state": s.state.rawValue, "pid": s.pid.map { String($0) } ?? "–", "protocol": s.protocolVersion ?? "–",
+            "server": s.server, "state": s.state.rawValue, "pid": s.pid.map { String($0) } ?? (s.url.map { "remote: \($0)" } ?? "–"), "protocol": s.protocolVersion ?? "–",
             "tools": s.toolCount, "restarts": s.restarts, "since": ConsoleFormat.relative(s.since), "sinceAt": ConsoleFormat.time(s.since),
             "lastExit": s.lastExit ?? "–", "problems": s.problems, "running": s.state == .ready,
         ]

@@ -169,13 +169,7 @@ extension ToolHost {
 
     /// A manifest server entry as the bridge runs it: its environment filtered, its folder resolved.
     static func bridged(_ entry: MCPServerConfig, manifest: Manifest, environment: [String: String]) -> BridgedServerSettings {
-        var command = ChildCommand(executable: entry.command, arguments: entry.args,
-                                   environment: ChildEnvironment.filtered(environment, adding: entry.env),
-                                   workingDirectory: manifest.resolve(entry.cwd ?? "."))
-        if let sandbox = entry.sandbox {
-            command = BridgedSandbox.wrap(command, sandbox, protected: protectedPaths(manifest), hostPath: environment["PATH"] ?? "/usr/bin:/bin")
-        }
-        var settings = BridgedServerSettings(name: entry.name, command: command)
+        var settings = BridgedServerSettings(name: entry.name, endpoint: endpoint(entry, manifest: manifest, environment: environment))
         settings.risk = ToolRisk(rawValue: entry.risk.rawValue) ?? .medium
         settings.tools = entry.tools
         settings.timeout = entry.timeout?.duration
@@ -183,6 +177,24 @@ extension ToolHost {
         settings.pin = BridgedServerSettings.PinMode(rawValue: entry.pin) ?? .warn
         settings.location = "\(manifest.file):\(entry.location.line):\(entry.location.column)"
         return settings
+    }
+
+    /// Where the server is: its command (environment filtered, folder resolved, sandbox wrapped), or its URL.
+    static func endpoint(_ entry: MCPServerConfig, manifest: Manifest, environment: [String: String]) -> BridgedServerSettings.Endpoint {
+        if let remote = entry.remote {
+            var endpoint = RemoteEndpoint(url: remote.url)
+            endpoint.transport = remote.transport
+            endpoint.revision = remote.revision
+            endpoint.headers = remote.headers
+            return .remote(endpoint)
+        }
+        var command = ChildCommand(executable: entry.command, arguments: entry.args,
+                                   environment: ChildEnvironment.filtered(environment, adding: entry.env),
+                                   workingDirectory: manifest.resolve(entry.cwd ?? "."))
+        if let sandbox = entry.sandbox {
+            command = BridgedSandbox.wrap(command, sandbox, protected: protectedPaths(manifest), hostPath: environment["PATH"] ?? "/usr/bin:/bin")
+        }
+        return .command(command)
     }
 
     /// What no sandbox may see: the SQLite registry with its journals and key pepper, and the git cache.

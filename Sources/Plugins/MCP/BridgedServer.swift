@@ -24,7 +24,7 @@ final class BridgedServer: Sendable {
     private let restarted: @Sendable (String) -> Void
     /// Told when the server may serve other skills: it became ready, or said its resources changed.
     let skillsChanged: @Sendable (String) -> Void
-    private struct State {
+    struct State {
         var status: BridgedServerStatus
         var tools: [BridgedTool] = []
         var connection: MCPClientConnection?
@@ -32,7 +32,7 @@ final class BridgedServer: Sendable {
         /// What the server declared in `initialize` (for the Skills extension).
         var capabilities: JSONValue?
     }
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     var name: String { settings.name }
 
@@ -87,55 +87,50 @@ final class BridgedServer: Sendable {
 
     /// One life of the server: returns how it ended.
     private func runOnce() async -> String {
-        update { $0.state = .starting; $0.pid = nil; $0.protocolVersion = nil }
+        switch settings.endpoint {
+        case .command(let command): return await runChild(command)
+        case .remote(let remote): return await runRemote(remote)
+        }
+    }
+
+    /// One life of a local server: its process, spoken to over stdin and stdout.
+    private func runChild(_ command: ChildCommand) async -> String {
+        update { $0.state = .starting; $0.pid = nil; $0.protocolVersion = nil; $0.transport = "stdio" }
         let child: ChildProcess
-        do { child = try await ChildProcess.spawn(settings.command, lifeline: bridge.lifeline) } catch {
+        do { child = try await ChildProcess.spawn(command, lifeline: bridge.lifeline) } catch {
             logger.error("cannot start the bridged server", metadata: ["plugins.mcp.error": "\(error.message)"])
             return error.message
         }
         update { $0.pid = child.pid; $0.stderrTail = [] }
         let stderrDone = readErrors(child)
-        let connection = MCPClientConnection(server: name, input: child.input, output: child.output, maxLineBytes: bridge.maxLineBytes,
+        let transport = StdioClientTransport(input: child.input, output: child.output, maxLineBytes: bridge.maxLineBytes)
+        let connection = MCPClientConnection(server: name, transport: transport, maxMessageBytes: bridge.maxLineBytes,
                                              logger: logger) { [weak self] method, params in self?.notification(method, params) }
         connection.start()
 
-        switch await starting(child, connection) {
+        let handshake = await starting(connection, revision: .handshake) {
+            await child.waitForExit() != nil ? BridgeError(.exited, "exited during start") : nil
+        }
+        switch handshake {
         case .failure(let error):
             if child.exit == nil { child.signal(SIGKILL) }
             let exit = await Self.uncancelled { await child.waitForExit() }
             child.signalGroup(SIGKILL)
             _ = await stderrDone.wait(timeout: .milliseconds(300))
-            let message = error.code == .exited ? endedMessage(exit, during: "start") : error.message
+            let message = error.code == .exited ? endedMessage(exit, during: "start")
+                : error.code == .timeout ? error.message + "; it was killed" : error.message
             connection.fail(BridgeError(.exited, message))
             logger.error("bridged server did not start", metadata: ["plugins.mcp.reason": "\(message)"])
             return message
         case .success(let handshake):
-            let (tools, problems) = BridgedTool.map(handshake.tools, server: settings)
-            for problem in problems { logger.warning("\(problem)") }
-            state.withLock { s in
-                s.tools = tools
-                s.connection = connection
-                s.retryAt = nil
-                s.capabilities = handshake.capabilities
-            }
-            update {
-                $0.state = .ready
-                $0.protocolVersion = handshake.version
-                $0.serverInfo = handshake.serverInfo
-                $0.toolCount = tools.count
-                $0.problems = problems
-            }
-            logger.info("bridged server ready", metadata: ["plugins.mcp.tools": "\(tools.count)", "plugins.mcp.protocol": "\(handshake.version)",
-                                                           "plugins.mcp.pid": "\(child.pid)"])
-            if handshake.capabilities?["extensions"]?[Self.skillsExtension] != nil { skillsChanged(name) }
+            ready(connection, handshake, where: "pid \(child.pid)")
         }
-        settled.set(())
 
         let exit = await child.waitForExit()
         state.withLock { $0.connection = nil }
         guard let exit else {
             // The host is shutting down: stdin closed, then SIGTERM, then SIGKILL.
-            connection.closeInput()
+            connection.close()
             let ended = await Self.uncancelled { await child.stop(grace: self.bridge.stopGrace) }
             child.signalGroup(SIGKILL)
             connection.fail(BridgeError(.exited, "\(name) was stopped: the host is shutting down"))
@@ -149,7 +144,30 @@ final class BridgedServer: Sendable {
         return message
     }
 
-    private struct Handshake: Sendable {
+    /// Takes up a server that finished starting: its tools and capabilities, and the status.
+    func ready(_ connection: MCPClientConnection, _ handshake: Handshake, where place: String) {
+        let (tools, problems) = BridgedTool.map(handshake.tools, server: settings)
+        for problem in problems { logger.warning("\(problem)") }
+        state.withLock { s in
+            s.tools = tools
+            s.connection = connection
+            s.retryAt = nil
+            s.capabilities = handshake.capabilities
+        }
+        update {
+            $0.state = .ready
+            $0.protocolVersion = handshake.version
+            $0.serverInfo = handshake.serverInfo
+            $0.toolCount = tools.count
+            $0.problems = problems
+        }
+        logger.info("bridged server ready", metadata: ["plugins.mcp.tools": "\(tools.count)", "plugins.mcp.protocol": "\(handshake.version)",
+                                                       "plugins.mcp.at": "\(place)"])
+        if handshake.capabilities?["extensions"]?[Self.skillsExtension] != nil { skillsChanged(name) }
+        settled.set(())
+    }
+
+    struct Handshake: Sendable {
         let version: String
         let serverInfo: String?
         let tools: [JSONValue]
@@ -158,19 +176,24 @@ final class BridgedServer: Sendable {
 
     static let skillsExtension = "io.modelcontextprotocol/skills"
 
-    /// `initialize`, `notifications/initialized` and every page of `tools/list`, within the start
-    /// timeout and racing the child's exit.
-    private func starting(_ child: ChildProcess, _ connection: MCPClientConnection) async -> Result<Handshake, BridgeError> {
+    /// The handshake (`initialize` and `notifications/initialized`, or in the stateless revision
+    /// `server/discover`) and every page of `tools/list`, within the start timeout and racing
+    /// `ended` (the child's exit, the remote session's end).
+    func starting(_ connection: MCPClientConnection, revision: RemoteEndpoint.Revision,
+                  ended: @escaping @Sendable () async -> BridgeError?) async -> Result<Handshake, BridgeError> {
         let name = self.name
         let timeout = settings.startTimeout
         return await withTaskGroup(of: Result<Handshake, BridgeError>?.self) { group in
             group.addTask {
                 do {
+                    if revision != .handshake, let handshake = try await Self.discover(connection, name, required: revision == .stateless) {
+                        return .success(handshake)
+                    }
                     let result = try await connection.request("initialize", [
                         "protocolVersion": .string(Self.protocolVersions[0]),
                         // Tasks: a server that serves them may answer a long call with one (followed to its end).
-                        "capabilities": ["extensions": [.init(stringLiteral: Self.tasksExtension): [:]]],
-                        "clientInfo": ["name": "agenthub", "title": "AgentHub", "version": .string(AgentHubVersion.current)],
+                        "capabilities": Self.clientCapabilities,
+                        "clientInfo": Self.clientInfo,
                     ])
                     guard case .string(let version)? = result["protocolVersion"] else {
                         return .failure(BridgeError(.protocolViolation, "\(name) answered initialize without a protocolVersion"))
@@ -178,6 +201,7 @@ final class BridgedServer: Sendable {
                     guard Self.protocolVersions.contains(version) else {
                         return .failure(BridgeError(.protocolViolation, "\(name) speaks MCP \(version.utf8Prefix(128)); AgentHub speaks \(Self.protocolVersions.joined(separator: ", "))"))
                     }
+                    connection.agreed(version: version, stateless: false)
                     connection.notify("notifications/initialized")
                     let info = result["serverInfo"].map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")" }
                     return .success(Handshake(version: version, serverInfo: info.map { $0.utf8Prefix(128) }, tools: try await Self.listTools(connection, name),
@@ -189,13 +213,13 @@ final class BridgedServer: Sendable {
                 }
             }
             group.addTask {
-                guard await child.waitForExit() != nil else { return nil }
-                return .failure(BridgeError(.exited, "exited during start"))
+                guard let error = await ended() else { return nil }
+                return .failure(error)
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 if Task.isCancelled { return nil }
-                return .failure(BridgeError(.timeout, "\(name) did not answer initialize and tools/list within \(timeout.text) (start_timeout); it was killed"))
+                return .failure(BridgeError(.timeout, "\(name) did not answer initialize and tools/list within \(timeout.text) (start_timeout)"))
             }
             defer { group.cancelAll() }
             while let result = await group.next() {
@@ -204,6 +228,9 @@ final class BridgedServer: Sendable {
             return .failure(BridgeError(.cancelled, "\(name): the host is shutting down"))
         }
     }
+
+    static let clientCapabilities: JSONValue = ["extensions": [.init(stringLiteral: tasksExtension): [:]]]
+    static var clientInfo: JSONValue { ["name": "agenthub", "title": "AgentHub", "version": .string(AgentHubVersion.current)] }
 
     /// Every page of `tools/list` (bounded: a server that pages forever is a broken server).
     static func listTools(_ connection: MCPClientConnection, _ name: String) async throws -> [JSONValue] {
@@ -225,7 +252,7 @@ final class BridgedServer: Sendable {
         return all
     }
 
-    private func notification(_ method: String, _ params: JSONValue?) {
+    func notification(_ method: String, _ params: JSONValue?) {
         switch method {
         case "notifications/tools/list_changed":
             Task { await self.relist() }
@@ -323,7 +350,7 @@ final class BridgedServer: Sendable {
         return done
     }
 
-    private func update(notify: Bool = true, _ change: (inout BridgedServerStatus) -> Void) {
+    func update(notify: Bool = true, _ change: (inout BridgedServerStatus) -> Void) {
         state.withLock { s in
             let before = s.status.state
             change(&s.status)

@@ -2,8 +2,14 @@ import Children
 import Foundation
 
 /// One downstream server as the manifest describes it (`plugins.mcp.servers.NAME`), compiled: the
-/// command with its filtered environment and resolved working directory.
+/// command with its filtered environment and resolved working directory, or the remote server's URL.
 public struct BridgedServerSettings: Sendable, Equatable {
+    /// Where the server is: a local command spoken to over stdio, or a remote one over HTTP.
+    public enum Endpoint: Sendable, Equatable {
+        case command(ChildCommand)
+        case remote(RemoteEndpoint)
+    }
+
     /// What a changed tool definition does.
     public enum PinMode: String, Sendable, Equatable, CaseIterable {
         /// Logged, traced and marked in `agenthub tools list`; the tool still works.
@@ -13,7 +19,7 @@ public struct BridgedServerSettings: Sendable, Equatable {
     }
 
     public var name: String
-    public var command: ChildCommand
+    public var endpoint: Endpoint
     /// The risk of its tools (annotations can raise it for one tool).
     public var risk: ToolRisk = .medium
     /// Only these downstream tools are bridged, when given.
@@ -27,14 +33,18 @@ public struct BridgedServerSettings: Sendable, Equatable {
     public var location: String?
 
     public init(name: String, command: ChildCommand) {
+        self.init(name: name, endpoint: .command(command))
+    }
+
+    public init(name: String, endpoint: Endpoint) {
         self.name = name
-        self.command = command
+        self.endpoint = endpoint
     }
 
     /// Whether two entries run the same server: where the entry is written does not count (an edit
     /// above it moves it, and must not restart it).
     public static func == (l: Self, r: Self) -> Bool {
-        l.name == r.name && l.command == r.command && l.risk == r.risk && l.tools == r.tools && l.timeout == r.timeout
+        l.name == r.name && l.endpoint == r.endpoint && l.risk == r.risk && l.tools == r.tools && l.timeout == r.timeout
             && l.startTimeout == r.startTimeout && l.pin == r.pin
     }
 
@@ -58,4 +68,42 @@ public struct BridgeSettings: Sendable, Equatable {
     /// Lines of each server's stderr kept for status and errors.
     public var stderrLines = 20
     public init() {}
+}
+
+/// A remote MCP server (`url:`): where it is, how to speak to it, and the headers every request carries.
+public struct RemoteEndpoint: Sendable, Equatable {
+    /// How messages travel.
+    public enum Transport: String, Sendable, Equatable, CaseIterable, Codable {
+        /// Streamable HTTP: each message a POST, answered with JSON or an event stream.
+        case streamableHTTP = "streamable_http"
+        /// The older HTTP+SSE transport: one event stream from GET, messages POSTed where it says.
+        case sse
+    }
+    /// Which protocol revision to speak over Streamable HTTP.
+    public enum Revision: String, Sendable, Equatable, CaseIterable, Codable {
+        /// `server/discover` first: 2026-07-28 when the server speaks it, else the initialize handshake.
+        case auto
+        /// The initialize handshake and a session (2025-11-25 and earlier).
+        case handshake
+        /// 2026-07-28: no handshake, no session; every request carries its envelope.
+        case stateless
+    }
+
+    public var url: String
+    public var transport = Transport.streamableHTTP
+    public var revision = Revision.auto
+    /// Sent with every request (a shared token, say); values are secrets and never logged.
+    public var headers: [String: String] = [:]
+
+    public init(url: String) { self.url = url }
+
+    /// The URL without its query, user or password: what status pages and logs may show.
+    public var displayURL: String {
+        guard var parts = URLComponents(string: url) else { return "(a URL that cannot be shown)" }
+        parts.user = nil
+        parts.password = nil
+        parts.query = nil
+        parts.fragment = nil
+        return parts.string ?? "(a URL that cannot be shown)"
+    }
 }

@@ -9,6 +9,9 @@ public struct BridgedServerStatus: Sendable, Equatable, Codable {
     public var server: String
     public var state: State
     public var pid: Int32?
+    /// A remote server's address (without query or credentials) and transport, as `agenthub servers` shows it.
+    public var url: String?
+    public var transport: String?
     public var protocolVersion: String?
     /// The server's own name and version (`serverInfo`).
     public var serverInfo: String?

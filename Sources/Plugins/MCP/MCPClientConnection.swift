@@ -3,13 +3,16 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The client end of one MCP session over a child's stdin and stdout: requests get fresh ids and
-/// wait for their answers, many at once over the one pipe; progress notifications reach the call
-/// that asked for them; everything else the server says goes to `onNotification`.
+/// The client end of one MCP session, over a transport (a child's stdin and stdout, or HTTP):
+/// requests get fresh ids and wait for their answers, many at once; progress notifications reach
+/// the call that asked for them; everything else the server says goes to `onNotification`.
 ///
-/// Lines that are not JSON-RPC are logged and dropped; an oversized line is dropped without ending
-/// the session (the call it answered fails at once, when its id can be read). When the server's
-/// output ends, every waiting request fails with `closedReason`.
+/// Messages that are not JSON-RPC are logged and dropped; an oversized one is dropped without ending
+/// the session (the call it answered fails at once, when its id can be read). When the transport
+/// says the session is over, `ended` is set; the supervisor then fails what still waits.
+///
+/// In the stateless revision (2026-07-28) there is no handshake: `envelope` is set after
+/// `server/discover`, and every request carries it in `params._meta`.
 final class MCPClientConnection: Sendable {
     typealias ProgressHandler = @Sendable (JSONValue) -> Void
 
@@ -20,57 +23,70 @@ final class MCPClientConnection: Sendable {
     }
 
     let server: String
-    private let writer: LineWriter
-    private let reader: LineReader
+    private let transport: any MCPClientTransport
     private let logger: Logger
     private let onNotification: @Sendable (String, JSONValue?) -> Void
     private struct State {
         var nextId = 1
         var waiting: [Int: Waiting] = [:]
         var failure: BridgeError?
+        var envelope: [String: JSONValue]?
     }
     private let state = Mutex(State())
-    private let maxLineBytes: Int
+    private let maxMessageBytes: Int
+    /// Why the transport ended the session (a remote server gone, its session expired).
+    let ended = OneShot<String>()
 
-    init(server: String, input: Int32, output: Int32, maxLineBytes: Int, logger: Logger,
+    init(server: String, transport: any MCPClientTransport, maxMessageBytes: Int, logger: Logger,
          onNotification: @escaping @Sendable (String, JSONValue?) -> Void) {
         self.server = server
+        self.transport = transport
         self.logger = logger
         self.onNotification = onNotification
-        self.maxLineBytes = maxLineBytes
-        // Both ends are this process's own pipes: requests are written from the caller's thread and
-        // answers settled on the reading thread, with no hop through a queue or a task between.
-        writer = LineWriter(fd: input, closesDescriptor: true, directWrites: .nonBlocking)
-        let box = WeakReference<MCPClientConnection>()
-        reader = LineReader(fd: output, maxLineBytes: maxLineBytes, closesDescriptor: true) { event in
-            box.object?.handle(event)
-        }
-        box.object = self
+        self.maxMessageBytes = maxMessageBytes
     }
 
-    /// Starts reading the server's output. Its end needs no handling here: the supervisor learns
-    /// that the server exited from the process, and fails what still waits.
+    /// Starts receiving what the server says.
     func start() {
-        reader.start()
+        let box = WeakReference<MCPClientConnection>()
+        box.object = self
+        transport.start { event in box.object?.handle(event) }
     }
 
-    private func handle(_ event: LineReader.Event) {
+    /// The stateless revision's `_meta` entries, stamped on every request from now on (nil: none).
+    func stamp(envelope: [String: JSONValue]?) {
+        state.withLock { $0.envelope = envelope }
+    }
+
+    /// Whether requests carry the stateless revision's envelope.
+    var isStateless: Bool { state.withLock { $0.envelope != nil } }
+
+    /// The version agreed; with an envelope, requests stand alone from now on.
+    func agreed(version: String, stateless: Bool) {
+        transport.agreed(version: version, stateless: stateless)
+    }
+
+    private func handle(_ event: MCPTransportEvent) {
         switch event {
-        case .line(let bytes): receive(bytes)
+        case .message(let bytes): receive(bytes)
         case .oversized(let count, let prefix): dropOversized(count, prefix)
-        case .closed: break
+        case .failed(let id, let error):
+            state.withLock { $0.waiting.removeValue(forKey: id) }?.continuation.resume(throwing: error)
+        case .ended(let reason): ended.set(reason)
         }
     }
-
 
     /// Sends a request and waits for its result. A JSON-RPC error answer throws `.remote`; cancelling
     /// the calling task sends `notifications/cancelled` for it and throws `.cancelled`.
     func request(_ method: String, _ params: JSONValue?, progress: ProgressHandler? = nil) async throws -> JSONValue {
         let id: Int = state.withLock { s in defer { s.nextId += 1 }; return s.nextId }
         var params = params
-        if progress != nil, case .object(var o)? = params {
+        let envelope = state.withLock { $0.envelope }
+        if progress != nil || envelope != nil {
+            var o = params?.objectValue ?? [:]
             var meta = o["_meta"]?.objectValue ?? [:]
-            meta["progressToken"] = .int(id)
+            if progress != nil { meta["progressToken"] = .int(id) }
+            for (key, value) in envelope ?? [:] { meta[key] = value }
             o["_meta"] = .object(meta)
             params = .object(o)
         }
@@ -86,18 +102,18 @@ final class MCPClientConnection: Sendable {
                     continuation.resume(throwing: refusal)
                     return
                 }
-                writer.send(JSONRPCMessage.request(id: .int(id), method: method, params: params).line)
+                transport.send(.request(id: .int(id), method: method, params: params))
             }
         } onCancel: {
             guard let entry = state.withLock({ $0.waiting.removeValue(forKey: id) }) else { return }
-            writer.send(JSONRPCMessage.notification(method: "notifications/cancelled",
-                                                    params: ["requestId": .int(id), "reason": "cancelled by the caller (AgentHub)"]).line)
+            transport.cancel(id, notification: .notification(method: "notifications/cancelled",
+                                                             params: ["requestId": .int(id), "reason": "cancelled by the caller (AgentHub)"]))
             entry.continuation.resume(throwing: BridgeError(.cancelled, "the call to \(server) was cancelled"))
         }
     }
 
     func notify(_ method: String, _ params: JSONValue? = nil) {
-        writer.send(JSONRPCMessage.notification(method: method, params: params).line)
+        transport.send(.notification(method: method, params: params))
     }
 
     /// Fails every waiting request (and every later one) with `error`, and stops writing.
@@ -108,17 +124,17 @@ final class MCPClientConnection: Sendable {
             return Array(s.waiting.values)
         }
         for entry in entries { entry.continuation.resume(throwing: error) }
-        writer.close()
+        transport.close()
     }
 
-    /// Closes the server's stdin: the polite way to ask an MCP stdio server to exit.
-    func closeInput() { writer.close() }
+    /// Ends the session politely: a stdio server's stdin is closed; a remote session is ended.
+    func close() { transport.close() }
 
     private func receive(_ bytes: [UInt8]) {
         switch JSONRPCMessage.decode(bytes) {
         case .failure(let failure):
             let preview = Redaction.text(String(decoding: bytes.prefix(200), as: UTF8.self))
-            logger.warning("a line on the server's stdout is not JSON-RPC; dropped", metadata: [
+            logger.warning("a message from the server is not JSON-RPC; dropped", metadata: [
                 "plugins.mcp.error": "\(failure.error.message)", "plugins.mcp.line": "\(preview)"])
         case .success(.response(let id, let result)):
             settle(id) { $0.resume(returning: result) }
@@ -132,9 +148,9 @@ final class MCPClientConnection: Sendable {
         case .success(.request(let id, let method, _)):
             // This client offers no capabilities (no roots, sampling or elicitation): only ping is answered.
             if method == "ping" {
-                writer.send(JSONRPCMessage.response(id: id, result: [:]).line)
+                transport.send(.response(id: id, result: [:]))
             } else {
-                writer.send(JSONRPCMessage.error(id: id, .methodNotFound(method)).line)
+                transport.send(.error(id: id, .methodNotFound(method)))
             }
         case .success(.notification(let method, let params)):
             if method == "notifications/progress", case .int(let token)? = params?["progressToken"] {
@@ -155,11 +171,11 @@ final class MCPClientConnection: Sendable {
     }
 
     private func dropOversized(_ count: Int, _ prefix: [UInt8]) {
-        logger.warning("a line on the server's stdout is over the size limit; dropped", metadata: ["plugins.mcp.bytes": "\(count)"])
+        logger.warning("a message from the server is over the size limit; dropped", metadata: ["plugins.mcp.bytes": "\(count)"])
         guard case .int(let number)? = RequestIDSniffer.id(in: prefix),
               let entry = state.withLock({ $0.waiting.removeValue(forKey: number) }) else { return }
         entry.continuation.resume(throwing: BridgeError(.protocolViolation,
-                                                        "\(server) answered \(entry.method) with \(count) bytes, over the \(maxLineBytes)-byte limit; the answer was dropped"))
+                                                        "\(server) answered \(entry.method) with \(count) bytes, over the \(maxMessageBytes)-byte limit; the answer was dropped"))
     }
 }
 

@@ -1,0 +1,105 @@
+import Base
+import Foundation
+import Logging
+
+/// A remote server's life: a session over Streamable HTTP (either revision) or the older HTTP+SSE
+/// transport, supervised as a child is. Its end (unreachable, the session forgotten, the stream
+/// ended) is a restart: the server is reconnected with the same backoff.
+extension BridgedServer {
+    func runRemote(_ remote: RemoteEndpoint) async -> String {
+        let kind = remote.transport == .sse ? "HTTP+SSE" : "streamable HTTP"
+        update { $0.state = .starting; $0.pid = nil; $0.protocolVersion = nil; $0.url = remote.displayURL; $0.transport = kind }
+        let connectTimeout = min(settings.startTimeout, .seconds(10))
+        let transport: any MCPClientTransport = switch remote.transport {
+        case .streamableHTTP:
+            StreamableHTTPTransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes, logger: logger)
+        case .sse:
+            LegacySSETransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes, logger: logger)
+        }
+        let connection = MCPClientConnection(server: name, transport: transport, maxMessageBytes: bridge.maxLineBytes,
+                                             logger: logger) { [weak self] method, params in self?.notification(method, params) }
+        connection.start()
+        // The older transport has no stateless revision: its servers predate it.
+        let revision = remote.transport == .sse ? .handshake : remote.revision
+        switch await starting(connection, revision: revision, ended: { await connection.ended.wait().map { BridgeError(.exited, $0) } }) {
+        case .failure(let error):
+            let message = connection.ended.current ?? error.message
+            connection.fail(BridgeError(.exited, message))
+            logger.error("bridged server did not start", metadata: ["plugins.mcp.reason": "\(message)"])
+            return message
+        case .success(let handshake):
+            ready(connection, handshake, where: remote.displayURL)
+        }
+        // Stateless: list changes come on a `subscriptions/listen` stream, kept open while the session lasts.
+        let listening = connection.isStateless ? Task { await listen(connection) } : nil
+        let ending = await connection.ended.wait()
+        listening?.cancel()
+        state.withLock { $0.connection = nil }
+        guard let ending else {
+            connection.fail(BridgeError(.exited, "\(name) was disconnected: the host is shutting down"))
+            logger.info("bridged server disconnected")
+            return "disconnected by the host"
+        }
+        connection.fail(BridgeError(.exited, ending))
+        return ending
+    }
+
+    /// `server/discover` at the stateless revision: its handshake when the server speaks it; nil
+    /// when it does not (unless `required`, when that is an error).
+    static func discover(_ connection: MCPClientConnection, _ name: String, required: Bool) async throws -> Handshake? {
+        let version = MCPClientEnvelope.statelessVersion
+        let envelope: [String: JSONValue] = [
+            MCPClientEnvelope.versionKey: .string(version),
+            MCPClientEnvelope.clientInfoKey: clientInfo,
+            MCPClientEnvelope.capabilitiesKey: clientCapabilities,
+        ]
+        connection.stamp(envelope: envelope)
+        connection.agreed(version: version, stateless: true)
+        let result: JSONValue
+        do { result = try await connection.request("server/discover", [:]) } catch let error as BridgeError {
+            // A server that cannot be reached is not a handshake server: say why it failed.
+            if required || connection.ended.current != nil { throw error }
+            connection.stamp(envelope: nil)
+            connection.agreed(version: protocolVersions[0], stateless: false)
+            return nil
+        }
+        let versions = result["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard versions.contains(version) else {
+            if required {
+                throw BridgeError(.protocolViolation, "\(name) does not speak MCP \(version) (it names \(versions.prefix(8).joined(separator: ", ")))")
+            }
+            connection.stamp(envelope: nil)
+            connection.agreed(version: protocolVersions[0], stateless: false)
+            return nil
+        }
+        let info = result["_meta"]?["io.modelcontextprotocol/serverInfo"] ?? result["serverInfo"]
+        let serverInfo = info.map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")".utf8Prefix(128) }
+        return Handshake(version: version, serverInfo: serverInfo, tools: try await listTools(connection, name), capabilities: result["capabilities"])
+    }
+
+    /// Keeps a `subscriptions/listen` open for list changes: reopened (and the tools listed again,
+    /// in case a change was missed) when the server ends it; given up when the server has none.
+    private func listen(_ connection: MCPClientConnection) async {
+        var failures = 0
+        while !Task.isCancelled, connection.ended.current == nil {
+            let opened = ContinuousClock.now
+            do {
+                _ = try await connection.request("subscriptions/listen", [
+                    "notifications": ["toolsListChanged": true, "resourcesListChanged": true],
+                ])
+            } catch let error as BridgeError {
+                if Task.isCancelled || connection.ended.current != nil { return }
+                if error.code == .remote, error.message.contains("(-32601)") {
+                    logger.info("the server has no subscriptions/listen; its list changes go unnoticed until it reconnects")
+                    return
+                }
+                logger.debug("the listen stream ended; reopening", metadata: ["plugins.mcp.reason": "\(error.message)"])
+            } catch {
+                return
+            }
+            failures = ContinuousClock.now - opened < .seconds(2) ? failures + 1 : 0
+            try? await Task.sleep(for: .milliseconds(min(5000, 100 << min(failures, 6))))
+            if !Task.isCancelled { await relist() }
+        }
+    }
+}

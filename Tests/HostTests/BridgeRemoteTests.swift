@@ -1,0 +1,274 @@
+import Base
+import Foundation
+import Plugins
+import TestSupport
+import Testing
+@testable import Host
+
+/// A remote MCP server for the bridge: the Python SDK's own Streamable HTTP or HTTP+SSE transport,
+/// on a port of its own, dying with the test.
+final class RemoteTestServer: @unchecked Sendable {
+    static let script = packageRoot + "/Tests/Interop/remote_server.py"
+    let port: Int
+    let transport: String
+    let arguments: [String]
+    private(set) var process: RunningProcess
+
+    init(_ transport: String, port: Int = ServerProcess.freePort(), arguments: [String] = [], in dir: String) async throws {
+        self.port = port
+        self.transport = transport
+        self.arguments = arguments
+        process = try await Self.launch(port, transport, arguments, dir)
+    }
+
+    private static func launch(_ port: Int, _ transport: String, _ arguments: [String], _ dir: String) async throws -> RunningProcess {
+        let python = try #require(testPython(), "the test virtualenv (make test) has the mcp SDK")
+        let process = try RunningProcess(python, [script, String(port), transport] + arguments, in: dir)
+        let ready = await process.nextLine(timeout: 90)
+        try #require(ready == "READY", "the remote test server did not start: \(process.stderr)")
+        return process
+    }
+
+    var url: String { transport == "sse" ? "http://127.0.0.1:\(port)/sse" : "http://127.0.0.1:\(port)/mcp" }
+
+    /// Kills it at once (a crash, or the machine it runs on going away).
+    func kill() async {
+        process.signal(SIGKILL)
+        _ = await process.waitExit()
+    }
+
+    /// Starts it again on the same port.
+    func restart(in dir: String) async throws {
+        process = try await Self.launch(port, transport, arguments, dir)
+    }
+}
+
+/// Remote servers behind the bridge: listing, calls, progress, cancellation, list changes, a
+/// restart survived and a hung server failing fast, in both Streamable HTTP revisions and over
+/// the older HTTP+SSE transport.
+@Suite(.serialized) struct BridgeRemoteTests {
+    static func entry(_ server: RemoteTestServer, protocol revision: String? = nil, extra: String = "") -> String {
+        var text = """
+                  remote:
+                    url: \(server.url)
+                    start_timeout: 60s
+            """
+        if server.transport == "sse" { text += "\n        transport: sse" }
+        if let revision { text += "\n        protocol: \(revision)" }
+        if !extra.isEmpty { text += "\n" + extra }
+        return text
+    }
+
+    @Test(arguments: [("handshake", "2025-11-25"), ("stateless", "2026-07-28"), ("auto", "2026-07-28")])
+    func aStreamableHTTPServerIsBridgedInEachRevision(revision: String, expected: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer("streamable-http", in: dir)
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server, protocol: revision))
+            let status = try #require(host.status("remote"))
+            #expect(status.state == .ready, "\(status.lastExit ?? "")")
+            #expect(status.protocolVersion == expected)
+            #expect(status.url == server.url)
+            #expect(status.transport == "streamable HTTP")
+            let names = Set(host.router.tools(for: worker).map(\.descriptor.name))
+            #expect(names.isSuperset(of: ["remote__echo", "remote__sleep", "remote__add_tool"]))
+            let echoed = await host.call("remote__echo", ["text": "over http"])
+            #expect(echoed.status == .succeeded, "\(echoed.result.text)")
+            #expect(echoed.result.text == "over http")
+            // Many calls at once share the one session.
+            let texts = await withTaskGroup(of: String.self) { group in
+                for i in 0..<12 { group.addTask { await host.call("remote__echo", ["text": .string("call \(i)")]).result.text } }
+                return await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(texts == Set((0..<12).map { "call \($0)" }))
+            await host.stop()
+        }
+    }
+
+    @Test func aServerOnTheOlderSSETransportIsBridged() async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer("sse", in: dir)
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server))
+            let status = try #require(host.status("remote"))
+            #expect(status.state == .ready, "\(status.lastExit ?? "")")
+            #expect(status.transport == "HTTP+SSE")
+            let echoed = await host.call("remote__echo", ["text": "over sse"])
+            #expect(echoed.result.text == "over sse", "\(echoed.result.text)")
+            let seen = Box<[Double]>([])
+            let slept = await host.call("remote__sleep", ["seconds": 0.3]) { progress, _, _ in seen.update { $0.append(progress) } }
+            #expect(slept.result.text == "slept")
+            #expect(!seen.value.isEmpty)
+            await host.stop()
+        }
+    }
+
+    @Test(arguments: ["handshake", "stateless", "sse"])
+    func progressReachesTheCallerAndCancellingReachesTheServer(mode: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer(mode == "sse" ? "sse" : "streamable-http", arguments: ["--marker", dir], in: dir)
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server, protocol: mode == "sse" ? nil : mode))
+            let progressed = Box(false)
+            let call = Task { await host.call("remote__sleep", ["seconds": 30]) { _, _, _ in progressed.update { $0 = true } } }
+            #expect(await host.wait(seconds: 60) { progressed.value })
+            call.cancel()
+            let outcome = await call.value
+            #expect(outcome.reason == "cancelled")
+            #expect(await host.wait(seconds: 30) { FileManager.default.fileExists(atPath: dir + "/cancelled") })
+            // The session is still good after a cancelled call.
+            #expect(await host.call("remote__echo", ["text": "after"]).result.text == "after")
+            await host.stop()
+        }
+    }
+
+    @Test(arguments: ["handshake", "stateless", "sse"])
+    func aServerSayingItsToolsChangedIsListedAgain(mode: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer(mode == "sse" ? "sse" : "streamable-http", in: dir)
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server, protocol: mode == "sse" ? nil : mode))
+            #expect(!host.router.tools(for: worker).contains { $0.descriptor.name == "remote__added" })
+            #expect(await host.call("remote__add_tool").result.text == "added")
+            #expect(await host.wait(seconds: 30) { host.router.tools(for: worker).contains { $0.descriptor.name == "remote__added" } })
+            #expect(await host.call("remote__added").result.text == "added works")
+            await host.stop()
+        }
+    }
+
+    @Test(arguments: ["handshake", "stateless", "sse"])
+    func aRestartedServerIsReconnectedAndAGoneOneFailsFast(mode: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer(mode == "sse" ? "sse" : "streamable-http", in: dir)
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server, protocol: mode == "sse" ? nil : mode))
+            #expect(await host.call("remote__echo", ["text": "before"]).result.text == "before")
+            let firstPid = await host.call("remote__pid").result.text
+            await server.kill()
+            // Gone: a call fails at once with why, and the bridge keeps trying.
+            let started = ContinuousClock.now
+            let failed = await host.call("remote__echo", ["text": "while gone"])
+            #expect(failed.status == .failed)
+            #expect(ContinuousClock.now - started < .seconds(15))
+            #expect(await host.wait(seconds: 30) { host.status("remote")?.state != .ready })
+            #expect(await host.wait(seconds: 30) { host.status("remote")?.lastExit?.contains("cannot be reached") == true },
+                    "\(host.status("remote")?.lastExit ?? "")")
+            try await server.restart(in: dir)
+            #expect(await host.wait(seconds: 60) { host.status("remote")?.state == .ready }, "\(host.status("remote")?.lastExit ?? "")")
+            #expect(await host.call("remote__echo", ["text": "after"]).result.text == "after")
+            #expect(await host.call("remote__pid").result.text != firstPid)
+            #expect((host.status("remote")?.restarts ?? 0) >= 1)
+            await host.stop()
+        }
+    }
+
+    @Test func aServerThatNeverAnswersFailsFast() async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer("hang", in: dir)
+            let host = try await BridgeHost.start(dir, servers: """
+                      remote:
+                        url: http://127.0.0.1:\(server.port)/mcp
+                        start_timeout: 1s
+                """, settle: false)
+            #expect(await host.wait(seconds: 30) { host.status("remote")?.lastExit?.contains("did not answer initialize") == true },
+                    "\(host.status("remote")?.lastExit ?? "")")
+            let started = ContinuousClock.now
+            let outcome = await host.call("remote__echo", ["text": "x"])
+            #expect(outcome.status != .succeeded)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            await host.stop()
+        }
+    }
+
+    @Test func headersCarryASharedTokenThatNeverReachesTheStatus() async throws {
+        try await withTemporaryDirectory { dir in
+            let token = "remote-secret-\(UUID().uuidString)"
+            let server = try await RemoteTestServer("streamable-http", arguments: ["--token", token], in: dir)
+            var environment = ProcessInfo.processInfo.environment
+            environment["REMOTE_TOKEN"] = token
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server, extra: """
+                        headers: { Authorization: "Bearer ${REMOTE_TOKEN}" }
+                """), environment: environment)
+            #expect(host.status("remote")?.state == .ready, "\(host.status("remote")?.lastExit ?? "")")
+            #expect(await host.call("remote__echo", ["text": "authorized"]).result.text == "authorized")
+            await host.stop()
+
+            // A wrong token: refused with the status and what to check; the token itself is nowhere.
+            environment["REMOTE_TOKEN"] = "wrong-\(token)"
+            let refused = try await BridgeHost.start(dir, servers: Self.entry(server, extra: """
+                        headers: { Authorization: "Bearer ${REMOTE_TOKEN}" }
+                """), environment: environment, settle: false)
+            #expect(await refused.wait(seconds: 30) { refused.status("remote")?.lastExit?.contains("HTTP 401") == true },
+                    "\(refused.status("remote")?.lastExit ?? "")")
+            let status = try #require(refused.status("remote"))
+            #expect(status.lastExit?.contains("headers:") == true)
+            let shown = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+            #expect(!shown.contains(token))
+            await refused.stop()
+        }
+    }
+
+    /// What loading a manifest with this one server entry reports, as `LINE:COL message`.
+    static func problems(_ server: String, in dir: String) -> [String] {
+        do {
+            try write("""
+                version: 1
+                plugins:
+                  mcp:
+                    servers:
+                \(server)
+                """, to: "registry.yaml", in: dir)
+            _ = try ManifestLoader.load(path: dir + "/registry.yaml", environment: [:])
+            return []
+        } catch let error as HostError {
+            return error.diagnostics.map { "\($0.location.line):\($0.location.column) \($0.message)" }
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test func aRemoteEntryIsCheckedAtItsLine() async throws {
+        try await withTemporaryDirectory { dir in
+            #expect(Self.problems("""
+                      both:
+                        command: /bin/true
+                        url: http://127.0.0.1:1/mcp
+                """, in: dir).contains { $0.hasPrefix("7:") && $0.contains("both `command:` and `url:`") })
+            #expect(Self.problems("""
+                      neither:
+                        risk: low
+                """, in: dir).contains { $0.contains("needs `command:`") && $0.contains("or `url:`") })
+            #expect(Self.problems("""
+                      remote:
+                        url: ftp://example.com/mcp
+                """, in: dir).contains { $0.hasPrefix("6:") && $0.contains("http:// or https://") })
+            #expect(Self.problems("""
+                      remote:
+                        url: http://127.0.0.1:1/mcp
+                        args: [x]
+                        sandbox: { network: none }
+                """, in: dir).filter { $0.contains("is for a server started here") }.count == 2)
+            #expect(Self.problems("""
+                      local:
+                        command: /bin/true
+                        headers: { X-Token: t }
+                """, in: dir).contains { $0.contains("is for a remote server") })
+            #expect(Self.problems("""
+                      remote:
+                        url: http://127.0.0.1:1/mcp
+                        headers: { Mcp-Session-Id: forged, "Bad Name": x }
+                """, in: dir).count == 2)
+            #expect(Self.problems("""
+                      remote:
+                        url: http://127.0.0.1:1/mcp
+                        transport: websocket
+                """, in: dir).contains { $0.contains("transport") })
+            #expect(Self.problems("""
+                      remote:
+                        url: http://127.0.0.1:1/mcp
+                        transport: sse
+                        protocol: stateless
+                """, in: dir).contains { $0.contains("predates the stateless revision") })
+            #expect(Self.problems("""
+                      remote:
+                        url: https://mcp.example.com/mcp
+                        headers: { Authorization: "Bearer t" }
+                """, in: dir).isEmpty)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+"""A remote MCP server (the Python `mcp` SDK's own HTTP transports) for the bridge's remote tests.
+
+usage: remote_server.py PORT TRANSPORT [--token TOKEN] [--marker DIR]
+  TRANSPORT  `streamable-http` (serves both the initialize handshake and 2026-07-28 at /mcp),
+             `sse` (the older HTTP+SSE transport: GET /sse, POST /messages/), or
+             `hang` (accepts connections and never answers a byte).
+  --token    requests without `Authorization: Bearer TOKEN` get 401.
+  --marker   where `sleep` records its cancellation.
+It exits when its stdin closes (the test that started it is gone) or its parent dies.
+"""
+import asyncio
+import ctypes
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+
+def die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(1):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+die_with_parent()
+port, transport = int(sys.argv[1]), sys.argv[2]
+args = sys.argv[3:]
+token = args[args.index("--token") + 1] if "--token" in args else None
+marker = args[args.index("--marker") + 1] if "--marker" in args else None
+
+if transport == "hang":
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(64)
+    print("READY", flush=True)
+    held = []
+    while True:
+        connection, _ = listener.accept()
+        held.append(connection)
+
+import uvicorn  # noqa: E402
+from mcp.server.mcpserver import Context, MCPServer  # noqa: E402
+
+server = MCPServer("remote-test")
+
+
+@server.tool(description="Echo the text back.")
+def echo(text: str) -> str:
+    return text
+
+
+@server.tool(description="Sleep, reporting progress; records its cancellation in --marker.")
+async def sleep(seconds: float, ctx: Context) -> str:
+    try:
+        steps = max(1, int(seconds * 10))
+        for i in range(steps):
+            await ctx.report_progress(i + 1, steps, f"step {i + 1}")
+            await asyncio.sleep(seconds / steps)
+        return "slept"
+    except BaseException:
+        if marker:
+            with open(os.path.join(marker, "cancelled"), "w") as f:
+                f.write("cancelled\n")
+        raise
+
+
+@server.tool(description="Adds a tool named `added` and says the list changed.")
+async def add_tool(ctx: Context) -> str:
+    def added() -> str:
+        return "added works"
+
+    server.add_tool(added, name="added", description="A tool added at run time.")
+    # 2026-07-28 listeners hear it on their subscriptions/listen stream; a handshake session on its GET stream.
+    await ctx.notify_tools_changed()
+    try:
+        await ctx.session.send_tool_list_changed()
+    except Exception:
+        pass
+    return "added"
+
+
+@server.tool(description="The process id of this server.")
+def pid() -> int:
+    return os.getpid()
+
+
+if transport == "sse":
+    app = server.sse_app()
+else:
+    app = server.streamable_http_app()
+
+
+class RequireToken:
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and token is not None:
+            headers = dict(scope.get("headers") or [])
+            if headers.get(b"authorization") != f"Bearer {token}".encode():
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": b"a bearer token is required"})
+                return
+        await self.inner(scope, receive, send)
+
+
+config = uvicorn.Config(RequireToken(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+uvicorn_server = uvicorn.Server(config)
+
+
+async def main() -> None:
+    serving = asyncio.create_task(uvicorn_server.serve())
+    while not uvicorn_server.started:
+        if serving.done():
+            await serving
+            return
+        await asyncio.sleep(0.05)
+    print("READY", flush=True)
+    await serving
+
+
+asyncio.run(main())
