@@ -157,6 +157,35 @@ final class RemoteTestServer: @unchecked Sendable {
         }
     }
 
+    @Test(arguments: ["handshake", "stateless"])
+    func anotherAgentHubIsBridgedAsItsAgentWithItsKey(revision: String) async throws {
+        try await withTemporaryDirectory { root in
+            try FileManager.default.createDirectory(atPath: root + "/up", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: root + "/down", withIntermediateDirectories: true)
+            let upstream = try await APIHost.start(root + "/up")
+            var environment = ProcessInfo.processInfo.environment
+            environment["UP_KEY"] = upstream.keys["writer"]
+            let host = try await BridgeHost.start(root + "/down", servers: """
+                      up:
+                        url: http://127.0.0.1:\(upstream.port)/mcp
+                        protocol: \(revision)
+                        headers: { Authorization: "Bearer ${UP_KEY}" }
+                        start_timeout: 60s
+                """, environment: environment)
+            #expect(host.status("up")?.state == .ready, "\(host.status("up")?.lastExit ?? "")")
+            #expect(host.status("up")?.protocolVersion == (revision == "stateless" ? "2026-07-28" : "2025-11-25"))
+            // The upstream's policy for its agent decides what it lists: write_file is denied there.
+            let names = Set(host.router.tools(for: worker).map(\.descriptor.name))
+            #expect(names.isSuperset(of: ["up__memory_write", "up__memory_search", "up__skills_search"]))
+            #expect(!names.contains("up__write_file"))
+            let wrote = await host.call("up__memory_write", ["text": "bridged from another host", "type": "core"])
+            #expect(wrote.status == .succeeded, "\(wrote.result.text)")
+            let found = await host.call("up__memory_search", ["query": "bridged"])
+            #expect(found.result.text.contains("from another host"))
+            await host.stop()
+        }
+    }
+
     @Test func aServerThatNeverAnswersFailsFast() async throws {
         try await withTemporaryDirectory { dir in
             let server = try await RemoteTestServer("hang", in: dir)
