@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Base
 import Core
+import Plugins
 import Yams
 
 /// The manifest and the registry it names, opened together: what every CLI command starts from.
@@ -24,6 +25,11 @@ public struct HostContext: Sendable {
         ApprovalDesk(ledger: registry, recorder: TraceRecorder(sink: registry, logger: logger), logger: logger)
     }
     public let logger: Logger
+    /// The OAuth logins of remote bridged servers, sealed with the host's secret key.
+    public func bridgeCredentials() throws(HostError) -> BridgeCredentials {
+        guard let ledger = registry.pins, !ledger.isReadOnly else { throw HostError(.registry, "the registry is open only to read; logins cannot be stored") }
+        return BridgeCredentials(ledger: ledger, sealer: CredentialSealer(secret: try HostSecret.load(manifest, environment: environment)))
+    }
     /// The manifest's revision: the first 12 hex digits of the SHA-256 of the bytes it was read from.
     public var revision = ""
     /// The environment `token_env` variables are read from (and `AGENTHUB_BINARY`, the fetch worker).

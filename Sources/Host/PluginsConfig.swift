@@ -67,7 +67,20 @@ public struct RemoteServerConfig: Codable, Sendable, Equatable {
     public var transport = RemoteEndpoint.Transport.streamableHTTP
     public var revision = RemoteEndpoint.Revision.auto
     public var headers: [String: String] = [:]
-    static let keys = ["url", "transport", "protocol", "headers"]
+    /// `auth: oauth`, with its optional configured client (`oauth:`).
+    public var oauth: OAuthConfig?
+    public var credentials = RemoteEndpoint.Credentials.shared
+    static let keys = ["url", "transport", "protocol", "headers", "auth", "credentials", "oauth"]
+
+    /// `plugins.mcp.servers.NAME.oauth`: a client registered by hand (else AgentHub registers one).
+    public struct OAuthConfig: Codable, Sendable, Equatable {
+        public var clientId: String?
+        /// The variable holding the client's secret (its value is read at load, never written down).
+        public var clientSecretEnv: String?
+        public var clientSecret: String?
+        public var scopes: [String] = []
+        static let keys = ["client_id", "client_secret_env", "scopes"]
+    }
 
     /// What the transport sets itself, and what HTTP forbids a client to choose.
     static let reservedHeaders: Set<String> = ["accept", "content-type", "content-length", "host", "connection", "transfer-encoding",

@@ -175,6 +175,33 @@ extension PluginsDecoder {
             if remote.transport == .sse, remote.revision == .stateless, let node = m["protocol"] {
                 r.error(node, "\(path).protocol: the HTTP+SSE transport predates the stateless revision; use `transport: streamable_http`")
             }
+            switch r.string(m["auth"], "\(path).auth") {
+            case nil: break
+            case "oauth": remote.oauth = RemoteServerConfig.OAuthConfig()
+            case let other?: r.error(m["auth"], "\(path).auth must be oauth, found '\(other.utf8Prefix(60))' (a static token goes in `headers:`)")
+            }
+            if let v = r.choice(m["credentials"], "\(path).credentials", RemoteEndpoint.Credentials.self) {
+                remote.credentials = v
+                if remote.oauth == nil, let node = m["credentials"] {
+                    r.error(node, "\(path).credentials is about OAuth logins; add `auth: oauth`")
+                }
+            }
+            if let node = m["oauth"] {
+                if remote.oauth == nil { r.error(node, "\(path).oauth configures the OAuth client; add `auth: oauth`") }
+                if let o = r.mapping(node, "\(path).oauth", known: RemoteServerConfig.OAuthConfig.keys) {
+                    var oauth = remote.oauth ?? RemoteServerConfig.OAuthConfig()
+                    oauth.clientId = r.string(o["client_id"], "\(path).oauth.client_id", expand: true)
+                    if let variable = r.string(o["client_secret_env"], "\(path).oauth.client_secret_env") {
+                        oauth.clientSecretEnv = variable
+                        if let value = r.environment[variable], !value.isEmpty { oauth.clientSecret = value } else {
+                            r.error(o["client_secret_env"], "\(path).oauth.client_secret_env: \(variable) is not set")
+                        }
+                        if oauth.clientId == nil { r.error(o["client_secret_env"], "\(path).oauth.client_secret_env needs a client_id") }
+                    }
+                    oauth.scopes = r.stringList(o["scopes"], "\(path).oauth.scopes").map(\.0)
+                    if remote.oauth != nil { remote.oauth = oauth }
+                }
+            }
             if let headers = m["headers"] {
                 for (header, headerKey, valueNode) in r.namedEntries(headers, "\(path).headers") {
                     if let problem = RemoteServerConfig.headerProblem(header) {

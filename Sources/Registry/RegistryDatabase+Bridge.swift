@@ -59,6 +59,15 @@ public protocol BridgeLedger: Sendable {
     func pruneBridgeServers() throws(RegistryError)
     /// Records bridge events (a definition changed, a look-alike name) in the trace.
     func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError)
+    /// A remote server's stored credential for `agent` ("" for the shared one): sealed, as stored.
+    func bridgeCredential(server: String, agent: String) throws(RegistryError) -> String?
+    /// Stores (or replaces) a sealed credential.
+    func storeBridgeCredential(server: String, agent: String, sealed: String, at now: Date) throws(RegistryError)
+    /// Forgets a credential; whether there was one.
+    @discardableResult
+    func deleteBridgeCredential(server: String, agent: String) throws(RegistryError) -> Bool
+    /// The agents with a stored credential for `server` ("" for the shared one), with when each was stored.
+    func bridgeCredentialAgents(server: String) throws(RegistryError) -> [(agent: String, updatedAt: Date)]
 }
 
 extension BridgeLedger {
@@ -75,6 +84,38 @@ extension BridgeLedger {
 }
 
 extension RegistryDatabase: BridgeLedger {}
+
+extension RegistryDatabase {
+    public func bridgeCredential(server: String, agent: String) throws(RegistryError) -> String? {
+        try read("reading a credential for \(server)") { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM bridge_credentials WHERE server = ? AND agent = ?"), arguments: [server, agent])
+        }
+    }
+
+    public func storeBridgeCredential(server: String, agent: String, sealed: String, at now: Date) throws(RegistryError) {
+        try write("storing a credential for \(server)") { db in
+            try db.execute(sql: """
+                INSERT INTO bridge_credentials (server, agent, sealed, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (server, agent) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                """, arguments: [server, agent, sealed, now])
+        }
+    }
+
+    @discardableResult
+    public func deleteBridgeCredential(server: String, agent: String) throws(RegistryError) -> Bool {
+        try write("forgetting a credential for \(server)") { db in
+            try db.execute(sql: "DELETE FROM bridge_credentials WHERE server = ? AND agent = ?", arguments: [server, agent])
+            return db.changesCount > 0
+        }
+    }
+
+    public func bridgeCredentialAgents(server: String) throws(RegistryError) -> [(agent: String, updatedAt: Date)] {
+        try read("listing the credentials for \(server)") { db in
+            try Row.fetchAll(db, sql: "SELECT agent, updated_at FROM bridge_credentials WHERE server = ? ORDER BY agent", arguments: [server])
+                .map { (agent: $0["agent"], updatedAt: $0["updated_at"]) }
+        }
+    }
+}
 
 extension RegistryDatabase {
     /// Every pin of `server`'s tools, by bridged tool name.

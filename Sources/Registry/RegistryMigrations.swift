@@ -360,6 +360,17 @@ enum RegistryMigrations {
                 CREATE INDEX tasks_running ON tasks(status) WHERE status IN ('working', 'input_required');
                 """)
         }
+        migrator.registerMigration("v13: credentials for remote bridged servers, sealed") { db in
+            try db.execute(sql: """
+                CREATE TABLE bridge_credentials (
+                  server TEXT NOT NULL,
+                  agent TEXT NOT NULL,
+                  sealed TEXT NOT NULL,
+                  updated_at DATETIME NOT NULL,
+                  PRIMARY KEY (server, agent)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -87,6 +87,9 @@ public struct RegistryTable: Sendable {
         RegistryTable("bridge_tool_pins", key: ["tool"], [
             ("tool", .text), ("server", .text), ("digest", .text), ("first_seen_at", .time), ("changed_digest", .text),
             ("changed_at", .time)]),
+        // Sealed with the host's secret key: the hosts on the new database need the same key to open them.
+        RegistryTable("bridge_credentials", key: ["server", "agent"], [
+            ("server", .text), ("agent", .text), ("sealed", .text), ("updated_at", .time)]),
     ]
 
     /// The tables a copy leaves behind, and why (printed by `db copy`).

@@ -8,6 +8,50 @@ import Registry
 /// `agenthub tools accept` on any machine accepts it everywhere. Blocking, for the bridge's own
 /// queue (`BridgeLedger`).
 extension PostgresRegistry: BridgeLedger {
+    public func bridgeCredential(server: String, agent: String) throws(RegistryError) -> String? {
+        try blocking { () async throws(RegistryError) -> String? in
+            try await self.guarded("reading a credential for \(server)") { [self] in
+                for try await sealed in try await client.query("SELECT sealed FROM bridge_credentials WHERE server = \(server) AND agent = \(agent)",
+                                                               logger: logger).decode(String.self) { return sealed }
+                return nil
+            }
+        }
+    }
+
+    public func storeBridgeCredential(server: String, agent: String, sealed: String, at now: Date) throws(RegistryError) {
+        try blocking { () async throws(RegistryError) in
+            try await self.guarded("storing a credential for \(server)") { [self] in
+                try await client.query("""
+                    INSERT INTO bridge_credentials (server, agent, sealed, updated_at) VALUES (\(server), \(agent), \(sealed), \(now))
+                    ON CONFLICT (server, agent) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                    """, logger: logger)
+            }
+        }
+    }
+
+    @discardableResult
+    public func deleteBridgeCredential(server: String, agent: String) throws(RegistryError) -> Bool {
+        try blocking { () async throws(RegistryError) -> Bool in
+            try await self.guarded("forgetting a credential for \(server)") { [self] in
+                var deleted = false
+                for try await _ in try await client.query("DELETE FROM bridge_credentials WHERE server = \(server) AND agent = \(agent) RETURNING agent",
+                                                          logger: logger) { deleted = true }
+                return deleted
+            }
+        }
+    }
+
+    public func bridgeCredentialAgents(server: String) throws(RegistryError) -> [(agent: String, updatedAt: Date)] {
+        try blocking { () async throws(RegistryError) -> [(agent: String, updatedAt: Date)] in
+            try await self.guarded("listing the credentials for \(server)") { [self] in
+                var agents: [(agent: String, updatedAt: Date)] = []
+                for try await (agent, at) in try await client.query("SELECT agent, updated_at FROM bridge_credentials WHERE server = \(server) ORDER BY agent",
+                                                                    logger: logger).decode((String, Date).self) { agents.append((agent, at)) }
+                return agents
+            }
+        }
+    }
+
     public func toolPins(server: String) throws(RegistryError) -> [String: ToolPinRecord] {
         try blocking { () async throws(RegistryError) -> [String: ToolPinRecord] in
             try await self.guarded("reading the tool pins of \(server)") { [self] in

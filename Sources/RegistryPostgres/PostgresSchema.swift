@@ -379,6 +379,17 @@ enum PostgresSchema {
             "CREATE INDEX tasks_by_agent ON tasks(agent, created_at)",
             "CREATE INDEX tasks_running ON tasks(status) WHERE status IN ('working', 'input_required')",
         ]),
+        Migration(version: 7, name: "credentials for remote bridged servers, sealed", statements: [
+            """
+            CREATE TABLE bridge_credentials (
+              server TEXT NOT NULL,
+              agent TEXT NOT NULL,
+              sealed TEXT NOT NULL,
+              updated_at TIMESTAMPTZ NOT NULL,
+              PRIMARY KEY (server, agent)
+            )
+            """,
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the lock. A database whose schema is newer

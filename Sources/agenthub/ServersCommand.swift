@@ -10,6 +10,15 @@ import Plugins
 struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "servers",
+        abstract: "Show the bridged MCP servers; log in to remote ones that use OAuth.",
+        subcommands: [ServersStatus.self, ServersLogin.self, ServersLogout.self],
+        defaultSubcommand: ServersStatus.self
+    )
+}
+
+struct ServersStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show each bridged MCP server: state, pid, protocol, tools, restarts, last exit, stderr.",
         discussion: """
             Every running host (agenthub serve, agenthub mcp) records the servers it runs; one row per server and host. \

@@ -32,32 +32,32 @@ public enum KeyPepper {
         return Data(value.utf8)
     }
 
-    static func loadFile(_ path: String) throws(HostError) -> Data {
+    static func loadFile(_ path: String, what: String = "key pepper", remake: String = "every key then needs remaking") throws(HostError) -> Data {
         // Create it if missing, whole or not at all: written to a file of its own, then linked into
         // place (link fails if another process got there first), so a reader never sees half a pepper.
         if access(path, F_OK) != 0 {
             let temporary = path + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
             let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw HostError(.keys, "cannot create the key pepper \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw HostError(.keys, "cannot create the \(what) \(path): \(String(cString: strerror(errno)))") }
             defer { unlink(temporary) }
             let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
             let text = bytes.map { String(format: "%02x", $0) }.joined() + "\n"
             let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, text.utf8.count) }
             let synced = fsync(fd) == 0
             close(fd)
-            guard written == text.utf8.count, synced else { throw HostError(.keys, "cannot write the key pepper \(path): \(String(cString: strerror(errno)))") }
+            guard written == text.utf8.count, synced else { throw HostError(.keys, "cannot write the \(what) \(path): \(String(cString: strerror(errno)))") }
             if link(temporary, path) != 0, errno != EEXIST {
-                throw HostError(.keys, "cannot create the key pepper \(path): \(String(cString: strerror(errno)))")
+                throw HostError(.keys, "cannot create the \(what) \(path): \(String(cString: strerror(errno)))")
             }
         }
         var info = stat()
-        guard lstat(path, &info) == 0 else { throw HostError(.keys, "cannot read the key pepper \(path): \(String(cString: strerror(errno)))") }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw HostError(.keys, "the key pepper \(path) is not a regular file") }
+        guard lstat(path, &info) == 0 else { throw HostError(.keys, "cannot read the \(what) \(path): \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw HostError(.keys, "the \(what) \(path) is not a regular file") }
         guard info.st_mode & 0o077 == 0 else {
-            throw HostError(.keys, "the key pepper \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
+            throw HostError(.keys, "the \(what) \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
         }
         let text = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        guard text.utf8.count >= 32 else { throw HostError(.keys, "the key pepper \(path) is too short (\(text.utf8.count) characters); delete it to make a new one (every key then needs remaking)") }
+        guard text.utf8.count >= 32 else { throw HostError(.keys, "the \(what) \(path) is too short (\(text.utf8.count) characters); delete it to make a new one (\(remake))") }
         return Data(text.utf8)
     }
 }

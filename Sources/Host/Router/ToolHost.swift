@@ -64,7 +64,7 @@ public struct ToolHost: Sendable {
             plugins.append(bridge)
         } else if let mcp = config.mcp, !mcp.servers.isEmpty {
             plugins.append(MCPBridge(servers: Self.bridgedServers(manifest, environment: environment),
-                                     settings: Self.bridgeSettings(mcp, environment: environment), registry: stores.pins, logger: logger))
+                                     settings: Self.bridgeSettings(manifest, environment: environment), registry: stores.pins, logger: logger))
         }
         let policy = PolicyEngine(manifest: manifest)
         var settings = ToolRouter.Settings()
@@ -163,8 +163,16 @@ extension ToolHost {
 
     /// The bridge's shared settings (the defaults when the manifest has no `plugins.mcp`).
     public static func bridgeSettings(_ manifest: Manifest, environment: [String: String]) -> BridgeSettings {
-        manifest.plugins.mcp.map { bridgeSettings($0, environment: environment) }
+        var settings = manifest.plugins.mcp.map { bridgeSettings($0, environment: environment) }
             ?? bridgeSettings(MCPPluginConfig(), environment: environment)
+        // The logins of OAuth servers are sealed with the host's secret key, made only when one needs it.
+        if HostSecret.needed(manifest) {
+            switch HostSecret.sealer(manifest, environment: environment) {
+            case .success(let sealer): settings.sealer = sealer
+            case .failure(let error): settings.credentialProblem = error.message
+            }
+        }
+        return settings
     }
 
     /// A manifest server entry as the bridge runs it: its environment filtered, its folder resolved.
@@ -186,6 +194,14 @@ extension ToolHost {
             endpoint.transport = remote.transport
             endpoint.revision = remote.revision
             endpoint.headers = remote.headers
+            endpoint.credentials = remote.credentials
+            if let oauth = remote.oauth {
+                var settings = RemoteEndpoint.OAuth()
+                settings.clientId = oauth.clientId
+                settings.clientSecret = oauth.clientSecret
+                settings.scopes = oauth.scopes
+                endpoint.oauth = settings
+            }
             return .remote(endpoint)
         }
         var command = ChildCommand(executable: entry.command, arguments: entry.args,
@@ -203,7 +219,7 @@ extension ToolHost {
         if !PostgresLocation.hasScheme(manifest.host.database) {
             let database = manifest.resolve(manifest.host.database)
             protected.files = ["", "-wal", "-shm", "-journal"].map { database + $0 }
-                + [PathText.resolve(KeyPepper.fileName, against: PathText.parent(database))]
+                + [KeyPepper.fileName, HostSecret.fileName].map { PathText.resolve($0, against: PathText.parent(database)) }
         }
         return protected
     }

@@ -7,10 +7,8 @@ extension BridgedServer {
     /// stderr; a JSON-RPC error becomes an error that names the server; the caller's cancellation
     /// (or the router's timeout) reaches the server as `notifications/cancelled`. A server that
     /// serves the Tasks extension may answer with a task: it is followed to its end (`followTask`).
-    func call(_ tool: String, arguments: [String: JSONValue], progress: ToolProgressSink?) async throws(ToolError) -> ToolResult {
-        guard let connection = readyConnection else {
-            throw ToolError(.failed, unavailableReason() ?? "\(name) is not running")
-        }
+    func call(_ tool: String, arguments: [String: JSONValue], progress: ToolProgressSink?, agent: String = "") async throws(ToolError) -> ToolResult {
+        let connection = try await connection(for: agent)
         let tasks = servesTasks
         var params: [String: JSONValue] = ["name": .string(tool), "arguments": .object(arguments)]
         if tasks { params["_meta"] = Self.tasksMeta }

@@ -9,16 +9,15 @@ extension BridgedServer {
     func runRemote(_ remote: RemoteEndpoint) async -> String {
         let kind = remote.transport == .sse ? "HTTP+SSE" : "streamable HTTP"
         update { $0.state = .starting; $0.pid = nil; $0.protocolVersion = nil; $0.url = remote.displayURL; $0.transport = kind }
-        let connectTimeout = min(settings.startTimeout, .seconds(10))
-        let transport: any MCPClientTransport = switch remote.transport {
-        case .streamableHTTP:
-            StreamableHTTPTransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes, logger: logger)
-        case .sse:
-            LegacySSETransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes, logger: logger)
+        // The session that lists the tools: the shared login, or (per agent) the first agent's.
+        let authorization: RemoteAuthorization?
+        switch await listingAuthorization(remote) {
+        case .success(let found): authorization = found
+        case .failure(let error):
+            logger.error("bridged server cannot connect", metadata: ["plugins.mcp.reason": "\(error.message)"])
+            return error.message
         }
-        let connection = MCPClientConnection(server: name, transport: transport, maxMessageBytes: bridge.maxLineBytes,
-                                             logger: logger) { [weak self] method, params in self?.notification(method, params) }
-        connection.start()
+        let connection = open(remote, authorization)
         // The older transport has no stateless revision: its servers predate it.
         let revision = remote.transport == .sse ? .handshake : remote.revision
         switch await starting(connection, revision: revision, ended: { await connection.ended.wait().map { BridgeError(.exited, $0) } }) {
@@ -34,19 +33,94 @@ extension BridgedServer {
         let listening = connection.isStateless ? Task { await listen(connection) } : nil
         let ending = await connection.ended.wait()
         listening?.cancel()
-        state.withLock { $0.connection = nil }
-        guard let ending else {
-            connection.fail(BridgeError(.exited, "\(name) was disconnected: the host is shutting down"))
+        let sessions = state.withLock { s in
+            s.connection = nil
+            defer { s.agentSessions.removeAll() }
+            return Array(s.agentSessions.values)
+        }
+        let reason = ending ?? "\(name) was disconnected: the host is shutting down"
+        connection.fail(BridgeError(.exited, reason))
+        for session in sessions {
+            if case .success(let agentConnection) = await session.value { agentConnection.fail(BridgeError(.exited, reason)) }
+        }
+        guard ending != nil else {
             logger.info("bridged server disconnected")
             return "disconnected by the host"
         }
-        connection.fail(BridgeError(.exited, ending))
-        return ending
+        return reason
+    }
+
+    /// A connection to `remote` carrying `authorization`, started.
+    private func open(_ remote: RemoteEndpoint, _ authorization: RemoteAuthorization?) -> MCPClientConnection {
+        let connectTimeout = min(settings.startTimeout, .seconds(10))
+        let transport: any MCPClientTransport = switch remote.transport {
+        case .streamableHTTP:
+            StreamableHTTPTransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes,
+                                    authorization: authorization, logger: logger)
+        case .sse:
+            LegacySSETransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes,
+                               authorization: authorization, logger: logger)
+        }
+        let connection = MCPClientConnection(server: name, transport: transport, maxMessageBytes: bridge.maxLineBytes,
+                                             logger: logger) { [weak self] method, params in self?.notification(method, params) }
+        connection.start()
+        return connection
+    }
+
+    /// Whose login the listing session carries: nil without `auth: oauth`; the shared one; or, per
+    /// agent, the first agent who logged in.
+    private func listingAuthorization(_ remote: RemoteEndpoint) async -> Result<RemoteAuthorization?, BridgeError> {
+        guard remote.oauth != nil else { return .success(nil) }
+        guard let credentials else {
+            return .failure(BridgeError(.remote, "\(name) uses OAuth, and this host cannot keep logins: \(bridge.credentialProblem ?? "it has no registry to keep them in")"))
+        }
+        guard remote.credentials == .perAgent else { return .success(RemoteAuthorization(credentials: credentials, server: name, agent: "")) }
+        guard let agent = await credentials.agents(server: name).first(where: { !$0.isEmpty }) else {
+            return .failure(BridgeError(.remote, "no agent has logged in to \(name) yet (credentials: per_agent): run `agenthub servers login \(name) --agent AGENT`"))
+        }
+        return .success(RemoteAuthorization(credentials: credentials, server: name, agent: agent))
+    }
+
+    /// The connection a call of `agent` goes over: the server's own, or with `credentials: per_agent`
+    /// the agent's session, opened (handshake, no listing) at its first call and kept while the server is up.
+    func connection(for agent: String) async throws(ToolError) -> MCPClientConnection {
+        guard let main = readyConnection else {
+            throw ToolError(.failed, unavailableReason() ?? "\(name) is not running")
+        }
+        guard case .remote(let remote) = settings.endpoint, remote.oauth != nil, remote.credentials == .perAgent, let credentials else { return main }
+        for _ in 0..<2 {
+            let session: Task<Result<MCPClientConnection, BridgeError>, Never> = state.withLock { s in
+                if let open = s.agentSessions[agent] { return open }
+                let opening = Task { await self.openSession(remote, RemoteAuthorization(credentials: credentials, server: self.name, agent: agent)) }
+                s.agentSessions[agent] = opening
+                return opening
+            }
+            let result = await session.value
+            if case .success(let connection) = result, connection.ended.current == nil { return connection }
+            // Failed, or ended since: the next call opens it again.
+            state.withLock { s in if s.agentSessions[agent] == session { s.agentSessions.removeValue(forKey: agent) } }
+            if case .failure(let error) = result { throw ToolError(.failed, error.message) }
+        }
+        throw ToolError(.failed, "\(name): agent '\(agent)''s session keeps ending; try again shortly")
+    }
+
+    private func openSession(_ remote: RemoteEndpoint, _ authorization: RemoteAuthorization) async -> Result<MCPClientConnection, BridgeError> {
+        let connection = open(remote, authorization)
+        let revision = remote.transport == .sse ? .handshake : remote.revision
+        switch await starting(connection, revision: revision, listing: false, ended: { await connection.ended.wait().map { BridgeError(.exited, $0) } }) {
+        case .failure(let error):
+            let message = connection.ended.current ?? error.message
+            connection.fail(BridgeError(.exited, message))
+            return .failure(BridgeError(error.code, message))
+        case .success:
+            logger.debug("agent session opened", metadata: ["plugins.mcp.agent": "\(authorization.agent)"])
+            return .success(connection)
+        }
     }
 
     /// `server/discover` at the stateless revision: its handshake when the server speaks it; nil
     /// when it does not (unless `required`, when that is an error).
-    static func discover(_ connection: MCPClientConnection, _ name: String, required: Bool) async throws -> Handshake? {
+    static func discover(_ connection: MCPClientConnection, _ name: String, required: Bool, listing: Bool = true) async throws -> Handshake? {
         let version = MCPClientEnvelope.statelessVersion
         let envelope: [String: JSONValue] = [
             MCPClientEnvelope.versionKey: .string(version),
@@ -74,7 +148,8 @@ extension BridgedServer {
         }
         let info = result["_meta"]?["io.modelcontextprotocol/serverInfo"] ?? result["serverInfo"]
         let serverInfo = info.map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")".utf8Prefix(128) }
-        return Handshake(version: version, serverInfo: serverInfo, tools: try await listTools(connection, name), capabilities: result["capabilities"])
+        return Handshake(version: version, serverInfo: serverInfo, tools: listing ? try await listTools(connection, name) : [],
+                         capabilities: result["capabilities"])
     }
 
     /// Keeps a `subscriptions/listen` open for list changes: reopened (and the tools listed again,

@@ -17,6 +17,8 @@ final class BridgedServer: Sendable {
 
     let settings: BridgedServerSettings
     let bridge: BridgeSettings
+    /// Where an OAuth server's logins are (nil: none can be kept).
+    let credentials: BridgeCredentials?
     let logger: Logger
     /// The first start has settled (ready, or ended): what the first `tools/list` waits for.
     let settled = OneShot<Void>()
@@ -31,16 +33,19 @@ final class BridgedServer: Sendable {
         var retryAt: Date?
         /// What the server declared in `initialize` (for the Skills extension).
         var capabilities: JSONValue?
+        /// `credentials: per_agent`: each calling agent's own session, opened at its first call.
+        var agentSessions: [String: Task<Result<MCPClientConnection, BridgeError>, Never>] = [:]
     }
     let state: Mutex<State>
 
     var name: String { settings.name }
 
     /// `changed` runs after its tools or its status changed.
-    init(settings: BridgedServerSettings, bridge: BridgeSettings, logger: Logger,
+    init(settings: BridgedServerSettings, bridge: BridgeSettings, credentials: BridgeCredentials? = nil, logger: Logger,
          restarted: @escaping @Sendable (String) -> Void = { _ in }, skillsChanged: @escaping @Sendable (String) -> Void = { _ in },
          changed: @escaping @Sendable () -> Void) {
         self.restarted = restarted
+        self.credentials = credentials
         self.skillsChanged = skillsChanged
         self.settings = settings
         self.bridge = bridge
@@ -179,14 +184,14 @@ final class BridgedServer: Sendable {
     /// The handshake (`initialize` and `notifications/initialized`, or in the stateless revision
     /// `server/discover`) and every page of `tools/list`, within the start timeout and racing
     /// `ended` (the child's exit, the remote session's end).
-    func starting(_ connection: MCPClientConnection, revision: RemoteEndpoint.Revision,
+    func starting(_ connection: MCPClientConnection, revision: RemoteEndpoint.Revision, listing: Bool = true,
                   ended: @escaping @Sendable () async -> BridgeError?) async -> Result<Handshake, BridgeError> {
         let name = self.name
         let timeout = settings.startTimeout
         return await withTaskGroup(of: Result<Handshake, BridgeError>?.self) { group in
             group.addTask {
                 do {
-                    if revision != .handshake, let handshake = try await Self.discover(connection, name, required: revision == .stateless) {
+                    if revision != .handshake, let handshake = try await Self.discover(connection, name, required: revision == .stateless, listing: listing) {
                         return .success(handshake)
                     }
                     let result = try await connection.request("initialize", [
@@ -204,7 +209,7 @@ final class BridgedServer: Sendable {
                     connection.agreed(version: version, stateless: false)
                     connection.notify("notifications/initialized")
                     let info = result["serverInfo"].map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")" }
-                    return .success(Handshake(version: version, serverInfo: info.map { $0.utf8Prefix(128) }, tools: try await Self.listTools(connection, name),
+                    return .success(Handshake(version: version, serverInfo: info.map { $0.utf8Prefix(128) }, tools: listing ? try await Self.listTools(connection, name) : [],
                                               capabilities: result["capabilities"]))
                 } catch let error as BridgeError {
                     return .failure(error)

@@ -67,6 +67,9 @@ public struct BridgeSettings: Sendable, Equatable {
     public var lifeline = ChildProcess.Lifeline.none
     /// Lines of each server's stderr kept for status and errors.
     public var stderrLines = 20
+    /// Seals the OAuth logins of remote servers (nil: none can be stored, and `credentialProblem` says why).
+    public var sealer: CredentialSealer?
+    public var credentialProblem: String?
     public init() {}
 }
 
@@ -94,6 +97,23 @@ public struct RemoteEndpoint: Sendable, Equatable {
     public var revision = Revision.auto
     /// Sent with every request (a shared token, say); values are secrets and never logged.
     public var headers: [String: String] = [:]
+    /// Whose token a call carries.
+    public enum Credentials: String, Sendable, Equatable, CaseIterable, Codable {
+        /// One login for every agent (`agenthub servers login NAME`).
+        case shared
+        /// Each calling agent its own (`agenthub servers login NAME --agent A`).
+        case perAgent = "per_agent"
+    }
+    /// The OAuth client AgentHub is for this server: a configured client, or none (dynamic registration).
+    public struct OAuth: Sendable, Equatable {
+        public var clientId: String?
+        public var clientSecret: String?
+        public var scopes: [String] = []
+        public init() {}
+    }
+    /// `auth: oauth`: calls carry a token from `agenthub servers login` (nil: only `headers:`).
+    public var oauth: OAuth?
+    public var credentials = Credentials.shared
 
     public init(url: String) { self.url = url }
 

@@ -21,8 +21,9 @@ final class LegacySSETransport: MCPClientTransport {
     }
     private let state = Mutex(State())
 
-    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, logger: Logger) {
-        http = RemoteHTTP(server: server, endpoint: endpoint, connectTimeout: connectTimeout, maxMessageBytes: maxMessageBytes)
+    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, authorization: RemoteAuthorization?, logger: Logger) {
+        http = RemoteHTTP(server: server, endpoint: endpoint, connectTimeout: connectTimeout, maxMessageBytes: maxMessageBytes,
+                          authorization: authorization)
         self.logger = logger
     }
 
@@ -40,7 +41,7 @@ final class LegacySSETransport: MCPClientTransport {
     private func readStream() async {
         let reason: String
         do {
-            let response = try await http.execute(http.request(.GET, http.endpoint.url, accept: "text/event-stream"))
+            let response = try await http.send(http.request(.GET, http.endpoint.url, accept: "text/event-stream"))
             if response.status != .ok || response.headers.first(name: "Content-Type")?.lowercased().hasPrefix("text/event-stream") != true {
                 let body = (try? await RemoteHTTP.collect(response, limit: 4096)).flatMap { try? $0.get() } ?? []
                 reason = response.status == .ok ? "\(http.server) did not answer its GET with an event stream" : http.refused(response.status, body)
@@ -50,7 +51,7 @@ final class LegacySSETransport: MCPClientTransport {
             }
         } catch {
             if Task.isCancelled { return }
-            reason = http.unreachable(error)
+            reason = (error as? BridgeError)?.message ?? http.unreachable(error)
         }
         postURL.set(nil)
         emit(.ended(reason))
@@ -92,10 +93,12 @@ final class LegacySSETransport: MCPClientTransport {
             return
         }
         do {
-            let response = try await http.execute(http.request(.POST, target, accept: "application/json, text/event-stream",
+            let response = try await http.send(http.request(.POST, target, accept: "application/json, text/event-stream",
                                                                body: Array(message.json.jsonText.utf8)))
             let body = (try? await RemoteHTTP.collect(response, limit: 4096)).flatMap { try? $0.get() } ?? []
             if response.status.code >= 400, let id { emit(.failed(id: id, BridgeError(.remote, http.refused(response.status, body)))) }
+        } catch let error as BridgeError {
+            if let id { emit(.failed(id: id, error)) }
         } catch {
             if Task.isCancelled { return }
             let reason = http.unreachable(error)

@@ -49,6 +49,8 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
     /// Where every read and write of the pins and status runs, in order: off the cooperative pool,
     /// since a ledger on PostgreSQL blocks its thread for each answer.
     let ledgerQueue = DispatchQueue(label: "agenthub.bridge-ledger")
+    /// The OAuth logins of its remote servers (nil without a registry to keep them or a key to seal them).
+    public let credentials: BridgeCredentials?
     private let box = WeakReference<MCPBridge>()
     /// Told the name of a server each time it restarts after ending (the host counts them).
     public var onRestart: (@Sendable (String) -> Void)? {
@@ -68,6 +70,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
     public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: (any BridgeLedger)?, logger: Logger) {
         state = Mutex(State(bridgeSettings: settings))
         self.registry = registry
+        credentials = registry.flatMap { ledger in settings.sealer.map { BridgeCredentials(ledger: ledger, sealer: $0) } }
         self.logger = logger
         box.object = self
         let made = servers.map(makeServer)
@@ -76,7 +79,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
 
     private func makeServer(_ server: BridgedServerSettings) -> BridgedServer {
         let box = self.box
-        return BridgedServer(settings: server, bridge: state.withLock { $0.bridgeSettings }, logger: logger,
+        return BridgedServer(settings: server, bridge: state.withLock { $0.bridgeSettings }, credentials: credentials, logger: logger,
                              restarted: { name in box.object?.onRestart?(name) },
                              skillsChanged: { name in box.object?.onSkillsChanged?(name) }) { box.object?.serverChanged() }
     }
@@ -237,7 +240,7 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
                                 + "review it, then run `agenthub tools accept \(tool)`")
             }
         }
-        return try await route.server.call(route.tool.downstreamName, arguments: arguments, progress: context.progress)
+        return try await route.server.call(route.tool.downstreamName, arguments: arguments, progress: context.progress, agent: context.caller.agent)
     }
 
     /// A server's tools or state changed: `applyChanges` on the ledger queue.

@@ -125,6 +125,7 @@ final class MCPClientConnection: Sendable {
         }
         for entry in entries { entry.continuation.resume(throwing: error) }
         transport.close()
+        ended.set(error.message)
     }
 
     /// Ends the session politely: a stdio server's stdin is closed; a remote session is ended.

@@ -12,9 +12,12 @@ struct RemoteHTTP: Sendable {
     let endpoint: RemoteEndpoint
     let client: HTTPClient
     let maxMessageBytes: Int
+    /// The OAuth credential every request carries (nil: only the entry's `headers:`).
+    let authorization: RemoteAuthorization?
 
-    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int) {
+    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, authorization: RemoteAuthorization?) {
         self.server = server
+        self.authorization = authorization
         self.endpoint = endpoint
         self.maxMessageBytes = maxMessageBytes
         let connect = TimeAmount.milliseconds(max(100, Int64(connectTimeout.seconds * 1000)))
@@ -45,6 +48,22 @@ struct RemoteHTTP: Sendable {
     /// Sends `request`; the answer's body is still to be read. Cancelling the calling task aborts it.
     func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         try await client.execute(request, deadline: .distantFuture)
+    }
+
+    /// Sends `request` with the session's bearer token; a 401 renews the token (or finds a newer
+    /// one) and sends it once more. A login that is missing or cannot be renewed throws a
+    /// `BridgeError` naming the login command.
+    func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+        guard let authorization else { return try await execute(request) }
+        var request = request
+        let token = try await authorization.bearer()
+        request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
+        let response = try await execute(request)
+        guard response.status == .unauthorized else { return response }
+        _ = try? await Self.collect(response, limit: 0)
+        let renewed = try await authorization.rejected(token)
+        request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(renewed)")
+        return try await execute(request)
     }
 
     /// The whole body, or (past `limit`) its size and first bytes.

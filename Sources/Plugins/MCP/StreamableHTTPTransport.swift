@@ -25,8 +25,9 @@ final class StreamableHTTPTransport: MCPClientTransport {
     }
     private let state = Mutex(State())
 
-    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, logger: Logger) {
-        http = RemoteHTTP(server: server, endpoint: endpoint, connectTimeout: connectTimeout, maxMessageBytes: maxMessageBytes)
+    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, authorization: RemoteAuthorization?, logger: Logger) {
+        http = RemoteHTTP(server: server, endpoint: endpoint, connectTimeout: connectTimeout, maxMessageBytes: maxMessageBytes,
+                          authorization: authorization)
         self.logger = logger
     }
 
@@ -118,7 +119,7 @@ final class StreamableHTTPTransport: MCPClientTransport {
         let request = http.request(.POST, http.endpoint.url, accept: "application/json, text/event-stream",
                                    extra: headers(for: message), body: Array(message.json.jsonText.utf8))
         do {
-            let response = try await http.execute(request)
+            let response = try await http.send(request)
             if let session = response.headers.first(name: "Mcp-Session-Id") {
                 state.withLock { s in if s.sessionId == nil && !s.stateless { s.sessionId = session } }
             }
@@ -158,6 +159,9 @@ final class StreamableHTTPTransport: MCPClientTransport {
                 _ = try? await RemoteHTTP.collect(response, limit: 0)
                 if id != nil { unanswered = "\(http.server) answered with content type '\(type.utf8Prefix(80))', not JSON or an event stream" }
             }
+        } catch let error as BridgeError {
+            // A login that is missing or cannot be renewed: this request fails, the server is still there.
+            unanswered = error.message
         } catch {
             if Task.isCancelled { return }
             unanswered = http.unreachable(error)
@@ -184,8 +188,8 @@ final class StreamableHTTPTransport: MCPClientTransport {
             if let session { extra.append(("Mcp-Session-Id", session)) }
             if let version { extra.append(("MCP-Protocol-Version", version)) }
             let response: HTTPClientResponse
-            do { response = try await http.execute(http.request(.GET, http.endpoint.url, accept: "text/event-stream", extra: extra)) } catch {
-                if !Task.isCancelled { emit(.ended(http.unreachable(error))) }
+            do { response = try await http.send(http.request(.GET, http.endpoint.url, accept: "text/event-stream", extra: extra)) } catch {
+                if !Task.isCancelled { emit(.ended((error as? BridgeError)?.message ?? http.unreachable(error))) }
                 return
             }
             if response.status == .notFound {
