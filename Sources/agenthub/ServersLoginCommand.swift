@@ -116,12 +116,12 @@ struct ServersLogout: AsyncParsableCommand {
         let (remote, _) = try ServersLogin.remote(server, context)
         let agent = try ServersLogin.agent(agent, remote: remote, server: server)
         do {
-            let (removed, revoked) = try await context.bridgeCredentials().remove(server: server, agent: agent)
+            let (removed, notRevoked) = try await context.bridgeCredentials().remove(server: server, agent: agent)
             guard removed else {
                 Output.stderr("no login to \(server)\(agent.isEmpty ? "" : " for agent '\(agent)'") is stored")
                 throw ExitCode(1)
             }
-            Output.stderr("Logged out of \(server)\(agent.isEmpty ? "" : " for agent '\(agent)'")" + (revoked ? "; its tokens were revoked" : "; the server offers no revocation, its tokens expire on their own"))
+            Output.stderr("Logged out of \(server)\(agent.isEmpty ? "" : " for agent '\(agent)'")" + (notRevoked.map { "; its tokens were not revoked (\($0))" } ?? "; its tokens were revoked"))
         } catch let error as BridgeError {
             Output.stderr("error: \(error.message)")
             throw ExitCode(1)

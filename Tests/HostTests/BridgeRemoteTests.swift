@@ -9,11 +9,13 @@ import Testing
 /// on a port of its own, dying with the test.
 final class RemoteTestServer: @unchecked Sendable {
     static let script = packageRoot + "/Tests/Interop/remote_server.py"
+    static let oauthScript = packageRoot + "/Tests/Interop/oauth_server.py"
     let port: Int
     let transport: String
     let arguments: [String]
     private(set) var process: RunningProcess
 
+    /// `transport` is the remote server's (`streamable-http`, `sse`, `hang`), or `oauth` for the OAuth-protected one.
     init(_ transport: String, port: Int = ServerProcess.freePort(), arguments: [String] = [], in dir: String) async throws {
         self.port = port
         self.transport = transport
@@ -23,7 +25,8 @@ final class RemoteTestServer: @unchecked Sendable {
 
     private static func launch(_ port: Int, _ transport: String, _ arguments: [String], _ dir: String) async throws -> RunningProcess {
         let python = try #require(testPython(), "the test virtualenv (make test) has the mcp SDK")
-        let process = try RunningProcess(python, [script, String(port), transport] + arguments, in: dir)
+        let command = transport == "oauth" ? [oauthScript, String(port)] : [script, String(port), transport]
+        let process = try RunningProcess(python, command + arguments, in: dir)
         let ready = await process.nextLine(timeout: 90)
         try #require(ready == "READY", "the remote test server did not start: \(process.stderr)")
         return process
@@ -144,7 +147,7 @@ final class RemoteTestServer: @unchecked Sendable {
             let started = ContinuousClock.now
             let failed = await host.call("remote__echo", ["text": "while gone"])
             #expect(failed.status == .failed)
-            #expect(ContinuousClock.now - started < .seconds(15))
+            #expect(ContinuousClock.now - started < .seconds(5))
             #expect(await host.wait(seconds: 30) { host.status("remote")?.state != .ready })
             #expect(await host.wait(seconds: 30) { host.status("remote")?.lastExit?.contains("cannot be reached") == true },
                     "\(host.status("remote")?.lastExit ?? "")")

@@ -21,12 +21,13 @@ struct RemoteHTTP: Sendable {
         self.endpoint = endpoint
         self.maxMessageBytes = maxMessageBytes
         let connect = TimeAmount.milliseconds(max(100, Int64(connectTimeout.seconds * 1000)))
-        let configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: connect, read: nil),
-            // Event streams hold connections open; calls must not queue behind them.
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64),
-            decompression: .disabled)
+        // Event streams hold connections open; calls must not queue behind them. A refused
+        // connection fails the request at once (no retrying until the timeout): the supervisor
+        // reconnects with its own backoff, and calls to a server that is gone fail fast.
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        pool.retryConnectionEstablishment = false
+        let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: connect, read: nil),
+                                                     connectionPool: pool, decompression: .disabled)
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

@@ -14,13 +14,20 @@ public final class BridgeCredentials: Sendable {
         let server: String
         let agent: String
     }
+    private struct Opened {
+        let credential: RemoteCredential
+        let readAt: ContinuousClock.Instant
+    }
     private struct State {
-        var open: [Key: RemoteCredential] = [:]
+        var open: [Key: Opened] = [:]
         var refreshing: [Key: Task<Result<RemoteCredential, BridgeError>, Never>] = [:]
     }
     private let state = Mutex(State())
     /// How long before its expiry a token is refreshed.
     static let margin: TimeInterval = 60
+    /// How long a login read from the registry is used before it is read again: a logout (or a
+    /// refresh) on any host reaches every host within this, even where the server cannot revoke.
+    static let reread: Duration = .seconds(5)
 
     public init(ledger: any BridgeLedger, sealer: CredentialSealer) {
         self.ledger = ledger
@@ -40,8 +47,8 @@ public final class BridgeCredentials: Sendable {
     func bearer(server: String, agent: String) async throws(BridgeError) -> String {
         let key = Key(server: server, agent: agent)
         let credential: RemoteCredential
-        if let open = state.withLock({ $0.open[key] }) {
-            credential = open
+        if let open = state.withLock({ $0.open[key] }), ContinuousClock.now - open.readAt < Self.reread {
+            credential = open.credential
         } else {
             guard let stored = try await load(key) else {
                 let subject = agent.isEmpty ? "\(server) needs a login" : "agent '\(agent)' has not logged in to \(server)"
@@ -103,7 +110,7 @@ public final class BridgeCredentials: Sendable {
         }
         do {
             let credential = try sealer.open(sealed, server: key.server, agent: key.agent)
-            state.withLock { $0.open[key] = credential }
+            state.withLock { $0.open[key] = Opened(credential: credential, readAt: .now) }
             return credential
         } catch {
             throw BridgeError(.remote, "\(Self.who(key.server, key.agent)) cannot be opened with this host's secret key (another key sealed it); "
@@ -122,7 +129,7 @@ public final class BridgeCredentials: Sendable {
             catch { return .failure(error) }
         }
         do { try written.get() } catch { throw BridgeError(.remote, "cannot store \(Self.who(key.server, key.agent)): \(error.message)") }
-        state.withLock { $0.open[key] = credential }
+        state.withLock { $0.open[key] = Opened(credential: credential, readAt: .now) }
     }
 
     /// Stores a fresh login.
@@ -131,17 +138,18 @@ public final class BridgeCredentials: Sendable {
     }
 
     /// Forgets a login (revoking its tokens where the server offers that); whether there was one.
-    public func remove(server: String, agent: String) async throws(BridgeError) -> (removed: Bool, revoked: Bool) {
+    /// `notRevoked` says why the tokens were not revoked (nil: they were, or there was no login).
+    public func remove(server: String, agent: String) async throws(BridgeError) -> (removed: Bool, notRevoked: String?) {
         let key = Key(server: server, agent: agent)
         let credential = try? await load(key)
-        var revoked = false
-        if let credential { revoked = await OAuthClient.revoke(credential, server: server) }
+        var notRevoked: String?
+        if let credential { notRevoked = await OAuthClient.revoke(credential, server: server) }
         let ledger = self.ledger
         let deleted: Result<Bool, RegistryError> = await onThread {
             do throws(RegistryError) { return .success(try ledger.deleteBridgeCredential(server: server, agent: agent)) } catch { return .failure(error) }
         }
         state.withLock { _ = $0.open.removeValue(forKey: key) }
-        do { return (try deleted.get(), revoked) } catch { throw BridgeError(.remote, "cannot forget \(Self.who(server, agent)): \(error.message)") }
+        do { return (try deleted.get(), notRevoked) } catch { throw BridgeError(.remote, "cannot forget \(Self.who(server, agent)): \(error.message)") }
     }
 
     /// Who has logged in to `server` ("" for the shared login), in name order.

@@ -206,19 +206,25 @@ public struct OAuthClient: Sendable {
         return renewed
     }
 
-    /// Tells the authorization server to forget the tokens (RFC 7009), when it offers revocation.
-    public static func revoke(_ credential: RemoteCredential, server: String) async -> Bool {
-        guard let endpoint = credential.revocationEndpoint else { return false }
+    /// Tells the authorization server to forget the tokens (RFC 7009): nil when it did, else why not.
+    public static func revoke(_ credential: RemoteCredential, server: String) async -> String? {
+        guard let endpoint = credential.revocationEndpoint else { return "the server offers no revocation; its tokens expire on their own" }
         let client = OAuthClient(server: server, url: credential.resource ?? "")
         var login = Client(id: credential.clientId, secret: credential.clientSecret)
         login.auth = credential.clientAuth
-        var revoked = false
+        var failure: String?
         for (token, hint) in [(credential.refreshToken, "refresh_token"), (credential.accessToken, "access_token")] {
             guard let token else { continue }
             var fields = [("token", token), ("token_type_hint", hint)]
-            if (try? await client.token(endpoint, client: login, fields: &fields, what: "revoking the token", expectJSON: false)) != nil { revoked = true }
+            do { _ = try await client.token(endpoint, client: login, fields: &fields, what: "revoking the token", expectJSON: false) } catch {
+                // Some servers (the Python SDK's) want a client_secret field even from a public client: once more with an empty one.
+                var again = [("token", token), ("token_type_hint", hint), ("client_secret", "")]
+                if login.secret == nil, error.message.contains("invalid_request"),
+                   (try? await client.token(endpoint, client: login, fields: &again, what: "revoking the token", expectJSON: false)) != nil { continue }
+                failure = error.message
+            }
         }
-        return revoked
+        return failure
     }
 
     private func token(_ endpoint: String, client: Client, fields: inout [(String, String)], what: String,
@@ -284,7 +290,10 @@ public struct OAuthClient: Sendable {
 
     /// One HTTP client for one step, shut down after it (no redirects followed).
     static func withHTTP<T: Sendable>(_ body: (HTTPClient) async throws(BridgeError) -> T) async throws(BridgeError) -> T {
-        let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30)))
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.retryConnectionEstablishment = false
+        let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(30)),
+                                                     connectionPool: pool)
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         let result: Result<T, BridgeError>
         do { result = .success(try await body(http)) } catch { result = .failure(error) }
