@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(name: "ChildrenTests", dependencies: ["Base", "Children", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Base", "Registry", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "RegistryPostgresTests", dependencies: [
-            "Base", "Core", "Host", "Registry", "RegistryPostgres", "TestSupport",
+            "Base", "Core", "Host", "Plugins", "Registry", "RegistryPostgres", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

@@ -25,17 +25,17 @@ import TestSupport
         }
         defer { registries.forEach { $0.close() } }
         #expect(registries.count == 4)
-        #expect(try server.psql("SELECT count(*) FROM agenthub_migrations") == "6")
-        for registry in registries { #expect(try await registry.schemaVersions() == [1, 2, 3, 4, 5, 6]) }
+        #expect(try server.psql("SELECT count(*) FROM agenthub_migrations") == "7")
+        for registry in registries { #expect(try await registry.schemaVersions() == [1, 2, 3, 4, 5, 6, 7]) }
         let tables = try server.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'")
         for table in ["sources", "skills", "skill_files", "memories", "memory_chunks", "trace_events", "approvals", "approval_grants",
-                      "api_keys", "hosts", "sync_leases", "bridge_tool_pins", "console_sessions", "mcp_sessions", "change_marks"] {
+                      "api_keys", "hosts", "sync_leases", "bridge_tool_pins", "bridge_credentials", "console_sessions", "mcp_sessions", "change_marks"] {
             #expect(tables.split(separator: ",").contains(Substring(table)), "\(table)")
         }
         // Opened again: nothing to do, nothing applied twice.
         let again = try await PostgresRegistry.open(where_, logger: Self.logger)
         again.close()
-        #expect(try server.psql("SELECT count(*) FROM agenthub_migrations") == "6")
+        #expect(try server.psql("SELECT count(*) FROM agenthub_migrations") == "7")
     }
 
     @Test func aServerThatIsNotThereIsNamedAndThePasswordIsNot() async throws {
@@ -78,6 +78,6 @@ import TestSupport
         let registry = try await PostgresRegistry.open(try location("postgres://\(server.user):\(server.password)@localhost:\(server.port)/agenthub?host=\(server.folder)"),
                                                        logger: Self.logger)
         defer { registry.close() }
-        #expect(try await registry.schemaVersions() == [1, 2, 3, 4, 5, 6])
+        #expect(try await registry.schemaVersions() == [1, 2, 3, 4, 5, 6, 7])
     }
 }

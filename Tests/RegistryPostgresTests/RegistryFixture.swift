@@ -52,6 +52,7 @@ enum RegistryFixture {
                                 hash: Data(repeating: 7, count: 32))
         _ = try sqlite.pinTool("time__now", server: "time", digest: "feed")
         _ = try sqlite.pinTool("time__convert", server: "time", digest: "cafe")
+        try sqlite.storeBridgeCredential(server: "docs", agent: "ada", sealed: "v1:c2VhbGVk", at: Date())
         try sqlite.recordChangedDefinition("time__convert", digest: "beef")
         var stale = ApprovalRecord(id: "apr_copy2", tool: "write_file", arguments: #"{"path": "b.txt"}"#, argumentsDigest: "d2", agent: "bob", role: "writer",
                                    group: nil, session: "s2", spanId: "00bb", rule: "registry.yaml:3:5", ruleKey: "k", policyReason: "asked",
