@@ -183,11 +183,11 @@ extension PluginsDecoder {
             if let v = r.choice(m["credentials"], "\(path).credentials", RemoteEndpoint.Credentials.self) {
                 remote.credentials = v
                 if remote.oauth == nil, let node = m["credentials"] {
-                    r.error(node, "\(path).credentials is about OAuth logins; add `auth: oauth`")
+                    r.error(node, "\(path).credentials is about OAuth logins, which this server does not use (set its auth to oauth)")
                 }
             }
             if let node = m["oauth"] {
-                if remote.oauth == nil { r.error(node, "\(path).oauth configures the OAuth client; add `auth: oauth`") }
+                if remote.oauth == nil { r.error(node, "\(path).oauth configures the OAuth client, which this server does not use (set its auth to oauth)") }
                 if let o = r.mapping(node, "\(path).oauth", known: RemoteServerConfig.OAuthConfig.keys) {
                     var oauth = remote.oauth ?? RemoteServerConfig.OAuthConfig()
                     oauth.clientId = r.string(o["client_id"], "\(path).oauth.client_id", expand: true)

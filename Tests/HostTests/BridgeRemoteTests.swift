@@ -301,6 +301,36 @@ final class RemoteTestServer: @unchecked Sendable {
                         url: https://mcp.example.com/mcp
                         headers: { Authorization: "Bearer t" }
                 """, in: dir).isEmpty)
+            // OAuth: `auth: oauth` only; its companions need it; a secret comes from a variable that is set.
+            #expect(Self.problems("""
+                      remote:
+                        url: https://mcp.example.com/mcp
+                        auth: basic
+                """, in: dir).contains { $0.contains("auth must be oauth") })
+            #expect(Self.problems("""
+                      remote:
+                        url: https://mcp.example.com/mcp
+                        credentials: per_agent
+                        oauth: { client_id: x }
+                """, in: dir).filter { $0.contains("set its auth to oauth") }.count == 2)
+            #expect(Self.problems("""
+                      remote:
+                        url: https://mcp.example.com/mcp
+                        auth: oauth
+                        oauth: { client_secret_env: NOT_SET_ANYWHERE_4711 }
+                """, in: dir).filter { $0.contains("NOT_SET_ANYWHERE_4711 is not set") || $0.contains("needs a client_id") }.count == 2)
+            #expect(Self.problems("""
+                      local:
+                        command: /bin/true
+                        auth: oauth
+                """, in: dir).contains { $0.contains("is for a remote server") })
+            #expect(Self.problems("""
+                      remote:
+                        url: https://mcp.example.com/mcp
+                        auth: oauth
+                        credentials: per_agent
+                        oauth: { client_id: agenthub, scopes: [read, write] }
+                """, in: dir).isEmpty)
         }
     }
 }
