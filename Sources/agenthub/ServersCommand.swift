@@ -57,6 +57,11 @@ struct ServersStatus: AsyncParsableCommand {
                 }
             }
         }
+        // Who has logged in to each OAuth server (names only: the logins stay sealed).
+        var logins: [String: [String]] = [:]
+        for server in context.manifest.plugins.mcp?.servers ?? [] where server.remote?.oauth != nil {
+            logins[server.name] = (try? context.registry.pins?.bridgeCredentialAgents(server: server.name).map(\.agent)) ?? []
+        }
         if global.json {
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
@@ -65,6 +70,7 @@ struct ServersStatus: AsyncParsableCommand {
                 if case .object(var o) = value {
                     o["host_pid"] = row.host.map { .string($0) } ?? .null
                     o["host_running"] = .bool(row.running)
+                    if let names = logins[row.status.server] { o["logins"] = .array(names.map { .string($0.isEmpty ? "(shared)" : $0) }) }
                     value = .object(o)
                 }
                 return value
@@ -84,6 +90,10 @@ struct ServersStatus: AsyncParsableCommand {
             })
             for row in rows {
                 if let url = row.status.url { print("  \(row.status.server): \(url) (\(row.status.transport ?? "HTTP"))") }
+                if let names = logins[row.status.server] {
+                    let shown = names.map { $0.isEmpty ? "shared" : $0 }
+                    print("  \(row.status.server): logged in: \(shown.isEmpty ? "nobody yet (agenthub servers login \(row.status.server))" : shown.joined(separator: ", "))")
+                }
                 // The whole message, cause included, when the table had to cut it.
                 if let exit = row.status.lastExit, exit.count > 60 { print("  \(row.status.server): last exit: \(exit)") }
                 for problem in row.status.problems { print("  \(row.status.server): \(problem)") }

@@ -72,6 +72,8 @@ import Testing
             try write(Self.manifest(server, credentials: "per_agent"), to: "registry.yaml", in: dir)
             try await Self.login(dir, agent: "ada", as: "alice")
             try await Self.login(dir, agent: "bob", as: "bob")
+            let listed = try await run(agenthubBinary(), ["servers"], in: dir)
+            #expect(listed.stdout.contains("remote: logged in: ada, bob"), "\(listed.stdout)")
             let host = try await BridgeHost.start(dir, servers: Self.entry(server, credentials: "per_agent"))
             #expect(host.status("remote")?.state == .ready, "\(host.status("remote")?.lastExit ?? "")")
             #expect(await Self.call(host, as: "ada").result.text == "alice")
