@@ -139,7 +139,9 @@ final class RemoteTestServer: @unchecked Sendable {
     func aRestartedServerIsReconnectedAndAGoneOneFailsFast(mode: String) async throws {
         try await withTemporaryDirectory { dir in
             let server = try await RemoteTestServer(mode == "sse" ? "sse" : "streamable-http", in: dir)
-            let host = try await BridgeHost.start(dir, servers: Self.entry(server, protocol: mode == "sse" ? nil : mode))
+            // A reconnect follows the restart schedule: past max_restarts it is tried every failed_retry
+            // (short here: starting Python again may take a while on a loaded machine).
+            let host = try await BridgeHost.start(dir, servers: Self.entry(server, protocol: mode == "sse" ? nil : mode), extra: "    failed_retry: 1s")
             #expect(await host.call("remote__echo", ["text": "before"]).result.text == "before")
             let firstPid = await host.call("remote__pid").result.text
             await server.kill()
