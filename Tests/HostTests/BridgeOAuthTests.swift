@@ -178,3 +178,56 @@ import Testing
         }
     }
 }
+
+/// The console's login: a signed-in agent logs itself in to a per-agent OAuth server from the
+/// tools page, the browser comes back to the console's callback, and the agent's calls carry it.
+@Suite(.serialized) struct ConsoleOAuthLoginTests {
+    @Test func anAgentLogsItselfInFromTheConsoleAndItsCallsCarryTheLogin() async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer("oauth", in: dir)
+            let manifest = APIHost.manifest(http: """
+                  mcp:
+                    servers:
+                      remote: { url: "http://127.0.0.1:\(server.port)/mcp", auth: oauth, credentials: per_agent, start_timeout: 60s }
+                """).replacingOccurrences(of: "- allow: [skills_search", with: "- allow: [remote__whoami, skills_search")
+            let api = try await APIHost.start(dir, manifest: manifest)
+            // Before any login the server cannot list its tools; the console still offers the login.
+            var browser = ConsoleClient(port: api.port)
+            _ = await browser.signIn(api.keys["writer"]!)
+            let before = await browser.get("/tools")
+            #expect(before.body.contains("id=\"login-remote\"") && before.body.contains("not logged in"), "\(before.body)")
+
+            let started = await browser.post("/servers/remote/login")
+            #expect(started.status == 303)
+            let address = try #require(started.headers["location"])
+            #expect(address.hasPrefix("http://127.0.0.1:\(server.port)/authorize?"), "\(address)")
+            #expect(address.contains(ConsoleClient.encode("http://127.0.0.1:\(api.port)/servers/remote/callback")))
+            let authorize = try #require(await BridgeOAuthTests.get(address))
+            let page = try #require(authorize.headers["location"])
+            let approved = try #require(await BridgeOAuthTests.get(page + "&user=wendy"))
+            let callback = try #require(approved.headers["location"])
+            // The return from the authorization server carries no console cookie: the state stands for the session.
+            let back = try #require(await BridgeOAuthTests.get(callback))
+            #expect(back.status == 200 && back.body.contains("Logged in to remote as agent writer"), "\(back.body)")
+            // The same callback again is refused: a state is used once.
+            let replay = try #require(await BridgeOAuthTests.get(callback))
+            #expect(replay.status == 400)
+
+            let after = await browser.get("/tools")
+            #expect(after.body.contains("<strong>logged in</strong>"), "\(after.body)")
+            // The bridge lists the tools with the first login (it retries on its schedule), then the call is wendy's.
+            var answer = HTTPAnswer(status: 0, headers: [:], body: "")
+            for _ in 0..<300 {
+                answer = await api.call("POST", "/v1/tools/remote__whoami/call", as: "writer", body: #"{"arguments":{}}"#)
+                if answer.body.contains("wendy") { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(answer.body.contains("wendy"), "\(answer.status) \(answer.body)")
+            // A reader may not log in for the shared... there is none; it logs in for itself only, and out again.
+            let out = await browser.post("/servers/remote/logout")
+            #expect(out.status == 303)
+            let gone = await browser.get("/tools")
+            #expect(gone.body.contains("not logged in"))
+        }
+    }
+}

@@ -41,9 +41,15 @@ extension WebConsole {
                 }
                 return row
             }
+            var servers: [[String: Any]] = []
+            for status in self.state.parts.bridge.statuses {
+                var row = Self.serverRow(status, admin: who.admin)
+                if let login = await self.loginRow(status.server, who) { row["login"] = login }
+                servers.append(row)
+            }
             var data: [String: Any] = [
                 "heading": heading, "tools": tools, "mode": manifest.policy.mode.rawValue, "admin": who.admin,
-                "servers": self.state.parts.bridge.statuses.map { Self.serverRow($0, admin: who.admin) },
+                "servers": servers,
                 "hasServers": !self.state.parts.bridge.statuses.isEmpty,
             ]
             if who.admin {

@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static var all: [(String, String)] {
         [("layout", layout), ("login", login), ("error", error), ("overview", overview), ("skills", skills), ("skill", skill),
          ("file", file), ("sources", sources), ("tools", tools), ("events", events), ("timeline", timeline),
-         ("approvals", approvals), ("tasks", tasks), ("task", task), ("keys", keys)]
+         ("approvals", approvals), ("tasks", tasks), ("task", task), ("keys", keys), ("loginDone", loginDone)]
     }
 
     static let head = """
@@ -52,6 +52,19 @@ enum ConsoleTemplates {
           <input id="key" name="key" type="password" autocomplete="current-password" required autofocus placeholder="ah_…">
           <button type="submit">Sign in</button>
         </form>
+        </main></body></html>
+        """
+
+    /// Where a browser lands after logging in to a remote server (outside the layout: the session
+    /// cookie does not come along on the authorization server's redirect).
+    static let loginDone = """
+        <!doctype html>
+        <html lang="en"><head>\(head)<title>Login · AgentHub</title></head>
+        <body data-page="login-done"><main id="main" class="narrow">
+        <h1>AgentHub</h1>
+        {{#done}}<p class="flash ok" role="status" id="login-done">{{done}}</p>{{/done}}
+        {{#error}}<p class="flash error" role="alert" id="login-error">{{error}}</p>{{/error}}
+        <p><a href="/tools#servers">Back to the bridged servers</a></p>
         </main></body></html>
         """
 
@@ -192,6 +205,9 @@ enum ConsoleTemplates {
           <p>Last exit: {{lastExit}}</p>
           {{^empty(problems)}}<ul class="errors">{{#problems}}<li>{{.}}</li>{{/problems}}</ul>{{/empty(problems)}}
           {{#stderr}}<details><summary>stderr tail</summary><pre>{{stderr}}</pre></details>{{/stderr}}
+          {{#login}}<div class="login" id="login-{{server}}"><p>OAuth: {{mode}} · {{#loggedIn}}<strong>logged in</strong>{{/loggedIn}}{{^loggedIn}}not logged in{{/loggedIn}}{{#who}} · logged in: {{who}}{{/who}}</p>
+            {{#may}}<form method="post" action="/servers/{{server}}/login" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{#loggedIn}}Log in again{{/loggedIn}}{{^loggedIn}}Log in{{/loggedIn}}</button></form>
+            {{#loggedIn}}<form method="post" action="/servers/{{server}}/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Log out</button></form>{{/loggedIn}}{{/may}}</div>{{/login}}
         </section>{{/servers}}
         """
 

@@ -13,6 +13,8 @@ final class WebConsole: Sendable {
     let view = ConsoleView()
     let markdown: MarkdownWorker
     let started: Date
+    /// Logins to OAuth servers started here and not yet back.
+    let logins = ConsoleLogins()
 
     init(api: HTTPAPI, started: Date, sessions: ConsoleSessions? = nil) {
         self.api = api
@@ -43,6 +45,7 @@ final class WebConsole: Sendable {
         addApprovalPages(pages)
         addTaskPages(pages)
         addKeyPages(pages)
+        addLoginPages(open: open, pages: pages)
     }
 
     // MARK: sign-in

@@ -33,6 +33,8 @@ final class BridgedServer: Sendable {
         var retryAt: Date?
         /// What the server declared in `initialize` (for the Skills extension).
         var capabilities: JSONValue?
+        /// Set while it waits to start again: `startNow` ends the wait.
+        var wake: OneShot<Void>?
         /// `credentials: per_agent`: each calling agent's own session, opened at its first call.
         var agentSessions: [String: Task<Result<MCPClientConnection, BridgeError>, Never>] = [:]
     }
@@ -84,8 +86,10 @@ final class BridgedServer: Sendable {
                 logger.error("bridged server keeps failing; retrying only every \(after)", metadata: [
                     "plugins.mcp.reason": "\(ending)", "plugins.mcp.restarts": "\(schedule.failures - 1)"])
             }
-            state.withLock { $0.retryAt = Date().addingTimeInterval(delay.seconds) }
-            try? await Task.sleep(for: delay)
+            let wake = OneShot<Void>()
+            state.withLock { $0.retryAt = Date().addingTimeInterval(delay.seconds); $0.wake = wake }
+            _ = await wake.wait(timeout: delay)
+            state.withLock { $0.wake = nil }
         }
         update { $0.state = .stopped; $0.pid = nil }
     }
@@ -288,6 +292,11 @@ final class BridgedServer: Sendable {
         } catch {
             logger.warning("listing the tools again failed; the previous list stays", metadata: ["plugins.mcp.error": "\(error)"])
         }
+    }
+
+    /// Starts it again now if it waits to (a login it lacked was just made); a running server is left alone.
+    func startNow() {
+        state.withLock { $0.wake }?.set(())
     }
 
     /// Why its tools fail right now, or nil when it is ready.

@@ -243,6 +243,11 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
         return try await route.server.call(route.tool.downstreamName, arguments: arguments, progress: context.progress, agent: context.caller.agent)
     }
 
+    /// Starts server `name` again at once if it waits to (after a login it lacked).
+    public func startNow(server name: String) {
+        servers.first { $0.name == name }?.startNow()
+    }
+
     /// A server's tools or state changed: `applyChanges` on the ledger queue.
     func serverChanged() {
         ledgerQueue.async { self.applyChanges() }
