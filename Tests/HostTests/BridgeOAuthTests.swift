@@ -228,6 +228,13 @@ import Testing
             #expect(out.status == 303)
             let gone = await browser.get("/tools")
             #expect(gone.body.contains("not logged in"))
+            // No token in the host's log (it logs at info: the logins, the calls, the bridge).
+            let seen = jsonObject(await http(server.port, "GET", "/admin/seen")?.body)
+            let tokens = Set(((seen["tokens"] as? [String]) ?? []) + ((seen["issued"] as? [String]) ?? []))
+            #expect(!tokens.isEmpty)
+            let log = api.host.stderr
+            #expect(log.contains("console login stored"))
+            for token in tokens { #expect(!log.contains(token), "a token is in the host's log") }
         }
     }
 }

@@ -96,8 +96,11 @@ extension BridgedServer {
                 return opening
             }
             let result = await session.value
-            if case .success(let connection) = result, connection.ended.current == nil { return connection }
-            // Failed, or ended since: the next call opens it again.
+            if case .success(let connection) = result {
+                if connection.ended.current == nil { return connection }
+                // Ended since (the server forgot it, or went away): closed, and opened again below.
+                connection.fail(BridgeError(.exited, connection.ended.current ?? "the session ended"))
+            }
             state.withLock { s in if s.agentSessions[agent] == session { s.agentSessions.removeValue(forKey: agent) } }
             if case .failure(let error) = result { throw ToolError(.failed, error.message) }
         }
@@ -113,6 +116,11 @@ extension BridgedServer {
             connection.fail(BridgeError(.exited, message))
             return .failure(BridgeError(error.code, message))
         case .success:
+            // The server went down while this session opened: nobody would close it later.
+            guard readyConnection != nil else {
+                connection.fail(BridgeError(.exited, "\(name) went down"))
+                return .failure(BridgeError(.exited, unavailableReason() ?? "\(name) is not running"))
+            }
             logger.debug("agent session opened", metadata: ["plugins.mcp.agent": "\(authorization.agent)"])
             return .success(connection)
         }
