@@ -11,12 +11,8 @@ usage: oauth_server.py PORT [--token-ttl SECONDS]
 It exits when its stdin closes (the test that started it is gone) or its parent dies.
 """
 import asyncio
-import ctypes
-import os
 import secrets
-import signal
 import sys
-import threading
 import time
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -30,19 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 import uvicorn
 
 
-def die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-    def watch() -> None:
-        while sys.stdin.buffer.read(1):
-            pass
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
+from lifeline import die_with_parent  # noqa: E402
 
 die_with_parent()
 port = int(sys.argv[1])

@@ -9,28 +9,12 @@ usage: remote_server.py PORT TRANSPORT [--token TOKEN] [--marker DIR]
 It exits when its stdin closes (the test that started it is gone) or its parent dies.
 """
 import asyncio
-import ctypes
 import os
-import signal
 import socket
 import sys
-import threading
-import time
 
 
-def die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-    def watch() -> None:
-        while sys.stdin.buffer.read(1):
-            pass
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
+from lifeline import die_with_parent  # noqa: E402
 
 die_with_parent()
 port, transport = int(sys.argv[1]), sys.argv[2]
