@@ -42,6 +42,8 @@ public struct HostSettings: Codable, Sendable {
     public var cache = ".agenthub/cache"
     public var http = "127.0.0.1:8080"
     public var logLevel = "info"
+    /// The variable holding the secret OAuth logins are sealed with (`HostSecret`).
+    public var secretKeyEnv = HostSecret.environmentVariable
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static var keys: [String] { ManifestKeys.known("host") }
 }

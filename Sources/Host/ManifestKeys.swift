@@ -47,6 +47,15 @@ public enum ManifestKeys {
             }
             return v
         },
+        .custom("secret_key_env", .text(pattern: "^[A-Za-z_][A-Za-z0-9_]*$"), \.secretKeyEnv,
+                "the variable holding the secret that seals OAuth logins of remote servers (at least 32 characters, the same on every host of a shared database); unset: the `secret-key` file beside a SQLite database") { r, node, path in
+            guard let v = r.string(node, path) else { return nil }
+            guard EnvironmentExpansion.isVariableName(v) else {
+                r.error(node, "\(path) must name an environment variable, found '\(v.utf8Prefix(80))'")
+                return nil
+            }
+            return v
+        },
         .custom("log_level", .choice(HostSettings.logLevels), \.logLevel,
                 "what `agenthub serve` and `agenthub mcp` log (reloads, syncs, recoveries at info); one-shot commands log notices and worse; `--verbose` shows debug") { r, node, path in
             guard let v = r.string(node, path) else { return nil }

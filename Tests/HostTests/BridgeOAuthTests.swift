@@ -155,6 +155,24 @@ import Testing
         }
     }
 
+    @Test func theSecretKeyComesFromTheVariableTheManifestNamesOrAFileOfItsOwn() async throws {
+        try await withTemporaryDirectory { dir in
+            try write("version: 1\nhost: { database: data/registry.db, secret_key_env: MY_SEAL }\n", to: "registry.yaml", in: dir)
+            let manifest = try ManifestLoader.load(path: dir + "/registry.yaml", environment: [:])
+            #expect(throws: HostError.self) { try HostSecret.load(manifest, environment: ["MY_SEAL": "short"]) }
+            let secret = String(repeating: "q", count: 32)
+            #expect(try HostSecret.load(manifest, environment: ["MY_SEAL": secret]) == Data(secret.utf8))
+            // Unset: a file of its own beside the database, 0600, the same on every read.
+            try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+            let made = try HostSecret.load(manifest, environment: [:])
+            #expect(try HostSecret.load(manifest, environment: [:]) == made)
+            let mode = try FileManager.default.attributesOfItem(atPath: dir + "/data/" + HostSecret.fileName)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            try write("version: 1\nhost: { secret_key_env: \"not a name\" }\n", to: "registry.yaml", in: dir)
+            #expect(throws: HostError.self) { try ManifestLoader.load(path: dir + "/registry.yaml", environment: [:]) }
+        }
+    }
+
     @Test func loginRefusesWhatItCannotDo() async throws {
         try await withTemporaryDirectory { dir in
             try write("""

@@ -3,8 +3,9 @@ import Foundation
 import Plugins
 import Registry
 
-/// The secret the OAuth logins of remote bridged servers are sealed with: from `AGENTHUB_SECRET_KEY`
-/// when set (at least 32 characters; the same on every host of a shared database), else from a file
+/// The secret the OAuth logins of remote bridged servers are sealed with: from the variable
+/// `host.secret_key_env` names (`AGENTHUB_SECRET_KEY` unless it says otherwise) when set (at least
+/// 32 characters; the same on every host of a shared database), else from a file
 /// next to the SQLite database (`secret-key`, mode 0600), made by the first host that needs it. The
 /// registry alone then does not open a login.
 public enum HostSecret {
@@ -12,14 +13,15 @@ public enum HostSecret {
     public static let fileName = "secret-key"
 
     public static func load(_ manifest: Manifest, environment: [String: String]) throws(HostError) -> Data {
-        if let value = environment[environmentVariable], !value.isEmpty {
+        let variable = manifest.host.secretKeyEnv
+        if let value = environment[variable], !value.isEmpty {
             guard value.utf8.count >= 32 else {
-                throw HostError(.keys, "\(environmentVariable) must be at least 32 characters (it seals the logins of remote servers); it has \(value.utf8.count)")
+                throw HostError(.keys, "\(variable) must be at least 32 characters (it seals the logins of remote servers); it has \(value.utf8.count)")
             }
             return Data(value.utf8)
         }
         guard let path = filePath(manifest) else {
-            throw HostError(.keys, "set \(environmentVariable) (at least 32 characters, the same on every host on this database): it seals the logins of remote servers")
+            throw HostError(.keys, "set \(variable) (host.secret_key_env; at least 32 characters, the same on every host on this database): it seals the logins of remote servers")
         }
         return try KeyPepper.loadFile(path, what: "secret key", remake: "every login to a remote server then needs making again")
     }

@@ -15,10 +15,12 @@ public enum ProcessHardening {
         scrub(HostEnvironment.values.keys.filter(HostEnvironment.isSecretName))
     }
 
-    /// Scrubs the variables a manifest names as secrets (`agents.NAME.key_env`, `sources[].token_env`),
+    /// Scrubs the variables a manifest names as secrets (`agents.NAME.key_env`, `sources[].token_env`,
+    /// `host.secret_key_env`, a remote server's `oauth.client_secret_env`),
     /// whatever they are called.
     public static func scrub(secretsOf manifest: Manifest) {
-        scrub(manifest.agents.compactMap(\.keyEnv) + manifest.sources.compactMap(\.tokenEnv))
+        scrub(manifest.agents.compactMap(\.keyEnv) + manifest.sources.compactMap(\.tokenEnv) + [manifest.host.secretKeyEnv]
+              + (manifest.plugins.mcp?.servers.compactMap { $0.remote?.oauth?.clientSecretEnv } ?? []))
     }
 
     static func scrub(_ names: some Sequence<String>) {
