@@ -336,3 +336,35 @@ final class RemoteTestServer: @unchecked Sendable {
         }
     }
 }
+
+/// A remote server that answers badly: each bad answer fails its own call with why, and the server,
+/// its session and the host carry on.
+@Suite(.serialized) struct BridgeRemoteHostileTests {
+    @Test func badAnswersFailTheirCallsAndNothingElse() async throws {
+        try await withTemporaryDirectory { dir in
+            let server = try await RemoteTestServer("hostile", in: dir)
+            let host = try await BridgeHost.start(dir, servers: """
+                      remote:
+                        url: http://127.0.0.1:\(server.port)/mcp
+                        start_timeout: 60s
+                        timeout: 3s
+                """)
+            #expect(host.status("remote")?.state == .ready, "\(host.status("remote")?.lastExit ?? "")")
+            // auto: server/discover is refused, so the handshake is spoken.
+            #expect(host.status("remote")?.protocolVersion == "2025-11-25")
+            let expectations: [(String, String)] = [
+                ("huge", "limit"), ("garbage", "without a result"), ("wrongid", "without a result"),
+                ("redirect", "a redirect, which agenthub does not follow"), ("endless", "did not finish"),
+            ]
+            for (tool, says) in expectations {
+                let outcome = await host.call("remote__\(tool)")
+                #expect(outcome.status != .succeeded, "\(tool)")
+                #expect(outcome.result.text.lowercased().contains(says), "\(tool): \(outcome.result.text)")
+                #expect(await host.call("remote__echo", ["text": "still here"]).result.text == "still here", "after \(tool)")
+            }
+            #expect(host.status("remote")?.state == .ready)
+            #expect(host.status("remote")?.restarts == 0)
+            await host.stop()
+        }
+    }
+}

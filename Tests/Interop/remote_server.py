@@ -2,8 +2,10 @@
 
 usage: remote_server.py PORT TRANSPORT [--token TOKEN] [--marker DIR]
   TRANSPORT  `streamable-http` (serves both the initialize handshake and 2026-07-28 at /mcp),
-             `sse` (the older HTTP+SSE transport: GET /sse, POST /messages/), or
-             `hang` (accepts connections and never answers a byte).
+             `sse` (the older HTTP+SSE transport: GET /sse, POST /messages/),
+             `hang` (accepts connections and never answers a byte), or
+             `hostile` (a hand-written /mcp whose tools answer badly: over the size limit, not JSON,
+             an event that never ends, another request's id, a redirect elsewhere; `echo` answers well).
   --token    requests without `Authorization: Bearer TOKEN` get 401.
   --marker   where `sleep` records its cancellation.
 It exits when its stdin closes (the test that started it is gone) or its parent dies.
@@ -32,6 +34,64 @@ if transport == "hang":
     while True:
         connection, _ = listener.accept()
         held.append(connection)
+
+if transport == "hostile":
+    import asyncio as _asyncio
+    import json as _json
+    import uvicorn as _uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    tools = [{"name": n, "description": d, "inputSchema": {"type": "object"}} for n, d in [
+        ("echo", "answers well"), ("huge", "an answer over 16 MiB"), ("garbage", "an answer that is not JSON"),
+        ("endless", "an event that never ends"), ("wrongid", "an answer for another request"), ("redirect", "a redirect elsewhere")]]
+
+    async def mcp(request):
+        if request.method != "POST":
+            return Response(status_code=405)
+        message = _json.loads(await request.body())
+        method, rid = message.get("method"), message.get("id")
+        if rid is None:
+            return Response(status_code=202)
+        def answer(result):
+            return JSONResponse({"jsonrpc": "2.0", "id": rid, "result": result})
+        if method == "initialize":
+            return answer({"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "hostile", "version": "1"}})
+        if method == "tools/list":
+            return answer({"tools": tools})
+        if method != "tools/call":
+            return JSONResponse({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}}, status_code=404)
+        name = message["params"]["name"]
+        if name == "echo":
+            return answer({"content": [{"type": "text", "text": message["params"].get("arguments", {}).get("text", "")}]})
+        if name == "huge":
+            return answer({"content": [{"type": "text", "text": "x" * (17 << 20)}]})
+        if name == "garbage":
+            return Response("this is not JSON {", media_type="application/json")
+        if name == "wrongid":
+            return JSONResponse({"jsonrpc": "2.0", "id": 987654321, "result": {"content": []}})
+        if name == "redirect":
+            return Response(status_code=307, headers={"Location": "http://192.0.2.1/elsewhere"})
+        async def endless():
+            yield b"data: "
+            while True:
+                yield b"x" * 65536
+                await _asyncio.sleep(0.001)
+        return StreamingResponse(endless(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])])
+    hostile_server = _uvicorn.Server(_uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+
+    async def serve_hostile() -> None:
+        serving = _asyncio.create_task(hostile_server.serve())
+        while not hostile_server.started:
+            await _asyncio.sleep(0.05)
+        print("READY", flush=True)
+        await serving
+
+    _asyncio.run(serve_hostile())
+    sys.exit(0)
 
 import uvicorn  # noqa: E402
 from mcp.server.mcpserver import Context, MCPServer  # noqa: E402

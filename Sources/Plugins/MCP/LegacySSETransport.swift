@@ -44,7 +44,8 @@ final class LegacySSETransport: MCPClientTransport {
             let response = try await http.send(http.request(.GET, http.endpoint.url, accept: "text/event-stream"))
             if response.status != .ok || response.headers.first(name: "Content-Type")?.lowercased().hasPrefix("text/event-stream") != true {
                 let body = (try? await RemoteHTTP.collect(response, limit: 4096)).flatMap { try? $0.get() } ?? []
-                reason = response.status == .ok ? "\(http.server) did not answer its GET with an event stream" : http.refused(response.status, body)
+                reason = response.status == .ok ? "\(http.server) did not answer its GET with an event stream"
+                    : (300..<400).contains(response.status.code) ? http.redirected(response.status) : http.refused(response.status, body)
             } else {
                 try await http.readEvents(response, deliver: { [self] in emit($0) }, onEndpoint: { [self] in take(endpoint: $0) })
                 reason = "\(http.server) ended its event stream"

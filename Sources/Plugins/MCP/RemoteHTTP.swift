@@ -124,5 +124,10 @@ struct RemoteHTTP: Sendable {
         return "\(server) answered HTTP \(status.code) \(status.reasonPhrase)\(hint)" + (text.isEmpty ? "" : ": \(text)")
     }
 
+    /// A redirect in words: not followed, since the server's headers and token would go along.
+    func redirected(_ status: HTTPResponseStatus) -> String {
+        "\(server) answered HTTP \(status.code), a redirect, which AgentHub does not follow (its headers and token would go along); set its `url:` to the new address"
+    }
+
     func shutdown() async { try? await client.shutdown() }
 }

@@ -130,6 +130,11 @@ final class StreamableHTTPTransport: MCPClientTransport {
                 unanswered = "\(http.server) answered the request with HTTP \(status.code) and no result"
                 return
             }
+            if (300..<400).contains(status.code) {
+                _ = try? await RemoteHTTP.collect(response, limit: 0)
+                unanswered = http.redirected(status)
+                return
+            }
             if status.code >= 400 {
                 let body = (try? await RemoteHTTP.collect(response, limit: 64 << 10)).flatMap { try? $0.get() } ?? []
                 // A JSON-RPC error in the body is the answer (under this request's id: a server may say null).
