@@ -142,7 +142,7 @@ extension BridgedServer {
             // A server that cannot be reached is not a handshake server: say why it failed.
             if required || connection.ended.current != nil { throw error }
             connection.stamp(envelope: nil)
-            connection.agreed(version: protocolVersions[0], stateless: false)
+            connection.agreed(version: "", stateless: false)
             return nil
         }
         let versions = result["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -151,7 +151,7 @@ extension BridgedServer {
                 throw BridgeError(.protocolViolation, "\(name) does not speak MCP \(version) (it names \(versions.prefix(8).joined(separator: ", ")))")
             }
             connection.stamp(envelope: nil)
-            connection.agreed(version: protocolVersions[0], stateless: false)
+            connection.agreed(version: "", stateless: false)
             return nil
         }
         let info = result["_meta"]?["io.modelcontextprotocol/serverInfo"] ?? result["serverInfo"]

@@ -35,10 +35,11 @@ final class StreamableHTTPTransport: MCPClientTransport {
         state.withLock { $0.deliver = deliver }
     }
 
-    /// The version agreed (in `initialize`, or chosen after `server/discover`): every later request names it.
+    /// The version agreed (in `initialize`, or chosen after `server/discover`): every later request
+    /// names it. "" names none (the handshake comes next, and `initialize` carries no version header).
     func agreed(version: String, stateless: Bool) {
         state.withLock { s in
-            s.protocolVersion = version
+            s.protocolVersion = version.isEmpty ? nil : version
             s.stateless = stateless
         }
     }
