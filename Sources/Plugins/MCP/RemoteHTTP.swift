@@ -24,7 +24,9 @@ struct RemoteHTTP: Sendable {
         // Event streams hold connections open; calls must not queue behind them. A refused
         // connection fails the request at once (no retrying until the timeout): the supervisor
         // reconnects with its own backoff, and calls to a server that is gone fail fast.
-        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // Idle connections are let go before common servers' keep-alive ends (uvicorn's and Node's: 5 s),
+        // so a request seldom meets a connection the server is closing just then.
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         pool.retryConnectionEstablishment = false
         let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: connect, read: nil),
                                                      connectionPool: pool, decompression: .disabled)
@@ -47,8 +49,13 @@ struct RemoteHTTP: Sendable {
     }
 
     /// Sends `request`; the answer's body is still to be read. Cancelling the calling task aborts it.
+    /// A kept-alive connection the server closed just as the request went out (before any answer)
+    /// is not the server going away: the request goes once more, on a new connection.
     func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        try await client.execute(request, deadline: .distantFuture)
+        do { return try await client.execute(request, deadline: .distantFuture) } catch let error as HTTPClientError where error == .remoteConnectionClosed {
+            try Task.checkCancellation()
+            return try await client.execute(request, deadline: .distantFuture)
+        }
     }
 
     /// Sends `request` with the session's bearer token; a 401 renews the token (or finds a newer
