@@ -263,7 +263,9 @@ final class BridgedServer: Sendable {
 
     func notification(_ method: String, _ params: JSONValue?) {
         switch method {
-        case "notifications/tools/list_changed":
+        // A list change; or a stream that can carry one (re)opened (its acknowledgement, in the
+        // stateless revision), after which a change made in between would go unheard.
+        case "notifications/tools/list_changed", "notifications/subscriptions/acknowledged", MCPClientConnection.listeningMethod:
             Task { await self.relist() }
         case "notifications/resources/list_changed":
             if state.withLock({ $0.capabilities?["extensions"]?[Self.skillsExtension] }) != nil { skillsChanged(name) }

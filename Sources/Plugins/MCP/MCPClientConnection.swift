@@ -58,6 +58,9 @@ final class MCPClientConnection: Sendable {
         state.withLock { $0.envelope = envelope }
     }
 
+    /// What `onNotification` hears when the transport's stream for unasked messages (re)opens.
+    static let listeningMethod = "agenthub/listening"
+
     /// Whether requests carry the stateless revision's envelope.
     var isStateless: Bool { state.withLock { $0.envelope != nil } }
 
@@ -73,6 +76,7 @@ final class MCPClientConnection: Sendable {
         case .failed(let id, let error):
             state.withLock { $0.waiting.removeValue(forKey: id) }?.continuation.resume(throwing: error)
         case .ended(let reason): ended.set(reason)
+        case .listening: onNotification(Self.listeningMethod, nil)
         }
     }
 

@@ -31,6 +31,8 @@ enum MCPTransportEvent: Sendable {
     case failed(id: Int, BridgeError)
     /// The session is over (the remote server went away, or ended it): why.
     case ended(String)
+    /// A stream for what the server says unasked (re)opened: what changed while there was none was not heard.
+    case listening
 }
 
 /// MCP over a child's stdin and stdout: one JSON-RPC message per line. Its end is the child's exit,

@@ -208,6 +208,8 @@ final class StreamableHTTPTransport: MCPClientTransport {
                 logger.debug("the server offers no GET stream", metadata: ["plugins.mcp.status": "\(response.status.code)"])
                 return
             }
+            // Changes made before it opened (or while it was down) went unheard: the tools are listed again.
+            emit(.listening)
             // A stream that ends or is cut is reopened; the reopening finds out whether the server is still there.
             try? await http.readEvents(response, deliver: { [self] in emit($0) })
             if Task.isCancelled { return }
