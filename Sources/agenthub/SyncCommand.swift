@@ -42,7 +42,8 @@ struct SyncCommand: AsyncParsableCommand {
         let needed = Set(chosen.compactMap { s -> String? in if case .mcp(let server) = s.location { server } else { nil } })
         let bridge: MCPBridge? = needed.isEmpty ? nil : MCPBridge(
             servers: ToolHost.bridgedServers(context.manifest, environment: context.environment).filter { needed.contains($0.name) },
-            settings: ToolHost.bridgeSettings(context.manifest, environment: context.environment), registry: nil, logger: context.logger)
+            settings: ToolHost.bridgeSettings(context.manifest, environment: context.environment), registry: nil,
+            logins: context.registry.pins, logger: context.logger)
         if let bridge {
             try await bridge.start()
             await bridge.settle(timeout: bridge.longestStartTimeout + .seconds(1))

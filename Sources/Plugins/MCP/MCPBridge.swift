@@ -67,10 +67,12 @@ public final class MCPBridge: ChangingToolPlugin, ToolPluginLifecycle, Sendable 
     private let skillsHandler = LockedValue<(@Sendable (String) -> Void)?>(nil)
 
     /// `registry` stores pins and status (nil, or read-only: pins live in memory and no status is recorded).
-    public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: (any BridgeLedger)?, logger: Logger) {
+    /// `logins` is where OAuth logins are read when there is no `registry` (a one-shot sync).
+    public init(servers: [BridgedServerSettings], settings: BridgeSettings = BridgeSettings(), registry: (any BridgeLedger)?,
+                logins: (any BridgeLedger)? = nil, logger: Logger) {
         state = Mutex(State(bridgeSettings: settings))
         self.registry = registry
-        credentials = registry.flatMap { ledger in settings.sealer.map { BridgeCredentials(ledger: ledger, sealer: $0) } }
+        credentials = (registry ?? logins).flatMap { ledger in settings.sealer.map { BridgeCredentials(ledger: ledger, sealer: $0) } }
         self.logger = logger
         box.object = self
         let made = servers.map(makeServer)
