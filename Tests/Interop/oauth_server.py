@@ -10,7 +10,6 @@ usage: oauth_server.py PORT [--token-ttl SECONDS]
   GET  /admin/seen                 every bearer token the resource server was shown (to check none leaks)
 It exits when its stdin closes (the test that started it is gone) or its parent dies.
 """
-import asyncio
 import secrets
 import sys
 import time
@@ -23,10 +22,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
-import uvicorn
 
 
-from lifeline import die_with_parent  # noqa: E402
+from interop_server import die_with_parent, serve  # noqa: E402
 
 die_with_parent()
 port = int(sys.argv[1])
@@ -148,19 +146,4 @@ async def seen(request: Request):
     return JSONResponse({"tokens": provider.seen, "issued": list(provider.access.keys()) + list(provider.refresh.keys())})
 
 
-config = uvicorn.Config(server.streamable_http_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-uvicorn_server = uvicorn.Server(config)
-
-
-async def main() -> None:
-    serving = asyncio.create_task(uvicorn_server.serve())
-    while not uvicorn_server.started:
-        if serving.done():
-            await serving
-            return
-        await asyncio.sleep(0.05)
-    print("READY", flush=True)
-    await serving
-
-
-asyncio.run(main())
+serve(server.streamable_http_app(), port)

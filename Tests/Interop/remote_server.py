@@ -15,8 +15,7 @@ import os
 import socket
 import sys
 
-
-from lifeline import die_with_parent  # noqa: E402
+from interop_server import die_with_parent, serve  # noqa: E402
 
 die_with_parent()
 port, transport = int(sys.argv[1]), sys.argv[2]
@@ -36,9 +35,7 @@ if transport == "hang":
         held.append(connection)
 
 if transport == "hostile":
-    import asyncio as _asyncio
-    import json as _json
-    import uvicorn as _uvicorn
+    import json
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
@@ -50,7 +47,7 @@ if transport == "hostile":
     async def mcp(request):
         if request.method != "POST":
             return Response(status_code=405)
-        message = _json.loads(await request.body())
+        message = json.loads(await request.body())
         method, rid = message.get("method"), message.get("id")
         if rid is None:
             return Response(status_code=202)
@@ -77,23 +74,13 @@ if transport == "hostile":
             yield b"data: "
             while True:
                 yield b"x" * 65536
-                await _asyncio.sleep(0.001)
+                await asyncio.sleep(0.001)
         return StreamingResponse(endless(), media_type="text/event-stream")
 
     app = Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])])
-    hostile_server = _uvicorn.Server(_uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-
-    async def serve_hostile() -> None:
-        serving = _asyncio.create_task(hostile_server.serve())
-        while not hostile_server.started:
-            await _asyncio.sleep(0.05)
-        print("READY", flush=True)
-        await serving
-
-    _asyncio.run(serve_hostile())
+    serve(app, port, lifespan="off")
     sys.exit(0)
 
-import uvicorn  # noqa: E402
 from mcp.server.mcpserver import Context, MCPServer  # noqa: E402
 
 server = MCPServer("remote-test")
@@ -160,19 +147,4 @@ class RequireToken:
         await self.inner(scope, receive, send)
 
 
-config = uvicorn.Config(RequireToken(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-uvicorn_server = uvicorn.Server(config)
-
-
-async def main() -> None:
-    serving = asyncio.create_task(uvicorn_server.serve())
-    while not uvicorn_server.started:
-        if serving.done():
-            await serving
-            return
-        await asyncio.sleep(0.05)
-    print("READY", flush=True)
-    await serving
-
-
-asyncio.run(main())
+serve(RequireToken(app), port)

@@ -13,8 +13,7 @@ extension HTTPAPI {
     static let methodHeader = HeaderName("Mcp-Method")!
     static let nameHeader = HeaderName("Mcp-Name")!
     /// The params field each named method mirrors in `Mcp-Name`.
-    static let namedParams = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri",
-                              "tasks/get": "taskId", "tasks/update": "taskId", "tasks/cancel": "taskId"]
+    static let namedParams = MCPEnvelope.namedParams
 
     /// Whether a session-less POST speaks 2026-07-28 (its envelope or its version header says so).
     static func isStateless(_ params: JSONValue?, _ request: Request) -> Bool {

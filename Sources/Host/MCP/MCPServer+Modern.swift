@@ -5,12 +5,12 @@ import Plugins
 /// The stateless 2026-07-28 revision: no handshake; every request carries its protocol version,
 /// client info and capabilities in `params._meta`, and is answered on its own.
 extension MCPServer {
-    public static let modernVersions = ["2026-07-28"]
-    public static let versionMetaKey = "io.modelcontextprotocol/protocolVersion"
-    public static let clientInfoMetaKey = "io.modelcontextprotocol/clientInfo"
-    public static let capabilitiesMetaKey = "io.modelcontextprotocol/clientCapabilities"
-    public static let serverInfoMetaKey = "io.modelcontextprotocol/serverInfo"
-    public static let subscriptionMetaKey = "io.modelcontextprotocol/subscriptionId"
+    public static let modernVersions = [MCPEnvelope.version]
+    public static let versionMetaKey = MCPEnvelope.versionKey
+    public static let clientInfoMetaKey = MCPEnvelope.clientInfoKey
+    public static let capabilitiesMetaKey = MCPEnvelope.capabilitiesKey
+    public static let serverInfoMetaKey = MCPEnvelope.serverInfoKey
+    public static let subscriptionMetaKey = MCPEnvelope.subscriptionKey
     /// JSON-RPC codes of the revision: headers that disagree with the body, an unsupported version.
     public static let headerMismatchCode = -32020
     public static let unsupportedVersionCode = -32022

@@ -50,13 +50,14 @@ extension BridgedServer {
         return reason
     }
 
-    /// A connection to `remote` carrying `authorization`, started.
-    private func open(_ remote: RemoteEndpoint, _ authorization: RemoteAuthorization?) -> MCPClientConnection {
+    /// A connection to `remote` carrying `authorization`, started: the server's own, or (`agentSession`)
+    /// one agent's, which opens no stream of its own for unasked messages.
+    private func open(_ remote: RemoteEndpoint, _ authorization: RemoteAuthorization?, agentSession: Bool = false) -> MCPClientConnection {
         let connectTimeout = min(settings.startTimeout, .seconds(10))
         let transport: any MCPClientTransport = switch remote.transport {
         case .streamableHTTP:
             StreamableHTTPTransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes,
-                                    authorization: authorization, logger: logger)
+                                    authorization: authorization, opensStream: !agentSession, logger: logger)
         case .sse:
             LegacySSETransport(server: name, endpoint: remote, connectTimeout: connectTimeout, maxMessageBytes: bridge.maxLineBytes,
                                authorization: authorization, logger: logger)
@@ -108,7 +109,7 @@ extension BridgedServer {
     }
 
     private func openSession(_ remote: RemoteEndpoint, _ authorization: RemoteAuthorization) async -> Result<MCPClientConnection, BridgeError> {
-        let connection = open(remote, authorization)
+        let connection = open(remote, authorization, agentSession: true)
         let revision = remote.transport == .sse ? .handshake : remote.revision
         switch await starting(connection, revision: revision, listing: false, ended: { await connection.ended.wait().map { BridgeError(.exited, $0) } }) {
         case .failure(let error):
@@ -129,11 +130,11 @@ extension BridgedServer {
     /// `server/discover` at the stateless revision: its handshake when the server speaks it; nil
     /// when it does not (unless `required`, when that is an error).
     static func discover(_ connection: MCPClientConnection, _ name: String, required: Bool, listing: Bool = true) async throws -> Handshake? {
-        let version = MCPClientEnvelope.statelessVersion
+        let version = MCPEnvelope.version
         let envelope: [String: JSONValue] = [
-            MCPClientEnvelope.versionKey: .string(version),
-            MCPClientEnvelope.clientInfoKey: clientInfo,
-            MCPClientEnvelope.capabilitiesKey: clientCapabilities,
+            MCPEnvelope.versionKey: .string(version),
+            MCPEnvelope.clientInfoKey: clientInfo,
+            MCPEnvelope.capabilitiesKey: clientCapabilities,
         ]
         connection.stamp(envelope: envelope)
         connection.agreed(version: version, stateless: true)
@@ -154,7 +155,7 @@ extension BridgedServer {
             connection.agreed(version: "", stateless: false)
             return nil
         }
-        let info = result["_meta"]?["io.modelcontextprotocol/serverInfo"] ?? result["serverInfo"]
+        let info = result["_meta"]?[MCPEnvelope.serverInfoKey] ?? result["serverInfo"]
         let serverInfo = info.map { "\($0["name"]?.stringValue ?? "?") \($0["version"]?.stringValue ?? "")".utf8Prefix(128) }
         return Handshake(version: version, serverInfo: serverInfo, tools: listing ? try await listTools(connection, name) : [],
                          capabilities: result["capabilities"])

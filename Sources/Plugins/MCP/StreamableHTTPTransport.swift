@@ -25,7 +25,13 @@ final class StreamableHTTPTransport: MCPClientTransport {
     }
     private let state = Mutex(State())
 
-    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, authorization: RemoteAuthorization?, logger: Logger) {
+    /// Whether a handshake session opens the GET stream (an agent's own session does not: the
+    /// server's session hears its list changes, and notices it going away, for all of them).
+    private let opensStream: Bool
+
+    init(server: String, endpoint: RemoteEndpoint, connectTimeout: Duration, maxMessageBytes: Int, authorization: RemoteAuthorization?,
+         opensStream: Bool = true, logger: Logger) {
+        self.opensStream = opensStream
         http = RemoteHTTP(server: server, endpoint: endpoint, connectTimeout: connectTimeout, maxMessageBytes: maxMessageBytes,
                           authorization: authorization)
         self.logger = logger
@@ -100,10 +106,10 @@ final class StreamableHTTPTransport: MCPClientTransport {
         let (session, version) = state.withLock { ($0.sessionId, $0.protocolVersion) }
         var headers: [(String, String)] = []
         if let session { headers.append(("Mcp-Session-Id", session)) }
-        if case .request(_, let method, let params) = message, let stamped = params?["_meta"]?[MCPClientEnvelope.versionKey]?.stringValue {
+        if case .request(_, let method, let params) = message, let stamped = params?["_meta"]?[MCPEnvelope.versionKey]?.stringValue {
             headers.append(("MCP-Protocol-Version", stamped))
             headers.append(("Mcp-Method", method))
-            if let field = MCPClientEnvelope.namedParams[method], let name = params?[field]?.stringValue,
+            if let field = MCPEnvelope.namedParams[method], let name = params?[field]?.stringValue,
                name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
                 headers.append(("Mcp-Name", name))
             }
@@ -180,7 +186,7 @@ final class StreamableHTTPTransport: MCPClientTransport {
     private func openStream() {
         let key = UUID()
         state.withLock { s in
-            guard !s.closed, !s.stateless, s.sessionId != nil else { return }
+            guard opensStream, !s.closed, !s.stateless, s.sessionId != nil else { return }
             s.others[key] = Task { [self] in await listen() }
         }
     }
@@ -217,15 +223,4 @@ final class StreamableHTTPTransport: MCPClientTransport {
             if quickEnds > 0 { try? await Task.sleep(for: .milliseconds(min(5000, 50 << min(quickEnds, 7)))) }
         }
     }
-}
-
-/// The stateless revision's envelope as a client writes it.
-enum MCPClientEnvelope {
-    static let versionKey = "io.modelcontextprotocol/protocolVersion"
-    static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
-    static let capabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
-    static let statelessVersion = "2026-07-28"
-    /// The params field each named method mirrors in `Mcp-Name`.
-    static let namedParams = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri",
-                              "tasks/get": "taskId", "tasks/update": "taskId", "tasks/cancel": "taskId"]
 }
