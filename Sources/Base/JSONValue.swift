@@ -71,25 +71,44 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
     }
 
     static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var utf8 = Substring(s).utf8[...]
-        // Append plain runs whole; escape only the bytes that need it.
-        while let index = utf8.firstIndex(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += Substring(utf8[..<index])
-            switch utf8[index] {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case let byte:
-                let hex = String(byte, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            }
-            utf8 = utf8[utf8.index(after: index)...]
+        // Over the contiguous bytes: a search through `s.utf8` and an append per plain run cost
+        // ~10 ns a byte (a 4 KiB file's text was a tenth of a routed `read_file` over stdio).
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, of: s, into: &out) }) != nil { return }
+        var copy = s
+        copy.withUTF8 { appendEscaped($0, of: s, into: &out) }
+    }
+
+    /// `bytes` (the UTF-8 of `string`) as a JSON string: the string itself between quotes when
+    /// nothing needs escaping (counted a word at a time), else built once at its final size.
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, of string: String, into out: inout String) {
+        let size = escapedByteCount(bytes)
+        if size == bytes.count + 2 {
+            out += "\""
+            out += string
+            out += "\""
+            return
         }
-        out += Substring(utf8)
-        out += "\""
+        out += String(unsafeUninitializedCapacity: size) { buffer in
+            var o = 0
+            @inline(__always) func put(_ byte: UInt8) { buffer[o] = byte; o += 1 }
+            put(0x22)
+            for byte in bytes {
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { put(byte); continue }
+                put(0x5C)
+                switch byte {
+                case 0x22, 0x5C: put(byte)
+                case 0x0A: put(UInt8(ascii: "n"))
+                case 0x0D: put(UInt8(ascii: "r"))
+                case 0x09: put(UInt8(ascii: "t"))
+                default:
+                    let digits: StaticString = "0123456789abcdef"
+                    put(UInt8(ascii: "u")); put(UInt8(ascii: "0")); put(UInt8(ascii: "0"))
+                    put(digits.utf8Start[Int(byte >> 4)]); put(digits.utf8Start[Int(byte & 0xF)])
+                }
+            }
+            put(0x22)
+            return o
+        }
     }
 
     /// The length in bytes of `jsonText`, counted without building it.

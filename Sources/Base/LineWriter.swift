@@ -28,13 +28,16 @@ public final class LineWriter: @unchecked Sendable {
         /// Always when nothing is queued: the descriptor is made non-blocking (only for a pipe no other
         /// process writes, such as a child's stdin), and what does not fit goes to the writer thread.
         case nonBlocking
-        /// A line of at most 4 KiB when nothing is queued and the descriptor has room for it now (a pipe
-        /// reports writable with a page free), so the write cannot block; for a descriptor shared with
-        /// others (stdout), which must stay blocking.
+        /// When nothing is queued and the write cannot block, for a descriptor shared with others
+        /// (stdout), which must stay blocking: on a pipe the reader has emptied, a line up to the pipe's
+        /// size; otherwise a line of at most 4 KiB when the descriptor has room for it now (a pipe
+        /// reports writable with a page free).
         case smallWhenWritable
     }
 
     private let directWrites: DirectWrites
+    /// The descriptor's pipe size, when it is a pipe (`smallWhenWritable` writes up to it into an empty one).
+    private let pipeSize: Int?
     /// A caller is writing directly: the writer thread waits, so lines never interleave.
     private var directWriting = false
 
@@ -50,6 +53,9 @@ public final class LineWriter: @unchecked Sendable {
         self.closesDescriptor = closesDescriptor
         self.directWrites = directWrites
         if directWrites == .nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        var info = stat()
+        let size = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO ? fcntl(fd, 1032) : -1   // F_GETPIPE_SZ (not imported)
+        pipeSize = size > 0 ? Int(size) : nil
         self.onBroken = onBroken
         let thread = Thread { [self] in run() }
         thread.name = "agenthub.line-writer"
@@ -97,6 +103,13 @@ public final class LineWriter: @unchecked Sendable {
         case .never: return false
         case .nonBlocking: return true
         case .smallWhenWritable:
+            // An empty pipe takes up to its size without blocking: a 4 KiB file's answer is written
+            // here rather than by waking the writer thread. (FIONREAD on a pipe counts what is unread
+            // from either end.)
+            if let pipeSize, count <= pipeSize {
+                var unread: Int32 = 0
+                if ioctl(fd, UInt(FIONREAD), &unread) == 0, unread == 0 { return true }
+            }
             guard count <= 4096 else { return false }
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLOUT) != 0

@@ -26,6 +26,17 @@ import Testing
         }
     }
 
+    @Test func anyStringWrittenAsJSONReadsBackAsItself() throws {
+        let pieces = ["a", "\"", "\\", "\n", "\t", "\r", "\u{00}", "\u{01}", "\u{1F}", " ", "é", "😀", "\u{7F}", "line of text "]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let string = (0..<Int.random(in: 0...60, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let text = JSONValue.string(string).jsonText
+            #expect(try JSONValue.decode(Data(text.utf8)) == .string(string), "\(string.debugDescription)")
+        }
+        #expect(JSONValue.string("a\u{01}\u{1F}\"\\\n").jsonText == #""a\u0001\u001f\"\\\n""#)
+        #expect(JSONValue.string("plain ünïcødé").jsonText == "\"plain ünïcødé\"")
+    }
 }
 
 extension JSONValue {

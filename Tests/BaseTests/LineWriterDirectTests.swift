@@ -53,4 +53,27 @@ import Glibc
             #expect(parts[2].allSatisfy { $0 == "x" })
         }
     }
+
+    @Test func aLineUpToThePipesSizeGoesStraightIntoAnEmptyPipeAndNeverBlocksAFullOne() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let writer = LineWriter(fd: fds[1], closesDescriptor: true, directWrites: .smallWhenWritable)
+        func unread() -> Int32 { var n: Int32 = 0; _ = ioctl(fds[0], UInt(FIONREAD), &n); return n }
+        // Empty: a 16 KiB answer is in the pipe when `send` returns (no writer thread involved).
+        writer.send([UInt8](repeating: 0x61, count: 16 * 1024 - 1) + [0x0A])
+        #expect(unread() == 16 * 1024)
+        // Not empty: the next line (which might not fit) is queued for the writer thread, and `send` returns.
+        let finished = await finishes(within: .seconds(20)) { writer.send([UInt8](repeating: 0x62, count: 60 * 1024 - 1) + [0x0A]) }
+        #expect(finished)
+        writer.close()
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            all += buffer[0..<n]
+        }
+        #expect(all.count == 76 * 1024 && all.prefix(16 * 1024 - 1).allSatisfy { $0 == 0x61 } && all.suffix(60 * 1024).dropLast().allSatisfy { $0 == 0x62 })
+    }
 }
