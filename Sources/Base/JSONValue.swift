@@ -92,7 +92,21 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
             var o = 0
             @inline(__always) func put(_ byte: UInt8) { buffer[o] = byte; o += 1 }
             put(0x22)
-            for byte in bytes {
+            let count = bytes.count
+            guard let base = bytes.baseAddress, let target = buffer.baseAddress else { put(0x22); return o }
+            var i = 0
+            while i < count {
+                // A word with nothing to escape is copied whole (see `escapedByteCount`).
+                if i + 8 <= count {
+                    let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if !needsEscape(w) {
+                        UnsafeMutableRawPointer(target + o).storeBytes(of: w, as: UInt64.self)
+                        o += 8; i += 8
+                        continue
+                    }
+                }
+                let byte = base[i]
+                i += 1
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { put(byte); continue }
                 put(0x5C)
                 switch byte {
@@ -136,13 +150,10 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         guard let base = bytes.baseAddress else { return count }
         // Eight bytes at a time: a word with no control byte, quote or backslash (most of any text)
         // adds nothing beyond its length; only the others are looked at byte by byte.
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
         var i = 0
         while i + 8 <= bytes.count {
             let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            let below32 = (w &- ones &* 0x20) & ~w & highs != 0
-            if below32 || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C)) {
+            if needsEscape(w) {
                 for byte in UnsafeBufferPointer(start: base + i, count: 8) { count += extra(byte) }
             }
             i += 8
@@ -152,6 +163,15 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
             i += 1
         }
         return count
+    }
+
+    /// Whether any of a word's eight bytes is a control byte, a quote or a backslash (may say yes
+    /// for a word with none, never no for a word with one: the bytes are then looked at one by one).
+    @inline(__always) private static func needsEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+        let below32 = (w &- ones &* 0x20) & ~w & highs != 0
+        return below32 || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
     }
 
     /// What escaping adds to one byte: `\"`, `\\`, `\n`, `\r`, `\t` one, other controls `\u00XX` five.
