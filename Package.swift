@@ -167,7 +167,9 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Base", "Core", "Registry", "TestSupport"]),
         .testTarget(name: "GitSyncTests", dependencies: ["Base", "GitSync", "TestSupport"]),
         .testTarget(name: "PluginsTests", dependencies: ["Base", "Children", "Core", "Plugins", "Registry", "RegistryPostgres", "TestSupport",
-                                                      .product(name: "Logging", package: "swift-log")]),
+                                                      .product(name: "Logging", package: "swift-log"),
+                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                      .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "HostTests", dependencies: ["Base", "Core", "Host", "GitSync", "Registry", "Plugins", "TestSupport",
                                                    .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "HTTPFrontTests", dependencies: [

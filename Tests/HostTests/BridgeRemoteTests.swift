@@ -360,16 +360,19 @@ final class RemoteTestServer: @unchecked Sendable {
                 let outcome = await host.call("remote__\(tool)")
                 #expect(outcome.status != .succeeded, "\(tool)")
                 #expect(outcome.result.text.lowercased().contains(says), "\(tool): \(outcome.result.text)")
-                #expect(await host.call("remote__echo", ["text": "still here"]).result.text == "still here", "after \(tool)")
+                let after = await host.call("remote__echo", ["text": "still here"])
+                #expect(after.result.text == "still here", "after \(tool): \(after.result.text)")
             }
             // An event that never ends holds its call until the caller gives up (here: cancels it); memory stays bounded.
             let endless = Task { await host.call("remote__endless") }
             try await Task.sleep(for: .milliseconds(500))
             endless.cancel()
-            #expect(await endless.value.reason == "cancelled")
-            #expect(await host.call("remote__echo", ["text": "still here"]).result.text == "still here", "after endless")
-            #expect(host.status("remote")?.state == .ready)
-            #expect(host.status("remote")?.restarts == 0)
+            let ended = await endless.value
+            #expect(ended.reason == "cancelled", "\(ended.reason ?? "nil"): \(ended.result.text)")
+            let after = await host.call("remote__echo", ["text": "still here"])
+            #expect(after.result.text == "still here", "after endless: \(after.result.text)")
+            #expect(host.status("remote")?.state == .ready, "\(host.status("remote")?.lastExit ?? "")")
+            #expect(host.status("remote")?.restarts == 0, "\(host.status("remote")?.lastExit ?? "")")
             await host.stop()
         }
     }

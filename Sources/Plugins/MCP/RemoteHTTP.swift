@@ -49,12 +49,24 @@ struct RemoteHTTP: Sendable {
     }
 
     /// Sends `request`; the answer's body is still to be read. Cancelling the calling task aborts it.
-    /// A kept-alive connection the server closed just as the request went out (before any answer)
-    /// is not the server going away: the request goes once more, on a new connection.
+    /// A kept-alive connection the server closed or reset just as the request went out (before any
+    /// answer) is not the server going away: the request goes once more, on a new connection.
     func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-        do { return try await client.execute(request, deadline: .distantFuture) } catch let error as HTTPClientError where error == .remoteConnectionClosed {
+        do { return try await client.execute(request, deadline: .distantFuture) } catch where Self.closedBeforeAnswering(error) {
             try Task.checkCancellation()
             return try await client.execute(request, deadline: .distantFuture)
+        }
+    }
+
+    /// Whether an error says the connection ended before the answer began: closed (a keep-alive
+    /// the server let go), reset or broken while the request was written. A server that is gone
+    /// refuses the new connection, which is not retried.
+    static func closedBeforeAnswering(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPClientError: return error == .remoteConnectionClosed
+        case let error as IOError: return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        case let error as ChannelError: return error == .ioOnClosedChannel || error == .eof || error == .outputClosed
+        default: return false
         }
     }
 
