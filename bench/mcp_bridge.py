@@ -29,6 +29,33 @@ def wait_for_tools(c, prefix):
         raise RuntimeError(f"no {prefix}* tools listed: {names}")
 
 
+def alternate(direct, bridged, per_round, rounds):
+    """Each path (a function of a call count returning calls/s and each call's latency) measured in
+    alternating rounds, so the machine's noise hits both alike: (direct calls/s, latencies, bridge calls/s, latencies)."""
+    d_time = b_time = 0.0
+    d_lat, b_lat = [], []
+    for _ in range(rounds):
+        rate, lat = direct(per_round)
+        d_time += len(lat) / rate
+        d_lat += lat
+        rate, lat = bridged(per_round)
+        b_time += len(lat) / rate
+        b_lat += lat
+    return len(d_lat) / d_time, d_lat, len(b_lat) / b_time, b_lat
+
+
+def print_rows(column, rows, note):
+    """The table both bridge benches print: a row per (name, window) with both paths' rates and latencies."""
+    ms = 1000
+    print(f"{column:10} {'window':>6} {'direct/s':>9} {'bridge/s':>9} {'bridge/direct':>13} "
+          f"{'direct p50':>11} {'bridge p50':>11} {'added p50':>10} {'direct p99':>11} {'bridge p99':>11}")
+    for name, window, d_rate, d_lat, b_rate, b_lat in rows:
+        d50, b50 = percentile(d_lat, 50) * ms, percentile(b_lat, 50) * ms
+        print(f"{name:10} {window:6d} {d_rate:9.0f} {b_rate:9.0f} {b_rate / d_rate:12.2f}x "
+              f"{d50:10.3f}m {b50:10.3f}m {b50 - d50:9.3f}m {percentile(d_lat, 99) * ms:10.3f}m {percentile(b_lat, 99) * ms:10.3f}m")
+    print(note)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
@@ -65,31 +92,15 @@ def main():
                 run_calls(direct, tool, arguments, 200, window, check)
                 run_calls(bridged, "ref__" + tool, arguments, 200, window, check)
                 per_round = max(1, args.calls // args.rounds)
-                d_time = b_time = 0.0
-                d_lat, b_lat = [], []
-                for _ in range(args.rounds):
-                    rate, lat = run_calls(direct, tool, arguments, per_round, window, check)
-                    d_time += per_round / rate
-                    d_lat += lat
-                    rate, lat = run_calls(bridged, "ref__" + tool, arguments, per_round, window, check)
-                    b_time += per_round / rate
-                    b_lat += lat
-                total = per_round * args.rounds
-                rows.append((tool, window, total / d_time, d_lat, total / b_time, b_lat))
+                measured = alternate(lambda n: run_calls(direct, tool, arguments, n, window, check),
+                                     lambda n: run_calls(bridged, "ref__" + tool, arguments, n, window, check), per_round, args.rounds)
+                rows.append((tool, window) + measured)
         direct.close()
         bridged.close()
 
-    ms = 1000
     print(f"MCP bridge: {args.calls} tools/call per row, the same Python SDK server called directly and through agenthub mcp")
-    print(f"{'tool':10} {'window':>6} {'direct/s':>9} {'bridge/s':>9} {'bridge/direct':>13} "
-          f"{'direct p50':>11} {'bridge p50':>11} {'added p50':>10} {'direct p99':>11} {'bridge p99':>11}")
-    for tool, window, d_rate, d_lat, b_rate, b_lat in rows:
-        d50, b50 = percentile(d_lat, 50) * ms, percentile(b_lat, 50) * ms
-        print(f"{tool:10} {window:6d} {d_rate:9.0f} {b_rate:9.0f} {b_rate / d_rate:12.2f}x "
-              f"{d50:10.3f}m {b50:10.3f}m {b50 - d50:9.3f}m {percentile(d_lat, 99) * ms:10.3f}m {percentile(b_lat, 99) * ms:10.3f}m")
-    print("(m = milliseconds; bridge/direct: 1.00x means the bridge costs no throughput. The driver is Python, so at "
-          "high rates it is part of what is measured.)")
-
+    print_rows("tool", rows, "(m = milliseconds; bridge/direct: 1.00x means the bridge costs no throughput. The driver is Python, so at "
+               "high rates it is part of what is measured.)")
 
 if __name__ == "__main__":
     main()

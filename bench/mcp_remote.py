@@ -12,7 +12,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,8 +20,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from mcp_stdio import Connection, percentile, run_calls  # noqa: E402
-from mcp_bridge import wait_for_tools  # noqa: E402
+from mcp_stdio import Connection, run_calls  # noqa: E402
+from mcp_bridge import alternate, print_rows, wait_for_tools  # noqa: E402
+from http_api import free_port  # noqa: E402
 
 SERVER = os.path.join(HERE, "..", "Tests", "Interop", "remote_server.py")
 MODERN = "2026-07-28"
@@ -107,14 +107,6 @@ def direct_calls(port, revision, count, window):
     return per * window / elapsed, latencies
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
@@ -145,34 +137,19 @@ def main():
                     direct_calls(port, revision, 100, window)
                     run_calls(bridged, "remote__echo", {"text": "hello"}, 100, window, check)
                     per_round = max(window, args.calls // args.rounds)
-                    d_time = b_time = 0.0
-                    d_lat, b_lat = [], []
-                    for _ in range(args.rounds):
-                        rate, lat = direct_calls(port, revision, per_round, window)
-                        d_time += len(lat) / rate
-                        d_lat += lat
-                        rate, lat = run_calls(bridged, "remote__echo", {"text": "hello"}, per_round, window, check)
-                        b_time += per_round / rate
-                        b_lat += lat
-                    rows.append((revision, window, len(d_lat) / d_time, d_lat, per_round * args.rounds / b_time, b_lat))
+                    measured = alternate(lambda n: direct_calls(port, revision, n, window),
+                                         lambda n: run_calls(bridged, "remote__echo", {"text": "hello"}, n, window, check), per_round, args.rounds)
+                    rows.append((revision, window) + measured)
                 bridged.close()
     finally:
         server.stdin.close()
         server.kill()
         server.wait()
 
-    ms = 1000
     print(f"MCP bridge to a remote server: {args.calls} tools/call per row, the Python SDK's Streamable HTTP server "
           "called directly (keep-alive HTTP) and through agenthub mcp")
-    print(f"{'revision':10} {'window':>6} {'direct/s':>9} {'bridge/s':>9} {'bridge/direct':>13} "
-          f"{'direct p50':>11} {'bridge p50':>11} {'added p50':>10} {'direct p99':>11} {'bridge p99':>11}")
-    for revision, window, d_rate, d_lat, b_rate, b_lat in rows:
-        d50, b50 = percentile(d_lat, 50) * ms, percentile(b_lat, 50) * ms
-        print(f"{revision:10} {window:6d} {d_rate:9.0f} {b_rate:9.0f} {b_rate / d_rate:12.2f}x "
-              f"{d50:10.3f}m {b50:10.3f}m {b50 - d50:9.3f}m {percentile(d_lat, 99) * ms:10.3f}m {percentile(b_lat, 99) * ms:10.3f}m")
-    print("(m = milliseconds; direct: a window of N is N keep-alive connections each one call at a time; bridge: "
-          "N calls in flight on agenthub mcp's stdin, the bridge's own connections to the server)")
-
+    print_rows("revision", rows, "(m = milliseconds; direct: a window of N is N keep-alive connections each one call at a time; bridge: "
+               "N calls in flight on agenthub mcp's stdin, the bridge's own connections to the server)")
 
 if __name__ == "__main__":
     main()
