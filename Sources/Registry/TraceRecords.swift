@@ -256,4 +256,3 @@ final class SpanCounter: Sendable {
 
     func next() -> UInt64 { count.add(1, ordering: .relaxed).newValue }
 }
-

@@ -12,12 +12,10 @@ import Plugins
 extension HTTPAPI {
     static let methodHeader = HeaderName("Mcp-Method")!
     static let nameHeader = HeaderName("Mcp-Name")!
-    /// The params field each named method mirrors in `Mcp-Name`.
-    static let namedParams = MCPEnvelope.namedParams
 
     /// Whether a session-less POST speaks 2026-07-28 (its envelope or its version header says so).
     static func isStateless(_ params: JSONValue?, _ request: Request) -> Bool {
-        if params?["_meta"]?[MCPServer.versionMetaKey] != nil { return true }
+        if params?["_meta"]?[MCPEnvelope.versionKey] != nil { return true }
         return request.headers[protocolHeader].map { MCPServer.modernVersions.contains($0) } ?? false
     }
 
@@ -37,7 +35,7 @@ extension HTTPAPI {
         if let named = request.headers[methodHeader], named != method {
             return .failure(JSONRPCError(MCPServer.headerMismatchCode, "Mcp-Method '\(named)' does not match the body's method '\(method)'"))
         }
-        if let field = namedParams[method], let named = request.headers[nameHeader], named != params?[field]?.stringValue {
+        if let field = MCPEnvelope.namedParams[method], let named = request.headers[nameHeader], named != params?[field]?.stringValue {
             return .failure(JSONRPCError(MCPServer.headerMismatchCode, "Mcp-Name '\(named)' does not match params.\(field)"))
         }
         guard MCPServer.modernVersions.contains(version) else { return .failure(MCPServer.unsupported(version, supported: MCPServer.modernVersions)) }
@@ -73,7 +71,7 @@ extension HTTPAPI {
         }
         if method == "subscriptions/listen" { return try await listen(id, params, who: who, version: version) }
         let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: false,
-                                         capabilities: params?["_meta"]?[MCPServer.capabilitiesMetaKey])
+                                         capabilities: params?["_meta"]?[MCPEnvelope.capabilitiesKey])
         let serverInfo = session.serverInfo
         if method == "server/discover" {
             return Self.rpc(.ok, Self.stamped(.response(id: id, result: session.discoverResult), method: method, serverInfo: serverInfo))
@@ -101,7 +99,7 @@ extension HTTPAPI {
                                          "notifications/resources/list_changed": "resourcesListChanged"]
         let slot = try openStream(for: who.agent)
         let session = sessions.stateless(caller: who.caller, snapshot: who.snapshot, version: version, listening: true,
-                                         capabilities: params?["_meta"]?[MCPServer.capabilitiesMetaKey])
+                                         capabilities: params?["_meta"]?[MCPEnvelope.capabilitiesKey])
         guard let stream = session.listen() else {
             slot.release()
             throw APIError.unavailable("the host is shutting down")
@@ -118,7 +116,7 @@ extension HTTPAPI {
         let kinds = honored
         let keepAlive = who.snapshot.manifest.http.keepAlive.duration
         let sessions = self.sessions
-        let tag: JSONValue = [MCPServer.subscriptionMetaKey: id.json]
+        let tag: JSONValue = [MCPEnvelope.subscriptionKey: id.json]
         let watcher = self.endWhenKeyRevoked(who, session: session.id)
         let body = ResponseBody { writer in
             defer {

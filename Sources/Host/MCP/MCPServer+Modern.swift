@@ -6,11 +6,6 @@ import Plugins
 /// client info and capabilities in `params._meta`, and is answered on its own.
 extension MCPServer {
     public static let modernVersions = [MCPEnvelope.version]
-    public static let versionMetaKey = MCPEnvelope.versionKey
-    public static let clientInfoMetaKey = MCPEnvelope.clientInfoKey
-    public static let capabilitiesMetaKey = MCPEnvelope.capabilitiesKey
-    public static let serverInfoMetaKey = MCPEnvelope.serverInfoKey
-    public static let subscriptionMetaKey = MCPEnvelope.subscriptionKey
     /// JSON-RPC codes of the revision: headers that disagree with the body, an unsupported version.
     public static let headerMismatchCode = -32020
     public static let unsupportedVersionCode = -32022
@@ -74,12 +69,12 @@ extension MCPServer {
     /// The envelope's shape: its version, or why it is malformed (whether the version is spoken is the caller's question).
     public static func modernEnvelope(_ params: JSONValue?) -> Result<String, JSONRPCError> {
         guard case .object(let meta)? = params?["_meta"] else {
-            return .failure(.invalidParams("params._meta must be an object carrying '\(versionMetaKey)' and '\(capabilitiesMetaKey)'"))
+            return .failure(.invalidParams("params._meta must be an object carrying '\(MCPEnvelope.versionKey)' and '\(MCPEnvelope.capabilitiesKey)'"))
         }
-        let missing = [versionMetaKey, capabilitiesMetaKey].filter { meta[$0] == nil }
+        let missing = [MCPEnvelope.versionKey, MCPEnvelope.capabilitiesKey].filter { meta[$0] == nil }
         if !missing.isEmpty { return .failure(.invalidParams("params._meta is missing \(missing.joined(separator: ", "))")) }
-        guard case .string(let version)? = meta[versionMetaKey] else {
-            return .failure(.invalidParams("params._meta['\(versionMetaKey)'] must be a string"))
+        guard case .string(let version)? = meta[MCPEnvelope.versionKey] else {
+            return .failure(.invalidParams("params._meta['\(MCPEnvelope.versionKey)'] must be a string"))
         }
         return .success(version)
     }
@@ -99,7 +94,7 @@ extension MCPServer {
         guard case .object(var fields) = result else { return result }
         if fields["resultType"] == nil { fields["resultType"] = "complete" }
         var meta = fields["_meta"]?.objectValue ?? [:]
-        meta[serverInfoMetaKey] = serverInfo
+        meta[MCPEnvelope.serverInfoKey] = serverInfo
         fields["_meta"] = .object(meta)
         if cacheableMethods.contains(method) {
             if fields["ttlMs"] == nil { fields["ttlMs"] = 0 }
@@ -127,7 +122,7 @@ extension MCPServer {
         }
         // A client that asks for another version may still fall back to the handshake: all are named.
         guard Self.modernVersions.contains(version) else { send(.error(id: id, Self.unsupported(version, supported: Self.supportedVersions))); return }
-        let capabilities = params?["_meta"]?[Self.capabilitiesMetaKey]
+        let capabilities = params?["_meta"]?[MCPEnvelope.capabilitiesKey]
         let (handshaken, adopted) = state.withLock { s -> (Bool, Bool) in
             guard s.phase == .awaitingInitialize else { return (!s.stateless, false) }
             s.phase = .initialized
@@ -182,8 +177,8 @@ extension MCPServer {
             return (s.subscription?.id, s.taskWatch)
         }
         previousWatch?.cancel()
-        if let previous { send(.response(id: previous, result: ["resultType": "complete", "_meta": [Self.subscriptionMetaKey: previous.json]])) }
-        let tag: JSONValue = [Self.subscriptionMetaKey: id.json]
+        if let previous { send(.response(id: previous, result: ["resultType": "complete", "_meta": [MCPEnvelope.subscriptionKey: previous.json]])) }
+        let tag: JSONValue = [MCPEnvelope.subscriptionKey: id.json]
         let acknowledge: @Sendable ([String]?) -> Void = { [send] agreed in
             var honored = Dictionary(uniqueKeysWithValues: kinds.map { ($0, JSONValue.bool(true)) })
             if let agreed { honored["taskIds"] = .array(agreed.map { .string($0) }) }
@@ -201,7 +196,7 @@ extension MCPServer {
         }
         watch?.cancel()
         guard let id else { return }
-        send(.response(id: id, result: ["resultType": "complete", "_meta": [Self.subscriptionMetaKey: id.json]]))
+        send(.response(id: id, result: ["resultType": "complete", "_meta": [MCPEnvelope.subscriptionKey: id.json]]))
     }
 
     /// Tells the client a list changed: as is in a handshake session; on a 2026-07-28 connection
@@ -217,6 +212,6 @@ extension MCPServer {
         default: "resourcesListChanged"
         }
         guard let subscription = route.subscription, subscription.kinds.contains(kind) else { return }
-        send(.notification(method: method, params: ["_meta": [Self.subscriptionMetaKey: subscription.id.json]]))
+        send(.notification(method: method, params: ["_meta": [MCPEnvelope.subscriptionKey: subscription.id.json]]))
     }
 }

@@ -208,6 +208,6 @@ extension MCPServer {
         do throws(JSONRPCError) { ids = try askedTaskIds(params) } catch { return .failure(error) }
         guard let ids else { return .success(nil) }
         state.withLock { s in s.subscription = (subscription, []) }
-        return .success(await watchTasks(ids, tag: [Self.subscriptionMetaKey: subscription.json], subscription: subscription))
+        return .success(await watchTasks(ids, tag: [MCPEnvelope.subscriptionKey: subscription.json], subscription: subscription))
     }
 }

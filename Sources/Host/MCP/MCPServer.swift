@@ -205,7 +205,7 @@ public final class MCPServer: Sendable {
         default: break
         }
         // 2026-07-28: `server/discover`, or any request carrying its envelope, needs no handshake.
-        if method == "server/discover" || params?["_meta"]?[Self.versionMetaKey] != nil {
+        if method == "server/discover" || params?["_meta"]?[MCPEnvelope.versionKey] != nil {
             handleModern(id, method, params, bytes: bytes)
             return
         }
