@@ -1,9 +1,13 @@
 import Foundation
+import Synchronization
 
 /// A file whose identity changes each time a writer touches it: a cheap cross-process "this changed"
 /// that readers check with one `stat` (caches keyed by it empty themselves when it moves).
 public struct StampFile: Sendable {
     public let path: String
+    /// The last identity read and its text: a caller asks on every request (an API key check), and
+    /// the file rarely moves, so the text is made only when the identity changed.
+    private let last = LastIdentity()
 
     public init(path: String) { self.path = path }
 
@@ -16,7 +20,35 @@ public struct StampFile: Sendable {
     public var current: String {
         var info = stat()
         guard stat(path, &info) == 0 else { return "" }
-        return "\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+        let identity = Identity(inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                                modified: (Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)),
+                                changed: (Int64(info.st_ctim.tv_sec), Int64(info.st_ctim.tv_nsec)))
+        if let text = last.text(for: identity) { return text }
+        let text = "\(identity.inode):\(identity.size):\(identity.modified.0).\(identity.modified.1):\(identity.changed.0).\(identity.changed.1)"
+        last.remember(identity, text)
+        return text
+    }
+
+    /// What `stat` says of the file that tells one version from another.
+    struct Identity: Equatable, Sendable {
+        var inode: UInt64
+        var size: Int64
+        var modified: (Int64, Int64)
+        var changed: (Int64, Int64)
+
+        static func == (a: Identity, b: Identity) -> Bool {
+            a.inode == b.inode && a.size == b.size && a.modified == b.modified && a.changed == b.changed
+        }
+    }
+
+    final class LastIdentity: Sendable {
+        private let stored = Mutex<(identity: Identity, text: String)?>(nil)
+
+        func text(for identity: Identity) -> String? {
+            stored.withLock { last in last.flatMap { $0.identity == identity ? $0.text : nil } }
+        }
+
+        func remember(_ identity: Identity, _ text: String) { stored.withLock { $0 = (identity, text) } }
     }
 
     /// Replaces the file (a new inode, by rename), so every reader sees a new stamp.

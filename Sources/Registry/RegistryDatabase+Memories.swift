@@ -34,7 +34,7 @@ extension RegistryDatabase {
     }
 
     public func memory(id: Int64) throws(RegistryError) -> MemoryRecord? {
-        try read("reading memory \(id)") { db in
+        try readOneStatement("reading memory \(id)") { db in
             // A cached statement: preparing it (parse, authorizer) cost more than running it.
             try MemoryRecord.fetchOne(db.cachedStatement(sql: "SELECT \(MemoryRecord.columns) FROM memories m WHERE m.id = ?"), arguments: [id])
         }

@@ -8,6 +8,8 @@ import Logging
 public struct RegistryDatabase: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Connections for reads of one statement, outside the pool (see `SingleStatementReaders`).
+    let singleStatementReaders: SingleStatementReaders
     let logger: Logger
 
     /// How a command uses the registry.
@@ -26,6 +28,7 @@ public struct RegistryDatabase: Sendable {
     public init(path: String, access: Access = .readWrite, logger: Logger = Logger(label: "agenthub.registry")) throws(RegistryError) {
         self.path = path
         self.logger = logger
+        singleStatementReaders = SingleStatementReaders(path: path)
         if access == .readOnly, FileManager.default.fileExists(atPath: path),
            let pool = try? Self.openPool(path, readOnly: true),
            (try? pool.read { try RegistryMigrations.migrator.hasCompletedMigrations($0) }) == true {
@@ -98,15 +101,23 @@ public struct RegistryDatabase: Sendable {
     }
 
     /// Runs `body` in one write transaction, turning database errors into `RegistryError`s that name the file.
-    func write<T>(_ what: String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
+    /// `what` is made only when it fails (it names the row, and most calls succeed).
+    func write<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
         do { return try pool.write(body) } catch let error as RegistryError { throw error } catch {
-            throw RegistryError(.database, "\(path): \(what) failed: \(error)")
+            throw RegistryError(.database, "\(path): \(what()) failed: \(error)")
         }
     }
 
-    func read<T>(_ what: String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
+    func read<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
         do { return try pool.read(body) } catch let error as RegistryError { throw error } catch {
-            throw RegistryError(.database, "\(path): \(what) failed: \(error)")
+            throw RegistryError(.database, "\(path): \(what()) failed: \(error)")
+        }
+    }
+
+    /// `read` for a body that runs one statement: outside a transaction, on a connection outside the pool.
+    func readOneStatement<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
+        do { return try singleStatementReaders.read(body) } catch let error as RegistryError { throw error } catch {
+            throw RegistryError(.database, "\(path): \(what()) failed: \(error)")
         }
     }
 

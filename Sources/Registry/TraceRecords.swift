@@ -127,14 +127,30 @@ public struct TraceEvent: Sendable, Equatable, Codable, FetchableRecord {
     /// `2026-11-22T03:09:42.638Z`: ISO 8601 in UTC with milliseconds, built without a formatter
     /// (it runs twice per tool call).
     public static func timestamp(_ date: Date = Date()) -> String {
-        let since1970 = date.timeIntervalSince1970
-        var seconds = time_t(since1970.rounded(.down))
-        let millis = Int((since1970 - Double(seconds)) * 1000)
+        let total = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(total >= 0 ? total / 1000 : (total - 999) / 1000)
+        let millis = Int(total - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+        // Written digit by digit into 24 bytes: two of these per call, where interpolating the
+        // parts cost a call 1.5-2 µs.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int, _ width: Int, at index: Int) {
+                var value = value
+                for i in stride(from: index + width - 1, through: index, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(Int(parts.tm_year) + 1900, 4, at: 0); out[4] = UInt8(ascii: "-")
+            put(Int(parts.tm_mon) + 1, 2, at: 5); out[7] = UInt8(ascii: "-")
+            put(Int(parts.tm_mday), 2, at: 8); out[10] = UInt8(ascii: "T")
+            put(Int(parts.tm_hour), 2, at: 11); out[13] = UInt8(ascii: ":")
+            put(Int(parts.tm_min), 2, at: 14); out[16] = UInt8(ascii: ":")
+            put(Int(parts.tm_sec), 2, at: 17); out[19] = UInt8(ascii: ".")
+            put(millis, 3, at: 20); out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 }
 

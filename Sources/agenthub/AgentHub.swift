@@ -77,7 +77,7 @@ struct GlobalOptions: ParsableArguments {
             guard !done else { return }
             done = true
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = DeferredMetadataLogHandler.standardError(label: label)
                 handler.logLevel = level
                 return handler
             }

@@ -54,6 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
             Output.stderr("error: --http must be HOST:PORT, found '\(address)'")
             throw ExitCode(64)
         }
+        // Before the runtime: its parts keep metric handles, which must come from Prometheus.
+        let metrics = HTTPFront.bootstrapMetrics()
         let runtime: HostRuntime
         do { runtime = try HostRuntime(context: context, configPath: global.config, kind: "serve", syncing: !noSync, loadError: loadError) } catch {
             Output.fail(error)
@@ -64,7 +66,6 @@ struct ServeCommand: AsyncParsableCommand {
             Output.fail(error)
             throw ExitCode(1)
         }
-        let metrics = HTTPFront.bootstrapMetrics()
         let revision = runtime.state.snapshot.revision
         let config = global.config
         let loaded = loadError == nil

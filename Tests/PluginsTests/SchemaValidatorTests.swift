@@ -28,6 +28,24 @@ import Registry
     ] as [(JSONValue, [String])])
     func problems(_ arguments: JSONValue, _ expected: [String]) {
         #expect(SchemaValidator.problems(in: arguments, schema: schema) == expected)
+        // Compiled once and asked again, as the router asks a tool's schema on every call.
+        let compiled = CompiledSchema(schema)
+        #expect(compiled.problems(in: arguments) == expected)
+        #expect(compiled.problems(in: arguments) == expected)
+    }
+
+    @Test func nestedNamesAndTheProblemLimitHoldWhenCompiled() {
+        let nested = CompiledSchema(["type": "object", "properties": [
+            "rows": ["type": "array", "items": ["type": "object", "required": ["id"], "properties": ["id": ["type": "integer", "minimum": 1]],
+                                                "additionalProperties": ["type": "string"]]],
+        ]])
+        #expect(nested.problems(in: ["rows": [["id": 1], ["id": 0, "note": 3], [:]]])
+                == ["rows[1].id: expected at least 1, got 0", "rows[1].note: expected a string, got 3", "rows[2].id: is required"])
+        let many: JSONValue = ["rows": .array((0..<20).map { _ in [:] })]
+        #expect(nested.problems(in: many).count == 8)
+        #expect(nested.problems(in: many, limit: 2) == ["rows[0].id: is required", "rows[1].id: is required"])
+        #expect(CompiledSchema(false).problems(in: 1) == ["arguments: is not allowed"])
+        #expect(CompiledSchema(true).problems(in: ["anything": [1, 2]]).isEmpty)
     }
 
     @Test func aNonObjectIsNamedAsTheArguments() {

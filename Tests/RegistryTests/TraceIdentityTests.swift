@@ -9,6 +9,17 @@ import Testing
         #expect(TraceEvent.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
     }
 
+    @Test func timestampsAgreeWithFoundationsFormatterOverManyTimes() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for _ in 0..<2000 {
+            // 0.4 ms into a millisecond, so truncating and rounding agree on which one it is.
+            let date = Date(timeIntervalSince1970: Double(Int64.random(in: 0...4_102_444_800_000)) / 1000 + 0.0004)
+            #expect(TraceEvent.timestamp(date) == formatter.string(from: date), "\(date.timeIntervalSince1970)")
+        }
+    }
+
     @Test func aSpanIdIsTheMillisecondThenACountInSixteenHexDigits() {
         #expect(TraceEvent.spanId(milliseconds: 0x1_2345_6789, count: 0xffff_ffff_0000_00ab) == "23456789000000ab")
         let id = TraceEvent.newSpanId()

@@ -131,7 +131,7 @@ extension ToolRouter {
             throw failure(call, .invalidArguments, "Invalid arguments for \(call.name): arguments: expected an object, got \(arguments.typeName)",
                           traced: "arguments must be an object")
         }
-        let problems = SchemaValidator.problems(in: arguments, schema: call.plainRoute.descriptor.inputSchema)
+        let problems = call.plainRoute.inputSchema.problems(in: arguments)
         if !problems.isEmpty {
             throw failure(call, .invalidArguments, "Invalid arguments for \(call.name): \(problems.joined(separator: "; "))")
         }

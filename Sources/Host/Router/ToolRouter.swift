@@ -23,9 +23,18 @@ public final class ToolRouter: Sendable {
         public init() {}
     }
 
-    struct Route: Sendable {
+    /// A tool as the catalog holds it: a class, so a call carries it with one retain (a copy of the
+    /// descriptor was a retain of each of its fields), with its input schema compiled once.
+    final class Route: Sendable {
         let plugin: any ToolPlugin
         let descriptor: ToolDescriptor
+        let inputSchema: CompiledSchema
+
+        init(plugin: any ToolPlugin, descriptor: ToolDescriptor) {
+            self.plugin = plugin
+            self.descriptor = descriptor
+            inputSchema = CompiledSchema(descriptor.inputSchema)
+        }
     }
 
     /// The tools at one moment: built whole and swapped, never edited in place.
