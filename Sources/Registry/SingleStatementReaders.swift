@@ -17,6 +17,9 @@ final class SingleStatementReaders: Sendable {
         self.keep = keep
     }
 
+    /// How many idle connections are kept now.
+    var keptCount: Int { idle.withLock { $0.count } }
+
     /// Runs `body` (one statement) on an idle read-only connection.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         let connection = try idle.withLock { $0.popLast() } ?? open()

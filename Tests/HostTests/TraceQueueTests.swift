@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import GRDB
 import Logging
@@ -50,6 +51,62 @@ import Testing
             #expect(try refusal.events() == (0..<8).map { "tool\($0)" })
             #expect(recorder.writerProblem == nil)
         }
+    }
+
+    /// A sink that holds its first batch until told, and keeps what it was given.
+    final class HeldSink: TraceSink, @unchecked Sendable {
+        let gate = DispatchSemaphore(value: 0)
+        let lock = NSLock()
+        var batches: [(firstIndex: Int, spans: [String])] = []
+        var held = false
+        func appendTraceEvents(_ events: [TraceEvent]) throws(RegistryError) {}
+        func appendTraceEvents(_ events: [TraceEvent], writer: String, firstIndex: Int) throws(RegistryError) {
+            lock.lock()
+            let first = !held
+            held = true
+            lock.unlock()
+            if first { gate.wait() }
+            lock.lock()
+            batches.append((firstIndex, events.map(\.spanId)))
+            lock.unlock()
+        }
+        var entered: Bool { lock.lock(); defer { lock.unlock() }; return held }
+    }
+
+    @Test func eventsRecordedWhileABatchIsWrittenFollowItInOrderWithNoneLostOrRepeated() async throws {
+        let sink = HeldSink()
+        let recorder = TraceRecorder(sink: sink, logger: Logger(label: "test"), batchLimit: 100)
+        recorder.record(Self.event(0))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !sink.entered, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(sink.entered)
+        // While the writer holds its first batch, four tasks record 250 events each.
+        await withTaskGroup(of: Void.self) { group in
+            for t in 0..<4 {
+                group.addTask { for n in 0..<250 { recorder.record(Self.event(1 + t * 250 + n)) } }
+            }
+        }
+        #expect(recorder.unwritten == 1001)
+        sink.gate.signal()
+        #expect(await recorder.flush(timeout: .seconds(30)))
+        let batches = sink.lock.withLock { sink.batches }
+        // Each batch starts where the one before ended, none is over the limit, and every event is there once.
+        var next = 0
+        for batch in batches {
+            #expect(batch.firstIndex == next)
+            #expect(batch.spans.count <= 100)
+            next += batch.spans.count
+        }
+        let spans = batches.flatMap(\.spans)
+        #expect(spans.count == 1001)
+        #expect(Set(spans) == Set((0...1000).map { "span\($0)" }))
+        #expect(spans.first == "span0")
+        // Each task's own events keep the order it recorded them in.
+        for t in 0..<4 {
+            let own = spans.compactMap { Int($0.dropFirst(4)) }.filter { $0 >= 1 + t * 250 && $0 < 1 + (t + 1) * 250 }
+            #expect(own == own.sorted())
+        }
+        #expect(recorder.unwritten == 0)
     }
 
     @Test func aFullQueueHoldsTheNextCallerBackUntilTheWriterCatchesUp() async throws {
