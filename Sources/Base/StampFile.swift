@@ -21,10 +21,10 @@ public struct StampFile: Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { return "" }
         let identity = Identity(inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                                modified: (Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)),
-                                changed: (Int64(info.st_ctim.tv_sec), Int64(info.st_ctim.tv_nsec)))
+                                modifiedSeconds: Int64(info.st_mtim.tv_sec), modifiedNanoseconds: Int64(info.st_mtim.tv_nsec),
+                                changedSeconds: Int64(info.st_ctim.tv_sec), changedNanoseconds: Int64(info.st_ctim.tv_nsec))
         if let text = last.text(for: identity) { return text }
-        let text = "\(identity.inode):\(identity.size):\(identity.modified.0).\(identity.modified.1):\(identity.changed.0).\(identity.changed.1)"
+        let text = "\(identity.inode):\(identity.size):\(identity.modifiedSeconds).\(identity.modifiedNanoseconds):\(identity.changedSeconds).\(identity.changedNanoseconds)"
         last.remember(identity, text)
         return text
     }
@@ -33,12 +33,8 @@ public struct StampFile: Sendable {
     struct Identity: Equatable, Sendable {
         var inode: UInt64
         var size: Int64
-        var modified: (Int64, Int64)
-        var changed: (Int64, Int64)
-
-        static func == (a: Identity, b: Identity) -> Bool {
-            a.inode == b.inode && a.size == b.size && a.modified == b.modified && a.changed == b.changed
-        }
+        var modifiedSeconds, modifiedNanoseconds: Int64
+        var changedSeconds, changedNanoseconds: Int64
     }
 
     final class LastIdentity: Sendable {

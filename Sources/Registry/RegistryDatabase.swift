@@ -103,20 +103,21 @@ public struct RegistryDatabase: Sendable {
     /// Runs `body` in one write transaction, turning database errors into `RegistryError`s that name the file.
     /// `what` is made only when it fails (it names the row, and most calls succeed).
     func write<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try pool.write(body) } catch let error as RegistryError { throw error } catch {
-            throw RegistryError(.database, "\(path): \(what()) failed: \(error)")
-        }
+        try naming(what()) { try pool.write(body) }
     }
 
     func read<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try pool.read(body) } catch let error as RegistryError { throw error } catch {
-            throw RegistryError(.database, "\(path): \(what()) failed: \(error)")
-        }
+        try naming(what()) { try pool.read(body) }
     }
 
     /// `read` for a body that runs one statement: outside a transaction, on a connection outside the pool.
     func readOneStatement<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try singleStatementReaders.read(body) } catch let error as RegistryError { throw error } catch {
+        try naming(what()) { try singleStatementReaders.read(body) }
+    }
+
+    /// `access`, its database errors made `RegistryError`s that name the file and `what` was done.
+    private func naming<T>(_ what: @autoclosure () -> String, _ access: () throws -> T) throws(RegistryError) -> T {
+        do { return try access() } catch let error as RegistryError { throw error } catch {
             throw RegistryError(.database, "\(path): \(what()) failed: \(error)")
         }
     }
